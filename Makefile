@@ -1,0 +1,124 @@
+# mailout: a sendmail-compatible mail submission agent.
+# Overridable: CC CFLAGS LDFLAGS PREFIX DESTDIR SYSCONFDIR BUILD MBEDTLS_PREFIX KEYRING
+
+PREFIX		?= /usr/local
+SYSCONFDIR	?= /etc
+BINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+LOCALSTATEDIR	?= /var
+BUILD		?= build
+CC		?= cc
+CFLAGS		?= -O2 -g
+KEYRING		?= libsecret
+MBEDTLS_PREFIX	?=
+VERSION		:= 0.1.0
+
+WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
+DEFS		:= -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
+		   -DSYSCONFDIR='"$(SYSCONFDIR)"' -DLOCALSTATEDIR='"$(LOCALSTATEDIR)"'
+INCS		:= -I/usr/include/iniparser -Isrc
+LIBS		:= -liniparser
+
+ifneq ($(MBEDTLS_PREFIX),)
+INCS		+= -I$(MBEDTLS_PREFIX)/include
+LIBS		+= -L$(MBEDTLS_PREFIX)/lib -Wl,-rpath,$(MBEDTLS_PREFIX)/lib
+endif
+LIBS		+= -lmbedtls -lmbedx509 -lmbedcrypto
+
+ifeq ($(KEYRING),libsecret)
+INCS		+= $(shell pkg-config --cflags libsecret-1 2>/dev/null)
+LIBS		+= $(shell pkg-config --libs libsecret-1 2>/dev/null)
+KEYRING_SRC	:= src/keyring_libsecret.c
+DEFS		+= -DHAVE_LIBSECRET=1
+else
+KEYRING_SRC	:= src/keyring_none.c
+endif
+
+ifneq ($(wildcard /usr/include/cjson/cJSON.h),)
+INCS		+= -I/usr/include/cjson
+LIBS		+= -lcjson
+endif
+
+ALL_CFLAGS	:= $(DEFS) $(WARN) $(INCS) $(CFLAGS)
+
+# Every src/*.c except main.c and the keyring back ends goes into the library that
+# the binary and the unit tests link.
+LIB_SRCS	:= $(filter-out src/main.c src/keyring_%.c,$(wildcard src/*.c)) \
+		   $(wildcard $(KEYRING_SRC))
+LIB_OBJS	:= $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS	:= $(wildcard test/unit/*_test.c)
+UNIT_BINS	:= $(UNIT_SRCS:test/unit/%.c=$(BUILD)/unit/%)
+
+.PHONY: all check check-fast check-asan demo install install-links install-system \
+	uninstall uninstall-system lint clean bench deps unit
+
+all: $(BUILD)/mailout
+
+$(BUILD)/mailout: $(BUILD)/obj/main.o $(BUILD)/libmailout.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/libmailout.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/unit/%: test/unit/%.c test/unit/unit.h $(BUILD)/libmailout.a | $(BUILD)/unit
+	$(CC) $(ALL_CFLAGS) -Itest/unit $(LDFLAGS) -o $@ $< $(BUILD)/libmailout.a $(LIBS)
+
+$(BUILD)/obj $(BUILD)/unit:
+	mkdir -p $@
+
+unit: $(UNIT_BINS)
+
+# The whole suite: installs missing test dependencies, builds, runs the unit tests and
+# the bats suites, then the same again under ASan+UBSan. Ends with "N passed, N failed".
+check:
+	scripts/install-deps --test
+	$(MAKE) all unit
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit
+	test/run --build $(BUILD) --asan-build build-asan
+
+# The suite on the normal build only (quick iteration).
+check-fast: all unit
+	test/run --build $(BUILD)
+
+demo:
+	scripts/install-deps
+	$(MAKE) all
+	scripts/demo $(BUILD)/mailout
+
+bench:
+	scripts/install-deps --bench
+	$(MAKE) all
+	bench/run $(BUILD)/mailout
+
+lint:
+	scripts/lint
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(BUILD)/mailout $(DESTDIR)$(BINDIR)/mailout
+	ln -sf mailout $(DESTDIR)$(BINDIR)/sendmail
+	ln -sf mailout $(DESTDIR)$(BINDIR)/mailq
+	ln -sf mailout $(DESTDIR)$(BINDIR)/newaliases
+	install -m 644 doc/mailout.8 $(DESTDIR)$(MANDIR)/man8/mailout.8
+	install -m 644 doc/sendmail.conf.5 $(DESTDIR)$(MANDIR)/man5/sendmail.conf.5
+	@test -e $(DESTDIR)$(SYSCONFDIR)/sendmail.conf || \
+		{ install -d $(DESTDIR)$(SYSCONFDIR) && \
+		  install -m 644 sendmail.conf.example $(DESTDIR)$(SYSCONFDIR)/sendmail.conf.example; }
+
+# Put the conventional sendmail paths in place (replaces an existing MTA's links).
+install-links: install
+	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/usr/lib
+	ln -sf $(BINDIR)/mailout $(DESTDIR)/usr/sbin/sendmail
+	ln -sf $(BINDIR)/mailout $(DESTDIR)/usr/lib/sendmail
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mailout $(DESTDIR)$(BINDIR)/sendmail \
+	      $(DESTDIR)$(BINDIR)/mailq $(DESTDIR)$(BINDIR)/newaliases \
+	      $(DESTDIR)$(MANDIR)/man8/mailout.8 $(DESTDIR)$(MANDIR)/man5/sendmail.conf.5
+
+clean:
+	rm -rf build build-* 

@@ -1,0 +1,74 @@
+/*
+ * stream.h: the byte stream that protocol code talks to, and a buffered connection on it.
+ *
+ * A struct stream is a read/write/close triple. net.c makes one from a socket; tls.c makes
+ * one layered over another stream. Protocol code (smtp.c, serve.c, http.c) sees only a
+ * struct conn: bounded line reads and buffered writes over the current stream. STARTTLS
+ * swaps the stream under the conn with conn_swap().
+ */
+#ifndef MAILOUT_STREAM_H
+#define MAILOUT_STREAM_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct err;
+struct stream;
+
+struct stream_ops {
+	/* Read up to n bytes: >0 count, 0 end of stream, -1 error (err set). */
+	ssize_t	(*read)(struct stream *s, void *p, size_t n, struct err *e);
+	/* Write all n bytes: 0, or -1 error (err set). */
+	int	(*write)(struct stream *s, const void *p, size_t n, struct err *e);
+	/* Release everything, including any lower stream. */
+	void	(*close)(struct stream *s);
+	/*
+	 * Optional (NULL: not supported): set the per-step I/O timeout in seconds (<= 0: none)
+	 * and return the previous one. A layered stream passes it down.
+	 */
+	int	(*timeout)(struct stream *s, int timeout_s);
+};
+
+struct stream {
+	const struct stream_ops	*ops;
+	const char		*name;	/* for messages: "relay.example.com:587" */
+};
+
+struct conn;
+
+/* Takes ownership of s. Never NULL. */
+struct conn	*conn_new(struct stream *s);
+/* Closes the stream and frees everything. NULL is fine. */
+void		 conn_free(struct conn *c);
+
+/*
+ * Read one line ending in LF (a preceding CR is stripped) into line (NUL-terminated).
+ * Returns its length, or -1: end of stream, read error, or a line longer than max-1
+ * (a protocol error). err says which.
+ */
+ssize_t		 conn_readline(struct conn *c, char *line, size_t max, struct err *e);
+/* Read exactly n bytes (for BDAT on the server side). 0 or -1. */
+int		 conn_read_exact(struct conn *c, void *p, size_t n, struct err *e);
+
+/* Queue bytes for writing; large writes go straight through. 0 or -1. */
+int		 conn_write(struct conn *c, const void *p, size_t n, struct err *e);
+int		 conn_puts(struct conn *c, const char *s, struct err *e);
+/* Send everything queued in one write. 0 or -1. */
+int		 conn_flush(struct conn *c, struct err *e);
+
+/* Bytes received but not yet read by the protocol (STARTTLS injection check). */
+size_t		 conn_pending(const struct conn *c);
+/* The current stream, to layer TLS over it. */
+struct stream	*conn_stream(struct conn *c);
+/*
+ * Replace the stream (the new one owns the old). Buffered input must be empty; any
+ * buffered input or unsent output is discarded, never passed to the new stream.
+ */
+void		 conn_swap(struct conn *c, struct stream *s);
+/* Change the stream's per-step timeout; returns the old one, or -1 if not supported. */
+int		 conn_set_timeout(struct conn *c, int timeout_s);
+
+/* A stream over two file descriptors (stdin/stdout for -bs). Does not close them. */
+struct stream	*stream_fd(int rfd, int wfd, int timeout_s);
+
+#endif

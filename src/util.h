@@ -1,0 +1,43 @@
+/*
+ * util.h: small helpers every module may use: memory that fails loudly, range-checked
+ * number parsing (no atoi), and string predicates.
+ */
+#ifndef MAILOUT_UTIL_H
+#define MAILOUT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation failure is fatal: print one line on stderr and exit EX_OSERR. */
+void	*xmalloc(size_t n);
+void	*xcalloc(size_t n, size_t size);
+void	*xrealloc(void *p, size_t n);
+char	*xstrdup(const char *s);
+char	*xstrndup(const char *s, size_t n);
+void	 xfree_strv(char **v, size_t n);
+
+/* Decimal unsigned integer in [min, max], whole string, no sign or spaces. 0 ok, -1 bad. */
+int	 parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Size with optional K, M, G suffix (powers of 1024), e.g. "25M". 0 ok, -1 bad. */
+int	 parse_size(const char *s, uint64_t *out);
+/* on/off, yes/no, true/false, 1/0 (case-insensitive). 1, 0, or -1 when invalid. */
+int	 parse_bool(const char *s);
+
+/* 1 if s contains CR, LF or NUL within its first len bytes (len = strlen if (size_t)-1). */
+int	 has_crlf(const char *s);
+/* Case-insensitive ASCII equality / prefix. */
+int	 streq_ci(const char *a, const char *b);
+int	 startswith_ci(const char *s, const char *prefix);
+
+/* Monotonic milliseconds, for deadlines. */
+int64_t	 now_ms(void);
+/* Wall-clock seconds; tests may override with MAILOUT_NOW (queue clock). */
+int64_t	 now_s(void);
+
+/* The user name and home of getuid() (never $USER/$HOME). Static storage. */
+const char *user_name(void);
+const char *user_home(void);
+/* This host's name (gethostname, then canonical name if it has no dot). Static storage. */
+const char *host_name(void);
+
+#endif
