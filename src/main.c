@@ -176,7 +176,7 @@ mode_send(const struct cli *c, const struct config *cfg)
 	/* Envelope sender: -f, else the account's from, else the real user at the domain. */
 	if (c->sender_set)
 		sender = xstrdup(c->sender);
-	else if (a->from != NULL)
+	else if (a->from != NULL && strpbrk(a->from, "*?[") == NULL)
 		sender = config_expand(a->from);
 	else {
 		buf_addf(&rlist, "%s@%s", user_name(), domain);
@@ -185,7 +185,7 @@ mode_send(const struct cli *c, const struct config *cfg)
 	}
 	if (sender[0] != '\0')
 		from_addr = xstrdup(sender);
-	else if (a->from != NULL)
+	else if (a->from != NULL && strpbrk(a->from, "*?[") == NULL)
 		from_addr = config_expand(a->from);
 	else {
 		buf_addf(&rlist, "%s@%s", user_name(), domain);

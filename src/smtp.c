@@ -7,6 +7,7 @@
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -598,6 +599,17 @@ dsn_word_ok(const char *v)
 	return v[0] != '\0' && v[n] == '\0' && n <= 40;
 }
 
+/* RET= and NOTIFY= keywords in the upper case RFC 3461 writes them in. */
+static int
+add_upper(struct buf *b, const char *v)
+{
+	int r = 0;
+
+	for (; *v != '\0' && r == 0; v++)
+		r = buf_addc(b, (char)toupper((unsigned char)*v));
+	return r;
+}
+
 /* RFC 3461 4: xtext. */
 static int
 add_xtext(struct buf *b, const char *v)
@@ -635,7 +647,8 @@ mail_line(const struct smtp *s, const struct smtp_envelope *env, uint64_t size, 
 	if (r == 0 && env->smtputf8 && s->caps.smtputf8)
 		r = buf_addstr(b, " SMTPUTF8");
 	if (r == 0 && s->caps.dsn && env->dsn_ret != NULL && dsn_word_ok(env->dsn_ret))
-		r = buf_addf(b, " RET=%s", env->dsn_ret);
+		if ((r = buf_addstr(b, " RET=")) == 0)
+			r = add_upper(b, env->dsn_ret);
 	if (r == 0 && s->caps.dsn && env->dsn_envid != NULL && env->dsn_envid[0] != '\0' &&
 	    strlen(env->dsn_envid) <= ENVID_MAX) {
 		r = buf_addstr(b, " ENVID=");
@@ -653,7 +666,8 @@ rcpt_line(const struct smtp *s, const struct smtp_envelope *env, const char *rcp
 
 	r = buf_addf(b, "RCPT TO:<%s>", rcpt);
 	if (r == 0 && s->caps.dsn && env->dsn_notify != NULL && dsn_word_ok(env->dsn_notify))
-		r = buf_addf(b, " NOTIFY=%s", env->dsn_notify);
+		if ((r = buf_addstr(b, " NOTIFY=")) == 0)
+			r = add_upper(b, env->dsn_notify);
 	return r;
 }
 

@@ -1,0 +1,66 @@
+/*
+ * cli.h: the sendmail command line. Parsing only; no I/O.
+ *
+ * Every flag real callers use is accepted (see shared/CALLERS.md): with a meaning, or
+ * accepted and ignored. Operands are recipient address lists, kept as given.
+ */
+#ifndef MAILOUT_CLI_H
+#define MAILOUT_CLI_H
+
+#include <stddef.h>
+
+struct err;
+
+enum cli_mode {
+	MODE_SEND = 0,		/* default: read a message on stdin and send it */
+	MODE_HELP,		/* --help */
+	MODE_VERSION,		/* --version, -bV */
+	MODE_SMTP,		/* -bs */
+	MODE_QUEUE_LIST,	/* -bp, mailq */
+	MODE_QUEUE_FLUSH,	/* -q, -qI<id>, --flush */
+	MODE_QUEUE_RUN,		/* --queue-run: only due entries */
+	MODE_QUEUE_REMOVE,	/* --remove ID */
+	MODE_ALIASES,		/* -bi, -I, newaliases */
+	MODE_VERIFY,		/* -bv */
+	MODE_DAEMON,		/* -bd */
+	MODE_SERVERINFO,	/* --serverinfo */
+	MODE_TEST,		/* --test RCPT */
+	MODE_STORE_PASSWORD,	/* --store-password */
+	MODE_FORGET_PASSWORD,	/* --forget-password */
+	MODE_AUTHORIZE,		/* --authorize [--device] */
+};
+
+struct cli {
+	enum cli_mode	 mode;
+	const char	*prog;		/* basename of argv[0] */
+	int		 read_rcpts;	/* -t */
+	int		 ignore_dots;	/* -i, -oi: recorded; a lone dot never ends input anyway */
+	int		 sender_set;	/* -f or -r was given */
+	const char	*sender;	/* -f/-r value; "" means the null sender (-f<>, -f "") */
+	const char	*full_name;	/* -F */
+	const char	*dsn_notify;	/* -N: never | list of success,failure,delay */
+	const char	*dsn_ret;	/* -R: full | hdrs */
+	const char	*dsn_envid;	/* -V */
+	const char	*body_type;	/* -B: 7BIT | 8BITMIME */
+	const char	*config_file;	/* -C */
+	const char	*account;	/* -a, --account */
+	const char	*queue_id;	/* -qI<id>, --remove ID */
+	const char	*test_rcpt;	/* --test RCPT */
+	int		 device_flow;	/* --authorize --device */
+	int		 verbose;	/* -v */
+	int		 dry_run;	/* --dry-run */
+	char		**operands;	/* recipients as given (pointers into argv) */
+	size_t		 noperands;
+};
+
+/*
+ * Parse argv. On success returns 0 with c filled (pointers into argv stay valid).
+ * On error returns -1 with err set to CAUSE_USAGE and a one-line message naming the
+ * offending argument. A CR or LF in -f, -F, -N, -R, -V or an operand is an error.
+ */
+int	cli_parse(struct cli *c, int argc, char **argv, struct err *e);
+
+/* The --help text. */
+extern const char cli_help_text[];
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * config.h: sendmail.conf, validated and copied out of iniparser into owned structs.
+ *
+ * Files: the system file (SYSCONFDIR/sendmail.conf), then the user file
+ * ($XDG_CONFIG_HOME/mailout/sendmail.conf, else ~/.config/mailout/sendmail.conf, home from
+ * getpwuid), or the file named by -C instead of the user file. An account in a later file
+ * replaces the account of the same name; [defaults] keys in a later file override earlier
+ * ones. Every account inherits the [defaults] keys it does not set. Missing files are
+ * fine (no file at all is an error only when an account is needed).
+ */
+#ifndef MAILOUT_CONFIG_H
+#define MAILOUT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct err;
+
+enum tls_mode { TLS_OFF, TLS_OPPORTUNISTIC, TLS_STARTTLS, TLS_IMPLICIT };
+enum rewrite_from { REWRITE_NEVER, REWRITE_LOCAL, REWRITE_ALWAYS };
+enum oauth_provider { OAUTH_NONE, OAUTH_GOOGLE, OAUTH_MICROSOFT, OAUTH_CUSTOM };
+
+struct account {
+	char		*name;
+	char		*file;		/* where it was defined, for messages */
+
+	char		*host;
+	unsigned	 port;		/* resolved default: 587 starttls, 465 implicit, 25 off */
+	enum tls_mode	 tls;
+	int		 tls_verify;
+	char		*tls_ca_file;
+	char		*tls_fingerprint;
+	char		*tls_cert_file;
+	char		*tls_key_file;
+	int		 tls_min_version;	/* 12 or 13 */
+	char		*tls_server_name;
+
+	char		*auth;		/* auto | off | plain | login | ... (lower case) */
+	char		*user;
+	char		*password;	/* literal; only from a file no other user can read */
+	char		*password_command;
+	char		*password_file;
+	int		 allow_plaintext_auth;
+
+	enum oauth_provider oauth;
+	char		*oauth_client_id;
+	char		*oauth_client_secret;
+	char		*oauth_tenant;
+	char		*oauth_auth_url;
+	char		*oauth_token_url;
+	char		*oauth_device_url;
+	char		*oauth_scope;
+	char		*oauth_token_file;
+
+	char		*from;		/* envelope sender template (%U, %H) */
+	int		 from_explicit;	/* set in the account's own section: used for selection */
+	char		*from_name;
+	enum rewrite_from rewrite_from;
+	uint64_t	 max_message_size;	/* 0 = no limit of ours */
+	unsigned	 max_recipients;
+	int		 address_strict;
+	unsigned	 timeout;		/* seconds per network step */
+	char		*fallback;
+	char		*dsn_notify;
+	char		*dsn_return;
+	char		*domain;		/* EHLO name, Message-ID domain */
+};
+
+struct config {
+	char		*default_account;	/* [defaults] account = */
+	char		*default_domain;
+	char		*aliases;
+	int		 queue;			/* on/off */
+	char		*queue_dir;		/* NULL: the default for the mode */
+	uint64_t	 queue_lifetime;	/* seconds */
+	int		 syslog_facility;	/* LOG_MAIL etc., or -1 for off */
+	char		*logfile;
+	int		 rewrite_to;
+	struct account	*accounts;
+	size_t		 naccounts;
+	char		*files_read;		/* "a, b": for messages */
+};
+
+/*
+ * Load the system file and the user file (or cfile for -C, which must exist and replaces
+ * the user file). Strict: an unknown section key, a bad value, a missing required key, a
+ * literal password in a file readable by group or others, a fallback naming no account,
+ * is CAUSE_CONFIG with "FILE: [section] key: problem (accepted: ...)".
+ * Returns 0 or -1.
+ */
+int	config_load(struct config *cfg, const char *sysfile, const char *cfile, struct err *e);
+
+/*
+ * Choose the account: by name (-a) if given; else the first account whose explicit
+ * `from` matches sender (case-insensitive; user+tag@dom matches user@dom; glob with * ?);
+ * else [defaults] account; else the only account if there is exactly one. Returns
+ * NULL with CAUSE_CONFIG when none fits, naming what was tried.
+ */
+const struct account *config_select(const struct config *cfg, const char *name,
+	    const char *sender, struct err *e);
+const struct account *config_find(const struct config *cfg, const char *name);
+
+/* The envelope sender from a template (%U user, %H host, %% percent): owned by caller. */
+char	*config_expand(const char *tmpl);
+
+void	config_free(struct config *cfg);
+
+/* Default system config path (SYSCONFDIR "/sendmail.conf"); SYSCONFDIR set by the build. */
+const char *config_system_path(void);
+
+#endif

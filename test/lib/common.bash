@@ -1,0 +1,56 @@
+# Common setup for the bats suites: the binary, bats-support/assert, and a config for the
+# fake relay. Every test gets its own queue, log and config under $BATS_TEST_TMPDIR.
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+_COMMON_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$_COMMON_DIR/fakesmtp.bash"
+
+MAILOUT=${MAILOUT:-$_COMMON_DIR/../../build/mailout}
+export MAILOUT_SYSCONF=/nonexistent
+export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/xdg-config
+export XDG_STATE_HOME=$BATS_TEST_TMPDIR/xdg-state
+
+# mo_config [KEY=VALUE...]: write $CONF, an account "t" for the fake relay on $FAKE_PORT,
+# plain text; extra account keys as arguments override the defaults.
+mo_config() {
+	CONF=$BATS_TEST_TMPDIR/sendmail.conf
+	QUEUE=$BATS_TEST_TMPDIR/queue
+	LOG=$BATS_TEST_TMPDIR/mailout.log
+	local kv globals=() acct=()
+	for kv in "$@"; do
+		case "${kv%%=*}" in
+		account|default_domain|aliases|queue|queue_dir|queue_lifetime|syslog|logfile|rewrite_to)
+			globals+=("$kv") ;;
+		*) acct+=("$kv") ;;
+		esac
+	done
+	{
+		echo "[defaults]"
+		echo "account = t"
+		echo "queue_dir = $QUEUE"
+		echo "logfile = $LOG"
+		echo "syslog = off"
+		for kv in "${globals[@]}"; do echo "${kv%%=*} = ${kv#*=}"; done
+		echo "[t]"
+		echo "host = 127.0.0.1"
+		echo "port = ${FAKE_PORT:-25}"
+		echo "tls = off"
+		echo "from = sender@example.org"
+		echo "domain = client.example.org"
+		for kv in "${acct[@]}"; do echo "${kv%%=*} = ${kv#*=}"; done
+	} >"$CONF"
+	export CONF QUEUE LOG
+}
+
+# mo ARGS...: run mailout with the test config (stdin from the caller).
+mo() { "$MAILOUT" -C "$CONF" "$@"; }
+
+# crlf FILE: 1 if every line of FILE ends in CRLF and no bare CR or LF is present.
+crlf_clean() {
+	python3 - "$1" <<'PY'
+import sys, re
+b = open(sys.argv[1], 'rb').read()
+bad = re.search(rb'(?<!\r)\n|\r(?!\n)', b)
+sys.exit(1 if bad else 0)
+PY
+}

@@ -1,0 +1,227 @@
+#!/usr/bin/env bats
+# The SMTP engine against the fake relay: envelope, pipelining, per-recipient results,
+# classification and exit codes, body bytes on the wire.
+
+load lib/common
+
+teardown() { fake_stop; }
+
+msg() { printf 'From: a@example.org\nTo: b@example.net\nSubject: test\n\nhello\n'; }
+
+@test "delivers a message: envelope, body, exit 0, one log line" {
+	fake_start
+	mo_config
+	run mo rcpt@example.net < <(msg)
+	assert_success
+	assert_equal "$(fake_count)" 1
+	run fake_env 1
+	assert_line --index 0 --regexp '^MAIL FROM:<sender@example.org> SIZE=[0-9]+$'
+	assert_line --index 1 'RCPT TO:<rcpt@example.net>'
+	run grep -c 'status=sent' "$LOG"
+	assert_output 1
+	run grep 'to=rcpt@example.net' "$LOG"
+	assert_success
+}
+
+@test "MAIL, every RCPT and DATA leave in one write when PIPELINING is offered" {
+	fake_start --caps "PIPELINING,SIZE 1000000,8BITMIME"
+	mo_config
+	run mo a@x.org b@x.org c@x.org < <(msg)
+	assert_success
+	run fake_chunks
+	assert_line --regexp '^MAIL FROM:<sender@example.org>.*\\r\\nRCPT TO:<a@x.org>\\r\\nRCPT TO:<b@x.org>\\r\\nRCPT TO:<c@x.org>\\r\\nDATA\\r\\n$'
+}
+
+@test "without PIPELINING commands go one at a time" {
+	fake_start --caps "8BITMIME"
+	mo_config
+	run mo a@x.org b@x.org < <(msg)
+	assert_success
+	run fake_chunks
+	assert_line --regexp '^MAIL FROM:<sender@example.org>\\r\\n$'
+	assert_line 'RCPT TO:<a@x.org>\r\n'
+}
+
+@test "EHLO refused: falls back to HELO and still delivers" {
+	fake_start --no-ehlo
+	mo_config
+	run mo a@x.org < <(msg)
+	assert_success
+	run fake_transcript
+	assert_output --partial $'HELO client.example.org\r\n'
+	assert_equal "$(fake_count)" 1
+}
+
+@test "one refused recipient does not abort the others; exit 67 names it" {
+	fake_start --reply 'rcpt:bad@x.org=550 5.1.1 no such user'
+	mo_config
+	run mo good@x.org bad@x.org other@x.org < <(msg)
+	assert_failure 67
+	assert_output --partial 'recipient <bad@x.org> refused: 550 5.1.1 no such user'
+	run fake_env 1
+	assert_line 'RCPT TO:<good@x.org>'
+	assert_line 'RCPT TO:<other@x.org>'
+	refute_line 'RCPT TO:<bad@x.org>'
+	run grep 'to=<bad@x.org> status=failed' "$LOG"
+	assert_success
+}
+
+@test "every recipient refused permanently: exit 67 (EX_NOUSER)" {
+	fake_start --reply 'rcpt=550 5.1.1 unknown'
+	mo_config queue=off
+	run mo a@x.org b@x.org < <(msg)
+	assert_failure 67
+	assert_equal "$(fake_count)" 0
+}
+
+@test "5xx after the final dot: exit 65 with the server's words" {
+	fake_start --reply 'dot=554 5.6.0 content rejected'
+	mo_config
+	run mo a@x.org < <(msg)
+	assert_failure 65
+	assert_output --partial '554 5.6.0 content rejected'
+}
+
+@test "4xx greeting with queue = off: exit 75" {
+	fake_start --reply 'greeting=421 4.3.2 busy'
+	mo_config queue=off
+	run mo a@x.org < <(msg)
+	assert_failure 75
+	assert_output --partial '421 4.3.2 busy'
+}
+
+@test "5xx greeting: exit 69" {
+	fake_start --reply 'greeting=554 5.7.1 go away'
+	mo_config queue=off
+	run mo a@x.org < <(msg)
+	assert_failure 69
+}
+
+@test "connection refused with queue = off: exit 75 and a log line" {
+	mo_config queue=off port=1
+	run mo a@x.org < <(msg)
+	assert_failure 75
+	assert_output --partial 'Connection refused'
+	run grep -c 'status=' "$LOG"
+	assert_output 1
+}
+
+@test "unknown relay host: exit 68" {
+	mo_config queue=off host=no-such-host.invalid
+	run mo a@x.org < <(msg)
+	assert_failure 68
+	assert_output --partial "no-such-host.invalid"
+}
+
+@test "malformed reply code: exit 76 (protocol)" {
+	fake_start --reply 'mail=2x0 what'
+	mo_config queue=off
+	run mo a@x.org < <(msg)
+	assert_failure 76
+	assert_output --partial 'malformed'
+}
+
+@test "message over the server's SIZE is refused before any data: exit 65" {
+	fake_start --caps "PIPELINING,SIZE 100"
+	mo_config
+	run mo a@x.org < <(msg; head -c 500 /dev/zero | tr '\0' 'x'; echo)
+	assert_failure 65
+	assert_output --partial 'SIZE'
+	run fake_transcript
+	refute_output --partial 'MAIL FROM'
+}
+
+@test "SIZE= and BODY=8BITMIME on MAIL for an 8-bit body" {
+	fake_start
+	mo_config
+	run mo a@x.org < <(printf 'Subject: x\n\ncaf\xc3\xa9\n')
+	assert_success
+	run fake_env 1
+	assert_line --index 0 --regexp 'SIZE=[0-9]+ BODY=8BITMIME'
+}
+
+@test "DSN parameters from -N, -R, -V when the relay offers DSN" {
+	fake_start --caps "PIPELINING,DSN"
+	mo_config
+	run mo -N failure,delay -R hdrs -V envid42 a@x.org < <(msg)
+	assert_success
+	run fake_env 1
+	assert_line --index 0 --regexp 'RET=HDRS'
+	assert_line --index 0 --regexp 'ENVID=envid42'
+	assert_line --index 1 --regexp 'NOTIFY=FAILURE,DELAY'
+}
+
+@test "dot-stuffing: lines starting with a dot arrive intact" {
+	fake_start --caps "PIPELINING"
+	mo_config
+	run mo a@x.org < <(printf 'Subject: x\n\n.\n..two\n.three\nend\n')
+	assert_success
+	run fake_transcript
+	assert_output --partial $'\r\n..\r\n...two\r\n..three\r\nend\r\n.\r\n'
+	run fake_msg 1
+	assert_output --partial $'\r\n.\r\n..two\r\n.three\r\nend\r'
+}
+
+@test "BDAT when CHUNKING is offered: raw bytes, no dot-stuffing" {
+	fake_start --caps "PIPELINING,CHUNKING"
+	mo_config
+	run mo a@x.org < <(printf 'Subject: x\n\n.dot\n')
+	assert_success
+	run fake_transcript
+	assert_output --regexp 'BDAT [0-9]+ LAST'
+	run fake_msg 1
+	assert_output --partial $'\r\n.dot\r'
+}
+
+@test "never a bare CR or LF on the wire, whatever the input's line endings" {
+	fake_start --caps "PIPELINING"
+	mo_config
+	run mo a@x.org < <(printf 'Subject: x\r\nX-A: 1\n\nlf\ncrlf\r\ncr\rcrcrlf\r\r\nlast')
+	assert_success
+	crlf_clean "$FAKE_DIR/transcript"
+	run grep -c bare-lf "$FAKE_DIR/events"
+	assert_output 0
+}
+
+@test "a large body goes out in large writes, not one per line" {
+	fake_start --caps "PIPELINING"
+	mo_config
+	run mo a@x.org < <(printf 'Subject: x\n\n'; yes 'a line of text' | head -n 100000)
+	assert_success
+	n=$(grep -c '"dir":"c2s"' "$FAKE_DIR/events")
+	# 1.5 MB of 15-byte lines: a write per line would be 100,000 writes.
+	[ "$n" -lt 200 ]
+}
+
+@test "the server closing mid-DATA is temporary (exit 75 with queue = off)" {
+	fake_start --disconnect middata
+	mo_config queue=off
+	run mo a@x.org < <(printf 'Subject: x\n\n'; head -c 20000 /dev/zero | tr '\0' 'y'; echo)
+	assert_failure 75
+}
+
+@test "a server that never answers times out after the configured time" {
+	fake_start --delay 'greeting=10'
+	mo_config queue=off timeout=1
+	run timeout 8 "$MAILOUT" -C "$CONF" a@x.org < <(msg)
+	assert_failure 75
+	assert_output --partial 'timeout'
+}
+
+@test "-v prints the dialogue on stderr; stdout stays empty" {
+	fake_start
+	mo_config
+	out=$(mo -v a@x.org < <(msg) 2>"$BATS_TEST_TMPDIR/err")
+	assert_equal "$out" ""
+	run cat "$BATS_TEST_TMPDIR/err"
+	assert_output --partial '--> EHLO client.example.org'
+	assert_output --partial '<-- 250'
+}
+
+@test "a server QUIT problem after acceptance does not fail the send" {
+	fake_start --disconnect quit
+	mo_config
+	run mo a@x.org < <(msg)
+	assert_success
+	assert_equal "$(fake_count)" 1
+}
