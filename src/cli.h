@@ -55,6 +55,9 @@ struct cli {
 
 /*
  * Parse argv. On success returns 0 with c filled (pointers into argv stay valid).
+ * argv is permuted as GNU getopt does (operands end up together at the end) and two
+ * values are edited in place: -f<a@b> loses its angle brackets, the -N list is lower
+ * cased. -R comes back as "full"/"hdrs", -B as "7BIT"/"8BITMIME".
  * On error returns -1 with err set to CAUSE_USAGE and a one-line message naming the
  * offending argument. A CR or LF in -f, -F, -N, -R, -V or an operand is an error.
  */

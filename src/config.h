@@ -7,6 +7,10 @@
  * replaces the account of the same name; [defaults] keys in a later file override earlier
  * ones. Every account inherits the [defaults] keys it does not set. Missing files are
  * fine (no file at all is an error only when an account is needed).
+ *
+ * Stored forms: tls_fingerprint is "sha256:" + 64 lower-case hex digits; domain is
+ * expanded; auth, dsn_notify and dsn_return are lower case; paths are absolute (~/
+ * expanded with the home of getuid()).
  */
 #ifndef MAILOUT_CONFIG_H
 #define MAILOUT_CONFIG_H

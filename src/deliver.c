@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "config.h"
 #include "deliver.h"
 #include "net.h"
@@ -55,7 +56,8 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 		/* Configuration errors before any network traffic. */
 		if (tls_check_opts(&to, e) == -1)
 			goto out;
-		if (!a->tls_verify && (a->tls_fingerprint == NULL || a->tls_fingerprint[0] == '\0'))
+		if (!a->tls_verify && (a->tls_fingerprint == NULL ||
+		    a->tls_fingerprint[0] == '\0'))
 			fprintf(stderr, "mailout: warning: TLS certificate verification is off "
 			    "for account %s\n", a->name);
 	}
@@ -85,7 +87,7 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 				goto fail;
 			t = tls_wrap(conn_stream(smtp_conn(d->smtp)), &to, &ti, e);
 			if (t == NULL) {
-				/* Half a handshake on the wire: a plain QUIT now would be noise. */
+				/* Half a handshake on the wire: a plain QUIT would be noise. */
 				quit = 0;
 				goto fail;
 			}
@@ -102,6 +104,9 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 			goto fail;
 		}
 	}
+	/* Credentials only now, after TLS: auth.c refuses cleartext mechanisms without it. */
+	if (auth_login(d->smtp, a, d->tls, e) == -1)
+		goto fail;
 	goto out;
 fail:
 	if (quit)
