@@ -30,6 +30,7 @@ struct conn {
 	struct stream	*s;
 	size_t		 rpos;
 	size_t		 rlen;
+	int		 eof;		/* the peer closed its side */
 	struct buf	 wbuf;
 	char		 rbuf[CONN_RBUF];
 };
@@ -67,8 +68,10 @@ conn_fill(struct conn *c, struct err *e)
 
 	c->rpos = c->rlen = 0;
 	n = c->s->ops->read(c->s, c->rbuf, sizeof(c->rbuf), e);
-	if (n == 0)
+	if (n == 0) {
+		c->eof = 1;
 		err_set(e, ERR_TEMP, CAUSE_TEMP, "connection closed by %s", c->s->name);
+	}
 	else if (n > 0)
 		c->rlen = (size_t)n;
 	return n;
@@ -111,6 +114,8 @@ conn_readline(struct conn *c, char *line, size_t max, struct err *e)
 	ret = (ssize_t)len;
 	goto out;
 toolong:
+	/* Leave the byte that did not fit for the next read: nothing is lost. */
+	c->rpos--;
 	line[len] = '\0';
 	err_set(e, ERR_PERM, CAUSE_PROTOCOL, "%s sent a line longer than %zu bytes",
 	    c->s->name, max - 1);
@@ -188,6 +193,12 @@ int
 conn_puts(struct conn *c, const char *s, struct err *e)
 {
 	return conn_write(c, s, strlen(s), e);
+}
+
+int
+conn_eof(const struct conn *c)
+{
+	return c->eof;
 }
 
 size_t

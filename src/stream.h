@@ -56,6 +56,8 @@ int		 conn_puts(struct conn *c, const char *s, struct err *e);
 /* Send everything queued in one write. 0 or -1. */
 int		 conn_flush(struct conn *c, struct err *e);
 
+/* 1 once the peer has closed its side (a read returned end of stream). */
+int		 conn_eof(const struct conn *c);
 /* Bytes received but not yet read by the protocol (STARTTLS injection check). */
 size_t		 conn_pending(const struct conn *c);
 /* The current stream, to layer TLS over it. */
