@@ -73,12 +73,15 @@ $(BUILD)/obj $(BUILD)/unit:
 unit: $(UNIT_BINS)
 
 # The whole suite: installs missing test dependencies, builds, runs the unit tests and
-# the bats suites, then the same again under ASan+UBSan. Ends with "N passed, N failed".
+# the bats suites; the unit and TLS tests again against mbedTLS 3.6 (Debian 13's, unpacked
+# privately by scripts/fetch-mbedtls3); everything again under ASan+UBSan.
+# Ends with "N passed, N failed".
 check:
 	scripts/install-deps --test
 	$(MAKE) all unit
+	$(MAKE) BUILD=build-mbedtls3 MBEDTLS_PREFIX="$$(scripts/fetch-mbedtls3)" all unit
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit
-	test/run --build $(BUILD) --asan-build build-asan
+	test/run --build $(BUILD) --asan-build build-asan --tls3-build build-mbedtls3
 
 # The suite on the normal build only (quick iteration).
 check-fast: all unit
