@@ -1,11 +1,13 @@
 # mailout: a sendmail-compatible mail submission agent.
 # Overridable: CC CFLAGS LDFLAGS PREFIX DESTDIR SYSCONFDIR BUILD MBEDTLS_PREFIX KEYRING
+#              SYSTEMDUNITDIR
 
 PREFIX		?= /usr/local
 SYSCONFDIR	?= /etc
 BINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
 LOCALSTATEDIR	?= /var
+SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
 BUILD		?= build
 CC		?= cc
 CFLAGS		?= -O2 -g
@@ -108,6 +110,14 @@ install: all
 	ln -sf mailout $(DESTDIR)$(BINDIR)/newaliases
 	install -m 644 doc/mailout.8 $(DESTDIR)$(MANDIR)/man8/mailout.8
 	install -m 644 doc/sendmail.conf.5 $(DESTDIR)$(MANDIR)/man5/sendmail.conf.5
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/cron.d
+	install -d -m 700 $(DESTDIR)$(LOCALSTATEDIR)/spool/mailout
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/mailout-queue.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/mailout-queue.service
+	install -m 644 systemd/mailout-queue.timer $(DESTDIR)$(SYSTEMDUNITDIR)/mailout-queue.timer
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/mailout.cron >$(DESTDIR)$(SYSCONFDIR)/cron.d/mailout
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/mailout-queue.service $(DESTDIR)$(SYSCONFDIR)/cron.d/mailout
+	@echo "To retry queued mail with systemd: systemctl enable --now mailout-queue.timer"
 	@test -e $(DESTDIR)$(SYSCONFDIR)/sendmail.conf || \
 		{ install -d $(DESTDIR)$(SYSCONFDIR) && \
 		  install -m 644 sendmail.conf.example $(DESTDIR)$(SYSCONFDIR)/sendmail.conf.example; }
@@ -121,7 +131,9 @@ install-links: install
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mailout $(DESTDIR)$(BINDIR)/sendmail \
 	      $(DESTDIR)$(BINDIR)/mailq $(DESTDIR)$(BINDIR)/newaliases \
-	      $(DESTDIR)$(MANDIR)/man8/mailout.8 $(DESTDIR)$(MANDIR)/man5/sendmail.conf.5
+	      $(DESTDIR)$(MANDIR)/man8/mailout.8 $(DESTDIR)$(MANDIR)/man5/sendmail.conf.5 \
+	      $(DESTDIR)$(SYSTEMDUNITDIR)/mailout-queue.service \
+	      $(DESTDIR)$(SYSTEMDUNITDIR)/mailout-queue.timer $(DESTDIR)$(SYSCONFDIR)/cron.d/mailout
 
 clean:
 	rm -rf build build-* 

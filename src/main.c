@@ -19,6 +19,11 @@
 #include "err.h"
 #include "intake.h"
 #include "log.h"
+#include "serverinfo.h"
+#include "tls.h"
+#include "queue.h"
+#include "runq.h"
+#include "send.h"
 #include "util.h"
 
 #define PROG	"mailout"
@@ -86,8 +91,9 @@ features(void)
 static int
 mode_version(void)
 {
-	printf(PROG " %s\nfeatures: %s\nsystem config: %s\n", VERSION, features(),
-	    config_system_path());
+	printf(PROG " %s\nfeatures: %s\ntls: %s%s\nsystem config: %s\n", VERSION,
+	    features(), tls_library_version(), tls_has_tls13() ? " (TLS 1.2, 1.3)" :
+	    " (TLS 1.2)", config_system_path());
 	return EX_OK;
 }
 
@@ -143,6 +149,172 @@ join_rcpts(struct buf *b, char **v, size_t n)
 		buf_addf(b, "%s%s", i ? "," : "", v[i]);
 }
 
+/* "relay h port p: connect: refused" -> "connect: refused": the warning names the relay. */
+static const char *
+without_relay(const char *reason)
+{
+	const char *p;
+
+	if (strncmp(reason, "relay ", 6) == 0 && (p = strstr(reason, ": ")) != NULL)
+		return p + 2;
+	return reason;
+}
+
+/*
+ * After a direct send worked, the relay is up: send a few of this account's queued
+ * messages that are due, through the session that is already open. One readdir when the
+ * queue is empty, so the common case does not notice. Errors are the queue run's own:
+ * this message is delivered whatever happens here.
+ */
+static void
+flush_after_send(const struct config *cfg, const char *qdir, struct send_ctx *sc,
+    const struct account *a)
+{
+	struct queue q;
+	struct runq_opts o;
+	struct runq_stats st;
+	struct err e;
+
+	err_init(&e);
+	queue_open(&q, qdir, 0, &e);
+	memset(&o, 0, sizeof(o));
+	o.account = a->name;
+	o.max = 10;
+	o.max_scan = 64;
+	runq_run(cfg, &q, sc, &o, &st, &e);
+	queue_close(&q);
+}
+
+/*
+ * Commit the message to the queue after a temporary failure: exit 0 with a one-line
+ * warning, or 73/74 when the queue cannot take it (then nothing of it is left there).
+ * Recipients refused permanently get their failure notice queued first, so that a
+ * run cannot pick up the entry before it knows the notice exists.
+ */
+static int
+queue_message(const struct config *cfg, const char *qdir, struct msg *m,
+    struct queue_meta *qm, const struct send_result *res, struct send_ctx *sc)
+{
+	struct queue q;
+	struct queue_entry qe;
+	struct runq_opts o;
+	struct runq_stats st;
+	struct err e, le;
+	struct buf to;
+	char nid[QUEUE_ID_LEN + 1] = "", reason[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
+	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 64];
+	size_t i;
+	int rc;
+
+	err_init(&e);
+	buf_init(&to, 1024 * 1024);
+	for (i = 0; i < qm->nrcpts; i++)
+		if (qm->rcpts[i].state == QR_PENDING)
+			buf_addf(&to, "%s%s", to.len ? "," : "", qm->rcpts[i].addr);
+	snprintf(reason, sizeof(reason), "%s", without_relay(err_str(&res->defer, line,
+	    sizeof(line))));
+	qm->attempts = 1;
+	qm->last_attempt = now_s();
+	qm->next_attempt = qm->last_attempt + queue_backoff(1, queue_random());
+	queue_meta_set(&qm->last_error, err_str(&res->defer, line, sizeof(line)));
+	if (queue_open(&q, qdir, 1, &e) == -1 ||
+	    runq_notify(cfg, &q, qm, m->fd, 0, nid, &e) == -1 ||
+	    queue_commit(&q, m->fd, m->path, qm, &e) == -1)
+		goto fail;
+	/* The spool file is the queue's now. */
+	msg_release(m);
+	fprintf(stderr, PROG ": relay %s unavailable (%s); message queued as %s, will retry\n",
+	    res->first_relay, reason, qm->id);
+	log_line(LOG_WARNING, "msgid=<%s> queue=%s account=%s from=<%s> to=%s size=%llu "
+	    "status=queued error=\"%s\"", qm->message_id ? qm->message_id : "", qm->id,
+	    qm->account, qm->sender, buf_cstr(&to), (unsigned long long)qm->size, reason);
+	if (nid[0] != '\0') {
+		/* The relay may take the notice even if it would not take this message. */
+		memset(&o, 0, sizeof(o));
+		o.all = 1;
+		o.match = nid;
+		runq_run(cfg, &q, sc, &o, &st, &le);
+	}
+	rc = EX_OK;
+	goto out;
+fail:
+	/* The caller keeps the message: a notice about it must not go out either. */
+	if (nid[0] != '\0' && queue_lock(&q, nid, &qe, &le) == 1)
+		queue_remove(&q, &qe, &le);
+	err_prefix(&e, "message NOT queued (relay %s unavailable: %s): ", res->first_relay,
+	    reason);
+	report(&e);
+	log_line(LOG_ERR, "msgid=<%s> account=%s from=<%s> to=%s size=%llu status=failed "
+	    "error=\"%s\"", qm->message_id ? qm->message_id : "", qm->account, qm->sender,
+	    buf_cstr(&to), (unsigned long long)qm->size, err_str(&e, line, sizeof(line)));
+	rc = exit_code(&e);
+out:
+	queue_close(&q);
+	buf_free(&to);
+	return rc;
+}
+
+/* mailq / -bp, -q / --flush / -qI, --queue-run, --remove. Returns the exit code. */
+static int
+mode_queue(const struct cli *c, const struct config *cfg)
+{
+	struct queue q;
+	struct runq_opts o;
+	struct runq_stats st;
+	struct deliver_opts dopts;
+	struct err e;
+	char *qdir = queue_dir(cfg);
+	int rc = EX_SOFTWARE;
+
+	err_init(&e);
+	queue_open(&q, qdir, 0, &e);
+	switch (c->mode) {
+	case MODE_QUEUE_LIST:
+		if (runq_list(&q, stdout, &e) == -1)
+			goto fail;
+		if (fflush(stdout) == EOF || ferror(stdout)) {
+			err_set(&e, ERR_TEMP, CAUSE_IOERR, "cannot write the listing: %s",
+			    strerror(errno));
+			goto fail;
+		}
+		break;
+	case MODE_QUEUE_REMOVE:
+		if (runq_remove(&q, c->queue_id, &e) == -1)
+			goto fail;
+		break;
+	default:
+		memset(&dopts, 0, sizeof(dopts));
+		dopts.verbose = c->verbose;
+		memset(&o, 0, sizeof(o));
+		o.all = c->mode == MODE_QUEUE_FLUSH;
+		o.match = c->queue_id;
+		o.parallel = 1;
+		o.cleanup = 1;
+		o.dopts = &dopts;
+		if (runq_run(cfg, &q, NULL, &o, &st, &e) == -1)
+			goto fail;
+		if (st.tried > 0 || st.errors > 0 || st.busy > 0)
+			log_line(LOG_INFO, "queue run: entries=%zu tried=%zu delivered=%zu "
+			    "deferred=%zu expired=%zu notices=%zu busy=%zu errors=%zu",
+			    st.entries, st.tried, st.delivered, st.deferred, st.expired,
+			    st.notices, st.busy, st.errors);
+		if (c->verbose)
+			fprintf(stderr, PROG ": queue %s: %zu entries, %zu tried, %zu delivered, "
+			    "%zu deferred, %zu expired, %zu skipped (busy)\n", q.active,
+			    st.entries, st.tried, st.delivered, st.deferred, st.expired, st.busy);
+		break;
+	}
+	rc = EX_OK;
+	goto out;
+fail:
+	report(&e);
+	rc = exit_code(&e);
+out:
+	queue_close(&q);
+	free(qdir);
+	return rc;
+}
+
 /*
  * Send one message read from stdin. Returns the exit code.
  */
@@ -153,20 +325,21 @@ mode_send(const struct cli *c, const struct config *cfg)
 	struct intake_opts io;
 	struct msg m;
 	struct err e;
-	struct deliver *d = NULL;
 	struct deliver_opts dopts;
-	struct smtp_envelope env;
-	struct smtp_rcpt_status *st = NULL;
+	struct send_ctx *sc = NULL;
+	struct send_result res;
+	struct queue_meta qm;
 	struct buf rlist;
 	char *sender = NULL, *from_addr = NULL, *qdir = NULL, *spool = NULL;
 	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
 	const char *domain;
-	size_t i, nok = 0, ntemp = 0, nperm = 0;
+	size_t i;
 	int rc = EX_SOFTWARE;
 
 	err_init(&e);
 	memset(&m, 0, sizeof(m));
 	m.fd = -1;
+	queue_meta_init(&qm);
 	buf_init(&rlist, 1024 * 1024);
 
 	if ((a = config_select(cfg, c->account, c->sender_set ? c->sender : NULL, &e)) == NULL)
@@ -220,54 +393,57 @@ mode_send(const struct cli *c, const struct config *cfg)
 		goto out;
 	}
 
-	memset(&env, 0, sizeof(env));
-	env.sender = m.sender;
-	env.rcpts = m.rcpts;
-	env.nrcpts = m.nrcpts;
-	env.size = m.size;
-	env.body_8bit = m.body_8bit ||
+	queue_meta_set(&qm.account, a->name);
+	queue_meta_set(&qm.sender, m.sender);
+	qm.uid = (uint64_t)getuid();
+	qm.size = m.size;
+	queue_meta_set(&qm.message_id, m.message_id);
+	qm.body_8bit = m.body_8bit ||
 	    (c->body_type != NULL && streq_ci(c->body_type, "8BITMIME"));
-	env.smtputf8 = m.hdr_8bit;
-	env.dsn_notify = c->dsn_notify != NULL ? c->dsn_notify : a->dsn_notify;
-	env.dsn_ret = c->dsn_ret != NULL ? c->dsn_ret : a->dsn_return;
-	env.dsn_envid = c->dsn_envid;
-	st = xcalloc(m.nrcpts, sizeof(*st));
+	qm.smtputf8 = m.hdr_8bit;
+	queue_meta_set(&qm.dsn_notify, c->dsn_notify != NULL ? c->dsn_notify : a->dsn_notify);
+	queue_meta_set(&qm.dsn_ret, c->dsn_ret != NULL ? c->dsn_ret : a->dsn_return);
+	queue_meta_set(&qm.dsn_envid, c->dsn_envid);
+	qm.arrival = now_s();
+	for (i = 0; i < m.nrcpts; i++)
+		queue_meta_add_rcpt(&qm, m.rcpts[i], QR_PENDING, "");
 
+	/* One attempt through the account and its fallbacks (send.c logs each relay's answer). */
 	memset(&dopts, 0, sizeof(dopts));
 	dopts.verbose = c->verbose;
-	if ((d = deliver_open(a, &dopts, &e)) == NULL)
-		goto fail;
-	deliver_send(d, &env, m.fd, st, &e);
-	for (i = 0; i < m.nrcpts; i++) {
-		if (st[i].kind == ERR_OK && st[i].code != 0 && !err_failed(&e))
-			nok++;
-		else if (st[i].kind == ERR_PERM) {
-			nperm++;
-			fprintf(stderr, PROG ": recipient <%s> refused: %s\n", m.rcpts[i],
-			    st[i].reply);
-			log_line(LOG_ERR, "msgid=<%s> account=%s relay=%s from=<%s> to=<%s> "
-			    "status=failed reply=\"%s\"", m.message_id, a->name,
-			    deliver_relay(d), m.sender, m.rcpts[i], st[i].reply);
-		} else if (st[i].kind == ERR_TEMP)
-			ntemp++;
+	sc = send_new(cfg, &dopts);
+	send_attempt(sc, a, &qm, m.fd, &res);
+	for (i = 0; i < qm.nrcpts; i++)
+		if (qm.rcpts[i].state == QR_FAILED)
+			fprintf(stderr, PROG ": recipient <%s> refused: %s\n", qm.rcpts[i].addr,
+			    qm.rcpts[i].reply);
+	if (res.pending == 0 && res.failed == 0) {
+		rc = EX_OK;
+		flush_after_send(cfg, qdir, sc, a);
+		goto out;
 	}
-	if (nok > 0) {
-		join_rcpts(&rlist, m.rcpts, m.nrcpts);
-		log_line(LOG_INFO, "msgid=<%s> account=%s relay=%s from=<%s> to=%s size=%llu "
-		    "status=sent accepted=%zu refused=%zu", m.message_id, a->name,
-		    deliver_relay(d), m.sender, buf_cstr(&rlist), (unsigned long long)m.size,
-		    nok, nperm + ntemp);
-		if (nperm + ntemp == 0) {
-			rc = EX_OK;
-			goto out;
-		}
+	if (res.pending == 0 && res.sent > 0) {
 		/* Delivered to some: the caller must not resend to all, but must know. */
-		err_set(&e, ntemp > 0 ? ERR_TEMP : ERR_PERM, ntemp > 0 ? CAUSE_TEMP : CAUSE_NOUSER,
-		    "delivered to %zu of %zu recipients; %zu refused permanently, %zu "
-		    "temporarily", nok, m.nrcpts, nperm, ntemp);
+		err_set(&e, ERR_PERM, CAUSE_NOUSER, "delivered to %zu of %zu recipients; %zu "
+		    "refused permanently", res.sent, qm.nrcpts, res.failed);
 		report(&e);
 		rc = exit_code(&e);
 		goto out;
+	}
+	if (res.pending == 0) {
+		e = res.perm;
+		goto fail;
+	}
+	if (cfg->queue && res.queueable) {
+		rc = queue_message(cfg, qdir, &m, &qm, &res, sc);
+		goto out;
+	}
+	e = res.defer;
+	if (res.sent > 0 || res.failed > 0) {
+		err_init(&e);
+		err_set(&e, res.defer.kind, res.defer.cause, "delivered to %zu of %zu "
+		    "recipients; %zu refused permanently, %zu not now (%s)", res.sent,
+		    qm.nrcpts, res.failed, res.pending, err_str(&res.defer, line, sizeof(line)));
 	}
 	goto fail;
 
@@ -283,8 +459,8 @@ fail:
 	    err_str(&e, line, sizeof(line)));
 	rc = exit_code(&e);
 out:
-	deliver_close(d);
-	free(st);
+	send_free(sc);
+	queue_meta_free(&qm);
 	msg_free(&m);
 	free(sender);
 	free(from_addr);
@@ -292,6 +468,22 @@ out:
 	free(spool);
 	buf_free(&rlist);
 	return rc;
+}
+
+/* --serverinfo [-a ACCOUNT]: what the relay offers; the exit code says if TLS passed. */
+static int
+mode_serverinfo(const struct cli *c, const struct config *cfg)
+{
+	const struct account *a;
+	struct err e;
+
+	err_init(&e);
+	if ((a = config_select(cfg, c->account, NULL, &e)) == NULL ||
+	    serverinfo_run(a, c->verbose, stdout, &e) == -1) {
+		report(&e);
+		return exit_code(&e);
+	}
+	return EX_OK;
 }
 
 int
@@ -304,6 +496,8 @@ main(int argc, char **argv)
 
 	/* A relay that closes the socket must not kill us before we can queue the message. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Over a file size limit (ulimit -f), a write must fail (74), not kill us silently. */
+	signal(SIGXFSZ, SIG_IGN);
 	umask(077);
 	err_init(&e);
 	memset(&cfg, 0, sizeof(cfg));
@@ -319,6 +513,11 @@ main(int argc, char **argv)
 	case MODE_VERSION:
 		return mode_version();
 	case MODE_SEND:
+	case MODE_SERVERINFO:
+	case MODE_QUEUE_LIST:
+	case MODE_QUEUE_FLUSH:
+	case MODE_QUEUE_RUN:
+	case MODE_QUEUE_REMOVE:
 		break;
 	default:
 		fprintf(stderr, PROG ": %s is not supported yet in this build; "
@@ -331,7 +530,20 @@ main(int argc, char **argv)
 		return exit_code(&e);
 	}
 	log_init(PROG, cfg.syslog_facility, cfg.logfile);
-	rc = mode_send(&c, &cfg);
+	switch (c.mode) {
+	case MODE_QUEUE_LIST:
+	case MODE_QUEUE_FLUSH:
+	case MODE_QUEUE_RUN:
+	case MODE_QUEUE_REMOVE:
+		rc = mode_queue(&c, &cfg);
+		break;
+	case MODE_SERVERINFO:
+		rc = mode_serverinfo(&c, &cfg);
+		break;
+	default:
+		rc = mode_send(&c, &cfg);
+		break;
+	}
 	log_close();
 	config_free(&cfg);
 	return rc;

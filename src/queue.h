@@ -1,0 +1,166 @@
+/*
+ * queue.h: the durable on-disk queue of messages waiting for another attempt.
+ *
+ * Layout under the queue directory (each directory created 0700 when missing):
+ *   tmp/		spool files being written by intake, metadata being written
+ *   queue/ID.msg	the message (CRLF lines, not dot-stuffed); the entry exists iff this
+ *			file exists
+ *   queue/ID.meta	its metadata: "Key: value" lines, documented in queue.c
+ *   failed/		expired entries (same two files), kept for the administrator
+ *
+ * An entry is worked on only under an exclusive, non-blocking flock on ID.msg: a run
+ * that finds an entry locked skips it, so concurrent runs never send one message twice.
+ * Every change of state is a rename, so a crash at any point leaves either no entry or
+ * a complete one. IDs sort by the time they were made and are unique: 8 hex digits of
+ * seconds, 5 of microseconds, 6 random (QUEUE_ID_LEN upper-case hex digits).
+ */
+#ifndef MAILOUT_QUEUE_H
+#define MAILOUT_QUEUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct err;
+
+#define QUEUE_ID_LEN		19
+/* Metadata for MAX_RECIPIENTS long addresses with replies stays below this. */
+#define QUEUE_META_MAX		(32 * 1024 * 1024)
+/* A file in tmp/ (or metadata without its message) untouched this long is debris. */
+#define QUEUE_ORPHAN_AGE	(24 * 60 * 60)
+/* Backoff: the first retry after a minute, doubling, never more than an hour apart. */
+#define QUEUE_BACKOFF_MIN	60
+#define QUEUE_BACKOFF_MAX	3600
+
+enum queue_rstate {
+	QR_PENDING = 0,		/* not yet accepted by a relay */
+	QR_SENT,		/* accepted: never sent again */
+	QR_FAILED,		/* refused permanently, or expired */
+};
+
+struct queue_rcpt {
+	char			*addr;
+	enum queue_rstate	 state;
+	int			 notified;	/* failed, and the sender was told */
+	char			*reply;		/* last reply or error; never NULL */
+};
+
+/* The envelope and delivery state of one message: what the metadata file holds. */
+struct queue_meta {
+	char		 id[QUEUE_ID_LEN + 1];	/* "" until committed */
+	char		*account;
+	char		*sender;		/* "" = null sender */
+	uint64_t	 uid;			/* of the submitter */
+	uint64_t	 size;
+	char		*message_id;		/* without angle brackets; may be NULL */
+	int		 body_8bit;
+	int		 smtputf8;
+	char		*dsn_notify;		/* NULL = none given */
+	char		*dsn_ret;
+	char		*dsn_envid;
+	int		 notice;		/* a failure notice: never a notice about it */
+	int64_t		 arrival;
+	int64_t		 last_attempt;		/* 0 = never */
+	int64_t		 next_attempt;
+	int64_t		 expired;		/* when the lifetime ran out; 0 = not */
+	unsigned	 attempts;
+	char		*last_error;		/* never NULL */
+	struct queue_rcpt *rcpts;
+	size_t		 nrcpts;
+};
+
+struct queue {
+	char	*dir;
+	char	*tmp;		/* dir/tmp */
+	char	*active;	/* dir/queue */
+	char	*failed;	/* dir/failed */
+};
+
+/* An entry held under its lock. */
+struct queue_entry {
+	struct queue_meta	 meta;
+	int			 fd;		/* ID.msg, read-only, holding the flock */
+};
+
+/*
+ * Prepare q for dir. With create set, make the directories (parents too); otherwise a
+ * missing directory is fine (an empty queue). Returns 0, or -1 with CAUSE_CANTCREAT.
+ */
+int	queue_open(struct queue *q, const char *dir, int create, struct err *e);
+void	queue_close(struct queue *q);
+
+/* Metadata: init to empty, add a recipient (copied), free what it owns. */
+void	queue_meta_init(struct queue_meta *m);
+void	queue_meta_add_rcpt(struct queue_meta *m, const char *addr, enum queue_rstate st,
+	    const char *reply);
+void	queue_meta_set(char **field, const char *value);	/* free + copy (NULL ok) */
+void	queue_meta_free(struct queue_meta *m);
+size_t	queue_meta_count(const struct queue_meta *m, enum queue_rstate st);
+
+/* Pure: format the metadata file (0, or -1 over QUEUE_META_MAX) and parse it back. */
+int	queue_meta_format(const struct queue_meta *m, struct buf *b);
+int	queue_meta_parse(const char *text, size_t len, struct queue_meta *m, struct err *e);
+
+/* A new unique, sortable id. */
+void	queue_new_id(char id[QUEUE_ID_LEN + 1]);
+/* 1 if s is syntactically an id (and so safe in a path). */
+int	queue_valid_id(const char *s);
+/* Seconds to wait after the given number of failed attempts (>= 1); rnd gives jitter. */
+int64_t	queue_backoff(unsigned attempts, uint32_t rnd);
+/* A random 32-bit number, for jitter. */
+uint32_t queue_random(void);
+
+/*
+ * Make a new file in tmp/ for a message we write ourselves (a failure notice).
+ * Returns an fd open read-write and *path (caller frees), or -1 with err.
+ */
+int	queue_tmpfile(struct queue *q, char **path, struct err *e);
+
+/*
+ * Commit the spool file spool_path (in q's tmp/, open as spool_fd) as a new entry
+ * described by m; m->id is set. On success the file belongs to the queue (the caller
+ * must not unlink it) and the entry is durable. On failure (CAUSE_CANTCREAT or
+ * CAUSE_IOERR) nothing of the entry is left in queue/; the spool file is left where
+ * it was, for the caller to remove.
+ */
+int	queue_commit(struct queue *q, int spool_fd, const char *spool_path,
+	    struct queue_meta *m, struct err *e);
+
+/*
+ * The ids of the entries in queue/, sorted (oldest first). *ids is NULL when the queue
+ * is empty or its directory does not exist. Returns 0, or -1 with CAUSE_IOERR.
+ */
+int	queue_scan(struct queue *q, char ***ids, size_t *nids, struct err *e);
+
+/* Read an entry's metadata without locking it (listing, grouping). 0, or -1. */
+int	queue_read_meta(struct queue *q, const char *id, struct queue_meta *m, struct err *e);
+
+/*
+ * Lock an entry without waiting and read its metadata. Returns 1 when locked (qe
+ * filled), 0 when another process holds it or it is gone, -1 on error. After -1 with
+ * qe->fd != -1 the entry is locked but its metadata is unreadable (only its id is set):
+ * it can still be removed. Call queue_unlock in every case.
+ */
+int	queue_lock(struct queue *q, const char *id, struct queue_entry *qe, struct err *e);
+/* Write qe's metadata back, atomically. 0, or -1 (the old metadata stays). */
+int	queue_update(struct queue *q, struct queue_entry *qe, struct err *e);
+/* Delete the entry (delivered or removed by the user) and release it. 0, or -1. */
+int	queue_remove(struct queue *q, struct queue_entry *qe, struct err *e);
+/* Move the entry to failed/ with its current metadata and release it. 0, or -1. */
+int	queue_fail(struct queue *q, struct queue_entry *qe, struct err *e);
+/* Release the lock and free. Safe to call twice. */
+void	queue_unlock(struct queue_entry *qe);
+
+/*
+ * Remove debris older than QUEUE_ORPHAN_AGE at now: files in tmp/ left by killed
+ * writers, metadata in queue/ whose message never arrived. Returns how many.
+ */
+size_t	queue_cleanup(struct queue *q, int64_t now);
+
+/*
+ * Fault injection for the crash tests: when MAILOUT_TEST_CRASH names this point, the
+ * process kills itself with SIGKILL there. Never set outside the tests.
+ */
+void	queue_crash_point(const char *name);
+
+#endif
