@@ -25,10 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aliases.h"
 #include "bounds.h"
 #include "buf.h"
 #include "err.h"
 #include "intake.h"
+#include "mailbox.h"
+#include "rfc2047.h"
 #include "rfc5322.h"
 #include "util.h"
 
@@ -36,8 +39,12 @@
 #define FIELD_NAME_MAX	998
 /* An added From: keeps its display name short enough for one unfolded line. */
 #define FULL_NAME_MAX	(MAX_ADDRESS / 4)
-/* RFC 2047 2: an encoded word is at most 75 characters; 45 bytes encode to 60. */
-#define EW_CHUNK	45
+/* RFC 5322 2.1.1: a line is at most 998 octets without its CRLF. */
+#define LINE_MAX_OCTETS	998
+/* RFC 2045 6.7: a quoted-printable line is at most 76 characters, the soft break's '=' in. */
+#define QP_LINE		76
+/* Mailboxes in one From, To or Cc we are willing to rewrite. */
+#define MAX_REWRITE_MBOX	1000
 
 enum phase {
 	PH_HEADER,	/* in the header block */
@@ -54,7 +61,7 @@ enum lstate {
 };
 
 enum fkind {
-	F_OTHER, F_TO, F_CC, F_BCC, F_RTO, F_RCC, F_RBCC, F_FROM, F_DATE, F_MID,
+	F_OTHER, F_TO, F_CC, F_BCC, F_RTO, F_RCC, F_RBCC, F_FROM, F_DATE, F_MID, F_REPLYTO,
 };
 
 struct field {
@@ -80,6 +87,7 @@ struct intake {
 	size_t		 outlen;
 	int		 in_header;	/* the bytes being output belong to the header block */
 	size_t		 col;		/* bytes in the current output line, CR included */
+	size_t		 body_max;	/* longest body line, without CRLF */
 	struct addrlist	 rcpts;
 	struct addrlist	 ops;		/* from the operands, added after the headers' */
 };
@@ -139,6 +147,8 @@ out_put(struct intake *in, const void *p, size_t n)
 		if (nl != NULL) {
 			if (in->col > 0 && in->col - 1 > m->max_line)
 				m->max_line = in->col - 1;
+			if (!in->in_header && in->col > 0 && in->col - 1 > in->body_max)
+				in->body_max = in->col - 1;
 			in->col = 0;
 			k++;
 		}
@@ -184,6 +194,7 @@ field_kind(const char *name, size_t n)
 		{ "to", F_TO }, { "cc", F_CC }, { "bcc", F_BCC },
 		{ "resent-to", F_RTO }, { "resent-cc", F_RCC }, { "resent-bcc", F_RBCC },
 		{ "from", F_FROM }, { "date", F_DATE }, { "message-id", F_MID },
+		{ "reply-to", F_REPLYTO },
 	};
 	size_t i;
 
@@ -327,132 +338,39 @@ new_msgid(const char *domain)
 	return buf_steal(&b);
 }
 
+/* An address that is safe to write into a header line as it is. */
 static int
-utf8_valid(const unsigned char *s, size_t n)
+header_safe(const char *addr)
 {
-	size_t i = 0, k, need;
+	const char *p;
 
-	while (i < n) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (s[i] >= 0xc2 && s[i] <= 0xdf)
-			need = 1;
-		else if (s[i] >= 0xe0 && s[i] <= 0xef)
-			need = 2;
-		else if (s[i] >= 0xf0 && s[i] <= 0xf4)
-			need = 3;
-		else
-			return 0;
-		for (k = 1; k <= need; k++)
-			if (i + k >= n || (s[i + k] & 0xc0) != 0x80)
-				return 0;
-		i += need + 1;
-	}
-	return 1;
-}
-
-static void
-base64(struct buf *b, const unsigned char *s, size_t n)
-{
-	static const char a[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-	uint32_t v;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
-		buf_addc(b, a[v >> 18]);
-		buf_addc(b, a[(v >> 12) & 63]);
-		buf_addc(b, a[(v >> 6) & 63]);
-		buf_addc(b, a[v & 63]);
-	}
-	if (i < n) {
-		v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0);
-		buf_addc(b, a[v >> 18]);
-		buf_addc(b, a[(v >> 12) & 63]);
-		buf_addc(b, i + 1 < n ? a[(v >> 6) & 63] : '=');
-		buf_addc(b, '=');
-	}
-}
-
-/*
- * The display name for an added From: as atoms when it is plain, as a quoted string when
- * it has specials, as RFC 2047 encoded words when it has 8-bit bytes (UTF-8, or Latin-1 as
- * atd and mutt users still send). Controls become spaces; the name is capped.
- */
-static void
-display_name(struct buf *b, const char *name)
-{
-	unsigned char s[FULL_NAME_MAX];
-	size_t n = 0, i, k;
-	int eight = 0, special = 0;
-	const char *cs;
-
-	for (; *name == ' ' || *name == '\t'; name++)
-		;
-	for (i = 0; name[i] != '\0' && n < sizeof(s); i++) {
-		s[n] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? ' ' : name[i];
-		eight |= s[n] >= 0x80;
-		n++;
-	}
-	/* Do not cut a UTF-8 character in two. */
-	if (name[i] != '\0')
-		while (n > 0 && (s[n - 1] & 0xc0) == 0x80)
-			n--;
-	if (n > 0 && name[i] != '\0' && s[n - 1] >= 0xc0)
-		n--;
-	while (n > 0 && s[n - 1] == ' ')
-		n--;
-	for (i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] < 0x80 && strchr("!#$%&'*+-/=?^_`{|}~", s[i]) == NULL &&
-		    !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9')))
-			special = 1;
-	if (eight) {
-		cs = utf8_valid(s, n) ? "UTF-8" : "ISO-8859-1";
-		for (i = 0; i < n; i = k) {
-			k = i + EW_CHUNK < n ? i + EW_CHUNK : n;
-			while (k < n && k > i + 1 && (s[k] & 0xc0) == 0x80)
-				k--;
-			buf_addf(b, "%s=?%s?B?", i > 0 ? "\r\n " : "", cs);
-			base64(b, s + i, k - i);
-			buf_addstr(b, "?=");
-		}
-	} else if (special) {
-		buf_addc(b, '"');
-		for (i = 0; i < n; i++) {
-			if (s[i] == '"' || s[i] == '\\')
-				buf_addc(b, '\\');
-			buf_addc(b, (char)s[i]);
-		}
-		buf_addc(b, '"');
-	} else
-		buf_add(b, s, n);
-}
-
-static int
-add_from(struct intake *in)
-{
-	const char *addr = in->o->from_addr, *p;
-	struct buf b;
-	int rc;
-
-	/* The caller always gives an address; a missing or unsafe one adds no header. */
 	if (addr == NULL || *addr == '\0')
 		return 0;
 	for (p = addr; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return 0;
+	return 1;
+}
+
+static int
+add_from(struct intake *in)
+{
+	const char *addr = in->o->from_addr, *name = in->o->full_name;
+	struct buf b;
+	int rc;
+
+	if (in->o->rewrite_from == REWRITE_ALWAYS && header_safe(in->o->rewrite_addr)) {
+		addr = in->o->rewrite_addr;
+		if (in->o->rewrite_name != NULL)
+			name = in->o->rewrite_name;
+	}
+	/* The caller always gives an address; a missing or unsafe one adds no header. */
+	if (!header_safe(addr))
+		return 0;
 	buf_init(&b, MAX_HEADER_FIELD);
 	buf_addstr(&b, "From: ");
-	if (in->o->full_name != NULL)
-		display_name(&b, in->o->full_name);
-	if (b.len > strlen("From: "))
-		buf_addf(&b, " <%s>\r\n", addr);
-	else
-		buf_addf(&b, "%s\r\n", addr);
+	mailbox_format(&b, name, addr);
+	buf_addstr(&b, "\r\n");
 	rc = out_put(in, b.data, b.len);
 	buf_free(&b);
 	return rc;
@@ -466,6 +384,236 @@ no_rcpts(struct intake *in)
 }
 
 /*
+ * Write one header field. A line longer than LINE_MAX_OCTETS is folded before the last
+ * white space that keeps it short enough; a run with no white space at all is cut with
+ * CRLF SP (a space appears in it when unfolded, which beats a refused message).
+ */
+static int
+put_field(struct intake *in, const char *p, size_t n)
+{
+	const char *nl;
+	size_t i, end, s, len, k;
+
+	for (i = 0; i < n; i = end) {
+		nl = memchr(p + i, '\n', n - i);
+		end = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		len = end - i;
+		while (len > 0 && (p[i + len - 1] == '\n' || p[i + len - 1] == '\r'))
+			len--;
+		if (len <= LINE_MAX_OCTETS) {
+			if (out_put(in, p + i, end - i) == -1)
+				return -1;
+			continue;
+		}
+		in->m->repairs |= INTAKE_HEADER_FOLDED;
+		/* s: start of what is left of this line; the fold puts its white space first. */
+		for (s = i; i + len - s > LINE_MAX_OCTETS; ) {
+			for (k = s + LINE_MAX_OCTETS; k > s + 1; k--)
+				if (p[k] == ' ' || p[k] == '\t')
+					break;
+			if (k > s + 1) {
+				if (out_put(in, p + s, k - s) == -1 ||
+				    out_put(in, "\r\n", 2) == -1)
+					return -1;
+				s = k;
+			} else {
+				k = s + LINE_MAX_OCTETS - 1;
+				if (out_put(in, p + s, k - s) == -1 ||
+				    out_put(in, "\r\n ", 3) == -1)
+					return -1;
+				s = k;
+			}
+		}
+		if (out_put(in, p + s, end - s) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Local as far as a From is concerned: a bare name, localhost, a name of this host, or
+ * any domain without a dot (an unqualified host name the world cannot reply to).
+ */
+static int
+from_is_local(const struct intake *in, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	if (*addr == '\0' || at == addr)
+		return 0;
+	if (at == NULL || strchr(at + 1, '.') == NULL)
+		return 1;
+	return aliases_is_local(addr, in->o->local_domains);
+}
+
+/* addr's local part at the local domain, or NULL when there is no local domain. */
+static char *
+qualify_local(const struct intake *in, const char *addr)
+{
+	const char *d = in->o->local_domain, *at = strrchr(addr, '@');
+	struct buf b;
+
+	if (d == NULL || *d == '\0')
+		return NULL;
+	buf_init(&b, MAX_ADDRESS * 2);
+	buf_add(&b, addr, at != NULL ? (size_t)(at - addr) : strlen(addr));
+	buf_addf(&b, "@%s", d);
+	return buf_steal(&b);
+}
+
+/* "Name: " and the mailboxes, folded between them when a line grows long; then CRLF. */
+static int
+put_mailboxes(struct intake *in, const char *name, size_t nlen, const struct mailbox_list *l)
+{
+	struct buf b, one;
+	const char *nl;
+	size_t i, col = nlen + 1;
+	int rc;
+
+	buf_init(&b, MAX_HEADER_FIELD);
+	buf_init(&one, MAX_HEADER_FIELD);
+	buf_add(&b, name, nlen);
+	buf_addc(&b, ':');
+	for (i = 0; i < l->n; i++) {
+		buf_reset(&one);
+		mailbox_format(&one, l->v[i].name, l->v[i].addr);
+		if (i > 0 && col + 2 + one.len > 78) {
+			buf_addstr(&b, ",\r\n ");
+			col = 1;
+		} else {
+			buf_addstr(&b, i > 0 ? ", " : " ");
+			col += i > 0 ? 2 : 1;
+		}
+		buf_add(&b, one.data, one.len);
+		if ((nl = memrchr(one.data, '\n', one.len)) != NULL)
+			col = one.len - (size_t)(nl - one.data) - 1;
+		else
+			col += one.len;
+	}
+	rc = buf_add(&b, "\r\n", 2);
+	if (rc == 0)
+		rc = put_field(in, b.data, b.len);
+	else
+		rc = err_set(in->e, ERR_PERM, CAUSE_DATA, "a rewritten %.*s header is too long",
+		    (int)nlen, name);
+	buf_free(&b);
+	buf_free(&one);
+	return rc;
+}
+
+/*
+ * The From field under rewrite_from. *orig gets the original mailboxes (qualified where
+ * local) when a Reply-To should keep them. Returns 0 (written), -1 on error.
+ */
+static int
+put_from(struct intake *in, const struct field *f, struct mailbox_list *orig)
+{
+	const struct intake_opts *o = in->o;
+	const char *b = in->hdr.data;
+	struct mailbox_list l, nl;
+	struct mailbox mb;
+	char *q;
+	size_t i;
+	int parsed, same = 1, rc = -1;
+
+	memset(&nl, 0, sizeof(nl));
+	parsed = mailbox_parse(b + f->value, f->end - f->value, MAX_REWRITE_MBOX, &l) == 0 &&
+	    l.n > 0;
+	if (o->rewrite_from == REWRITE_LOCAL && parsed && l.n == 1 &&
+	    from_is_local(in, l.v[0].addr) && (q = qualify_local(in, l.v[0].addr)) != NULL) {
+		free(l.v[0].addr);
+		l.v[0].addr = q;
+		in->m->repairs |= INTAKE_FROM_QUALIFIED;
+		rc = put_mailboxes(in, b + f->start, f->name_len, &l);
+		goto out;
+	}
+	for (i = 0; parsed && i < l.n; i++)
+		same &= streq_ci(l.v[i].addr, o->rewrite_addr != NULL ? o->rewrite_addr : "");
+	if (o->rewrite_from != REWRITE_ALWAYS || !header_safe(o->rewrite_addr) ||
+	    (parsed && same)) {
+		rc = put_field(in, b + f->start, f->end - f->start);
+		goto out;
+	}
+	/* always: the account's address; the name is from_name, or the one written there. */
+	mb.addr = (char *)o->rewrite_addr;
+	mb.name = (char *)(o->rewrite_name != NULL ? o->rewrite_name : parsed && l.n == 1 ?
+	    l.v[0].name : o->full_name);
+	nl.v = &mb;
+	nl.n = 1;
+	in->m->repairs |= INTAKE_FROM_REPLACED;
+	if (put_mailboxes(in, "From", 4, &nl) == -1)
+		goto out;
+	/* Replies still reach whoever wrote the original From, if it can be named. */
+	for (i = 0; parsed && i < l.n; i++)
+		if (from_is_local(in, l.v[i].addr)) {
+			if ((q = qualify_local(in, l.v[i].addr)) == NULL)
+				break;
+			free(l.v[i].addr);
+			l.v[i].addr = q;
+		}
+	if (parsed && i == l.n) {
+		*orig = l;
+		memset(&l, 0, sizeof(l));
+	}
+	rc = 0;
+out:
+	mailbox_list_free(&l);
+	return rc;
+}
+
+/*
+ * rewrite_to: a To or Cc (or Resent-) field with its local addresses replaced by their
+ * resolution. A field that does not parse, or has nothing local, is written as it was.
+ */
+static int
+put_rcpt_field(struct intake *in, const struct field *f)
+{
+	const char *b = in->hdr.data;
+	struct mailbox_list l, out;
+	struct addrlist r;
+	size_t i, j, cap = 0;
+	int changed = 0, rc = -1;
+
+	memset(&out, 0, sizeof(out));
+	addrlist_init(&r);
+	if (mailbox_parse(b + f->value, f->end - f->value, MAX_REWRITE_MBOX, &l) == -1) {
+		rc = put_field(in, b + f->start, f->end - f->start);
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
+		addrlist_free(&r);
+		addrlist_init(&r);
+		if (aliases_is_local(l.v[i].addr, in->o->local_domains) &&
+		    in->o->map_local(in->o->map_ctx, l.v[i].addr, &r, in->e) == -1)
+			goto out;
+		if (r.n == 0)
+			addrlist_add(&r, l.v[i].addr);
+		else
+			changed = 1;
+		for (j = 0; j < r.n; j++) {
+			if (out.n == cap) {
+				cap = cap ? cap * 2 : 8;
+				out.v = xrealloc(out.v, cap * sizeof(*out.v));
+			}
+			/* One target keeps the name; a list does not pretend to be one person. */
+			out.v[out.n].name = r.n == 1 && l.v[i].name ? xstrdup(l.v[i].name) : NULL;
+			out.v[out.n].addr = xstrdup(r.v[j]);
+			out.n++;
+		}
+	}
+	if (changed) {
+		in->m->repairs |= INTAKE_TO_REWRITTEN;
+		rc = put_mailboxes(in, b + f->start, f->name_len, &out);
+	} else
+		rc = put_field(in, b + f->start, f->end - f->start);
+out:
+	mailbox_list_free(&l);
+	mailbox_list_free(&out);
+	addrlist_free(&r);
+	return rc;
+}
+
+/*
  * The header block hdr[0..blocklen) is complete: take the recipients from it, then write it
  * without Bcc and Resent-Bcc, add what is missing, and end it with the empty line.
  */
@@ -476,8 +624,12 @@ finish_headers(struct intake *in, size_t blocklen)
 	char what[32];
 	struct field *f = NULL;
 	size_t nf = 0, fcap = 0, i, pos, end, nlen;
-	int resent = 0, has_from = 0, has_date = 0, rc = -1;
+	int resent = 0, has_from = 0, has_date = 0, has_reply_to = 0, from_done = 0, r;
+	int rc = -1;
 	struct msg *m = in->m;
+	struct mailbox_list orig;
+
+	memset(&orig, 0, sizeof(orig));
 
 	for (pos = 0; pos < blocklen; pos = end) {
 		nl = memchr(b + pos, '\n', blocklen - pos);
@@ -509,6 +661,7 @@ finish_headers(struct intake *in, size_t blocklen)
 		resent |= f[i].kind == F_RTO || f[i].kind == F_RCC || f[i].kind == F_RBCC;
 		has_from |= f[i].kind == F_FROM;
 		has_date |= f[i].kind == F_DATE;
+		has_reply_to |= f[i].kind == F_REPLYTO;
 		/* A Message-ID with no usable id is replaced by one that has. */
 		if (f[i].kind == F_MID && m->message_id == NULL)
 			m->message_id = parse_msgid(b + f[i].value, f[i].end - f[i].value);
@@ -532,9 +685,25 @@ finish_headers(struct intake *in, size_t blocklen)
 		goto out;
 	}
 	in->in_header = 1;
-	for (i = 0; i < nf; i++)
-		if (!f[i].drop && out_put(in, b + f[i].start, f[i].end - f[i].start) == -1)
+	for (i = 0; i < nf; i++) {
+		if (f[i].drop)
+			continue;
+		if (f[i].kind == F_FROM && !from_done) {
+			from_done = 1;
+			r = put_from(in, &f[i], &orig);
+		} else if (in->o->map_local != NULL && (f[i].kind == F_TO || f[i].kind == F_CC ||
+		    f[i].kind == F_RTO || f[i].kind == F_RCC))
+			r = put_rcpt_field(in, &f[i]);
+		else
+			r = put_field(in, b + f[i].start, f[i].end - f[i].start);
+		if (r == -1)
 			goto out;
+	}
+	if (orig.n > 0 && !has_reply_to) {
+		m->repairs |= INTAKE_REPLY_TO_ADDED;
+		if (put_mailboxes(in, "Reply-To", 8, &orig) == -1)
+			goto out;
+	}
 	if (!has_from && add_from(in) == -1)
 		goto out;
 	if (!has_date && add_date(in) == -1)
@@ -551,6 +720,7 @@ finish_headers(struct intake *in, size_t blocklen)
 	m->header_size = m->size;
 	rc = 0;
 out:
+	mailbox_list_free(&orig);
 	free(f);
 	return rc;
 }
@@ -836,6 +1006,282 @@ out:
 	return rc;
 }
 
+/*
+ * Long body lines, second pass. The spool holds the message as first written; it is copied
+ * to a new spool file with the body re-encoded (quoted-printable) or folded, and the new
+ * file takes the old one's place. Rare: only messages with a line over 998 octets.
+ */
+struct qp {
+	size_t	col;	/* characters on the current encoded line */
+	int	ws;	/* a space or tab held back: encoded if the line ends after it */
+};
+
+static int
+qp_token(struct intake *w, struct qp *q, const char *t, size_t n)
+{
+	/* A soft line break keeps every encoded line within QP_LINE, '=' included. */
+	if (q->col + n > QP_LINE - 1) {
+		if (out_put(w, "=\r\n", 3) == -1)
+			return -1;
+		q->col = 0;
+	}
+	q->col += n;
+	return out_put(w, t, n);
+}
+
+static int
+qp_byte(struct intake *w, struct qp *q, unsigned char c)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char t[3];
+
+	if (c == '\r')
+		return 0;
+	if (c == '\n') {
+		/* White space at the end of a line would be lost in transport: encode it. */
+		if (q->ws != 0) {
+			t[0] = '=';
+			t[1] = hex[q->ws >> 4];
+			t[2] = hex[q->ws & 15];
+			if (qp_token(w, q, t, 3) == -1)
+				return -1;
+			q->ws = 0;
+		}
+		q->col = 0;
+		return out_put(w, "\r\n", 2);
+	}
+	if (q->ws != 0) {
+		t[0] = (char)q->ws;
+		q->ws = 0;
+		if (qp_token(w, q, t, 1) == -1)
+			return -1;
+	}
+	if (c == ' ' || c == '\t') {
+		q->ws = c;
+		return 0;
+	}
+	if (c >= 33 && c <= 126 && c != '=') {
+		t[0] = (char)c;
+		return qp_token(w, q, t, 1);
+	}
+	t[0] = '=';
+	t[1] = hex[c >> 4];
+	t[2] = hex[c & 15];
+	return qp_token(w, q, t, 3);
+}
+
+/* Cut at LINE_MAX_OCTETS, a little earlier rather than inside a UTF-8 character. */
+static int
+fold_byte(struct intake *w, size_t *col, unsigned char c)
+{
+	if (c == '\r' || c == '\n') {
+		if (c == '\n')
+			*col = 0;
+		return out_put(w, &c, 1);
+	}
+	if (*col >= LINE_MAX_OCTETS || (*col >= LINE_MAX_OCTETS - 4 && c >= 0xc0)) {
+		if (out_put(w, "\r\n", 2) == -1)
+			return -1;
+		*col = 0;
+	}
+	(*col)++;
+	return out_put(w, &c, 1);
+}
+
+static ssize_t
+spool_pread(struct intake *in, void *p, size_t n, off_t off)
+{
+	ssize_t r;
+
+	do
+		r = pread(in->m->fd, p, n, off);
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		err_set(in->e, ERR_PERM, CAUSE_IOERR, "cannot read back spool file %s: %s",
+		    in->m->path, strerror(errno));
+	return r;
+}
+
+/* 1 if the body (from off) is valid UTF-8, 0 if not, -1 on a read error. */
+static int
+body_utf8(struct intake *in, off_t off, unsigned char *blk)
+{
+	ssize_t r, i;
+	int need = 0;
+
+	while ((r = spool_pread(in, blk, IO_BLOCK, off)) > 0) {
+		for (i = 0; i < r; i++) {
+			if (need > 0) {
+				if ((blk[i] & 0xc0) != 0x80)
+					return 0;
+				need--;
+			} else if (blk[i] >= 0xc2 && blk[i] <= 0xdf)
+				need = 1;
+			else if (blk[i] >= 0xe0 && blk[i] <= 0xef)
+				need = 2;
+			else if (blk[i] >= 0xf0 && blk[i] <= 0xf4)
+				need = 3;
+			else if (blk[i] >= 0x80)
+				return 0;
+		}
+		off += r;
+	}
+	return r == -1 ? -1 : need == 0;
+}
+
+/* The value of a field, trimmed and lower-cased, up to ';' (the type or the encoding). */
+static void
+field_token(const char *v, size_t n, char *out, size_t outlen)
+{
+	size_t i = 0, k = 0;
+
+	while (i < n && strchr(" \t\r\n", v[i]) != NULL)
+		i++;
+	for (; i < n && k + 1 < outlen && strchr("; \t\r\n(", v[i]) == NULL; i++)
+		out[k++] = (char)((v[i] >= 'A' && v[i] <= 'Z') ? v[i] + 32 : v[i]);
+	out[k] = '\0';
+}
+
+#define QP_CTE	"Content-Transfer-Encoding: quoted-printable\r\n"
+
+static int
+repair_body(struct intake *in)
+{
+	struct msg *m = in->m, nm;
+	struct intake_opts wo;
+	struct intake w;
+	struct qp q;
+	struct buf hdr;
+	const char *b, *nl, *v;
+	char tok[64];
+	unsigned char *blk = NULL;
+	size_t pos, end, nlen, col = 0, i;
+	off_t off;
+	ssize_t r;
+	int qp, has_mv = 0, has_ct = 0, text = 1, plain = 1, cte, cte_done = 0, utf8 = 1;
+	int rc = -1;
+
+	memset(&nm, 0, sizeof(nm));
+	nm.fd = -1;
+	memset(&w, 0, sizeof(w));
+	memset(&q, 0, sizeof(q));
+	/* No max_size: the limit applied to what was read; encoding only makes it longer. */
+	memset(&wo, 0, sizeof(wo));
+	wo.spool_dir = in->o->spool_dir;
+	buf_init(&hdr, MAX_HEADER_BLOCK + 2 * LINE_MAX_OCTETS);
+	blk = xmalloc(IO_BLOCK);
+	w.o = &wo;
+	w.m = &nm;
+	w.e = in->e;
+	w.out = xmalloc(IO_BLOCK);
+	if (m->header_size > hdr.max)
+		goto bad_header;
+	for (off = 0; (uint64_t)off < m->header_size; off += r) {
+		if ((r = spool_pread(in, blk, IO_BLOCK, off)) <= 0)
+			goto io;
+		if ((uint64_t)off + (uint64_t)r > m->header_size)
+			r = (ssize_t)(m->header_size - (uint64_t)off);
+		buf_add(&hdr, blk, (size_t)r);
+	}
+	b = hdr.data;
+	/* What the top-level entity is: only a single text part is re-encoded. */
+	for (pos = 0; pos < hdr.len; pos = end) {
+		nl = memchr(b + pos, '\n', hdr.len - pos);
+		end = nl ? (size_t)(nl - b) + 1 : hdr.len;
+		if (rfc5322_field_name(b + pos, end - pos, &nlen, &v) == -1)
+			continue;
+		if (name_is(b + pos, nlen, "mime-version"))
+			has_mv = 1;
+		else if (name_is(b + pos, nlen, "content-type")) {
+			has_ct = 1;
+			field_token(v, (size_t)(b + end - v), tok, sizeof(tok));
+			text = strncmp(tok, "text/", 5) == 0;
+		} else if (name_is(b + pos, nlen, "content-transfer-encoding")) {
+			field_token(v, (size_t)(b + end - v), tok, sizeof(tok));
+			plain = strcmp(tok, "7bit") == 0 || strcmp(tok, "8bit") == 0 ||
+			    strcmp(tok, "binary") == 0;
+		}
+	}
+	qp = text && plain;
+	if (qp && !has_ct && m->body_8bit &&
+	    (utf8 = body_utf8(in, (off_t)m->header_size, blk)) == -1)
+		goto out;
+	if (spool_create(&w) == -1)
+		goto out;
+	w.in_header = 1;
+	/* The header block again, without the old encoding when it is replaced. */
+	for (pos = 0; pos + 2 <= hdr.len && memcmp(b + pos, "\r\n", 2) != 0; pos = end) {
+		end = pos;
+		do {
+			nl = memchr(b + end, '\n', hdr.len - end);
+			end = nl ? (size_t)(nl - b) + 1 : hdr.len;
+		} while (end < hdr.len && (b[end] == ' ' || b[end] == '\t'));
+		cte = qp && rfc5322_field_name(b + pos, end - pos, &nlen, &v) == 0 &&
+		    name_is(b + pos, nlen, "content-transfer-encoding");
+		/* The new encoding takes the place of the first old one; others go. */
+		if (cte && !cte_done && out_str(&w, QP_CTE) == -1)
+			goto out;
+		cte_done |= cte;
+		if (!cte && out_put(&w, b + pos, end - pos) == -1)
+			goto out;
+	}
+	if (qp && ((!has_mv && out_str(&w, "MIME-Version: 1.0\r\n") == -1) ||
+	    (!has_ct && m->body_8bit && out_str(&w, utf8 ?
+	    "Content-Type: text/plain; charset=UTF-8\r\n" :
+	    "Content-Type: text/plain; charset=ISO-8859-1\r\n") == -1) ||
+	    (!cte_done && out_str(&w, QP_CTE) == -1)))
+		goto out;
+	if (out_put(&w, "\r\n", 2) == -1)
+		goto out;
+	w.in_header = 0;
+	nm.header_size = nm.size;
+	for (off = (off_t)m->header_size;; off += r) {
+		if ((r = spool_pread(in, blk, IO_BLOCK, off)) == -1)
+			goto out;
+		if (r == 0)
+			break;
+		for (i = 0; i < (size_t)r; i++)
+			if ((qp ? qp_byte(&w, &q, blk[i]) : fold_byte(&w, &col, blk[i])) == -1)
+				goto out;
+	}
+	if (flush(&w) == -1)
+		goto out;
+	if (lseek(nm.fd, 0, SEEK_SET) == -1)
+		goto io;
+	/* The new file takes the old one's place. */
+	close(m->fd);
+	unlink(m->path);
+	free(m->path);
+	m->fd = nm.fd;
+	m->path = nm.path;
+	nm.fd = -1;
+	nm.path = NULL;
+	m->size = nm.size;
+	m->header_size = nm.header_size;
+	m->body_8bit = nm.body_8bit;
+	m->hdr_8bit = nm.hdr_8bit;
+	m->max_line = nm.max_line;
+	m->repairs |= qp ? INTAKE_BODY_QP : INTAKE_BODY_FOLDED;
+	rc = 0;
+	goto out;
+bad_header:
+	err_set(in->e, ERR_PERM, CAUSE_DATA, "header block too large to re-encode the body");
+	goto out;
+io:
+	err_set(in->e, ERR_PERM, CAUSE_IOERR, "cannot read back spool file %s: %s", m->path,
+	    strerror(errno));
+out:
+	if (nm.fd != -1)
+		close(nm.fd);
+	if (nm.path != NULL)
+		unlink(nm.path);
+	free(nm.path);
+	free(w.out);
+	free(blk);
+	buf_free(&hdr);
+	return rc;
+}
+
 int
 intake_read(int fd, const struct intake_opts *o, struct msg *m, struct err *e)
 {
@@ -884,6 +1330,8 @@ intake_read(int fd, const struct intake_opts *o, struct msg *m, struct err *e)
 			goto out;
 	}
 	if (finish(&in) == -1)
+		goto out;
+	if (in.body_max > LINE_MAX_OCTETS && repair_body(&in) == -1)
 		goto out;
 	if (lseek(m->fd, 0, SEEK_SET) == -1) {
 		err_set(e, ERR_PERM, CAUSE_IOERR, "cannot rewind spool file %s: %s", m->path,

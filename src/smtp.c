@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "rfc2047.h"
 #include "smtp.h"
 #include "stream.h"
 #include "util.h"
@@ -870,11 +871,29 @@ st_fail(struct smtp_rcpt_status *st, size_t n, const struct err *e)
 	}
 }
 
+/* compat hook: 1 if the envelope's addresses are ASCII (only headers can be downgraded). */
+static int
+envelope_ascii(const struct smtp_envelope *env)
+{
+	const unsigned char *p;
+	size_t i;
+
+	for (p = (const unsigned char *)env->sender; *p != '\0'; p++)
+		if (*p >= 0x80)
+			return 0;
+	for (i = 0; i < env->nrcpts; i++)
+		for (p = (const unsigned char *)env->rcpts[i]; *p != '\0'; p++)
+			if (*p >= 0x80)
+				return 0;
+	return 1;
+}
+
 int
 smtp_send(struct smtp *s, const struct smtp_envelope *env, int fd,
     struct smtp_rcpt_status *st, struct err *e)
 {
 	struct smtp_reply r, mr, dr, fr;
+	struct smtp_envelope env7;
 	struct stat sb;
 	struct err le;
 	struct buf b;
@@ -882,7 +901,7 @@ smtp_send(struct smtp *s, const struct smtp_envelope *env, int fd,
 	const char *why;
 	uint64_t size, fsize;
 	size_t i, next = 0, nok = 0, ntemp = 0, unread, window;
-	int piped, bdat, early_data, early_bdat, open = 0, ret = -1;
+	int piped, bdat, early_data, early_bdat, open = 0, dfd = -1, ret = -1;
 
 	buf_init(&b, MAX_AUTH_LINE);
 	mr.code = dr.code = fr.code = 0;
@@ -902,11 +921,26 @@ smtp_send(struct smtp *s, const struct smtp_envelope *env, int fd,
 	}
 	fsize = (uint64_t)sb.st_size;
 	size = env->size != 0 ? env->size : fsize;
+	/* --- compat hook (rfc2047.c): 8-bit headers for a relay without SMTPUTF8. --- */
 	if (env->smtputf8 && !s->caps.smtputf8) {
-		err_set(e, ERR_PERM, CAUSE_DATA,
-		    "the relay does not support SMTPUTF8 and the message needs it");
-		goto out;
+		if (!envelope_ascii(env)) {
+			err_set(e, ERR_PERM, CAUSE_DATA, "the relay does not support SMTPUTF8 "
+			    "and an envelope address is not ASCII");
+			goto out;
+		}
+		/* A copy with RFC 2047 encoded words goes instead; the spool stays as it is. */
+		if ((dfd = rfc2047_downgrade(fd, NULL, e)) == -1 || fstat(dfd, &sb) == -1) {
+			err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot read the 7-bit copy: %s",
+			    strerror(errno));
+			goto out;
+		}
+		fd = dfd;
+		size = fsize = (uint64_t)sb.st_size;
+		env7 = *env;
+		env7.smtputf8 = 0;
+		env = &env7;
 	}
+	/* --- end of compat hook --- */
 	if (s->caps.size && s->caps.size_max != 0 && size > s->caps.size_max) {
 		err_set(e, ERR_PERM, CAUSE_DATA,
 		    "message is %llu bytes, the relay accepts at most %llu (SIZE)",
@@ -1061,6 +1095,8 @@ out:
 		}
 		st_fail(st, env->nrcpts, e);
 	}
+	if (dfd != -1)
+		close(dfd);
 	buf_free(&b);
 	return ret;
 }

@@ -681,6 +681,10 @@ class Conn:
         return True, user, fail
 
     def oauth_fail(self, fail):
+        # --oauth-reject microsoft: Office 365 sends no error challenge, just 535 5.7.3.
+        if self.a.oauth_reject == 'microsoft':
+            return ('535', '5.7.3 Authentication unsuccessful [AM0PR10CA0001.EURPRD10.PROD.'
+                    'OUTLOOK.COM 2026-01-01T00:00:00.000Z 08DC000000000000]')
         try:
             self.challenge(self.b64e(OAUTH_FAIL_JSON))
         except AuthCancel:
@@ -689,6 +693,14 @@ class Conn:
 
     def token_ok(self, user, token):
         a = self.a
+        if a.oauth_token_file is not None:
+            # Tokens a mock identity provider issued, one a line, re-read for each AUTH.
+            try:
+                with open(a.oauth_token_file, encoding='utf-8') as f:
+                    valid = set(l.strip() for l in f if l.strip())
+            except OSError:
+                valid = set()
+            return user == a.user and token is not None and token in valid
         want = a.oauth_token if a.oauth_token is not None else a.password
         return user == a.user and token is not None and token == want
 
@@ -760,6 +772,10 @@ def main():
     p.add_argument('--user', default='user')
     p.add_argument('--password', default='secret')
     p.add_argument('--oauth-token')
+    p.add_argument('--oauth-token-file', help='accept any token listed in this file '
+                   '(one a line, re-read for each AUTH; for test/fakeidp.py)')
+    p.add_argument('--oauth-reject', choices=['gmail', 'microsoft'], default='gmail',
+                   help='how a bad XOAUTH2/OAUTHBEARER token is refused')
     p.add_argument('--require-auth', action='store_true')
     p.add_argument('--scram-forge-signature', action='store_true')
     p.add_argument('--scram-salt', help='base64 salt (default random)')

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "err.h"
 #include "intake.h"
+#include "rfc5322.h"
 #include "unit.h"
 
 #define DATE	"Date: Sun, 22 Nov 2026 00:39:12 +0000\r\n"
@@ -367,9 +368,168 @@ test_limits(void)
 	while (in.len < 100012)
 		buf_addc(&in, 'x');
 	rc = run(in.data, in.len, &o, &m, &e, NULL);
-	CHECK(rc == 0 && m.max_line == 100000, "long line carried, max_line measured");
+	CHECK(rc == 0 && m.max_line <= 76 && (m.repairs & INTAKE_BODY_QP),
+	    "long line carried, re-encoded quoted-printable");
 	msg_free(&m);
 	buf_free(&in);
+}
+
+/* The body of the spool (after the empty line). */
+static const char *
+body_of(struct buf *spool)
+{
+	const char *p = strstr(buf_cstr(spool), "\r\n\r\n");
+
+	return p != NULL ? p + 4 : "";
+}
+
+static int
+map_root(void *ctx, const char *addr, struct addrlist *out, struct err *e)
+{
+	(void)ctx;
+	(void)e;
+	if (strncmp(addr, "root", 4) == 0) {
+		addrlist_add(out, "admin@example.com");
+		addrlist_add(out, "ops@example.com");
+	} else if (strncmp(addr, "alice", 5) == 0)
+		addrlist_add(out, "alice@example.com");
+	return 0;
+}
+
+#define RUNS(str, o, m, e, sp) run((str), strlen(str), (o), (m), (e), (sp))
+
+static void
+test_repairs(void)
+{
+	struct intake_opts o;
+	struct msg m;
+	struct err e;
+	struct buf in, sp, want;
+	const char *b;
+	int rc;
+
+	buf_init(&in, 4 * 1024 * 1024);
+	buf_init(&sp, 8 * 1024 * 1024);
+	buf_init(&want, 8 * 1024 * 1024);
+	opts_default(&o);
+	o.local_domain = "example.com";
+
+	/* rewrite_from = never: From stays as written. */
+	rc = RUNS("From: root (Cron Daemon)\nSubject: s\n\nx\n", &o, &m, &e, &sp);
+	CHECK(rc == 0 && strstr(sp.data, "From: root (Cron Daemon)\r\n") && m.repairs == 0,
+	    "rewrite_from never keeps a local From");
+	msg_free(&m);
+
+	o.rewrite_from = REWRITE_LOCAL;
+	rc = RUNS("From: root (Cron Daemon)\nSubject: s\n\nx\n", &o, &m, &e, &sp);
+	CHECK(rc == 0 && strstr(sp.data, "From: Cron Daemon <root@example.com>\r\n") &&
+	    (m.repairs & INTAKE_FROM_QUALIFIED), "local: cron's From qualified, name kept");
+	msg_free(&m);
+	rc = RUNS("From: alice\n\nx\n", &o, &m, &e, &sp);
+	CHECK(rc == 0 && strstr(sp.data, "From: alice@example.com\r\n"),
+	    "local: sudo's bare From qualified");
+	msg_free(&m);
+	rc = RUNS("From: \"Doe, J\" <j@localhost>\n\nx\n", &o, &m, &e, &sp);
+	CHECK(rc == 0 && strstr(sp.data, "From: \"Doe, J\" <j@example.com>\r\n"),
+	    "local: j@localhost qualified, quoted name kept");
+	msg_free(&m);
+	rc = RUNS("From: Joe <joe@example.net>\n\nx\n", &o, &m, &e, &sp);
+	CHECK(rc == 0 && strstr(sp.data, "From: Joe <joe@example.net>\r\n") && m.repairs == 0,
+	    "local: a qualified From is left alone");
+	msg_free(&m);
+
+	o.rewrite_from = REWRITE_ALWAYS;
+	o.rewrite_addr = "joe@example.com";
+	o.rewrite_name = "Joe";
+	rc = RUNS("From: root (Cron Daemon)\nSubject: s\n\nx\n", &o, &m, &e, &sp);
+	CHECK(rc == 0 && strstr(sp.data, "From: Joe <joe@example.com>\r\n") &&
+	    strstr(sp.data, "Reply-To: Cron Daemon <root@example.com>\r\n") &&
+	    !strstr(sp.data, "From: root"), "always: account's From, original in Reply-To");
+	msg_free(&m);
+	rc = RUNS("From: a@b.org\nReply-To: c@d.org\n\nx\n", &o, &m, &e, &sp);
+	CHECK(rc == 0 && strstr(sp.data, "From: Joe <joe@example.com>\r\n") &&
+	    strstr(sp.data, "Reply-To: c@d.org\r\n") && !strstr(sp.data, "a@b.org"),
+	    "always: an existing Reply-To is kept");
+	msg_free(&m);
+	rc = RUNS("Subject: s\n\nx\n", &o, &m, &e, &sp);
+	CHECK(rc == 0 && strstr(sp.data, "From: Joe <joe@example.com>\r\n"),
+	    "always: an added From is the account's");
+	msg_free(&m);
+	o.rewrite_from = REWRITE_NEVER;
+	o.rewrite_addr = o.rewrite_name = NULL;
+
+	/* rewrite_to: local To/Cc through the map; others untouched. */
+	o.map_local = map_root;
+	rc = RUNS("To: Boss <root>, x@y.org\nCc: alice@localhost\n\nx\n", &o, &m, &e,
+	    &sp);
+	CHECK(rc == 0 && strstr(sp.data, "To: admin@example.com, ops@example.com, x@y.org\r\n")
+	    && strstr(sp.data, "Cc: alice@example.com\r\n"), "rewrite_to maps local names");
+	msg_free(&m);
+	rc = RUNS("To: undisclosed-recipients:;\n\nx\n", &o, &m, &e, &sp);
+	CHECK(rc == 0 && strstr(sp.data, "To: undisclosed-recipients:;\r\n"),
+	    "rewrite_to leaves a group alone");
+	msg_free(&m);
+	o.map_local = NULL;
+
+	/* A 2000-octet Subject is folded at white space; a 1500-octet word is cut. */
+	buf_reset(&in);
+	buf_addstr(&in, "Subject:");
+	while (in.len < 2000)
+		buf_addstr(&in, " word");
+	buf_addstr(&in, "\nX-Long: ");
+	while (in.len < 3600)
+		buf_addc(&in, 'y');
+	buf_addstr(&in, "\n\nbody\n");
+	rc = run(in.data, in.len, &o, &m, &e, &sp);
+	CHECK(rc == 0 && m.max_line <= 998 && (m.repairs & INTAKE_HEADER_FOLDED) &&
+	    strstr(sp.data, " word\r\n word"), "long header lines folded");
+	msg_free(&m);
+
+	/* Quoted-printable: '=' encoded, trailing space encoded, soft breaks, 8-bit. */
+	buf_reset(&in);
+	buf_addstr(&in, "Subject: s\n\n");
+	while (in.len < 1100)
+		buf_addstr(&in, "a=b \xc3\xa9 ");
+	buf_addstr(&in, "\nshort line \n");
+	rc = run(in.data, in.len, &o, &m, &e, &sp);
+	b = body_of(&sp);
+	CHECK(rc == 0 && (m.repairs & INTAKE_BODY_QP) && m.max_line <= 76 &&
+	    strncmp(b, "a=3Db =C3=A9 a=3Db", 18) == 0 && strstr(b, "short line=20\r\n") &&
+	    strstr(sp.data, "MIME-Version: 1.0\r\n") &&
+	    strstr(sp.data, "Content-Type: text/plain; charset=UTF-8\r\n") &&
+	    strstr(sp.data, "Content-Transfer-Encoding: quoted-printable\r\n") &&
+	    !m.body_8bit, "single text part: quoted-printable with MIME headers");
+	msg_free(&m);
+
+	/* A declared 8bit encoding is replaced, not doubled. */
+	buf_reset(&in);
+	buf_addstr(&in, "MIME-Version: 1.0\nContent-Type: text/plain; charset=ISO-8859-1\n"
+	    "Content-Transfer-Encoding: 8bit\n\n");
+	while (in.len < 1200)
+		buf_addstr(&in, "caf\xe9 ");
+	buf_addstr(&in, "\n");
+	rc = run(in.data, in.len, &o, &m, &e, &sp);
+	CHECK(rc == 0 && (m.repairs & INTAKE_BODY_QP) && !strstr(sp.data, ": 8bit") &&
+	    strstr(sp.data, "charset=ISO-8859-1\r\nContent-Transfer-Encoding: "
+	    "quoted-printable\r\n") && strstr(body_of(&sp), "caf=E9 "),
+	    "8bit text re-encoded, its Content-Type kept");
+	msg_free(&m);
+
+	/* Multipart: lines cut at 998 octets, nothing else changed. */
+	buf_reset(&in);
+	buf_addstr(&in, "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\n\n");
+	while (in.len < 2500)
+		buf_addc(&in, 'z');
+	buf_addstr(&in, "\n--b--\n");
+	rc = run(in.data, in.len, &o, &m, &e, &sp);
+	CHECK(rc == 0 && (m.repairs & INTAKE_BODY_FOLDED) && m.max_line == 998 &&
+	    !strstr(sp.data, "quoted-printable"), "multipart: long lines folded at 998");
+	msg_free(&m);
+
+	buf_free(&in);
+	buf_free(&sp);
+	buf_free(&want);
 }
 
 static void
@@ -380,13 +540,13 @@ test_8bit(void)
 	struct err e;
 
 	opts_default(&o);
-	run("Subject: s\n\nJ\xfcrgen\n", 18, &o, &m, &e, NULL);
+	RUNS("Subject: s\n\nJ\xfcrgen\n", &o, &m, &e, NULL);
 	CHECK(m.body_8bit == 1 && m.hdr_8bit == 0, "8-bit body detected");
 	msg_free(&m);
-	run("Subject: \xc3\xa9t\xc3\xa9\n\nplain\n", 22, &o, &m, &e, NULL);
+	RUNS("Subject: \xc3\xa9t\xc3\xa9\n\nplain\n", &o, &m, &e, NULL);
 	CHECK(m.hdr_8bit == 1 && m.body_8bit == 1, "8-bit header detected");
 	msg_free(&m);
-	run("Subject: s\n\nplain\n", 18, &o, &m, &e, NULL);
+	RUNS("Subject: s\n\nplain\n", &o, &m, &e, NULL);
 	CHECK(m.hdr_8bit == 0 && m.body_8bit == 0, "7-bit message");
 	msg_free(&m);
 }
@@ -404,7 +564,7 @@ test_spool_files(void)
 	int rc, fd;
 
 	opts_default(&o);
-	rc = run("x\n", 2, &o, &m, &e, NULL);
+	rc = RUNS("x\n", &o, &m, &e, NULL);
 	CHECK(rc == 0 && stat(m.path, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "spool file mode 0600");
 	CHECK(stat(spooldir, &st) == 0 && (st.st_mode & 0777) == 0700, "spool dir made 0700");
@@ -415,7 +575,7 @@ test_spool_files(void)
 	msg_free(&m);
 	CHECK(access(path, F_OK) == 0, "msg_release keeps the file");
 	unlink(path);
-	rc = run("x\n", 2, &o, &m, &e, NULL);
+	rc = RUNS("x\n", &o, &m, &e, NULL);
 	snprintf(path, sizeof(path), "%s", m.path);
 	msg_free(&m);
 	CHECK(access(path, F_OK) == -1, "msg_free removes the file");
@@ -424,7 +584,7 @@ test_spool_files(void)
 	close(open(bad, O_CREAT | O_WRONLY, 0600));
 	snprintf(bad, sizeof(bad), "%s/afile/spool", topdir);
 	o.spool_dir = bad;
-	rc = run("x\n", 2, &o, &m, &e, NULL);
+	rc = RUNS("x\n", &o, &m, &e, NULL);
 	CHECK(rc == -1 && e.cause == CAUSE_CANTCREAT && strstr(e.msg, bad) != NULL &&
 	    strstr(e.msg, "queue_dir") != NULL, "cannot create: names dir and fix");
 	msg_free(&m);
@@ -560,6 +720,7 @@ main(void)
 	test_recipients();
 	test_limits();
 	test_8bit();
+	test_repairs();
 	test_spool_files();
 	test_pipe();
 
