@@ -12,21 +12,28 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "aliases.h"
+#include "auth.h"
 #include "buf.h"
 #include "cli.h"
 #include "config.h"
 #include "deliver.h"
 #include "err.h"
-#include "intake.h"
+#include "keyring.h"
 #include "log.h"
 #include "serverinfo.h"
 #include "tls.h"
 #include "queue.h"
 #include "runq.h"
-#include "send.h"
+#include "rfc5322.h"
+#include "serve.h"
+#include "stream.h"
+#include "submit.h"
 #include "util.h"
 
 #define PROG	"mailout"
+/* -bs: a client silent this long is sent away (Postfix's smtpd_timeout). */
+#define BS_TIMEOUT	300
 
 static int
 exit_code(const struct err *e)
@@ -85,7 +92,11 @@ mode_name(enum cli_mode m)
 static const char *
 features(void)
 {
-	return "smtp pipelining chunking dsn 8bitmime smtputf8";
+	static char f[512];
+
+	snprintf(f, sizeof(f), "%s auth(plain login cram-md5 scram-sha-1 scram-sha-256 "
+	    "external xoauth2 oauthbearer) keyring=%s", "smtp pipelining chunking dsn 8bitmime smtputf8", keyring_backend());
+	return f;
 }
 
 static int
@@ -97,163 +108,6 @@ mode_version(void)
 	return EX_OK;
 }
 
-/*
- * The queue directory: queue_dir from the config, else the system queue for root, else
- * the user's state directory (from getpwuid, never $HOME: cron keeps HOME=/root).
- */
-static char *
-queue_dir(const struct config *cfg)
-{
-	struct buf b;
-	const char *xdg = getenv("XDG_STATE_HOME");
-
-	if (cfg->queue_dir != NULL)
-		return xstrdup(cfg->queue_dir);
-	buf_init(&b, 4096);
-	if (getuid() == 0)
-		buf_addstr(&b, LOCALSTATEDIR "/spool/mailout");
-	else if (xdg != NULL && xdg[0] == '/' && getuid() == geteuid())
-		buf_addf(&b, "%s/mailout/queue", xdg);
-	else
-		buf_addf(&b, "%s/.local/state/mailout/queue", user_home());
-	return buf_steal(&b);
-}
-
-static void
-print_dry_run(const struct account *a, const struct msg *m)
-{
-	char block[IO_BLOCK];
-	ssize_t n;
-	size_t i;
-
-	printf("account: %s\nrelay: %s:%u\nsender: <%s>\n", a->name, a->host, a->port,
-	    m->sender);
-	for (i = 0; i < m->nrcpts; i++)
-		printf("recipient: <%s>\n", m->rcpts[i]);
-	printf("\n");
-	fflush(stdout);
-	if (lseek(m->fd, 0, SEEK_SET) == -1)
-		return;
-	while ((n = read(m->fd, block, sizeof(block))) > 0)
-		if (fwrite(block, 1, (size_t)n, stdout) != (size_t)n)
-			break;
-	fflush(stdout);
-}
-
-static void
-join_rcpts(struct buf *b, char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		buf_addf(b, "%s%s", i ? "," : "", v[i]);
-}
-
-/* "relay h port p: connect: refused" -> "connect: refused": the warning names the relay. */
-static const char *
-without_relay(const char *reason)
-{
-	const char *p;
-
-	if (strncmp(reason, "relay ", 6) == 0 && (p = strstr(reason, ": ")) != NULL)
-		return p + 2;
-	return reason;
-}
-
-/*
- * After a direct send worked, the relay is up: send a few of this account's queued
- * messages that are due, through the session that is already open. One readdir when the
- * queue is empty, so the common case does not notice. Errors are the queue run's own:
- * this message is delivered whatever happens here.
- */
-static void
-flush_after_send(const struct config *cfg, const char *qdir, struct send_ctx *sc,
-    const struct account *a)
-{
-	struct queue q;
-	struct runq_opts o;
-	struct runq_stats st;
-	struct err e;
-
-	err_init(&e);
-	queue_open(&q, qdir, 0, &e);
-	memset(&o, 0, sizeof(o));
-	o.account = a->name;
-	o.max = 10;
-	o.max_scan = 64;
-	runq_run(cfg, &q, sc, &o, &st, &e);
-	queue_close(&q);
-}
-
-/*
- * Commit the message to the queue after a temporary failure: exit 0 with a one-line
- * warning, or 73/74 when the queue cannot take it (then nothing of it is left there).
- * Recipients refused permanently get their failure notice queued first, so that a
- * run cannot pick up the entry before it knows the notice exists.
- */
-static int
-queue_message(const struct config *cfg, const char *qdir, struct msg *m,
-    struct queue_meta *qm, const struct send_result *res, struct send_ctx *sc)
-{
-	struct queue q;
-	struct queue_entry qe;
-	struct runq_opts o;
-	struct runq_stats st;
-	struct err e, le;
-	struct buf to;
-	char nid[QUEUE_ID_LEN + 1] = "", reason[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
-	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 64];
-	size_t i;
-	int rc;
-
-	err_init(&e);
-	buf_init(&to, 1024 * 1024);
-	for (i = 0; i < qm->nrcpts; i++)
-		if (qm->rcpts[i].state == QR_PENDING)
-			buf_addf(&to, "%s%s", to.len ? "," : "", qm->rcpts[i].addr);
-	snprintf(reason, sizeof(reason), "%s", without_relay(err_str(&res->defer, line,
-	    sizeof(line))));
-	qm->attempts = 1;
-	qm->last_attempt = now_s();
-	qm->next_attempt = qm->last_attempt + queue_backoff(1, queue_random());
-	queue_meta_set(&qm->last_error, err_str(&res->defer, line, sizeof(line)));
-	if (queue_open(&q, qdir, 1, &e) == -1 ||
-	    runq_notify(cfg, &q, qm, m->fd, 0, nid, &e) == -1 ||
-	    queue_commit(&q, m->fd, m->path, qm, &e) == -1)
-		goto fail;
-	/* The spool file is the queue's now. */
-	msg_release(m);
-	fprintf(stderr, PROG ": relay %s unavailable (%s); message queued as %s, will retry\n",
-	    res->first_relay, reason, qm->id);
-	log_line(LOG_WARNING, "msgid=<%s> queue=%s account=%s from=<%s> to=%s size=%llu "
-	    "status=queued error=\"%s\"", qm->message_id ? qm->message_id : "", qm->id,
-	    qm->account, qm->sender, buf_cstr(&to), (unsigned long long)qm->size, reason);
-	if (nid[0] != '\0') {
-		/* The relay may take the notice even if it would not take this message. */
-		memset(&o, 0, sizeof(o));
-		o.all = 1;
-		o.match = nid;
-		runq_run(cfg, &q, sc, &o, &st, &le);
-	}
-	rc = EX_OK;
-	goto out;
-fail:
-	/* The caller keeps the message: a notice about it must not go out either. */
-	if (nid[0] != '\0' && queue_lock(&q, nid, &qe, &le) == 1)
-		queue_remove(&q, &qe, &le);
-	err_prefix(&e, "message NOT queued (relay %s unavailable: %s): ", res->first_relay,
-	    reason);
-	report(&e);
-	log_line(LOG_ERR, "msgid=<%s> account=%s from=<%s> to=%s size=%llu status=failed "
-	    "error=\"%s\"", qm->message_id ? qm->message_id : "", qm->account, qm->sender,
-	    buf_cstr(&to), (unsigned long long)qm->size, err_str(&e, line, sizeof(line)));
-	rc = exit_code(&e);
-out:
-	queue_close(&q);
-	buf_free(&to);
-	return rc;
-}
-
 /* mailq / -bp, -q / --flush / -qI, --queue-run, --remove. Returns the exit code. */
 static int
 mode_queue(const struct cli *c, const struct config *cfg)
@@ -263,7 +117,7 @@ mode_queue(const struct cli *c, const struct config *cfg)
 	struct runq_stats st;
 	struct deliver_opts dopts;
 	struct err e;
-	char *qdir = queue_dir(cfg);
+	char *qdir = submit_queue_dir(cfg);
 	int rc = EX_SOFTWARE;
 
 	err_init(&e);
@@ -315,158 +169,262 @@ out:
 	return rc;
 }
 
-/*
- * Send one message read from stdin. Returns the exit code.
- */
+/* Send one message read from stdin (or --dry-run it). Returns the exit code. */
 static int
 mode_send(const struct cli *c, const struct config *cfg)
 {
-	const struct account *a;
-	struct intake_opts io;
-	struct msg m;
+	struct submit *s;
+	struct submit_req r;
+	struct submit_result res;
 	struct err e;
-	struct deliver_opts dopts;
-	struct send_ctx *sc = NULL;
-	struct send_result res;
-	struct queue_meta qm;
-	struct buf rlist;
-	char *sender = NULL, *from_addr = NULL, *qdir = NULL, *spool = NULL;
-	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
-	const char *domain;
-	size_t i;
-	int rc = EX_SOFTWARE;
+	int rc;
 
 	err_init(&e);
-	memset(&m, 0, sizeof(m));
-	m.fd = -1;
-	queue_meta_init(&qm);
-	buf_init(&rlist, 1024 * 1024);
-
-	if ((a = config_select(cfg, c->account, c->sender_set ? c->sender : NULL, &e)) == NULL)
-		goto fail;
-	domain = cfg->default_domain != NULL ? cfg->default_domain : a->domain;
-
-	/* Envelope sender: -f, else the account's from, else the real user at the domain. */
-	if (c->sender_set)
-		sender = xstrdup(c->sender);
-	else if (a->from != NULL && strpbrk(a->from, "*?[") == NULL)
-		sender = config_expand(a->from);
-	else {
-		buf_addf(&rlist, "%s@%s", user_name(), domain);
-		sender = buf_steal(&rlist);
-		buf_init(&rlist, 1024 * 1024);
+	if ((s = submit_new(cfg, c->verbose, &e)) == NULL) {
+		report(&e);
+		return exit_code(&e);
 	}
-	if (sender[0] != '\0')
-		from_addr = xstrdup(sender);
-	else if (a->from != NULL && strpbrk(a->from, "*?[") == NULL)
-		from_addr = config_expand(a->from);
-	else {
-		buf_addf(&rlist, "%s@%s", user_name(), domain);
-		from_addr = buf_steal(&rlist);
-		buf_init(&rlist, 1024 * 1024);
+	memset(&r, 0, sizeof(r));
+	r.account = c->account;
+	r.sender_set = c->sender_set;
+	r.sender = c->sender;
+	r.full_name = c->full_name;
+	r.read_rcpts = c->read_rcpts;
+	r.rcpts = c->operands;
+	r.nrcpts = c->noperands;
+	r.dsn_notify = c->dsn_notify;
+	r.dsn_ret = c->dsn_ret;
+	r.dsn_envid = c->dsn_envid;
+	r.body_8bit = c->body_type != NULL && streq_ci(c->body_type, "8BITMIME");
+	r.fd = STDIN_FILENO;
+	r.dry_run = c->dry_run;
+	/* submit.c has said on stderr and in the log what went wrong. */
+	rc = submit_message(s, &r, &res) == 0 ? EX_OK : exit_code(&res.e);
+	submit_free(s);
+	return rc;
+}
+
+/*
+ * The reply to the final dot of a -bs message: what the exit code would say, in SMTP.
+ * Delivered or queued is 250; a failure the client may retry (temporary, or ours: the
+ * configuration, the queue, the relay's access rules) is 451; a refusal of the message or
+ * of every recipient is 5xx.
+ */
+static void
+bs_result(const struct submit_result *r, struct serve_result *out)
+{
+	char why[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
+	const struct err *e = &r->e;
+
+	err_str(e, why, sizeof(why));
+	if (r->outcome == SUBMIT_SENT) {
+		out->code = 250;
+		snprintf(out->text, sizeof(out->text), "2.0.0 Ok: delivered as <%s>",
+		    r->message_id);
+	} else if (r->outcome == SUBMIT_QUEUED) {
+		out->code = 250;
+		snprintf(out->text, sizeof(out->text), "2.0.0 Ok: queued as %s", r->queue_id);
+	} else if (r->outcome == SUBMIT_PARTIAL && r->notice) {
+		out->code = 250;
+		snprintf(out->text, sizeof(out->text), "2.0.0 Ok: %s (a failure notice goes to "
+		    "the sender)", why);
+	} else if (e->kind == ERR_TEMP) {
+		out->code = 451;
+		snprintf(out->text, sizeof(out->text), "4.3.0 %s", why);
+	} else if (e->cause == CAUSE_NOUSER) {
+		out->code = 550;
+		snprintf(out->text, sizeof(out->text), "5.1.1 %s", why);
+	} else if (e->cause == CAUSE_DATA && (e->code == 552 ||
+	    strstr(e->msg, "max_message_size") != NULL || strstr(e->msg, "(SIZE)") != NULL)) {
+		/* Too large: for our limit, for the relay's SIZE, or by its 552. */
+		out->code = 552;
+		snprintf(out->text, sizeof(out->text), "5.3.4 %s", why);
+	} else if (e->cause == CAUSE_DATA || e->cause == CAUSE_USAGE) {
+		out->code = 554;
+		snprintf(out->text, sizeof(out->text), "5.6.0 %s", why);
+	} else {
+		/* Ours to fix (configuration, queue, relay access): the client may retry. */
+		out->code = 451;
+		snprintf(out->text, sizeof(out->text), "4.3.0 %s", why);
 	}
+}
 
-	qdir = queue_dir(cfg);
-	buf_addf(&rlist, "%s/tmp", qdir);
-	spool = buf_steal(&rlist);
-	buf_init(&rlist, 1024 * 1024);
+struct bs_ctx {
+	const struct cli	*c;
+	struct submit		*s;
+};
 
-	memset(&io, 0, sizeof(io));
-	io.read_rcpts = c->read_rcpts;
-	io.operands = c->operands;
-	io.noperands = c->noperands;
-	io.sender = sender;
-	io.from_addr = from_addr;
-	io.full_name = c->full_name != NULL ? c->full_name : a->from_name;
-	io.domain = a->domain;
-	io.qualify_domain = domain;
-	io.spool_dir = spool;
-	io.max_size = a->max_message_size;
-	io.max_rcpts = a->max_recipients;
-	io.address_strict = a->address_strict;
-	if (intake_read(STDIN_FILENO, &io, &m, &e) == -1)
+/* A -bs message: submitted exactly as one on standard input, with the RCPTs as operands. */
+static int
+bs_submit(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts, int msg_fd,
+    const struct serve_params *p, struct serve_result *out)
+{
+	struct bs_ctx *x = ctx;
+	struct submit_req r;
+	struct submit_result res;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	r.account = x->c->account;
+	r.sender_set = 1;
+	r.sender = sender;
+	r.full_name = x->c->full_name;
+	r.rcpts = rcpts;
+	r.nrcpts = nrcpts;
+	/* The queue keeps one NOTIFY for a message: the first recipient's. */
+	for (i = 0; p->dsn_notify != NULL && i < nrcpts && r.dsn_notify == NULL; i++)
+		r.dsn_notify = p->dsn_notify[i];
+	r.dsn_ret = p->dsn_ret;
+	r.dsn_envid = p->dsn_envid;
+	r.body_8bit = p->body_8bit;
+	r.fd = msg_fd;
+	submit_message(x->s, &r, &res);
+	bs_result(&res, out);
+	return 0;
+}
+
+/* RCPT: a recipient whose aliases loop or lead nowhere is refused right away. */
+static void
+bs_rcpt(void *ctx, const char *rcpt, struct serve_result *out)
+{
+	struct bs_ctx *x = ctx;
+	struct addrlist l;
+	struct err e;
+
+	err_init(&e);
+	addrlist_init(&l);
+	if (submit_resolve(x->s, rcpt, &l, &e) == 0) {
+		out->code = 250;
+		snprintf(out->text, sizeof(out->text), "2.1.5 Ok");
+	} else if (e.cause == CAUSE_NOUSER) {
+		out->code = 550;
+		snprintf(out->text, sizeof(out->text), "5.1.1 %s", e.msg);
+	} else if (e.cause == CAUSE_CONFIG && strstr(e.msg, "loop") != NULL) {
+		out->code = 550;
+		snprintf(out->text, sizeof(out->text), "5.4.6 %s", e.msg);
+	} else {
+		out->code = 451;
+		snprintf(out->text, sizeof(out->text), "4.3.0 %s", e.msg);
+	}
+	addrlist_free(&l);
+}
+
+/*
+ * -bs: an SMTP dialogue on standard input and output. Nothing but the protocol may reach
+ * standard output; everything else (-v, warnings) goes to standard error.
+ */
+static int
+mode_smtp(const struct cli *c, const struct config *cfg)
+{
+	struct bs_ctx x;
+	struct serve_opts o;
+	struct queue q;
+	struct conn *conn = NULL;
+	const struct account *a;
+	struct err e;
+	struct buf tmp;
+	char *qdir = NULL;
+	int rc;
+
+	err_init(&e);
+	buf_init(&tmp, 4096);
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	if ((x.s = submit_new(cfg, c->verbose, &e)) == NULL)
 		goto fail;
+	qdir = submit_queue_dir(cfg);
+	/* serve.c keeps each message in the queue's tmp/ until it is submitted. */
+	if (queue_open(&q, qdir, 1, &e) == 0)
+		queue_close(&q);
+	err_init(&e);
+	buf_addf(&tmp, "%s/tmp", qdir);
+	memset(&o, 0, sizeof(o));
+	o.hostname = host_name();
+	o.tmp_dir = buf_cstr(&tmp);
+	/* The limits of the account a message would most likely take. */
+	if ((a = config_select(cfg, c->account, NULL, &e)) != NULL) {
+		o.max_size = a->max_message_size;
+		o.max_rcpts = a->max_recipients;
+	}
+	err_init(&e);
+	o.timeout_s = BS_TIMEOUT;
+	o.submit = bs_submit;
+	o.check_rcpt = bs_rcpt;
+	o.ctx = &x;
+	conn = conn_new(stream_fd(STDIN_FILENO, STDOUT_FILENO, BS_TIMEOUT));
+	if (serve_run(conn, &o, &e) == -1)
+		goto fail;
+	rc = EX_OK;
+	goto out;
+fail:
+	report(&e);
+	log_line(LOG_ERR, "-bs: %s", e.msg);
+	rc = exit_code(&e);
+out:
+	conn_free(conn);
+	submit_free(x.s);
+	free(qdir);
+	buf_free(&tmp);
+	return rc;
+}
 
-	if (c->dry_run) {
-		print_dry_run(a, &m);
-		rc = EX_OK;
+/*
+ * newaliases, -bi, -I: check the aliases file. mailout reads the text file itself for
+ * every message, so there is no database to build: this only reports, on stdout when the
+ * file is fine and on stderr when it is not.
+ */
+static int
+mode_aliases(const struct config *cfg)
+{
+	struct err e;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int n, rc = EX_OK;
+
+	err_init(&e);
+	if (cfg->aliases == NULL || cfg->aliases[0] == '\0') {
+		printf(PROG ": no aliases file is configured (aliases = in sendmail.conf)\n");
 		goto out;
 	}
-
-	queue_meta_set(&qm.account, a->name);
-	queue_meta_set(&qm.sender, m.sender);
-	qm.uid = (uint64_t)getuid();
-	qm.size = m.size;
-	queue_meta_set(&qm.message_id, m.message_id);
-	qm.body_8bit = m.body_8bit ||
-	    (c->body_type != NULL && streq_ci(c->body_type, "8BITMIME"));
-	qm.smtputf8 = m.hdr_8bit;
-	queue_meta_set(&qm.dsn_notify, c->dsn_notify != NULL ? c->dsn_notify : a->dsn_notify);
-	queue_meta_set(&qm.dsn_ret, c->dsn_ret != NULL ? c->dsn_ret : a->dsn_return);
-	queue_meta_set(&qm.dsn_envid, c->dsn_envid);
-	qm.arrival = now_s();
-	for (i = 0; i < m.nrcpts; i++)
-		queue_meta_add_rcpt(&qm, m.rcpts[i], QR_PENDING, "");
-
-	/* One attempt through the account and its fallbacks (send.c logs each relay's answer). */
-	memset(&dopts, 0, sizeof(dopts));
-	dopts.verbose = c->verbose;
-	sc = send_new(cfg, &dopts);
-	send_attempt(sc, a, &qm, m.fd, &res);
-	for (i = 0; i < qm.nrcpts; i++)
-		if (qm.rcpts[i].state == QR_FAILED)
-			fprintf(stderr, PROG ": recipient <%s> refused: %s\n", qm.rcpts[i].addr,
-			    qm.rcpts[i].reply);
-	if (res.pending == 0 && res.failed == 0) {
-		rc = EX_OK;
-		flush_after_send(cfg, qdir, sc, a);
-		goto out;
-	}
-	if (res.pending == 0 && res.sent > 0) {
-		/* Delivered to some: the caller must not resend to all, but must know. */
-		err_set(&e, ERR_PERM, CAUSE_NOUSER, "delivered to %zu of %zu recipients; %zu "
-		    "refused permanently", res.sent, qm.nrcpts, res.failed);
+	if ((f = open_memstream(&text, &len)) == NULL) {
+		err_set(&e, ERR_TEMP, CAUSE_OSERR, "cannot check aliases: %s", strerror(errno));
 		report(&e);
 		rc = exit_code(&e);
 		goto out;
 	}
-	if (res.pending == 0) {
-		e = res.perm;
-		goto fail;
-	}
-	if (cfg->queue && res.queueable) {
-		rc = queue_message(cfg, qdir, &m, &qm, &res, sc);
-		goto out;
-	}
-	e = res.defer;
-	if (res.sent > 0 || res.failed > 0) {
-		err_init(&e);
-		err_set(&e, res.defer.kind, res.defer.cause, "delivered to %zu of %zu "
-		    "recipients; %zu refused permanently, %zu not now (%s)", res.sent,
-		    qm.nrcpts, res.failed, res.pending, err_str(&res.defer, line, sizeof(line)));
-	}
-	goto fail;
-
-fail:
-	report(&e);
-	buf_reset(&rlist);
-	if (m.nrcpts > 0)
-		join_rcpts(&rlist, m.rcpts, m.nrcpts);
-	log_line(LOG_ERR, "msgid=<%s> account=%s from=<%s> to=%s size=%llu status=%s "
-	    "error=\"%s\"", m.message_id ? m.message_id : "", a ? a->name : "-",
-	    m.sender ? m.sender : (sender ? sender : ""), buf_cstr(&rlist),
-	    (unsigned long long)m.size, e.kind == ERR_TEMP ? "deferred-not-queued" : "failed",
-	    err_str(&e, line, sizeof(line)));
-	rc = exit_code(&e);
+	n = aliases_check(cfg->aliases, f, &e);
+	fclose(f);
+	fputs(text != NULL ? text : "", n >= 0 ? stdout : stderr);
+	if (n < 0)
+		rc = exit_code(&e);
 out:
-	send_free(sc);
-	queue_meta_free(&qm);
-	msg_free(&m);
-	free(sender);
-	free(from_addr);
-	free(qdir);
-	free(spool);
-	buf_free(&rlist);
+	free(text);
+	return rc;
+}
+
+/* -bv: how each recipient resolves, on stdout; nothing is sent. */
+static int
+mode_verify(const struct cli *c, const struct config *cfg)
+{
+	struct submit *s = NULL;
+	struct err e;
+	int rc = EX_OK;
+
+	err_init(&e);
+	if (c->noperands == 0)
+		err_set(&e, ERR_PERM, CAUSE_USAGE, "-bv needs the recipients to verify");
+	else if ((s = submit_new(cfg, c->verbose, &e)) != NULL)
+		submit_verify(s, c->account, c->sender_set ? c->sender : NULL, c->operands,
+		    c->noperands, stdout, &e);
+	fflush(stdout);
+	if (err_failed(&e)) {
+		/* submit_verify printed its errors next to the addresses. */
+		if (s == NULL || e.cause == CAUSE_USAGE)
+			report(&e);
+		rc = exit_code(&e);
+	}
+	submit_free(s);
 	return rc;
 }
 
@@ -484,6 +442,24 @@ mode_serverinfo(const struct cli *c, const struct config *cfg)
 		return exit_code(&e);
 	}
 	return EX_OK;
+}
+
+/* --store-password / --forget-password for the selected account (-a, else the default). */
+static int
+mode_password(const struct cli *c, const struct config *cfg)
+{
+	const struct account *a;
+	struct err e;
+	int rc = EX_OK;
+
+	err_init(&e);
+	if ((a = config_select(cfg, c->account, NULL, &e)) == NULL ||
+	    (c->mode == MODE_STORE_PASSWORD ? auth_store_password(a, stdin, &e) :
+	    auth_forget_password(a, &e)) == -1) {
+		report(&e);
+		rc = exit_code(&e);
+	}
+	return rc;
 }
 
 int
@@ -512,7 +488,18 @@ main(int argc, char **argv)
 		return EX_OK;
 	case MODE_VERSION:
 		return mode_version();
+	case MODE_DAEMON:
+		/* A listener would take mail from the network: mailout only submits it. */
+		fprintf(stderr, PROG ": -bd: there is no SMTP listener in this build (mailout "
+		    "submits mail, it does not receive it); programs that speak SMTP can run "
+		    "sendmail -bs on a pipe\n");
+		return EX_UNAVAILABLE;
 	case MODE_SEND:
+	case MODE_STORE_PASSWORD:
+	case MODE_FORGET_PASSWORD:
+	case MODE_SMTP:
+	case MODE_ALIASES:
+	case MODE_VERIFY:
 	case MODE_SERVERINFO:
 	case MODE_QUEUE_LIST:
 	case MODE_QUEUE_FLUSH:
@@ -531,11 +518,24 @@ main(int argc, char **argv)
 	}
 	log_init(PROG, cfg.syslog_facility, cfg.logfile);
 	switch (c.mode) {
+	case MODE_STORE_PASSWORD:
+	case MODE_FORGET_PASSWORD:
+		rc = mode_password(&c, &cfg);
+		break;
 	case MODE_QUEUE_LIST:
 	case MODE_QUEUE_FLUSH:
 	case MODE_QUEUE_RUN:
 	case MODE_QUEUE_REMOVE:
 		rc = mode_queue(&c, &cfg);
+		break;
+	case MODE_SMTP:
+		rc = mode_smtp(&c, &cfg);
+		break;
+	case MODE_ALIASES:
+		rc = mode_aliases(&cfg);
+		break;
+	case MODE_VERIFY:
+		rc = mode_verify(&c, &cfg);
 		break;
 	case MODE_SERVERINFO:
 		rc = mode_serverinfo(&c, &cfg);

@@ -39,6 +39,7 @@ mo_config() {
 		echo "domain = client.example.org"
 		for kv in "${acct[@]}"; do echo "${kv%%=*} = ${kv#*=}"; done
 	} >"$CONF"
+	chmod 600 "$CONF"
 	export CONF QUEUE LOG
 }
 
