@@ -4,6 +4,7 @@
  * The order matters for security: nothing but EHLO and STARTTLS goes out before TLS when
  * the account asks for TLS, and everything learnt before TLS is forgotten.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,33 @@ trace_tls(const struct tls_info *ti)
 		    ti->verified ? ", verified" : ", NOT verified (tls_verify = off)");
 }
 
+static void
+step(const struct deliver_opts *o, const char *stage, const char *fmt, ...)
+{
+	char detail[1024];
+	va_list ap;
+
+	if (o->step == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	o->step(o->step_ctx, stage, detail);
+}
+
+static void
+step_tls(const struct deliver_opts *o, const struct tls_info *ti)
+{
+	const struct tls_cert_info *c = &ti->chain[0];
+
+	if (ti->nchain == 0)
+		step(o, "tls", "%s, %s", ti->version, ti->cipher);
+	else
+		step(o, "tls", "%s, %s; certificate %s, issuer %s, valid until %s, %s",
+		    ti->version, ti->cipher, c->subject, c->issuer, c->not_after,
+		    ti->verified ? "verified" : "NOT verified (tls_verify = off)");
+}
+
 /*
  * TLS per the account: implicit right after connect; STARTTLS after the first EHLO
  * (opportunistic: only when offered), then EHLO again over TLS, since nothing learnt in
@@ -49,7 +77,8 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 	struct smtp_opts so;
 	struct tls_opts to;
 	struct tls_info ti;
-	int quit = 1;
+	char used[128];
+	int quit = 1, prefix = 1;
 
 	tls_opts_account(&to, a);
 	if (a->tls != TLS_OFF) {
@@ -61,14 +90,19 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 			fprintf(stderr, "mailout: warning: TLS certificate verification is off "
 			    "for account %s\n", a->name);
 	}
-	if ((s = net_connect(a->host, a->port, (int)a->timeout, (int)a->timeout, e)) == NULL)
+	if ((s = net_connect(a->host, a->port, (int)a->timeout, (int)a->timeout, e)) == NULL) {
+		/* net.c's message already names the host and the port. */
+		prefix = 0;
 		goto out;
+	}
+	step(o, "connect", "%s port %u", a->host, a->port);
 	if (a->tls == TLS_IMPLICIT) {
 		if ((t = tls_wrap(s, &to, &ti, e)) == NULL) {
 			s->ops->close(s);
 			goto out;
 		}
 		s = t;
+		step_tls(o, &ti);
 	}
 	d = xcalloc(1, sizeof(*d));
 	d->tls = a->tls == TLS_IMPLICIT;
@@ -81,6 +115,7 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 		trace_tls(&ti);
 	if (smtp_greeting(d->smtp, e) == -1 || smtp_ehlo(d->smtp, e) == -1)
 		goto fail;
+	step(o, "greeting", "%s", smtp_greeting_text(d->smtp));
 	if (a->tls == TLS_STARTTLS || a->tls == TLS_OPPORTUNISTIC) {
 		if (smtp_caps(d->smtp)->starttls) {
 			if (smtp_starttls(d->smtp, e) == -1)
@@ -93,6 +128,7 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 			}
 			conn_swap(smtp_conn(d->smtp), t);
 			d->tls = 1;
+			step_tls(o, &ti);
 			if (o->verbose)
 				trace_tls(&ti);
 			if (smtp_ehlo(d->smtp, e) == -1)
@@ -105,8 +141,9 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 		}
 	}
 	/* Credentials only now, after TLS: auth.c refuses cleartext mechanisms without it. */
-	if (auth_login(d->smtp, a, d->tls, e) == -1)
+	if (auth_login_ex(d->smtp, a, d->tls, used, sizeof(used), e) == -1)
 		goto fail;
+	step(o, "auth", "%s", used[0] != '\0' ? used : "none (no user configured, or auth = off)");
 	goto out;
 fail:
 	if (quit)
@@ -117,7 +154,7 @@ fail:
 	}
 	d = NULL;
 out:
-	if (d == NULL)
+	if (d == NULL && prefix)
 		err_prefix(e, "relay %s port %u: ", a->host, a->port);
 	return d;
 }

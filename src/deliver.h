@@ -16,6 +16,12 @@ struct deliver;
 struct deliver_opts {
 	int	verbose;	/* protocol transcript on stderr */
 	int	serverinfo;	/* do not fail on a missing AUTH secret: we only look */
+	/*
+	 * Optional: told of each stage that succeeded ("connect", "tls", "ehlo", "auth")
+	 * with a one-line detail, for mailout --test.
+	 */
+	void	(*step)(void *ctx, const char *stage, const char *detail);
+	void	*step_ctx;
 };
 
 /* NULL with err set (classified TEMP/PERM with a cause) on failure. */

@@ -21,6 +21,7 @@
 #include "err.h"
 #include "keyring.h"
 #include "log.h"
+#include "probe.h"
 #include "serverinfo.h"
 #include "tls.h"
 #include "queue.h"
@@ -428,6 +429,23 @@ mode_verify(const struct cli *c, const struct config *cfg)
 	return rc;
 }
 
+/* --test RCPT [-a ACCOUNT] [-f FROM]: each step of a real send, shown; nothing queued. */
+static int
+mode_test(const struct cli *c, const struct config *cfg)
+{
+	const struct account *a;
+	struct err e;
+
+	err_init(&e);
+	if ((a = config_select(cfg, c->account, c->sender_set ? c->sender : NULL, &e)) == NULL ||
+	    probe_run(cfg, a, c->sender_set ? c->sender : NULL, c->test_rcpt, c->verbose,
+	    stdout, &e) == -1) {
+		report(&e);
+		return exit_code(&e);
+	}
+	return EX_OK;
+}
+
 /* --serverinfo [-a ACCOUNT]: what the relay offers; the exit code says if TLS passed. */
 static int
 mode_serverinfo(const struct cli *c, const struct config *cfg)
@@ -501,6 +519,7 @@ main(int argc, char **argv)
 	case MODE_ALIASES:
 	case MODE_VERIFY:
 	case MODE_SERVERINFO:
+	case MODE_TEST:
 	case MODE_QUEUE_LIST:
 	case MODE_QUEUE_FLUSH:
 	case MODE_QUEUE_RUN:
@@ -539,6 +558,9 @@ main(int argc, char **argv)
 		break;
 	case MODE_SERVERINFO:
 		rc = mode_serverinfo(&c, &cfg);
+		break;
+	case MODE_TEST:
+		rc = mode_test(&c, &cfg);
 		break;
 	default:
 		rc = mode_send(&c, &cfg);

@@ -51,6 +51,7 @@ struct smtp {
 	int			 broken;	/* after an I/O or protocol error, or 421 */
 	struct smtp_caps	 caps;
 	char			 greeting[MAX_REPLY_TEXT];
+	char			 accepted[512];	/* the reply that accepted the last message */
 };
 
 struct smtp *
@@ -79,6 +80,12 @@ struct conn *
 smtp_conn(struct smtp *s)
 {
 	return s->conn;
+}
+
+const char *
+smtp_accepted_reply(const struct smtp *s)
+{
+	return s->accepted;
 }
 
 const char *
@@ -1041,8 +1048,12 @@ smtp_send(struct smtp *s, const struct smtp_envelope *env, int fd,
 	}
 	/* The transaction is over either way: no RSET needed. */
 	open = 0;
-	if (fr.code / 100 == 2)
+	if (fr.code / 100 == 2) {
+		/* First line only: it carries the relay's queue id, for logs and --test. */
+		snprintf(s->accepted, sizeof(s->accepted), "%d %.*s", fr.code,
+		    (int)strcspn(fr.text, "\n"), fr.text);
 		ret = 0;
+	}
 	else if (fr.code / 100 == 4)
 		fail_reply(e, ERR_TEMP, CAUSE_TEMP, &fr, "the relay did not take the message now");
 	else if (fr.code / 100 == 5)

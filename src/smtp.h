@@ -105,6 +105,9 @@ int		 smtp_cmd(struct smtp *s, const char *line, int redact, struct smtp_reply *
 int		 smtp_send(struct smtp *s, const struct smtp_envelope *env, int fd,
 		    struct smtp_rcpt_status *st, struct err *e);
 
+/* "250 2.0.0 Ok: queued as X": the relay's reply to the last message it accepted. */
+const char	*smtp_accepted_reply(const struct smtp *s);
+
 int		 smtp_rset(struct smtp *s, struct err *e);
 /* QUIT and wait briefly for the reply; errors are ignored. */
 void		 smtp_quit(struct smtp *s);

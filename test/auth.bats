@@ -440,3 +440,53 @@ real_delivered_with() {
 	port=$(sed -n 's/^submission=//p' "$REALMTA_DIR/ports")
 	assert_equal "$stderr" "mailout: relay 127.0.0.1 port $port: authentication failed: the server rejected user user@example.test of account t (mechanism SCRAM-SHA-256, password from password): check the user name and the password: server said: 535 5.7.8 Error: authentication failed: (reason unavailable)"
 }
+
+# --- mailout --test: every step shown, the first failure named
+
+@test "--test against the real Postfix: resolve, connect, greeting, TLS, auth, sender, recipient, delivered" {
+	real_config password=secret-pw
+	run --separate-stderr mo --test someone@example.org
+	assert_equal "$status" 0
+	[[ $output == *"resolve    ok: 127.0.0.1: 127.0.0.1"* ]] || fail "$output"
+	[[ $output == *"greeting   ok: realmta.test ESMTP Postfix (realmta)"* ]] || fail "$output"
+	[[ $output =~ tls\ +ok:\ TLSv1\.[23],\ .*certificate\ CN=localhost.*verified ]] || fail "$output"
+	[[ $output == *"auth       ok: SCRAM-SHA-256"* ]] || fail "$output"
+	[[ $output == *"sender     ok: <user@example.test>"* ]] || fail "$output"
+	[[ $output == *"recipient  ok: <someone@example.org>: 250 "* ]] || fail "$output"
+	[[ $output =~ delivered\ +ok:\ 250\ 2\.0\.0\ Ok:.*queued\ as ]] || fail "$output"
+	echo "$output" >"$BATS_FILE_TMPDIR/test-output.txt"
+}
+
+@test "--test with a wrong password stops at auth, exit 77, nothing sent" {
+	real_config password=wrong-pw
+	run --separate-stderr mo --test someone@example.org
+	assert_equal "$status" 77
+	[[ $output == *"auth       FAILED: "*"authentication failed"*"535 5.7.8"* ]] || fail "$output"
+	[[ $output != *"sender "* ]] || fail "$output"
+}
+
+@test "--test: a refused recipient is the failing step (67); nothing is queued" {
+	fake_start --reply 'rcpt=550 5.1.1 no such user'
+	cfg
+	run --separate-stderr mo --test nobody@example.org
+	assert_equal "$status" 67
+	[[ $output == *"recipient  FAILED: <nobody@example.org>: 550 5.1.1 no such user"* ]] || fail "$output"
+	run "$MAILOUT" -C "$CONF" -bp
+	assert_output --partial "Mail queue is empty"
+}
+
+@test "--test: an untrusted certificate is the failing TLS step (78)" {
+	fake_start --tls-cert "$CERTS/untrusted.pem" --tls-key "$CERTS/untrusted.key"
+	cfg tls=starttls "tls_ca_file=$CERTS/ca.pem"
+	run --separate-stderr mo --test x@example.org
+	assert_equal "$status" 78
+	[[ $output == *"greeting   ok: "* ]] || fail "$output"
+	[[ $output == *"tls        FAILED: "*"is not trusted"* ]] || fail "$output"
+}
+
+@test "--test: a relay that is down is the failing connect step" {
+	cfg port=1 queue=off
+	run --separate-stderr mo --test x@example.org
+	assert_equal "$status" 75
+	[[ $output == *"connect    FAILED: cannot connect to 127.0.0.1 port 1: Connection refused"* ]] || fail "$output"
+}
