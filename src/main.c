@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "aliases.h"
 #include "auth.h"
+#include "authorize.h"
 #include "buf.h"
 #include "cli.h"
 #include "config.h"
@@ -21,6 +23,7 @@
 #include "err.h"
 #include "keyring.h"
 #include "log.h"
+#include "priv.h"
 #include "probe.h"
 #include "serverinfo.h"
 #include "tls.h"
@@ -96,17 +99,42 @@ features(void)
 	static char f[512];
 
 	snprintf(f, sizeof(f), "%s auth(plain login cram-md5 scram-sha-1 scram-sha-256 "
-	    "external xoauth2 oauthbearer) keyring=%s", "smtp pipelining chunking dsn 8bitmime smtputf8", keyring_backend());
+	    "external xoauth2 oauthbearer) keyring=%s", "smtp pipelining chunking dsn 8bitmime smtputf8 oauth2", keyring_backend());
 	return f;
 }
 
 static int
 mode_version(void)
 {
+	const struct group *gr = priv_system() ? getgrgid(priv_group()) : NULL;
+
 	printf(PROG " %s\nfeatures: %s\ntls: %s%s\nsystem config: %s\n", VERSION,
 	    features(), tls_library_version(), tls_has_tls13() ? " (TLS 1.2, 1.3)" :
 	    " (TLS 1.2)", config_system_path());
+	if (priv_system())
+		printf("system mode: setgid %s\n", gr != NULL ? gr->gr_name : "(unknown group)");
 	return EX_OK;
+}
+
+/*
+ * System mode (priv.h): what a caller other than root may not ask for. -C is refused
+ * by config_load; here -X and the keyring modes. Returns 0 or -1 with err.
+ */
+static int
+system_mode_refuses(const struct cli *c, struct err *e)
+{
+	int rc = 0;
+
+	if (priv_restricted() && c->log_file != NULL)
+		rc = err_set(e, ERR_PERM, CAUSE_USAGE, "-X %s: not allowed in system mode (the "
+		    "binary is setgid) for users other than root", c->log_file);
+	else if (priv_system() && (c->mode == MODE_STORE_PASSWORD ||
+	    c->mode == MODE_FORGET_PASSWORD))
+		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: the keyring is not used in system "
+		    "mode (the binary is setgid); put the password in a file in " SYSCONFDIR
+		    "/mailout (mode 0640, the binary's group) and set password_file",
+		    mode_name(c->mode));
+	return rc;
 }
 
 /* mailq / -bp, -q / --flush / -qI, --queue-run, --remove. Returns the exit code. */
@@ -429,6 +457,23 @@ mode_verify(const struct cli *c, const struct config *cfg)
 	return rc;
 }
 
+/* --authorize [--device] [-a ACCOUNT]: obtain and store the account's OAuth2 tokens. */
+static int
+mode_authorize(const struct cli *c, const struct config *cfg)
+{
+	const struct account *a;
+	struct err e;
+	int rc = EX_OK;
+
+	err_init(&e);
+	if ((a = config_select(cfg, c->account, NULL, &e)) == NULL ||
+	    authorize_run(a, c->device_flow, STDIN_FILENO, stdout, &e) == -1) {
+		report(&e);
+		rc = exit_code(&e);
+	}
+	return rc;
+}
+
 /* --test RCPT [-a ACCOUNT] [-f FROM]: each step of a real send, shown; nothing queued. */
 static int
 mode_test(const struct cli *c, const struct config *cfg)
@@ -488,6 +533,12 @@ main(int argc, char **argv)
 	struct err e;
 	int rc = EX_SOFTWARE;
 
+	/* System mode (setgid install): the group goes down before anything else is done. */
+	if (priv_init() == -1) {
+		fprintf(stderr, PROG ": system mode: cannot change the group ids: %s\n",
+		    strerror(errno));
+		return EX_OSERR;
+	}
 	/* A relay that closes the socket must not kill us before we can queue the message. */
 	signal(SIGPIPE, SIG_IGN);
 	/* Over a file size limit (ulimit -f), a write must fail (74), not kill us silently. */
@@ -496,7 +547,7 @@ main(int argc, char **argv)
 	err_init(&e);
 	memset(&cfg, 0, sizeof(cfg));
 
-	if (cli_parse(&c, argc, argv, &e) == -1) {
+	if (cli_parse(&c, argc, argv, &e) == -1 || system_mode_refuses(&c, &e) == -1) {
 		report(&e);
 		return exit_code(&e);
 	}
@@ -520,6 +571,7 @@ main(int argc, char **argv)
 	case MODE_VERIFY:
 	case MODE_SERVERINFO:
 	case MODE_TEST:
+	case MODE_AUTHORIZE:
 	case MODE_QUEUE_LIST:
 	case MODE_QUEUE_FLUSH:
 	case MODE_QUEUE_RUN:
@@ -535,7 +587,10 @@ main(int argc, char **argv)
 		report(&e);
 		return exit_code(&e);
 	}
+	/* A logfile of system mode is the group's (root:mailout 0660): opened with it. */
+	priv_raise();
 	log_init(PROG, cfg.syslog_facility, cfg.logfile);
+	priv_lower();
 	switch (c.mode) {
 	case MODE_STORE_PASSWORD:
 	case MODE_FORGET_PASSWORD:
@@ -561,6 +616,9 @@ main(int argc, char **argv)
 		break;
 	case MODE_TEST:
 		rc = mode_test(&c, &cfg);
+		break;
+	case MODE_AUTHORIZE:
+		rc = mode_authorize(&c, &cfg);
 		break;
 	default:
 		rc = mode_send(&c, &cfg);
