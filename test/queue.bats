@@ -111,7 +111,7 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 	assert_success
 	assert_line --index 0 --regexp '^-Queue ID- +--Size-- +----Arrival Time---- +-Sender/Recipient-+$'
 	assert_line --index 1 --regexp "^$id +[0-9]+ [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} +sender@example.org$"
-	assert_line --regexp '^    \(relay .*Connection refused\)$'
+	assert_line --regexp '^    \(cannot connect to 127\.0\.0\.1 port 1: Connection refused\)$'
 	assert_line --regexp '^    account t, 1 attempt, next attempt [A-Z][a-z]{2} '
 	assert_line --regexp '^ {50}bob@example.net$'
 	assert_line --regexp '^ {50}carol@example.net$'
