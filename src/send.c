@@ -200,9 +200,10 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 		buf_reset(&to);
 		join_addrs(&to, ok, nok);
 		log_line(LOG_INFO, "msgid=<%s>%s account=%s relay=%s from=<%s> to=%s size=%llu "
-		    "status=sent accepted=%zu refused=%zu", m->message_id ? m->message_id : "",
-		    qid, a->name, relay, m->sender, buf_cstr(&to), (unsigned long long)m->size,
-		    nok, np - nok);
+		    "status=sent accepted=%zu refused=%zu reply=\"%s\"", m->message_id ?
+		    m->message_id : "", qid, a->name, relay, m->sender, buf_cstr(&to),
+		    (unsigned long long)m->size, nok, np - nok,
+		    smtp_accepted_reply(deliver_smtp(s->d)));
 		snprintf(r->relay, sizeof(r->relay), "%s", relay);
 		r->account = a->name;
 	}
