@@ -1,6 +1,6 @@
 # mailout: a sendmail-compatible mail submission agent.
 # Overridable: CC CFLAGS LDFLAGS PREFIX DESTDIR SYSCONFDIR BUILD MBEDTLS_PREFIX KEYRING
-#              SYSTEMDUNITDIR
+#              SYSTEMDUNITDIR; for install-system also MAILOUT_GROUP SENDMAIL_LINKS
 
 PREFIX		?= /usr/local
 SYSCONFDIR	?= /etc
@@ -13,6 +13,8 @@ CC		?= cc
 CFLAGS		?= -O2 -g
 KEYRING		?= libsecret
 MBEDTLS_PREFIX	?=
+MAILOUT_GROUP	?= mailout
+SENDMAIL_LINKS	?= /usr/sbin/sendmail /usr/lib/sendmail
 VERSION		:= 0.1.0
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
@@ -27,9 +29,11 @@ LIBS		+= -L$(MBEDTLS_PREFIX)/lib -Wl,-rpath,$(MBEDTLS_PREFIX)/lib
 endif
 LIBS		+= -lmbedtls -lmbedx509 -lmbedcrypto
 
+# libsecret's headers only: keyring_libsecret.c loads the library with dlopen() when the
+# keyring is first asked, so runs that never use it do not load GLib.
 ifeq ($(KEYRING),libsecret)
 INCS		+= $(shell pkg-config --cflags libsecret-1 2>/dev/null)
-LIBS		+= $(shell pkg-config --libs libsecret-1 2>/dev/null)
+LIBS		+= -ldl
 KEYRING_SRC	:= src/keyring_libsecret.c
 DEFS		+= -DHAVE_LIBSECRET=1
 else
@@ -127,6 +131,21 @@ install-links: install
 	install -d $(DESTDIR)/usr/sbin $(DESTDIR)/usr/lib
 	ln -sf $(BINDIR)/mailout $(DESTDIR)/usr/sbin/sendmail
 	ln -sf $(BINDIR)/mailout $(DESTDIR)/usr/lib/sendmail
+
+# The server install (README, "Server install"): `install`, then the binary setgid to the
+# group MAILOUT_GROUP, /etc/mailout for secrets, the shared queue, the sendmail links
+# (scripts/system-install says what each step does). uninstall-system keeps a queue that
+# still holds mail, and secrets, and says so.
+SYSTEM_ENV	= DESTDIR='$(DESTDIR)' BINDIR='$(BINDIR)' SYSCONFDIR='$(SYSCONFDIR)' \
+		  LOCALSTATEDIR='$(LOCALSTATEDIR)' MAILOUT_GROUP='$(MAILOUT_GROUP)' \
+		  SENDMAIL_LINKS='$(SENDMAIL_LINKS)'
+
+install-system: install
+	$(SYSTEM_ENV) sh scripts/system-install install
+
+uninstall-system:
+	$(SYSTEM_ENV) sh scripts/system-install uninstall
+	$(MAKE) uninstall
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mailout $(DESTDIR)$(BINDIR)/sendmail \

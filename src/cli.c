@@ -268,8 +268,12 @@ short_value(struct parser *p, char opt, char *val)
 		if (strcmp(val, "i") == 0)
 			c->ignore_dots = 1;
 		return 0;
+	case 'X':
+		/* Never opened; system mode refuses it for users (main.c). */
+		c->log_file = val;
+		return no_crlf(p, name, val);
 	default:
-		/* -O, -L, -h, -X, -A: accepted and ignored; -X is never opened. */
+		/* -O, -L, -h, -A: accepted and ignored. */
 		return no_crlf(p, name, val);
 	}
 }

@@ -43,6 +43,7 @@ struct cli {
 	const char	*dsn_envid;	/* -V */
 	const char	*body_type;	/* -B: 7BIT | 8BITMIME */
 	const char	*config_file;	/* -C */
+	const char	*log_file;	/* -X: never opened; kept so system mode can refuse it */
 	const char	*account;	/* -a, --account */
 	const char	*queue_id;	/* -qI<id>, --remove ID */
 	const char	*test_rcpt;	/* --test RCPT */

@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "config.h"
 #include "err.h"
+#include "priv.h"
 #include "util.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -760,7 +761,7 @@ private_enough(const struct stat *st)
 		return 0;
 	if ((st->st_mode & 070) == 0)
 		return 1;
-	return getegid() != getgid() && st->st_gid == getegid();
+	return priv_system() && st->st_gid == priv_group();
 }
 
 /* iniparser reports through a callback; keep its first message to find the line. */
@@ -872,6 +873,13 @@ read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **de
 				goto out;
 			}
 		}
+		/* One file serves every user: ~ would be whoever runs us, their files. */
+		if (kd->type == V_PATH && priv_system() && d->val[i][0] == '~') {
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] %s: ~/ paths are not "
+			    "allowed in system mode (the binary is setgid): write an absolute "
+			    "path", path, secname, key);
+			goto out;
+		}
 		if (conv(kd, d->val[i], NULL) == -1) {
 			bad_value(e, path, secname, kd, d->val[i]);
 			goto out;
@@ -897,9 +905,12 @@ out:
 /*
  * Read one file into r. A missing file is fine unless must_exist (-C). The checks on
  * the open file come first: iniparser would read a FIFO or /dev/zero without end.
+ * with_group: the system file, opened holding the group of system mode (it may be
+ * root:mailout 0640 when it holds a literal password); no other file ever is.
  */
 static int
-load_file(struct raw *r, const char *path, int must_exist, struct err *e)
+load_file(struct raw *r, const char *path, int must_exist, int with_group,
+    struct err *e)
 {
 	struct kv *defs = NULL;
 	struct section *secs = NULL, *merged = NULL;
@@ -909,7 +920,11 @@ load_file(struct raw *r, const char *path, int must_exist, struct err *e)
 	struct stat st;
 	int fd, rc = -1;
 
+	if (with_group)
+		priv_raise();
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (with_group)
+		priv_lower();
 	if (fd == -1) {
 		if ((errno == ENOENT || errno == ENOTDIR) && !must_exist)
 			rc = 0;
@@ -941,7 +956,12 @@ load_file(struct raw *r, const char *path, int must_exist, struct err *e)
 
 	ini_msg[0] = '\0';
 	iniparser_set_error_callback(ini_error);
+	/* iniparser opens the file again by name; it reads and parses with the group down. */
+	if (with_group)
+		priv_raise();
 	d = iniparser_load(path);
+	if (with_group)
+		priv_lower();
 	iniparser_set_error_callback(NULL);
 	if (d == NULL) {
 		syntax_error(e, file);
@@ -1179,15 +1199,22 @@ config_load(struct config *cfg, const char *sysfile, const char *cfile, struct e
 	memset(&r, 0, sizeof(r));
 	buf_init(&files, MAX_FILES * 4096 + 16);
 
-	if (sysfile != NULL && load_file(&r, sysfile, 0, e) == -1)
+	/* System mode serves every user from the system file: theirs cannot name its secrets. */
+	if (cfile != NULL && priv_restricted()) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "-C %s: not allowed in system mode (the binary "
+		    "is setgid) for users other than root; the system file %s is used", cfile,
+		    sysfile != NULL ? sysfile : config_system_path());
+		goto out;
+	}
+	if (sysfile != NULL && load_file(&r, sysfile, 0, 1, e) == -1)
 		goto out;
 	if (cfile != NULL) {
-		if (load_file(&r, cfile, 1, e) == -1)
+		if (load_file(&r, cfile, 1, 0, e) == -1)
 			goto out;
-	} else {
+	} else if (!priv_restricted()) {
 		ufile = user_file();
 		if ((sysfile == NULL || strcmp(ufile, sysfile) != 0) &&
-		    load_file(&r, ufile, 0, e) == -1)
+		    load_file(&r, ufile, 0, 0, e) == -1)
 			goto out;
 	}
 
@@ -1379,15 +1406,16 @@ config_free(struct config *cfg)
 /*
  * MAILOUT_SYSCONF names another system file, so that tests never touch /etc. A
  * setuid or setgid program must not let its caller choose what its privilege reads,
- * so there it is honoured only for root.
+ * so there it is honoured only for root. (In system mode the group is already down
+ * here, so the ids alone would not tell: priv_system does.)
  */
 const char *
 config_system_path(void)
 {
 	const char *env = getenv("MAILOUT_SYSCONF");
 
-	if (env != NULL && env[0] != '\0' && (getuid() == 0 ||
-	    (getuid() == geteuid() && getgid() == getegid())))
+	if (env != NULL && env[0] != '\0' && (getuid() == 0 || (!priv_system() &&
+	    getuid() == geteuid() && getgid() == getegid())))
 		return env;
 	return SYSCONFDIR "/sendmail.conf";
 }

@@ -8,6 +8,10 @@
  * ones. Every account inherits the [defaults] keys it does not set. Missing files are
  * fine (no file at all is an error only when an account is needed).
  *
+ * System mode (priv.h: the binary is setgid): the system file is opened holding the
+ * group; for callers other than root it is the only file (no user file; -C is refused,
+ * CAUSE_USAGE); ~/ paths are refused in every file (they would be each caller's home).
+ *
  * Stored forms: tls_fingerprint is "sha256:" + 64 lower-case hex digits; domain is
  * expanded; auth, dsn_notify and dsn_return are lower case; paths are absolute (~/
  * expanded with the home of getuid()).

@@ -23,6 +23,7 @@
 #include "cred.h"
 #include "err.h"
 #include "keyring.h"
+#include "priv.h"
 #include "util.h"
 
 /* A password command that has not answered in this long is waiting for something. */
@@ -240,7 +241,11 @@ cred_file(const char *path, char **secret, struct err *e)
 
 	*secret = NULL;
 	buf_init_secret(&b, MAX_SECRET + 2);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	/* System mode: the secret is the group's (/etc/mailout); it opens it, nothing more. */
+	priv_raise();
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	priv_lower();
+	if (fd == -1) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: %s", path,
 		    strerror(errno));
 		goto out;
@@ -327,6 +332,31 @@ out:
 	return rc;
 }
 
+/*
+ * System mode (priv.h) takes its secrets from files only. A password_command would run
+ * with the caller's ids and environment and the group's saved gid: neither the caller's
+ * tool (it cannot read the group's secrets) nor safely the group's; root's runs are fine.
+ * The keyring needs the caller's session bus, which GLib refuses a setgid program.
+ */
+static int
+system_refuses(const struct account *a, enum cred_source src, struct err *e)
+{
+	int rc = 0;
+
+	/* password_command: the caller adds "account NAME: ". */
+	if (src == CRED_COMMAND && priv_restricted())
+		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "password_command is not run in system "
+		    "mode (the binary is setgid) for users other than root; put the password "
+		    "in a file in " SYSCONFDIR "/mailout (mode 0640, the binary's group) and "
+		    "set password_file");
+	else if (src == CRED_KEYRING && priv_system())
+		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s has no password_file: in "
+		    "system mode (the binary is setgid) the keyring is not used; put the "
+		    "password in a file in " SYSCONFDIR "/mailout (mode 0640, the binary's "
+		    "group) and set password_file", a->name);
+	return rc;
+}
+
 int
 cred_get(const struct account *a, char **secret, enum cred_source *src, struct err *e)
 {
@@ -336,7 +366,8 @@ cred_get(const struct account *a, char **secret, enum cred_source *src, struct e
 	*src = CRED_NONE;
 	if (a->password_command != NULL && a->password_command[0] != '\0') {
 		*src = CRED_COMMAND;
-		rc = cred_command(a->password_command, CRED_COMMAND_TIMEOUT, secret, e);
+		if (system_refuses(a, *src, e) == 0)
+			rc = cred_command(a->password_command, CRED_COMMAND_TIMEOUT, secret, e);
 	} else if (a->password_file != NULL && a->password_file[0] != '\0') {
 		*src = CRED_FILE;
 		rc = cred_file(a->password_file, secret, e);
@@ -346,7 +377,8 @@ cred_get(const struct account *a, char **secret, enum cred_source *src, struct e
 		rc = 0;
 	} else {
 		*src = CRED_KEYRING;
-		rc = from_keyring(a, secret, e);	/* its messages name the account */
+		if (system_refuses(a, *src, e) == 0)
+			rc = from_keyring(a, secret, e);	/* its messages name the account */
 	}
 	if (rc == -1 && *src != CRED_KEYRING)
 		err_prefix(e, "account %s: ", a->name);

@@ -5,6 +5,10 @@
  *
  * Every secret returned is a NUL-terminated string without CR or LF that the caller
  * wipes and frees with secret_free.
+ *
+ * System mode (priv.h): password_file is opened holding the group; password_command is
+ * refused for callers other than root, and the keyring for everyone, with CAUSE_CONFIG
+ * errors that say to use password_file in SYSCONFDIR/mailout.
  */
 #ifndef MAILOUT_CRED_H
 #define MAILOUT_CRED_H

@@ -30,6 +30,7 @@
 #include "buf.h"
 #include "err.h"
 #include "intake.h"
+#include "priv.h"
 #include "mailbox.h"
 #include "rfc2047.h"
 #include "rfc5322.h"
@@ -973,6 +974,15 @@ out:
 	return rc;
 }
 
+/* A spool file lives in the group's directory in system mode: removing it takes the group. */
+static void
+spool_unlink(const char *path)
+{
+	priv_raise();
+	unlink(path);
+	priv_lower();
+}
+
 static int
 spool_create(struct intake *in)
 {
@@ -986,14 +996,19 @@ spool_create(struct intake *in)
 		    dir ? dir : "");
 		goto out;
 	}
+	/* System mode: the spool directory is the group's (priv.h); the descriptor is ours. */
+	priv_raise();
 	if (mkdir_p(dir) == -1) {
+		priv_lower();
 		err_set(in->e, ERR_PERM, CAUSE_CANTCREAT,
 		    "cannot create spool directory %s: %s (create it writable by uid %ld, "
 		    "or set queue_dir in sendmail.conf)", dir, strerror(errno), (long)getuid());
 		goto out;
 	}
 	/* mkostemp: O_CREAT|O_EXCL, mode 0600 whatever the umask. */
-	if ((in->m->fd = mkostemp(path.data, O_CLOEXEC)) == -1) {
+	in->m->fd = mkostemp(path.data, O_CLOEXEC);
+	priv_lower();
+	if (in->m->fd == -1) {
 		err_set(in->e, ERR_PERM, CAUSE_CANTCREAT,
 		    "cannot create a spool file in %s: %s (it must be writable by uid %ld, "
 		    "or set queue_dir in sendmail.conf)", dir, strerror(errno), (long)getuid());
@@ -1250,7 +1265,7 @@ repair_body(struct intake *in)
 		goto io;
 	/* The new file takes the old one's place. */
 	close(m->fd);
-	unlink(m->path);
+	spool_unlink(m->path);
 	free(m->path);
 	m->fd = nm.fd;
 	m->path = nm.path;
@@ -1274,7 +1289,7 @@ out:
 	if (nm.fd != -1)
 		close(nm.fd);
 	if (nm.path != NULL)
-		unlink(nm.path);
+		spool_unlink(nm.path);
 	free(nm.path);
 	free(w.out);
 	free(blk);
@@ -1359,7 +1374,7 @@ msg_free(struct msg *m)
 	if (m->fd != -1)
 		close(m->fd);
 	if (m->path != NULL)
-		unlink(m->path);
+		spool_unlink(m->path);
 	free(m->path);
 	free(m->sender);
 	xfree_strv(m->rcpts, m->nrcpts);

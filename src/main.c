@@ -118,7 +118,7 @@ mode_version(void)
 
 /*
  * System mode (priv.h): what a caller other than root may not ask for. -C is refused
- * by config_load; here -X and the keyring modes. Returns 0 or -1 with err.
+ * by config_load; here -X, --authorize and the keyring modes. Returns 0 or -1 with err.
  */
 static int
 system_mode_refuses(const struct cli *c, struct err *e)
@@ -128,6 +128,9 @@ system_mode_refuses(const struct cli *c, struct err *e)
 	if (priv_restricted() && c->log_file != NULL)
 		rc = err_set(e, ERR_PERM, CAUSE_USAGE, "-X %s: not allowed in system mode (the "
 		    "binary is setgid) for users other than root", c->log_file);
+	else if (priv_restricted() && c->mode == MODE_AUTHORIZE)
+		rc = err_set(e, ERR_PERM, CAUSE_USAGE, "--authorize: in system mode (the binary "
+		    "is setgid) only root authorizes the accounts of the system configuration");
 	else if (priv_system() && (c->mode == MODE_STORE_PASSWORD ||
 	    c->mode == MODE_FORGET_PASSWORD))
 		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: the keyring is not used in system "

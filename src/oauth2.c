@@ -31,6 +31,7 @@
 #include "keyring.h"
 #include "log.h"
 #include "oauth2.h"
+#include "priv.h"
 #include "sasl.h"
 #include "tls.h"
 #include "util.h"
@@ -664,8 +665,15 @@ oauth2_lock(const struct account *a, int timeout_s, int *fd, struct err *e)
 	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
 	int rc = -1;
 
+	/* System mode: the lock is the group's, next to its token file (priv.h). */
+	priv_raise();
 	make_parents(path);
-	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
+	*fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* Every member of the group locks it: readable by the group (flock needs no more). */
+	if (*fd != -1 && priv_system())
+		fchmod(*fd, 0640);
+	priv_lower();
+	if (*fd == -1) {
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot open the OAuth2 lock "
 		    "file %s: %s", a->name, path, strerror(errno));
 		goto out;
@@ -722,7 +730,10 @@ load_file(const struct account *a, int warn, struct buf *b, struct err *e)
 	ssize_t n;
 	int fd, rc = -1;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	priv_raise();
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	priv_lower();
+	if (fd == -1) {
 		if (errno == ENOENT) {
 			rc = 0;
 			goto out;
@@ -817,11 +828,13 @@ store_file(const struct account *a, const struct buf *json, struct err *e)
 	int fd = -1, dfd, rc = -1;
 
 	buf_init(&tmp, PATH_MAX);
+	/* System mode: the file is the group's; group-readable, so the next user reads it. */
+	priv_raise();
 	make_parents(a->oauth_token_file);
 	buf_addf(&tmp, "%s.tmp", a->oauth_token_file);
 	unlink(buf_cstr(&tmp));
 	if ((fd = open(buf_cstr(&tmp), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) == -1 || fchmod(fd, 0600) == -1 ||
+	    0600)) == -1 || fchmod(fd, priv_system() ? 0640 : 0600) == -1 ||
 	    write(fd, json->data, json->len) != (ssize_t)json->len || write(fd, "\n", 1) != 1 ||
 	    fsync(fd) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot write %s: %s", a->name,
@@ -855,6 +868,7 @@ out:
 		close(fd);
 		unlink(buf_cstr(&tmp));
 	}
+	priv_lower();
 	free(dir);
 	buf_free(&tmp);
 	return rc;

@@ -25,8 +25,15 @@
 
 #include "buf.h"
 #include "err.h"
+#include "priv.h"
 #include "queue.h"
 #include "util.h"
+
+/* Modes in a shared queue (see queue.h); a private queue keeps 0600 files, 0700 dirs. */
+/* queue_remove() fsyncs queue/ once per this many removals, and queue_close() the rest. */
+#define SYNC_REMOVALS		100
+#define SHARED_FILE_MODE	0640
+#define SHARED_DIR_MODE		02770
 
 /*
  * Fault injection for the crash tests: MAILOUT_TEST_CRASH=NAME kills the process with
@@ -61,8 +68,17 @@ join(const char *dir, const char *name, const char *suffix)
 	return buf_steal(&b);
 }
 
+/* One directory; in a shared queue chmod'd past the umask, so the group can use it. */
 static int
-mkdir_p(const char *path)
+make_dir(const char *path, int shared)
+{
+	if (mkdir(path, shared ? SHARED_DIR_MODE : 0700) == -1)
+		return errno == EEXIST ? 0 : -1;
+	return shared ? chmod(path, SHARED_DIR_MODE) : 0;
+}
+
+static int
+mkdir_p(const char *path, int shared)
 {
 	char *p, *s = xstrdup(path);
 	int ret = -1;
@@ -71,16 +87,23 @@ mkdir_p(const char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(s, 0700) == -1 && errno != EEXIST)
+		if (make_dir(s, shared) == -1)
 			goto out;
 		*p = '/';
 	}
-	if (mkdir(s, 0700) == -1 && errno != EEXIST)
+	if (make_dir(s, shared) == -1)
 		goto out;
 	ret = 0;
 out:
 	free(s);
 	return ret;
+}
+
+/* A file of a shared queue is readable by the group: the next run may be another user's. */
+static int
+share_file(const struct queue *q, int fd)
+{
+	return q->shared ? fchmod(fd, SHARED_FILE_MODE) : 0;
 }
 
 /* A rename or unlink is durable only once its directory is. */
@@ -120,6 +143,7 @@ write_all(int fd, const char *p, size_t n)
 int
 queue_open(struct queue *q, const char *dir, int create, struct err *e)
 {
+	struct stat sb;
 	int ret = -1;
 
 	memset(q, 0, sizeof(*q));
@@ -127,23 +151,34 @@ queue_open(struct queue *q, const char *dir, int create, struct err *e)
 	q->tmp = join(dir, "tmp", "");
 	q->active = join(dir, "queue", "");
 	q->failed = join(dir, "failed", "");
+	priv_raise();
+	/* setgid and group-writable: what install-system makes, whoever runs us now (root). */
+	q->shared = priv_system() || (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+	    (sb.st_mode & (S_ISGID | S_IWGRP)) == (S_ISGID | S_IWGRP));
 	if (!create) {
 		ret = 0;
 		goto out;
 	}
-	if (mkdir_p(q->tmp) == -1 || mkdir_p(q->active) == -1 || mkdir_p(q->failed) == -1) {
+	if (mkdir_p(q->tmp, q->shared) == -1 || mkdir_p(q->active, q->shared) == -1 ||
+	    mkdir_p(q->failed, q->shared) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot create the queue directory %s: %s",
 		    dir, strerror(errno));
 		goto out;
 	}
 	ret = 0;
 out:
+	priv_lower();
 	return ret;
 }
 
 void
 queue_close(struct queue *q)
 {
+	if (q->unsynced > 0 && q->active != NULL) {
+		priv_raise();
+		fsync_dir(q->active);
+		priv_lower();
+	}
 	free(q->dir);
 	free(q->tmp);
 	free(q->active);
@@ -521,13 +556,28 @@ queue_tmpfile(struct queue *q, char **path, struct err *e)
 	char *p = join(q->tmp, "nXXXXXX", "");
 	int fd;
 
+	priv_raise();
 	if ((fd = mkostemp(p, O_CLOEXEC)) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot create a file in %s: %s", q->tmp,
 		    strerror(errno));
 		free(p);
 	} else
 		*path = p;
+	priv_lower();
 	return fd;
+}
+
+void
+queue_discard(struct queue *q, const char *path)
+{
+	size_t n = strlen(q->tmp);
+
+	/* The group removes only what is in tmp/: never a path from anywhere else. */
+	if (strncmp(path, q->tmp, n) != 0 || path[n] != '/' || strchr(path + n + 1, '/'))
+		return;
+	priv_raise();
+	unlink(path);
+	priv_lower();
 }
 
 /*
@@ -554,7 +604,7 @@ put_meta(struct queue *q, const struct queue_meta *m, const char *dstdir, struct
 		    strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, b.data, b.len) == -1 || fsync(fd) == -1) {
+	if (share_file(q, fd) == -1 || write_all(fd, b.data, b.len) == -1 || fsync(fd) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -601,6 +651,7 @@ queue_commit(struct queue *q, int spool_fd, const char *spool_path, struct queue
 	char *meta = NULL, *msg = NULL;
 	int tries, ret = -1;
 
+	priv_raise();
 	for (tries = 0; tries < 5; tries++) {
 		queue_new_id(m->id);
 		free(meta);
@@ -611,7 +662,7 @@ queue_commit(struct queue *q, int spool_fd, const char *spool_path, struct queue
 		if (lstat(msg, &sb) == -1 && lstat(meta, &sb) == -1)
 			break;
 	}
-	if (fsync(spool_fd) == -1) {
+	if (share_file(q, spool_fd) == -1 || fsync(spool_fd) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write the spool file %s: %s",
 		    spool_path, strerror(errno));
 		goto out;
@@ -643,6 +694,7 @@ queue_commit(struct queue *q, int spool_fd, const char *spool_path, struct queue
 undo_meta:
 	unlink(meta);
 out:
+	priv_lower();
 	if (ret == -1)
 		m->id[0] = '\0';
 	free(meta);
@@ -667,6 +719,7 @@ queue_scan(struct queue *q, char ***ids, size_t *nids, struct err *e)
 
 	*ids = NULL;
 	*nids = 0;
+	priv_raise();
 	if ((d = opendir(q->active)) == NULL) {
 		/* No directory yet: nothing was ever queued here. */
 		if (errno == ENOENT)
@@ -695,6 +748,7 @@ queue_scan(struct queue *q, char ***ids, size_t *nids, struct err *e)
 	*nids = n;
 	ret = 0;
 out:
+	priv_lower();
 	return ret;
 }
 
@@ -705,7 +759,11 @@ read_file(const char *path, struct buf *b, struct err *e)
 	ssize_t n;
 	int fd, ret = -1;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	/* The group opens the file; reading the descriptor needs nothing more. */
+	priv_raise();
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	priv_lower();
+	if (fd == -1) {
 		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot open %s: %s", path, strerror(errno));
 		goto out;
 	}
@@ -758,7 +816,7 @@ queue_lock(struct queue *q, const char *id, struct queue_entry *qe, struct err *
 {
 	struct stat fsb, psb;
 	char *msg = NULL;
-	int fd = -1, ret = -1;
+	int fd = -1, rv, ret = -1;
 
 	memset(qe, 0, sizeof(*qe));
 	qe->fd = -1;
@@ -767,7 +825,10 @@ queue_lock(struct queue *q, const char *id, struct queue_entry *qe, struct err *
 		goto out;
 	}
 	msg = join(q->active, id, ".msg");
-	if ((fd = open(msg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	priv_raise();
+	fd = open(msg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	priv_lower();
+	if (fd == -1) {
 		if (errno == ENOENT) {
 			ret = 0;
 			goto out;
@@ -787,7 +848,10 @@ queue_lock(struct queue *q, const char *id, struct queue_entry *qe, struct err *
 	 * The holder before us may have finished the entry (removed it, or moved it to
 	 * failed/) while we waited between open and flock: then our fd is a stale inode.
 	 */
-	if (fstat(fd, &fsb) == -1 || stat(msg, &psb) == -1 || fsb.st_ino != psb.st_ino ||
+	priv_raise();
+	rv = stat(msg, &psb);
+	priv_lower();
+	if (fstat(fd, &fsb) == -1 || rv == -1 || fsb.st_ino != psb.st_ino ||
 	    fsb.st_dev != psb.st_dev || fsb.st_nlink == 0) {
 		ret = 0;
 		goto out;
@@ -812,6 +876,7 @@ queue_update(struct queue *q, struct queue_entry *qe, struct err *e)
 {
 	int ret = -1;
 
+	priv_raise();
 	if (put_meta(q, &qe->meta, q->active, e) == -1)
 		goto out;
 	if (fsync_dir(q->active) == -1) {
@@ -821,10 +886,17 @@ queue_update(struct queue *q, struct queue_entry *qe, struct err *e)
 	}
 	ret = 0;
 out:
+	priv_lower();
 	return ret;
 }
 
-/* ID.msg goes first: from that moment the entry no longer exists. */
+/*
+ * ID.msg goes first: from that moment the entry no longer exists. The directory is not
+ * fsync'd for every removal (a flush of a thousand messages would wait for a thousand
+ * syncs) but every SYNC_REMOVALS and at queue_close(): a removal lost in a crash brings
+ * a delivered message back, to be sent a second time, and never loses one, which is the
+ * guarantee the queue gives. Entries that arrive are synced at once.
+ */
 int
 queue_remove(struct queue *q, struct queue_entry *qe, struct err *e)
 {
@@ -832,15 +904,20 @@ queue_remove(struct queue *q, struct queue_entry *qe, struct err *e)
 	char *meta = join(q->active, qe->meta.id, ".meta");
 	int ret = -1;
 
+	priv_raise();
 	if (unlink(msg) == -1 && errno != ENOENT) {
 		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot remove %s: %s", msg, strerror(errno));
 		goto out;
 	}
 	queue_crash_point("remove-msg");
 	unlink(meta);
-	fsync_dir(q->active);
+	if (++q->unsynced >= SYNC_REMOVALS) {
+		fsync_dir(q->active);
+		q->unsynced = 0;
+	}
 	ret = 0;
 out:
+	priv_lower();
 	queue_unlock(qe);
 	free(msg);
 	free(meta);
@@ -859,7 +936,8 @@ queue_fail(struct queue *q, struct queue_entry *qe, struct err *e)
 	char *fmsg = join(q->failed, qe->meta.id, ".msg");
 	int ret = -1;
 
-	if (mkdir_p(q->failed) == -1) {
+	priv_raise();
+	if (mkdir_p(q->failed, q->shared) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot create %s: %s", q->failed,
 		    strerror(errno));
 		goto out;
@@ -882,6 +960,7 @@ queue_fail(struct queue *q, struct queue_entry *qe, struct err *e)
 	fsync_dir(q->active);
 	ret = 0;
 out:
+	priv_lower();
 	queue_unlock(qe);
 	free(msg);
 	free(meta);
@@ -938,5 +1017,10 @@ sweep(const char *dir, int64_t now, int meta_only, const char *msgdir)
 size_t
 queue_cleanup(struct queue *q, int64_t now)
 {
-	return sweep(q->tmp, now, 0, NULL) + sweep(q->active, now, 1, q->active);
+	size_t n;
+
+	priv_raise();
+	n = sweep(q->tmp, now, 0, NULL) + sweep(q->active, now, 1, q->active);
+	priv_lower();
+	return n;
 }

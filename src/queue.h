@@ -1,7 +1,8 @@
 /*
  * queue.h: the durable on-disk queue of messages waiting for another attempt.
  *
- * Layout under the queue directory (each directory created 0700 when missing):
+ * Layout under the queue directory (each directory created 0700 when missing; 2770 in a
+ * shared queue, see below):
  *   tmp/		spool files being written by intake, metadata being written
  *   queue/ID.msg	the message (CRLF lines, not dot-stuffed); the entry exists iff this
  *			file exists
@@ -13,6 +14,14 @@
  * Every change of state is a rename, so a crash at any point leaves either no entry or
  * a complete one. IDs sort by the time they were made and are unique: 8 hex digits of
  * seconds, 5 of microseconds, 6 random (QUEUE_ID_LEN upper-case hex digits).
+ *
+ * A shared queue is the system queue of a setgid install (priv.h): in system mode, or
+ * when the queue directory is group-writable and setgid (make install-system makes it
+ * root:mailout 2770). There the group of every file is the directory's, files are made
+ * 0640 and directories 2770, so that any process holding the group (a user's sendmail,
+ * the queue runner) can read what another one wrote; nobody else can. Every function
+ * below that touches the disk holds the group for its duration (priv_raise) and only
+ * then, so its callers run with the caller's ids.
  */
 #ifndef MAILOUT_QUEUE_H
 #define MAILOUT_QUEUE_H
@@ -74,6 +83,8 @@ struct queue {
 	char	*tmp;		/* dir/tmp */
 	char	*active;	/* dir/queue */
 	char	*failed;	/* dir/failed */
+	int	 shared;	/* group-shared queue: files 0640, directories 2770 */
+	int	 unsynced;	/* removals since queue/ was last fsync'd (queue_remove) */
 };
 
 /* An entry held under its lock. */
@@ -115,6 +126,9 @@ uint32_t queue_random(void);
  * Returns an fd open read-write and *path (caller frees), or -1 with err.
  */
 int	queue_tmpfile(struct queue *q, char **path, struct err *e);
+
+/* Remove a file of tmp/ that will not be committed (holding the group to do so). */
+void	queue_discard(struct queue *q, const char *path);
 
 /*
  * Commit the spool file spool_path (in q's tmp/, open as spool_fd) as a new entry

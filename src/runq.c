@@ -17,6 +17,7 @@
 #include "dsn.h"
 #include "err.h"
 #include "log.h"
+#include "priv.h"
 #include "queue.h"
 #include "runq.h"
 #include "send.h"
@@ -76,11 +77,12 @@ runq_notify(const struct config *cfg, struct queue *q, struct queue_meta *m, int
 	o.lifetime = cfg->queue_lifetime ? cfg->queue_lifetime : RUNQ_LIFETIME_DEFAULT;
 	if ((fd = queue_tmpfile(q, &path, e)) == -1)
 		goto out;
-	if (dsn_write(fd, m, msg_fd, &o, &n, e) == -1 ||
-	    queue_commit(q, fd, path, &n, e) == -1) {
-		unlink(path);
-		goto out;
-	}
+	if (dsn_write(fd, m, msg_fd, &o, &n, e) == -1)
+		goto discard;
+	/* The notice is the submitter's: it shows in their mailq (system mode) like the rest. */
+	n.uid = m->uid;
+	if (queue_commit(q, fd, path, &n, e) == -1)
+		goto discard;
 	memcpy(notice_id, n.id, QUEUE_ID_LEN + 1);
 	for (i = 0; i < m->nrcpts; i++)
 		if (m->rcpts[i].state == QR_FAILED)
@@ -88,6 +90,9 @@ runq_notify(const struct config *cfg, struct queue *q, struct queue_meta *m, int
 	log_line(LOG_INFO, "msgid=<%s> queue=%s status=notice notice=%s to=<%s>",
 	    m->message_id ? m->message_id : "", m->id[0] ? m->id : "-", n.id, m->sender);
 	ret = 0;
+	goto out;
+discard:
+	queue_discard(q, path);
 out:
 	if (fd != -1)
 		close(fd);
@@ -209,8 +214,9 @@ process(struct run *r, const char *id)
 		}
 		goto skip;
 	}
-	/* Changed since the scan: no longer ours to try now. */
-	if ((r->o->account != NULL && strcmp(m->account, r->o->account) != 0) ||
+	/* Changed since the scan: no longer ours to try now. Another user's: never ours. */
+	if (!priv_owns(m->uid) ||
+	    (r->o->account != NULL && strcmp(m->account, r->o->account) != 0) ||
 	    (!r->o->all && m->next_attempt > r->now &&
 	    m->arrival + (int64_t)r->lifetime > r->now))
 		goto skip;
@@ -366,7 +372,7 @@ runq_run(const struct config *cfg, struct queue *q, struct send_ctx *sc,
 	struct err le;
 	char **ids = NULL, **accts = NULL;
 	size_t nids = 0, n = 0, na = 0, i, j;
-	int own = 0, ret = -1;
+	int own = 0, mine, ret = -1;
 
 	memset(st, 0, sizeof(*st));
 	memset(&r, 0, sizeof(r));
@@ -388,15 +394,18 @@ runq_run(const struct config *cfg, struct queue *q, struct send_ctx *sc,
 			continue;
 		err_init(&le);
 		v[n].id = xstrdup(ids[i]);
+		mine = !priv_restricted();
 		if (queue_read_meta(q, ids[i], &m, &le) == 0) {
 			v[n].account = xstrdup(m.account);
 			v[n].due = m.next_attempt <= r.now ||
 			    m.arrival + (int64_t)r.lifetime <= r.now;
+			mine = priv_owns(m.uid);
 			queue_meta_free(&m);
 		} else
 			v[n].due = 1;	/* process() reports what is wrong with it */
-		if (o->account != NULL && (v[n].account == NULL ||
-		    strcmp(v[n].account, o->account) != 0)) {
+		/* System mode: a user's run works on that user's entries; the runner on all. */
+		if (!mine || (o->account != NULL && (v[n].account == NULL ||
+		    strcmp(v[n].account, o->account) != 0))) {
 			free(v[n].id);
 			free(v[n].account);
 			continue;
@@ -454,17 +463,28 @@ static size_t
 count_failed(struct queue *q)
 {
 	struct queue fq;
+	struct queue_meta m;
 	char **ids = NULL;
-	size_t n = 0;
+	size_t n = 0, i, mine = 0;
 	struct err e;
 
 	/* failed/ has the same file names as queue/: scan it as a queue of its own. */
 	memset(&fq, 0, sizeof(fq));
 	fq.active = q->failed;
 	err_init(&e);
-	if (queue_scan(&fq, &ids, &n, &e) == 0)
-		xfree_strv(ids, n);
-	return n;
+	if (queue_scan(&fq, &ids, &n, &e) == -1)
+		n = 0;
+	for (i = 0; i < n; i++) {
+		/* System mode: a user counts only their own. */
+		if (!priv_restricted())
+			mine++;
+		else if (queue_read_meta(&fq, ids[i], &m, &e) == 0) {
+			mine += priv_owns(m.uid);
+			queue_meta_free(&m);
+		}
+	}
+	xfree_strv(ids, n);
+	return mine;
 }
 
 int
@@ -482,13 +502,18 @@ runq_list(struct queue *q, FILE *out, struct err *e)
 	for (i = 0; i < n; i++) {
 		err_init(&le);
 		if (queue_read_meta(q, ids[i], &m, &le) == -1) {
-			/* Gone since the scan (delivered): not worth a line. */
-			if (strstr(le.msg, "No such file") != NULL)
+			/* Gone since the scan (delivered): not worth a line. Whose: unknown. */
+			if (strstr(le.msg, "No such file") != NULL || priv_restricted())
 				continue;
 			if (shown++ == 0)
 				fprintf(out, "-Queue ID-          --Size-- ----Arrival Time---- "
 				    "-Sender/Recipient-------\n");
 			fprintf(out, "%s  (unreadable: %s)\n\n", ids[i], le.msg);
+			continue;
+		}
+		/* System mode: a user sees their own entries only; root sees all. */
+		if (!priv_owns(m.uid)) {
+			queue_meta_free(&m);
 			continue;
 		}
 		if (shown++ == 0)
@@ -524,13 +549,21 @@ out:
 	return ret;
 }
 
+/* System mode does not tell a user whether another user's entry exists. */
+static void
+not_found(struct err *e, const char *id)
+{
+	err_set(e, ERR_PERM, CAUSE_USAGE, "no queue entry %s%s (see mailq)", id,
+	    priv_restricted() ? " of yours" : "");
+}
+
 int
 runq_remove(struct queue *q, const char *id, struct err *e)
 {
 	struct queue_entry qe;
 	struct queue_meta m;
 	struct err le;
-	int rv, ret = -1;
+	int rv, busy = 0, ret = -1;
 
 	err_init(&le);
 	if (!queue_valid_id(id)) {
@@ -541,11 +574,20 @@ runq_remove(struct queue *q, const char *id, struct err *e)
 	if (rv == 0) {
 		queue_unlock(&qe);
 		if (queue_read_meta(q, id, &m, &le) == 0) {
+			busy = priv_owns(m.uid);
 			queue_meta_free(&m);
+		}
+		if (busy)
 			err_set(e, ERR_TEMP, CAUSE_TEMP, "queue entry %s is being delivered "
 			    "right now; try again in a moment", id);
-		} else
-			err_set(e, ERR_PERM, CAUSE_USAGE, "no queue entry %s (see mailq)", id);
+		else
+			not_found(e, id);
+		goto out;
+	}
+	/* Another user's entry, or one whose owner cannot be read: as if it did not exist. */
+	if (qe.fd != -1 && (rv == -1 ? priv_restricted() : !priv_owns(qe.meta.uid))) {
+		queue_unlock(&qe);
+		not_found(e, id);
 		goto out;
 	}
 	if (qe.fd == -1) {

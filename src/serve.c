@@ -20,6 +20,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "err.h"
+#include "priv.h"
 #include "serve.h"
 #include "stream.h"
 #include "util.h"
@@ -636,15 +637,17 @@ msg_file(struct session *s)
 	buf_init(&path, 4096);
 	if (buf_addf(&path, "%s/serve.XXXXXX", s->o->tmp_dir) == -1)
 		goto out;
+	/* System mode: tmp/ is the group's (priv.h); the descriptor is all we keep. */
+	priv_raise();
 	/* mkostemp creates with O_EXCL and mode 0600. */
 	if ((fd = mkostemp(path.data, O_CLOEXEC)) == -1 && errno == ENOENT &&
 	    mkdir(s->o->tmp_dir, 0700) == 0) {
 		memcpy(path.data + path.len - 6, "XXXXXX", 6);
 		fd = mkostemp(path.data, O_CLOEXEC);
 	}
-	if (fd == -1)
-		goto out;
-	unlink(path.data);
+	if (fd != -1)
+		unlink(path.data);
+	priv_lower();
 out:
 	buf_free(&path);
 	return fd;

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "intake.h"
 #include "log.h"
+#include "priv.h"
 #include "queue.h"
 #include "rfc5322.h"
 #include "runq.h"
@@ -76,13 +77,14 @@ submit_queue_dir(const struct config *cfg)
 	const char *xdg = getenv("XDG_STATE_HOME");
 
 	/*
-	 * queue_dir from the config, else the system queue for root, else the user's state
-	 * directory (from getpwuid, never $HOME: cron keeps HOME=/root).
+	 * queue_dir from the config, else the system queue for root and in system mode (the
+	 * setgid install: one queue for all users, priv.h), else the user's state directory
+	 * (from getpwuid, never $HOME: cron keeps HOME=/root).
 	 */
 	if (cfg->queue_dir != NULL)
 		return xstrdup(cfg->queue_dir);
 	buf_init(&b, 4096);
-	if (getuid() == 0)
+	if (getuid() == 0 || priv_system())
 		buf_addstr(&b, LOCALSTATEDIR "/spool/mailout");
 	else if (xdg != NULL && xdg[0] == '/' && getuid() == geteuid())
 		buf_addf(&b, "%s/mailout/queue", xdg);

@@ -87,7 +87,10 @@ int		 submit_resolve(struct submit *s, const char *rcpt, struct addrlist *out,
 int		 submit_verify(struct submit *s, const char *account, const char *sender,
 		    char *const *addrs, size_t n, FILE *out, struct err *e);
 
-/* The queue directory for cfg (queue_dir, else the system or the user's). Caller frees. */
+/*
+ * The queue directory for cfg: queue_dir, else the system queue (root, and everyone in
+ * system mode), else the user's. Caller frees.
+ */
 char		*submit_queue_dir(const struct config *cfg);
 
 #endif

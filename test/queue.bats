@@ -370,15 +370,71 @@ EOF
 	assert_equal "$(entries)" 0
 }
 
-@test "one connection carries a whole run, with RSET between messages" {
+@test "one connection carries a whole run, with no RSET between messages" {
 	down
 	for i in 1 2 3; do mo bob@example.net < <(msg "rset$i") 2>/dev/null; done
 	up
 	mo -q
 	assert_equal "$(fake_count)" 3
 	assert_equal "$(ls "$FAKE_DIR"/transcript.* | wc -l)" 1
+	run grep -c '^MAIL' "$FAKE_DIR/transcript.1"
+	assert_output 3
 	run grep -c '^RSET' "$FAKE_DIR/transcript.1"
-	assert_output 2
+	assert_output 0
+}
+
+@test "a run that delivers many messages syncs the queue directory once, not per message" {
+	command -v strace >/dev/null || skip "no strace"
+	down
+	for i in 1 2 3 4; do mo bob@example.net < <(msg "sync$i") 2>/dev/null; done
+	up
+	strace -f -y -e trace=fsync -o "$BATS_TEST_TMPDIR/st" "$MAILOUT" -C "$CONF" -q
+	assert_equal "$(fake_count)" 4
+	assert_equal "$(entries)" 0
+	run grep -c "fsync([0-9]*<$QUEUE/queue>)" "$BATS_TEST_TMPDIR/st"
+	assert_output 1
+}
+
+@test "a failed transaction in a run is closed with RSET; the next message still goes" {
+	down
+	for i in 1 2; do mo bob@example.net < <(msg "rsetfail$i") 2>/dev/null; done
+	FAKE_ARGS=(--reply 'mail:1@1=451 4.3.0 try later')
+	up
+	mo -q
+	assert_equal "$(fake_count)" 1
+	assert_equal "$(entries)" 1
+	assert_equal "$(ls "$FAKE_DIR"/transcript.* | wc -l)" 1
+	run grep -c '^RSET' "$FAKE_DIR/transcript.1"
+	assert_output 1
+}
+
+@test "a relay that drops a used session: the next message goes on a new connection" {
+	down
+	for i in 1 2 3; do mo bob@example.net < <(msg "dropped$i") 2>/dev/null; done
+	FAKE_ARGS=(--disconnect 'mail:2@1')
+	up
+	run mo -q
+	assert_success
+	for i in 1 2 3; do assert_equal "$(delivered "dropped$i")" 1; done
+	assert_equal "$(entries)" 0
+	assert_equal "$(ls "$FAKE_DIR"/transcript.* | wc -l)" 2
+}
+
+@test "421 to MAIL on a used session: one new connection, then the run goes on" {
+	down
+	for i in 1 2 3; do mo bob@example.net < <(msg "limit$i") 2>/dev/null; done
+	FAKE_ARGS=(--reply 'mail:2@1=421 4.7.0 too many messages in this session'
+		--reply 'mail:1@2=421 4.7.0 still no')
+	up
+	run mo -q
+	assert_success
+	# the second message: 421 on the used session, 421 again on a new one: it waits;
+	# the third takes a third connection
+	assert_equal "$(fake_count)" 2
+	assert_equal "$(entries)" 1
+	assert_equal "$(ls "$FAKE_DIR"/transcript.* | wc -l)" 3
+	run grep -c '^MAIL' "$FAKE_DIR/transcript.2"
+	assert_output 1
 }
 
 @test "after a direct send, the account's due entries go out on the same connection" {

@@ -297,6 +297,7 @@ test_files(void)
 	fd = open(path, O_RDONLY);
 	CHECK(queue_remove(&q, &qe, &e) == 0, "remove");
 	CHECK(count_dir(q.active) == 0, "queue/ empty after remove");
+	CHECK(q.unsynced == 1, "a removal leaves queue/ to be synced later (at close)");
 	CHECK(queue_lock(&q, id, &qe, &e) == 0, "removed entry: gone");
 	close(fd);
 

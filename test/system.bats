@@ -1,0 +1,462 @@
+#!/usr/bin/env bats
+# System mode (make install-system): one setgid install serves every user of a server and
+# none of them can read the relay secret, the queue or another user's mail.
+#
+# The binary is built with its system paths inside $SYS (SYSCONFDIR, LOCALSTATEDIR: the
+# only difference from a real install; nothing on this machine's /etc, /usr or /var is
+# touched) and installed by the real `make install-system` as setgid group $GRP. Two real
+# unprivileged users made here (one like www-data, one like alice) run it through
+# runuser with a clean environment, against a fake relay that requires the secret.
+# uninstall-system is the last test; teardown_file removes the users, group and files.
+
+bats_require_minimum_version 1.5.0
+load lib/common
+
+SYS=/tmp/mailout-system-test
+GRP=mo-systest
+WWW=mo-www
+ALICE=mo-alice
+SECRET=sys-Secret-27182818
+SENDMAIL=$SYS/usr/sbin/sendmail
+SPOOL=$SYS/var/spool/mailout
+PWFILE=$SYS/etc/mailout/t.password
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+
+# The ASan pass of test/run gets an ASan+UBSan system build. LeakSanitizer cannot stop
+# the world of a setgid process (its ptrace is refused, as the caller's is), and the
+# process cannot read its own /proc/self/environ for ASAN_OPTIONS (it is not dumpable):
+# so that build is linked with an object that turns LeakSanitizer off. Leaks are checked
+# by every other suite.
+SYS_LDFLAGS=
+if [[ ${MAILOUT_BUILD:-} == *asan* ]]; then
+	SYS_BUILD=$TOP/test/.cache/build-system-asan
+	SYS_CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+	SYS_LDFLAGS=$TOP/test/.cache/nolsan.o
+else
+	SYS_BUILD=$TOP/test/.cache/build-system
+	SYS_CFLAGS="-O2 -g"
+fi
+RUN_ENV=(PATH=/usr/bin:/bin)
+SYS_MAKE=(BUILD="$SYS_BUILD" CFLAGS="$SYS_CFLAGS" LDFLAGS="$SYS_LDFLAGS" PREFIX="$SYS/usr"
+	SYSCONFDIR="$SYS/etc" LOCALSTATEDIR="$SYS/var" SYSTEMDUNITDIR="$SYS/lib/systemd/system"
+	MAILOUT_GROUP="$GRP" SENDMAIL_LINKS="$SYS/links/sbin/sendmail $SYS/links/lib/sendmail")
+
+sys_cleanup() {
+	rm -rf "$SYS"
+	local u
+	for u in "$WWW" "$ALICE"; do
+		if id -u "$u" >/dev/null 2>&1; then userdel "$u" 2>/dev/null || true; fi
+	done
+	if getent group "$GRP" >/dev/null; then groupdel "$GRP"; fi
+	return 0
+}
+
+setup_file() {
+	local u
+	sys_cleanup
+	mkdir -p "$SYS/links/lib"
+	chmod 755 "$SYS"
+	# Another MTA's sendmail: install-system keeps it aside, uninstall-system puts it back.
+	echo 'previous MTA' >"$SYS/links/lib/sendmail"
+	if [[ -n $SYS_LDFLAGS ]]; then
+		mkdir -p "$(dirname "$SYS_LDFLAGS")"
+		echo 'int __lsan_is_turned_off(void); int __lsan_is_turned_off(void) { return 1; }' |
+			cc -x c -c -o "$SYS_LDFLAGS" -
+	fi
+	make -C "$TOP" -s -j2 "${SYS_MAKE[@]}" install-system >"$BATS_FILE_TMPDIR/install.out" 2>&1 ||
+		{ cat "$BATS_FILE_TMPDIR/install.out" >&2; return 1; }
+	cp "$SYS/etc/sendmail.conf" "$BATS_FILE_TMPDIR/installed.conf"
+	for u in "$WWW" "$ALICE"; do
+		useradd --system --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin "$u" 2>/dev/null || id -u "$u" >/dev/null
+	done
+	# What the README tells the administrator to do with the relay password.
+	printf '%s\n' "$SECRET" | install -m 640 -o root -g "$GRP" /dev/stdin "$PWFILE"
+	mkdir -m 755 "$SYS/pub"
+}
+
+teardown_file() {
+	sys_cleanup
+}
+
+setup() {
+	# every test starts with an empty queue
+	if [[ -d $SPOOL ]]; then find "$SPOOL" -mindepth 2 -type f -delete; fi
+	fake_start --auth-mechs PLAIN --user relay@example.org --password "$SECRET" --require-auth
+	sys_config "$FAKE_PORT" "password_file = $PWFILE"
+}
+
+teardown() {
+	fake_stop
+}
+
+# sys_config PORT [ACCOUNT LINES...]: the system file, readable by all, holding no secret.
+sys_config() {
+	local port=$1 l
+	shift
+	{
+		printf '[defaults]\naccount = t\nsyslog = off\n[t]\nhost = 127.0.0.1\n'
+		printf 'port = %s\ntls = off\nallow_plaintext_auth = on\nauth = plain\n' "$port"
+		printf 'user = relay@example.org\ndomain = client.example.org\n'
+		for l in "$@"; do echo "$l"; done
+	} >"$SYS/etc/sendmail.conf"
+	chmod 644 "$SYS/etc/sendmail.conf"
+}
+
+# as USER [VAR=VALUE...] CMD...: run as USER with a clean environment (plus the VARs).
+as() {
+	local u=$1
+	shift
+	runuser -u "$u" -- env -i "${RUN_ENV[@]}" "$@"
+}
+# as_root CMD...: root, with a clean environment (no MAILOUT_SYSCONF from lib/common).
+as_root() { env -i "${RUN_ENV[@]}" "$@"; }
+
+msg() { printf 'To: bob@example.net\nSubject: %s\n\nhello from %s\n' "$1" "$1"; }
+
+# queue_as USER SUBJECT: submit while the relay is down; prints the queue id.
+queue_as() {
+	local out
+	out=$(as "$1" "$SENDMAIL" -t < <(msg "$2") 2>&1) || { echo "$out" >&2; return 1; }
+	[[ $out =~ queued\ as\ ([0-9A-F]{19}) ]] || { echo "not queued: $out" >&2; return 1; }
+	echo "${BASH_REMATCH[1]}"
+}
+
+mode_of() { stat -c '%a %U %G' "$1"; }
+
+@test "install-system: setgid binary, group-only secrets and queue, a config for all" {
+	run mode_of "$SYS/usr/sbin/mailout"
+	assert_output "2755 root $GRP"
+	run mode_of "$SYS/etc/mailout"
+	assert_output "750 root $GRP"
+	run mode_of "$PWFILE"
+	assert_output "640 root $GRP"
+	for d in "" /tmp /queue /failed; do
+		run mode_of "$SPOOL$d"
+		assert_output "2770 root $GRP"
+	done
+	run mode_of "$SYS/var/lib/mailout"
+	assert_output "2770 root $GRP"
+	# The installed example: readable by all, names a password_file, holds no password.
+	run stat -c %a "$SYS/etc/sendmail.conf"
+	assert_output 644
+	run grep -E '^(password_file|password) *=' "$BATS_FILE_TMPDIR/installed.conf"
+	assert_output "password_file = $SYS/etc/mailout/work.password"
+	for n in sendmail mailq newaliases; do
+		[ "$(readlink "$SYS/usr/sbin/$n")" = mailout ]
+	done
+	[ "$(readlink "$SYS/links/sbin/sendmail")" = "$SYS/usr/sbin/mailout" ]
+	[ "$(readlink "$SYS/links/lib/sendmail")" = "$SYS/usr/sbin/mailout" ]
+	[ "$(cat "$SYS/links/lib/sendmail.before-mailout")" = 'previous MTA' ]
+	[ -f "$SYS/lib/systemd/system/mailout-queue.service" ]
+	[ -f "$SYS/lib/systemd/system/mailout-queue.timer" ]
+	run cat "$BATS_FILE_TMPDIR/install.out"
+	assert_output --partial "created group $GRP"
+	assert_output --partial "is setgid $GRP"
+}
+
+@test "each user sends through the relay that needs the secret, under their own name" {
+	run as "$ALICE" "$SENDMAIL" -t < <(msg alice)
+	assert_success
+	assert_output ''
+	run as "$WWW" "$SYS/links/lib/sendmail" -t < <(msg www)
+	assert_success
+	assert_equal "$(fake_count)" 2
+	run fake_env 1
+	assert_line --index 0 --regexp '^MAIL FROM:<mo-alice@client\.example\.org>'
+	run fake_env 2
+	assert_line --index 0 --regexp '^MAIL FROM:<mo-www@client\.example\.org>'
+	run grep -c '^AUTH PLAIN ' "$FAKE_DIR/transcript"
+	assert_output 2
+}
+
+@test "users cannot read the secret, its directory or the queue" {
+	local u
+	for u in "$ALICE" "$WWW"; do
+		run as "$u" cat "$PWFILE"
+		assert_failure
+		assert_output --partial 'Permission denied'
+		run as "$u" ls "$SYS/etc/mailout"
+		assert_failure
+		run as "$u" ls "$SPOOL"
+		assert_failure
+		run as "$u" ls "$SPOOL/queue"
+		assert_failure
+	done
+}
+
+@test "-C /etc/shadow and -X /tmp/x are refused for users; nothing is read or written" {
+	run as "$ALICE" "$SENDMAIL" -C /etc/shadow -t < <(msg c)
+	assert_equal "$status" 64
+	assert_output --partial '-C /etc/shadow: not allowed in system mode'
+	refute_output --partial 'root:'
+	run as "$WWW" "$SENDMAIL" -X "$SYS/pub/x" -t < <(msg x)
+	assert_equal "$status" 64
+	assert_output --partial '-X'
+	[ ! -e "$SYS/pub/x" ]
+	assert_equal "$(fake_count)" 0
+	# root may point at another file
+	sed 's/^port = .*/port = 1/' "$SYS/etc/sendmail.conf" >"$BATS_TEST_TMPDIR/root.conf"
+	run as_root "$SENDMAIL" -C "$BATS_TEST_TMPDIR/root.conf" --dry-run -t < <(msg r)
+	assert_success
+	assert_line 'relay: 127.0.0.1:1'
+}
+
+@test "MAILOUT_SYSCONF, XDG_CONFIG_HOME, XDG_STATE_HOME, TMPDIR, HOME: ignored for users" {
+	local evil=$SYS/pub/evil
+	FAKE_DIR=$BATS_TEST_TMPDIR/evil fake_start
+	mkdir -p "$evil/xdg/mailout" "$evil/state" "$evil/tmp"
+	# The same account pointed at a relay of the caller's, with the group's secret file.
+	{
+		printf '[defaults]\naccount = t\nqueue_dir = %s/state\n' "$evil"
+		printf '[t]\nhost = 127.0.0.1\nport = %s\ntls = off\n' "$FAKE_PORT"
+		printf 'allow_plaintext_auth = on\nauth = plain\nuser = relay@example.org\n'
+		printf 'password_file = %s\n' "$PWFILE"
+	} >"$evil/sendmail.conf"
+	cp "$evil/sendmail.conf" "$evil/xdg/mailout/sendmail.conf"
+	chmod -R a+rwX "$evil"
+	run as "$ALICE" MAILOUT_SYSCONF="$evil/sendmail.conf" XDG_CONFIG_HOME="$evil/xdg" \
+		XDG_STATE_HOME="$evil/state" TMPDIR="$evil/tmp" HOME="$evil" \
+		"$SENDMAIL" -t < <(msg evil)
+	assert_success
+	# the system relay got it; the caller's relay never saw a connection
+	FAKE_DIR=$BATS_TEST_TMPDIR/fake
+	assert_equal "$(fake_count)" 1
+	run grep -c '"event":"connect"' "$BATS_TEST_TMPDIR/evil/events"
+	refute_output --regexp '^[1-9]'
+	[ -z "$(find "$evil/state" "$evil/tmp" -mindepth 1)" ]
+	# The same file does work for root: it is the refusal that kept the secret home.
+	run as_root MAILOUT_SYSCONF="$evil/sendmail.conf" "$SENDMAIL" -t < <(msg root)
+	assert_success
+	run grep -c '"event":"connect"' "$BATS_TEST_TMPDIR/evil/events"
+	assert_output 1
+}
+
+# ptrace_attach USER PID: as USER, attach to PID and detach; prints "attached" or the error.
+ptrace_attach() {
+	cat >"$SYS/pub/ptrace.py" <<'PY'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+pid = int(sys.argv[1])
+if libc.ptrace(16, pid, None, None) == -1:          # PTRACE_ATTACH
+    print("attach: " + os.strerror(ctypes.get_errno()))
+    sys.exit(1)
+os.waitpid(pid, 0)
+libc.ptrace(17, pid, None, None)                    # PTRACE_DETACH
+print("attached")
+PY
+	chmod 644 "$SYS/pub/ptrace.py"
+	as "$1" python3 "$SYS/pub/ptrace.py" "$2"
+}
+
+@test "while it holds the secret, its caller can neither trace it nor read its memory or environ" {
+	local pid= i agid sgid
+	fake_stop
+	fake_start --auth-mechs PLAIN --user relay@example.org --password "$SECRET" \
+		--require-auth --delay auth=3
+	sys_config "$FAKE_PORT" "password_file = $PWFILE"
+	as "$ALICE" "$SENDMAIL" -t < <(msg traced) >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local bg=$!
+	# The relay has its AUTH line (the secret was read) and is taking its time to answer.
+	for ((i = 0; i < 300; i++)); do
+		grep -q '^AUTH PLAIN ' "$FAKE_DIR/transcript" 2>/dev/null && break
+		sleep 0.01
+	done
+	pid=$(pgrep -u "$ALICE" -f "^$SENDMAIL -t")
+	[ -n "$pid" ]
+	agid=$(id -g "$ALICE")
+	sgid=$(getent group "$GRP" | cut -d: -f3)
+	# real, effective, saved, fs: the group is only the saved gid while it talks
+	run awk '/^Gid:/ { print $2, $3, $4, $5 }' "/proc/$pid/status"
+	assert_output "$agid $agid $sgid $agid"
+	# not dumpable: the kernel gives its /proc files to root
+	run stat -c %u "/proc/$pid/environ"
+	assert_output 0
+	run as "$ALICE" cat "/proc/$pid/environ"
+	assert_failure
+	assert_output --partial 'Permission denied'
+	run as "$ALICE" dd if="/proc/$pid/mem" bs=1 count=1 skip=4096
+	assert_failure
+	run ptrace_attach "$ALICE" "$pid"
+	assert_failure
+	assert_output 'attach: Operation not permitted'
+	# The same attempt on an ordinary process of the caller works: the check is real.
+	as "$ALICE" sleep 5 &
+	local sleeper=$! sl
+	for ((i = 0; i < 100; i++)); do sl=$(pgrep -u "$ALICE" -x sleep) && break; sleep 0.01; done
+	run ptrace_attach "$ALICE" "$sl"
+	assert_success
+	assert_output attached
+	kill "$sl"
+	wait "$sleeper" || true
+	wait "$bg"
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output ''
+	assert_equal "$(fake_count)" 1
+}
+
+@test "-v shows the dialogue with AUTH redacted; --dry-run shows no secret either" {
+	local b64
+	b64=$(printf '\0relay@example.org\0%s' "$SECRET" | base64 -w0)
+	run as "$ALICE" "$SENDMAIL" -v -t < <(msg verbose)
+	assert_success
+	assert_output --partial 'AUTH PLAIN'
+	refute_output --partial "$SECRET"
+	refute_output --partial "$b64"
+	run as "$ALICE" "$SENDMAIL" -vv --dry-run -t < <(msg dry)
+	assert_success
+	refute_output --partial "$SECRET"
+	refute_output --partial "$PWFILE"
+}
+
+@test "PHP mail() run as the web user delivers" {
+	cat >"$SYS/pub/mail.php" <<'PHP'
+<?php
+exit(mail("bob@example.net", "from php", "hello\n", "From: Web App <app@example.net>") ? 0 : 1);
+PHP
+	chmod 644 "$SYS/pub/mail.php"
+	run as "$WWW" php -d sendmail_path="$SENDMAIL -t -i" "$SYS/pub/mail.php"
+	assert_success
+	assert_equal "$(fake_count)" 1
+	run fake_msg 1
+	assert_output --partial $'Subject: from php\r\n'
+}
+
+@test "-bs (Symfony Mailer's transport) as the web user delivers" {
+	run as "$WWW" "$SENDMAIL" -bs < <(printf '%s\r\n' 'HELO app' 'MAIL FROM:<app@example.net>' \
+		'RCPT TO:<bob@example.net>' DATA 'Subject: bs' '' hi . QUIT)
+	assert_success
+	assert_output --partial '250 '
+	assert_equal "$(fake_count)" 1
+	run fake_env 1
+	assert_line --index 0 --regexp '^MAIL FROM:<app@example\.net>'
+	[ -z "$(ls -A "$SPOOL/tmp")" ]
+}
+
+@test "relay down: queued with the submitter's uid, files 0640 in the group's directories" {
+	local id
+	sys_config 1 "password_file = $PWFILE"
+	id=$(queue_as "$ALICE" down)
+	run mode_of "$SPOOL/queue/$id.msg"
+	assert_output "640 $ALICE $GRP"
+	run mode_of "$SPOOL/queue/$id.meta"
+	assert_output "640 $ALICE $GRP"
+	run grep -x "Uid: $(id -u "$ALICE")" "$SPOOL/queue/$id.meta"
+	assert_success
+	# not even the submitter reaches the file: the directory is the group's
+	run as "$ALICE" cat "$SPOOL/queue/$id.msg"
+	assert_failure
+	run as "$WWW" cat "$SPOOL/queue/$id.msg"
+	assert_failure
+	[ -z "$(ls -A "$SPOOL/tmp")" ]
+}
+
+@test "mailq: a user sees only their own entries, root all; --remove follows the same rule" {
+	local a w
+	sys_config 1 "password_file = $PWFILE"
+	a=$(queue_as "$ALICE" a1)
+	w=$(queue_as "$WWW" w1)
+	run as "$ALICE" "$SYS/usr/sbin/mailq"
+	assert_success
+	assert_output --partial "$a"
+	refute_output --partial "$w"
+	assert_output --partial '1 Request.'
+	run as "$WWW" "$SYS/usr/sbin/mailq"
+	assert_output --partial "$w"
+	refute_output --partial "$a"
+	run as_root "$SYS/usr/sbin/mailq"
+	assert_output --partial "$a"
+	assert_output --partial "$w"
+	# another user's entry: as if it did not exist
+	run as "$ALICE" "$SENDMAIL" --remove "$w"
+	assert_equal "$status" 64
+	assert_output "mailout: no queue entry $w of yours (see mailq)"
+	[ -e "$SPOOL/queue/$w.msg" ]
+	run as "$ALICE" "$SENDMAIL" --remove "$a"
+	assert_success
+	[ ! -e "$SPOOL/queue/$a.msg" ]
+	run as_root "$SENDMAIL" --remove "$w"
+	assert_success
+	[ ! -e "$SPOOL/queue/$w.msg" ]
+}
+
+@test "-q by a user sends only their own entries; root's run (the timer's) sends the rest" {
+	sys_config 1 "password_file = $PWFILE"
+	queue_as "$ALICE" qa >/dev/null
+	queue_as "$WWW" qw >/dev/null
+	sys_config "$FAKE_PORT" "password_file = $PWFILE"
+	run as "$ALICE" "$SENDMAIL" -q
+	assert_success
+	assert_equal "$(fake_count)" 1
+	run fake_msg 1
+	assert_output --partial 'Subject: qa'
+	run as_root "$SENDMAIL" -q
+	assert_success
+	assert_equal "$(fake_count)" 2
+	[ -z "$(ls -A "$SPOOL/queue")" ]
+}
+
+@test "a literal password may sit in a root:group 0640 system file, never in a 0644 one" {
+	sys_config "$FAKE_PORT" "password = $SECRET"
+	chgrp "$GRP" "$SYS/etc/sendmail.conf"
+	chmod 640 "$SYS/etc/sendmail.conf"
+	run as "$ALICE" "$SENDMAIL" -t < <(msg literal)
+	assert_success
+	run as "$ALICE" cat "$SYS/etc/sendmail.conf"
+	assert_failure
+	chmod 644 "$SYS/etc/sendmail.conf"
+	run as "$ALICE" "$SENDMAIL" -t < <(msg literal2)
+	assert_equal "$status" 78
+	assert_output --partial 'can be read by other users'
+	refute_output --partial "$SECRET"
+	assert_equal "$(fake_count)" 1
+}
+
+@test "password_command and the keyring are refused for users, saying to use password_file" {
+	sys_config "$FAKE_PORT" "password_command = cat $PWFILE"
+	run as "$ALICE" "$SENDMAIL" -t < <(msg cmd)
+	assert_equal "$status" 78
+	assert_output --partial "password_command is not run in system mode"
+	assert_output --partial "set password_file"
+	sys_config "$FAKE_PORT"
+	run as "$ALICE" "$SENDMAIL" -t < <(msg keyring)
+	assert_equal "$status" 78
+	assert_output --partial 'the keyring is not used'
+	run as "$ALICE" "$SENDMAIL" --store-password < <(echo pw)
+	assert_failure
+	assert_output --partial 'password_file'
+	run as "$ALICE" "$SENDMAIL" --authorize </dev/null
+	assert_equal "$status" 64
+	assert_output --partial 'only root authorizes'
+	assert_equal "$(fake_count)" 0
+	# root's runs may use a command
+	sys_config "$FAKE_PORT" "password_command = cat $PWFILE"
+	run as_root "$SENDMAIL" -t < <(msg rootcmd)
+	assert_success
+	assert_equal "$(fake_count)" 1
+}
+
+@test "uninstall-system keeps a queue that holds mail and says so, then removes everything" {
+	sys_config 1 "password_file = $PWFILE"
+	queue_as "$ALICE" kept >/dev/null
+	run make -C "$TOP" -s "${SYS_MAKE[@]}" uninstall-system
+	assert_success
+	assert_output --partial "kept the queue $SPOOL: it still holds 1 queued and 0 failed"
+	assert_output --partial "kept $SYS/etc/mailout (secret files)"
+	assert_output --partial "kept group $GRP"
+	[ ! -e "$SYS/usr/sbin/mailout" ]
+	[ ! -e "$SYS/links/sbin/sendmail" ]
+	[ "$(cat "$SYS/links/lib/sendmail")" = 'previous MTA' ]
+	[ -e "$SPOOL/queue" ]
+	# The administrator deals with the mail and the secret, and runs it again.
+	rm -f "$SPOOL"/queue/* "$PWFILE"
+	run make -C "$TOP" -s "${SYS_MAKE[@]}" uninstall-system
+	assert_success
+	assert_output --partial "removed group $GRP"
+	[ ! -e "$SPOOL" ]
+	[ ! -e "$SYS/etc/mailout" ]
+	[ ! -e "$SYS/var/lib/mailout" ]
+	run getent group "$GRP"
+	assert_failure
+}
