@@ -98,8 +98,9 @@ features(void)
 {
 	static char f[512];
 
-	snprintf(f, sizeof(f), "%s auth(plain login cram-md5 scram-sha-1 scram-sha-256 "
-	    "external xoauth2 oauthbearer) keyring=%s", "smtp pipelining chunking dsn 8bitmime smtputf8 oauth2", keyring_backend());
+	snprintf(f, sizeof(f), "smtp pipelining chunking dsn 8bitmime smtputf8 oauth2 "
+	    "auth(plain login cram-md5 scram-sha-1 scram-sha-256 external xoauth2 "
+	    "oauthbearer) keyring=%s", keyring_backend());
 	return f;
 }
 
