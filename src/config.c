@@ -1099,6 +1099,16 @@ build_account(struct account *a, const struct section *s, struct raw *r, struct 
 		missing(e, a, "oauth_token_url", "oauth = custom needs it");
 		goto out;
 	}
+	/* Without the mailbox address no token can be used: nothing would log in. */
+	if (a->oauth != OAUTH_NONE && a->user == NULL) {
+		missing(e, a, "user", "oauth needs the mailbox address, e.g. user = you@gmail.com");
+		goto out;
+	}
+	if (a->oauth != OAUTH_NONE && a->oauth_client_id == NULL) {
+		missing(e, a, "oauth_client_id", "oauth needs the client ID of the application "
+		    "registered with the provider");
+		goto out;
+	}
 	rc = 0;
 out:
 	return rc;

@@ -107,7 +107,7 @@ config_error() {
 }
 
 @test "oauth = google implies the relay" {
-    conf $'[g]\noauth = google\nuser = me@gmail.com'
+    conf $'[g]\noauth = google\nuser = me@gmail.com\noauth_client_id = cid'
     dry r@example.org
     chosen g smtp.gmail.com:587
 }
@@ -268,4 +268,15 @@ config_error() {
     conf $'[work]\nhost = h.example\nport = x'
     run --separate-stderr "$MAILOUT" -C "$CONF" r@example.org </dev/null
     config_error "$CONF: [work] port = x: not a port number (accepted: 1-65535)"
+}
+
+@test "oauth without user or oauth_client_id is a configuration error naming the key" {
+    conf $'[g]\noauth = google\noauth_client_id = cid'
+    dry r@example.org
+    assert_equal "$status" 78
+    [[ $stderr == *"[g] user: missing (oauth needs the mailbox address"* ]] || fail "$stderr"
+    conf $'[g]\noauth = google\nuser = me@gmail.com'
+    dry r@example.org
+    assert_equal "$status" 78
+    [[ $stderr == *"[g] oauth_client_id: missing"* ]] || fail "$stderr"
 }
