@@ -298,6 +298,10 @@ def build_rows(recs):
     pair_row("small-plain", "small message, plain (wall)", 0.25)
     pair_row("small-starttls-auth", "small message, STARTTLS+AUTH (wall)", 0.35)
     pair_row("small-implicit-auth", "small message, implicit TLS+AUTH (wall)", 0.35)
+    pair_row("small-starttls-auth-cold",
+             "small message, STARTTLS+AUTH, no TLS session cached (wall)", 0.35)
+    pair_row("small-implicit-auth-cold",
+             "small message, implicit TLS+AUTH, no TLS session cached (wall)", 0.35)
 
     a, b = recs.get(("big-100M", "a")), recs.get(("big-100M", "b"))
     if a is not None or b is not None:
@@ -328,8 +332,10 @@ def build_rows(recs):
                      met(None if ra is None else ra <= 4096)))
 
     rtt_ms = recs.get(("rtt-info", "x"), {}).get("rtt_ms")
-    for mode, target in (("plain", 5), ("implicit", 6), ("starttls", 7)):
-        base = "rtt-" + mode
+    lib3 = recs.get(("rtt3-info", "x"), {}).get("label") or "mbedTLS 3"
+    for mode, target in (("plain", 5), ("implicit", 6), ("starttls", 7), ("3implicit", 6),
+                         ("3starttls", 7)):
+        base = "rtt3-" + mode[1:] if mode[0] == "3" else "rtt-" + mode
         have = [recs.get((base + s, c)) for s in ("-0", "-d") for c in ("a", "b")]
         if all(h is None for h in have) or not rtt_ms:
             continue
@@ -338,7 +344,9 @@ def build_rows(recs):
             t0, td = med(recs.get((base + "-0", c)), "wall"), med(recs.get((base + "-d", c)),
                                                                  "wall")
             counts.append(None if t0 is None or td is None else (td - t0) / (rtt_ms / 1000.0))
-        label = {"plain": "plain", "implicit": "implicit TLS", "starttls": "STARTTLS"}[mode]
+        label = {"plain": "plain", "implicit": "implicit TLS", "starttls": "STARTTLS",
+                 "3implicit": "implicit TLS, " + lib3,
+                 "3starttls": "STARTTLS, " + lib3}[mode]
         rows.append(("round trips per message, %s (no AUTH)" % label,
                      "failed" if counts[0] is None else "%.1f" % counts[0],
                      "failed" if counts[1] is None else "%.1f" % counts[1],

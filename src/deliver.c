@@ -4,6 +4,7 @@
  * The order matters for security: nothing but EHLO and STARTTLS goes out before TLS when
  * the account asks for TLS, and everything learnt before TLS is forgotten.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "net.h"
+#include "priv.h"
 #include "stream.h"
 #include "tls.h"
 #include "util.h"
@@ -28,12 +30,44 @@ trace_tls(const struct tls_info *ti)
 {
 	const struct tls_cert_info *c = &ti->chain[0];
 
-	if (ti->nchain == 0)
+	if (ti->nchain == 0 && ti->resumed)
+		fprintf(stderr, "--- TLS %s, %s, verified, session resumed\n", ti->version,
+		    ti->cipher);
+	else if (ti->nchain == 0)
 		fprintf(stderr, "--- TLS %s, %s, no certificate\n", ti->version, ti->cipher);
 	else
-		fprintf(stderr, "--- TLS %s, %s, certificate %s (issuer %s, sha256:%s)%s\n",
+		fprintf(stderr, "--- TLS %s, %s, certificate %s (issuer %s, sha256:%s)%s%s\n",
 		    ti->version, ti->cipher, c->subject, c->issuer, c->sha256,
-		    ti->verified ? ", verified" : ", NOT verified (tls_verify = off)");
+		    ti->verified ? ", verified" : ", NOT verified (tls_verify = off)",
+		    ti->resumed ? ", session resumed" : "");
+}
+
+/*
+ * Where the account's TLS session is cached for the next run (tls.h), or NULL for none:
+ * in the user's state directory, tls-sessions/ACCOUNT.session. Not in system mode: the
+ * file holds a session secret, and the setgid binary has no private place per caller
+ * (the shared queue is the group's); each run there makes a full handshake. Not with
+ * tls_verify = off either: nothing was judged that a session could stand for.
+ */
+static char *
+session_file(const struct account *a)
+{
+	char path[PATH_MAX];
+	size_t o;
+	const char *p;
+
+	if (priv_system() || (!a->tls_verify && (a->tls_fingerprint == NULL ||
+	    a->tls_fingerprint[0] == '\0')))
+		return NULL;
+	o = (size_t)snprintf(path, sizeof(path), "%s/tls-sessions/", user_state_dir());
+	/* Section names may hold anything; a file name may not. */
+	for (p = a->name; *p != '\0' && o + 9 < sizeof(path); p++)
+		path[o++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ? *p : '_';
+	if (o + 9 > sizeof(path))
+		return NULL;
+	memcpy(path + o, ".session", 9);
+	return xstrdup(path);
 }
 
 static void
@@ -77,10 +111,13 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 	struct smtp_opts so;
 	struct tls_opts to;
 	struct tls_info ti;
-	char used[128];
+	char used[128], *sfile;
 	int quit = 1, prefix = 1;
 
 	tls_opts_account(&to, a);
+	/* mailout --test (o->step) shows a full handshake, the certificate and its checks. */
+	to.session_file = sfile = a->tls != TLS_OFF && o->step == NULL ? session_file(a) :
+	    NULL;
 	if (a->tls != TLS_OFF) {
 		/* Configuration errors before any network traffic. */
 		if (tls_check_opts(&to, e) == -1)
@@ -154,6 +191,7 @@ fail:
 	}
 	d = NULL;
 out:
+	free(sfile);
 	if (d == NULL && prefix)
 		err_prefix(e, "relay %s port %u: ", a->host, a->port);
 	return d;

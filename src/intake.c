@@ -122,6 +122,26 @@ flush(struct intake *in)
 	return rc;
 }
 
+/* Does p hold a byte with the high bit set? */
+static int
+has_8bit(const unsigned char *p, size_t n)
+{
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t w;
+	size_t i = 0;
+
+	/* A word at a time: the scan of a 100 MiB body is otherwise 0.1 s of CPU. */
+	for (; i + sizeof(w) <= n; i += sizeof(w)) {
+		memcpy(&w, p + i, sizeof(w));
+		if (w & high)
+			return 1;
+	}
+	for (; i < n; i++)
+		if (p[i] & 0x80)
+			return 1;
+	return 0;
+}
+
 /*
  * Every byte of the spool goes through here: it is counted (size, longest line, 8-bit)
  * on its way into the output block. Input is canonical by now, so '\n' follows '\r'.
@@ -131,19 +151,17 @@ out_put(struct intake *in, const void *p, size_t n)
 {
 	const unsigned char *s = p, *nl;
 	struct msg *m = in->m;
-	size_t i, k, j;
+	size_t i, k;
 
 	for (i = 0; i < n; i = k) {
 		nl = memchr(s + i, '\n', n - i);
 		k = nl ? (size_t)(nl - s) : n;
 		/* Once a flag is set there is nothing left to look for. */
-		if (!m->body_8bit || (in->in_header && !m->hdr_8bit))
-			for (j = i; j < k; j++)
-				if (s[j] & 0x80) {
-					m->body_8bit = 1;
-					m->hdr_8bit |= in->in_header;
-					break;
-				}
+		if ((!m->body_8bit || (in->in_header && !m->hdr_8bit)) &&
+		    has_8bit(s + i, k - i)) {
+			m->body_8bit = 1;
+			m->hdr_8bit |= in->in_header;
+		}
 		in->col += k - i;
 		if (nl != NULL) {
 			if (in->col > 0 && in->col - 1 > m->max_line)

@@ -83,8 +83,17 @@ net_read(struct stream *s, void *p, size_t n, struct err *e)
 {
 	struct net_stream *ns = (struct net_stream *)s;
 	ssize_t r;
+	int one = 1;
 
 	for (;;) {
+		/*
+		 * We wait for the server: what it sent so far is ACKed now, not after the
+		 * delayed-ACK timer. A server whose last reply trails its previous segment
+		 * (Postfix's greeting behind its TLS Finished) has Nagle hold that reply
+		 * until our ACK: 40 ms per connection. The flag does not stick (the kernel
+		 * clears it), so it is set before every read.
+		 */
+		setsockopt(ns->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 		r = recv(ns->fd, p, n, 0);
 		if (r >= 0)
 			break;

@@ -18,7 +18,7 @@
 struct sess {
 	const struct account	*a;
 	struct deliver		*d;
-	int			 used;	/* carried a transaction: RSET before the next */
+	int			 used;	/* carried a transaction: a failure may mean stale */
 	int			 down;	/* could not be opened: not tried again */
 	struct err		 err;	/* why it is down */
 };
@@ -64,15 +64,16 @@ send_queueable(const struct err *e)
 }
 
 /*
- * A session ready for a new transaction, or NULL with e set. A session that carried a
- * transaction gets RSET first: if that fails the relay dropped us (idle timeout, 421),
- * and one new connection is tried before the account counts as down.
+ * A session ready for a new transaction, or NULL with e set. No RSET between messages:
+ * smtp_send leaves a live session ready for MAIL (it sends RSET itself after a failed
+ * transaction), so RSET would only cost each message a round trip. A session the last
+ * transaction broke is replaced by a new connection; one that the relay dropped while
+ * we were not looking shows at MAIL, and try_account() retries there (smtp_stale).
  */
 static struct sess *
 session(struct send_ctx *sc, const struct account *a, struct err *e)
 {
 	struct sess *s = NULL;
-	struct err le;
 	size_t i;
 
 	for (i = 0; i < sc->n; i++)
@@ -86,12 +87,9 @@ session(struct send_ctx *sc, const struct account *a, struct err *e)
 	}
 	if (s->down)
 		goto down;
-	if (s->d != NULL && s->used) {
-		err_init(&le);
-		if (smtp_rset(deliver_smtp(s->d), &le) == -1) {
-			deliver_close(s->d);
-			s->d = NULL;
-		}
+	if (s->d != NULL && !smtp_alive(deliver_smtp(s->d))) {
+		deliver_close(s->d);
+		s->d = NULL;
 	}
 	if (s->d == NULL) {
 		err_init(&s->err);
@@ -175,8 +173,31 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 	env.dsn_ret = m->dsn_ret;
 	env.dsn_envid = m->dsn_envid;
 	st = xcalloc(np, sizeof(*st));
-	s->used = 1;
-	deliver_send(s->d, &env, fd, st, &e);
+	if (deliver_send(s->d, &env, fd, st, &e) == -1 && s->used &&
+	    smtp_stale(deliver_smtp(s->d))) {
+		/*
+		 * The relay ended a session we had used before (idle timeout, a limit of
+		 * messages per connection) and took nothing of this message: once more on a
+		 * new connection. A second failure counts.
+		 */
+		deliver_close(s->d);
+		s->d = NULL;
+		err_init(&e);
+		if ((s = session(sc, a, &e)) != NULL) {
+			relay = deliver_relay(s->d);
+			deliver_send(s->d, &env, fd, st, &e);
+		} else {
+			/* As when no session opens: every recipient waits, with its reason. */
+			err_str(&e, line, sizeof(line));
+			for (i = 0; i < np; i++) {
+				st[i].kind = ERR_TEMP;
+				st[i].code = 0;
+				snprintf(st[i].reply, sizeof(st[i].reply), "%s", line);
+			}
+		}
+	}
+	if (s != NULL)
+		s->used = 1;
 	for (i = 0; i < np; i++) {
 		struct queue_rcpt *rc = &m->rcpts[idx[i]];
 

@@ -21,8 +21,6 @@
 #include "stream.h"
 #include "util.h"
 
-/* The mail is already sent when we say QUIT: a silent server is not worth a long wait. */
-#define QUIT_WAIT_S		5
 /* How much of a malformed reply is quoted in the error message. */
 #define QUOTE_MAX		80
 /*
@@ -49,6 +47,7 @@ struct smtp {
 	char			*helo;
 	int			 verbose;
 	int			 broken;	/* after an I/O or protocol error, or 421 */
+	int			 stale;		/* see smtp_stale() */
 	struct smtp_caps	 caps;
 	char			 greeting[MAX_REPLY_TEXT];
 	char			 accepted[512];	/* the reply that accepted the last message */
@@ -563,22 +562,34 @@ out:
 	return ret;
 }
 
+/*
+ * QUIT is sent and its 221 not awaited, as Postfix's own client does
+ * (smtp_skip_quit_response): every message was settled by its own reply already, so
+ * waiting would only cost each run a round trip.
+ */
 void
 smtp_quit(struct smtp *s)
 {
-	struct smtp_reply r;
 	struct err e;
-	int old;
 
 	if (s == NULL || s->broken)
 		return;
 	err_init(&e);
-	old = conn_set_timeout(s->conn, QUIT_WAIT_S);
-	if (command(s, &e, "QUIT") == 0 && flush(s, &e) == 0)
-		read_reply(s, &r, NULL, &e);
-	if (old != -1)
-		conn_set_timeout(s->conn, old);
+	if (command(s, &e, "QUIT") == 0)
+		flush(s, &e);
 	s->broken = 1;
+}
+
+int
+smtp_stale(const struct smtp *s)
+{
+	return s->stale;
+}
+
+int
+smtp_alive(const struct smtp *s)
+{
+	return !s->broken;
 }
 
 /* Addresses go between < and >: no controls, no brackets, and within the line limit. */
@@ -912,6 +923,7 @@ smtp_send(struct smtp *s, const struct smtp_envelope *env, int fd,
 
 	buf_init(&b, MAX_AUTH_LINE);
 	mr.code = dr.code = fr.code = 0;
+	s->stale = 0;
 	for (i = 0; i < env->nrcpts; i++)
 		st_set(&st[i], ERR_TEMP, 0, "");
 	if (usable(s, e) == -1)
@@ -1104,6 +1116,8 @@ out:
 			err_init(&le);
 			smtp_rset(s, &le);
 		}
+		/* Dead before MAIL was answered (or with 421 to it): nothing was taken. */
+		s->stale = s->broken && (mr.code == 0 || mr.code == 421);
 		st_fail(st, env->nrcpts, e);
 	}
 	if (dfd != -1)

@@ -108,8 +108,17 @@ int		 smtp_send(struct smtp *s, const struct smtp_envelope *env, int fd,
 /* "250 2.0.0 Ok: queued as X": the relay's reply to the last message it accepted. */
 const char	*smtp_accepted_reply(const struct smtp *s);
 
+/*
+ * 1 if the last smtp_send failed because the session was over before the relay answered
+ * MAIL: the connection was closed or reset (an idle timeout), or MAIL got 421. The relay
+ * took nothing of that transaction; it may be tried again at once on a new connection.
+ */
+int		 smtp_stale(const struct smtp *s);
+/* 0 once the session is over (I/O or protocol error, 421, QUIT), else 1. */
+int		 smtp_alive(const struct smtp *s);
+
 int		 smtp_rset(struct smtp *s, struct err *e);
-/* QUIT and wait briefly for the reply; errors are ignored. */
+/* Send QUIT without waiting for the reply (errors are ignored); the session is over. */
 void		 smtp_quit(struct smtp *s);
 
 /*

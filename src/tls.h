@@ -13,6 +13,15 @@
  *     with no SNI (RFC 6066 forbids literals there);
  *   - else (verify off) anything is accepted; the caller prints the warning.
  *
+ * Session resumption (opts.session_file set): the session of a handshake that passed the
+ * checks above is kept in that file (0600, written at tls close) with a key made of the
+ * relay (the lower stream's "host:port"), the server name and every verification
+ * setting, and offered on the next connection whose key is the same and no more than
+ * TLS_SESSION_MAX_AGE later. A resumed session was judged when it was made: it is not
+ * judged again, and the CA file is not read at all unless the server declines to resume
+ * (it is then read when its certificate arrives). Any failed handshake or check deletes
+ * the file.
+ *
  * Failures, one line each, with what to do:
  *   certificate problems (expired, not yet valid, untrusted issuer, name mismatch,
  *   fingerprint mismatch), a library without TLS 1.3 asked for it, unreadable CA,
@@ -42,7 +51,11 @@ struct tls_opts {
 	const char	*cert_file;	/* client certificate (PEM), with key_file */
 	const char	*key_file;
 	int		 min_version;	/* 12 or 13 (0 = 12) */
+	const char	*session_file;	/* resumption cache (see above); NULL: none */
 };
+
+/* A cached session older than this is not offered: less time for its secret on disk. */
+#define TLS_SESSION_MAX_AGE	(24 * 3600)
 
 struct tls_cert_info {
 	char	subject[256];		/* "CN=localhost, O=Example" */
@@ -58,6 +71,7 @@ struct tls_info {
 	char			version[16];	/* "TLSv1.3" */
 	char			cipher[80];	/* mbedTLS ciphersuite name */
 	int			verified;	/* chain and name, or fingerprint, are ok */
+	int			resumed;	/* a cached session was resumed */
 	char			ca[256];	/* CA file checked against, "" if none */
 	size_t			nchain;		/* peer certificates as sent, leaf first */
 	struct tls_cert_info	chain[TLS_MAX_CHAIN];

@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -228,6 +229,21 @@ user_home(void)
 			snprintf(home, sizeof(home), "/");
 	}
 	return home;
+}
+
+const char *
+user_state_dir(void)
+{
+	static char dir[PATH_MAX];
+	const char *xdg = getenv("XDG_STATE_HOME");
+
+	if (dir[0] == '\0') {
+		if (xdg != NULL && xdg[0] == '/' && getuid() == geteuid())
+			snprintf(dir, sizeof(dir), "%s/mailout", xdg);
+		else
+			snprintf(dir, sizeof(dir), "%s/.local/state/mailout", user_home());
+	}
+	return dir;
 }
 
 const char *

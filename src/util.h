@@ -37,6 +37,11 @@ int64_t	 now_s(void);
 /* The user name and home of getuid() (never $USER/$HOME). Static storage. */
 const char *user_name(void);
 const char *user_home(void);
+/*
+ * The user's state directory for mailout: $XDG_STATE_HOME/mailout (absolute, and not
+ * set-ID), else ~/.local/state/mailout from user_home(). Static storage.
+ */
+const char *user_state_dir(void);
 /* This host's name (gethostname, then canonical name if it has no dot). Static storage. */
 const char *host_name(void);
 

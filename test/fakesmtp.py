@@ -7,8 +7,9 @@ Run with --help for the options; test/lib/fakesmtp.bash wraps it for bats.
 
 Stage names for --reply/--disconnect/--delay/--raw-reply (case-insensitive; append @N to
 restrict to the Nth connection, 1-based):
-  greeting ehlo helo starttls auth mail rcpt rcpt:N rcpt:ADDR data dot bdat rset quit
+  greeting ehlo helo starttls auth mail mail:N rcpt rcpt:N rcpt:ADDR data dot bdat rset quit
   noop vrfy unknown      and for --disconnect only: middata
+mail:N is the Nth MAIL on the connection, rcpt:N the Nth RCPT of the transaction.
 Lookup order for one reply: most specific stage first (rcpt:ADDR, rcpt:N, rcpt), for each
 the @CONN form before the general one.
 
@@ -202,6 +203,7 @@ class Conn:
         self.helo = False
         self.authed = False
         self.client_cert = None
+        self.nmail = 0
         self.tfile = open(os.path.join(srv.dir, 'transcript.%d' % n), 'ab')
         self.reset_txn()
 
@@ -407,7 +409,8 @@ class Conn:
                 d = ('530', '5.7.0 Authentication required')
             else:
                 d = ('250', '2.1.0 Ok')
-            if self.respond(['mail'], *d).startswith('2'):
+            self.nmail += 1
+            if self.respond(['mail:%d' % self.nmail, 'mail'], *d).startswith('2'):
                 self.reset_txn()
                 self.mail = line
                 self.chunks = []

@@ -123,6 +123,25 @@ rc=78"
 	(( (t1 - t0) / 1000000 < 1000 )) || fail "took $(( (t1 - t0) / 1000000 )) ms"
 }
 
+@test "libsecret and GLib are not loaded at start-up, only when the keyring is asked" {
+	run ldd "$MAILOUT"
+	assert_equal "$status" 0
+	[[ $output != *libsecret* && $output != *libglib* && $output != *libgio* ]] || \
+		fail "linked at load time: $output"
+}
+
+@test "a libsecret that cannot be loaded: the keyring error says so and names the way out" {
+	cfg
+	# A broken libsecret-1.so.0 first in the search path stands for a missing one.
+	mkdir -p "$BATS_TEST_TMPDIR/lib"
+	: >"$BATS_TEST_TMPDIR/lib/libsecret-1.so.0"
+	run --separate-stderr env DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent \
+		LD_LIBRARY_PATH="$BATS_TEST_TMPDIR/lib" "$MAILOUT" -C "$CONF" --store-password \
+		<<<"pw"
+	assert_equal "$status" 78
+	assert_equal "$stderr" "mailout: account t: the system keyring cannot be used: libsecret-1.so.0 could not be loaded ($BATS_TEST_TMPDIR/lib/libsecret-1.so.0: file too short); install libsecret (Debian: libsecret-1-0), or use password_command or password_file"
+}
+
 @test "a Secret Service that never answers is given up on after 5 seconds" {
 	# A bus whose org.freedesktop.secrets is "activated" as a process that never
 	# claims the name: every call hangs until D-Bus' own 25 s activation timeout.

@@ -225,3 +225,19 @@ msg() { printf 'From: a@example.org\nTo: b@example.net\nSubject: test\n\nhello\n
 	assert_success
 	assert_equal "$(fake_count)" 1
 }
+
+@test "QUIT goes out and its reply is not awaited: a slow 221 costs the run nothing" {
+	fake_start --delay quit=3
+	mo_config
+	local t0 t1
+	t0=$(date +%s%N)
+	run --separate-stderr mo -v a@x.org < <(msg)
+	t1=$(date +%s%N)
+	assert_success
+	assert_equal "$(fake_count)" 1
+	[[ $stderr == *"--> QUIT"* && $stderr != *"<-- 221"* ]] || fail "$stderr"
+	(( (t1 - t0) / 1000000 < 2000 )) || fail "took $(( (t1 - t0) / 1000000 )) ms"
+	sleep 0.5
+	run grep -c '^QUIT' "$FAKE_DIR/transcript.1"
+	assert_output 1
+}

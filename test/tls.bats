@@ -478,6 +478,99 @@ for i in range(16384):
 
 # ---------------------------------------------------------------- --serverinfo
 
+# The account's session cache file (tls.h, deliver.c).
+SESS() { echo "$XDG_STATE_HOME/mailout/tls-sessions/t.session"; }
+# opens OUT CMD...: CMD with the files it opens listed in OUT (LeakSanitizer cannot run
+# under ptrace: off for this run).
+opens() {
+	local o=$1
+	shift
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		strace -f -e trace=openat -o "$o" "$@"
+}
+
+@test "TLS session resumption: the next run resumes the session; the cache file is 0600" {
+	tls_fake server
+	tls_config
+	run --separate-stderr send -v
+	assert_success
+	[[ $stderr == *", verified"* && $stderr != *"session resumed"* ]] || fail "$stderr"
+	assert_equal "$(stat -c %a "$(SESS)")" 600
+	assert_equal "$(stat -c %a "$(dirname "$(SESS)")")" 700
+	run --separate-stderr send -v
+	assert_success
+	[[ $stderr == *", verified"*", session resumed"* ]] || fail "$stderr"
+	assert_equal "$(fake_count)" 2
+}
+
+@test "a resumed session does not read the CA file; a declined one does, when the certificate comes" {
+	tls_fake server
+	cp "$CERTS/ca.pem" "$BATS_TEST_TMPDIR/ca.pem"
+	tls_config "tls_ca_file=$BATS_TEST_TMPDIR/ca.pem"
+	run send
+	assert_success
+	command -v strace >/dev/null || skip "no strace"
+	run opens "$BATS_TEST_TMPDIR/st" "$MAILOUT" -C "$CONF" rcpt@example.net <<<"$MSG"
+	assert_success
+	run grep -c "$BATS_TEST_TMPDIR/ca.pem" "$BATS_TEST_TMPDIR/st"
+	assert_output 0
+	# a new server process has new ticket keys: the session is declined, the CA read
+	fake_stop
+	local port=$FAKE_PORT
+	tls_fake server --port "$port"
+	run --separate-stderr opens "$BATS_TEST_TMPDIR/st2" "$MAILOUT" -C "$CONF" -v \
+		rcpt@example.net <<<"$MSG"
+	assert_success
+	[[ $stderr == *", verified"* && $stderr != *"session resumed"* ]] || fail "$stderr"
+	run grep -c "$BATS_TEST_TMPDIR/ca.pem" "$BATS_TEST_TMPDIR/st2"
+	assert_output 1
+}
+
+@test "a cached session is offered only under the same verification settings" {
+	tls_fake server
+	tls_config
+	run send
+	assert_success
+	# the same relay pinned by fingerprint: another key, a full handshake
+	tls_config "tls_fingerprint=sha256:$(fp "$CERTS/server.pem")"
+	run --separate-stderr send -v
+	assert_success
+	[[ $stderr != *"session resumed"* ]] || fail "$stderr"
+	run --separate-stderr send -v
+	[[ $stderr == *"session resumed"* ]] || fail "$stderr"
+}
+
+@test "a failed verification deletes the cached session" {
+	tls_fake server
+	tls_config
+	run send
+	assert_success
+	[[ -f $(SESS) ]] || fail "no session cached"
+	tls_config tls_server_name=other.example.org
+	run send
+	assert_failure 78
+	[[ ! -e $(SESS) ]] || fail "the session is still cached"
+}
+
+@test "a cached session older than a day is not offered" {
+	tls_fake server
+	tls_config
+	run send
+	assert_success
+	run --separate-stderr env MAILOUT_NOW=$(( $(date +%s) + 25 * 3600 )) \
+		"$MAILOUT" -C "$CONF" -v rcpt@example.net <<<"$MSG"
+	assert_success
+	[[ $stderr != *"session resumed"* ]] || fail "$stderr"
+}
+
+@test "no session is cached with tls_verify = off" {
+	tls_fake server
+	tls_config tls_verify=off
+	run send
+	assert_success
+	[[ ! -e $(SESS) ]] || fail "a session was cached"
+}
+
 @test "--serverinfo: greeting, capabilities before and after TLS, chain, fingerprint line" {
 	tls_fake server --auth-mechs 'PLAIN LOGIN' --auth-after-tls
 	tls_config

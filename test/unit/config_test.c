@@ -125,7 +125,8 @@ defaults(void)
 	    config_find(&cfg, "c")->tls == TLS_OPPORTUNISTIC, "opportunistic: 587");
 	CHECK(config_find(&cfg, "d")->port == 2465, "explicit port wins");
 
-	CHECK(loadx("[g]\noauth = google\nuser = me@gmail.com\n[m]\noauth = Microsoft\n") == 0,
+	CHECK(loadx("[g]\noauth = google\nuser = me@gmail.com\noauth_client_id = c\n"
+	    "[m]\noauth = Microsoft\nuser = me@example.com\noauth_client_id = c\n") == 0,
 	    "oauth providers imply the host");
 	CHECK_STR(config_find(&cfg, "g")->host, "smtp.gmail.com", "google host");
 	CHECK_STR(config_find(&cfg, "m")->host, "smtp.office365.com", "microsoft host");
@@ -501,7 +502,8 @@ bad_values(void)
 	    "unless oauth is google or microsoft)"), "empty section");
 	CHECK(loadx("[a]\noauth = custom\n") == -1 && xerror("%s: [a] host: missing (every "
 	    "account needs one, unless oauth is google or microsoft)"), "custom needs host");
-	CHECK(loadx("[a]\nhost = h\noauth = custom\n") == -1 && xerror("%s: [a] "
+	CHECK(loadx("[a]\nhost = h\noauth = custom\nuser = u\noauth_client_id = c\n") == -1 &&
+	    xerror("%s: [a] "
 	    "oauth_token_url: missing (oauth = custom needs it)"), "custom needs token url");
 	CHECK(loadx("[a]\nhost = h\ntls_cert_file = /c\n") == -1 && xerror("%s: [a] "
 	    "tls_key_file: missing (tls_cert_file needs it: give both or neither)"),

@@ -538,6 +538,8 @@ test_8bit(void)
 	struct intake_opts o;
 	struct msg m;
 	struct err e;
+	char text[64];
+	int pos, ok = 1;
 
 	opts_default(&o);
 	RUNS("Subject: s\n\nJ\xfcrgen\n", &o, &m, &e, NULL);
@@ -548,6 +550,19 @@ test_8bit(void)
 	msg_free(&m);
 	RUNS("Subject: s\n\nplain\n", &o, &m, &e, NULL);
 	CHECK(m.hdr_8bit == 0 && m.body_8bit == 0, "7-bit message");
+	msg_free(&m);
+	/* The scan goes a word at a time: one 8-bit byte anywhere in a line is seen. */
+	for (pos = 0; pos < 21; pos++) {
+		snprintf(text, sizeof(text), "Subject: s\n\n%s\n", "abcdefghijklmnopqrstu");
+		text[12 + pos] = (char)0xe9;
+		RUNS(text, &o, &m, &e, NULL);
+		ok &= m.body_8bit == 1 && m.hdr_8bit == 0;
+		msg_free(&m);
+	}
+	CHECK(ok, "an 8-bit byte at any offset of a 21-byte line is detected");
+	RUNS("Subject: s\n\nabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz\n", &o, &m, &e,
+	    NULL);
+	CHECK(m.body_8bit == 0, "a long 7-bit line is 7-bit");
 	msg_free(&m);
 }
 
