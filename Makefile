@@ -94,7 +94,7 @@ check-fast: all unit
 	test/run --build $(BUILD)
 
 demo:
-	scripts/install-deps
+	scripts/install-deps --demo
 	$(MAKE) all
 	scripts/demo $(BUILD)/mailout
 
