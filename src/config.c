@@ -1365,8 +1365,9 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 	}
 	if (cfg->naccounts == 0) {
 		if (cfg->files_read == NULL || cfg->files_read[0] == '\0')
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "no account is configured: no "
-			    "configuration file was found (see sendmail.conf(5))");
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "no account is configured: neither %s "
+			    "nor the user's ~/.config/mailout/sendmail.conf exists; create one "
+			    "with an account (see sendmail.conf(5))", config_system_path());
 		else
 			err_set(e, ERR_PERM, CAUSE_CONFIG, "no account is configured in %s "
 			    "(see sendmail.conf(5))", cfg->files_read);

@@ -138,7 +138,7 @@ config_error() {
 
 @test "error: no configuration file at all" {
     run --separate-stderr "$MAILOUT" --dry-run r@example.org <"$MSG"
-    config_error "no account is configured: no configuration file was found (see sendmail.conf(5))"
+    config_error "no account is configured: neither /nonexistent nor the user's ~/.config/mailout/sendmail.conf exists; create one with an account (see sendmail.conf(5))"
 }
 
 @test "error: a port out of range" {

@@ -673,8 +673,10 @@ selection(void)
 	CHECK(config_error(want), "no account: message");
 	CHECK(sel("work", NULL) == NULL && config_error("account 'work' is not defined: no "
 	    "accounts are configured"), "-a with no accounts");
-	CHECK(load(NULL, NULL) == 0 && sel(NULL, NULL) == NULL && config_error("no account is "
-	    "configured: no configuration file was found (see sendmail.conf(5))"),
+	snprintf(want, sizeof(want), "no account is configured: neither %s nor the user's "
+	    "~/.config/mailout/sendmail.conf exists; create one with an account (see "
+	    "sendmail.conf(5))", config_system_path());
+	CHECK(load(NULL, NULL) == 0 && sel(NULL, NULL) == NULL && config_error(want),
 	    "no file: message");
 
 	s = config_expand("%U@%H 100%% %x");
