@@ -44,34 +44,19 @@ static const struct stream_ops net_ops;
 static int
 net_wait(struct net_stream *ns, short events, struct err *e)
 {
-	struct pollfd pfd;
-	int64_t deadline = 0, left;
-	int ret = -1, r, ms = -1;
+	int ret = -1, r;
 
-	if (ns->io_timeout_s > 0)
-		deadline = now_ms() + (int64_t)ns->io_timeout_s * 1000;
-	for (;;) {
-		if (ns->io_timeout_s > 0) {
-			left = deadline - now_ms();
-			ms = left > INT_MAX ? INT_MAX : left > 0 ? (int)left : 0;
-		}
-		pfd.fd = ns->fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, ms);
-		if (r > 0)
-			break;
-		if (r == 0) {
-			err_set(e, ERR_TEMP, CAUSE_TEMP, "timeout after %d s %s the server (%s)",
-			    ns->io_timeout_s, events == POLLIN ? "waiting for" : "sending to",
-			    ns->s.name);
-			goto out;
-		}
-		if (errno != EINTR) {
-			err_set(e, ERR_TEMP, CAUSE_TEMP, "poll on the connection to %s: %s",
-			    ns->s.name, strerror(errno));
-			goto out;
-		}
+	r = stream_poll(ns->fd, events, ns->io_timeout_s);
+	if (r == 0) {
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "timeout after %d s %s the server (%s)",
+		    ns->io_timeout_s, events == POLLIN ? "waiting for" : "sending to",
+		    ns->s.name);
+		goto out;
+	}
+	if (r == -1) {
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "poll on the connection to %s: %s",
+		    ns->s.name, strerror(errno));
+		goto out;
 	}
 	ret = 0;
 out:

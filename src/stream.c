@@ -241,18 +241,17 @@ struct fd_stream {
 	int		notsock;	/* wfd is no socket: plain write(2) */
 };
 
-/* Wait until fd is ready for events or the step times out. 0, or -1 with err set. */
-static int
-fd_wait(struct fd_stream *fs, int fd, short events, struct err *e)
+int
+stream_poll(int fd, short events, int timeout_s)
 {
 	struct pollfd pfd;
 	int64_t deadline = 0, left;
-	int ret = -1, r, ms = -1;
+	int r, ms = -1;
 
-	if (fs->timeout_s > 0)
-		deadline = now_ms() + (int64_t)fs->timeout_s * 1000;
+	if (timeout_s > 0)
+		deadline = now_ms() + (int64_t)timeout_s * 1000;
 	for (;;) {
-		if (fs->timeout_s > 0) {
+		if (timeout_s > 0) {
 			left = deadline - now_ms();
 			ms = left > INT_MAX ? INT_MAX : left > 0 ? (int)left : 0;
 		}
@@ -260,19 +259,29 @@ fd_wait(struct fd_stream *fs, int fd, short events, struct err *e)
 		pfd.events = events;
 		pfd.revents = 0;
 		r = poll(&pfd, 1, ms);
-		if (r > 0)
+		if (r >= 0 || errno != EINTR)
 			break;
-		if (r == 0) {
-			err_set(e, ERR_TEMP, CAUSE_TEMP, "timeout after %d s %s %s",
-			    fs->timeout_s, events == POLLIN ? "waiting for input from" :
-			    "writing to", fs->s.name);
-			goto out;
-		}
-		if (errno != EINTR) {
-			err_set(e, ERR_TEMP, CAUSE_IOERR, "poll on %s: %s", fs->s.name,
-			    strerror(errno));
-			goto out;
-		}
+	}
+	return r > 0 ? 1 : r;
+}
+
+/* Wait until fd is ready for events or the step times out. 0, or -1 with err set. */
+static int
+fd_wait(struct fd_stream *fs, int fd, short events, struct err *e)
+{
+	int ret = -1, r;
+
+	r = stream_poll(fd, events, fs->timeout_s);
+	if (r == 0) {
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "timeout after %d s %s %s",
+		    fs->timeout_s, events == POLLIN ? "waiting for input from" :
+		    "writing to", fs->s.name);
+		goto out;
+	}
+	if (r == -1) {
+		err_set(e, ERR_TEMP, CAUSE_IOERR, "poll on %s: %s", fs->s.name,
+		    strerror(errno));
+		goto out;
 	}
 	ret = 0;
 out:

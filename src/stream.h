@@ -70,6 +70,12 @@ void		 conn_swap(struct conn *c, struct stream *s);
 /* Change the stream's per-step timeout; returns the old one, or -1 if not supported. */
 int		 conn_set_timeout(struct conn *c, int timeout_s);
 
+/*
+ * Wait at most timeout_s seconds (0 or less: no limit) until fd is ready for events, going
+ * on through EINTR. Returns 1 when ready, 0 on timeout, -1 with errno set if poll fails.
+ */
+int		 stream_poll(int fd, short events, int timeout_s);
+
 /* A stream over two file descriptors (stdin/stdout for -bs). Does not close them. */
 struct stream	*stream_fd(int rfd, int wfd, int timeout_s);
 
