@@ -382,12 +382,6 @@ out:
 	return rc;
 }
 
-int
-auth_login(struct smtp *s, const struct account *a, int tls_active, struct err *e)
-{
-	return auth_login_ex(s, a, tls_active, NULL, 0, e);
-}
-
 /* The terminal's settings while echo is off, to restore them on a signal. */
 static struct termios tty_saved;
 static int tty_fd = -1;

@@ -36,7 +36,6 @@ struct smtp;
  * used (may be NULL) receives "MECH (password from SOURCE)" for --test.
  * Messages do not name the relay: the caller prefixes it (deliver_open does).
  */
-int	auth_login(struct smtp *s, const struct account *a, int tls_active, struct err *e);
 int	auth_login_ex(struct smtp *s, const struct account *a, int tls_active, char *used,
 	    size_t usedlen, struct err *e);
 

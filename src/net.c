@@ -38,8 +38,6 @@ struct net_stream {
 	char		namebuf[300];	/* "host:port", s.name points here */
 };
 
-static const struct stream_ops net_ops;
-
 /* Wait for events on the socket for at most the I/O timeout. 0, or -1 with err set. */
 static int
 net_wait(struct net_stream *ns, short events, struct err *e)
@@ -297,12 +295,4 @@ out:
 	if (res != NULL)
 		freeaddrinfo(res);
 	return ns != NULL ? &ns->s : NULL;
-}
-
-int
-net_fd(struct stream *s)
-{
-	if (s == NULL || s->ops != &net_ops)
-		return -1;
-	return ((struct net_stream *)s)->fd;
 }

@@ -17,7 +17,4 @@ struct stream;
 struct stream	*net_connect(const char *host, unsigned port, int connect_timeout_s,
 		    int io_timeout_s, struct err *e);
 
-/* The socket descriptor under a stream made by net_connect, or -1. */
-int		 net_fd(struct stream *s);
-
 #endif
