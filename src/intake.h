@@ -49,7 +49,8 @@ struct intake_opts {
 	const char	*from_addr;	/* address for an added From: header */
 	const char	*full_name;	/* -F: display name for an added From: */
 	const char	*domain;	/* right side of an added Message-ID */
-	const char	*qualify_domain; /* bare names (root) become root@qualify_domain; NULL: keep */
+	/* bare names (root) become root@qualify_domain; NULL: keep them bare */
+	const char	*qualify_domain;
 	const char	*spool_dir;	/* directory for the spool file (created 0700 if missing) */
 	uint64_t	 max_size;	/* 0: no limit; larger input is CAUSE_DATA */
 	unsigned	 max_rcpts;	/* 0: MAX_RECIPIENTS */
@@ -83,7 +84,7 @@ struct msg {
 	size_t		 max_line;	/* longest line, without CRLF (after repairs) */
 	unsigned	 repairs;	/* INTAKE_* flags */
 	char		*sender;	/* envelope sender; "" = null sender */
-	char		**rcpts;	/* envelope recipients, deduplicated, in order of appearance */
+	char		**rcpts;	/* envelope recipients, deduplicated, in order given */
 	size_t		 nrcpts;
 	char		*message_id;	/* without angle brackets */
 };

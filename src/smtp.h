@@ -48,7 +48,7 @@ struct smtp_envelope {
 	size_t		 nrcpts;
 	uint64_t	 size;		/* message bytes (CRLF, not dot-stuffed) */
 	int		 body_8bit;	/* BODY=8BITMIME when offered */
-	int		 smtputf8;	/* SMTPUTF8 when offered; else headers downgraded (rfc2047) */
+	int		 smtputf8;	/* SMTPUTF8 if offered, else headers downgraded (rfc2047) */
 	const char	*dsn_notify;	/* NOTIFY= on each RCPT (with DSN); NULL: none */
 	const char	*dsn_ret;	/* RET=FULL|HDRS on MAIL */
 	const char	*dsn_envid;	/* ENVID= on MAIL (xtext-encoded by us) */
