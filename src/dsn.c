@@ -46,24 +46,13 @@ out:
 static int
 put(struct out *o, const char *p, size_t n)
 {
-	ssize_t w;
 	size_t i;
-	int ret = 0;
 
 	for (i = 0; i < n; i++)
 		if ((unsigned char)p[i] >= 0x80)
 			o->eight = 1;
 	o->size += n;
-	while (n > 0 && ret == 0) {
-		if ((w = write(o->fd, p, n)) == -1) {
-			if (errno != EINTR)
-				ret = -1;
-			continue;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return ret;
+	return write_all(o->fd, p, n);
 }
 
 static void

@@ -94,21 +94,14 @@ struct intake {
 };
 
 static int
-write_all(struct intake *in, const char *p, size_t n)
+spool_write(struct intake *in, const char *p, size_t n)
 {
-	ssize_t w;
+	int rc = 0;
 
-	while (n > 0) {
-		w = write(in->m->fd, p, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			return err_set(in->e, ERR_PERM, CAUSE_IOERR,
-			    "cannot write spool file %s: %s", in->m->path, strerror(errno));
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	if (write_all(in->m->fd, p, n) == -1)
+		rc = err_set(in->e, ERR_PERM, CAUSE_IOERR, "cannot write spool file %s: %s",
+		    in->m->path, strerror(errno));
+	return rc;
 }
 
 static int
@@ -117,7 +110,7 @@ flush(struct intake *in)
 	int rc = 0;
 
 	if (in->outlen > 0)
-		rc = write_all(in, in->out, in->outlen);
+		rc = spool_write(in, in->out, in->outlen);
 	in->outlen = 0;
 	return rc;
 }

@@ -122,24 +122,6 @@ out:
 	return ret;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-	int ret = 0;
-
-	while (n > 0 && ret == 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno != EINTR)
-				ret = -1;
-			continue;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return ret;
-}
-
 int
 queue_open(struct queue *q, const char *dir, int create, struct err *e)
 {

@@ -610,23 +610,6 @@ out:
 	return ret;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* A private file for one message, already unlinked: only our descriptor reaches it. */
 static int
 msg_file(struct session *s)

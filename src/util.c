@@ -167,6 +167,25 @@ startswith_ci(const char *s, const char *prefix)
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
+int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *d = p;
+	ssize_t w;
+	int ret = 0;
+
+	while (n > 0 && ret == 0) {
+		if ((w = write(fd, d, n)) == -1) {
+			if (errno != EINTR)
+				ret = -1;
+			continue;
+		}
+		d += w;
+		n -= (size_t)w;
+	}
+	return ret;
+}
+
 int64_t
 now_ms(void)
 {

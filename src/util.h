@@ -29,6 +29,9 @@ int	 has_crlf(const char *s);
 int	 streq_ci(const char *a, const char *b);
 int	 startswith_ci(const char *s, const char *prefix);
 
+/* Write all n bytes to fd, going on through EINTR. 0, or -1 with errno set. */
+int	 write_all(int fd, const void *p, size_t n);
+
 /* Monotonic milliseconds, for deadlines. */
 int64_t	 now_ms(void);
 /* Wall-clock seconds; tests may override with MAILOUT_NOW (queue clock). */
