@@ -104,6 +104,19 @@ buf_addf(struct buf *b, const char *fmt, ...)
 	return r;
 }
 
+int
+buf_addjoin(struct buf *b, char *const *v, size_t n, const char *sep)
+{
+	size_t i;
+	int r = 0;
+
+	/* One that does not fit does not stop the next, shorter one: as buf_addf in a loop. */
+	for (i = 0; i < n; i++)
+		if (buf_addf(b, "%s%s", i ? sep : "", v[i]) == -1)
+			r = -1;
+	return r;
+}
+
 void
 buf_reset(struct buf *b)
 {

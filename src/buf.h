@@ -26,6 +26,8 @@ int	 buf_addstr(struct buf *b, const char *s);
 int	 buf_addc(struct buf *b, char c);
 int	 buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int	 buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+/* Append the n strings of v with sep between them. 0, or -1 if one did not fit. */
+int	 buf_addjoin(struct buf *b, char *const *v, size_t n, const char *sep);
 void	 buf_reset(struct buf *b);		/* len = 0, keeps memory (wiped if secret) */
 void	 buf_consume(struct buf *b, size_t n);	/* drop n bytes from the front */
 const char *buf_cstr(struct buf *b);		/* never NULL: "" when empty */

@@ -107,15 +107,6 @@ out:
 	return s;
 }
 
-static void
-join_addrs(struct buf *b, char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		buf_addf(b, "%s%s", i ? "," : "", v[i]);
-}
-
 /* Offer the pending recipients to one account. Returns how many are still pending. */
 static size_t
 try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, int fd,
@@ -144,7 +135,7 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 			idx[np] = i;
 			addrs[np++] = m->rcpts[i].addr;
 		}
-	join_addrs(&to, addrs, np);
+	buf_addjoin(&to, addrs, np, ",");
 	if (r->first_relay[0] == '\0')
 		snprintf(r->first_relay, sizeof(r->first_relay), "%s:%u", a->host, a->port);
 	if ((s = session(sc, a, &e)) == NULL) {
@@ -219,7 +210,7 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 	}
 	if (nok > 0) {
 		buf_reset(&to);
-		join_addrs(&to, ok, nok);
+		buf_addjoin(&to, ok, nok, ",");
 		log_line(LOG_INFO, "msgid=<%s>%s account=%s relay=%s from=<%s> to=%s size=%llu "
 		    "status=sent accepted=%zu refused=%zu reply=\"%s\"", m->message_id ?
 		    m->message_id : "", qid, a->name, relay, m->sender, buf_cstr(&to),

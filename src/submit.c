@@ -206,15 +206,6 @@ envelope_sender(const struct submit *s, const struct submit_req *r, const struct
 }
 
 static void
-join_rcpts(struct buf *b, char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		buf_addf(b, "%s%s", i ? "," : "", v[i]);
-}
-
-static void
 print_dry_run(const struct account *a, const struct msg *m)
 {
 	char block[IO_BLOCK];
@@ -380,7 +371,7 @@ log_failure(const struct account *a, const struct msg *m, const char *sender,
 	struct buf to;
 
 	buf_init(&to, 1024 * 1024);
-	join_rcpts(&to, m->rcpts, m->nrcpts);
+	buf_addjoin(&to, m->rcpts, m->nrcpts, ",");
 	log_line(LOG_ERR, "msgid=<%s> account=%s from=<%s> to=%s size=%llu status=%s "
 	    "error=\"%s\"", m->message_id ? m->message_id : "", a ? a->name : "-",
 	    m->sender ? m->sender : (sender ? sender : ""), buf_cstr(&to),
@@ -578,8 +569,7 @@ verify_one(struct submit *s, const char *addr, FILE *out, struct err *e)
 		err_set(e, le.kind, le.cause, "%s", le.msg);
 		goto out;
 	}
-	for (i = 0; i < x.n; i++)
-		buf_addf(&b, "%s%s", i ? ", " : "", x.v[i]);
+	buf_addjoin(&b, x.v, x.n, ", ");
 	at = strrchr(addr, '@');
 	llen = at != NULL ? (size_t)(at - addr) : strlen(addr);
 	if (!aliases_is_local(addr, NULL))
