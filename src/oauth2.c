@@ -622,21 +622,6 @@ state_dir(struct buf *b)
 		buf_addf(b, "%s/.local/state/mailout", user_home());
 }
 
-/* mkdir -p for the directories above path's last component, 0700. */
-static void
-make_parents(const char *path)
-{
-	char *p = xstrdup(path), *s;
-
-	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		if (mkdir(p, 0700) == -1 && errno != EEXIST)
-			break;
-		*s = '/';
-	}
-	free(p);
-}
-
 static char *
 lock_path(const struct account *a)
 {

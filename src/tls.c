@@ -1049,21 +1049,6 @@ out:
 	return ok;
 }
 
-/* mkdir -p for the directories above path's last component, 0700; errors show later. */
-static void
-make_parents(const char *path)
-{
-	char *p = xstrdup(path), *s;
-
-	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		if (mkdir(p, 0700) == -1 && errno != EEXIST)
-			break;
-		*s = '/';
-	}
-	free(p);
-}
-
 /*
  * Keep the session for the next process: written to a temporary file (0600, mkstemp)
  * and renamed over the old one, so a reader sees one whole file or the other. A cache:

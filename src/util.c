@@ -1,6 +1,8 @@
 /*
- * util.c: memory, numbers, strings, clocks and who we run as. See util.h.
+ * util.c: memory, numbers, strings, files, clocks and who we run as. See util.h.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -184,6 +186,20 @@ write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return ret;
+}
+
+void
+make_parents(const char *path)
+{
+	char *p = xstrdup(path), *s;
+
+	for (s = p + 1; (s = strchr(s, '/')) != NULL; s++) {
+		*s = '\0';
+		if (mkdir(p, 0700) == -1 && errno != EEXIST)
+			break;
+		*s = '/';
+	}
+	free(p);
 }
 
 int64_t

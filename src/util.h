@@ -32,6 +32,12 @@ int	 startswith_ci(const char *s, const char *prefix);
 /* Write all n bytes to fd, going on through EINTR. 0, or -1 with errno set. */
 int	 write_all(int fd, const void *p, size_t n);
 
+/*
+ * mkdir -p, mode 0700, for the directories above path's last component. Errors are not
+ * reported: opening the file itself shows them.
+ */
+void	 make_parents(const char *path);
+
 /* Monotonic milliseconds, for deadlines. */
 int64_t	 now_ms(void);
 /* Wall-clock seconds; tests may override with MAILOUT_NOW (queue clock). */
