@@ -610,18 +610,6 @@ oauth2_refresh_error(const struct account *a, int status, const struct oauth2_er
 
 /* Storage */
 
-/* The user's state directory (never from $HOME: cron keeps HOME=/root). */
-static void
-state_dir(struct buf *b)
-{
-	const char *xdg = getenv("XDG_STATE_HOME");
-
-	if (xdg != NULL && xdg[0] == '/' && getuid() == geteuid())
-		buf_addf(b, "%s/mailout", xdg);
-	else
-		buf_addf(b, "%s/.local/state/mailout", user_home());
-}
-
 static char *
 lock_path(const struct account *a)
 {
@@ -632,7 +620,7 @@ lock_path(const struct account *a)
 	if (!empty(a->oauth_token_file))
 		buf_addf(&b, "%s.lock", a->oauth_token_file);
 	else {
-		state_dir(&b);
+		buf_addstr(&b, user_state_dir());
 		buf_addstr(&b, "/oauth2-");
 		/* Section names may hold anything; a file name may not. */
 		for (p = a->name; *p != '\0'; p++)
