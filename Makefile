@@ -34,10 +34,10 @@ LIBS		+= -lmbedtls -lmbedx509 -lmbedcrypto
 ifeq ($(KEYRING),libsecret)
 INCS		+= $(shell pkg-config --cflags libsecret-1 2>/dev/null)
 LIBS		+= -ldl
-KEYRING_SRC	:= src/keyring_libsecret.c
+KEYRING_SRC	:= src/secrets/keyring_libsecret.c
 DEFS		+= -DHAVE_LIBSECRET=1
 else
-KEYRING_SRC	:= src/keyring_none.c
+KEYRING_SRC	:= src/secrets/keyring_none.c
 endif
 
 ifneq ($(wildcard /usr/include/cjson/cJSON.h),)
@@ -47,10 +47,13 @@ endif
 
 ALL_CFLAGS	:= $(DEFS) $(WARN) $(INCS) $(CFLAGS)
 
-# Every src/*.c except main.c and the keyring back ends goes into the library that
-# the binary and the unit tests link.
-LIB_SRCS	:= $(filter-out src/main.c src/keyring_%.c,$(wildcard src/*.c)) \
-		   $(wildcard $(KEYRING_SRC))
+# Every source under src/ except main.c and the keyring back ends goes into the library
+# that the binary and the unit tests link. The folders are layers (README.md, Layout).
+SRC_DIRS	:= src src/base src/config src/queue src/net src/message src/secrets src/smtp \
+		   src/send
+HDRS		:= $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.h))
+LIB_SRCS	:= $(filter-out src/main.c src/secrets/keyring_%.c, \
+		     $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))) $(KEYRING_SRC)
 LIB_OBJS	:= $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS	:= $(wildcard test/unit/*_test.c)
 UNIT_BINS	:= $(UNIT_SRCS:test/unit/%.c=$(BUILD)/unit/%)
@@ -67,13 +70,14 @@ $(BUILD)/libmailout.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/unit/%: test/unit/%.c test/unit/unit.h $(BUILD)/libmailout.a | $(BUILD)/unit
 	$(CC) $(ALL_CFLAGS) -Itest/unit $(LDFLAGS) -o $@ $< $(BUILD)/libmailout.a $(LIBS)
 
-$(BUILD)/obj $(BUILD)/unit:
+$(BUILD)/unit:
 	mkdir -p $@
 
 unit: $(UNIT_BINS)

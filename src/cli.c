@@ -15,8 +15,8 @@
 #include <strings.h>
 
 #include "cli.h"
-#include "err.h"
-#include "util.h"
+#include "base/err.h"
+#include "base/util.h"
 
 const char cli_help_text[] =
 "usage: sendmail [options] [--] [recipient ...]\n"

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aliases.h"
-#include "buf.h"
-#include "err.h"
-#include "rfc5322.h"
+#include "message/aliases.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "message/rfc5322.h"
 #include "unit.h"
-#include "util.h"
+#include "base/util.h"
 
 static char dir[] = "/tmp/aliases_test.XXXXXX";
 static char path[256];

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "err.h"
+#include "base/err.h"
 #include "unit.h"
 
 /* cli_parse may rewrite argv strings in place (as real argv allows): give it copies. */

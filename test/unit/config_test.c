@@ -9,9 +9,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "err.h"
-#include "util.h"
+#include "config/config.h"
+#include "base/err.h"
+#include "base/util.h"
 #include "unit.h"
 
 static char		 dir[] = "/tmp/config_test.XXXXXX";

@@ -13,11 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bounds.h"
-#include "buf.h"
-#include "err.h"
-#include "intake.h"
-#include "rfc5322.h"
+#include "base/bounds.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "message/intake.h"
+#include "message/rfc5322.h"
 #include "unit.h"
 
 #define DATE	"Date: Sun, 22 Nov 2026 00:39:12 +0000\r\n"

@@ -8,12 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "config.h"
-#include "err.h"
-#include "http.h"
-#include "oauth2.h"
-#include "stream.h"
+#include "base/buf.h"
+#include "config/config.h"
+#include "base/err.h"
+#include "net/http.h"
+#include "smtp/auth.h"
+#include "secrets/oauth2.h"
+#include "net/stream.h"
 #include "unit.h"
 
 /* A literal and its length. */
@@ -273,9 +274,8 @@ test_providers(void)
 {
 	struct account a;
 	struct oauth2_provider p;
-	const enum sasl_mech *m;
+	enum sasl_mech m;
 	struct err e;
-	size_t n;
 
 	memset(&a, 0, sizeof(a));
 	a.name = "m";
@@ -295,9 +295,11 @@ test_providers(void)
 	    "oauth2/v2.0/devicecode", "tenant in the URL");
 	CHECK_STR(p.token_url, "https://localhost:8443/token", "override wins");
 	oauth2_provider_free(&p);
-	m = oauth2_mechs(&a, &n);
-	CHECK(n == 1 && m[0] == SASL_XOAUTH2, "Microsoft: XOAUTH2 only");
+	CHECK(auth_choose(&a, "OAUTHBEARER XOAUTH2", 1, &m, &e) == 1 && m == SASL_XOAUTH2,
+	    "Microsoft: XOAUTH2 only");
+	CHECK(auth_choose(&a, "OAUTHBEARER", 1, &m, &e) == -1, "Microsoft: not OAUTHBEARER");
 	a.oauth_tenant = "a/b";
+	err_init(&e);
 	CHECK(oauth2_provider(&a, &p, &e) == -1 && e.cause == CAUSE_CONFIG, "bad tenant");
 
 	memset(&a, 0, sizeof(a));
@@ -313,9 +315,10 @@ test_providers(void)
 	CHECK_STR(p.auth_url, "https://accounts.google.com/o/oauth2/v2/auth", "google auth");
 	CHECK_STR(p.scope, "https://mail.google.com/", "google scope");
 	oauth2_provider_free(&p);
-	m = oauth2_mechs(&a, &n);
-	CHECK(n == 2 && m[0] == SASL_OAUTHBEARER && m[1] == SASL_XOAUTH2, "Google: "
-	    "OAUTHBEARER, then XOAUTH2");
+	CHECK(auth_choose(&a, "XOAUTH2 OAUTHBEARER", 1, &m, &e) == 1 &&
+	    m == SASL_OAUTHBEARER, "Google: OAUTHBEARER first");
+	CHECK(auth_choose(&a, "XOAUTH2", 1, &m, &e) == 1 && m == SASL_XOAUTH2,
+	    "Google: then XOAUTH2");
 	a.oauth = OAUTH_CUSTOM;
 	err_init(&e);
 	CHECK(oauth2_provider(&a, &p, &e) == -1 && strstr(e.msg, "oauth_token_url") != NULL,

@@ -12,11 +12,11 @@
 #include <time.h>
 #include <utime.h>
 
-#include "buf.h"
-#include "err.h"
-#include "queue.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "queue/queue.h"
 #include "unit.h"
-#include "util.h"
+#include "base/util.h"
 
 static void
 fill(struct queue_meta *m)

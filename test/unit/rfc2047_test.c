@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "err.h"
-#include "mailbox.h"
-#include "rfc2047.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "message/mailbox.h"
+#include "message/rfc2047.h"
 #include "unit.h"
 
 /* "name|addr;name|addr" for a parsed list, "-" for a refusal. */

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "err.h"
-#include "rfc5322.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "message/rfc5322.h"
 #include "unit.h"
 
 static char result[8192];

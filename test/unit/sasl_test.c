@@ -5,11 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
-#include "buf.h"
-#include "config.h"
-#include "err.h"
-#include "sasl.h"
+#include "smtp/auth.h"
+#include "base/base64.h"
+#include "base/buf.h"
+#include "config/config.h"
+#include "base/err.h"
+#include "smtp/sasl.h"
 #include "unit.h"
 
 static char decoded[4096];
@@ -22,7 +23,7 @@ dec(struct buf *b)
 	size_t i;
 
 	buf_init(&d, sizeof(decoded) - 1);
-	if (sasl_b64_decode(&d, buf_cstr(b), b->len) == -1) {
+	if (base64_decode(&d, buf_cstr(b), b->len) == -1) {
 		buf_free(&d);
 		return "(bad base64)";
 	}
@@ -40,7 +41,7 @@ enc(const char *s)
 	struct buf b;
 
 	buf_init(&b, sizeof(out) - 1);
-	sasl_b64_encode(&b, s, strlen(s));
+	base64_encode(&b, s, strlen(s));
 	memcpy(out, buf_cstr(&b), b.len + 1);
 	buf_free(&b);
 	return out;
@@ -79,14 +80,14 @@ test_b64(void)
 	struct buf b;
 
 	buf_init(&b, 100);
-	CHECK(sasl_b64_decode(&b, "dGVzdA==", 8) == 0 && strcmp(buf_cstr(&b), "test") == 0,
+	CHECK(base64_decode(&b, "dGVzdA==", 8) == 0 && strcmp(buf_cstr(&b), "test") == 0,
 	    "base64 decode");
 	buf_reset(&b);
-	CHECK(sasl_b64_decode(&b, "dGV*dA==", 8) == -1, "base64 decode rejects junk");
+	CHECK(base64_decode(&b, "dGV*dA==", 8) == -1, "base64 decode rejects junk");
 	buf_reset(&b);
-	CHECK(sasl_b64_decode(&b, "dGVz\r\ndA==", 10) == -1, "base64 decode rejects CRLF");
+	CHECK(base64_decode(&b, "dGVz\r\ndA==", 10) == -1, "base64 decode rejects CRLF");
 	buf_reset(&b);
-	CHECK(sasl_b64_decode(&b, "", 0) == 0 && b.len == 0, "base64 empty");
+	CHECK(base64_decode(&b, "", 0) == 0 && b.len == 0, "base64 empty");
 	buf_free(&b);
 }
 

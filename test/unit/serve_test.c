@@ -13,12 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "err.h"
-#include "serve.h"
-#include "stream.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "smtp/serve.h"
+#include "net/stream.h"
 #include "unit.h"
-#include "util.h"
+#include "base/util.h"
 
 #define HOST	"test.host"
 

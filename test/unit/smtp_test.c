@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "err.h"
-#include "smtp.h"
-#include "stream.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "smtp/smtp.h"
+#include "net/stream.h"
 #include "unit.h"
 
 #define MAX_SEGS	32

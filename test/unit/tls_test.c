@@ -4,8 +4,8 @@
  */
 #include <string.h>
 
-#include "err.h"
-#include "tls.h"
+#include "base/err.h"
+#include "net/tls.h"
 #include "unit.h"
 
 static int

@@ -1,0 +1,1432 @@
+/*
+ * config.c: sendmail.conf into validated, owned structs. See config.h.
+ *
+ * Loading is in two steps. Each file is read with iniparser and copied into plain
+ * key/value lists, checking every key and value where it is written, so an error names
+ * the file and section the user has to edit. The lists of all files are then merged
+ * (later [defaults] keys override, a later account replaces one of the same name) and
+ * every account is built from the built-in defaults, then [defaults], then its own keys.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <iniparser.h>
+
+#include "base/bounds.h"
+#include "base/buf.h"
+#include "config/config.h"
+#include "base/err.h"
+#include "base/priv.h"
+#include "base/util.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+#define MAX_FILES	2	/* the system file, then the user file or -C */
+#define MAX_NAME	64	/* account names appear in logs and queue entries */
+/* Nobody means a queue lifetime of ten years; the cap keeps date arithmetic safe. */
+#define MAX_LIFETIME	(3650ULL * 86400)
+
+enum vtype {
+	V_STR,		/* any text */
+	V_PATH,		/* /absolute or ~/relative to the home of getuid() */
+	V_HOST,
+	V_PORT,
+	V_TLS,
+	V_BOOL,
+	V_FPR,
+	V_TLSVER,
+	V_AUTH,
+	V_OAUTH,
+	V_URL,
+	V_FROM,		/* address template: %U, %H, %% */
+	V_REWRITE,
+	V_SIZE,
+	V_RCPTS,
+	V_TIMEOUT,
+	V_NAME,		/* an account name */
+	V_NOTIFY,
+	V_RET,
+	V_DOMAIN,	/* template, stored expanded */
+	V_DURATION,
+	V_FACILITY,
+};
+
+/* What a bad value is not, and what would be accepted instead. */
+static const struct {
+	const char	*what;
+	const char	*accepted;
+} vdesc[] = {
+	[V_STR] = { "not a valid value", "any text" },
+	[V_PATH] = { "not an absolute path", "/path, or ~/path in your home" },
+	[V_HOST] = { "not a host name", "a name or address, no spaces" },
+	[V_PORT] = { "not a port number", "1-65535" },
+	[V_TLS] = { "not a TLS mode", "off, opportunistic, starttls, implicit" },
+	[V_BOOL] = { "not a boolean", "on, off, yes, no, true, false, 1, 0" },
+	[V_FPR] = { "not a certificate fingerprint",
+	    "sha256: followed by 32 hex bytes, colons optional" },
+	[V_TLSVER] = { "not a TLS version", "1.2, 1.3" },
+	[V_AUTH] = { "not an authentication method", "auto, off, plain, login, cram-md5, "
+	    "scram-sha-1, scram-sha-256, xoauth2, oauthbearer, external" },
+	[V_OAUTH] = { "not an OAuth2 provider", "none, google, microsoft, custom" },
+	[V_URL] = { "not an HTTPS URL", "https://..., or http:// to localhost only" },
+	[V_FROM] = { "not an address template",
+	    "an address without spaces; %U user, %H host name, %% a percent sign" },
+	[V_REWRITE] = { "not a rewrite mode", "never, local, always" },
+	[V_SIZE] = { "not a size", "bytes, or a number with K, M or G; 0 for no limit" },
+	[V_RCPTS] = { "not a recipient count", "1-10000" },
+	[V_TIMEOUT] = { "not a timeout in seconds", "1-3600" },
+	[V_NAME] = { "not an account name", "letters, digits, . _ - @ +" },
+	[V_NOTIFY] = { "not a DSN notify list",
+	    "never, or a comma list of success, failure, delay" },
+	[V_RET] = { "not a DSN return type", "full, hdrs" },
+	[V_DOMAIN] = { "not a domain name", "a host name; %H this host's name" },
+	[V_DURATION] = { "not a duration",
+	    "seconds, or a number with s, m, h or d, e.g. 5d; at most 3650d" },
+	[V_FACILITY] = { "not a syslog facility", "mail, user, daemon, local0-local7, off" },
+};
+
+struct keydef {
+	const char	*name;
+	enum vtype	 type;
+	int		 global;	/* [defaults] only: a struct config field */
+	size_t		 off;		/* in struct account, or struct config if global */
+	const char	*def;		/* built-in default; NULL: unset */
+};
+
+#define ACC(f)	0, offsetof(struct account, f)
+#define GLOB(f)	1, offsetof(struct config, f)
+
+static const struct keydef keys[] = {
+	{ "host",		V_HOST,		ACC(host),		NULL },
+	{ "port",		V_PORT,		ACC(port),		NULL },
+	{ "tls",		V_TLS,		ACC(tls),		"starttls" },
+	{ "tls_verify",		V_BOOL,		ACC(tls_verify),	"on" },
+	{ "tls_ca_file",	V_PATH,		ACC(tls_ca_file),	NULL },
+	{ "tls_fingerprint",	V_FPR,		ACC(tls_fingerprint),	NULL },
+	{ "tls_cert_file",	V_PATH,		ACC(tls_cert_file),	NULL },
+	{ "tls_key_file",	V_PATH,		ACC(tls_key_file),	NULL },
+	{ "tls_min_version",	V_TLSVER,	ACC(tls_min_version),	"1.2" },
+	{ "tls_server_name",	V_HOST,		ACC(tls_server_name),	NULL },
+	{ "auth",		V_AUTH,		ACC(auth),		"auto" },
+	{ "user",		V_STR,		ACC(user),		NULL },
+	{ "password",		V_STR,		ACC(password),		NULL },
+	{ "password_command",	V_STR,		ACC(password_command),	NULL },
+	{ "password_file",	V_PATH,		ACC(password_file),	NULL },
+	{ "allow_plaintext_auth", V_BOOL,	ACC(allow_plaintext_auth), "off" },
+	{ "oauth",		V_OAUTH,	ACC(oauth),		"none" },
+	{ "oauth_client_id",	V_STR,		ACC(oauth_client_id),	NULL },
+	{ "oauth_client_secret", V_STR,		ACC(oauth_client_secret), NULL },
+	{ "oauth_tenant",	V_STR,		ACC(oauth_tenant),	NULL },
+	{ "oauth_auth_url",	V_URL,		ACC(oauth_auth_url),	NULL },
+	{ "oauth_token_url",	V_URL,		ACC(oauth_token_url),	NULL },
+	{ "oauth_device_url",	V_URL,		ACC(oauth_device_url),	NULL },
+	{ "oauth_scope",	V_STR,		ACC(oauth_scope),	NULL },
+	{ "oauth_token_file",	V_PATH,		ACC(oauth_token_file),	NULL },
+	{ "from",		V_FROM,		ACC(from),		NULL },
+	{ "from_name",		V_STR,		ACC(from_name),		NULL },
+	{ "rewrite_from",	V_REWRITE,	ACC(rewrite_from),	"local" },
+	{ "max_message_size",	V_SIZE,		ACC(max_message_size),	"0" },
+	{ "max_recipients",	V_RCPTS,	ACC(max_recipients),	"1000" },
+	{ "address_strict",	V_BOOL,		ACC(address_strict),	"off" },
+	{ "timeout",		V_TIMEOUT,	ACC(timeout),		"60" },
+	{ "fallback",		V_NAME,		ACC(fallback),		NULL },
+	{ "dsn_notify",		V_NOTIFY,	ACC(dsn_notify),	NULL },
+	{ "dsn_return",		V_RET,		ACC(dsn_return),	NULL },
+	{ "domain",		V_DOMAIN,	ACC(domain),		NULL },
+
+	{ "account",		V_NAME,		GLOB(default_account),	NULL },
+	{ "default_domain",	V_HOST,		GLOB(default_domain),	NULL },
+	{ "aliases",		V_PATH,		GLOB(aliases),		"/etc/aliases" },
+	{ "queue",		V_BOOL,		GLOB(queue),		"on" },
+	{ "queue_dir",		V_PATH,		GLOB(queue_dir),	NULL },
+	{ "queue_lifetime",	V_DURATION,	GLOB(queue_lifetime),	"5d" },
+	{ "syslog",		V_FACILITY,	GLOB(syslog_facility),	"mail" },
+	{ "logfile",		V_PATH,		GLOB(logfile),		NULL },
+	{ "rewrite_to",		V_BOOL,		GLOB(rewrite_to),	"off" },
+};
+
+static const char *const tls_names[] = { "off", "opportunistic", "starttls", "implicit" };
+static const char *const oauth_names[] = { "none", "google", "microsoft", "custom" };
+static const char *const rewrite_names[] = { "never", "local", "always" };
+static const char *const auth_names[] = {
+	"auto", "off", "plain", "login", "cram-md5", "scram-sha-1", "scram-sha-256",
+	"xoauth2", "oauthbearer", "external",
+};
+
+/* The relays that OAuth2 providers imply, so that `oauth = google` is a whole account. */
+static const char *const oauth_hosts[] = {
+	[OAUTH_NONE] = NULL, [OAUTH_GOOGLE] = "smtp.gmail.com",
+	[OAUTH_MICROSOFT] = "smtp.office365.com", [OAUTH_CUSTOM] = NULL,
+};
+
+/* One key as written: the file it is in, for messages. */
+struct kv {
+	char		*key;
+	char		*val;
+	const char	*file;
+};
+
+struct section {
+	char		*name;
+	const char	*file;
+	struct kv	*kv;
+	size_t		 nkv;
+};
+
+/* Everything read so far, merged. */
+struct raw {
+	char		*files[MAX_FILES];
+	size_t		 nfiles;
+	struct kv	*defs;
+	size_t		 ndefs;
+	struct section	*secs;
+	size_t		 nsecs;
+};
+
+static int
+is_string(enum vtype t)
+{
+	switch (t) {
+	case V_PORT: case V_TLS: case V_BOOL: case V_TLSVER: case V_OAUTH: case V_REWRITE:
+	case V_SIZE: case V_RCPTS: case V_TIMEOUT: case V_DURATION: case V_FACILITY:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static const struct keydef *
+find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(keys); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int
+pick(const char *val, const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcasecmp(val, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+no_space(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+valid_host(const char *s)
+{
+	return *s != '\0' && strlen(s) <= 255 && no_space(s) && strpbrk(s, "/@<>\"'\\,;") == NULL;
+}
+
+static int
+valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > MAX_NAME)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("._-@+", *s) != NULL))
+			return 0;
+	return 1;
+}
+
+/* %U, %H and %% only: anything else is a typo that would end up in an address. */
+static int
+valid_template(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '%') {
+			s++;
+			if (*s != 'U' && *s != 'H' && *s != '%')
+				return 0;
+		}
+	return 1;
+}
+
+static int
+valid_notify(const char *s)
+{
+	static const char *const words[] = { "success", "failure", "delay" };
+	const char *end;
+	size_t i, n;
+
+	if (strcasecmp(s, "never") == 0)
+		return 1;
+	for (;; s = end + 1) {
+		end = strchr(s, ',');
+		if (end == NULL)
+			end = s + strlen(s);
+		n = (size_t)(end - s);
+		for (i = 0; i < NELEM(words); i++)
+			if (strlen(words[i]) == n && strncasecmp(s, words[i], n) == 0)
+				break;
+		if (i == NELEM(words))
+			return 0;
+		if (*end == '\0')
+			return 1;
+	}
+}
+
+/* The refresh token and client secret go there: never in clear to another host. */
+static int
+valid_url(const char *s)
+{
+	static const char *const local[] = { "localhost", "127.0.0.1", "[::1]" };
+	const char *h;
+	size_t i, n;
+
+	if (!no_space(s))
+		return 0;
+	if (strncasecmp(s, "https://", 8) == 0)
+		return s[8] != '\0' && s[8] != '/';
+	if (strncasecmp(s, "http://", 7) != 0)
+		return 0;
+	h = s + 7;
+	for (i = 0; i < NELEM(local); i++) {
+		n = strlen(local[i]);
+		if (strncasecmp(h, local[i], n) == 0 &&
+		    (h[n] == '\0' || h[n] == ':' || h[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+/* sha256:AA:BB:... or sha256:AABB...: returns "sha256:" and 64 lowercase hex digits. */
+static char *
+norm_fingerprint(const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	char out[7 + 64 + 1], c;
+	size_t len, i, o = 7;
+	int colons;
+
+	if (strncasecmp(s, "sha256:", 7) != 0)
+		return NULL;
+	s += 7;
+	len = strlen(s);
+	if (len == 64)
+		colons = 0;
+	else if (len == 95)
+		colons = 1;
+	else
+		return NULL;
+	memcpy(out, "sha256:", 7);
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (colons && i % 3 == 2) {
+			if (c != ':')
+				return NULL;
+			continue;
+		}
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (strchr(hex, c) == NULL)
+			return NULL;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return xstrdup(out);
+}
+
+static int
+parse_duration(const char *s, uint64_t *out)
+{
+	char num[32];
+	size_t len;
+	uint64_t v, mult = 0;
+
+	len = strlen(s);
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 's': case 'S': mult = 1; break;
+	case 'm': case 'M': mult = 60; break;
+	case 'h': case 'H': mult = 3600; break;
+	case 'd': case 'D': mult = 86400; break;
+	default: break;
+	}
+	if (mult != 0)
+		num[len - 1] = '\0';
+	else
+		mult = 1;
+	if (parse_uint(num, 1, MAX_LIFETIME / mult, &v) == -1)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+static int
+parse_facility(const char *s, int *out)
+{
+	static const struct {
+		const char	*name;
+		int		 fac;
+	} facs[] = {
+		{ "off", -1 }, { "mail", LOG_MAIL }, { "user", LOG_USER },
+		{ "daemon", LOG_DAEMON }, { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+		{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	size_t i;
+
+	for (i = 0; i < NELEM(facs); i++)
+		if (strcasecmp(s, facs[i].name) == 0) {
+			*out = facs[i].fac;
+			return 0;
+		}
+	return -1;
+}
+
+static char *
+lower_dup(const char *s)
+{
+	char *d = xstrdup(s), *p;
+
+	for (p = d; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return d;
+}
+
+char *
+config_expand(const char *tmpl)
+{
+	const char *s, *ins;
+	size_t n = 1, o = 0, l;
+	char *out;
+	int pass;
+
+	/* Measure, then fill: no fixed limit on what a template may become. */
+	for (pass = 0; pass < 2; pass++) {
+		out = pass == 0 ? NULL : xmalloc(n);
+		for (s = tmpl; *s != '\0'; s++) {
+			ins = NULL;
+			if (s[0] == '%' && s[1] == 'U')
+				ins = user_name();
+			else if (s[0] == '%' && s[1] == 'H')
+				ins = host_name();
+			else if (s[0] == '%' && s[1] == '%')
+				ins = "%";
+			if (ins != NULL)
+				s++;
+			l = ins != NULL ? strlen(ins) : 1;
+			if (pass == 0)
+				n += l;
+			else {
+				memcpy(out + o, ins != NULL ? ins : s, l);
+				o += l;
+			}
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void
+set_str(void *dst, char *s)
+{
+	char **p = dst;
+
+	/* Every string may be a secret (password, client secret): wipe them all. */
+	secret_free(*p);
+	*p = s;
+}
+
+/*
+ * Convert val for key k into *dst (the field), or only check it when dst is NULL.
+ * An empty value means the built-in default. Returns 0, or -1 when val is bad.
+ */
+static int
+conv(const struct keydef *k, const char *val, void *dst)
+{
+	char *s = NULL;
+	uint64_t u;
+	int i, rc = -1;
+
+	if (*val == '\0' && k->def == NULL) {
+		if (dst != NULL && is_string(k->type))
+			set_str(dst, NULL);
+		else if (dst != NULL && k->type == V_PORT)
+			*(unsigned *)dst = 0;
+		rc = 0;
+		goto out;
+	}
+	if (*val == '\0')
+		val = k->def;
+
+	switch (k->type) {
+	case V_STR:
+		s = xstrdup(val);
+		break;
+	case V_PATH:
+		if (val[0] == '/')
+			s = xstrdup(val);
+		else if (val[0] == '~' && val[1] == '/' && val[2] != '\0') {
+			s = xmalloc(strlen(user_home()) + strlen(val));
+			memcpy(s, user_home(), strlen(user_home()));
+			memcpy(s + strlen(user_home()), val + 1, strlen(val));
+		} else
+			goto out;
+		break;
+	case V_HOST:
+		if (!valid_host(val))
+			goto out;
+		s = xstrdup(val);
+		break;
+	case V_NAME:
+		if (!valid_name(val))
+			goto out;
+		s = lower_dup(val);
+		break;
+	case V_FPR:
+		if ((s = norm_fingerprint(val)) == NULL)
+			goto out;
+		break;
+	case V_AUTH:
+		if ((i = pick(val, auth_names, NELEM(auth_names))) == -1)
+			goto out;
+		s = xstrdup(auth_names[i]);
+		break;
+	case V_URL:
+		if (!valid_url(val))
+			goto out;
+		s = xstrdup(val);
+		break;
+	case V_FROM:
+		if (!no_space(val) || !valid_template(val))
+			goto out;
+		s = xstrdup(val);
+		break;
+	case V_NOTIFY:
+		if (!valid_notify(val))
+			goto out;
+		s = lower_dup(val);
+		break;
+	case V_RET:
+		if (strcasecmp(val, "full") != 0 && strcasecmp(val, "hdrs") != 0)
+			goto out;
+		s = lower_dup(val);
+		break;
+	case V_DOMAIN:
+		if (!valid_template(val))
+			goto out;
+		s = config_expand(val);
+		if (!valid_host(s)) {
+			free(s);
+			s = NULL;
+			goto out;
+		}
+		break;
+	case V_PORT:
+		if (parse_uint(val, 1, 65535, &u) == -1)
+			goto out;
+		if (dst != NULL)
+			*(unsigned *)dst = (unsigned)u;
+		break;
+	case V_RCPTS:
+		if (parse_uint(val, 1, MAX_RECIPIENTS, &u) == -1)
+			goto out;
+		if (dst != NULL)
+			*(unsigned *)dst = (unsigned)u;
+		break;
+	case V_TIMEOUT:
+		if (parse_uint(val, 1, 3600, &u) == -1)
+			goto out;
+		if (dst != NULL)
+			*(unsigned *)dst = (unsigned)u;
+		break;
+	case V_SIZE:
+		if (parse_size(val, &u) == -1)
+			goto out;
+		if (dst != NULL)
+			*(uint64_t *)dst = u;
+		break;
+	case V_DURATION:
+		if (parse_duration(val, &u) == -1)
+			goto out;
+		if (dst != NULL)
+			*(uint64_t *)dst = u;
+		break;
+	case V_BOOL:
+		if ((i = parse_bool(val)) == -1)
+			goto out;
+		if (dst != NULL)
+			*(int *)dst = i;
+		break;
+	case V_FACILITY:
+		if (parse_facility(val, &i) == -1)
+			goto out;
+		if (dst != NULL)
+			*(int *)dst = i;
+		break;
+	case V_TLSVER:
+		if (strcmp(val, "1.2") == 0)
+			i = 12;
+		else if (strcmp(val, "1.3") == 0)
+			i = 13;
+		else
+			goto out;
+		if (dst != NULL)
+			*(int *)dst = i;
+		break;
+	case V_TLS:
+		if ((i = pick(val, tls_names, NELEM(tls_names))) == -1)
+			goto out;
+		if (dst != NULL)
+			*(enum tls_mode *)dst = (enum tls_mode)i;
+		break;
+	case V_OAUTH:
+		if ((i = pick(val, oauth_names, NELEM(oauth_names))) == -1)
+			goto out;
+		if (dst != NULL)
+			*(enum oauth_provider *)dst = (enum oauth_provider)i;
+		break;
+	case V_REWRITE:
+		if ((i = pick(val, rewrite_names, NELEM(rewrite_names))) == -1)
+			goto out;
+		if (dst != NULL)
+			*(enum rewrite_from *)dst = (enum rewrite_from)i;
+		break;
+	}
+	if (is_string(k->type) && dst != NULL) {
+		set_str(dst, s);
+		s = NULL;
+	}
+	rc = 0;
+out:
+	secret_free(s);
+	return rc;
+}
+
+static int
+bad_value(struct err *e, const char *file, const char *sec, const struct keydef *k,
+    const char *val)
+{
+	return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] %s = %s: %s (accepted: %s)",
+	    file, sec, k->name, val, vdesc[k->type].what, vdesc[k->type].accepted);
+}
+
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev, cur, tmp;
+	size_t row[64];
+
+	if (lb >= NELEM(row))
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			cur = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < cur)
+				cur = row[j] + 1;
+			if (row[j - 1] + 1 < cur)
+				cur = row[j - 1] + 1;
+			row[j] = cur;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+static int
+unknown_key(struct err *e, const char *file, const char *sec, const char *key)
+{
+	const char *best = NULL;
+	size_t i, d, bestd = 3;
+
+	for (i = 0; i < NELEM(keys); i++) {
+		d = edit_distance(key, keys[i].name);
+		if (d < bestd) {
+			bestd = d;
+			best = keys[i].name;
+		}
+	}
+	if (best != NULL)
+		return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] key '%s': unknown key "
+		    "(see sendmail.conf(5)); did you mean '%s'?", file, sec, key, best);
+	return err_set(e, ERR_PERM, CAUSE_CONFIG,
+	    "%s: [%s] key '%s': unknown key (see sendmail.conf(5))", file, sec, key);
+}
+
+static struct kv *
+kv_find(struct kv *kv, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(kv[i].key, key) == 0)
+			return &kv[i];
+	return NULL;
+}
+
+/* Set key to val in the list: a later value replaces an earlier one. Takes val. */
+static void
+kv_put(struct kv **kv, size_t *n, const char *key, char *val, const char *file)
+{
+	struct kv *p = kv_find(*kv, *n, key);
+
+	if (p == NULL) {
+		*kv = xrealloc(*kv, (*n + 1) * sizeof(**kv));
+		p = &(*kv)[(*n)++];
+		p->key = xstrdup(key);
+		p->val = NULL;
+	}
+	secret_free(p->val);
+	p->val = val;
+	p->file = file;
+}
+
+static void
+kv_free(struct kv *kv, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(kv[i].key);
+		secret_free(kv[i].val);
+	}
+	free(kv);
+}
+
+static void
+section_clear(struct section *s)
+{
+	free(s->name);
+	kv_free(s->kv, s->nkv);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+sections_free(struct section *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		section_clear(&s[i]);
+	free(s);
+}
+
+static void
+raw_free(struct raw *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nfiles; i++)
+		free(r->files[i]);
+	kv_free(r->defs, r->ndefs);
+	sections_free(r->secs, r->nsecs);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * A literal password may only sit in a file that no other user can read. The one
+ * group that may read it is the dedicated group a setgid installation runs as: that
+ * group is how the binary reads the system file, and ordinary users are not in it.
+ */
+static int
+private_enough(const struct stat *st)
+{
+	if ((st->st_mode & 007) != 0)
+		return 0;
+	if ((st->st_mode & 070) == 0)
+		return 1;
+	return priv_system() && st->st_gid == priv_group();
+}
+
+/* iniparser reports through a callback; keep its first message to find the line. */
+static char ini_msg[512];
+
+static int __attribute__((format(printf, 1, 2)))
+ini_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ini_msg[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(ini_msg, sizeof(ini_msg), fmt, ap);
+		va_end(ap);
+	}
+	return 0;
+}
+
+/* Turn iniparser's "...in FILE (LINE)..." into our words, never quoting the line. */
+static int
+syntax_error(struct err *e, const char *path)
+{
+	static const char syn[] = "iniparser: syntax error in ";
+	static const char longl[] = "iniparser: input line too long in ";
+	const char *p = NULL, *what = "syntax error";
+	unsigned long line = 0;
+
+	if (strncmp(ini_msg, syn, sizeof(syn) - 1) == 0)
+		p = ini_msg + sizeof(syn) - 1;
+	else if (strncmp(ini_msg, longl, sizeof(longl) - 1) == 0) {
+		p = ini_msg + sizeof(longl) - 1;
+		what = "line too long";
+	}
+	if (p != NULL && strncmp(p, path, strlen(path)) == 0 &&
+	    strncmp(p + strlen(path), " (", 2) == 0)
+		for (p += strlen(path) + 2; *p >= '0' && *p <= '9' && line < 1000000; p++)
+			line = line * 10 + (unsigned long)(*p - '0');
+	explicit_bzero(ini_msg, sizeof(ini_msg));
+	if (line > 0 && strcmp(what, "line too long") == 0)
+		return err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "%s: line %lu is too long (at most 1023 characters)", path, line);
+	if (line > 0)
+		return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: syntax error on line %lu "
+		    "(expected [section], key = value, or a comment)", path, line);
+	return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: syntax error", path);
+}
+
+/* The file's sections and keys, checked, in the order written. */
+static int
+read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **defs,
+    size_t *ndefs, struct section **secs, size_t *nsecs, struct err *e)
+{
+	const char *k, *colon, *key;
+	const struct keydef *kd;
+	struct section *sec;
+	char secname[256];
+	size_t i, j, n;
+	int rc = -1;
+
+	for (i = 0; i < (size_t)d->size; i++) {
+		if ((k = d->key[i]) == NULL)
+			continue;
+		if (d->val[i] == NULL) {
+			/* A section; iniparser joins repeated ones. */
+			if (strcmp(k, "defaults") == 0)
+				continue;
+			if (!valid_name(k)) {
+				err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s]: %s (accepted: %s)",
+				    path, k, vdesc[V_NAME].what, vdesc[V_NAME].accepted);
+				goto out;
+			}
+			*secs = xrealloc(*secs, (*nsecs + 1) * sizeof(**secs));
+			sec = &(*secs)[(*nsecs)++];
+			memset(sec, 0, sizeof(*sec));
+			sec->name = xstrdup(k);
+			sec->file = path;
+			continue;
+		}
+		colon = strchr(k, ':');
+		n = colon != NULL ? (size_t)(colon - k) : 0;
+		key = colon != NULL ? colon + 1 : k;
+		if (n == 0) {
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: key '%s' is outside any "
+			    "section (start with [defaults] or [account])", path, key);
+			goto out;
+		}
+		if (n >= sizeof(secname))
+			n = sizeof(secname) - 1;
+		memcpy(secname, k, n);
+		secname[n] = '\0';
+		if ((kd = find_key(key)) == NULL) {
+			unknown_key(e, path, secname, key);
+			goto out;
+		}
+		sec = NULL;
+		if (strcmp(secname, "defaults") != 0) {
+			for (j = 0; j < *nsecs; j++)
+				if (strcmp((*secs)[j].name, secname) == 0)
+					sec = &(*secs)[j];
+			if (sec == NULL) {
+				/* Only a section name with a ':' in it gets here. */
+				err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s]: %s (accepted: %s)",
+				    path, secname, vdesc[V_NAME].what, vdesc[V_NAME].accepted);
+				goto out;
+			}
+			if (kd->global) {
+				err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] %s: allowed only in "
+				    "[defaults], not in an account", path, secname, key);
+				goto out;
+			}
+		}
+		/* One file serves every user: ~ would be whoever runs us, their files. */
+		if (kd->type == V_PATH && priv_system() && d->val[i][0] == '~') {
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] %s: ~/ paths are not "
+			    "allowed in system mode (the binary is setgid): write an absolute "
+			    "path", path, secname, key);
+			goto out;
+		}
+		if (conv(kd, d->val[i], NULL) == -1) {
+			bad_value(e, path, secname, kd, d->val[i]);
+			goto out;
+		}
+		if (strcmp(key, "password") == 0 && d->val[i][0] != '\0' &&
+		    !private_enough(st)) {
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] password: the file can "
+			    "be read by other users (mode %04o); run chmod 600 %s, or use "
+			    "password_command, password_file or the keyring instead", path,
+			    secname, (unsigned)(st->st_mode & 07777), path);
+			goto out;
+		}
+		if (sec == NULL)
+			kv_put(defs, ndefs, key, xstrdup(d->val[i]), path);
+		else
+			kv_put(&sec->kv, &sec->nkv, key, xstrdup(d->val[i]), path);
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
+/*
+ * Read one file into r. A missing file is fine unless must_exist (-C). The checks on
+ * the open file come first: iniparser would read a FIFO or /dev/zero without end.
+ * with_group: the system file, opened holding the group of system mode (it may be
+ * root:mailout 0640 when it holds a literal password); no other file ever is.
+ */
+static int
+load_file(struct raw *r, const char *path, int must_exist, int with_group,
+    struct err *e)
+{
+	struct kv *defs = NULL;
+	struct section *secs = NULL, *merged = NULL;
+	size_t ndefs = 0, nsecs = 0, nmerged = 0, i, j;
+	dictionary *d = NULL;
+	const char *file;
+	struct stat st;
+	int fd, rc = -1;
+
+	if (with_group)
+		priv_raise();
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (with_group)
+		priv_lower();
+	if (fd == -1) {
+		if ((errno == ENOENT || errno == ENOTDIR) && !must_exist)
+			rc = 0;
+		else
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: cannot open: %s", path,
+			    strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == -1) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: cannot stat: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > MAX_CONFIG_FILE) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: larger than %d bytes: not a "
+		    "configuration file", path, MAX_CONFIG_FILE);
+		goto out;
+	}
+
+	if (r->nfiles == MAX_FILES) {
+		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "%s: too many configuration files", path);
+		goto out;
+	}
+	r->files[r->nfiles++] = xstrdup(path);
+	file = r->files[r->nfiles - 1];
+
+	ini_msg[0] = '\0';
+	iniparser_set_error_callback(ini_error);
+	/* iniparser opens the file again by name; it reads and parses with the group down. */
+	if (with_group)
+		priv_raise();
+	d = iniparser_load(path);
+	if (with_group)
+		priv_lower();
+	iniparser_set_error_callback(NULL);
+	if (d == NULL) {
+		syntax_error(e, file);
+		goto out;
+	}
+	explicit_bzero(ini_msg, sizeof(ini_msg));
+	if (read_dict(d, file, &st, &defs, &ndefs, &secs, &nsecs, e) == -1)
+		goto out;
+
+	for (i = 0; i < ndefs; i++) {
+		kv_put(&r->defs, &r->ndefs, defs[i].key, defs[i].val, defs[i].file);
+		defs[i].val = NULL;
+	}
+	/* This file's accounts come first: the more specific file wins selection too. */
+	merged = xcalloc(nsecs + r->nsecs, sizeof(*merged));
+	for (i = 0; i < nsecs; i++)
+		merged[nmerged++] = secs[i];
+	nsecs = 0;
+	for (i = 0; i < r->nsecs; i++) {
+		for (j = 0; j < nmerged; j++)
+			if (strcmp(merged[j].name, r->secs[i].name) == 0)
+				break;
+		if (j < nmerged)
+			section_clear(&r->secs[i]);
+		else
+			merged[nmerged++] = r->secs[i];
+	}
+	free(r->secs);
+	r->secs = merged;
+	r->nsecs = nmerged;
+	merged = NULL;
+	rc = 0;
+out:
+	if (d != NULL) {
+		/* The dictionary may hold a password: wipe it before iniparser frees it. */
+		for (i = 0; i < (size_t)d->size; i++)
+			if (d->val[i] != NULL)
+				explicit_bzero(d->val[i], strlen(d->val[i]));
+		iniparser_freedict(d);
+	}
+	kv_free(defs, ndefs);
+	sections_free(secs, nsecs);
+	free(merged);
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+static void *
+field(void *base, const struct keydef *k)
+{
+	return (char *)base + k->off;
+}
+
+static int
+apply(void *base, const struct keydef *k, const struct kv *from, const char *file,
+    const char *sec, struct err *e)
+{
+	const char *val = from != NULL ? from->val : "";
+
+	if (conv(k, val, field(base, k)) == -1)
+		return bad_value(e, from != NULL ? from->file : file, sec, k, val);
+	return 0;
+}
+
+static int
+build_globals(struct config *cfg, struct raw *r, struct err *e)
+{
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < NELEM(keys); i++)
+		if (keys[i].global && apply(cfg, &keys[i], kv_find(r->defs, r->ndefs,
+		    keys[i].name), "(built-in)", "defaults", e) == -1)
+			goto out;
+	rc = 0;
+out:
+	return rc;
+}
+
+static int
+missing(struct err *e, const struct account *a, const char *key, const char *why)
+{
+	return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] %s: missing (%s)", a->file,
+	    a->name, key, why);
+}
+
+/* Built-in defaults, then [defaults], then the section's own keys. */
+static int
+build_account(struct account *a, const struct section *s, struct raw *r, struct err *e)
+{
+	const struct kv *own, *def;
+	size_t i;
+	int rc = -1;
+
+	a->name = xstrdup(s->name);
+	a->file = xstrdup(s->file);
+	for (i = 0; i < NELEM(keys); i++) {
+		if (keys[i].global)
+			continue;
+		own = kv_find(s->kv, s->nkv, keys[i].name);
+		def = kv_find(r->defs, r->ndefs, keys[i].name);
+		if (apply(a, &keys[i], own != NULL ? own : def, s->file,
+		    own != NULL || def == NULL ? s->name : "defaults", e) == -1)
+			goto out;
+	}
+	own = kv_find(s->kv, s->nkv, "from");
+	a->from_explicit = own != NULL && own->val[0] != '\0';
+	/* "fallback = backup" in [defaults] is meant for the other accounts, not backup. */
+	if (kv_find(s->kv, s->nkv, "fallback") == NULL && a->fallback != NULL &&
+	    strcmp(a->fallback, a->name) == 0)
+		set_str(&a->fallback, NULL);
+
+	if (a->host == NULL && oauth_hosts[a->oauth] != NULL)
+		a->host = xstrdup(oauth_hosts[a->oauth]);
+	if (a->port == 0)
+		a->port = a->tls == TLS_IMPLICIT ? 465 : a->tls == TLS_OFF ? 25 : 587;
+	if (a->domain == NULL)
+		a->domain = xstrdup(host_name());
+
+	if (a->host == NULL) {
+		missing(e, a, "host", "every account needs one, unless oauth is google or "
+		    "microsoft");
+		goto out;
+	}
+	if (a->tls_cert_file != NULL && a->tls_key_file == NULL) {
+		missing(e, a, "tls_key_file", "tls_cert_file needs it: give both or neither");
+		goto out;
+	}
+	if (a->tls_key_file != NULL && a->tls_cert_file == NULL) {
+		missing(e, a, "tls_cert_file", "tls_key_file needs it: give both or neither");
+		goto out;
+	}
+	if (a->oauth == OAUTH_CUSTOM && a->oauth_token_url == NULL) {
+		missing(e, a, "oauth_token_url", "oauth = custom needs it");
+		goto out;
+	}
+	/* Without the mailbox address no token can be used: nothing would log in. */
+	if (a->oauth != OAUTH_NONE && a->user == NULL) {
+		missing(e, a, "user", "oauth needs the mailbox address, e.g. user = you@gmail.com");
+		goto out;
+	}
+	if (a->oauth != OAUTH_NONE && a->oauth_client_id == NULL) {
+		missing(e, a, "oauth_client_id", "oauth needs the client ID of the application "
+		    "registered with the provider");
+		goto out;
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
+/* Every fallback names another account, and following them never comes back. */
+static int
+check_fallbacks(struct config *cfg, struct err *e)
+{
+	const struct account *a, *f;
+	struct buf path;
+	size_t i, steps;
+	int loop, rc = -1;
+
+	buf_init(&path, MAX_ERROR_TEXT);
+	for (i = 0; i < cfg->naccounts; i++) {
+		a = &cfg->accounts[i];
+		if (a->fallback == NULL)
+			continue;
+		if (strcmp(a->fallback, a->name) == 0) {
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] fallback = %s: an account "
+			    "cannot fall back to itself", a->file, a->name, a->fallback);
+			goto out;
+		}
+		if (config_find(cfg, a->fallback) == NULL) {
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] fallback = %s: no such "
+			    "account", a->file, a->name, a->fallback);
+			goto out;
+		}
+	}
+	for (i = 0; i < cfg->naccounts; i++) {
+		a = &cfg->accounts[i];
+		f = a;
+		loop = 0;
+		for (steps = 0; steps < cfg->naccounts && f->fallback != NULL; steps++) {
+			f = config_find(cfg, f->fallback);
+			if (f == a) {
+				loop = 1;
+				break;
+			}
+		}
+		if (!loop)
+			continue;
+		/* A cycle through a: spell it out so the user sees which link to cut. */
+		buf_reset(&path);
+		buf_addstr(&path, a->name);
+		f = a;
+		do {
+			f = config_find(cfg, f->fallback);
+			buf_addf(&path, " -> %s", f->name);
+		} while (f != a);
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] fallback = %s: fallback loop (%s)",
+		    a->file, a->name, a->fallback, buf_cstr(&path));
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&path);
+	return rc;
+}
+
+static char *
+user_file(void)
+{
+	static const char tail[] = "/mailout/sendmail.conf";
+	static const char dot[] = "/.config";
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = user_home();
+	size_t n;
+	char *p;
+
+	/* The XDG spec says to ignore a relative XDG_CONFIG_HOME. */
+	if (xdg != NULL && xdg[0] == '/') {
+		n = strlen(xdg);
+		p = xmalloc(n + sizeof(tail));
+		memcpy(p, xdg, n);
+		memcpy(p + n, tail, sizeof(tail));
+	} else {
+		n = strcmp(home, "/") == 0 ? 0 : strlen(home);
+		p = xmalloc(n + sizeof(dot) - 1 + sizeof(tail));
+		memcpy(p, home, n);
+		memcpy(p + n, dot, sizeof(dot) - 1);
+		memcpy(p + n + sizeof(dot) - 1, tail, sizeof(tail));
+	}
+	return p;
+}
+
+int
+config_load(struct config *cfg, const char *sysfile, const char *cfile, struct err *e)
+{
+	struct raw r;
+	struct buf files;
+	const struct kv *acc;
+	char *ufile = NULL;
+	size_t i;
+	int rc = -1;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(&r, 0, sizeof(r));
+	buf_init(&files, MAX_FILES * 4096 + 16);
+
+	/* System mode serves every user from the system file: theirs cannot name its secrets. */
+	if (cfile != NULL && priv_restricted()) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "-C %s: not allowed in system mode (the binary "
+		    "is setgid) for users other than root; the system file %s is used", cfile,
+		    sysfile != NULL ? sysfile : config_system_path());
+		goto out;
+	}
+	if (sysfile != NULL && load_file(&r, sysfile, 0, 1, e) == -1)
+		goto out;
+	if (cfile != NULL) {
+		if (load_file(&r, cfile, 1, 0, e) == -1)
+			goto out;
+	} else if (!priv_restricted()) {
+		ufile = user_file();
+		if ((sysfile == NULL || strcmp(ufile, sysfile) != 0) &&
+		    load_file(&r, ufile, 0, 0, e) == -1)
+			goto out;
+	}
+
+	if (build_globals(cfg, &r, e) == -1)
+		goto out;
+	cfg->accounts = xcalloc(r.nsecs, sizeof(*cfg->accounts));
+	for (i = 0; i < r.nsecs; i++) {
+		cfg->naccounts++;
+		if (build_account(&cfg->accounts[i], &r.secs[i], &r, e) == -1)
+			goto out;
+	}
+	if (check_fallbacks(cfg, e) == -1)
+		goto out;
+	if (cfg->default_account != NULL && config_find(cfg, cfg->default_account) == NULL) {
+		acc = kv_find(r.defs, r.ndefs, "account");
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [defaults] account = %s: no such "
+		    "account", acc != NULL ? acc->file : "?", cfg->default_account);
+		goto out;
+	}
+
+	for (i = 0; i < r.nfiles; i++)
+		buf_addf(&files, "%s%s", i > 0 ? ", " : "", r.files[i]);
+	cfg->files_read = xstrdup(buf_cstr(&files));
+	rc = 0;
+out:
+	if (rc == -1)
+		config_free(cfg);
+	raw_free(&r);
+	buf_free(&files);
+	free(ufile);
+	return rc;
+}
+
+const struct account *
+config_find(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < cfg->naccounts; i++)
+		if (strcasecmp(cfg->accounts[i].name, name) == 0)
+			return &cfg->accounts[i];
+	return NULL;
+}
+
+/* user+tag@dom -> user@dom; NULL when there is no tag. */
+static char *
+strip_tag(const char *addr)
+{
+	const char *plus = strchr(addr, '+'), *at = strrchr(addr, '@');
+	size_t n;
+	char *s;
+
+	if (plus == NULL || (at != NULL && plus > at))
+		return NULL;
+	if (at == NULL)
+		at = addr + strlen(addr);
+	n = (size_t)(plus - addr);
+	s = xmalloc(n + strlen(at) + 1);
+	memcpy(s, addr, n);
+	memcpy(s + n, at, strlen(at) + 1);
+	return s;
+}
+
+static int
+is_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* Exact addresses first, then patterns: joe@x beats *@x whatever the order. */
+static const struct account *
+match_sender(const struct config *cfg, const char *sender)
+{
+	const struct account *found = NULL, *a;
+	char *stripped = strip_tag(sender), *from;
+	size_t i;
+	int pass, hit;
+
+	for (pass = 0; pass < 2 && found == NULL; pass++)
+		for (i = 0; i < cfg->naccounts && found == NULL; i++) {
+			a = &cfg->accounts[i];
+			if (!a->from_explicit || a->from == NULL || is_glob(a->from) != pass)
+				continue;
+			from = config_expand(a->from);
+			if (pass == 0)
+				hit = strcasecmp(from, sender) == 0 ||
+				    (stripped != NULL && strcasecmp(from, stripped) == 0);
+			else
+				hit = fnmatch(from, sender, FNM_CASEFOLD) == 0 ||
+				    (stripped != NULL &&
+				    fnmatch(from, stripped, FNM_CASEFOLD) == 0);
+			free(from);
+			if (hit)
+				found = a;
+		}
+	free(stripped);
+	return found;
+}
+
+static void
+list_accounts(const struct config *cfg, struct buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->naccounts; i++)
+		buf_addf(b, "%s%s", i > 0 ? ", " : "", cfg->accounts[i].name);
+}
+
+const struct account *
+config_select(const struct config *cfg, const char *name, const char *sender,
+    struct err *e)
+{
+	const struct account *a = NULL;
+	struct buf list;
+
+	buf_init(&list, MAX_ERROR_TEXT);
+	if (name != NULL) {
+		if ((a = config_find(cfg, name)) != NULL)
+			goto out;
+		if (cfg->naccounts == 0)
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "account '%s' is not defined: %s",
+			    name, cfg->files_read == NULL || cfg->files_read[0] == '\0' ?
+			    "no configuration file was found" : "no accounts are configured");
+		else {
+			list_accounts(cfg, &list);
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "account '%s' is not defined "
+			    "(accounts: %s)", name, buf_cstr(&list));
+		}
+		goto out;
+	}
+	if (sender != NULL && sender[0] != '\0' && (a = match_sender(cfg, sender)) != NULL)
+		goto out;
+	if ((a = config_find(cfg, cfg->default_account)) != NULL)
+		goto out;
+	if (cfg->naccounts == 1) {
+		a = &cfg->accounts[0];
+		goto out;
+	}
+	if (cfg->naccounts == 0) {
+		if (cfg->files_read == NULL || cfg->files_read[0] == '\0')
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "no account is configured: neither %s "
+			    "nor the user's ~/.config/mailout/sendmail.conf exists; create one "
+			    "with an account (see sendmail.conf(5))", config_system_path());
+		else
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "no account is configured in %s "
+			    "(see sendmail.conf(5))", cfg->files_read);
+		goto out;
+	}
+	list_accounts(cfg, &list);
+	if (sender != NULL && sender[0] != '\0')
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "cannot choose an account for sender "
+		    "<%s>: no account's from matches it, [defaults] sets no account, and "
+		    "there are %zu accounts (%s); use -a NAME", sender, cfg->naccounts,
+		    buf_cstr(&list));
+	else
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "cannot choose an account: no sender to "
+		    "match, [defaults] sets no account, and there are %zu accounts (%s); "
+		    "use -a NAME", cfg->naccounts, buf_cstr(&list));
+out:
+	buf_free(&list);
+	return a;
+}
+
+void
+config_free(struct config *cfg)
+{
+	struct account *a;
+	size_t i, k;
+
+	for (i = 0; i < cfg->naccounts; i++) {
+		a = &cfg->accounts[i];
+		for (k = 0; k < NELEM(keys); k++)
+			if (!keys[k].global && is_string(keys[k].type))
+				set_str(field(a, &keys[k]), NULL);
+		free(a->name);
+		free(a->file);
+	}
+	free(cfg->accounts);
+	for (k = 0; k < NELEM(keys); k++)
+		if (keys[k].global && is_string(keys[k].type))
+			set_str(field(cfg, &keys[k]), NULL);
+	free(cfg->files_read);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+
+/*
+ * MAILOUT_SYSCONF names another system file, so that tests never touch /etc. A
+ * setuid or setgid program must not let its caller choose what its privilege reads,
+ * so there it is honoured only for root. (In system mode the group is already down
+ * here, so the ids alone would not tell: priv_system does.)
+ */
+const char *
+config_system_path(void)
+{
+	const char *env = getenv("MAILOUT_SYSCONF");
+
+	if (env != NULL && env[0] != '\0' && (getuid() == 0 || (!priv_system() &&
+	    getuid() == geteuid() && getgid() == getegid())))
+		return env;
+	return SYSCONFDIR "/sendmail.conf";
+}

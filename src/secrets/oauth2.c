@@ -1,0 +1,1013 @@
+/*
+ * oauth2.c: providers, token storage and the refresh grant. See oauth2.h.
+ *
+ * Why the lock is held across the HTTP request: with rotating refresh tokens (Microsoft
+ * always, Google for some clients) two processes that refresh with the same token at
+ * once leave one of them holding a token the provider has already replaced, and the
+ * next refresh with it fails with invalid_grant. Serialising the whole read, refresh,
+ * store sequence is the only way to keep the chain, and the fast path (a stored token
+ * with time left) takes no lock at all.
+ */
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cJSON.h>
+#include <mbedtls/md.h>
+
+#include "base/bounds.h"
+#include "base/base64.h"
+#include "base/buf.h"
+#include "config/config.h"
+#include "base/err.h"
+#include "net/http.h"
+#include "secrets/keyring.h"
+#include "base/log.h"
+#include "secrets/oauth2.h"
+#include "base/priv.h"
+#include "net/tls.h"
+#include "base/util.h"
+
+/* How long a token lives when the endpoint does not say (the providers' usual hour). */
+#define OAUTH2_DEFAULT_LIFETIME	3600
+/* Polling interval while waiting for another process's lock. */
+#define OAUTH2_LOCK_POLL_MS	20
+/* Provider text quoted in messages. */
+#define OAUTH2_QUOTE		300
+
+struct provider_def {
+	const char	*name;
+	const char	*auth;
+	const char	*token;
+	const char	*device;
+	const char	*scope;
+};
+
+/* Microsoft's URLs take the tenant in place of %s. */
+static const struct provider_def providers[] = {
+	[OAUTH_NONE] = { "none", NULL, NULL, NULL, NULL },
+	[OAUTH_GOOGLE] = { "google",
+	    "https://accounts.google.com/o/oauth2/v2/auth",
+	    "https://oauth2.googleapis.com/token",
+	    "https://oauth2.googleapis.com/device/code",
+	    "https://mail.google.com/" },
+	[OAUTH_MICROSOFT] = { "microsoft",
+	    "https://login.microsoftonline.com/%s/oauth2/v2.0/authorize",
+	    "https://login.microsoftonline.com/%s/oauth2/v2.0/token",
+	    "https://login.microsoftonline.com/%s/oauth2/v2.0/devicecode",
+	    "https://outlook.office.com/SMTP.Send offline_access" },
+	[OAUTH_CUSTOM] = { "custom", NULL, NULL, NULL, "" },
+};
+
+static int
+empty(const char *s)
+{
+	return s == NULL || s[0] == '\0';
+}
+
+/* A tenant is a GUID, a domain, or common/organizations/consumers: nothing to escape. */
+static int
+valid_tenant(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static char *
+endpoint(const char *over, const char *tmpl, const char *tenant)
+{
+	struct buf b;
+
+	if (!empty(over))
+		return xstrdup(over);
+	if (tmpl == NULL)
+		return NULL;
+	if (strstr(tmpl, "%s") == NULL)
+		return xstrdup(tmpl);
+	buf_init(&b, 2048);
+	buf_addf(&b, tmpl, tenant);
+	return buf_steal(&b);
+}
+
+int
+oauth2_provider(const struct account *a, struct oauth2_provider *p, struct err *e)
+{
+	const struct provider_def *d;
+	const char *tenant = empty(a->oauth_tenant) ? "common" : a->oauth_tenant;
+	int rc = -1;
+
+	memset(p, 0, sizeof(*p));
+	if (a->oauth == OAUTH_NONE || (size_t)a->oauth >= sizeof(providers) /
+	    sizeof(providers[0])) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s does not use OAuth2 (set oauth = "
+		    "google, microsoft or custom)", a->name);
+		goto out;
+	}
+	d = &providers[a->oauth];
+	if (!valid_tenant(tenant) || tenant[0] == '\0') {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth_tenant = %s is not a tenant "
+		    "(accepted: common, organizations, consumers, a domain or a tenant ID)",
+		    a->name, tenant);
+		goto out;
+	}
+	p->name = d->name;
+	p->auth_url = endpoint(a->oauth_auth_url, d->auth, tenant);
+	p->token_url = endpoint(a->oauth_token_url, d->token, tenant);
+	p->device_url = endpoint(a->oauth_device_url, d->device, tenant);
+	p->scope = xstrdup(a->oauth_scope != NULL ? a->oauth_scope : d->scope);
+	if (p->token_url == NULL) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth = %s needs oauth_token_url",
+		    a->name, d->name);
+		goto out;
+	}
+	if (empty(a->oauth_client_id)) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth = %s needs oauth_client_id "
+		    "(and, for Google, oauth_client_secret): register an application with the "
+		    "provider (Google Cloud console: OAuth client of type Desktop app; Microsoft "
+		    "Entra: app registration with a mobile and desktop redirect URI "
+		    "http://localhost) and copy its client ID here", a->name, d->name);
+		goto out;
+	}
+	if (empty(a->user)) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth = %s needs user, the "
+		    "mailbox address the token is for", a->name, d->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		oauth2_provider_free(p);
+	return rc;
+}
+
+void
+oauth2_provider_free(struct oauth2_provider *p)
+{
+	if (p == NULL)
+		return;
+	free(p->auth_url);
+	free(p->token_url);
+	free(p->device_url);
+	free(p->scope);
+	memset(p, 0, sizeof(*p));
+}
+
+/* base64url and PKCE */
+
+int
+oauth2_b64url(const void *p, size_t n, char *dst, size_t dstlen)
+{
+	struct buf b;
+	size_t i, o = 0;
+	int rc = -1;
+
+	buf_init_secret(&b, 4 * n / 3 + 8);
+	if (base64_encode(&b, p, n) == -1)
+		goto out;
+	for (i = 0; i < b.len && b.data[i] != '='; i++) {
+		if (o + 1 >= dstlen)
+			goto out;
+		dst[o++] = b.data[i] == '+' ? '-' : b.data[i] == '/' ? '_' : b.data[i];
+	}
+	if (o >= dstlen)
+		goto out;
+	dst[o] = '\0';
+	rc = 0;
+out:
+	buf_free(&b);
+	return rc;
+}
+
+int
+oauth2_random_b64url(size_t n, char *dst, size_t dstlen)
+{
+	unsigned char raw[64];
+	int rc = -1;
+
+	if (n > sizeof(raw) || getrandom(raw, n, 0) != (ssize_t)n)
+		goto out;
+	rc = oauth2_b64url(raw, n, dst, dstlen);
+out:
+	explicit_bzero(raw, sizeof(raw));
+	return rc;
+}
+
+int
+oauth2_pkce_challenge(const char *verifier, char challenge[OAUTH2_CHALLENGE_LEN + 1])
+{
+	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	unsigned char digest[32];
+	int rc = -1;
+
+	if (md == NULL || mbedtls_md(md, (const unsigned char *)verifier, strlen(verifier),
+	    digest) != 0)
+		goto out;
+	rc = oauth2_b64url(digest, sizeof(digest), challenge, OAUTH2_CHALLENGE_LEN + 1);
+out:
+	explicit_bzero(digest, sizeof(digest));
+	return rc;
+}
+
+/* JSON */
+
+/* cJSON keeps its own copies of every string: wipe them before they are freed. */
+static void
+json_wipe(cJSON *j)
+{
+	for (; j != NULL; j = j->next) {
+		if (j->valuestring != NULL)
+			explicit_bzero(j->valuestring, strlen(j->valuestring));
+		if (j->child != NULL)
+			json_wipe(j->child);
+	}
+}
+
+static void
+json_free(cJSON *j)
+{
+	if (j == NULL)
+		return;
+	json_wipe(j);
+	cJSON_Delete(j);
+}
+
+static cJSON *
+json_parse(const char *s, size_t len)
+{
+	cJSON *j;
+
+	if (s == NULL || len == 0)
+		return NULL;
+	j = cJSON_ParseWithLength(s, len);
+	if (j != NULL && !cJSON_IsObject(j)) {
+		json_free(j);
+		j = NULL;
+	}
+	return j;
+}
+
+/* The string member key, or NULL when absent or not a string. */
+static const char *
+json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) && v->valuestring != NULL ? v->valuestring : NULL;
+}
+
+/* A number member (or a number in a string: Azure AD v1 sent expires_in as "3599"). */
+static int
+json_int(const cJSON *o, const char *key, int64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	uint64_t u;
+
+	if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e15) {
+		*out = (int64_t)v->valuedouble;
+		return 1;
+	}
+	if (cJSON_IsString(v) && v->valuestring != NULL &&
+	    parse_uint(v->valuestring, 0, 1000000000000000ULL, &u) == 0) {
+		*out = (int64_t)u;
+		return 1;
+	}
+	return 0;
+}
+
+/* A token is printable ASCII without spaces (RFC 6750 b64token is narrower still). */
+static int
+valid_token(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		if (*s < 0x21 || *s > 0x7e)
+			return 0;
+	return n > 0 && n <= MAX_SECRET;
+}
+
+void
+oauth2_tokens_clear(struct oauth2_tokens *t)
+{
+	if (t == NULL)
+		return;
+	secret_free(t->refresh_token);
+	secret_free(t->access_token);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+oauth2_tokens_parse(const char *json, size_t len, struct oauth2_tokens *t, struct err *e)
+{
+	cJSON *j = NULL;
+	const char *rt, *at;
+	int64_t exp = 0;
+	int rc = -1;
+
+	memset(t, 0, sizeof(*t));
+	if ((j = json_parse(json, len)) == NULL) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "not a JSON object");
+		goto out;
+	}
+	rt = json_str(j, "refresh_token");
+	at = json_str(j, "access_token");
+	if (rt == NULL || !valid_token(rt)) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "no valid refresh_token (a JSON string)");
+		goto out;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(j, "access_token") != NULL &&
+	    !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "access_token")) &&
+	    (at == NULL || (at[0] != '\0' && !valid_token(at)))) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "access_token is not a valid token string");
+		goto out;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(j, "expires_at") != NULL &&
+	    !json_int(j, "expires_at", &exp)) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "expires_at is not a number of seconds");
+		goto out;
+	}
+	t->refresh_token = xstrdup(rt);
+	if (at != NULL && at[0] != '\0') {
+		t->access_token = xstrdup(at);
+		t->expires_at = exp;
+	}
+	rc = 0;
+out:
+	json_free(j);
+	return rc;
+}
+
+/* A JSON string; tokens are printable ASCII, but be correct for anything. */
+static int
+json_quote(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+	int rc;
+
+	rc = buf_addc(b, '"');
+	for (p = (const unsigned char *)s; *p != '\0' && rc == 0; p++) {
+		if (*p == '"' || *p == '\\')
+			rc = buf_addc(b, '\\') == -1 || buf_addc(b, (char)*p) == -1 ? -1 : 0;
+		else if (*p < 0x20)
+			rc = buf_addf(b, "\\u00%c%c", hex[*p >> 4], hex[*p & 15]);
+		else
+			rc = buf_addc(b, (char)*p);
+	}
+	return rc == 0 ? buf_addc(b, '"') : -1;
+}
+
+int
+oauth2_tokens_format(const struct oauth2_tokens *t, struct buf *out)
+{
+	int rc;
+
+	buf_reset(out);
+	rc = buf_addstr(out, "{\"refresh_token\":") == -1 ||
+	    json_quote(out, t->refresh_token != NULL ? t->refresh_token : "") == -1 ? -1 : 0;
+	if (rc == 0 && t->access_token != NULL)
+		rc = buf_addstr(out, ",\"access_token\":") == -1 ||
+		    json_quote(out, t->access_token) == -1 ||
+		    buf_addf(out, ",\"expires_at\":%lld", (long long)t->expires_at) == -1 ? -1 : 0;
+	return rc == 0 ? buf_addc(out, '}') : -1;
+}
+
+/*
+ * The provider's explanation, made fit for one line: Microsoft's error_description runs
+ * on with "\r\nTrace ID: ... Correlation ID: ... Timestamp: ...", which helps nobody here.
+ */
+static void
+error_text(const cJSON *j, const char *code, struct oauth2_error *oe)
+{
+	const char *desc = json_str(j, "error_description");
+	const cJSON *codes = cJSON_GetObjectItemCaseSensitive(j, "error_codes");
+	const cJSON *first;
+	char d[OAUTH2_QUOTE + 1], *cut;
+	size_t i;
+
+	snprintf(oe->code, sizeof(oe->code), "%s", code);
+	for (i = 0; oe->code[i] != '\0'; i++)
+		if (oe->code[i] < 0x21 || oe->code[i] > 0x7e)
+			oe->code[i] = '?';
+	d[0] = '\0';
+	if (desc != NULL) {
+		snprintf(d, sizeof(d), "%s", desc);
+		if ((cut = strstr(d, "Trace ID:")) != NULL)
+			*cut = '\0';
+		d[strcspn(d, "\r\n")] = '\0';
+		for (i = strlen(d); i > 0 && (d[i - 1] == ' ' || d[i - 1] == '.'); i--)
+			;
+		/* Keep a final period: "revoked." reads better than "revoked". */
+		if (i < strlen(d) && d[i] == '.')
+			i++;
+		d[i] = '\0';
+	}
+	if (d[0] != '\0')
+		snprintf(oe->text, sizeof(oe->text), "%s: %s", oe->code, d);
+	else
+		snprintf(oe->text, sizeof(oe->text), "%s", oe->code);
+	if (strstr(oe->text, "AADSTS") == NULL && cJSON_IsArray(codes) &&
+	    (first = cJSON_GetArrayItem(codes, 0)) != NULL && cJSON_IsNumber(first))
+		snprintf(oe->text + strlen(oe->text), sizeof(oe->text) - strlen(oe->text),
+		    " (AADSTS%d)", first->valueint);
+	for (i = 0; oe->text[i] != '\0'; i++)
+		if ((unsigned char)oe->text[i] < 0x20 || oe->text[i] == 0x7f)
+			oe->text[i] = ' ';
+}
+
+/* Fill oe for a non-success answer. */
+static void
+answer_error(int status, const char *reason, const cJSON *j, struct oauth2_error *oe)
+{
+	const char *code = j != NULL ? json_str(j, "error") : NULL;
+	char r[64];
+
+	memset(oe, 0, sizeof(*oe));
+	if (code != NULL && code[0] != '\0') {
+		error_text(j, code, oe);
+		return;
+	}
+	snprintf(r, sizeof(r), "%s", reason != NULL ? reason : "");
+	if (status == 200)
+		snprintf(oe->text, sizeof(oe->text), "the answer is not the JSON object of a "
+		    "token response");
+	else
+		snprintf(oe->text, sizeof(oe->text), "HTTP %d%s%s%s", status, r[0] ? " " : "", r,
+		    j == NULL ? " (not a JSON answer)" : "");
+}
+
+int
+oauth2_parse_token(int status, const char *reason, const char *body, size_t len,
+    int64_t now, struct oauth2_tokens *t, struct oauth2_error *oe)
+{
+	cJSON *j = json_parse(body, len);
+	const char *at, *rt;
+	int64_t exp;
+	int rc = -1;
+
+	memset(t, 0, sizeof(*t));
+	memset(oe, 0, sizeof(*oe));
+	if (status != 200 || j == NULL || json_str(j, "error") != NULL) {
+		answer_error(status, reason, j, oe);
+		goto out;
+	}
+	at = json_str(j, "access_token");
+	rt = json_str(j, "refresh_token");
+	if (at == NULL || !valid_token(at)) {
+		snprintf(oe->text, sizeof(oe->text), "the answer has no valid access_token");
+		goto out;
+	}
+	if (rt != NULL && rt[0] != '\0' && !valid_token(rt)) {
+		snprintf(oe->text, sizeof(oe->text), "the answer has an invalid refresh_token");
+		goto out;
+	}
+	if (!json_int(j, "expires_in", &exp))
+		exp = OAUTH2_DEFAULT_LIFETIME;
+	t->access_token = xstrdup(at);
+	if (rt != NULL && rt[0] != '\0')
+		t->refresh_token = xstrdup(rt);
+	t->expires_at = now + exp;
+	rc = 0;
+out:
+	json_free(j);
+	return rc;
+}
+
+void
+oauth2_device_clear(struct oauth2_device *d)
+{
+	if (d == NULL)
+		return;
+	secret_free(d->device_code);
+	free(d->user_code);
+	free(d->verification_uri);
+	free(d->verification_uri_complete);
+	free(d->message);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Text from the provider that we print: one line, printable. */
+static char *
+printable_dup(const char *s)
+{
+	char *d = xstrdup(s);
+	size_t i;
+
+	for (i = 0; d[i] != '\0'; i++)
+		if ((unsigned char)d[i] < 0x20 || d[i] == 0x7f)
+			d[i] = ' ';
+	return d;
+}
+
+int
+oauth2_parse_device(int status, const char *reason, const char *body, size_t len,
+    struct oauth2_device *d, struct oauth2_error *oe)
+{
+	cJSON *j = json_parse(body, len);
+	const char *dc, *uc, *uri, *full, *msg;
+	int rc = -1;
+
+	memset(d, 0, sizeof(*d));
+	memset(oe, 0, sizeof(*oe));
+	if (status != 200 || j == NULL || json_str(j, "error") != NULL) {
+		answer_error(status, reason, j, oe);
+		goto out;
+	}
+	dc = json_str(j, "device_code");
+	uc = json_str(j, "user_code");
+	if ((uri = json_str(j, "verification_uri")) == NULL)
+		uri = json_str(j, "verification_url");	/* Google's spelling */
+	full = json_str(j, "verification_uri_complete");
+	msg = json_str(j, "message");
+	if (dc == NULL || !valid_token(dc) || uc == NULL || uc[0] == '\0' || uri == NULL ||
+	    uri[0] == '\0') {
+		snprintf(oe->text, sizeof(oe->text), "the answer lacks device_code, user_code "
+		    "or verification_uri");
+		goto out;
+	}
+	d->device_code = xstrdup(dc);
+	d->user_code = printable_dup(uc);
+	d->verification_uri = printable_dup(uri);
+	if (full != NULL && full[0] != '\0')
+		d->verification_uri_complete = printable_dup(full);
+	if (msg != NULL && msg[0] != '\0')
+		d->message = printable_dup(msg);
+	if (!json_int(j, "expires_in", &d->expires_in) || d->expires_in <= 0)
+		d->expires_in = 900;
+	if (!json_int(j, "interval", &d->interval) || d->interval <= 0)
+		d->interval = 5;
+	rc = 0;
+out:
+	json_free(j);
+	return rc;
+}
+
+static int
+code_in(const char *code, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(code, *list) == 0)
+			return 1;
+	return 0;
+}
+
+void
+oauth2_refresh_error(const struct account *a, int status, const struct oauth2_error *oe,
+    struct err *e)
+{
+	static const char *const config[] = { "invalid_client", "unauthorized_client",
+	    "invalid_scope", "invalid_request", "unsupported_grant_type", NULL };
+	static const char *const temp[] = { "temporarily_unavailable", "server_error",
+	    "slow_down", NULL };
+
+	if (strcmp(oe->code, "invalid_grant") == 0) {
+		/* A person must act; until then the mail waits in the queue, not lost. */
+		err_set(e, ERR_TEMP, CAUSE_NOPERM, "account %s: the OAuth2 provider no longer "
+		    "accepts the stored refresh token (%s): it was revoked or has expired, or "
+		    "the password was changed; run `mailout --authorize -a %s` to authorize "
+		    "again", a->name, oe->text, a->name);
+		log_line(LOG_ERR, "account=%s oauth2=invalid_grant: authorization revoked or "
+		    "expired; mail for this account stays queued until `mailout --authorize "
+		    "-a %s` is run", a->name, a->name);
+	} else if (code_in(oe->code, config))
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: the OAuth2 token endpoint "
+		    "refused the request (%s): check oauth_client_id, oauth_client_secret and "
+		    "oauth_scope", a->name, oe->text);
+	else if (code_in(oe->code, temp) || status >= 500 || status == 429 || status == 408 ||
+	    oe->code[0] == '\0')
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: the OAuth2 token endpoint failed: "
+		    "%s", a->name, oe->text);
+	else
+		err_set(e, ERR_TEMP, CAUSE_NOPERM, "account %s: the OAuth2 token endpoint "
+		    "refused to refresh the token (%s)", a->name, oe->text);
+}
+
+/* Storage */
+
+static char *
+lock_path(const struct account *a)
+{
+	struct buf b;
+	const char *p;
+
+	buf_init(&b, PATH_MAX);
+	if (!empty(a->oauth_token_file))
+		buf_addf(&b, "%s.lock", a->oauth_token_file);
+	else {
+		buf_addstr(&b, user_state_dir());
+		buf_addstr(&b, "/oauth2-");
+		/* Section names may hold anything; a file name may not. */
+		for (p = a->name; *p != '\0'; p++)
+			buf_addc(&b, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ? *p : '_');
+		buf_addstr(&b, ".lock");
+	}
+	return buf_steal(&b);
+}
+
+int
+oauth2_lock(const struct account *a, int timeout_s, int *fd, struct err *e)
+{
+	char *path = lock_path(a);
+	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
+	int rc = -1;
+
+	/* System mode: the lock is the group's, next to its token file (priv.h). */
+	priv_raise();
+	make_parents(path);
+	*fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* Every member of the group locks it: readable by the group (flock needs no more). */
+	if (*fd != -1 && priv_system())
+		fchmod(*fd, 0640);
+	priv_lower();
+	if (*fd == -1) {
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot open the OAuth2 lock "
+		    "file %s: %s", a->name, path, strerror(errno));
+		goto out;
+	}
+	while (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: cannot lock %s: %s", a->name,
+			    path, strerror(errno));
+			goto out;
+		}
+		if (now_ms() >= deadline) {
+			err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: another mailout has been "
+			    "refreshing the OAuth2 token for more than %d s (lock %s)", a->name,
+			    timeout_s, path);
+			goto out;
+		}
+		usleep(OAUTH2_LOCK_POLL_MS * 1000);
+	}
+	rc = 0;
+out:
+	if (rc == -1 && *fd != -1) {
+		close(*fd);
+		*fd = -1;
+	}
+	free(path);
+	return rc;
+}
+
+void
+oauth2_unlock(int fd)
+{
+	if (fd != -1)
+		close(fd);	/* releases the flock */
+}
+
+const char *
+oauth2_storage_name(const struct account *a)
+{
+	static char name[PATH_MAX + 32];
+
+	if (!empty(a->oauth_token_file))
+		snprintf(name, sizeof(name), "oauth_token_file %s", a->oauth_token_file);
+	else
+		snprintf(name, sizeof(name), "the keyring (service oauth2)");
+	return name;
+}
+
+static int
+load_file(const struct account *a, int warn, struct buf *b, struct err *e)
+{
+	const char *path = a->oauth_token_file;
+	struct stat st;
+	char block[4096];
+	ssize_t n;
+	int fd, rc = -1;
+
+	priv_raise();
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	priv_lower();
+	if (fd == -1) {
+		if (errno == ENOENT) {
+			rc = 0;
+			goto out;
+		}
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: oauth_token_file %s: %s", a->name,
+		    path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth_token_file %s is not a "
+		    "regular file", a->name, path);
+		goto out;
+	}
+	if (warn && (st.st_mode & S_IROTH))
+		fprintf(stderr, "mailout: warning: oauth_token_file %s can be read by every "
+		    "user (mode %04o): chmod 600 %s\n", path, (unsigned)(st.st_mode & 07777),
+		    path);
+	while ((n = read(fd, block, sizeof(block))) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: oauth_token_file %s: %s",
+			    a->name, path, strerror(errno));
+			goto out;
+		}
+		if (buf_add(b, block, (size_t)n) == -1) {
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth_token_file %s is "
+			    "larger than %d bytes", a->name, path, OAUTH2_MAX_STORED);
+			goto out;
+		}
+	}
+	rc = 1;
+out:
+	explicit_bzero(block, sizeof(block));
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+/* oauth2_load; warn: say so if the file is readable by others (once per run is enough). */
+static int
+load(const struct account *a, int warn, struct oauth2_tokens *t, struct err *e)
+{
+	struct buf b;
+	struct err le;
+	char *secret = NULL;
+	int r, rc = -1;
+
+	memset(t, 0, sizeof(*t));
+	buf_init_secret(&b, OAUTH2_MAX_STORED);
+	err_init(&le);
+	if (!empty(a->oauth_token_file)) {
+		if ((r = load_file(a, warn, &b, e)) <= 0) {
+			rc = r;
+			goto out;
+		}
+	} else {
+		if ((r = keyring_lookup(a->host, "oauth2", a->user, &secret, e)) <= 0) {
+			if (r == -1)
+				err_prefix(e, "account %s: OAuth2 tokens: ", a->name);
+			rc = r;
+			goto out;
+		}
+		buf_addstr(&b, secret);
+	}
+	if (oauth2_tokens_parse(b.data, b.len, t, &le) == -1) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: %s holds %s: %s; run `mailout "
+		    "--authorize -a %s` to replace it", a->name, oauth2_storage_name(a),
+		    empty(a->oauth_token_file) ? "an entry that is not mailout's" :
+		    "no valid token JSON", le.msg, a->name);
+		goto out;
+	}
+	rc = 1;
+out:
+	secret_free(secret);
+	buf_free(&b);
+	return rc;
+}
+
+int
+oauth2_load(const struct account *a, struct oauth2_tokens *t, struct err *e)
+{
+	return load(a, 1, t, e);
+}
+
+/* Write the file through path.tmp, fsync, rename, fsync of the directory. */
+static int
+store_file(const struct account *a, const struct buf *json, struct err *e)
+{
+	struct buf tmp;
+	char *dir = NULL, *slash;
+	int fd = -1, dfd, rc = -1;
+
+	buf_init(&tmp, PATH_MAX);
+	/* System mode: the file is the group's; group-readable, so the next user reads it. */
+	priv_raise();
+	make_parents(a->oauth_token_file);
+	buf_addf(&tmp, "%s.tmp", a->oauth_token_file);
+	unlink(buf_cstr(&tmp));
+	if ((fd = open(buf_cstr(&tmp), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1 || fchmod(fd, priv_system() ? 0640 : 0600) == -1 ||
+	    write(fd, json->data, json->len) != (ssize_t)json->len || write(fd, "\n", 1) != 1 ||
+	    fsync(fd) == -1) {
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot write %s: %s", a->name,
+		    buf_cstr(&tmp), strerror(errno));
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot write %s: %s", a->name,
+		    buf_cstr(&tmp), strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(buf_cstr(&tmp), a->oauth_token_file) == -1) {
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot replace %s: %s",
+		    a->name, a->oauth_token_file, strerror(errno));
+		goto out;
+	}
+	/* The rename itself must survive a crash, or the old (rotated away) token returns. */
+	dir = xstrdup(a->oauth_token_file);
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	rc = 0;
+out:
+	if (fd != -1) {
+		close(fd);
+		unlink(buf_cstr(&tmp));
+	}
+	priv_lower();
+	free(dir);
+	buf_free(&tmp);
+	return rc;
+}
+
+int
+oauth2_store(const struct account *a, const struct oauth2_tokens *t, struct err *e)
+{
+	struct buf json, label;
+	int rc = -1;
+
+	buf_init_secret(&json, OAUTH2_MAX_STORED);
+	buf_init(&label, 1024);
+	if (oauth2_tokens_format(t, &json) == -1) {
+		err_set(e, ERR_TEMP, CAUSE_SOFTWARE, "account %s: the tokens are too large to "
+		    "store", a->name);
+		goto out;
+	}
+	if (!empty(a->oauth_token_file))
+		rc = store_file(a, &json, e);
+	else {
+		buf_addf(&label, "mailout: OAuth2 tokens for %s (account %s)", a->user, a->name);
+		rc = keyring_store(a->host, "oauth2", a->user, buf_cstr(&label), buf_cstr(&json),
+		    e);
+		if (rc == -1)
+			err_prefix(e, "account %s: storing the OAuth2 tokens: ", a->name);
+	}
+out:
+	buf_free(&json);
+	buf_free(&label);
+	return rc;
+}
+
+/* Refresh */
+
+int
+oauth2_post(const struct account *a, const char *url, const char *what,
+    const struct buf *form, struct http_response *r, struct err *e)
+{
+	struct http_request rq;
+	struct tls_opts to;
+	struct err le;
+	char *pin;
+	int rc = -1;
+
+	err_init(&le);
+	tls_opts_account(&to, a);
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.url = url;
+	rq.content_type = "application/x-www-form-urlencoded";
+	rq.body = form->data != NULL ? form->data : "";
+	rq.bodylen = form->len;
+	rq.tls = &to;
+	rq.timeout_s = (int)a->timeout;
+	if (http_do(&rq, r, &le) == -1) {
+		/*
+		 * Certificate problems need a person, as for the relay; anything else about
+		 * reaching the endpoint (even a name that does not resolve now) may pass.
+		 */
+		if (le.cause == CAUSE_CONFIG) {
+			/* tls.c's advice to pin a certificate is for the relay, not this host. */
+			if ((pin = strstr(le.msg, ", or pin this server's certificate")) != NULL)
+				*pin = '\0';
+			err_set(e, le.kind, le.cause, "account %s: OAuth2 %s: %s", a->name, what,
+			    le.msg);
+		}
+		else
+			err_set(e, ERR_TEMP, le.cause == CAUSE_NOHOST ? CAUSE_TEMP : le.cause,
+			    "account %s: OAuth2 %s: %s", a->name, what, le.msg);
+		goto out;
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
+/* A stored access token worth sending: known expiry, time left, not the one refused. */
+static int
+usable(const struct oauth2_tokens *t, const char *rejected)
+{
+	return t->access_token != NULL && t->expires_at - now_s() > OAUTH2_MIN_LIFETIME &&
+	    (rejected == NULL || strcmp(t->access_token, rejected) != 0);
+}
+
+/*
+ * The refresh grant with t's refresh token; on success t holds the new tokens, and they
+ * are stored before this returns (a rotated refresh token exists nowhere else).
+ */
+static int
+refresh(const struct account *a, const struct oauth2_provider *p, struct oauth2_tokens *t,
+    struct err *e)
+{
+	struct http_response r;
+	struct oauth2_tokens nt;
+	struct oauth2_error oe;
+	struct buf form;
+	int rotated, rc = -1;
+
+	memset(&nt, 0, sizeof(nt));
+	memset(&r, 0, sizeof(r));
+	buf_init_secret(&form, OAUTH2_MAX_STORED);
+	http_form_add(&form, "grant_type", "refresh_token");
+	http_form_add(&form, "refresh_token", t->refresh_token);
+	http_form_add(&form, "client_id", a->oauth_client_id);
+	if (!empty(a->oauth_client_secret))
+		http_form_add(&form, "client_secret", a->oauth_client_secret);
+	/* Microsoft wants the scope again; Google takes the one granted. */
+	if (a->oauth != OAUTH_GOOGLE && !empty(p->scope))
+		http_form_add(&form, "scope", p->scope);
+	if (oauth2_post(a, p->token_url, "token endpoint", &form, &r, e) == -1)
+		goto out;
+	if (oauth2_parse_token(r.status, r.reason, r.body.data, r.body.len, now_s(), &nt,
+	    &oe) == -1) {
+		oauth2_refresh_error(a, r.status, &oe, e);
+		goto out;
+	}
+	rotated = nt.refresh_token != NULL && strcmp(nt.refresh_token, t->refresh_token) != 0;
+	if (nt.refresh_token == NULL) {
+		nt.refresh_token = t->refresh_token;
+		t->refresh_token = NULL;
+	}
+	if (oauth2_store(a, &nt, e) == -1) {
+		err_prefix(e, "%s", rotated ? "the provider issued a new refresh token but it "
+		    "could not be stored, so the stored one may no longer work: " : "");
+		goto out;
+	}
+	log_line(LOG_INFO, "account=%s oauth2: access token refreshed%s", a->name,
+	    rotated ? " (new refresh token stored)" : "");
+	oauth2_tokens_clear(t);
+	*t = nt;
+	memset(&nt, 0, sizeof(nt));
+	rc = 0;
+out:
+	memset(&oe, 0, sizeof(oe));
+	oauth2_tokens_clear(&nt);
+	http_response_free(&r);
+	buf_free(&form);
+	return rc;
+}
+
+int
+oauth2_access_token(const struct account *a, const char *rejected, char **token,
+    struct err *e)
+{
+	struct oauth2_provider p;
+	struct oauth2_tokens t;
+	int r, fd = -1, rc = -1;
+
+	*token = NULL;
+	memset(&t, 0, sizeof(t));
+	if (oauth2_provider(a, &p, e) == -1)
+		goto out;
+	/* Fast path, no lock: the file is replaced by rename, so a read sees a whole one. */
+	if ((r = load(a, 1, &t, e)) == -1)
+		goto out;
+	if (r == 1 && usable(&t, rejected))
+		goto found;
+	oauth2_tokens_clear(&t);
+	/* The holder may spend a whole HTTP exchange (connect plus reads) on its refresh. */
+	if (oauth2_lock(a, 2 * (int)a->timeout + 10, &fd, e) == -1)
+		goto out;
+	if ((r = load(a, 0, &t, e)) == -1)
+		goto out;
+	if (r == 0) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s uses OAuth2 (oauth = %s) but is "
+		    "not authorized yet: %s holds no tokens; run `mailout --authorize -a %s`",
+		    a->name, p.name, oauth2_storage_name(a), a->name);
+		goto out;
+	}
+	/* Someone else refreshed while we waited. */
+	if (usable(&t, rejected))
+		goto found;
+	if (refresh(a, &p, &t, e) == -1)
+		goto out;
+found:
+	*token = xstrdup(t.access_token);
+	rc = 0;
+out:
+	oauth2_unlock(fd);
+	oauth2_tokens_clear(&t);
+	oauth2_provider_free(&p);
+	return rc;
+}

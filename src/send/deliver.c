@@ -1,0 +1,227 @@
+/*
+ * deliver.c: bring a relay session up to the point where it takes mail. See deliver.h.
+ *
+ * The order matters for security: nothing but EHLO and STARTTLS goes out before TLS when
+ * the account asks for TLS, and everything learnt before TLS is forgotten.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtp/auth.h"
+#include "config/config.h"
+#include "send/deliver.h"
+#include "net/net.h"
+#include "base/priv.h"
+#include "net/stream.h"
+#include "net/tls.h"
+#include "base/util.h"
+
+struct deliver {
+	struct smtp	*smtp;
+	int		 tls;		/* the session runs over TLS (credentials may go) */
+	char		 relay[300];
+};
+
+static void
+trace_tls(const struct tls_info *ti)
+{
+	const struct tls_cert_info *c = &ti->chain[0];
+
+	if (ti->nchain == 0 && ti->resumed)
+		fprintf(stderr, "--- TLS %s, %s, verified, session resumed\n", ti->version,
+		    ti->cipher);
+	else if (ti->nchain == 0)
+		fprintf(stderr, "--- TLS %s, %s, no certificate\n", ti->version, ti->cipher);
+	else
+		fprintf(stderr, "--- TLS %s, %s, certificate %s (issuer %s, sha256:%s)%s%s\n",
+		    ti->version, ti->cipher, c->subject, c->issuer, c->sha256,
+		    ti->verified ? ", verified" : ", NOT verified (tls_verify = off)",
+		    ti->resumed ? ", session resumed" : "");
+}
+
+/*
+ * Where the account's TLS session is cached for the next run (tls.h), or NULL for none:
+ * in the user's state directory, tls-sessions/ACCOUNT.session. Not in system mode: the
+ * file holds a session secret, and the setgid binary has no private place per caller
+ * (the shared queue is the group's); each run there makes a full handshake. Not with
+ * tls_verify = off either: nothing was judged that a session could stand for.
+ */
+static char *
+session_file(const struct account *a)
+{
+	char path[PATH_MAX];
+	size_t o;
+	const char *p;
+
+	if (priv_system() || (!a->tls_verify && (a->tls_fingerprint == NULL ||
+	    a->tls_fingerprint[0] == '\0')))
+		return NULL;
+	o = (size_t)snprintf(path, sizeof(path), "%s/tls-sessions/", user_state_dir());
+	/* Section names may hold anything; a file name may not. */
+	for (p = a->name; *p != '\0' && o + 9 < sizeof(path); p++)
+		path[o++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ? *p : '_';
+	if (o + 9 > sizeof(path))
+		return NULL;
+	memcpy(path + o, ".session", 9);
+	return xstrdup(path);
+}
+
+static void
+step(const struct deliver_opts *o, const char *stage, const char *fmt, ...)
+{
+	char detail[1024];
+	va_list ap;
+
+	if (o->step == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	o->step(o->step_ctx, stage, detail);
+}
+
+static void
+step_tls(const struct deliver_opts *o, const struct tls_info *ti)
+{
+	const struct tls_cert_info *c = &ti->chain[0];
+
+	if (ti->nchain == 0)
+		step(o, "tls", "%s, %s", ti->version, ti->cipher);
+	else
+		step(o, "tls", "%s, %s; certificate %s, issuer %s, valid until %s, %s",
+		    ti->version, ti->cipher, c->subject, c->issuer, c->not_after,
+		    ti->verified ? "verified" : "NOT verified (tls_verify = off)");
+}
+
+/*
+ * TLS per the account: implicit right after connect; STARTTLS after the first EHLO
+ * (opportunistic: only when offered), then EHLO again over TLS, since nothing learnt in
+ * the clear may be trusted. With tls = starttls a server that does not offer it gets
+ * nothing but EHLO (and QUIT): no MAIL, no AUTH.
+ */
+struct deliver *
+deliver_open(const struct account *a, const struct deliver_opts *o, struct err *e)
+{
+	struct deliver *d = NULL;
+	struct stream *s, *t;
+	struct smtp_opts so;
+	struct tls_opts to;
+	struct tls_info ti;
+	char used[128], *sfile;
+	int quit = 1, prefix = 1;
+
+	tls_opts_account(&to, a);
+	/* mailout --test (o->step) shows a full handshake, the certificate and its checks. */
+	to.session_file = sfile = a->tls != TLS_OFF && o->step == NULL ? session_file(a) :
+	    NULL;
+	if (a->tls != TLS_OFF) {
+		/* Configuration errors before any network traffic. */
+		if (tls_check_opts(&to, e) == -1)
+			goto out;
+		if (!a->tls_verify && (a->tls_fingerprint == NULL ||
+		    a->tls_fingerprint[0] == '\0'))
+			fprintf(stderr, "mailout: warning: TLS certificate verification is off "
+			    "for account %s\n", a->name);
+	}
+	if ((s = net_connect(a->host, a->port, (int)a->timeout, (int)a->timeout, e)) == NULL) {
+		/* net.c's message already names the host and the port. */
+		prefix = 0;
+		goto out;
+	}
+	step(o, "connect", "%s port %u", a->host, a->port);
+	if (a->tls == TLS_IMPLICIT) {
+		if ((t = tls_wrap(s, &to, &ti, e)) == NULL) {
+			s->ops->close(s);
+			goto out;
+		}
+		s = t;
+		step_tls(o, &ti);
+	}
+	d = xcalloc(1, sizeof(*d));
+	d->tls = a->tls == TLS_IMPLICIT;
+	snprintf(d->relay, sizeof(d->relay), "%s:%u", a->host, a->port);
+	memset(&so, 0, sizeof(so));
+	so.helo = a->domain;
+	so.verbose = o->verbose;
+	d->smtp = smtp_new(conn_new(s), &so);
+	if (d->tls && o->verbose)
+		trace_tls(&ti);
+	if (smtp_greeting(d->smtp, e) == -1 || smtp_ehlo(d->smtp, e) == -1)
+		goto fail;
+	step(o, "greeting", "%s", smtp_greeting_text(d->smtp));
+	if (a->tls == TLS_STARTTLS || a->tls == TLS_OPPORTUNISTIC) {
+		if (smtp_caps(d->smtp)->starttls) {
+			if (smtp_starttls(d->smtp, e) == -1)
+				goto fail;
+			t = tls_wrap(conn_stream(smtp_conn(d->smtp)), &to, &ti, e);
+			if (t == NULL) {
+				/* Half a handshake on the wire: a plain QUIT would be noise. */
+				quit = 0;
+				goto fail;
+			}
+			conn_swap(smtp_conn(d->smtp), t);
+			d->tls = 1;
+			step_tls(o, &ti);
+			if (o->verbose)
+				trace_tls(&ti);
+			if (smtp_ehlo(d->smtp, e) == -1)
+				goto fail;
+		} else if (a->tls == TLS_STARTTLS) {
+			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE, "the server does not offer "
+			    "STARTTLS, and account %s requires it (tls = starttls); nothing was "
+			    "sent", a->name);
+			goto fail;
+		}
+	}
+	/* Credentials only now, after TLS: auth.c refuses cleartext mechanisms without it. */
+	if (auth_login_ex(d->smtp, a, d->tls, used, sizeof(used), e) == -1)
+		goto fail;
+	step(o, "auth", "%s", used[0] != '\0' ? used : "none (no user configured, or auth = off)");
+	goto out;
+fail:
+	if (quit)
+		deliver_close(d);
+	else {
+		smtp_free(d->smtp);
+		free(d);
+	}
+	d = NULL;
+out:
+	free(sfile);
+	if (d == NULL && prefix)
+		err_prefix(e, "relay %s port %u: ", a->host, a->port);
+	return d;
+}
+
+int
+deliver_send(struct deliver *d, const struct smtp_envelope *env, int fd,
+    struct smtp_rcpt_status *st, struct err *e)
+{
+	return smtp_send(d->smtp, env, fd, st, e);
+}
+
+void
+deliver_close(struct deliver *d)
+{
+	if (d == NULL)
+		return;
+	smtp_quit(d->smtp);
+	smtp_free(d->smtp);
+	free(d);
+}
+
+struct smtp *
+deliver_smtp(struct deliver *d)
+{
+	return d->smtp;
+}
+
+const char *
+deliver_relay(const struct deliver *d)
+{
+	return d->relay;
+}

@@ -1,0 +1,37 @@
+/*
+ * deliver.h: one connection to an account's relay, ready to take messages.
+ *
+ * deliver_open connects, reads the greeting, says EHLO, brings up TLS as the account
+ * requires and authenticates; then any number of deliver_send calls (the queue runner
+ * reuses one session for many messages); deliver_close says QUIT.
+ */
+#ifndef MAILOUT_DELIVER_H
+#define MAILOUT_DELIVER_H
+
+#include "smtp/smtp.h"
+
+struct account;
+struct deliver;
+
+struct deliver_opts {
+	int	verbose;	/* protocol transcript on stderr */
+	int	serverinfo;	/* do not fail on a missing AUTH secret: we only look */
+	/*
+	 * Optional: told of each stage that succeeded ("connect", "tls", "ehlo", "auth")
+	 * with a one-line detail, for mailout --test.
+	 */
+	void	(*step)(void *ctx, const char *stage, const char *detail);
+	void	*step_ctx;
+};
+
+/* NULL with err set (classified TEMP/PERM with a cause) on failure. */
+struct deliver	*deliver_open(const struct account *a, const struct deliver_opts *o,
+		    struct err *e);
+int		 deliver_send(struct deliver *d, const struct smtp_envelope *env, int fd,
+		    struct smtp_rcpt_status *st, struct err *e);
+void		 deliver_close(struct deliver *d);
+struct smtp	*deliver_smtp(struct deliver *d);
+/* "host:port" of the relay, for messages and logs. */
+const char	*deliver_relay(const struct deliver *d);
+
+#endif

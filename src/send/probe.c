@@ -1,0 +1,216 @@
+/*
+ * probe.c: mailout --test. See probe.h.
+ *
+ * It walks the same code as a real send (deliver_open, smtp_send), with a step callback
+ * for the stages deliver.c goes through, so what it reports is what a send would meet.
+ * Nothing is queued: a test that fails must say so, not hide it in the queue.
+ */
+#include <netdb.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "config/config.h"
+#include "send/deliver.h"
+#include "base/err.h"
+#include "send/probe.h"
+#include "base/util.h"
+
+static void
+line(FILE *out, const char *stage, int ok, const char *detail)
+{
+	fprintf(out, "%-10s %s: %s\n", stage, ok ? "ok" : "FAILED", detail);
+	fflush(out);
+}
+
+struct progress {
+	FILE		*out;
+	const char	*stages[4];	/* in the order deliver.c goes through them */
+	size_t		 done;
+};
+
+static void
+on_step(void *ctx, const char *stage, const char *detail)
+{
+	struct progress *p = ctx;
+
+	line(p->out, stage, 1, detail);
+	if (p->done < 4 && p->stages[p->done] != NULL && strcmp(p->stages[p->done], stage) == 0)
+		p->done++;
+}
+
+/* The stage that failed: the first one deliver.c did not report. */
+static const char *
+failed_stage(const struct progress *p)
+{
+	return p->done < 4 && p->stages[p->done] != NULL ? p->stages[p->done] : "session";
+}
+
+/* Print the relay's addresses; a name that does not resolve fails here, clearly. */
+static int
+resolve(const struct account *a, FILE *out, struct err *e)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char addr[INET6_ADDRSTRLEN];
+	struct buf b;
+	int rc, ret = -1;
+
+	buf_init(&b, 4096);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(a->host, NULL, &hints, &res);
+	if (rc != 0) {
+		err_set(e, rc == EAI_AGAIN ? ERR_TEMP : ERR_PERM,
+		    rc == EAI_AGAIN ? CAUSE_TEMP : CAUSE_NOHOST,
+		    "relay host '%s' not found (%s): check host = in the config", a->host,
+		    gai_strerror(rc));
+		line(out, "resolve", 0, e->msg);
+		goto out;
+	}
+	buf_addf(&b, "%s:", a->host);
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr,
+			    addr, sizeof(addr));
+		else if (ai->ai_family == AF_INET6)
+			inet_ntop(AF_INET6,
+			    &((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr, addr,
+			    sizeof(addr));
+		else
+			continue;
+		buf_addf(&b, " %s", addr);
+	}
+	line(out, "resolve", 1, buf_cstr(&b));
+	ret = 0;
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	buf_free(&b);
+	return ret;
+}
+
+/* The test message, canonical CRLF, in an unlinked temporary file. */
+static int
+message(const struct account *a, const char *sender, const char *rcpt, uint64_t *size,
+    struct err *e)
+{
+	struct buf b;
+	char date[64];
+	struct tm tm;
+	time_t t = time(NULL);
+	FILE *f;
+	int fd = -1;
+
+	localtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	buf_init(&b, 16384);
+	buf_addf(&b, "From: <%s>\r\nTo: <%s>\r\nSubject: mailout test message (account %s)\r\n"
+	    "Date: %s\r\nMessage-ID: <%lld.%ld.test@%s>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+	    "This is a test message sent by mailout --test through account %s\r\n"
+	    "(relay %s port %u). No reply is needed.\r\n", sender, rcpt, a->name, date,
+	    (long long)t, (long)getpid(), a->domain, a->name, a->host, a->port);
+	if ((f = tmpfile()) == NULL || fwrite(b.data, 1, b.len, f) != b.len ||
+	    fflush(f) != 0) {
+		err_set(e, ERR_PERM, CAUSE_CANTCREAT, "cannot write the test message to a "
+		    "temporary file (check TMPDIR)");
+		if (f != NULL)
+			fclose(f);
+		goto out;
+	}
+	*size = b.len;
+	fd = dup(fileno(f));
+	fclose(f);
+out:
+	buf_free(&b);
+	return fd;
+}
+
+int
+probe_run(const struct config *cfg, const struct account *a, const char *sender,
+    const char *rcpt, int verbose, FILE *out, struct err *e)
+{
+	struct deliver_opts o;
+	struct progress pg;
+	struct deliver *d = NULL;
+	struct smtp_envelope env;
+	struct smtp_rcpt_status st;
+	struct buf b;
+	char *from = NULL, *rcpts[1];
+	char why[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
+	uint64_t size = 0;
+	int fd = -1, ret = -1;
+
+	buf_init(&b, 4096);
+	if (sender != NULL)
+		from = xstrdup(sender);
+	else if (a->from != NULL && strpbrk(a->from, "*?[") == NULL)
+		from = config_expand(a->from);
+	else {
+		buf_addf(&b, "%s@%s", user_name(),
+		    cfg->default_domain != NULL ? cfg->default_domain : a->domain);
+		from = buf_steal(&b);
+	}
+	fprintf(out, "%-10s %s (%s)\n", "account", a->name, a->file ? a->file : "");
+	if (has_crlf(rcpt) || has_crlf(from)) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "a line break in an address");
+		goto out;
+	}
+	if (resolve(a, out, e) == -1)
+		goto out;
+	memset(&o, 0, sizeof(o));
+	o.verbose = verbose;
+	memset(&pg, 0, sizeof(pg));
+	pg.out = out;
+	pg.stages[0] = "connect";
+	pg.stages[1] = a->tls == TLS_IMPLICIT ? "tls" : "greeting";
+	pg.stages[2] = a->tls == TLS_IMPLICIT ? "greeting" : a->tls == TLS_OFF ? "auth" : "tls";
+	pg.stages[3] = a->tls == TLS_OFF ? NULL : "auth";
+	o.step = on_step;
+	o.step_ctx = &pg;
+	if ((d = deliver_open(a, &o, e)) == NULL) {
+		line(out, failed_stage(&pg), 0, err_str(e, why, sizeof(why)));
+		goto out;
+	}
+	if ((fd = message(a, from, rcpt, &size, e)) == -1)
+		goto out;
+	memset(&env, 0, sizeof(env));
+	memset(&st, 0, sizeof(st));
+	rcpts[0] = (char *)rcpt;
+	env.sender = from;
+	env.rcpts = rcpts;
+	env.nrcpts = 1;
+	env.size = size;
+	if (deliver_send(d, &env, fd, &st, e) == 0) {
+		buf_reset(&b);
+		buf_addf(&b, "<%s>", from);
+		line(out, "sender", 1, buf_cstr(&b));
+		buf_reset(&b);
+		buf_addf(&b, "<%s>: %s", rcpt, st.reply);
+		line(out, "recipient", 1, buf_cstr(&b));
+		line(out, "delivered", 1, smtp_accepted_reply(deliver_smtp(d)));
+		ret = 0;
+		goto out;
+	}
+	/* The first failure is the one to show: sender, else recipient, else the data. */
+	if (st.code == 0 || e->cause == CAUSE_UNAVAILABLE)
+		line(out, "sender", 0, err_str(e, why, sizeof(why)));
+	else if (st.kind != ERR_OK) {
+		buf_reset(&b);
+		buf_addf(&b, "<%s>: %s", rcpt, st.reply);
+		line(out, "recipient", 0, buf_cstr(&b));
+	} else
+		line(out, "delivered", 0, err_str(e, why, sizeof(why)));
+out:
+	if (fd != -1)
+		close(fd);
+	deliver_close(d);
+	free(from);
+	buf_free(&b);
+	return ret;
+}

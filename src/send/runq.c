@@ -1,0 +1,605 @@
+/*
+ * runq.c: queue runs, the listing, removal and failure notices. See runq.h.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "send/deliver.h"
+#include "message/dsn.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/priv.h"
+#include "queue/queue.h"
+#include "send/runq.h"
+#include "send/send.h"
+#include "base/util.h"
+
+/* queue_lifetime when the configuration gives none. */
+#define RUNQ_LIFETIME_DEFAULT	(5 * 24 * 60 * 60)
+/* Child processes at once in a parallel run: accounts beyond this wait their turn. */
+#define RUNQ_MAX_CHILDREN	16
+
+struct run {
+	const struct config	*cfg;
+	struct queue		*q;
+	struct send_ctx		*sc;
+	const struct runq_opts	*o;
+	struct runq_stats	*st;
+	int64_t			 now;
+	uint64_t		 lifetime;
+};
+
+/* One entry as seen by the scan, before it is locked. */
+struct item {
+	char	*id;
+	char	*account;	/* NULL: metadata unreadable for now */
+	int	 due;
+};
+
+static const char *
+notice_domain(const struct config *cfg, const char *account)
+{
+	const struct account *a = config_find(cfg, account);
+
+	return a != NULL && a->domain != NULL && a->domain[0] != '\0' ? a->domain :
+	    host_name();
+}
+
+int
+runq_notify(const struct config *cfg, struct queue *q, struct queue_meta *m, int msg_fd,
+    int expired, char *notice_id, struct err *e)
+{
+	struct dsn_opts o;
+	struct queue_meta n;
+	char *path = NULL;
+	size_t i;
+	int fd = -1, ret = -1;
+
+	notice_id[0] = '\0';
+	memset(&n, 0, sizeof(n));
+	if (!dsn_wanted(m)) {
+		ret = 0;
+		goto out;
+	}
+	memset(&o, 0, sizeof(o));
+	o.domain = notice_domain(cfg, m->account);
+	o.now = now_s();
+	o.expired = expired;
+	o.lifetime = cfg->queue_lifetime ? cfg->queue_lifetime : RUNQ_LIFETIME_DEFAULT;
+	if ((fd = queue_tmpfile(q, &path, e)) == -1)
+		goto out;
+	if (dsn_write(fd, m, msg_fd, &o, &n, e) == -1)
+		goto discard;
+	/* The notice is the submitter's: it shows in their mailq (system mode) like the rest. */
+	n.uid = m->uid;
+	if (queue_commit(q, fd, path, &n, e) == -1)
+		goto discard;
+	memcpy(notice_id, n.id, QUEUE_ID_LEN + 1);
+	for (i = 0; i < m->nrcpts; i++)
+		if (m->rcpts[i].state == QR_FAILED)
+			m->rcpts[i].notified = 1;
+	log_line(LOG_INFO, "msgid=<%s> queue=%s status=notice notice=%s to=<%s>",
+	    m->message_id ? m->message_id : "", m->id[0] ? m->id : "-", n.id, m->sender);
+	ret = 0;
+	goto out;
+discard:
+	queue_discard(q, path);
+out:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	queue_meta_free(&n);
+	return ret;
+}
+
+static void
+fail_log(const char *id, const struct err *e)
+{
+	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
+
+	log_line(LOG_ERR, "queue=%s status=error error=\"%s\"", id, err_str(e, line,
+	    sizeof(line)));
+}
+
+static void process(struct run *r, const char *id);
+
+/* Send a notice now, through the same sessions, if the run may touch its account. */
+static void
+send_notice(struct run *r, const char *id)
+{
+	if (id[0] != '\0')
+		process(r, id);
+}
+
+/* Finish an entry: delete it when done, or move it to failed/ when it expired. */
+static int
+finish(struct run *r, struct queue_entry *qe, int expire, struct err *e)
+{
+	struct queue_meta *m = &qe->meta;
+	int ret;
+
+	if (expire) {
+		r->st->expired++;
+		log_line(LOG_WARNING, "msgid=<%s> queue=%s from=<%s> status=expired "
+		    "attempts=%u error=\"%s\"", m->message_id ? m->message_id : "", m->id,
+		    m->sender, m->attempts, m->last_error);
+		ret = queue_fail(r->q, qe, e);
+	} else
+		ret = queue_remove(r->q, qe, e);
+	return ret;
+}
+
+/* Record the outcome of an attempt and release the entry. */
+static void
+settle(struct run *r, struct queue_entry *qe, int attempted)
+{
+	struct queue_meta *m = &qe->meta;
+	struct err e;
+	char nid[QUEUE_ID_LEN + 1] = "", id[QUEUE_ID_LEN + 1];
+	size_t i, pending = queue_meta_count(m, QR_PENDING);
+	int expire;
+
+	err_init(&e);
+	memcpy(id, m->id, sizeof(id));
+	if (pending > 0 && m->arrival + (int64_t)r->lifetime <= r->now) {
+		/* Still pending at the end of its lifetime: fails with its last reply. */
+		for (i = 0; i < m->nrcpts; i++)
+			if (m->rcpts[i].state == QR_PENDING)
+				m->rcpts[i].state = QR_FAILED;
+		m->expired = r->now;
+		pending = 0;
+	}
+	expire = m->expired != 0;
+	if (pending > 0) {
+		m->next_attempt = r->now + queue_backoff(m->attempts ? m->attempts : 1,
+		    queue_random());
+		r->st->deferred++;
+	} else if (attempted && !expire)
+		r->st->delivered++;
+	if (pending == 0 && !dsn_wanted(m)) {
+		if (finish(r, qe, expire, &e) == -1)
+			goto error;
+		goto out;
+	}
+	/* The attempt's result is durable before anything else happens. */
+	if (queue_update(r->q, qe, &e) == -1)
+		goto error;
+	if (dsn_wanted(m)) {
+		if (runq_notify(r->cfg, r->q, m, qe->fd, expire, nid, &e) == -1)
+			goto error;
+		r->st->notices++;
+		/* Crash here: the notice is queued, the entry does not know: a second one. */
+		if (pending > 0 && queue_update(r->q, qe, &e) == -1)
+			goto error;
+	}
+	if (pending == 0 && finish(r, qe, expire, &e) == -1)
+		goto error;
+	goto out;
+error:
+	r->st->errors++;
+	fail_log(id, &e);
+out:
+	queue_unlock(qe);
+	send_notice(r, nid);
+}
+
+/* Work on one entry: lock, attempt, record. Locked by someone else: skipped. */
+static void
+process(struct run *r, const char *id)
+{
+	struct queue_entry qe;
+	struct queue_meta *m = &qe.meta;
+	struct send_result res;
+	struct err e;
+	const struct account *a;
+	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
+	int rv, attempted = 0;
+
+	err_init(&e);
+	if ((rv = queue_lock(r->q, id, &qe, &e)) <= 0) {
+		if (rv == 0)
+			r->st->busy++;
+		else {
+			r->st->errors++;
+			fail_log(id, &e);
+		}
+		goto skip;
+	}
+	/* Changed since the scan: no longer ours to try now. Another user's: never ours. */
+	if (!priv_owns(m->uid) ||
+	    (r->o->account != NULL && strcmp(m->account, r->o->account) != 0) ||
+	    (!r->o->all && m->next_attempt > r->now &&
+	    m->arrival + (int64_t)r->lifetime > r->now))
+		goto skip;
+	if (queue_meta_count(m, QR_PENDING) > 0) {
+		r->st->tried++;
+		attempted = 1;
+		if ((a = config_find(r->cfg, m->account)) == NULL &&
+		    (a = config_select(r->cfg, NULL, m->sender, &e)) == NULL) {
+			/* The account was renamed or removed: wait for the configuration. */
+			err_prefix(&e, "account %s is no longer configured: ", m->account);
+			queue_meta_set(&m->last_error, err_str(&e, line, sizeof(line)));
+		} else {
+			send_attempt(r->sc, a, m, qe.fd, &res);
+			if (res.pending > 0)
+				queue_meta_set(&m->last_error, err_str(&res.defer, line,
+				    sizeof(line)));
+			else if (res.failed_now > 0)
+				queue_meta_set(&m->last_error, err_str(&res.perm, line,
+				    sizeof(line)));
+			else
+				queue_meta_set(&m->last_error, "");
+		}
+		m->attempts++;
+		m->last_attempt = r->now;
+		/* The relay has the message, our record does not say so yet. */
+		queue_crash_point("run-sent");
+	}
+	/* settle() releases the entry. */
+	settle(r, &qe, attempted);
+	goto out;
+skip:
+	queue_unlock(&qe);
+out:
+	;
+}
+
+static void
+free_items(struct item *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].account);
+	}
+	free(v);
+}
+
+/* Work through the entries of one account (all of them when account is NULL). */
+static void
+run_items(struct run *r, struct item *v, size_t n, const char *account)
+{
+	size_t i, done = 0;
+
+	for (i = 0; i < n; i++) {
+		if (account != NULL && (v[i].account == NULL ||
+		    strcmp(v[i].account, account) != 0))
+			continue;
+		if (r->o->max != 0 && done >= r->o->max)
+			break;
+		if (!v[i].due && !r->o->all)
+			continue;
+		done++;
+		process(r, v[i].id);
+	}
+}
+
+static void
+add_stats(struct runq_stats *to, const struct runq_stats *from)
+{
+	to->tried += from->tried;
+	to->delivered += from->delivered;
+	to->deferred += from->deferred;
+	to->expired += from->expired;
+	to->notices += from->notices;
+	to->busy += from->busy;
+	to->errors += from->errors;
+}
+
+struct child {
+	pid_t	pid;
+	int	fd;
+};
+
+static void
+reap(struct child *c, struct runq_stats *st)
+{
+	struct runq_stats cs;
+	int status;
+
+	if (read(c->fd, &cs, sizeof(cs)) == (ssize_t)sizeof(cs))
+		add_stats(st, &cs);
+	else
+		st->errors++;
+	close(c->fd);
+	while (waitpid(c->pid, &status, 0) == -1 && errno == EINTR)
+		;
+}
+
+/*
+ * One child per account, so that a relay that hangs costs only its own account the
+ * wait. Each child opens its own sessions and reports its counts through a pipe.
+ */
+static void
+run_parallel(struct run *r, struct item *v, size_t n, char **accts, size_t na)
+{
+	struct child kids[RUNQ_MAX_CHILDREN];
+	struct runq_stats cs;
+	struct run cr;
+	size_t i, nk = 0;
+	int p[2];
+	pid_t pid;
+
+	for (i = 0; i < na; i++) {
+		if (nk == RUNQ_MAX_CHILDREN) {
+			reap(&kids[0], r->st);
+			memmove(kids, kids + 1, --nk * sizeof(*kids));
+		}
+		fflush(NULL);
+		if (pipe(p) == -1 || (pid = fork()) == -1) {
+			/* No process to spare: this account's entries wait in line instead. */
+			run_items(r, v, n, accts[i]);
+			continue;
+		}
+		if (pid == 0) {
+			close(p[0]);
+			memset(&cs, 0, sizeof(cs));
+			cr = *r;
+			cr.st = &cs;
+			cr.sc = send_new(r->cfg, r->o->dopts);
+			run_items(&cr, v, n, accts[i]);
+			send_free(cr.sc);
+			if (write(p[1], &cs, sizeof(cs)) != (ssize_t)sizeof(cs))
+				cs.errors++;
+			/* A forked child of a run: it ends here, without the parent's atexit. */
+			_exit(0);
+		}
+		close(p[1]);
+		kids[nk].pid = pid;
+		kids[nk++].fd = p[0];
+	}
+	for (i = 0; i < nk; i++)
+		reap(&kids[i], r->st);
+}
+
+int
+runq_run(const struct config *cfg, struct queue *q, struct send_ctx *sc,
+    const struct runq_opts *o, struct runq_stats *st, struct err *e)
+{
+	struct run r;
+	struct item *v = NULL;
+	struct queue_meta m;
+	struct err le;
+	char **ids = NULL, **accts = NULL;
+	size_t nids = 0, n = 0, na = 0, i, j;
+	int own = 0, mine, ret = -1;
+
+	memset(st, 0, sizeof(*st));
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	r.q = q;
+	r.o = o;
+	r.st = st;
+	r.now = now_s();
+	r.lifetime = cfg->queue_lifetime ? cfg->queue_lifetime : RUNQ_LIFETIME_DEFAULT;
+	if (o->cleanup)
+		queue_cleanup(q, r.now);
+	if (queue_scan(q, &ids, &nids, e) == -1)
+		goto out;
+	st->entries = nids;
+	/* One look at each entry's metadata: its account, and whether it is due. */
+	v = xcalloc(nids, sizeof(*v));
+	for (i = 0; i < nids && (o->max_scan == 0 || i < o->max_scan); i++) {
+		if (o->match != NULL && strstr(ids[i], o->match) == NULL)
+			continue;
+		err_init(&le);
+		v[n].id = xstrdup(ids[i]);
+		mine = !priv_restricted();
+		if (queue_read_meta(q, ids[i], &m, &le) == 0) {
+			v[n].account = xstrdup(m.account);
+			v[n].due = m.next_attempt <= r.now ||
+			    m.arrival + (int64_t)r.lifetime <= r.now;
+			mine = priv_owns(m.uid);
+			queue_meta_free(&m);
+		} else
+			v[n].due = 1;	/* process() reports what is wrong with it */
+		/* System mode: a user's run works on that user's entries; the runner on all. */
+		if (!mine || (o->account != NULL && (v[n].account == NULL ||
+		    strcmp(v[n].account, o->account) != 0))) {
+			free(v[n].id);
+			free(v[n].account);
+			continue;
+		}
+		n++;
+	}
+	if (o->match != NULL && n == 0) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "no queue entry matches %s", o->match);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i].account == NULL || (!v[i].due && !o->all))
+			continue;
+		for (j = 0; j < na && strcmp(accts[j], v[i].account) != 0; j++)
+			;
+		if (j == na) {
+			accts = xrealloc(accts, (na + 1) * sizeof(*accts));
+			accts[na++] = v[i].account;
+		}
+	}
+	if (sc == NULL) {
+		sc = send_new(cfg, o->dopts);
+		own = 1;
+	}
+	r.sc = sc;
+	if (o->parallel && na > 1) {
+		run_parallel(&r, v, n, accts, na);
+		/* Entries whose metadata could not be read are reported here. */
+		for (i = 0; i < n; i++)
+			if (v[i].account == NULL)
+				process(&r, v[i].id);
+	} else
+		run_items(&r, v, n, NULL);
+	ret = 0;
+out:
+	if (own)
+		send_free(sc);
+	free(accts);
+	free_items(v, n);
+	xfree_strv(ids, nids);
+	return ret;
+}
+
+static void
+when(char *s, size_t n, int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	localtime_r(&tt, &tm);
+	strftime(s, n, "%a %b %e %H:%M:%S", &tm);
+}
+
+static size_t
+count_failed(struct queue *q)
+{
+	struct queue fq;
+	struct queue_meta m;
+	char **ids = NULL;
+	size_t n = 0, i, mine = 0;
+	struct err e;
+
+	/* failed/ has the same file names as queue/: scan it as a queue of its own. */
+	memset(&fq, 0, sizeof(fq));
+	fq.active = q->failed;
+	err_init(&e);
+	if (queue_scan(&fq, &ids, &n, &e) == -1)
+		n = 0;
+	for (i = 0; i < n; i++) {
+		/* System mode: a user counts only their own. */
+		if (!priv_restricted())
+			mine++;
+		else if (queue_read_meta(&fq, ids[i], &m, &e) == 0) {
+			mine += priv_owns(m.uid);
+			queue_meta_free(&m);
+		}
+	}
+	xfree_strv(ids, n);
+	return mine;
+}
+
+int
+runq_list(struct queue *q, FILE *out, struct err *e)
+{
+	struct queue_meta m;
+	struct err le;
+	char **ids = NULL, t1[64], t2[64];
+	size_t n = 0, i, j, shown = 0, nfailed;
+	uint64_t bytes = 0;
+	int ret = -1;
+
+	if (queue_scan(q, &ids, &n, e) == -1)
+		goto out;
+	for (i = 0; i < n; i++) {
+		err_init(&le);
+		if (queue_read_meta(q, ids[i], &m, &le) == -1) {
+			/* Gone since the scan (delivered): not worth a line. Whose: unknown. */
+			if (strstr(le.msg, "No such file") != NULL || priv_restricted())
+				continue;
+			if (shown++ == 0)
+				fprintf(out, "-Queue ID-          --Size-- ----Arrival Time---- "
+				    "-Sender/Recipient-------\n");
+			fprintf(out, "%s  (unreadable: %s)\n\n", ids[i], le.msg);
+			continue;
+		}
+		/* System mode: a user sees their own entries only; root sees all. */
+		if (!priv_owns(m.uid)) {
+			queue_meta_free(&m);
+			continue;
+		}
+		if (shown++ == 0)
+			fprintf(out, "-Queue ID-          --Size-- ----Arrival Time---- "
+			    "-Sender/Recipient-------\n");
+		bytes += m.size;
+		when(t1, sizeof(t1), m.arrival);
+		fprintf(out, "%s %8llu %-20s %s%s\n", m.id, (unsigned long long)m.size, t1,
+		    m.sender[0] ? m.sender : "<>", m.notice ? "  (failure notice)" : "");
+		if (m.last_error[0] != '\0')
+			fprintf(out, "    (%s)\n", m.last_error);
+		when(t2, sizeof(t2), m.next_attempt);
+		fprintf(out, "    account %s, %u attempt%s, next attempt %s\n", m.account,
+		    m.attempts, m.attempts == 1 ? "" : "s",
+		    m.next_attempt <= now_s() ? "now (due)" : t2);
+		for (j = 0; j < m.nrcpts; j++)
+			if (m.rcpts[j].state == QR_PENDING)
+				fprintf(out, "%50s%s\n", "", m.rcpts[j].addr);
+		fprintf(out, "\n");
+		queue_meta_free(&m);
+	}
+	if (shown == 0)
+		fprintf(out, "Mail queue is empty\n");
+	else
+		fprintf(out, "-- %llu Kbytes in %zu Request%s.\n",
+		    (unsigned long long)((bytes + 1023) / 1024), shown, shown == 1 ? "" : "s");
+	if ((nfailed = count_failed(q)) > 0)
+		fprintf(out, "(%zu expired message%s kept in %s)\n", nfailed,
+		    nfailed == 1 ? "" : "s", q->failed);
+	ret = 0;
+out:
+	xfree_strv(ids, n);
+	return ret;
+}
+
+/* System mode does not tell a user whether another user's entry exists. */
+static void
+not_found(struct err *e, const char *id)
+{
+	err_set(e, ERR_PERM, CAUSE_USAGE, "no queue entry %s%s (see mailq)", id,
+	    priv_restricted() ? " of yours" : "");
+}
+
+int
+runq_remove(struct queue *q, const char *id, struct err *e)
+{
+	struct queue_entry qe;
+	struct queue_meta m;
+	struct err le;
+	int rv, busy = 0, ret = -1;
+
+	err_init(&le);
+	if (!queue_valid_id(id)) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "not a queue id: %.40s (see mailq)", id);
+		goto out;
+	}
+	rv = queue_lock(q, id, &qe, &le);
+	if (rv == 0) {
+		queue_unlock(&qe);
+		if (queue_read_meta(q, id, &m, &le) == 0) {
+			busy = priv_owns(m.uid);
+			queue_meta_free(&m);
+		}
+		if (busy)
+			err_set(e, ERR_TEMP, CAUSE_TEMP, "queue entry %s is being delivered "
+			    "right now; try again in a moment", id);
+		else
+			not_found(e, id);
+		goto out;
+	}
+	/* Another user's entry, or one whose owner cannot be read: as if it did not exist. */
+	if (qe.fd != -1 && (rv == -1 ? priv_restricted() : !priv_owns(qe.meta.uid))) {
+		queue_unlock(&qe);
+		not_found(e, id);
+		goto out;
+	}
+	if (qe.fd == -1) {
+		*e = le;
+		goto out;
+	}
+	log_line(LOG_NOTICE, "msgid=<%s> queue=%s from=<%s> status=removed by=%s",
+	    qe.meta.message_id ? qe.meta.message_id : "", id,
+	    qe.meta.sender ? qe.meta.sender : "", user_name());
+	if (queue_remove(q, &qe, e) == -1)
+		goto out;
+	ret = 0;
+out:
+	return ret;
+}

@@ -1,0 +1,636 @@
+/*
+ * submit.c: one message from its envelope to the relay or the queue. See submit.h.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "message/aliases.h"
+#include "base/buf.h"
+#include "config/config.h"
+#include "send/deliver.h"
+#include "base/err.h"
+#include "message/intake.h"
+#include "base/log.h"
+#include "base/priv.h"
+#include "queue/queue.h"
+#include "message/rfc5322.h"
+#include "send/runq.h"
+#include "send/send.h"
+#include "send/submit.h"
+#include "base/util.h"
+
+#define PROG	"mailout"
+
+struct submit {
+	const struct config	*cfg;
+	struct aliases		*aliases;
+	struct deliver_opts	 dopts;
+	struct send_ctx		*sc;
+	char			*qdir;
+	const char		*domain;	/* qualifies local names for this message */
+	int			 verbose;
+};
+
+static void
+warn_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line on stderr; callers may have pointed stderr at /dev/null: the log has it too. */
+static void
+warn_line(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+report(const struct err *e)
+{
+	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
+
+	warn_line("%s", err_str(e, line, sizeof(line)));
+}
+
+static void
+aliases_warning(void *ctx, const char *file, unsigned line, const char *msg)
+{
+	struct submit *s = ctx;
+
+	log_line(LOG_WARNING, "aliases %s:%u: %s", file, line, msg);
+	if (s->verbose)
+		warn_line("%s:%u: %s", file, line, msg);
+}
+
+char *
+submit_queue_dir(const struct config *cfg)
+{
+	struct buf b;
+	const char *xdg = getenv("XDG_STATE_HOME");
+
+	/*
+	 * queue_dir from the config, else the system queue for root and in system mode (the
+	 * setgid install: one queue for all users, priv.h), else the user's state directory
+	 * (from getpwuid, never $HOME: cron keeps HOME=/root).
+	 */
+	if (cfg->queue_dir != NULL)
+		return xstrdup(cfg->queue_dir);
+	buf_init(&b, 4096);
+	if (getuid() == 0 || priv_system())
+		buf_addstr(&b, LOCALSTATEDIR "/spool/mailout");
+	else if (xdg != NULL && xdg[0] == '/' && getuid() == geteuid())
+		buf_addf(&b, "%s/mailout/queue", xdg);
+	else
+		buf_addf(&b, "%s/.local/state/mailout/queue", user_home());
+	return buf_steal(&b);
+}
+
+struct submit *
+submit_new(const struct config *cfg, int verbose, struct err *e)
+{
+	struct submit *s = xcalloc(1, sizeof(*s)), *ret = NULL;
+
+	s->cfg = cfg;
+	s->verbose = verbose;
+	s->dopts.verbose = verbose;
+	s->qdir = submit_queue_dir(cfg);
+	s->sc = send_new(cfg, &s->dopts);
+	/* A broken aliases file fails every message: mail to root must not go astray. */
+	if (cfg->aliases != NULL && cfg->aliases[0] != '\0' &&
+	    (s->aliases = aliases_load(cfg->aliases, aliases_warning, s, e)) == NULL)
+		goto out;
+	ret = s;
+	s = NULL;
+out:
+	submit_free(s);
+	return ret;
+}
+
+void
+submit_free(struct submit *s)
+{
+	if (s == NULL)
+		return;
+	send_free(s->sc);
+	aliases_free(s->aliases);
+	free(s->qdir);
+	free(s);
+}
+
+/* The domain that local names get: default_domain, else the account's EHLO domain. */
+static const char *
+local_domain(const struct submit *s, const struct account *a)
+{
+	if (s->cfg->default_domain != NULL && s->cfg->default_domain[0] != '\0')
+		return s->cfg->default_domain;
+	return a != NULL ? a->domain : host_name();
+}
+
+int
+submit_resolve(struct submit *s, const char *rcpt, struct addrlist *out, struct err *e)
+{
+	struct addrlist x;
+	size_t i;
+	char *q;
+	int rc = -1;
+
+	addrlist_init(&x);
+	if (s->domain == NULL)
+		s->domain = local_domain(s, NULL);
+	if (aliases_expand(s->aliases, rcpt, NULL, &x, e) == -1)
+		goto out;
+	for (i = 0; i < x.n; i++) {
+		q = aliases_qualify(x.v[i], s->domain);
+		addrlist_add(out, q);
+		free(q);
+	}
+	rc = 0;
+out:
+	addrlist_free(&x);
+	return rc;
+}
+
+static int
+map_local(void *ctx, const char *addr, struct addrlist *out, struct err *e)
+{
+	return submit_resolve(ctx, addr, out, e);
+}
+
+/* The account's own address, if it names one (a pattern like *@x selects, it is no address). */
+static char *
+account_addr(const struct account *a)
+{
+	if (a->from != NULL && strpbrk(a->from, "*?[") == NULL)
+		return config_expand(a->from);
+	return NULL;
+}
+
+/* A sender that is only a local name (cronie's -f root) gets the local domain. */
+static char *
+qualify_sender(const struct submit *s, const char *sender)
+{
+	struct buf b;
+	const char *at;
+
+	if (sender[0] == '\0' || !aliases_is_local(sender, NULL))
+		return xstrdup(sender);
+	at = strrchr(sender, '@');
+	buf_init(&b, MAX_ADDRESS * 2);
+	buf_add(&b, sender, at != NULL ? (size_t)(at - sender) : strlen(sender));
+	buf_addf(&b, "@%s", s->domain);
+	return buf_steal(&b);
+}
+
+/* The envelope sender: -f (qualified), else the account's from, else the real user. */
+static char *
+envelope_sender(const struct submit *s, const struct submit_req *r, const struct account *a)
+{
+	struct buf b;
+	char *p;
+
+	if (r->sender_set)
+		return qualify_sender(s, r->sender);
+	if ((p = account_addr(a)) != NULL)
+		return p;
+	buf_init(&b, MAX_ADDRESS * 2);
+	buf_addf(&b, "%s@%s", user_name(), s->domain);
+	return buf_steal(&b);
+}
+
+static void
+print_dry_run(const struct account *a, const struct msg *m)
+{
+	char block[IO_BLOCK];
+	ssize_t n;
+	size_t i;
+
+	printf("account: %s\nrelay: %s:%u\nsender: <%s>\n", a->name, a->host, a->port,
+	    m->sender);
+	for (i = 0; i < m->nrcpts; i++)
+		printf("recipient: <%s>\n", m->rcpts[i]);
+	printf("\n");
+	fflush(stdout);
+	if (lseek(m->fd, 0, SEEK_SET) == -1)
+		return;
+	while ((n = read(m->fd, block, sizeof(block))) > 0)
+		if (fwrite(block, 1, (size_t)n, stdout) != (size_t)n)
+			break;
+	fflush(stdout);
+}
+
+/*
+ * Replace the recipients intake found by their resolution: aliases for local ones, then
+ * the local domain for bare names. The result is deduplicated and held to the limit.
+ */
+static int
+expand_rcpts(struct submit *s, const struct account *a, struct msg *m, struct err *e)
+{
+	struct addrlist out;
+	unsigned max = a->max_recipients ? a->max_recipients : MAX_RECIPIENTS;
+	size_t i;
+	int rc = -1;
+
+	addrlist_init(&out);
+	for (i = 0; i < m->nrcpts; i++)
+		if (submit_resolve(s, m->rcpts[i], &out, e) == -1)
+			goto out;
+	if (out.n > max) {
+		err_set(e, ERR_PERM, CAUSE_DATA, "too many recipients after alias expansion: "
+		    "%zu, the limit is %u (max_recipients)", out.n, max);
+		goto out;
+	}
+	xfree_strv(m->rcpts, m->nrcpts);
+	m->rcpts = out.v;
+	m->nrcpts = out.n;
+	addrlist_init(&out);
+	rc = 0;
+out:
+	addrlist_free(&out);
+	return rc;
+}
+
+/* "relay h port p: connect: refused" -> "connect: refused": the warning names the relay. */
+static const char *
+without_relay(const char *reason)
+{
+	const char *p;
+
+	if (strncmp(reason, "relay ", 6) == 0 && (p = strstr(reason, ": ")) != NULL)
+		return p + 2;
+	return reason;
+}
+
+/*
+ * After a direct send worked, the relay is up: send a few of this account's queued
+ * messages that are due, through the session that is already open. One readdir when the
+ * queue is empty, so the common case does not notice. Errors are the queue run's own:
+ * this message is delivered whatever happens here.
+ */
+static void
+flush_after_send(struct submit *s, const struct account *a)
+{
+	struct queue q;
+	struct runq_opts o;
+	struct runq_stats st;
+	struct err e;
+
+	err_init(&e);
+	queue_open(&q, s->qdir, 0, &e);
+	memset(&o, 0, sizeof(o));
+	o.account = a->name;
+	o.max = 10;
+	o.max_scan = 64;
+	runq_run(s->cfg, &q, s->sc, &o, &st, &e);
+	queue_close(&q);
+}
+
+/*
+ * Commit the message to the queue after a temporary failure: 0 with a one-line warning
+ * and res->queue_id, or -1 with res->e when the queue cannot take it (then nothing of it
+ * is left there). Recipients refused permanently get their failure notice queued first,
+ * so that a run cannot pick up the entry before it knows the notice exists.
+ */
+static int
+queue_message(struct submit *s, struct msg *m, struct queue_meta *qm,
+    const struct send_result *sr, struct submit_result *res)
+{
+	struct queue q;
+	struct queue_entry qe;
+	struct runq_opts o;
+	struct runq_stats st;
+	struct err e, le;
+	struct buf to;
+	char nid[QUEUE_ID_LEN + 1] = "", reason[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
+	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 64];
+	size_t i;
+	int rc = -1;
+
+	err_init(&e);
+	buf_init(&to, 1024 * 1024);
+	for (i = 0; i < qm->nrcpts; i++)
+		if (qm->rcpts[i].state == QR_PENDING)
+			buf_addf(&to, "%s%s", to.len ? "," : "", qm->rcpts[i].addr);
+	snprintf(reason, sizeof(reason), "%s", without_relay(err_str(&sr->defer, line,
+	    sizeof(line))));
+	qm->attempts = 1;
+	qm->last_attempt = now_s();
+	qm->next_attempt = qm->last_attempt + queue_backoff(1, queue_random());
+	queue_meta_set(&qm->last_error, err_str(&sr->defer, line, sizeof(line)));
+	if (queue_open(&q, s->qdir, 1, &e) == -1 ||
+	    runq_notify(s->cfg, &q, qm, m->fd, 0, nid, &e) == -1 ||
+	    queue_commit(&q, m->fd, m->path, qm, &e) == -1)
+		goto fail;
+	/* The spool file is the queue's now. */
+	msg_release(m);
+	snprintf(res->queue_id, sizeof(res->queue_id), "%s", qm->id);
+	warn_line("relay %s unavailable (%s); message queued as %s, will retry",
+	    sr->first_relay, reason, qm->id);
+	log_line(LOG_WARNING, "msgid=<%s> queue=%s account=%s from=<%s> to=%s size=%llu "
+	    "status=queued error=\"%s\"", qm->message_id ? qm->message_id : "", qm->id,
+	    qm->account, qm->sender, buf_cstr(&to), (unsigned long long)qm->size, reason);
+	if (nid[0] != '\0') {
+		/* The relay may take the notice even if it would not take this message. */
+		memset(&o, 0, sizeof(o));
+		o.all = 1;
+		o.match = nid;
+		runq_run(s->cfg, &q, s->sc, &o, &st, &le);
+	}
+	rc = 0;
+	goto out;
+fail:
+	/* The caller keeps the message: a notice about it must not go out either. */
+	if (nid[0] != '\0' && queue_lock(&q, nid, &qe, &le) == 1)
+		queue_remove(&q, &qe, &le);
+	err_prefix(&e, "message NOT queued (relay %s unavailable: %s): ", sr->first_relay,
+	    reason);
+	report(&e);
+	log_line(LOG_ERR, "msgid=<%s> account=%s from=<%s> to=%s size=%llu status=failed "
+	    "error=\"%s\"", qm->message_id ? qm->message_id : "", qm->account, qm->sender,
+	    buf_cstr(&to), (unsigned long long)qm->size, err_str(&e, line, sizeof(line)));
+	res->e = e;
+out:
+	queue_close(&q);
+	buf_free(&to);
+	return rc;
+}
+
+/* The log line for a message that was neither delivered nor queued. */
+static void
+log_failure(const struct account *a, const struct msg *m, const char *sender,
+    const struct err *e)
+{
+	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
+	struct buf to;
+
+	buf_init(&to, 1024 * 1024);
+	buf_addjoin(&to, m->rcpts, m->nrcpts, ",");
+	log_line(LOG_ERR, "msgid=<%s> account=%s from=<%s> to=%s size=%llu status=%s "
+	    "error=\"%s\"", m->message_id ? m->message_id : "", a ? a->name : "-",
+	    m->sender ? m->sender : (sender ? sender : ""), buf_cstr(&to),
+	    (unsigned long long)m->size, e->kind == ERR_TEMP ? "deferred-not-queued" :
+	    "failed", err_str(e, line, sizeof(line)));
+	buf_free(&to);
+}
+
+/* Deliver (or queue) the message in m through a. Fills res; reports and logs a failure. */
+static void
+deliver_message(struct submit *s, const struct submit_req *r, const struct account *a,
+    struct msg *m, struct submit_result *res)
+{
+	const struct config *cfg = s->cfg;
+	struct send_result sr;
+	struct queue_meta qm;
+	struct err *e = &res->e;
+	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
+	size_t i;
+
+	queue_meta_init(&qm);
+	queue_meta_set(&qm.account, a->name);
+	queue_meta_set(&qm.sender, m->sender);
+	qm.uid = (uint64_t)getuid();
+	qm.size = m->size;
+	queue_meta_set(&qm.message_id, m->message_id);
+	qm.body_8bit = m->body_8bit || r->body_8bit;
+	qm.smtputf8 = m->hdr_8bit;
+	queue_meta_set(&qm.dsn_notify, r->dsn_notify != NULL ? r->dsn_notify : a->dsn_notify);
+	queue_meta_set(&qm.dsn_ret, r->dsn_ret != NULL ? r->dsn_ret : a->dsn_return);
+	queue_meta_set(&qm.dsn_envid, r->dsn_envid);
+	qm.arrival = now_s();
+	for (i = 0; i < m->nrcpts; i++)
+		queue_meta_add_rcpt(&qm, m->rcpts[i], QR_PENDING, "");
+
+	/* One attempt through the account and its fallbacks (send.c logs each relay's answer). */
+	send_attempt(s->sc, a, &qm, m->fd, &sr);
+	res->sent = sr.sent;
+	res->refused = sr.failed;
+	for (i = 0; i < qm.nrcpts; i++)
+		if (qm.rcpts[i].state == QR_FAILED)
+			warn_line("recipient <%s> refused: %s", qm.rcpts[i].addr,
+			    qm.rcpts[i].reply);
+	if (sr.pending == 0 && sr.failed == 0) {
+		res->outcome = SUBMIT_SENT;
+		flush_after_send(s, a);
+		goto out;
+	}
+	if (sr.pending == 0 && sr.sent > 0) {
+		/* Delivered to some: the caller must not resend to all, but must know. */
+		res->outcome = SUBMIT_PARTIAL;
+		err_set(e, ERR_PERM, CAUSE_NOUSER, "delivered to %zu of %zu recipients; %zu "
+		    "refused permanently", sr.sent, qm.nrcpts, sr.failed);
+		report(e);
+		goto out;
+	}
+	if (sr.pending == 0) {
+		*e = sr.perm;
+		goto fail;
+	}
+	if (cfg->queue && sr.queueable) {
+		if (queue_message(s, m, &qm, &sr, res) == 0)
+			res->outcome = SUBMIT_QUEUED;
+		goto out;
+	}
+	*e = sr.defer;
+	if (sr.sent > 0 || sr.failed > 0) {
+		err_init(e);
+		err_set(e, sr.defer.kind, sr.defer.cause, "delivered to %zu of %zu "
+		    "recipients; %zu refused permanently, %zu not now (%s)", sr.sent,
+		    qm.nrcpts, sr.failed, sr.pending, err_str(&sr.defer, line, sizeof(line)));
+	}
+fail:
+	res->outcome = SUBMIT_FAILED;
+	report(e);
+	log_failure(a, m, NULL, e);
+out:
+	queue_meta_free(&qm);
+}
+
+int
+submit_message(struct submit *s, const struct submit_req *r, struct submit_result *res)
+{
+	const struct config *cfg = s->cfg;
+	const struct account *a;
+	struct intake_opts io;
+	struct msg m;
+	struct err *e = &res->e;
+	struct buf rlist;
+	char *sender = NULL, *from_addr = NULL, *acct_addr = NULL, *spool = NULL;
+
+	memset(res, 0, sizeof(*res));
+	err_init(e);
+	memset(&m, 0, sizeof(m));
+	m.fd = -1;
+	buf_init(&rlist, 1024 * 1024);
+	s->domain = local_domain(s, NULL);
+
+	/* The account: -a, else by the sender (qualified first: -f root selects root@dom). */
+	sender = r->sender_set ? qualify_sender(s, r->sender) : NULL;
+	if ((a = config_select(cfg, r->account, sender, e)) == NULL)
+		goto fail;
+	free(sender);
+	s->domain = local_domain(s, a);
+	sender = envelope_sender(s, r, a);
+	acct_addr = account_addr(a);
+	if (sender[0] != '\0')
+		from_addr = xstrdup(sender);
+	else if (acct_addr != NULL)
+		from_addr = xstrdup(acct_addr);
+	else {
+		buf_addf(&rlist, "%s@%s", user_name(), s->domain);
+		from_addr = buf_steal(&rlist);
+		buf_init(&rlist, 1024 * 1024);
+	}
+	buf_addf(&rlist, "%s/tmp", s->qdir);
+	spool = buf_steal(&rlist);
+	buf_init(&rlist, 1024 * 1024);
+
+	memset(&io, 0, sizeof(io));
+	io.read_rcpts = r->read_rcpts;
+	io.operands = r->rcpts;
+	io.noperands = r->nrcpts;
+	io.sender = sender;
+	io.from_addr = from_addr;
+	io.full_name = r->full_name != NULL ? r->full_name : a->from_name;
+	io.domain = a->domain;
+	/* Bare names stay bare in intake: aliases see them first, then they are qualified. */
+	io.qualify_domain = NULL;
+	io.spool_dir = spool;
+	io.max_size = a->max_message_size;
+	io.max_rcpts = a->max_recipients;
+	io.address_strict = a->address_strict;
+	io.rewrite_from = a->rewrite_from;
+	io.rewrite_addr = acct_addr != NULL ? acct_addr : sender;
+	io.rewrite_name = a->from_name;
+	io.local_domain = s->domain;
+	if (cfg->rewrite_to) {
+		io.map_local = map_local;
+		io.map_ctx = s;
+	}
+	if (intake_read(r->fd, &io, &m, e) == -1 || expand_rcpts(s, a, &m, e) == -1)
+		goto fail;
+	snprintf(res->message_id, sizeof(res->message_id), "%s",
+	    m.message_id != NULL ? m.message_id : "");
+	res->nrcpts = m.nrcpts;
+	if (s->verbose && m.repairs != 0)
+		warn_line("message repaired:%s%s%s%s%s%s%s",
+		    m.repairs & INTAKE_FROM_QUALIFIED ? " From qualified" : "",
+		    m.repairs & INTAKE_FROM_REPLACED ? " From replaced" : "",
+		    m.repairs & INTAKE_REPLY_TO_ADDED ? " Reply-To added" : "",
+		    m.repairs & INTAKE_TO_REWRITTEN ? " To/Cc rewritten" : "",
+		    m.repairs & INTAKE_HEADER_FOLDED ? " long header folded" : "",
+		    m.repairs & INTAKE_BODY_QP ? " body quoted-printable" : "",
+		    m.repairs & INTAKE_BODY_FOLDED ? " long body lines folded" : "");
+
+	if (r->dry_run) {
+		print_dry_run(a, &m);
+		res->outcome = SUBMIT_DRY_RUN;
+		goto out;
+	}
+	deliver_message(s, r, a, &m, res);
+	goto out;
+fail:
+	res->outcome = SUBMIT_FAILED;
+	report(e);
+	log_failure(a, &m, sender, e);
+out:
+	msg_free(&m);
+	free(sender);
+	free(from_addr);
+	free(acct_addr);
+	free(spool);
+	buf_free(&rlist);
+	return res->outcome == SUBMIT_SENT || res->outcome == SUBMIT_QUEUED ||
+	    res->outcome == SUBMIT_DRY_RUN ? 0 : -1;
+}
+
+/* How one address resolves, on one line. 0, or -1 with err. */
+static int
+verify_one(struct submit *s, const char *addr, FILE *out, struct err *e)
+{
+	struct addrlist x;
+	struct err le;
+	struct buf b;
+	const char *at;
+	size_t i, llen;
+	int rc = -1;
+
+	addrlist_init(&x);
+	buf_init(&b, 1024 * 1024);
+	err_init(&le);
+	if (submit_resolve(s, addr, &x, &le) == -1) {
+		fprintf(out, "%s -> error: %s\n", addr, le.msg);
+		err_set(e, le.kind, le.cause, "%s", le.msg);
+		goto out;
+	}
+	buf_addjoin(&b, x.v, x.n, ", ");
+	at = strrchr(addr, '@');
+	llen = at != NULL ? (size_t)(at - addr) : strlen(addr);
+	if (!aliases_is_local(addr, NULL))
+		fprintf(out, "%s -> %s\n", addr, buf_cstr(&b));
+	else if (x.n == 1 && strncmp(x.v[0], addr, llen) == 0 && x.v[0][llen] == '@')
+		fprintf(out, "%s -> %s (local name, %s %s)\n", addr, buf_cstr(&b),
+		    s->cfg->default_domain != NULL ? "default_domain" : "domain", s->domain);
+	else
+		fprintf(out, "%s -> %s (alias in %s)\n", addr, buf_cstr(&b), s->cfg->aliases);
+	for (i = 0; i < x.n; i++)
+		if (rfc5322_addr_invalid(x.v[i]))
+			fprintf(out, "%s -> warning: <%s> is not a valid SMTP address\n", addr,
+			    x.v[i]);
+	rc = 0;
+out:
+	addrlist_free(&x);
+	buf_free(&b);
+	return rc;
+}
+
+int
+submit_verify(struct submit *s, const char *account, const char *sender,
+    char *const *addrs, size_t n, FILE *out, struct err *e)
+{
+	const struct account *a;
+	struct submit_req r;
+	struct addrlist l;
+	struct err le;
+	char *snd = NULL;
+	size_t i, k;
+	int rc = -1;
+
+	addrlist_init(&l);
+	s->domain = local_domain(s, NULL);
+	snd = sender != NULL ? qualify_sender(s, sender) : NULL;
+	if ((a = config_select(s->cfg, account, snd, e)) == NULL)
+		goto out;
+	s->domain = local_domain(s, a);
+	free(snd);
+	memset(&r, 0, sizeof(r));
+	r.sender_set = sender != NULL;
+	r.sender = sender;
+	snd = envelope_sender(s, &r, a);
+	for (i = 0; i < n; i++) {
+		addrlist_free(&l);
+		addrlist_init(&l);
+		err_init(&le);
+		if (rfc5322_parse_addrlist(addrs[i], strlen(addrs[i]), &l, a->address_strict,
+		    &le) == -1) {
+			fprintf(out, "%s -> error: %s\n", addrs[i], le.msg);
+			err_set(e, le.kind, le.cause, "%s", le.msg);
+			continue;
+		}
+		for (k = 0; k < l.n; k++)
+			verify_one(s, l.v[k], out, e);
+	}
+	fprintf(out, "via account %s, relay %s:%u, sender <%s>\n", a->name, a->host, a->port,
+	    snd);
+	rc = err_failed(e) ? -1 : 0;
+out:
+	free(snd);
+	addrlist_free(&l);
+	return rc;
+}
