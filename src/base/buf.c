@@ -22,14 +22,24 @@ buf_init_secret(struct buf *b, size_t max)
 	b->secret = 1;
 }
 
+/* Mark b failed; always -1, for "return fail(b)". */
 static int
-buf_grow(struct buf *b, size_t need)
+fail(struct buf *b)
 {
-	size_t ncap;
+	b->failed = 1;
+	return -1;
+}
+
+/* Room for len + n bytes and the NUL, or -1 (b marked failed). */
+static int
+buf_grow(struct buf *b, size_t n)
+{
+	size_t need, ncap;
 	char *p;
 
-	if (need > b->max)
-		return -1;
+	if (b->failed || n > b->max - b->len)
+		return fail(b);
+	need = b->len + n;
 	if (need + 1 <= b->cap)
 		return 0;
 	ncap = b->cap ? b->cap : 64;
@@ -39,14 +49,15 @@ buf_grow(struct buf *b, size_t need)
 		ncap = b->max + 1;
 	if (b->secret) {
 		/* realloc could leave a copy of the secret behind: move it by hand. */
-		p = xmalloc(ncap);
+		if ((p = malloc(ncap)) == NULL)
+			return fail(b);
 		if (b->data != NULL) {
 			memcpy(p, b->data, b->len + 1);
 			explicit_bzero(b->data, b->cap);
 			free(b->data);
 		}
-	} else
-		p = xrealloc(b->data, ncap);
+	} else if ((p = realloc(b->data, ncap)) == NULL)
+		return fail(b);
 	b->data = p;
 	b->cap = ncap;
 	return 0;
@@ -55,7 +66,7 @@ buf_grow(struct buf *b, size_t need)
 int
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	if (n > b->max - b->len || buf_grow(b, b->len + n) == -1)
+	if (buf_grow(b, n) == -1)
 		return -1;
 	if (n > 0)
 		memcpy(b->data + b->len, p, n);
@@ -85,10 +96,12 @@ buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	va_copy(ap2, ap);
 	n = vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);
-	if (n < 0 || (size_t)n > b->max - b->len || buf_grow(b, b->len + n) == -1)
+	if (n < 0)
+		return fail(b);
+	if (buf_grow(b, (size_t)n) == -1)
 		return -1;
-	vsnprintf(b->data + b->len, n + 1, fmt, ap);
-	b->len += n;
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
 	return 0;
 }
 
@@ -110,11 +123,15 @@ buf_addjoin(struct buf *b, char *const *v, size_t n, const char *sep)
 	size_t i;
 	int r = 0;
 
-	/* One that does not fit does not stop the next, shorter one: as buf_addf in a loop. */
-	for (i = 0; i < n; i++)
-		if (buf_addf(b, "%s%s", i ? sep : "", v[i]) == -1)
-			r = -1;
+	for (i = 0; i < n && r == 0; i++)
+		r = buf_addf(b, "%s%s", i ? sep : "", v[i]);
 	return r;
+}
+
+int
+buf_failed(const struct buf *b)
+{
+	return b->failed;
 }
 
 void
@@ -126,15 +143,16 @@ buf_reset(struct buf *b)
 		b->data[0] = '\0';
 	}
 	b->len = 0;
+	b->failed = 0;
 }
 
 void
 buf_consume(struct buf *b, size_t n)
 {
-	if (n >= b->len) {
-		buf_reset(b);
+	if (b->data == NULL)
 		return;
-	}
+	if (n > b->len)
+		n = b->len;
 	memmove(b->data, b->data + n, b->len - n);
 	b->len -= n;
 	if (b->secret)
@@ -145,6 +163,8 @@ buf_consume(struct buf *b, size_t n)
 const char *
 buf_cstr(struct buf *b)
 {
+	if (b->failed)
+		return NULL;
 	return b->data != NULL ? b->data : "";
 }
 
@@ -153,6 +173,10 @@ buf_steal(struct buf *b)
 {
 	char *p = b->data;
 
+	if (b->failed) {
+		buf_free(b);
+		return NULL;
+	}
 	if (p == NULL)
 		p = xstrdup("");
 	b->data = NULL;
@@ -170,6 +194,7 @@ buf_free(struct buf *b)
 	}
 	b->data = NULL;
 	b->len = b->cap = 0;
+	b->failed = 0;
 }
 
 void

@@ -30,6 +30,16 @@ static int unit_n, unit_failed;
 		    g_ ? g_ : "(null)", w_ ? w_ : "(null)");		\
 } while (0)
 
+/*
+ * An append (or other step) that builds a test's input or output: 0 is expected, and
+ * anything else is a failed test point, never a silently cut input. Adds no point when
+ * it works.
+ */
+#define MUST(x) do {							\
+	if ((x) != 0)							\
+		CHECK(0, "building the test's data: " #x);		\
+} while (0)
+
 #define UNIT_DONE() do {						\
 	printf("1..%d\n", unit_n);					\
 	return unit_failed ? 1 : 0;					\
