@@ -1,8 +1,13 @@
 /*
  * bounds.h: every fixed limit in one place, each with the reason for its size.
+ *
+ * A buffer's maximum (buf_init), a fixed array used as a limit, a count a parser stops
+ * at: all are named here (`#define MAX_` appears nowhere else; scripts/lint checks it).
  */
 #ifndef MAILOUT_BOUNDS_H
 #define MAILOUT_BOUNDS_H
+
+/* SMTP, as a client */
 
 /* RFC 5321 4.5.3.1.5 says 512 for a reply line; real servers send longer texts. */
 #define MAX_REPLY_LINE		2048
@@ -14,6 +19,24 @@
 #define MAX_COMMAND_LINE	512
 /* RFC 4954 4: AUTH lines may be longer than 512 octets; 12288 is what servers accept. */
 #define MAX_AUTH_LINE		12288
+/* RFC 3461 4.4: ENVID is at most 100 characters. */
+#define MAX_ENVID		100
+/* A SCRAM salt, decoded (RFC 5802 leaves it open; servers send 16 to 64 bytes). */
+#define MAX_SCRAM_SALT		1024
+/* A SCRAM server signature, decoded: a digest, 32 bytes for SHA-256, with room. */
+#define MAX_SCRAM_SIGNATURE	256
+
+/* SMTP, as the -bs server */
+
+/* RFC 5321's 512, plus what RFC 3461 adds for ORCPT, NOTIFY and ENVID, plus slack. */
+#define MAX_SERVE_COMMAND	2048
+/* RFC 5321 says 1000 with CRLF; real programs send longer lines, none this long. */
+#define MAX_SERVE_DATA_LINE	(1024 * 1024)
+/* Bad commands in one session before we hang up (Postfix's smtpd_hard_error_limit). */
+#define MAX_SERVE_ERRORS	20
+
+/* Messages and addresses */
+
 /* The whole header block is held in memory while it is parsed. */
 #define MAX_HEADER_BLOCK	(1024 * 1024)
 /* One header field, unfolded. */
@@ -22,13 +45,65 @@
 #define MAX_RECIPIENTS		10000
 /* One address as written (RFC 5321 4.5.3.1.3 is 256 for a path; we allow display names). */
 #define MAX_ADDRESS		1024
+/* RFC 1035 2.3.4: a domain name is at most 255 octets. */
+#define MAX_DOMAIN		255
+/* Mailboxes in one From, To or Cc we are willing to rewrite. */
+#define MAX_REWRITE_MBOX	1000
 /* Body I/O block: large writes, few system calls, fixed memory. */
 #define IO_BLOCK		(64 * 1024)
+
+/* Aliases */
+
+/* One logical entry with its continuation lines: long mailing lists fit, a runaway does not. */
+#define MAX_ALIAS_LINE		(64 * 1024)
+/* An aliases file larger than this is not one a submission agent should trust. */
+#define MAX_ALIAS_FILE		(16 * 1024 * 1024)
+/* Entries in one file; big sites have thousands, not millions. */
+#define MAX_ALIASES		100000
+/* Alias of an alias of ...: sendmail stops at 10 as well (MAXRCRSN). */
+#define MAX_ALIAS_DEPTH		10
+/* Addresses one recipient may expand to: a mailing list, not a mail bomb. */
+#define MAX_ALIAS_EXPANSION	1000
+
+/* Files, configuration, queue */
+
+/* A file name with its NUL: Linux's PATH_MAX; a longer one fails every call it is given to. */
+#define MAX_PATH		4096
 /* A config file larger than this is not a config file. */
 #define MAX_CONFIG_FILE		(1024 * 1024)
+/* An account (section) name: it appears in logs, queue entries and file names. */
+#define MAX_ACCOUNT_NAME	64
+/* Nobody means a queue lifetime of ten years; the cap keeps date arithmetic safe. */
+#define MAX_QUEUE_LIFETIME	(3650ULL * 86400)
+/* What a cached TLS session stands for: the relay, its names, four file names. */
+#define MAX_SESSION_KEY_TEXT	(4 * MAX_PATH + 1024)
+
+/* Secrets, OAuth2, HTTP */
+
 /* Secrets: a password or token line. OAuth2 access tokens can reach ~4 KiB. */
 #define MAX_SECRET		16384
+/* The label a keyring shows a person for one of our entries. */
+#define MAX_KEYRING_LABEL	1024
+/* Our own HTTP request line and headers (the body is bounded apart, HTTP_MAX_BODY). */
+#define MAX_HTTP_HEAD		8192
+/* A URL built from one of our templates (an OAuth2 provider's endpoint and a tenant). */
+#define MAX_URL			2048
+/* The authorization address the user opens: browsers and providers take about this much. */
+#define MAX_AUTHORIZE_URL	8192
+/* The page mailout's --authorize listener shows the browser: a title and a sentence. */
+#define MAX_BROWSER_PAGE	8192
+
+/* Text for people */
+
 /* Error and log messages. */
 #define MAX_ERROR_TEXT		1024
+/* Addresses joined for one log line or one listing (the log line itself is cut shorter). */
+#define MAX_LOG_LIST		(1024 * 1024)
+/* One line of the --test or --serverinfo report. */
+#define MAX_REPORT_LINE		4096
+/* The message mailout --test sends: fixed words, the addresses and the account's names. */
+#define MAX_TEST_MESSAGE	16384
+/* A decimal number as text: 20 digits hold 2^64, the rest is slack for a bad one. */
+#define MAX_NUMBER_TEXT		32
 
 #endif
