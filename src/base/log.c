@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/bounds.h"
+#include "base/buf.h"
 #include "base/log.h"
 
 static int	 log_facility = -1;
@@ -92,4 +93,20 @@ log_close(void)
 	if (log_facility >= 0)
 		closelog();
 	log_facility = -1;
+}
+
+const char *
+log_join(struct buf *b, char *const *v, size_t n)
+{
+	const char *s = "(too many addresses to list)";
+
+	buf_reset(b);
+	if (buf_addjoin(b, v, n, ",") == 0)
+		s = buf_cstr(b);
+	else {
+		buf_reset(b);
+		if (buf_addf(b, "(%zu addresses, too many to list)", n) == 0)
+			s = buf_cstr(b);
+	}
+	return s;
 }

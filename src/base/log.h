@@ -5,11 +5,20 @@
 #ifndef MAILOUT_LOG_H
 #define MAILOUT_LOG_H
 
+#include <stddef.h>
 #include <syslog.h>
 
 /* facility: LOG_MAIL etc., or -1 for no syslog; logfile: path or NULL. */
 void	log_init(const char *ident, int facility, const char *logfile);
 void	log_line(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void	log_close(void);
+
+struct buf;
+
+/*
+ * The n strings of v joined by ',' in b (reset first), for a log line; when they do not
+ * fit, a count in their place ("(1234 addresses, too many to list)"). Never NULL.
+ */
+const char *log_join(struct buf *b, char *const *v, size_t n);
 
 #endif

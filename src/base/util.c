@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/bounds.h"
+#include "base/path.h"
 #include "base/util.h"
 
 static void
@@ -239,14 +241,17 @@ me(void)
 const char *
 user_name(void)
 {
-	static char name[64];
-	struct passwd *pw = me();
+	static char *name;
+	char uid[32];
+	struct passwd *pw;
 
-	if (name[0] == '\0') {
-		if (pw != NULL && pw->pw_name != NULL)
-			snprintf(name, sizeof(name), "%s", pw->pw_name);
-		else
-			snprintf(name, sizeof(name), "uid%lu", (unsigned long)getuid());
+	if (name == NULL) {
+		if ((pw = me()) != NULL && pw->pw_name != NULL)
+			name = xstrdup(pw->pw_name);
+		else {
+			snprintf(uid, sizeof(uid), "uid%lu", (unsigned long)getuid());
+			name = xstrdup(uid);
+		}
 	}
 	return name;
 }
@@ -254,14 +259,15 @@ user_name(void)
 const char *
 user_home(void)
 {
-	static char home[512];
-	struct passwd *pw = me();
+	static char *home;
+	struct passwd *pw;
 
-	if (home[0] == '\0') {
-		if (pw != NULL && pw->pw_dir != NULL && pw->pw_dir[0] == '/')
-			snprintf(home, sizeof(home), "%s", pw->pw_dir);
+	/* Whole, never cut: a cut home would be another directory. */
+	if (home == NULL) {
+		if ((pw = me()) != NULL && pw->pw_dir != NULL && pw->pw_dir[0] == '/')
+			home = xstrdup(pw->pw_dir);
 		else
-			snprintf(home, sizeof(home), "/");
+			home = xstrdup("/");
 	}
 	return home;
 }
@@ -269,14 +275,14 @@ user_home(void)
 const char *
 user_state_dir(void)
 {
-	static char dir[PATH_MAX];
+	static char *dir;
 	const char *xdg = getenv("XDG_STATE_HOME");
 
-	if (dir[0] == '\0') {
+	if (dir == NULL) {
 		if (xdg != NULL && xdg[0] == '/' && getuid() == geteuid())
-			snprintf(dir, sizeof(dir), "%s/mailout", xdg);
+			dir = path_fmt("%s/mailout", xdg);
 		else
-			snprintf(dir, sizeof(dir), "%s/.local/state/mailout", user_home());
+			dir = path_fmt("%s/.local/state/mailout", user_home());
 	}
 	return dir;
 }
@@ -284,7 +290,7 @@ user_state_dir(void)
 const char *
 host_name(void)
 {
-	static char name[256];
+	static char name[MAX_DOMAIN + 1];
 	struct addrinfo hints, *res = NULL;
 
 	if (name[0] != '\0')

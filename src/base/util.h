@@ -43,12 +43,13 @@ int64_t	 now_ms(void);
 /* Wall-clock seconds; tests may override with MAILOUT_NOW (queue clock). */
 int64_t	 now_s(void);
 
-/* The user name and home of getuid() (never $USER/$HOME). Static storage. */
+/* The user name and home of getuid() (never $USER/$HOME), whole. Static storage. */
 const char *user_name(void);
 const char *user_home(void);
 /*
  * The user's state directory for mailout: $XDG_STATE_HOME/mailout (absolute, and not
- * set-ID), else ~/.local/state/mailout from user_home(). Static storage.
+ * set-ID), else ~/.local/state/mailout from user_home(). Static storage. NULL when that
+ * name would be too long for a path (MAX_PATH): never a cut one.
  */
 const char *user_state_dir(void);
 /* This host's name (gethostname, then canonical name if it has no dot). Static storage. */

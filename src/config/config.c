@@ -24,16 +24,14 @@
 
 #include "base/bounds.h"
 #include "base/buf.h"
+#include "base/path.h"
 #include "config/config.h"
 #include "base/err.h"
 #include "base/priv.h"
 #include "base/util.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-#define MAX_FILES	2	/* the system file, then the user file or -C */
-#define MAX_NAME	64	/* account names appear in logs and queue entries */
-/* Nobody means a queue lifetime of ten years; the cap keeps date arithmetic safe. */
-#define MAX_LIFETIME	(3650ULL * 86400)
+#define NFILES		2	/* the system file, then the user file or -C */
 
 enum vtype {
 	V_STR,		/* any text */
@@ -184,7 +182,7 @@ struct section {
 
 /* Everything read so far, merged. */
 struct raw {
-	char		*files[MAX_FILES];
+	char		*files[NFILES];
 	size_t		 nfiles;
 	struct kv	*defs;
 	size_t		 ndefs;
@@ -246,7 +244,7 @@ valid_name(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > MAX_NAME)
+	if (n == 0 || n > MAX_ACCOUNT_NAME)
 		return 0;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
@@ -375,7 +373,7 @@ parse_duration(const char *s, uint64_t *out)
 		num[len - 1] = '\0';
 	else
 		mult = 1;
-	if (parse_uint(num, 1, MAX_LIFETIME / mult, &v) == -1)
+	if (parse_uint(num, 1, MAX_QUEUE_LIFETIME / mult, &v) == -1)
 		return -1;
 	*out = v * mult;
 	return 0;
@@ -817,7 +815,8 @@ read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **de
 	const char *k, *colon, *key;
 	const struct keydef *kd;
 	struct section *sec;
-	char secname[256];
+	/* Cut to one byte over the longest valid name: a cut name matches no section. */
+	char secname[MAX_ACCOUNT_NAME + 2];
 	size_t i, j, n;
 	int rc = -1;
 
@@ -947,7 +946,7 @@ load_file(struct raw *r, const char *path, int must_exist, int with_group,
 		goto out;
 	}
 
-	if (r->nfiles == MAX_FILES) {
+	if (r->nfiles == NFILES) {
 		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "%s: too many configuration files", path);
 		goto out;
 	}
@@ -1121,7 +1120,7 @@ check_fallbacks(struct config *cfg, struct err *e)
 	const struct account *a, *f;
 	struct buf path;
 	size_t i, steps;
-	int loop, rc = -1;
+	int loop, r, rc = -1;
 
 	buf_init(&path, MAX_ERROR_TEXT);
 	for (i = 0; i < cfg->naccounts; i++) {
@@ -1154,14 +1153,14 @@ check_fallbacks(struct config *cfg, struct err *e)
 			continue;
 		/* A cycle through a: spell it out so the user sees which link to cut. */
 		buf_reset(&path);
-		buf_addstr(&path, a->name);
+		r = buf_addstr(&path, a->name);
 		f = a;
 		do {
 			f = config_find(cfg, f->fallback);
-			buf_addf(&path, " -> %s", f->name);
+			r |= buf_addf(&path, " -> %s", f->name);
 		} while (f != a);
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] fallback = %s: fallback loop (%s)",
-		    a->file, a->name, a->fallback, buf_cstr(&path));
+		    a->file, a->name, a->fallback, r == 0 ? buf_cstr(&path) : "too long to show");
 		goto out;
 	}
 	rc = 0;
@@ -1170,28 +1169,24 @@ out:
 	return rc;
 }
 
+/* The user's sendmail.conf, or NULL with err when its name would be too long. */
 static char *
-user_file(void)
+user_file(struct err *e)
 {
-	static const char tail[] = "/mailout/sendmail.conf";
-	static const char dot[] = "/.config";
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = user_home();
-	size_t n;
 	char *p;
 
 	/* The XDG spec says to ignore a relative XDG_CONFIG_HOME. */
-	if (xdg != NULL && xdg[0] == '/') {
-		n = strlen(xdg);
-		p = xmalloc(n + sizeof(tail));
-		memcpy(p, xdg, n);
-		memcpy(p + n, tail, sizeof(tail));
-	} else {
-		n = strcmp(home, "/") == 0 ? 0 : strlen(home);
-		p = xmalloc(n + sizeof(dot) - 1 + sizeof(tail));
-		memcpy(p, home, n);
-		memcpy(p + n, dot, sizeof(dot) - 1);
-		memcpy(p + n + sizeof(dot) - 1, tail, sizeof(tail));
-	}
+	if (xdg != NULL && xdg[0] == '/')
+		p = path_fmt("%s/mailout/sendmail.conf", xdg);
+	else
+		p = path_fmt("%s/.config/mailout/sendmail.conf", strcmp(home, "/") == 0 ? "" :
+		    home);
+	if (p == NULL)
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "the user's sendmail.conf has a name too long "
+		    "to open (%s is %zu bytes)", xdg != NULL && xdg[0] == '/' ?
+		    "XDG_CONFIG_HOME" : "the home directory", strlen(xdg != NULL && xdg[0] == '/' ?
+		    xdg : home));
 	return p;
 }
 
@@ -1207,7 +1202,7 @@ config_load(struct config *cfg, const char *sysfile, const char *cfile, struct e
 
 	memset(cfg, 0, sizeof(*cfg));
 	memset(&r, 0, sizeof(r));
-	buf_init(&files, MAX_FILES * 4096 + 16);
+	buf_init(&files, NFILES * (MAX_PATH + 2));
 
 	/* System mode serves every user from the system file: theirs cannot name its secrets. */
 	if (cfile != NULL && priv_restricted()) {
@@ -1222,7 +1217,8 @@ config_load(struct config *cfg, const char *sysfile, const char *cfile, struct e
 		if (load_file(&r, cfile, 1, 0, e) == -1)
 			goto out;
 	} else if (!priv_restricted()) {
-		ufile = user_file();
+		if ((ufile = user_file(e)) == NULL)
+			goto out;
 		if ((sysfile == NULL || strcmp(ufile, sysfile) != 0) &&
 		    load_file(&r, ufile, 0, 0, e) == -1)
 			goto out;
@@ -1245,9 +1241,13 @@ config_load(struct config *cfg, const char *sysfile, const char *cfile, struct e
 		goto out;
 	}
 
-	for (i = 0; i < r.nfiles; i++)
-		buf_addf(&files, "%s%s", i > 0 ? ", " : "", r.files[i]);
-	cfg->files_read = xstrdup(buf_cstr(&files));
+	/* Each name was opened, so each fits in MAX_PATH: the list always fits. */
+	if (buf_addjoin(&files, r.files, r.nfiles, ", ") == -1 ||
+	    (cfg->files_read = buf_steal(&files)) == NULL) {
+		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "the configuration files' names are too "
+		    "long");
+		goto out;
+	}
 	rc = 0;
 out:
 	if (rc == -1)
@@ -1324,13 +1324,16 @@ match_sender(const struct config *cfg, const char *sender)
 	return found;
 }
 
-static void
+/* The accounts' names, comma-separated, for an error message. */
+static const char *
 list_accounts(const struct config *cfg, struct buf *b)
 {
 	size_t i;
+	int r = 0;
 
 	for (i = 0; i < cfg->naccounts; i++)
-		buf_addf(b, "%s%s", i > 0 ? ", " : "", cfg->accounts[i].name);
+		r |= buf_addf(b, "%s%s", i > 0 ? ", " : "", cfg->accounts[i].name);
+	return r == 0 ? buf_cstr(b) : "too many to list";
 }
 
 const struct account *
@@ -1349,9 +1352,8 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 			    name, cfg->files_read == NULL || cfg->files_read[0] == '\0' ?
 			    "no configuration file was found" : "no accounts are configured");
 		else {
-			list_accounts(cfg, &list);
 			err_set(e, ERR_PERM, CAUSE_CONFIG, "account '%s' is not defined "
-			    "(accounts: %s)", name, buf_cstr(&list));
+			    "(accounts: %s)", name, list_accounts(cfg, &list));
 		}
 		goto out;
 	}
@@ -1373,16 +1375,15 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 			    "(see sendmail.conf(5))", cfg->files_read);
 		goto out;
 	}
-	list_accounts(cfg, &list);
 	if (sender != NULL && sender[0] != '\0')
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "cannot choose an account for sender "
 		    "<%s>: no account's from matches it, [defaults] sets no account, and "
 		    "there are %zu accounts (%s); use -a NAME", sender, cfg->naccounts,
-		    buf_cstr(&list));
+		    list_accounts(cfg, &list));
 	else
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "cannot choose an account: no sender to "
 		    "match, [defaults] sets no account, and there are %zu accounts (%s); "
-		    "use -a NAME", cfg->naccounts, buf_cstr(&list));
+		    "use -a NAME", cfg->naccounts, list_accounts(cfg, &list));
 out:
 	buf_free(&list);
 	return a;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bounds.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "net/http.h"
@@ -53,6 +54,7 @@ http_url_parse(const char *url, struct http_url *u, struct err *e)
 	const char *p, *h, *hend, *pstart;
 	uint64_t port;
 	char *portstr = NULL;
+	size_t n;
 	int rc = -1;
 
 	url_reset(u);
@@ -108,12 +110,11 @@ http_url_parse(const char *url, struct http_url *u, struct err *e)
 		u->path = xstrndup(pstart, strcspn(pstart, "#"));
 	else {
 		/* "https://h?x" is "https://h/?x". */
-		struct buf b;
-
-		buf_init(&b, strlen(pstart) + 2);
-		buf_addc(&b, '/');
-		buf_add(&b, pstart, strcspn(pstart, "#"));
-		u->path = buf_steal(&b);
+		n = strcspn(pstart, "#");
+		u->path = xmalloc(n + 2);
+		u->path[0] = '/';
+		memcpy(u->path + 1, pstart, n);
+		u->path[n + 1] = '\0';
 	}
 	rc = 0;
 out:
@@ -460,10 +461,10 @@ http_do(const struct http_request *rq, struct http_response *r, struct err *e)
 	struct rctx x;
 	struct err le;
 	char where[600] = "";
-	int v6, rc = -1;
+	int v6, bad, rc = -1;
 
 	response_init(r);
-	buf_init_secret(&req, HTTP_MAX_BODY + 8192);
+	buf_init_secret(&req, HTTP_MAX_BODY + MAX_HTTP_HEAD);
 	memset(&x, 0, sizeof(x));
 	err_init(&le);
 	if (http_url_parse(rq->url, &u, e) == -1)
@@ -498,17 +499,19 @@ http_do(const struct http_request *rq, struct http_response *r, struct err *e)
 	s = NULL;
 	x.c = c;
 	v6 = strchr(u.host, ':') != NULL;
-	buf_addf(&req, "%s %s HTTP/1.1\r\nHost: %s%s%s", rq->method, u.path, v6 ? "[" : "",
-	    u.host, v6 ? "]" : "");
+	bad = buf_addf(&req, "%s %s HTTP/1.1\r\nHost: %s%s%s", rq->method, u.path,
+	    v6 ? "[" : "", u.host, v6 ? "]" : "");
 	if (u.port != (u.tls ? 443u : 80u))
-		buf_addf(&req, ":%u", u.port);
-	buf_addf(&req, "\r\nUser-Agent: mailout/%s\r\nAccept: application/json\r\n"
+		bad |= buf_addf(&req, ":%u", u.port);
+	bad |= buf_addf(&req, "\r\nUser-Agent: mailout/%s\r\nAccept: application/json\r\n"
 	    "Connection: close\r\n", VERSION);
 	if (rq->content_type != NULL)
-		buf_addf(&req, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+		bad |= buf_addf(&req, "Content-Type: %s\r\nContent-Length: %zu\r\n",
 		    rq->content_type, rq->bodylen);
-	if (buf_addstr(&req, "\r\n") == -1 ||
-	    (rq->bodylen > 0 && buf_add(&req, rq->body, rq->bodylen) == -1)) {
+	bad |= buf_addstr(&req, "\r\n");
+	if (rq->bodylen > 0)
+		bad |= buf_add(&req, rq->body, rq->bodylen);
+	if (bad != 0) {
 		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "the request is too large");
 		goto out;
 	}

@@ -89,14 +89,14 @@ void	 http_response_free(struct http_response *r);
  * b is empty) with both parts percent-encoded (RFC 3986 unreserved characters kept,
  * everything else %XX, so it is valid in both). 0, or -1 over the buffer's max.
  */
-int	 http_form_add(struct buf *b, const char *key, const char *value);
+int	 http_form_add(struct buf *b, const char *key, const char *value) MUST_CHECK;
 /* Percent-encode s as above, appended to b. 0 or -1. */
-int	 http_urlencode(struct buf *b, const char *s);
+int	 http_urlencode(struct buf *b, const char *s) MUST_CHECK;
 /*
  * Find key in a query or form string ("a=1&b=2"; a leading '?' is skipped) and append
  * its decoded value (%XX and '+' as space) to out. 1 found, 0 not there, -1 malformed
  * (bad %XX, a decoded NUL) or over out's max.
  */
-int	 http_query_get(const char *query, const char *key, struct buf *out);
+int	 http_query_get(const char *query, const char *key, struct buf *out) MUST_CHECK;
 
 #endif

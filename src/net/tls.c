@@ -42,7 +42,9 @@
 #include <psa/crypto.h>
 #endif
 
+#include "base/bounds.h"
 #include "base/buf.h"
+#include "base/path.h"
 #include "config/config.h"
 #include "base/err.h"
 #include "base/priv.h"
@@ -963,21 +965,28 @@ fill_info(struct tls_stream *ts, struct tls_info *info)
 /*
  * The session cache key: the relay and every setting that decided whether its
  * certificate was accepted. A session made under other settings is never offered.
+ * 0, or -1 when there is no key (then no session is cached: a key of zeros, or of a
+ * part of the settings, would stand for other settings too).
  */
-static void
+static int
 sess_key(const struct stream *lower, const struct tls_opts *o, unsigned char key[32])
 {
 	struct buf b;
+	int rc = -1;
 
-	buf_init(&b, 4 * PATH_MAX + 1024);
-	buf_addf(&b, "%s\n%s\n%s\n%d\n%s\n%s\n%s\n%s\n%d\n", SESSION_MAGIC,
+	buf_init(&b, MAX_SESSION_KEY_TEXT);
+	if (buf_addf(&b, "%s\n%s\n%s\n%d\n%s\n%s\n%s\n%s\n%d\n", SESSION_MAGIC,
 	    lower->name != NULL ? lower->name : "", o->server_name, o->verify,
 	    empty(o->ca_file) ? "" : o->ca_file, empty(o->fingerprint) ? "" : o->fingerprint,
 	    empty(o->cert_file) ? "" : o->cert_file, empty(o->key_file) ? "" : o->key_file,
-	    o->min_version);
-	if (sha256((const unsigned char *)buf_cstr(&b), b.len, key) != 0)
-		memset(key, 0, 32);
+	    o->min_version) == -1)
+		goto out;
+	if (sha256((const unsigned char *)b.data, b.len, key) != 0)
+		goto out;
+	rc = 0;
+out:
 	buf_free(&b);
+	return rc;
 }
 
 /* "SESSION_MAGIC <key in hex> " */
@@ -1076,10 +1085,7 @@ sess_save(struct tls_stream *ts)
 	snprintf(head + hl, sizeof(head) - hl, "%lld\n", (long long)now_s());
 	hl = strlen(head);
 	make_parents(ts->sess_path);
-	tmp = xmalloc(strlen(ts->sess_path) + 8);
-	memcpy(tmp, ts->sess_path, strlen(ts->sess_path));
-	memcpy(tmp + strlen(ts->sess_path), ".XXXXXX", 8);
-	if ((fd = mkstemp(tmp)) == -1)
+	if ((tmp = path_fmt("%s.XXXXXX", ts->sess_path)) == NULL || (fd = mkstemp(tmp)) == -1)
 		goto out;
 	made = 1;
 	wrote = write(fd, head, hl) == (ssize_t)hl && write(fd, blob, len) == (ssize_t)len;
@@ -1186,9 +1192,8 @@ tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
 	    MBEDTLS_SSL_MINOR_VERSION_3);
 #endif
 
-	if (!empty(o->session_file)) {
+	if (!empty(o->session_file) && sess_key(lower, o, ts->sess_key) == 0) {
 		ts->sess_path = xstrdup(o->session_file);
-		sess_key(lower, o, ts->sess_key);
 		offered = sess_load(ts->sess_path, ts->sess_key, &sess);
 #if MBEDTLS3 && defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED)
 		/* TLS 1.3 tickets arrive after the handshake; tls_close() keeps the last. */

@@ -23,8 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/bounds.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/path.h"
 #include "base/priv.h"
 #include "queue/queue.h"
 #include "base/util.h"
@@ -54,18 +56,19 @@ queue_crash_point(const char *name)
 		kill(getpid(), SIGKILL);
 }
 
+/*
+ * dir/name+suffix. queue_open has refused a directory too long for its own entries'
+ * names; a longer name (one read from a directory) becomes a name that fails every call
+ * it is given to, never a truncated one.
+ */
 static char *
 join(const char *dir, const char *name, const char *suffix)
 {
-	struct buf b;
+	char *p;
 
-	buf_init(&b, 8192);
-	/* Too long for a path: a name that fails every call it is given to. */
-	if (buf_addf(&b, "%s/%s%s", dir, name, suffix) == -1) {
-		buf_reset(&b);
-		buf_addstr(&b, "/nonexistent/path-too-long");
-	}
-	return buf_steal(&b);
+	if ((p = path_fmt("%s/%s%s", dir, name, suffix)) == NULL)
+		p = xstrdup("/nonexistent/path-too-long");
+	return p;
 }
 
 /* One directory; in a shared queue chmod'd past the umask, so the group can use it. */
@@ -129,11 +132,18 @@ queue_open(struct queue *q, const char *dir, int create, struct err *e)
 	int ret = -1;
 
 	memset(q, 0, sizeof(*q));
+	priv_raise();
+	/* The longest name an entry has: DIR/failed/ID.meta. */
+	if (strlen(dir) + sizeof("/failed/") + QUEUE_ID_LEN + sizeof(".meta") > MAX_PATH) {
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "the queue directory name %.64s... is too "
+		    "long (%zu bytes, at most %d)", dir, strlen(dir),
+		    MAX_PATH - (int)(sizeof("/failed/") + QUEUE_ID_LEN + sizeof(".meta")));
+		goto out;
+	}
 	q->dir = xstrdup(dir);
 	q->tmp = join(dir, "tmp", "");
 	q->active = join(dir, "queue", "");
 	q->failed = join(dir, "failed", "");
-	priv_raise();
 	/* setgid and group-writable: what install-system makes, whoever runs us now (root). */
 	q->shared = priv_system() || (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
 	    (sb.st_mode & (S_ISGID | S_IWGRP)) == (S_ISGID | S_IWGRP));

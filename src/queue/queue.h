@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/attr.h"
+
 struct buf;
 struct err;
 
@@ -95,9 +97,11 @@ struct queue_entry {
 
 /*
  * Prepare q for dir. With create set, make the directories (parents too); otherwise a
- * missing directory is fine (an empty queue). Returns 0, or -1 with CAUSE_CANTCREAT.
+ * missing directory is fine (an empty queue). Returns 0, or -1 with CAUSE_CANTCREAT (a
+ * directory that cannot be made, or a name too long for the entries' files); q is then
+ * empty, safe for queue_close.
  */
-int	queue_open(struct queue *q, const char *dir, int create, struct err *e);
+int	queue_open(struct queue *q, const char *dir, int create, struct err *e) MUST_CHECK;
 void	queue_close(struct queue *q);
 
 /* Metadata: init to empty, add a recipient (copied), free what it owns. */
