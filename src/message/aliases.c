@@ -17,28 +17,6 @@
 #include "message/rfc5322.h"
 #include "base/util.h"
 
-/* These belong in bounds.h; the guards let them move there unchanged. */
-#ifndef MAX_ALIAS_LINE
-/* One logical entry with its continuation lines: long mailing lists fit, a runaway does not. */
-#define MAX_ALIAS_LINE		(64 * 1024)
-#endif
-#ifndef MAX_ALIAS_FILE
-/* An aliases file larger than this is not one a submission agent should trust. */
-#define MAX_ALIAS_FILE		(16 * 1024 * 1024)
-#endif
-#ifndef MAX_ALIASES
-/* Entries in one file; big sites have thousands, not millions. */
-#define MAX_ALIASES		100000
-#endif
-#ifndef MAX_ALIAS_DEPTH
-/* Alias of an alias of ...: sendmail stops at 10 as well (MAXRCRSN). */
-#define MAX_ALIAS_DEPTH		10
-#endif
-#ifndef MAX_ALIAS_EXPANSION
-/* Addresses one recipient may expand to: a mailing list, not a mail bomb. */
-#define MAX_ALIAS_EXPANSION	1000
-#endif
-
 enum target_kind {
 	T_ADDR,		/* an address or local name: local ones are expanded again */
 	T_FINAL,	/* "\name": a local name that is not expanded again */
@@ -620,7 +598,11 @@ parse_file(struct parser *p, int *missing)
 		buf_reset(&entry);
 		p->nls = 0;
 		linestart_add(p, 0, line);
-		buf_add(&entry, phys.data, phys.len);
+		/* phys has the same bound: it fits. */
+		if (buf_add(&entry, phys.data, phys.len) == -1) {
+			perr(p, line, "entry longer than %d bytes", MAX_ALIAS_LINE);
+			goto out;
+		}
 		have = 1;
 	}
 	ret = p->nerr == 0 ? 0 : -1;
@@ -729,13 +711,14 @@ chain_str(const struct xctx *x, const char *last, char *s, size_t len)
 {
 	struct buf b;
 	size_t i;
+	int r = 0;
 
 	buf_init(&b, len - 1);
 	for (i = 0; i < x->depth; i++)
-		if (buf_addf(&b, "%s -> ", x->chain[i]->name) == -1)
-			break;
-	buf_addstr(&b, last);
-	snprintf(s, len, "%s", buf_cstr(&b));
+		r |= buf_addf(&b, "%s -> ", x->chain[i]->name);
+	r |= buf_addstr(&b, last);
+	/* Too long to show whole: its end, where the loop closes, says the most. */
+	snprintf(s, len, "%s%s", r == 0 ? b.data : "... -> ", r == 0 ? "" : last);
 	buf_free(&b);
 }
 
@@ -946,12 +929,14 @@ out:
 char *
 aliases_qualify(const char *addr, const char *default_domain)
 {
-	struct buf b;
+	size_t n;
+	char *q;
 
 	if (addr[0] == '\0' || at_sign(addr) != NULL || default_domain == NULL ||
 	    default_domain[0] == '\0')
 		return xstrdup(addr);
-	buf_init(&b, strlen(addr) + strlen(default_domain) + 1);
-	buf_addf(&b, "%s@%s", addr, default_domain);
-	return buf_steal(&b);
+	n = strlen(addr) + 1 + strlen(default_domain) + 1;
+	q = xmalloc(n);
+	snprintf(q, n, "%s@%s", addr, default_domain);
+	return q;
 }

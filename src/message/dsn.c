@@ -164,7 +164,7 @@ dsn_write(int out, const struct queue_meta *m, int msg_fd, const struct dsn_opts
 	char boundary[80], now[64], arr[64], status[32];
 	const char *ret = m->dsn_ret;
 	size_t i;
-	int full = ret != NULL && streq_ci(ret, "FULL"), rv = -1;
+	int full = ret != NULL && streq_ci(ret, "FULL"), bad = 0, rv = -1;
 	uint32_t r1 = queue_random(), r2 = queue_random();
 
 	memset(&w, 0, sizeof(w));
@@ -175,68 +175,68 @@ dsn_write(int out, const struct queue_meta *m, int msg_fd, const struct dsn_opts
 	date(now, sizeof(now), o->now);
 	date(arr, sizeof(arr), m->arrival);
 
-	buf_addf(&b, "Date: %s\r\n", now);
-	buf_addf(&b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", o->domain);
-	buf_addf(&b, "To: <%s>\r\n", m->sender);
-	buf_addf(&b, "Subject: Undelivered Mail Returned to Sender%s\r\n",
+	bad |= buf_addf(&b, "Date: %s\r\n", now);
+	bad |= buf_addf(&b, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", o->domain);
+	bad |= buf_addf(&b, "To: <%s>\r\n", m->sender);
+	bad |= buf_addf(&b, "Subject: Undelivered Mail Returned to Sender%s\r\n",
 	    o->expired ? " (delivery time expired)" : "");
-	buf_addf(&b, "Message-ID: <%08X%08X.notice@%s>\r\n", r2, r1, o->domain);
+	bad |= buf_addf(&b, "Message-ID: <%08X%08X.notice@%s>\r\n", r2, r1, o->domain);
 	if (m->message_id != NULL && m->message_id[0] != '\0')
-		buf_addf(&b, "In-Reply-To: <%s>\r\nReferences: <%s>\r\n", m->message_id,
+		bad |= buf_addf(&b, "In-Reply-To: <%s>\r\nReferences: <%s>\r\n", m->message_id,
 		    m->message_id);
 	/* RFC 3834: automatic; well-behaved responders will not answer it. */
-	buf_addf(&b, "Auto-Submitted: auto-replied\r\n");
-	buf_addf(&b, "MIME-Version: 1.0\r\n");
-	buf_addf(&b, "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+	bad |= buf_addf(&b, "Auto-Submitted: auto-replied\r\n");
+	bad |= buf_addf(&b, "MIME-Version: 1.0\r\n");
+	bad |= buf_addf(&b, "Content-Type: multipart/report; report-type=delivery-status;\r\n"
 	    "\tboundary=\"%s\"\r\n\r\n", boundary);
-	buf_addf(&b, "This is a MIME-encapsulated message.\r\n\r\n");
+	bad |= buf_addf(&b, "This is a MIME-encapsulated message.\r\n\r\n");
 
-	buf_addf(&b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	bad |= buf_addf(&b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
 	    "Content-Transfer-Encoding: 8bit\r\n\r\n", boundary);
-	buf_addf(&b, "This is the mail system at host %s.\r\n\r\n", o->domain);
-	buf_addf(&b, "Your message of %s could not be delivered to one or more\r\n"
+	bad |= buf_addf(&b, "This is the mail system at host %s.\r\n\r\n", o->domain);
+	bad |= buf_addf(&b, "Your message of %s could not be delivered to one or more\r\n"
 	    "recipients. ", arr);
 	if (o->expired)
-		buf_addf(&b, "It stayed in the queue for %llu days, the longest\r\n"
+		bad |= buf_addf(&b, "It stayed in the queue for %llu days, the longest\r\n"
 		    "this system keeps a message, and the relay did not accept it.\r\n",
 		    (unsigned long long)(o->lifetime / 86400));
 	else
-		buf_addf(&b, "The relay refused it permanently.\r\n");
+		bad |= buf_addf(&b, "The relay refused it permanently.\r\n");
 	if (m->message_id != NULL)
-		buf_addf(&b, "\r\nMessage-ID: <%s>\r\n", m->message_id);
-	buf_addf(&b, "\r\n");
+		bad |= buf_addf(&b, "\r\nMessage-ID: <%s>\r\n", m->message_id);
+	bad |= buf_addf(&b, "\r\n");
 	for (i = 0; i < m->nrcpts; i++) {
 		rc = &m->rcpts[i];
 		if (rc->state != QR_FAILED || rc->notified)
 			continue;
-		buf_addf(&b, "<%s>: %s\r\n", rc->addr, rc->reply[0] ? rc->reply : "failed");
+		bad |= buf_addf(&b, "<%s>: %s\r\n", rc->addr, rc->reply[0] ? rc->reply : "failed");
 	}
-	buf_addf(&b, "\r\n");
+	bad |= buf_addf(&b, "\r\n");
 
 	/* RFC 3464 2.2 per-message fields, then 2.3 per-recipient fields. */
-	buf_addf(&b, "--%s\r\nContent-Type: message/delivery-status\r\n\r\n", boundary);
-	buf_addf(&b, "Reporting-MTA: dns; %s\r\n", o->domain);
+	bad |= buf_addf(&b, "--%s\r\nContent-Type: message/delivery-status\r\n\r\n", boundary);
+	bad |= buf_addf(&b, "Reporting-MTA: dns; %s\r\n", o->domain);
 	if (m->dsn_envid != NULL)
-		buf_addf(&b, "Original-Envelope-Id: %s\r\n", m->dsn_envid);
-	buf_addf(&b, "Arrival-Date: %s\r\n", arr);
+		bad |= buf_addf(&b, "Original-Envelope-Id: %s\r\n", m->dsn_envid);
+	bad |= buf_addf(&b, "Arrival-Date: %s\r\n", arr);
 	for (i = 0; i < m->nrcpts; i++) {
 		rc = &m->rcpts[i];
 		if (rc->state != QR_FAILED || rc->notified)
 			continue;
 		status_of(rc->reply, o->expired, status, sizeof(status));
-		buf_addf(&b, "\r\nFinal-Recipient: rfc822; %s\r\nAction: failed\r\n"
+		bad |= buf_addf(&b, "\r\nFinal-Recipient: rfc822; %s\r\nAction: failed\r\n"
 		    "Status: %s\r\n", rc->addr, status);
 		if (rc->reply[0] != '\0')
-			buf_addf(&b, "Diagnostic-Code: %s; %s\r\n",
+			bad |= buf_addf(&b, "Diagnostic-Code: %s; %s\r\n",
 			    is_smtp_reply(rc->reply) ? "smtp" : "X-mailout", rc->reply);
 		if (m->last_attempt != 0) {
 			date(arr, sizeof(arr), m->last_attempt);
-			buf_addf(&b, "Last-Attempt-Date: %s\r\n", arr);
+			bad |= buf_addf(&b, "Last-Attempt-Date: %s\r\n", arr);
 		}
 	}
-	buf_addf(&b, "\r\n--%s\r\nContent-Type: %s\r\n\r\n", boundary,
+	bad |= buf_addf(&b, "\r\n--%s\r\nContent-Type: %s\r\n\r\n", boundary,
 	    full ? "message/rfc822" : "text/rfc822-headers");
-	if (b.len >= b.max) {
+	if (bad != 0) {
 		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "failure notice too large");
 		goto out;
 	}
@@ -244,7 +244,10 @@ dsn_write(int out, const struct queue_meta *m, int msg_fd, const struct dsn_opts
 	    (full ? copy_all(&w, msg_fd) : copy_headers(&w, msg_fd)) == -1)
 		goto io;
 	buf_reset(&b);
-	buf_addf(&b, "\r\n--%s--\r\n", boundary);
+	if (buf_addf(&b, "\r\n--%s--\r\n", boundary) == -1) {
+		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "failure notice too large");
+		goto out;
+	}
 	if (put(&w, b.data, b.len) == -1)
 		goto io;
 
@@ -258,8 +261,11 @@ dsn_write(int out, const struct queue_meta *m, int msg_fd, const struct dsn_opts
 		if ((unsigned char)m->sender[i] >= 0x80)
 			n->smtputf8 = 1;
 	buf_reset(&b);
-	buf_addf(&b, "%08X%08X.notice@%s", r2, r1, o->domain);
-	n->message_id = buf_steal(&b);
+	if (buf_addf(&b, "%08X%08X.notice@%s", r2, r1, o->domain) == -1 ||
+	    (n->message_id = buf_steal(&b)) == NULL) {
+		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "failure notice: the domain is too long");
+		goto out;
+	}
 	n->notice = 1;
 	n->arrival = o->now;
 	n->next_attempt = o->now;

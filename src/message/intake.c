@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/path.h"
 #include "message/aliases.h"
 #include "base/bounds.h"
 #include "base/buf.h"
@@ -44,8 +45,6 @@
 #define LINE_MAX_OCTETS	998
 /* RFC 2045 6.7: a quoted-printable line is at most 76 characters, the soft break's '=' in. */
 #define QP_LINE		76
-/* Mailboxes in one From, To or Cc we are willing to rewrite. */
-#define MAX_REWRITE_MBOX	1000
 
 enum phase {
 	PH_HEADER,	/* in the header block */
@@ -334,6 +333,7 @@ add_date(struct intake *in)
 	return out_str(in, line);
 }
 
+/* A new Message-ID's id (without the brackets), or NULL when the domain is too long. */
 static char *
 new_msgid(const char *domain)
 {
@@ -345,8 +345,11 @@ new_msgid(const char *domain)
 		r = (uint64_t)now_ms() * 6364136223846793005ULL ^ (uint64_t)getpid() ^
 		    (uint64_t)(uintptr_t)&r;
 	buf_init(&b, MAX_ADDRESS * 2);
-	buf_addf(&b, "%lld.%ld.%016llx@%s", (long long)now_s(), (long)getpid(),
-	    (unsigned long long)r, msgid_domain(domain));
+	if (buf_addf(&b, "%lld.%ld.%016llx@%s", (long long)now_s(), (long)getpid(),
+	    (unsigned long long)r, msgid_domain(domain)) == -1) {
+		buf_free(&b);
+		return NULL;
+	}
 	return buf_steal(&b);
 }
 
@@ -380,10 +383,13 @@ add_from(struct intake *in)
 	if (!header_safe(addr))
 		return 0;
 	buf_init(&b, MAX_HEADER_FIELD);
-	buf_addstr(&b, "From: ");
-	mailbox_format(&b, name, addr);
-	buf_addstr(&b, "\r\n");
-	rc = out_put(in, b.data, b.len);
+	rc = buf_addstr(&b, "From: ");
+	rc |= mailbox_format(&b, name, addr);
+	rc |= buf_addstr(&b, "\r\n");
+	if (rc == 0)
+		rc = out_put(in, b.data, b.len);
+	else
+		rc = err_set(in->e, ERR_PERM, CAUSE_DATA, "the From header to add is too long");
 	buf_free(&b);
 	return rc;
 }
@@ -458,19 +464,25 @@ from_is_local(const struct intake *in, const char *addr)
 	return aliases_is_local(addr, in->o->local_domains);
 }
 
-/* addr's local part at the local domain, or NULL when there is no local domain. */
+/*
+ * addr's local part at the local domain, or NULL when there is no local domain or the
+ * result would be too long (the header is then left as it was written).
+ */
 static char *
 qualify_local(const struct intake *in, const char *addr)
 {
 	const char *d = in->o->local_domain, *at = strrchr(addr, '@');
 	struct buf b;
+	char *q = NULL;
 
 	if (d == NULL || *d == '\0')
 		return NULL;
 	buf_init(&b, MAX_ADDRESS * 2);
-	buf_add(&b, addr, at != NULL ? (size_t)(at - addr) : strlen(addr));
-	buf_addf(&b, "@%s", d);
-	return buf_steal(&b);
+	if (buf_add(&b, addr, at != NULL ? (size_t)(at - addr) : strlen(addr)) == 0 &&
+	    buf_addf(&b, "@%s", d) == 0)
+		q = buf_steal(&b);
+	buf_free(&b);
+	return q;
 }
 
 /* "Name: " and the mailboxes, folded between them when a line grows long; then CRLF. */
@@ -480,30 +492,33 @@ put_mailboxes(struct intake *in, const char *name, size_t nlen, const struct mai
 	struct buf b, one;
 	const char *nl;
 	size_t i, col = nlen + 1;
-	int rc;
+	int r, rc;
 
 	buf_init(&b, MAX_HEADER_FIELD);
 	buf_init(&one, MAX_HEADER_FIELD);
-	buf_add(&b, name, nlen);
-	buf_addc(&b, ':');
-	for (i = 0; i < l->n; i++) {
+	r = buf_add(&b, name, nlen);
+	r |= buf_addc(&b, ':');
+	for (i = 0; i < l->n && r == 0; i++) {
 		buf_reset(&one);
-		mailbox_format(&one, l->v[i].name, l->v[i].addr);
+		if (mailbox_format(&one, l->v[i].name, l->v[i].addr) == -1) {
+			r = -1;
+			break;
+		}
 		if (i > 0 && col + 2 + one.len > 78) {
-			buf_addstr(&b, ",\r\n ");
+			r |= buf_addstr(&b, ",\r\n ");
 			col = 1;
 		} else {
-			buf_addstr(&b, i > 0 ? ", " : " ");
+			r |= buf_addstr(&b, i > 0 ? ", " : " ");
 			col += i > 0 ? 2 : 1;
 		}
-		buf_add(&b, one.data, one.len);
+		r |= buf_add(&b, one.data, one.len);
 		if ((nl = memrchr(one.data, '\n', one.len)) != NULL)
 			col = one.len - (size_t)(nl - one.data) - 1;
 		else
 			col += one.len;
 	}
-	rc = buf_add(&b, "\r\n", 2);
-	if (rc == 0)
+	r |= buf_add(&b, "\r\n", 2);
+	if (r == 0)
 		rc = put_field(in, b.data, b.len);
 	else
 		rc = err_set(in->e, ERR_PERM, CAUSE_DATA, "a rewritten %.*s header is too long",
@@ -721,7 +736,11 @@ finish_headers(struct intake *in, size_t blocklen)
 	if (!has_date && add_date(in) == -1)
 		goto out;
 	if (m->message_id == NULL) {
-		m->message_id = new_msgid(in->o->domain);
+		if ((m->message_id = new_msgid(in->o->domain)) == NULL) {
+			err_set(in->e, ERR_PERM, CAUSE_CONFIG, "the domain is too long for a "
+			    "Message-ID: %.64s...", in->o->domain);
+			goto out;
+		}
 		if (out_str(in, "Message-ID: <") == -1 || out_str(in, m->message_id) == -1 ||
 		    out_str(in, ">\r\n") == -1)
 			goto out;
@@ -998,13 +1017,12 @@ static int
 spool_create(struct intake *in)
 {
 	const char *dir = in->o->spool_dir;
-	struct buf path;
+	char *path = NULL;
 	int rc = -1;
 
-	buf_init(&path, 4096);
-	if (dir == NULL || *dir == '\0' || buf_addf(&path, "%s/tmp.XXXXXX", dir) == -1) {
-		err_set(in->e, ERR_PERM, CAUSE_CANTCREAT, "bad spool directory name '%.200s'",
-		    dir ? dir : "");
+	if (dir == NULL || *dir == '\0' || (path = path_fmt("%s/tmp.XXXXXX", dir)) == NULL) {
+		err_set(in->e, ERR_PERM, CAUSE_CANTCREAT, "bad spool directory name '%.200s'%s",
+		    dir ? dir : "", dir != NULL && *dir != '\0' ? " (too long)" : "");
 		goto out;
 	}
 	/* System mode: the spool directory is the group's (priv.h); the descriptor is ours. */
@@ -1017,7 +1035,7 @@ spool_create(struct intake *in)
 		goto out;
 	}
 	/* mkostemp: O_CREAT|O_EXCL, mode 0600 whatever the umask. */
-	in->m->fd = mkostemp(path.data, O_CLOEXEC);
+	in->m->fd = mkostemp(path, O_CLOEXEC);
 	priv_lower();
 	if (in->m->fd == -1) {
 		err_set(in->e, ERR_PERM, CAUSE_CANTCREAT,
@@ -1025,10 +1043,11 @@ spool_create(struct intake *in)
 		    "or set queue_dir in sendmail.conf)", dir, strerror(errno), (long)getuid());
 		goto out;
 	}
-	in->m->path = buf_steal(&path);
+	in->m->path = path;
+	path = NULL;
 	rc = 0;
 out:
-	buf_free(&path);
+	free(path);
 	return rc;
 }
 
@@ -1207,7 +1226,8 @@ repair_body(struct intake *in)
 			goto io;
 		if ((uint64_t)off + (uint64_t)r > m->header_size)
 			r = (ssize_t)(m->header_size - (uint64_t)off);
-		buf_add(&hdr, blk, (size_t)r);
+		if (buf_add(&hdr, blk, (size_t)r) == -1)
+			goto bad_header;
 	}
 	b = hdr.data;
 	/* What the top-level entity is: only a single text part is re-encoded. */

@@ -61,41 +61,48 @@ is_wsp(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* A quoted string from s[*i] (the opening quote) into raw and text. -1 if unterminated. */
+/*
+ * A quoted string from s[*i] (the opening quote) into raw and text. -1 if unterminated or
+ * too long.
+ */
 static int
 quoted(const char *s, size_t len, size_t *i, struct buf *raw, struct buf *text)
 {
 	size_t k = *i + 1;
+	int r;
 
-	buf_addc(raw, '"');
+	r = buf_addc(raw, '"');
 	for (; k < len && s[k] != '"'; k++) {
 		if (s[k] == '\\' && k + 1 < len) {
-			buf_addc(raw, s[k]);
+			r |= buf_addc(raw, s[k]);
 			k++;
 		} else if (s[k] == '\r' || s[k] == '\n')
 			continue;
-		buf_addc(raw, s[k]);
-		buf_addc(text, s[k]);
+		r |= buf_addc(raw, s[k]);
+		r |= buf_addc(text, s[k]);
 	}
 	if (k >= len)
 		return -1;
-	buf_addc(raw, '"');
+	r |= buf_addc(raw, '"');
 	*i = k + 1;
-	return 0;
+	return r;
 }
 
-/* A comment from s[*i] (the opening parenthesis), nested, its text appended to text. */
+/*
+ * A comment from s[*i] (the opening parenthesis), nested, its text appended to text. -1
+ * if unterminated or too long.
+ */
 static int
 comment(const char *s, size_t len, size_t *i, struct buf *text)
 {
 	size_t k = *i + 1;
-	int depth = 1;
+	int depth = 1, r = 0;
 
 	if (text->len > 0)
-		buf_addc(text, ' ');
+		r = buf_addc(text, ' ');
 	for (; k < len && depth > 0; k++) {
 		if (s[k] == '\\' && k + 1 < len) {
-			buf_addc(text, s[++k]);
+			r |= buf_addc(text, s[++k]);
 			continue;
 		}
 		if (s[k] == '(')
@@ -104,22 +111,32 @@ comment(const char *s, size_t len, size_t *i, struct buf *text)
 			break;
 		if (s[k] == '\r' || s[k] == '\n')
 			continue;
-		buf_addc(text, s[k] == '\t' ? ' ' : s[k]);
+		r |= buf_addc(text, s[k] == '\t' ? ' ' : s[k]);
 	}
 	if (depth > 0)
 		return -1;
 	*i = k + 1;
-	return 0;
+	return r;
 }
 
+/* The word in raw and text (then left empty). -1 if there are too many, or it is too long. */
 static int
 add_word(struct elem *el, enum tok kind, struct buf *raw, struct buf *text)
 {
+	char *r, *t;
+
 	if (el->nw == sizeof(el->w) / sizeof(el->w[0]))
 		return -1;
+	r = buf_steal(raw);
+	t = buf_steal(text);
+	if (r == NULL || t == NULL) {
+		free(r);
+		free(t);
+		return -1;
+	}
 	el->w[el->nw].kind = kind;
-	el->w[el->nw].raw = buf_steal(raw);
-	el->w[el->nw].text = buf_steal(text);
+	el->w[el->nw].raw = r;
+	el->w[el->nw].text = t;
 	el->nw++;
 	if (!el->has_angle)
 		el->nbefore = el->nw;
@@ -143,9 +160,9 @@ angle(const char *s, size_t len, size_t *i, struct elem *el)
 	el->has_angle = 1;
 	while (k < len && s[k] != '>') {
 		if (s[k] == '"') {
-			if (quoted(s, len, &k, &raw, &text) == -1)
+			if (quoted(s, len, &k, &raw, &text) == -1 ||
+			    buf_add(&el->angle, raw.data, raw.len) == -1)
 				goto out;
-			buf_add(&el->angle, raw.data, raw.len);
 			buf_reset(&raw);
 			buf_reset(&text);
 		} else if (s[k] == '(') {
@@ -162,7 +179,7 @@ angle(const char *s, size_t len, size_t *i, struct elem *el)
 	if (k >= len)
 		goto out;
 	*i = k + 1;
-	colon = strrchr(buf_cstr(&el->angle), ':');
+	colon = el->angle.data != NULL ? strrchr(el->angle.data, ':') : NULL;
 	if (colon != NULL && el->angle.data[0] == '@')
 		buf_consume(&el->angle, (size_t)(colon - el->angle.data) + 1);
 	rc = 0;
@@ -194,9 +211,10 @@ element(const char *s, size_t len, size_t *i, struct elem *el)
 			/* "john doe"@example.org: a quoted local part, not a name. */
 			if (k < len && s[k] == '@') {
 				while (k < len && !is_wsp(s[k]) && strchr(",<>()\"", s[k]) == NULL)
-					buf_addc(&raw, s[k++]);
-				buf_addstr(&text, buf_cstr(&raw));
-				if (add_word(el, T_ATOM, &raw, &text) == -1)
+					if (buf_addc(&raw, s[k++]) == -1)
+						goto out;
+				if (buf_add(&text, raw.data, raw.len) == -1 ||
+				    add_word(el, T_ATOM, &raw, &text) == -1)
 					goto out;
 				continue;
 			}
@@ -213,13 +231,14 @@ element(const char *s, size_t len, size_t *i, struct elem *el)
 			goto out;
 		else {
 			while (k < len && !is_wsp(s[k]) && strchr(",<>()\":;[]\\", s[k]) == NULL)
-				buf_addc(&raw, s[k++]);
+				if (buf_addc(&raw, s[k++]) == -1)
+					goto out;
 			if (k < len && s[k] == '"') {
 				/* local."quoted"@x and the like: too odd to rewrite. */
 				goto out;
 			}
-			buf_addstr(&text, buf_cstr(&raw));
-			if (add_word(el, T_ATOM, &raw, &text) == -1)
+			if (buf_add(&text, raw.data, raw.len) == -1 ||
+			    add_word(el, T_ATOM, &raw, &text) == -1)
 				goto out;
 		}
 	}
@@ -231,21 +250,26 @@ out:
 	return rc;
 }
 
+/* The words' texts joined by spaces, or NULL when that is too long for a name. */
 static char *
 join_words(const struct elem *el, size_t from, size_t to, int skip)
 {
 	struct buf b;
 	size_t j;
+	char *p;
+	int r = 0;
 
 	buf_init(&b, MAX_ADDRESS * 2);
 	for (j = from; j < to; j++) {
 		if (j == (size_t)skip)
 			continue;
 		if (b.len > 0)
-			buf_addc(&b, ' ');
-		buf_addstr(&b, el->w[j].text);
+			r |= buf_addc(&b, ' ');
+		r |= buf_addstr(&b, el->w[j].text);
 	}
-	return buf_steal(&b);
+	p = r == 0 ? buf_steal(&b) : NULL;
+	buf_free(&b);
+	return p;
 }
 
 static char *
@@ -268,18 +292,19 @@ blank_to_null(char *s)
 static int
 resolve(struct elem *el, struct mailbox *mb)
 {
+	char *name;
 	size_t j;
 	int at = -1, nat = 0;
 
 	mb->name = NULL;
 	mb->addr = NULL;
 	if (el->has_angle) {
-		if (el->nw > el->nbefore)
+		if (el->nw > el->nbefore || (name = join_words(el, 0, el->nbefore, -1)) == NULL)
 			return -1;
-		mb->addr = xstrdup(buf_cstr(&el->angle));
-		mb->name = blank_to_null(join_words(el, 0, el->nbefore, -1));
+		mb->addr = xstrdup(el->angle.data != NULL ? el->angle.data : "");
+		mb->name = blank_to_null(name);
 		if (mb->name == NULL && el->comment.len > 0)
-			mb->name = blank_to_null(xstrdup(buf_cstr(&el->comment)));
+			mb->name = blank_to_null(xstrdup(el->comment.data));
 		return 0;
 	}
 	if (el->nw == 0)
@@ -293,12 +318,14 @@ resolve(struct elem *el, struct mailbox *mb)
 		mb->addr = xstrdup(el->w[0].raw);
 	else if (nat == 1 && at == (int)el->nw - 1) {
 		/* Cron Daemon root@host: words, then the address without its brackets. */
+		if ((name = join_words(el, 0, el->nw, at)) == NULL)
+			return -1;
 		mb->addr = xstrdup(el->w[at].raw);
-		mb->name = blank_to_null(join_words(el, 0, el->nw, at));
+		mb->name = blank_to_null(name);
 	} else
 		return -1;
 	if (mb->name == NULL && el->comment.len > 0)
-		mb->name = blank_to_null(xstrdup(buf_cstr(&el->comment)));
+		mb->name = blank_to_null(xstrdup(el->comment.data));
 	return 0;
 }
 
@@ -360,8 +387,8 @@ mailbox_format(struct buf *b, const char *name, const char *addr)
 {
 	size_t before = b->len;
 
-	if (name != NULL)
-		rfc2047_phrase(b, name, MAX_ADDRESS / 4);
+	if (name != NULL && rfc2047_phrase(b, name, MAX_ADDRESS / 4) == -1)
+		return -1;
 	if (b->len > before)
 		return buf_addf(b, " <%s>", addr);
 	return buf_addstr(b, addr);

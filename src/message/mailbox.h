@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "base/attr.h"
+
 struct buf;
 
 struct mailbox {
@@ -34,7 +36,8 @@ struct mailbox_list {
  * a group ("undisclosed-recipients:;"), an unterminated quote, comment or angle address,
  * an element that is not one mailbox, or more than max mailboxes.
  */
-int	mailbox_parse(const char *s, size_t len, size_t max, struct mailbox_list *out);
+int	mailbox_parse(const char *s, size_t len, size_t max, struct mailbox_list *out)
+    MUST_CHECK;
 void	mailbox_list_free(struct mailbox_list *l);
 
 /*
@@ -42,6 +45,6 @@ void	mailbox_list_free(struct mailbox_list *l);
  * has 8-bit bytes; see rfc2047_phrase), or the bare addr when name is NULL or blank.
  * Returns 0, or -1 when b would grow past its maximum.
  */
-int	mailbox_format(struct buf *b, const char *name, const char *addr);
+int	mailbox_format(struct buf *b, const char *name, const char *addr) MUST_CHECK;
 
 #endif

@@ -13,6 +13,7 @@
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/path.h"
 #include "message/mailbox.h"
 #include "message/rfc2047.h"
 #include "message/rfc5322.h"
@@ -98,12 +99,12 @@ rfc2047_encode(struct buf *b, const unsigned char *s, size_t n, const char *sep)
 	return r;
 }
 
-void
+int
 rfc2047_phrase(struct buf *b, const char *name, size_t max)
 {
 	unsigned char *s;
 	size_t n = 0, i;
-	int eight = 0, special = 0;
+	int eight = 0, special = 0, r;
 
 	s = xmalloc(max + 1);
 	for (; *name == ' ' || *name == '\t' || *name == '\r' || *name == '\n'; name++)
@@ -128,18 +129,19 @@ rfc2047_phrase(struct buf *b, const char *name, size_t max)
 		    (s[i] >= '0' && s[i] <= '9')))
 			special = 1;
 	if (eight)
-		rfc2047_encode(b, s, n, "\r\n ");
+		r = rfc2047_encode(b, s, n, "\r\n ");
 	else if (special) {
-		buf_addc(b, '"');
+		r = buf_addc(b, '"');
 		for (i = 0; i < n; i++) {
 			if (s[i] == '"' || s[i] == '\\')
-				buf_addc(b, '\\');
-			buf_addc(b, (char)s[i]);
+				r |= buf_addc(b, '\\');
+			r |= buf_addc(b, (char)s[i]);
 		}
-		buf_addc(b, '"');
+		r |= buf_addc(b, '"');
 	} else
-		buf_add(b, s, n);
+		r = buf_add(b, s, n);
 	free(s);
+	return r;
 }
 
 static int
@@ -180,19 +182,24 @@ field_class(const char *name, size_t n)
 	return FC_TEXT;
 }
 
-/* The value without its folds (CRLF before white space goes) and without the final CRLF. */
-static void
+/*
+ * The value without its folds (CRLF before white space goes) and without the final CRLF.
+ * 0, or -1 when it does not fit in out.
+ */
+static int
 unfold(const char *v, size_t n, struct buf *out)
 {
 	size_t i;
+	int r = 0;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && r == 0; i++)
 		if (v[i] != '\r' && v[i] != '\n')
-			buf_addc(out, v[i]);
+			r = buf_addc(out, v[i]);
 	while (out->len > 0 && is_wsp(out->data[out->len - 1]))
 		out->len--;
 	if (out->data != NULL)
 		out->data[out->len] = '\0';
+	return r;
 }
 
 /*
@@ -204,6 +211,7 @@ static int
 down_text(const char *v, size_t n, struct buf *out)
 {
 	size_t a, z;
+	int r;
 
 	for (a = 0; a < n && (unsigned char)v[a] < 0x80; a++)
 		;
@@ -213,11 +221,12 @@ down_text(const char *v, size_t n, struct buf *out)
 		a--;
 	while (z < n && !is_wsp(v[z]))
 		z++;
-	buf_add(out, v, a);
+	r = buf_add(out, v, a);
 	if (a == 0 || !is_wsp(v[a - 1]))
-		buf_addc(out, ' ');
-	rfc2047_encode(out, (const unsigned char *)v + a, z - a, "\r\n ");
-	return buf_add(out, v + z, n - z);
+		r |= buf_addc(out, ' ');
+	r |= rfc2047_encode(out, (const unsigned char *)v + a, z - a, "\r\n ");
+	r |= buf_add(out, v + z, n - z);
+	return r;
 }
 
 /* Address fields: mailbox by mailbox, names encoded, addresses as they were (ASCII). */
@@ -228,7 +237,7 @@ down_addr(const char *v, size_t n, size_t col, struct buf *out, const char **why
 	struct buf one;
 	const char *nl;
 	size_t i;
-	int rc = -1;
+	int r, rc = -1;
 
 	buf_init(&one, MAX_HEADER_FIELD);
 	if (mailbox_parse(v, n, MAX_RECIPIENTS, &l) == -1) {
@@ -240,27 +249,34 @@ down_addr(const char *v, size_t n, size_t col, struct buf *out, const char **why
 			*why = "an address that is not ASCII";
 			goto out;
 		}
-	buf_addc(out, ' ');
+	r = buf_addc(out, ' ');
 	col++;
-	for (i = 0; i < l.n; i++) {
+	for (i = 0; i < l.n && r == 0; i++) {
 		buf_reset(&one);
-		mailbox_format(&one, l.v[i].name, l.v[i].addr);
+		if (mailbox_format(&one, l.v[i].name, l.v[i].addr) == -1) {
+			*why = "an address field that grows too long";
+			goto out;
+		}
 		if (i > 0) {
 			/* One mailbox per line once the line is long. */
 			if (col + 2 + one.len > 76) {
-				buf_addstr(out, ",\r\n ");
+				r |= buf_addstr(out, ",\r\n ");
 				col = 1;
 			} else {
-				buf_addstr(out, ", ");
+				r |= buf_addstr(out, ", ");
 				col += 2;
 			}
 		}
-		buf_add(out, one.data, one.len);
+		r |= buf_add(out, one.data, one.len);
 		/* An encoded name may have been folded: count from its last line. */
 		if ((nl = memrchr(one.data, '\n', one.len)) != NULL)
 			col = one.len - (size_t)(nl - one.data) - 1;
 		else
 			col += one.len;
+	}
+	if (r != 0) {
+		*why = "a header field that grows too long";
+		goto out;
 	}
 	rc = 0;
 out:
@@ -278,41 +294,42 @@ down_params(const char *v, size_t n, struct buf *out)
 {
 	struct buf text;
 	size_t i = 0, k;
+	int r = 0;
 
 	buf_init(&text, MAX_HEADER_FIELD);
-	while (i < n) {
+	while (i < n && r == 0) {
 		if (v[i] == '"') {
 			buf_reset(&text);
 			for (k = i + 1; k < n && v[k] != '"'; k++) {
 				if (v[k] == '\\' && k + 1 < n)
 					k++;
-				buf_addc(&text, v[k]);
+				r |= buf_addc(&text, v[k]);
 			}
 			if (has_8bit(text.data, text.len)) {
-				buf_addc(out, '"');
-				rfc2047_encode(out, (unsigned char *)text.data, text.len, " ");
-				buf_addc(out, '"');
+				r |= buf_addc(out, '"');
+				r |= rfc2047_encode(out, (unsigned char *)text.data, text.len, " ");
+				r |= buf_addc(out, '"');
 			} else
-				buf_add(out, v + i, (k < n ? k + 1 : n) - i);
+				r |= buf_add(out, v + i, (k < n ? k + 1 : n) - i);
 			i = k < n ? k + 1 : n;
 		} else if (v[i] == '=' && i + 1 < n && v[i + 1] != '"') {
 			for (k = i + 1; k < n && !is_wsp(v[k]) && v[k] != ';'; k++)
 				;
-			buf_addc(out, '=');
+			r |= buf_addc(out, '=');
 			if (has_8bit(v + i + 1, k - i - 1)) {
-				buf_addc(out, '"');
-				rfc2047_encode(out, (const unsigned char *)v + i + 1,
+				r |= buf_addc(out, '"');
+				r |= rfc2047_encode(out, (const unsigned char *)v + i + 1,
 				    k - i - 1, " ");
-				buf_addc(out, '"');
+				r |= buf_addc(out, '"');
 			} else
-				buf_add(out, v + i + 1, k - i - 1);
+				r |= buf_add(out, v + i + 1, k - i - 1);
 			i = k;
 		} else
-			buf_addc(out, v[i++]);
+			r |= buf_addc(out, v[i++]);
 	}
 	buf_free(&text);
 	/* Stray 8-bit bytes outside any value: as text. */
-	return 0;
+	return r;
 }
 
 int
@@ -321,7 +338,7 @@ rfc2047_downgrade_field(const char *f, size_t n, struct buf *out, const char **w
 	struct buf val, tmp;
 	const char *v;
 	size_t nlen;
-	int rc = -1;
+	int r, rc = -1;
 
 	buf_init(&val, MAX_HEADER_FIELD);
 	buf_init(&tmp, MAX_HEADER_FIELD * 2);
@@ -329,32 +346,39 @@ rfc2047_downgrade_field(const char *f, size_t n, struct buf *out, const char **w
 		*why = "a header line that is not a field";
 		goto out;
 	}
-	unfold(v, n - (size_t)(v - f), &val);
-	buf_add(out, f, nlen);
-	buf_addc(out, ':');
+	/* What fails below, unless down_addr says otherwise. */
+	*why = "a header field that grows too long";
+	r = unfold(v, n - (size_t)(v - f), &val);
+	r |= buf_add(out, f, nlen);
+	r |= buf_addc(out, ':');
+	if (r != 0)
+		goto out;
 	switch (field_class(f, nlen)) {
 	case FC_ADDR:
 		if (down_addr(val.data, val.len, nlen + 1, out, why) == -1)
 			goto out;
 		break;
 	case FC_PARAMS:
-		down_params(val.data, val.len, &tmp);
+		if (down_params(val.data, val.len, &tmp) == -1)
+			goto out;
 		if (has_8bit(tmp.data, tmp.len)) {
 			buf_reset(&val);
-			buf_add(&val, tmp.data, tmp.len);
+			if (buf_add(&val, tmp.data, tmp.len) == -1)
+				goto out;
 			buf_reset(&tmp);
-			down_text(val.data, val.len, &tmp);
+			if (down_text(val.data, val.len, &tmp) == -1)
+				goto out;
 		}
-		buf_add(out, tmp.data, tmp.len);
+		if (buf_add(out, tmp.data, tmp.len) == -1)
+			goto out;
 		break;
 	case FC_TEXT:
-		down_text(val.data, val.len, out);
+		if (down_text(val.data, val.len, out) == -1)
+			goto out;
 		break;
 	}
-	if (buf_add(out, "\r\n", 2) == -1) {
-		*why = "a header field that grows too long";
+	if (buf_add(out, "\r\n", 2) == -1)
 		goto out;
-	}
 	rc = 0;
 out:
 	buf_free(&val);
@@ -362,23 +386,39 @@ out:
 	return rc;
 }
 
+/*
+ * A new temporary file in dir (NULL or "": $TMPDIR, else /tmp), already unlinked. The
+ * descriptor, or -1 with err (TEMP: the next attempt may have another TMPDIR).
+ */
 static int
-tmp_open(const char *dir)
+tmp_open(const char *dir, struct err *e)
 {
-	struct buf path;
+	const char *what = "the temporary directory";
+	char *path = NULL;
 	int fd;
 
-	if (dir == NULL || *dir == '\0')
+	if (dir == NULL || *dir == '\0') {
 		dir = getenv("TMPDIR");
+		what = "TMPDIR";
+	}
 	if (dir == NULL || *dir != '/')
 		dir = "/tmp";
 	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) != -1)
-		return fd;
-	buf_init(&path, 4096);
-	buf_addf(&path, "%s/mailout-7bit.XXXXXX", dir);
-	if ((fd = mkostemp(path.data, O_CLOEXEC)) != -1)
-		unlink(path.data);
-	buf_free(&path);
+		goto out;
+	if ((path = path_fmt("%s/mailout-7bit.XXXXXX", dir)) == NULL) {
+		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write a 7-bit copy of the message "
+		    "headers: %s is too long (%zu bytes, %.40s...) for a file name in it",
+		    what, strlen(dir), dir);
+		goto out;
+	}
+	if ((fd = mkostemp(path, O_CLOEXEC)) == -1) {
+		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write a 7-bit copy of the message "
+		    "headers in %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	unlink(path);
+out:
+	free(path);
 	return fd;
 }
 
@@ -439,10 +479,14 @@ rfc2047_downgrade(int fd, const char *tmpdir, struct err *e)
 			end = nl != NULL ? (size_t)(nl - hdr.data) + 1 : hdr.len;
 		} while (end < hdr.len && is_wsp(hdr.data[end]));
 		if (!has_8bit(hdr.data + pos, end - pos)) {
-			buf_add(&out, hdr.data + pos, end - pos);
+			if (buf_add(&out, hdr.data + pos, end - pos) == -1)
+				break;
 			continue;
 		}
 		if (rfc2047_downgrade_field(hdr.data + pos, end - pos, &out, &why) == -1) {
+			/* The whole block, not this field, is too large: said below. */
+			if (buf_failed(&out))
+				break;
 			if (rfc5322_field_name(hdr.data + pos, end - pos, &nlen, &v) == -1)
 				nlen = 0;
 			err_set(e, ERR_PERM, CAUSE_DATA, "the relay does not support SMTPUTF8 and "
@@ -455,7 +499,9 @@ rfc2047_downgrade(int fd, const char *tmpdir, struct err *e)
 		err_set(e, ERR_PERM, CAUSE_DATA, "the header block is too large");
 		goto out;
 	}
-	if ((nfd = tmp_open(tmpdir)) == -1 || write_all(nfd, out.data, out.len) == -1) {
+	if ((nfd = tmp_open(tmpdir, e)) == -1)
+		goto out;
+	if (write_all(nfd, out.data, out.len) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write a 7-bit copy of the message "
 		    "headers: %s", strerror(errno));
 		goto out;

@@ -21,6 +21,8 @@
 
 #include <stddef.h>
 
+#include "base/attr.h"
+
 struct buf;
 struct err;
 
@@ -31,14 +33,16 @@ int	rfc2047_utf8_valid(const unsigned char *s, size_t n);
  * Append s as encoded words separated by sep ("\r\n " folds the field between words;
  * " " keeps them on one line). 0, or -1 when b would grow past its maximum.
  */
-int	rfc2047_encode(struct buf *b, const unsigned char *s, size_t n, const char *sep);
+int	rfc2047_encode(struct buf *b, const unsigned char *s, size_t n, const char *sep)
+    MUST_CHECK;
 
 /*
  * Append a display name: atoms when it is plain, a quoted string when it has specials,
  * encoded words when it has 8-bit bytes. Leading and trailing blanks are dropped,
  * controls (CR and LF among them) become spaces, at most max bytes of it are used.
+ * 0, or -1 when b would grow past its maximum.
  */
-void	rfc2047_phrase(struct buf *b, const char *name, size_t max);
+int	rfc2047_phrase(struct buf *b, const char *name, size_t max) MUST_CHECK;
 
 /*
  * One complete header field f (name, value, folds, final CRLF), which has 8-bit bytes,
@@ -46,7 +50,8 @@ void	rfc2047_phrase(struct buf *b, const char *name, size_t max);
  * (static text) when it cannot be: a non-ASCII address, an address field that does not
  * parse as mailboxes.
  */
-int	rfc2047_downgrade_field(const char *f, size_t n, struct buf *out, const char **why);
+int	rfc2047_downgrade_field(const char *f, size_t n, struct buf *out, const char **why)
+    MUST_CHECK;
 
 /*
  * Copy the message in fd (the spool: CRLF lines, header block, empty line, body; read
@@ -54,8 +59,9 @@ int	rfc2047_downgrade_field(const char *f, size_t n, struct buf *out, const char
  * unlinked at once, with every header field that has 8-bit bytes downgraded. The body is
  * copied unchanged. Returns the new file's descriptor (caller closes; read it from
  * offset 0), or -1 with err: PERM/CAUSE_DATA naming the field that needs SMTPUTF8,
- * TEMP/CAUSE_IOERR when the copy cannot be written.
+ * TEMP/CAUSE_IOERR when the copy cannot be written (a temporary directory whose name is
+ * too long for a file in it among the reasons).
  */
-int	rfc2047_downgrade(int fd, const char *tmpdir, struct err *e);
+int	rfc2047_downgrade(int fd, const char *tmpdir, struct err *e) MUST_CHECK;
 
 #endif
