@@ -87,38 +87,51 @@ page(int fd, int status, const char *title, const char *text)
 
 	if (fd == -1)
 		return;
-	buf_init(&body, 8192);
-	buf_init(&b, 16384);
-	/* Our own fixed words and the account name (from the config) only: no markup risk. */
-	buf_addf(&body, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>mailout: %s"
-	    "</title></head>\n<body><h1>%s</h1><p>%s</p></body></html>\n", title, title, text);
-	buf_addf(&b, "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\n"
+	buf_init(&body, MAX_BROWSER_PAGE);
+	buf_init(&b, MAX_HTTP_HEAD + MAX_BROWSER_PAGE);
+	/*
+	 * Our own fixed words and the account name (from the config) only: no markup risk.
+	 * A page that does not fit is not sent: the browser sees the connection close, the
+	 * terminal says what happened.
+	 */
+	if (buf_addf(&body, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
+	    "mailout: %s</title></head>\n<body><h1>%s</h1><p>%s</p></body></html>\n", title,
+	    title, text) == -1 ||
+	    buf_addf(&b, "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\n"
 	    "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n%s",
 	    status, status == 200 ? "OK" : status == 404 ? "Not Found" : "Bad Request",
-	    body.len, buf_cstr(&body));
+	    body.len, body.data) == -1)
+		goto out;
 	if (write(fd, b.data, b.len) == -1) {
 		/* The browser went away: nothing to tell it. */
 	}
+out:
 	buf_free(&b);
 	buf_free(&body);
 }
 
-/* Only names from the config, escaped anyway: '<' '&' '"' have no business there. */
-static void
+/*
+ * Only names from the config, escaped anyway: '<' '&' '"' have no business there.
+ * 0, or -1 when b is full.
+ */
+static int
 html_name(struct buf *b, const char *s)
 {
-	for (; *s != '\0'; s++) {
+	int r = 0;
+
+	for (; *s != '\0' && r == 0; s++) {
 		if (*s == '<')
-			buf_addstr(b, "&lt;");
+			r = buf_addstr(b, "&lt;");
 		else if (*s == '>')
-			buf_addstr(b, "&gt;");
+			r = buf_addstr(b, "&gt;");
 		else if (*s == '&')
-			buf_addstr(b, "&amp;");
+			r = buf_addstr(b, "&amp;");
 		else if (*s == '"')
-			buf_addstr(b, "&quot;");
+			r = buf_addstr(b, "&quot;");
 		else
-			buf_addc(b, *s);
+			r = buf_addc(b, *s);
 	}
+	return r;
 }
 
 static int
@@ -162,14 +175,16 @@ take_query(struct flow *f, const char *query, int need_state, const char **why,
 	struct buf v, d;
 	int rc = 0;
 
-	buf_init(&v, 1024);
-	buf_init(&d, 1024);
+	buf_init(&v, MAX_ERROR_TEXT);
+	buf_init(&d, MAX_ERROR_TEXT);
 	*why = "it holds no code";
 	if (http_query_get(query, "error", &v) == 1) {
-		http_query_get(query, "error_description", &d);
+		/* A description that is malformed or too long is left out. */
+		if (http_query_get(query, "error_description", &d) != 1)
+			buf_reset(&d);
 		err_set(e, ERR_PERM, CAUSE_NOPERM, "account %s: the provider did not authorize "
 		    "mailout (%s%s%.300s)", f->a->name, buf_cstr(&v), d.len ? ": " : "",
-		    buf_cstr(&d));
+		    d.len ? d.data : "");
 		rc = -1;
 		goto out;
 	}
@@ -178,6 +193,7 @@ take_query(struct flow *f, const char *query, int need_state, const char **why,
 	 * Any local process can reach the listener: without our state, a code could be
 	 * someone else's account (login CSRF). A person pasting a bare code is trusted.
 	 */
+	/* Found (1): v is not failed, buf_cstr is a string. */
 	if (http_query_get(query, "state", &v) == 1 ? strcmp(buf_cstr(&v), f->state) != 0 :
 	    need_state) {
 		*why = "its state does not match: it belongs to another authorization attempt";
@@ -185,7 +201,7 @@ take_query(struct flow *f, const char *query, int need_state, const char **why,
 	}
 	buf_reset(&f->code);
 	if (http_query_get(query, "code", &f->code) == 1 && f->code.len > 0 &&
-	    !has_crlf(buf_cstr(&f->code)))
+	    !has_crlf(f->code.data))
 		rc = 1;
 out:
 	buf_free(&v);
@@ -274,7 +290,11 @@ pasted(struct flow *f, char *s, struct err *e)
 		goto out;
 	}
 	buf_reset(&f->code);
-	buf_addstr(&f->code, s);
+	if (buf_addstr(&f->code, s) == -1) {
+		say(f, "mailout: the pasted code is too long; ignored\n");
+		buf_reset(&f->code);
+		goto out;
+	}
 	rc = 1;
 out:
 	explicit_bzero(s, n);
@@ -332,8 +352,8 @@ wait_code(struct flow *f, int lfd, int in_fd, struct err *e)
 				in_fd = -1;
 				if (in.len == 0)
 					continue;
-				buf_addc(&in, '\n');
-			} else if (buf_add(&in, block, (size_t)n) == -1) {
+			}
+			if ((n <= 0 ? buf_addc(&in, '\n') : buf_add(&in, block, (size_t)n)) == -1) {
 				say(f, "mailout: the pasted line is too long; ignored\n");
 				buf_reset(&in);
 				continue;
@@ -408,6 +428,14 @@ need_refresh_token(struct flow *f, const struct oauth2_tokens *t, struct err *e)
 	    "and authorize again)" : "");
 }
 
+/* A request to the provider that does not fit: only the config's values can make it so. */
+static void
+too_large(const struct flow *f, struct err *e)
+{
+	err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: the request to the provider is too "
+	    "large (oauth_client_id, oauth_client_secret, the scope or the URL)", f->a->name);
+}
+
 static int
 exchange_code(struct flow *f, struct err *e)
 {
@@ -415,18 +443,22 @@ exchange_code(struct flow *f, struct err *e)
 	struct oauth2_tokens t;
 	struct oauth2_error oe;
 	struct buf form;
-	int rc = -1;
+	int bad, rc = -1;
 
 	memset(&r, 0, sizeof(r));
 	memset(&t, 0, sizeof(t));
 	buf_init_secret(&form, OAUTH2_MAX_STORED);
-	http_form_add(&form, "grant_type", "authorization_code");
-	http_form_add(&form, "code", buf_cstr(&f->code));
-	http_form_add(&form, "redirect_uri", f->redirect);
-	http_form_add(&form, "client_id", f->a->oauth_client_id);
+	bad = http_form_add(&form, "grant_type", "authorization_code");
+	bad |= http_form_add(&form, "code", buf_cstr(&f->code));
+	bad |= http_form_add(&form, "redirect_uri", f->redirect);
+	bad |= http_form_add(&form, "client_id", f->a->oauth_client_id);
 	if (f->a->oauth_client_secret != NULL && f->a->oauth_client_secret[0] != '\0')
-		http_form_add(&form, "client_secret", f->a->oauth_client_secret);
-	http_form_add(&form, "code_verifier", f->verifier);
+		bad |= http_form_add(&form, "client_secret", f->a->oauth_client_secret);
+	bad |= http_form_add(&form, "code_verifier", f->verifier);
+	if (bad != 0) {
+		too_large(f, e);
+		goto out;
+	}
 	if (oauth2_post(f->a, f->p.token_url, "token endpoint", &form, &r, e) == -1)
 		goto out;
 	if (oauth2_parse_token(r.status, r.reason, r.body.data, r.body.len, now_s(), &t,
@@ -447,13 +479,14 @@ out:
 static int
 code_flow(struct flow *f, int in_fd, struct err *e)
 {
-	struct buf url, html;
+	struct buf url, q, html;
 	char challenge[OAUTH2_CHALLENGE_LEN + 1];
 	unsigned port;
-	int lfd = -1, rc = -1;
+	int lfd = -1, bad, rc = -1;
 
-	buf_init(&url, 8192);
-	buf_init(&html, 1024);
+	buf_init(&url, MAX_AUTHORIZE_URL);
+	buf_init(&q, MAX_AUTHORIZE_URL);
+	buf_init(&html, MAX_BROWSER_PAGE);
 	if (f->p.auth_url == NULL) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth = custom needs "
 		    "oauth_auth_url for --authorize (or use --authorize --device with "
@@ -470,45 +503,45 @@ code_flow(struct flow *f, int in_fd, struct err *e)
 		goto out;
 	snprintf(f->redirect, sizeof(f->redirect), "http://%s:%u",
 	    f->a->oauth == OAUTH_MICROSOFT ? "localhost" : "127.0.0.1", port);
-	buf_addf(&url, "%s%c", f->p.auth_url, strchr(f->p.auth_url, '?') ? '&' : '?');
-	{
-		struct buf q;
-
-		buf_init(&q, 8192);
-		http_form_add(&q, "response_type", "code");
-		http_form_add(&q, "client_id", f->a->oauth_client_id);
-		http_form_add(&q, "redirect_uri", f->redirect);
-		if (f->p.scope[0] != '\0')
-			http_form_add(&q, "scope", f->p.scope);
-		http_form_add(&q, "state", f->state);
-		http_form_add(&q, "code_challenge", challenge);
-		http_form_add(&q, "code_challenge_method", "S256");
-		http_form_add(&q, "login_hint", f->a->user);
-		/* Google gives a refresh token only for offline access, and only on consent. */
-		if (f->a->oauth == OAUTH_GOOGLE) {
-			http_form_add(&q, "access_type", "offline");
-			http_form_add(&q, "prompt", "consent");
-		}
-		buf_addstr(&url, buf_cstr(&q));
-		buf_free(&q);
+	bad = buf_addf(&url, "%s%c", f->p.auth_url, strchr(f->p.auth_url, '?') ? '&' : '?');
+	/* The query apart: http_form_add starts with '&' on a buffer that is not empty. */
+	bad |= http_form_add(&q, "response_type", "code");
+	bad |= http_form_add(&q, "client_id", f->a->oauth_client_id);
+	bad |= http_form_add(&q, "redirect_uri", f->redirect);
+	if (f->p.scope[0] != '\0')
+		bad |= http_form_add(&q, "scope", f->p.scope);
+	bad |= http_form_add(&q, "state", f->state);
+	bad |= http_form_add(&q, "code_challenge", challenge);
+	bad |= http_form_add(&q, "code_challenge_method", "S256");
+	bad |= http_form_add(&q, "login_hint", f->a->user);
+	/* Google gives a refresh token only for offline access, and only on consent. */
+	if (f->a->oauth == OAUTH_GOOGLE) {
+		bad |= http_form_add(&q, "access_type", "offline");
+		bad |= http_form_add(&q, "prompt", "consent");
+	}
+	bad |= buf_add(&url, q.data, q.len);
+	if (bad != 0) {
+		too_large(f, e);
+		goto out;
 	}
 	say(f, "To authorize mailout to send mail as %s (account %s, %s), open this address "
 	    "in a web browser:\n\n%s\n\nWaiting for the browser to come back to %s ...\n"
 	    "If the browser runs on another machine, paste here the address it ends up on "
 	    "(or just its code) and press Enter.\n", f->a->user, f->a->name, f->p.name,
-	    buf_cstr(&url), f->redirect);
+	    url.data, f->redirect);
 	if (wait_code(f, lfd, in_fd, e) == -1)
 		goto fail;
 	close(lfd);
 	lfd = -1;
 	if (exchange_code(f, e) == -1)
 		goto fail;
-	buf_addstr(&html, "mailout may now send mail as ");
-	html_name(&html, f->a->user);
-	buf_addstr(&html, " (account ");
-	html_name(&html, f->a->name);
-	buf_addstr(&html, "). You can close this window.");
-	page(f->browser, 200, "Authorized", buf_cstr(&html));
+	bad = buf_addstr(&html, "mailout may now send mail as ");
+	bad |= html_name(&html, f->a->user);
+	bad |= buf_addstr(&html, " (account ");
+	bad |= html_name(&html, f->a->name);
+	bad |= buf_addstr(&html, "). You can close this window.");
+	page(f->browser, 200, "Authorized", bad == 0 ? html.data : "mailout may now send "
+	    "mail. You can close this window.");
 	rc = 0;
 	goto out;
 fail:
@@ -522,6 +555,7 @@ out:
 	if (lfd != -1)
 		close(lfd);
 	buf_free(&url);
+	buf_free(&q);
 	buf_free(&html);
 	return rc;
 }
@@ -553,7 +587,7 @@ device_flow(struct flow *f, struct err *e)
 	struct buf form;
 	struct err pe;
 	int64_t deadline, interval;
-	int warned = 0, rc = -1;
+	int warned = 0, bad, rc = -1;
 
 	memset(&r, 0, sizeof(r));
 	memset(&d, 0, sizeof(d));
@@ -564,9 +598,13 @@ device_flow(struct flow *f, struct err *e)
 		    "(oauth = custom)", f->a->name);
 		goto out;
 	}
-	http_form_add(&form, "client_id", f->a->oauth_client_id);
+	bad = http_form_add(&form, "client_id", f->a->oauth_client_id);
 	if (f->p.scope[0] != '\0')
-		http_form_add(&form, "scope", f->p.scope);
+		bad |= http_form_add(&form, "scope", f->p.scope);
+	if (bad != 0) {
+		too_large(f, e);
+		goto out;
+	}
 	if (oauth2_post(f->a, f->p.device_url, "device authorization endpoint", &form, &r,
 	    e) == -1)
 		goto out;
@@ -590,11 +628,15 @@ device_flow(struct flow *f, struct err *e)
 	deadline = now_ms() + d.expires_in * 1000;
 	interval = d.interval;
 	buf_reset(&form);
-	http_form_add(&form, "grant_type", "urn:ietf:params:oauth:grant-type:device_code");
-	http_form_add(&form, "device_code", d.device_code);
-	http_form_add(&form, "client_id", f->a->oauth_client_id);
+	bad = http_form_add(&form, "grant_type", "urn:ietf:params:oauth:grant-type:device_code");
+	bad |= http_form_add(&form, "device_code", d.device_code);
+	bad |= http_form_add(&form, "client_id", f->a->oauth_client_id);
 	if (f->a->oauth_client_secret != NULL && f->a->oauth_client_secret[0] != '\0')
-		http_form_add(&form, "client_secret", f->a->oauth_client_secret);
+		bad |= http_form_add(&form, "client_secret", f->a->oauth_client_secret);
+	if (bad != 0) {
+		too_large(f, e);
+		goto out;
+	}
 	for (;;) {
 		if (now_ms() + interval * 1000 > deadline) {
 			code_expired(f, &d, e);

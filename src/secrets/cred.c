@@ -278,7 +278,12 @@ cred_file(const char *path, char **secret, struct err *e)
 			    strerror(errno));
 			goto out;
 		}
-		buf_add(&b, block, (size_t)n);
+		/* want kept it within max. */
+		if (buf_add(&b, block, (size_t)n) == -1) {
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: the first line is "
+			    "longer than %d bytes", path, MAX_SECRET);
+			goto out;
+		}
 	}
 	if (first_line(&b, secret) == -1) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: the first line is empty",

@@ -26,6 +26,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/path.h"
 #include "secrets/keyring.h"
 #include "base/priv.h"
 #include "base/util.h"
@@ -133,7 +134,7 @@ bus_check(struct err *e)
 {
 	const char *addr = getenv("DBUS_SESSION_BUS_ADDRESS");
 	const char *rt = getenv("XDG_RUNTIME_DIR");
-	char path[4096];
+	char *path = NULL;
 	struct stat st;
 	int rc = 0;
 
@@ -143,11 +144,12 @@ bus_check(struct err *e)
 		    "mailout (system mode): GLib refuses such programs the session bus; use "
 		    "password_file in " SYSCONFDIR "/mailout");
 	else if ((addr == NULL || addr[0] == '\0') && !(rt != NULL && rt[0] == '/' &&
-	    (size_t)snprintf(path, sizeof(path), "%s/bus", rt) < sizeof(path) &&
-	    stat(path, &st) == 0 && S_ISSOCK(st.st_mode)))
+	    (path = path_fmt("%s/bus", rt)) != NULL && stat(path, &st) == 0 &&
+	    S_ISSOCK(st.st_mode)))
 		rc = err_set(e, ERR_TEMP, CAUSE_TEMP, "the system keyring cannot be reached: "
 		    "there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set and there "
 		    "is no $XDG_RUNTIME_DIR/bus), as under cron, PHP or a system service");
+	free(path);
 	return rc;
 }
 

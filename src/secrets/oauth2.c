@@ -26,6 +26,7 @@
 #include "base/bounds.h"
 #include "base/base64.h"
 #include "base/buf.h"
+#include "base/path.h"
 #include "config/config.h"
 #include "base/err.h"
 #include "net/http.h"
@@ -77,6 +78,8 @@ empty(const char *s)
 static int
 valid_tenant(const char *s)
 {
+	if (strlen(s) > MAX_DOMAIN)
+		return 0;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == '_'))
@@ -95,8 +98,12 @@ endpoint(const char *over, const char *tmpl, const char *tenant)
 		return NULL;
 	if (strstr(tmpl, "%s") == NULL)
 		return xstrdup(tmpl);
-	buf_init(&b, 2048);
-	buf_addf(&b, tmpl, tenant);
+	/* Our own templates and a tenant of at most MAX_DOMAIN bytes: it fits. */
+	buf_init(&b, MAX_URL);
+	if (buf_addf(&b, tmpl, tenant) == -1) {
+		buf_free(&b);
+		return NULL;
+	}
 	return buf_steal(&b);
 }
 
@@ -595,25 +602,21 @@ oauth2_refresh_error(const struct account *a, int status, const struct oauth2_er
 
 /* Storage */
 
+/* The lock file beside the tokens, or NULL (errno set) when its name is too long. */
 static char *
 lock_path(const struct account *a)
 {
-	struct buf b;
-	const char *p;
+	const char *dir;
+	char *name, *p;
 
-	buf_init(&b, PATH_MAX);
 	if (!empty(a->oauth_token_file))
-		buf_addf(&b, "%s.lock", a->oauth_token_file);
-	else {
-		buf_addstr(&b, user_state_dir());
-		buf_addstr(&b, "/oauth2-");
-		/* Section names may hold anything; a file name may not. */
-		for (p = a->name; *p != '\0'; p++)
-			buf_addc(&b, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ? *p : '_');
-		buf_addstr(&b, ".lock");
-	}
-	return buf_steal(&b);
+		return path_fmt("%s.lock", a->oauth_token_file);
+	if ((dir = user_state_dir()) == NULL)
+		return NULL;
+	name = path_name(a->name);
+	p = path_fmt("%s/oauth2-%s.lock", dir, name);
+	free(name);
+	return p;
 }
 
 int
@@ -623,6 +626,13 @@ oauth2_lock(const struct account *a, int timeout_s, int *fd, struct err *e)
 	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
 	int rc = -1;
 
+	*fd = -1;
+	if (path == NULL) {
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: no OAuth2 lock file: its "
+		    "name would be too long (oauth_token_file, or XDG_STATE_HOME or the home "
+		    "directory)", a->name);
+		goto out;
+	}
 	/* System mode: the lock is the group's, next to its token file (priv.h). */
 	priv_raise();
 	make_parents(path);
@@ -670,7 +680,7 @@ oauth2_unlock(int fd)
 const char *
 oauth2_storage_name(const struct account *a)
 {
-	static char name[PATH_MAX + 32];
+	static char name[MAX_PATH + 32];
 
 	if (!empty(a->oauth_token_file))
 		snprintf(name, sizeof(name), "oauth_token_file %s", a->oauth_token_file);
@@ -755,7 +765,12 @@ load(const struct account *a, int warn, struct oauth2_tokens *t, struct err *e)
 			rc = r;
 			goto out;
 		}
-		buf_addstr(&b, secret);
+		if (buf_addstr(&b, secret) == -1) {
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: the keyring's OAuth2 "
+			    "entry is over %d bytes; run `mailout --authorize -a %s` to replace it",
+			    a->name, OAUTH2_MAX_STORED, a->name);
+			goto out;
+		}
 	}
 	if (oauth2_tokens_parse(b.data, b.len, t, &le) == -1) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: %s holds %s: %s; run `mailout "
@@ -781,32 +796,34 @@ oauth2_load(const struct account *a, struct oauth2_tokens *t, struct err *e)
 static int
 store_file(const struct account *a, const struct buf *json, struct err *e)
 {
-	struct buf tmp;
-	char *dir = NULL, *slash;
+	char *tmp, *dir = NULL, *slash;
 	int fd = -1, dfd, rc = -1;
 
-	buf_init(&tmp, PATH_MAX);
 	/* System mode: the file is the group's; group-readable, so the next user reads it. */
 	priv_raise();
+	if ((tmp = path_fmt("%s.tmp", a->oauth_token_file)) == NULL) {
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot write %.64s...: the "
+		    "name is too long", a->name, a->oauth_token_file);
+		goto out;
+	}
 	make_parents(a->oauth_token_file);
-	buf_addf(&tmp, "%s.tmp", a->oauth_token_file);
-	unlink(buf_cstr(&tmp));
-	if ((fd = open(buf_cstr(&tmp), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) == -1 || fchmod(fd, priv_system() ? 0640 : 0600) == -1 ||
 	    write(fd, json->data, json->len) != (ssize_t)json->len || write(fd, "\n", 1) != 1 ||
 	    fsync(fd) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot write %s: %s", a->name,
-		    buf_cstr(&tmp), strerror(errno));
+		    tmp, strerror(errno));
 		goto out;
 	}
 	if (close(fd) == -1) {
 		fd = -1;
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot write %s: %s", a->name,
-		    buf_cstr(&tmp), strerror(errno));
+		    tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
-	if (rename(buf_cstr(&tmp), a->oauth_token_file) == -1) {
+	if (rename(tmp, a->oauth_token_file) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot replace %s: %s",
 		    a->name, a->oauth_token_file, strerror(errno));
 		goto out;
@@ -824,11 +841,11 @@ store_file(const struct account *a, const struct buf *json, struct err *e)
 out:
 	if (fd != -1) {
 		close(fd);
-		unlink(buf_cstr(&tmp));
+		unlink(tmp);
 	}
 	priv_lower();
 	free(dir);
-	buf_free(&tmp);
+	free(tmp);
 	return rc;
 }
 
@@ -839,7 +856,7 @@ oauth2_store(const struct account *a, const struct oauth2_tokens *t, struct err 
 	int rc = -1;
 
 	buf_init_secret(&json, OAUTH2_MAX_STORED);
-	buf_init(&label, 1024);
+	buf_init(&label, MAX_KEYRING_LABEL);
 	if (oauth2_tokens_format(t, &json) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_SOFTWARE, "account %s: the tokens are too large to "
 		    "store", a->name);
@@ -848,9 +865,16 @@ oauth2_store(const struct account *a, const struct oauth2_tokens *t, struct err 
 	if (!empty(a->oauth_token_file))
 		rc = store_file(a, &json, e);
 	else {
-		buf_addf(&label, "mailout: OAuth2 tokens for %s (account %s)", a->user, a->name);
-		rc = keyring_store(a->host, "oauth2", a->user, buf_cstr(&label), buf_cstr(&json),
-		    e);
+		/* Only what the keyring shows a person: the short form when this is too long. */
+		if (buf_addf(&label, "mailout: OAuth2 tokens for %s (account %s)", a->user,
+		    a->name) == -1) {
+			buf_reset(&label);
+			if (buf_addstr(&label, "mailout: OAuth2 tokens") == -1) {
+				err_set(e, ERR_TEMP, CAUSE_OSERR, "out of memory");
+				goto out;
+			}
+		}
+		rc = keyring_store(a->host, "oauth2", a->user, label.data, buf_cstr(&json), e);
 		if (rc == -1)
 			err_prefix(e, "account %s: storing the OAuth2 tokens: ", a->name);
 	}
@@ -924,19 +948,25 @@ refresh(const struct account *a, const struct oauth2_provider *p, struct oauth2_
 	struct oauth2_tokens nt;
 	struct oauth2_error oe;
 	struct buf form;
-	int rotated, rc = -1;
+	int rotated, bad, rc = -1;
 
 	memset(&nt, 0, sizeof(nt));
 	memset(&r, 0, sizeof(r));
 	buf_init_secret(&form, OAUTH2_MAX_STORED);
-	http_form_add(&form, "grant_type", "refresh_token");
-	http_form_add(&form, "refresh_token", t->refresh_token);
-	http_form_add(&form, "client_id", a->oauth_client_id);
+	bad = http_form_add(&form, "grant_type", "refresh_token");
+	bad |= http_form_add(&form, "refresh_token", t->refresh_token);
+	bad |= http_form_add(&form, "client_id", a->oauth_client_id);
 	if (!empty(a->oauth_client_secret))
-		http_form_add(&form, "client_secret", a->oauth_client_secret);
+		bad |= http_form_add(&form, "client_secret", a->oauth_client_secret);
 	/* Microsoft wants the scope again; Google takes the one granted. */
 	if (a->oauth != OAUTH_GOOGLE && !empty(p->scope))
-		http_form_add(&form, "scope", p->scope);
+		bad |= http_form_add(&form, "scope", p->scope);
+	if (bad != 0) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: the token refresh request is too "
+		    "large (the refresh token, oauth_client_id, oauth_client_secret or the "
+		    "scope)", a->name);
+		goto out;
+	}
 	if (oauth2_post(a, p->token_url, "token endpoint", &form, &r, e) == -1)
 		goto out;
 	if (oauth2_parse_token(r.status, r.reason, r.body.data, r.body.len, now_s(), &nt,
