@@ -224,32 +224,35 @@ auth_failed(const struct account *a, enum sasl_mech m, const char *from,
 	enum err_kind kind = ERR_PERM;
 	enum err_cause cause = CAUSE_NOPERM;
 	struct buf msg;
+	int cut = 0;
 
 	buf_init(&msg, MAX_ERROR_TEXT);
 	if (r->code >= 400 && r->code < 500) {
 		kind = ERR_TEMP;
-		buf_addf(&msg, "authentication failed temporarily: the server could not check "
-		    "the login of account %s just now (mechanism %s)", a->name,
+		cut |= buf_addf(&msg, "authentication failed temporarily: the server could not "
+		    "check the login of account %s just now (mechanism %s)", a->name,
 		    sasl_mech_name(m));
 	} else if (r->code == 504) {
 		cause = CAUSE_UNAVAILABLE;
-		buf_addf(&msg, "authentication failed: the server refused mechanism %s for "
-		    "account %s, though it offered it", sasl_mech_name(m), a->name);
+		cut |= buf_addf(&msg, "authentication failed: the server refused mechanism %s "
+		    "for account %s, though it offered it", sasl_mech_name(m), a->name);
 	} else if (m == SASL_EXTERNAL)
-		buf_addf(&msg, "authentication failed: the server rejected the client "
+		cut |= buf_addf(&msg, "authentication failed: the server rejected the client "
 		    "certificate of account %s (mechanism EXTERNAL)", a->name);
 	else {
-		buf_addf(&msg, "authentication failed: the server rejected user %s of account "
-		    "%s (mechanism %s, %s from %s)", a->user, a->name, sasl_mech_name(m), what,
-		    from);
+		cut |= buf_addf(&msg, "authentication failed: the server rejected user %s of "
+		    "account %s (mechanism %s, %s from %s)", a->user, a->name, sasl_mech_name(m),
+		    what, from);
 		if (hint == NULL)
-			buf_addf(&msg, ": check the user name and the %s", what);
+			cut |= buf_addf(&msg, ": check the user name and the %s", what);
 	}
 	if (serr != NULL)
-		buf_addf(&msg, "; the server's error: %s", serr);
+		cut |= buf_addf(&msg, "; the server's error: %s", serr);
 	if (hint != NULL)
-		buf_addf(&msg, "; %s", hint);
-	err_set(e, kind, cause, "%s", buf_cstr(&msg));
+		cut |= buf_addf(&msg, "; %s", hint);
+	/* err keeps MAX_ERROR_TEXT bytes anyway; a cut is marked, not silent. */
+	err_set(e, kind, cause, "%s%s", msg.data != NULL ? msg.data : "",
+	    cut != 0 ? "..." : "");
 	err_reply(e, r->code, r->text);
 	buf_free(&msg);
 }
@@ -290,7 +293,11 @@ exchange(struct smtp *s, const struct account *a, enum sasl_mech m, const char *
 		err_prefix(e, "account %s: ", a->name);
 		goto out;
 	}
-	buf_addf(&line, "AUTH %s", name);
+	if (buf_addf(&line, "AUTH %s", name) == -1) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: the AUTH line is too long",
+		    a->name);
+		goto out;
+	}
 	if (has_ir && auth_initial_fits(name, resp.len)) {
 		if (buf_addc(&line, ' ') == -1 ||
 		    buf_addstr(&line, resp.len == 0 ? "=" : buf_cstr(&resp)) == -1) {
@@ -505,7 +512,7 @@ auth_store_password(const struct account *a, FILE *in, struct err *e)
 	int rc = -1;
 
 	buf_init_secret(&b, MAX_SECRET);
-	buf_init(&label, 1024);
+	buf_init(&label, MAX_KEYRING_LABEL);
 	if (keyring_account(a, "store", e) == -1)
 		goto out;
 	if (isatty(fileno(in))) {
@@ -522,8 +529,15 @@ auth_store_password(const struct account *a, FILE *in, struct err *e)
 		err_set(e, ERR_PERM, CAUSE_USAGE, "no password given: nothing stored");
 		goto out;
 	}
-	buf_addf(&label, "mailout: SMTP password for %s at %s", a->user, a->host);
-	if (keyring_store(a->host, "smtp", a->user, buf_cstr(&label), buf_cstr(&b), e) == -1) {
+	/* Only what the keyring shows a person: the short form when the long one is too long. */
+	if (buf_addf(&label, "mailout: SMTP password for %s at %s", a->user, a->host) == -1) {
+		buf_reset(&label);
+		if (buf_addstr(&label, "mailout: SMTP password") == -1) {
+			err_set(e, ERR_TEMP, CAUSE_OSERR, "out of memory");
+			goto out;
+		}
+	}
+	if (keyring_store(a->host, "smtp", a->user, label.data, b.data, e) == -1) {
 		err_prefix(e, "account %s: ", a->name);
 		goto out;
 	}

@@ -382,10 +382,10 @@ scram_first(struct sasl *sa, const struct buf *sf, struct buf *out, struct err *
 	uint64_t iter;
 	int rc = -1;
 
-	buf_init(&salt, 1024);
+	buf_init(&salt, MAX_SCRAM_SALT);
 	buf_init_secret(&authmsg, MAX_AUTH_LINE);
 	buf_init_secret(&final, MAX_AUTH_LINE);
-	buf_init(&itbuf, 32);
+	buf_init(&itbuf, MAX_NUMBER_TEXT);
 	if (md == NULL) {
 		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "%s: this mbedTLS lacks the hash",
 		    sasl_mech_name(sa->mech));
@@ -431,8 +431,8 @@ scram_first(struct sasl *sa, const struct buf *sf, struct buf *out, struct err *
 	if (buf_add(&itbuf, iter_s, ilen) == -1 ||
 	    parse_uint(itbuf.data, SCRAM_MIN_ITER, SCRAM_MAX_ITER, &iter) == -1) {
 		err_set(e, ERR_PERM, CAUSE_PROTOCOL, "%s: the server asks for an iteration "
-		    "count of \"%s\" (accepted: %d to %d)", sasl_mech_name(sa->mech),
-		    buf_cstr(&itbuf), SCRAM_MIN_ITER, SCRAM_MAX_ITER);
+		    "count of \"%.*s\" (accepted: %d to %d)", sasl_mech_name(sa->mech),
+		    (int)(ilen < 32 ? ilen : 32), iter_s, SCRAM_MIN_ITER, SCRAM_MAX_ITER);
 		goto out;
 	}
 
@@ -497,7 +497,7 @@ scram_final(struct sasl *sa, const struct buf *sf, struct err *e)
 	struct buf sig;
 	int rc = -1;
 
-	buf_init(&sig, 256);
+	buf_init(&sig, MAX_SCRAM_SIGNATURE);
 	if (memchr(sf->data, '\0', sf->len) != NULL)
 		goto malformed;
 	if ((comma = memchr(sf->data, ',', sf->len)) != NULL)

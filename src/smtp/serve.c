@@ -20,32 +20,11 @@
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/path.h"
 #include "base/priv.h"
 #include "smtp/serve.h"
 #include "net/stream.h"
 #include "base/util.h"
-
-/* These belong in bounds.h; the guards let them move there unchanged. */
-#ifndef MAX_SERVE_COMMAND
-/* RFC 5321's 512, plus what RFC 3461 adds for ORCPT, NOTIFY and ENVID, plus slack. */
-#define MAX_SERVE_COMMAND	2048
-#endif
-#ifndef MAX_SERVE_DATA_LINE
-/* RFC 5321 says 1000 with CRLF; real programs send longer lines, none this long. */
-#define MAX_SERVE_DATA_LINE	(1024 * 1024)
-#endif
-#ifndef MAX_SERVE_ERRORS
-/* Bad commands in one session before we hang up (Postfix's smtpd_hard_error_limit). */
-#define MAX_SERVE_ERRORS	20
-#endif
-#ifndef MAX_HELO_NAME
-/* A domain name is at most 255 octets (RFC 1035). */
-#define MAX_HELO_NAME		255
-#endif
-#ifndef MAX_ENVID
-/* RFC 3461 4.4: ENVID is at most 100 characters. */
-#define MAX_ENVID		100
-#endif
 
 enum rd {
 	RD_LINE,	/* a line is in the buffer */
@@ -61,7 +40,7 @@ struct session {
 	struct err		*e;
 	int			 dead;		/* a write failed: stop talking */
 	int			 nerrors;
-	char			 helo[MAX_HELO_NAME + 1];
+	char			 helo[MAX_DOMAIN + 1];
 	int			 esmtp;
 	char			*dline;		/* DATA line buffer, allocated at first DATA */
 
@@ -363,13 +342,15 @@ xtext_decode(const char *s)
 		if (*s < 33 || *s > 126 || *s == '=')
 			goto out;
 		if (*s != '+') {
-			buf_addc(&b, *s);
+			if (buf_addc(&b, *s) == -1)
+				goto out;
 			continue;
 		}
 		if (s[1] == '\0' || s[2] == '\0' || (h = strchr(hex, s[1])) == NULL ||
 		    (l = strchr(hex, s[2])) == NULL)
 			goto out;
-		buf_addc(&b, (char)((h - hex) * 16 + (l - hex)));
+		if (buf_addc(&b, (char)((h - hex) * 16 + (l - hex))) == -1)
+			goto out;
 		s += 2;
 	}
 	ret = buf_steal(&b);
@@ -614,25 +595,24 @@ out:
 static int
 msg_file(struct session *s)
 {
-	struct buf path;
+	char *path;
 	int fd = -1;
 
-	buf_init(&path, 4096);
-	if (buf_addf(&path, "%s/serve.XXXXXX", s->o->tmp_dir) == -1)
+	if ((path = path_fmt("%s/serve.XXXXXX", s->o->tmp_dir)) == NULL)
 		goto out;
 	/* System mode: tmp/ is the group's (priv.h); the descriptor is all we keep. */
 	priv_raise();
 	/* mkostemp creates with O_EXCL and mode 0600. */
-	if ((fd = mkostemp(path.data, O_CLOEXEC)) == -1 && errno == ENOENT &&
+	if ((fd = mkostemp(path, O_CLOEXEC)) == -1 && errno == ENOENT &&
 	    mkdir(s->o->tmp_dir, 0700) == 0) {
-		memcpy(path.data + path.len - 6, "XXXXXX", 6);
-		fd = mkostemp(path.data, O_CLOEXEC);
+		memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+		fd = mkostemp(path, O_CLOEXEC);
 	}
 	if (fd != -1)
-		unlink(path.data);
+		unlink(path);
 	priv_lower();
 out:
-	buf_free(&path);
+	free(path);
 	return fd;
 }
 
@@ -739,8 +719,11 @@ cmd_data(struct session *s, const char *arg)
 			toobig = 1;
 			continue;
 		}
-		buf_add(&out, p, len);
-		buf_add(&out, "\r\n", 2);
+		/* out is flushed at IO_BLOCK and holds a whole line more: only memory can fail. */
+		if (buf_add(&out, p, len) == -1 || buf_add(&out, "\r\n", 2) == -1) {
+			werr = ENOMEM;
+			continue;
+		}
 		if (out.len >= IO_BLOCK) {
 			if (write_all(fd, out.data, out.len) == -1)
 				werr = errno;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/bounds.h"
 #include "base/buf.h"
 #include "message/rfc2047.h"
 #include "smtp/smtp.h"
@@ -30,8 +31,6 @@
 #define BDAT_PIPELINE_MAX	(1024 * 1024)
 /* RFC 4422 3.1: a SASL mechanism name is 1 to 20 characters. */
 #define MECH_MAX		20
-/* RFC 3461 4.4: ENVID is at most 100 characters. */
-#define ENVID_MAX		100
 /* "RCPT TO:<>" and CRLF around an address. */
 #define PATH_OVERHEAD		12
 /*
@@ -669,7 +668,7 @@ mail_line(const struct smtp *s, const struct smtp_envelope *env, uint64_t size, 
 		if ((r = buf_addstr(b, " RET=")) == 0)
 			r = add_upper(b, env->dsn_ret);
 	if (r == 0 && s->caps.dsn && env->dsn_envid != NULL && env->dsn_envid[0] != '\0' &&
-	    strlen(env->dsn_envid) <= ENVID_MAX) {
+	    strlen(env->dsn_envid) <= MAX_ENVID) {
 		r = buf_addstr(b, " ENVID=");
 		if (r == 0)
 			r = add_xtext(b, env->dsn_envid);
