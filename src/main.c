@@ -13,6 +13,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "base/path.h"
 #include "message/aliases.h"
 #include "smtp/auth.h"
 #include "secrets/authorize.h"
@@ -150,11 +151,13 @@ mode_queue(const struct cli *c, const struct config *cfg)
 	struct runq_stats st;
 	struct deliver_opts dopts;
 	struct err e;
-	char *qdir = submit_queue_dir(cfg);
+	char *qdir = NULL;
 	int rc = EX_SOFTWARE;
 
 	err_init(&e);
-	queue_open(&q, qdir, 0, &e);
+	memset(&q, 0, sizeof(q));
+	if (submit_queue_dir(cfg, &qdir, &e) == -1 || queue_open(&q, qdir, 0, &e) == -1)
+		goto fail;
 	switch (c->mode) {
 	case MODE_QUEUE_LIST:
 		if (runq_list(&q, stdout, &e) == -1)
@@ -355,25 +358,27 @@ mode_smtp(const struct cli *c, const struct config *cfg)
 	struct conn *conn = NULL;
 	const struct account *a;
 	struct err e;
-	struct buf tmp;
-	char *qdir = NULL;
+	char *qdir = NULL, *tmp = NULL;
 	int rc;
 
 	err_init(&e);
-	buf_init(&tmp, 4096);
 	memset(&x, 0, sizeof(x));
 	x.c = c;
-	if ((x.s = submit_new(cfg, c->verbose, &e)) == NULL)
+	if ((x.s = submit_new(cfg, c->verbose, &e)) == NULL ||
+	    submit_queue_dir(cfg, &qdir, &e) == -1)
 		goto fail;
-	qdir = submit_queue_dir(cfg);
 	/* serve.c keeps each message in the queue's tmp/ until it is submitted. */
 	if (queue_open(&q, qdir, 1, &e) == 0)
 		queue_close(&q);
 	err_init(&e);
-	buf_addf(&tmp, "%s/tmp", qdir);
+	if ((tmp = path_fmt("%s/tmp", qdir)) == NULL) {
+		err_set(&e, ERR_TEMP, CAUSE_CANTCREAT, "the queue directory name %.64s... is too "
+		    "long", qdir);
+		goto fail;
+	}
 	memset(&o, 0, sizeof(o));
 	o.hostname = host_name();
-	o.tmp_dir = buf_cstr(&tmp);
+	o.tmp_dir = tmp;
 	/* The limits of the account a message would most likely take. */
 	if ((a = config_select(cfg, c->account, NULL, &e)) != NULL) {
 		o.max_size = a->max_message_size;
@@ -397,7 +402,7 @@ out:
 	conn_free(conn);
 	submit_free(x.s);
 	free(qdir);
-	buf_free(&tmp);
+	free(tmp);
 	return rc;
 }
 

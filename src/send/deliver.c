@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/path.h"
 #include "smtp/auth.h"
 #include "config/config.h"
 #include "send/deliver.h"
@@ -52,22 +53,19 @@ trace_tls(const struct tls_info *ti)
 static char *
 session_file(const struct account *a)
 {
-	char path[PATH_MAX];
-	size_t o;
-	const char *p;
+	const char *dir;
+	char *name, *p;
 
 	if (priv_system() || (!a->tls_verify && (a->tls_fingerprint == NULL ||
 	    a->tls_fingerprint[0] == '\0')))
 		return NULL;
-	o = (size_t)snprintf(path, sizeof(path), "%s/tls-sessions/", user_state_dir());
-	/* Section names may hold anything; a file name may not. */
-	for (p = a->name; *p != '\0' && o + 9 < sizeof(path); p++)
-		path[o++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ? *p : '_';
-	if (o + 9 > sizeof(path))
+	/* No state directory (its name too long): no cache, a full handshake each run. */
+	if ((dir = user_state_dir()) == NULL)
 		return NULL;
-	memcpy(path + o, ".session", 9);
-	return xstrdup(path);
+	name = path_name(a->name);
+	p = path_fmt("%s/tls-sessions/%s.session", dir, name);
+	free(name);
+	return p;
 }
 
 static void

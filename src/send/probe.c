@@ -6,6 +6,7 @@
  * Nothing is queued: a test that fails must say so, not hide it in the queue.
  */
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/bounds.h"
 #include "base/buf.h"
 #include "config/config.h"
 #include "send/deliver.h"
@@ -52,15 +54,32 @@ failed_stage(const struct progress *p)
 }
 
 /* Print the relay's addresses; a name that does not resolve fails here, clearly. */
+static const char *
+shown(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* fmt's text in b (reset first), for a line of the report; a stand-in when too long. */
+static const char *
+shown(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	buf_reset(b);
+	va_start(ap, fmt);
+	r = buf_vaddf(b, fmt, ap);
+	va_end(ap);
+	return r == 0 ? b->data : "(too long to show)";
+}
+
 static int
 resolve(const struct account *a, FILE *out, struct err *e)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char addr[INET6_ADDRSTRLEN];
 	struct buf b;
-	int rc, ret = -1;
+	int rc, r, ret = -1;
 
-	buf_init(&b, 4096);
+	buf_init(&b, MAX_REPORT_LINE);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	rc = getaddrinfo(a->host, NULL, &hints, &res);
@@ -72,7 +91,7 @@ resolve(const struct account *a, FILE *out, struct err *e)
 		line(out, "resolve", 0, e->msg);
 		goto out;
 	}
-	buf_addf(&b, "%s:", a->host);
+	r = buf_addf(&b, "%s:", a->host);
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (ai->ai_family == AF_INET)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr,
@@ -83,9 +102,9 @@ resolve(const struct account *a, FILE *out, struct err *e)
 			    sizeof(addr));
 		else
 			continue;
-		buf_addf(&b, " %s", addr);
+		r |= buf_addf(&b, " %s", addr);
 	}
-	line(out, "resolve", 1, buf_cstr(&b));
+	line(out, "resolve", 1, r == 0 ? b.data : "(too many addresses to show)");
 	ret = 0;
 out:
 	if (res != NULL)
@@ -108,13 +127,17 @@ message(const struct account *a, const char *sender, const char *rcpt, uint64_t 
 
 	localtime_r(&t, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-	buf_init(&b, 16384);
-	buf_addf(&b, "From: <%s>\r\nTo: <%s>\r\nSubject: mailout test message (account %s)\r\n"
+	buf_init(&b, MAX_TEST_MESSAGE);
+	if (buf_addf(&b, "From: <%s>\r\nTo: <%s>\r\nSubject: mailout test message (account %s)\r\n"
 	    "Date: %s\r\nMessage-ID: <%lld.%ld.test@%s>\r\nMIME-Version: 1.0\r\n"
 	    "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
 	    "This is a test message sent by mailout --test through account %s\r\n"
 	    "(relay %s port %u). No reply is needed.\r\n", sender, rcpt, a->name, date,
-	    (long long)t, (long)getpid(), a->domain, a->name, a->host, a->port);
+	    (long long)t, (long)getpid(), a->domain, a->name, a->host, a->port) == -1) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "the test message does not fit in %d bytes: "
+		    "the addresses or the account's names are too long", MAX_TEST_MESSAGE);
+		goto out;
+	}
 	if ((f = tmpfile()) == NULL || fwrite(b.data, 1, b.len, f) != b.len ||
 	    fflush(f) != 0) {
 		err_set(e, ERR_PERM, CAUSE_CANTCREAT, "cannot write the test message to a "
@@ -146,15 +169,17 @@ probe_run(const struct config *cfg, const struct account *a, const char *sender,
 	uint64_t size = 0;
 	int fd = -1, ret = -1;
 
-	buf_init(&b, 4096);
+	buf_init(&b, MAX_REPORT_LINE);
 	if (sender != NULL)
 		from = xstrdup(sender);
 	else if (a->from != NULL && strpbrk(a->from, "*?[") == NULL)
 		from = config_expand(a->from);
-	else {
-		buf_addf(&b, "%s@%s", user_name(),
-		    cfg->default_domain != NULL ? cfg->default_domain : a->domain);
-		from = buf_steal(&b);
+	else if (buf_addf(&b, "%s@%s", user_name(),
+	    cfg->default_domain != NULL ? cfg->default_domain : a->domain) == -1 ||
+	    (from = buf_steal(&b)) == NULL) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "the sender %s@ and the domain are too long "
+		    "for an address", user_name());
+		goto out;
 	}
 	fprintf(out, "%-10s %s (%s)\n", "account", a->name, a->file ? a->file : "");
 	if (has_crlf(rcpt) || has_crlf(from)) {
@@ -187,12 +212,8 @@ probe_run(const struct config *cfg, const struct account *a, const char *sender,
 	env.nrcpts = 1;
 	env.size = size;
 	if (deliver_send(d, &env, fd, &st, e) == 0) {
-		buf_reset(&b);
-		buf_addf(&b, "<%s>", from);
-		line(out, "sender", 1, buf_cstr(&b));
-		buf_reset(&b);
-		buf_addf(&b, "<%s>: %s", rcpt, st.reply);
-		line(out, "recipient", 1, buf_cstr(&b));
+		line(out, "sender", 1, shown(&b, "<%s>", from));
+		line(out, "recipient", 1, shown(&b, "<%s>: %s", rcpt, st.reply));
 		line(out, "delivered", 1, smtp_accepted_reply(deliver_smtp(d)));
 		ret = 0;
 		goto out;
@@ -201,9 +222,7 @@ probe_run(const struct config *cfg, const struct account *a, const char *sender,
 	if (st.code == 0 || e->cause == CAUSE_UNAVAILABLE)
 		line(out, "sender", 0, err_str(e, why, sizeof(why)));
 	else if (st.kind != ERR_OK) {
-		buf_reset(&b);
-		buf_addf(&b, "<%s>: %s", rcpt, st.reply);
-		line(out, "recipient", 0, buf_cstr(&b));
+		line(out, "recipient", 0, shown(&b, "<%s>: %s", rcpt, st.reply));
 	} else
 		line(out, "delivered", 0, err_str(e, why, sizeof(why)));
 out:

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "base/bounds.h"
 #include "base/buf.h"
 #include "config/config.h"
 #include "send/deliver.h"
@@ -120,10 +121,10 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
 	char **addrs = NULL, **ok = NULL;
 	size_t *idx = NULL, i, np = 0, nok = 0, nleft = 0, nperm = 0;
-	const char *relay = "";
+	const char *relay = "", *tolist;
 	char qid[QUEUE_ID_LEN + 16] = "";
 
-	buf_init(&to, 1024 * 1024);
+	buf_init(&to, MAX_LOG_LIST);
 	err_init(&e);
 	if (m->id[0] != '\0')
 		snprintf(qid, sizeof(qid), " queue=%s", m->id);
@@ -135,7 +136,7 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 			idx[np] = i;
 			addrs[np++] = m->rcpts[i].addr;
 		}
-	buf_addjoin(&to, addrs, np, ",");
+	tolist = log_join(&to, addrs, np);
 	if (r->first_relay[0] == '\0')
 		snprintf(r->first_relay, sizeof(r->first_relay), "%s:%u", a->host, a->port);
 	if ((s = session(sc, a, &e)) == NULL) {
@@ -149,7 +150,7 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 			goto out;
 		log_line(LOG_WARNING, "msgid=<%s>%s account=%s relay=%s:%u from=<%s> to=%s "
 		    "status=deferred error=\"%s\"", m->message_id ? m->message_id : "", qid,
-		    a->name, a->host, a->port, m->sender, buf_cstr(&to), line);
+		    a->name, a->host, a->port, m->sender, tolist, line);
 		goto out;
 	}
 	relay = deliver_relay(s->d);
@@ -209,11 +210,9 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 		queue_meta_set(&rc->reply, st[i].reply);
 	}
 	if (nok > 0) {
-		buf_reset(&to);
-		buf_addjoin(&to, ok, nok, ",");
 		log_line(LOG_INFO, "msgid=<%s>%s account=%s relay=%s from=<%s> to=%s size=%llu "
 		    "status=sent accepted=%zu refused=%zu reply=\"%s\"", m->message_id ?
-		    m->message_id : "", qid, a->name, relay, m->sender, buf_cstr(&to),
+		    m->message_id : "", qid, a->name, relay, m->sender, log_join(&to, ok, nok),
 		    (unsigned long long)m->size, nok, np - nok,
 		    smtp_accepted_reply(deliver_smtp(s->d)));
 		snprintf(r->relay, sizeof(r->relay), "%s", relay);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bounds.h"
 #include "base/buf.h"
 #include "config/config.h"
 #include "base/err.h"
@@ -35,35 +36,37 @@ static void
 print_caps(FILE *out, const char *label, const struct smtp_caps *c)
 {
 	struct buf b;
+	int r = 0;
 
-	buf_init(&b, 4096);
+	buf_init(&b, MAX_REPORT_LINE);
 	if (!c->esmtp) {
 		fprintf(out, "%s: none (the server refused EHLO: plain SMTP, HELO only)\n",
 		    label);
 		goto out;
 	}
 	if (c->starttls)
-		buf_addstr(&b, ", STARTTLS");
+		r |= buf_addstr(&b, ", STARTTLS");
 	if (c->auth[0] != '\0')
-		buf_addf(&b, ", AUTH %s", c->auth);
+		r |= buf_addf(&b, ", AUTH %s", c->auth);
 	if (c->size && c->size_max != 0)
-		buf_addf(&b, ", SIZE %llu (%.1f MiB)", (unsigned long long)c->size_max,
+		r |= buf_addf(&b, ", SIZE %llu (%.1f MiB)", (unsigned long long)c->size_max,
 		    (double)c->size_max / (1024.0 * 1024.0));
 	else if (c->size)
-		buf_addstr(&b, ", SIZE (no limit given)");
+		r |= buf_addstr(&b, ", SIZE (no limit given)");
 	if (c->pipelining)
-		buf_addstr(&b, ", PIPELINING");
+		r |= buf_addstr(&b, ", PIPELINING");
 	if (c->chunking)
-		buf_addstr(&b, ", CHUNKING");
+		r |= buf_addstr(&b, ", CHUNKING");
 	if (c->eightbitmime)
-		buf_addstr(&b, ", 8BITMIME");
+		r |= buf_addstr(&b, ", 8BITMIME");
 	if (c->smtputf8)
-		buf_addstr(&b, ", SMTPUTF8");
+		r |= buf_addstr(&b, ", SMTPUTF8");
 	if (c->dsn)
-		buf_addstr(&b, ", DSN");
+		r |= buf_addstr(&b, ", DSN");
 	if (c->enhanced)
-		buf_addstr(&b, ", ENHANCEDSTATUSCODES");
-	fprintf(out, "%s: %s\n", label, b.len > 2 ? buf_cstr(&b) + 2 : "(none)");
+		r |= buf_addstr(&b, ", ENHANCEDSTATUSCODES");
+	fprintf(out, "%s: %s\n", label, r != 0 ? "(too many to show)" : b.len > 2 ?
+	    b.data + 2 : "(none)");
 	if (c->auth[0] == '\0')
 		fprintf(out, "%s: no AUTH offered%s\n", label, c->starttls ?
 		    " (many servers offer it only after STARTTLS)" : "");

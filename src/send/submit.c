@@ -9,6 +9,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "base/bounds.h"
+#include "base/path.h"
 #include "message/aliases.h"
 #include "base/buf.h"
 #include "config/config.h"
@@ -70,11 +72,11 @@ aliases_warning(void *ctx, const char *file, unsigned line, const char *msg)
 		warn_line("%s:%u: %s", file, line, msg);
 }
 
-char *
-submit_queue_dir(const struct config *cfg)
+int
+submit_queue_dir(const struct config *cfg, char **dir, struct err *e)
 {
-	struct buf b;
 	const char *xdg = getenv("XDG_STATE_HOME");
+	int rc = -1;
 
 	/*
 	 * queue_dir from the config, else the system queue for root and in system mode (the
@@ -82,15 +84,23 @@ submit_queue_dir(const struct config *cfg)
 	 * (from getpwuid, never $HOME: cron keeps HOME=/root).
 	 */
 	if (cfg->queue_dir != NULL)
-		return xstrdup(cfg->queue_dir);
-	buf_init(&b, 4096);
-	if (getuid() == 0 || priv_system())
-		buf_addstr(&b, LOCALSTATEDIR "/spool/mailout");
-	else if (xdg != NULL && xdg[0] == '/' && getuid() == geteuid())
-		buf_addf(&b, "%s/mailout/queue", xdg);
-	else
-		buf_addf(&b, "%s/.local/state/mailout/queue", user_home());
-	return buf_steal(&b);
+		*dir = xstrdup(cfg->queue_dir);
+	else if (getuid() == 0 || priv_system())
+		*dir = xstrdup(LOCALSTATEDIR "/spool/mailout");
+	else if (xdg != NULL && xdg[0] == '/' && getuid() == geteuid()) {
+		if ((*dir = path_fmt("%s/mailout/queue", xdg)) == NULL) {
+			err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "no queue directory: "
+			    "XDG_STATE_HOME is too long (%zu bytes)", strlen(xdg));
+			goto out;
+		}
+	} else if ((*dir = path_fmt("%s/.local/state/mailout/queue", user_home())) == NULL) {
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "no queue directory: the home directory "
+		    "%.64s... is too long", user_home());
+		goto out;
+	}
+	rc = 0;
+out:
+	return rc;
 }
 
 struct submit *
@@ -101,8 +111,9 @@ submit_new(const struct config *cfg, int verbose, struct err *e)
 	s->cfg = cfg;
 	s->verbose = verbose;
 	s->dopts.verbose = verbose;
-	s->qdir = submit_queue_dir(cfg);
 	s->sc = send_new(cfg, &s->dopts);
+	if (submit_queue_dir(cfg, &s->qdir, e) == -1)
+		goto out;
 	/* A broken aliases file fails every message: mail to root must not go astray. */
 	if (cfg->aliases != NULL && cfg->aliases[0] != '\0' &&
 	    (s->aliases = aliases_load(cfg->aliases, aliases_warning, s, e)) == NULL)
@@ -173,36 +184,59 @@ account_addr(const struct account *a)
 	return NULL;
 }
 
-/* A sender that is only a local name (cronie's -f root) gets the local domain. */
+/* The n bytes of local, '@', domain: a new string, or NULL when that is too long. */
+static char *
+at_domain(const char *local, size_t n, const char *domain)
+{
+	struct buf b;
+	char *p = NULL;
+
+	buf_init(&b, MAX_ADDRESS * 2);
+	if (buf_add(&b, local, n) == 0 && buf_addf(&b, "@%s", domain) == 0)
+		p = buf_steal(&b);
+	buf_free(&b);
+	return p;
+}
+
+static int
+sender_too_long(const struct submit *s, const char *sender, struct err *e)
+{
+	return err_set(e, ERR_PERM, CAUSE_USAGE, "the sender %.64s%s at the domain %.64s%s is "
+	    "too long for an address", sender, strlen(sender) > 64 ? "..." : "", s->domain,
+	    strlen(s->domain) > 64 ? "..." : "");
+}
+
+/*
+ * A sender that is only a local name (cronie's -f root) gets the local domain. NULL
+ * when the result would be too long.
+ */
 static char *
 qualify_sender(const struct submit *s, const char *sender)
 {
-	struct buf b;
 	const char *at;
 
 	if (sender[0] == '\0' || !aliases_is_local(sender, NULL))
 		return xstrdup(sender);
 	at = strrchr(sender, '@');
-	buf_init(&b, MAX_ADDRESS * 2);
-	buf_add(&b, sender, at != NULL ? (size_t)(at - sender) : strlen(sender));
-	buf_addf(&b, "@%s", s->domain);
-	return buf_steal(&b);
+	return at_domain(sender, at != NULL ? (size_t)(at - sender) : strlen(sender),
+	    s->domain);
 }
 
-/* The envelope sender: -f (qualified), else the account's from, else the real user. */
-static char *
-envelope_sender(const struct submit *s, const struct submit_req *r, const struct account *a)
+/*
+ * The envelope sender: -f (qualified), else the account's from, else the real user. 0,
+ * or -1 with err when it would be too long.
+ */
+static int
+envelope_sender(const struct submit *s, const struct submit_req *r, const struct account *a,
+    char **sender, struct err *e)
 {
-	struct buf b;
-	char *p;
+	const char *who = r->sender_set ? r->sender : user_name();
 
 	if (r->sender_set)
-		return qualify_sender(s, r->sender);
-	if ((p = account_addr(a)) != NULL)
-		return p;
-	buf_init(&b, MAX_ADDRESS * 2);
-	buf_addf(&b, "%s@%s", user_name(), s->domain);
-	return buf_steal(&b);
+		*sender = qualify_sender(s, r->sender);
+	else if ((*sender = account_addr(a)) == NULL)
+		*sender = at_domain(who, strlen(who), s->domain);
+	return *sender != NULL ? 0 : sender_too_long(s, who, e);
 }
 
 static void
@@ -283,12 +317,14 @@ flush_after_send(struct submit *s, const struct account *a)
 	struct err e;
 
 	err_init(&e);
-	queue_open(&q, s->qdir, 0, &e);
-	memset(&o, 0, sizeof(o));
-	o.account = a->name;
-	o.max = 10;
-	o.max_scan = 64;
-	runq_run(s->cfg, &q, s->sc, &o, &st, &e);
+	/* Best effort: the message itself is delivered already. */
+	if (queue_open(&q, s->qdir, 0, &e) == 0) {
+		memset(&o, 0, sizeof(o));
+		o.account = a->name;
+		o.max = 10;
+		o.max_scan = 64;
+		runq_run(s->cfg, &q, s->sc, &o, &st, &e);
+	}
 	queue_close(&q);
 }
 
@@ -310,14 +346,19 @@ queue_message(struct submit *s, struct msg *m, struct queue_meta *qm,
 	struct buf to;
 	char nid[QUEUE_ID_LEN + 1] = "", reason[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
 	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 64];
-	size_t i;
+	char **pending;
+	const char *tolist;
+	size_t i, np = 0;
 	int rc = -1;
 
 	err_init(&e);
-	buf_init(&to, 1024 * 1024);
+	buf_init(&to, MAX_LOG_LIST);
+	pending = xcalloc(qm->nrcpts + 1, sizeof(*pending));
 	for (i = 0; i < qm->nrcpts; i++)
 		if (qm->rcpts[i].state == QR_PENDING)
-			buf_addf(&to, "%s%s", to.len ? "," : "", qm->rcpts[i].addr);
+			pending[np++] = qm->rcpts[i].addr;
+	tolist = log_join(&to, pending, np);
+	free(pending);
 	snprintf(reason, sizeof(reason), "%s", without_relay(err_str(&sr->defer, line,
 	    sizeof(line))));
 	qm->attempts = 1;
@@ -335,7 +376,7 @@ queue_message(struct submit *s, struct msg *m, struct queue_meta *qm,
 	    sr->first_relay, reason, qm->id);
 	log_line(LOG_WARNING, "msgid=<%s> queue=%s account=%s from=<%s> to=%s size=%llu "
 	    "status=queued error=\"%s\"", qm->message_id ? qm->message_id : "", qm->id,
-	    qm->account, qm->sender, buf_cstr(&to), (unsigned long long)qm->size, reason);
+	    qm->account, qm->sender, tolist, (unsigned long long)qm->size, reason);
 	if (nid[0] != '\0') {
 		/* The relay may take the notice even if it would not take this message. */
 		memset(&o, 0, sizeof(o));
@@ -354,7 +395,7 @@ fail:
 	report(&e);
 	log_line(LOG_ERR, "msgid=<%s> account=%s from=<%s> to=%s size=%llu status=failed "
 	    "error=\"%s\"", qm->message_id ? qm->message_id : "", qm->account, qm->sender,
-	    buf_cstr(&to), (unsigned long long)qm->size, err_str(&e, line, sizeof(line)));
+	    tolist, (unsigned long long)qm->size, err_str(&e, line, sizeof(line)));
 	res->e = e;
 out:
 	queue_close(&q);
@@ -370,11 +411,10 @@ log_failure(const struct account *a, const struct msg *m, const char *sender,
 	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
 	struct buf to;
 
-	buf_init(&to, 1024 * 1024);
-	buf_addjoin(&to, m->rcpts, m->nrcpts, ",");
+	buf_init(&to, MAX_LOG_LIST);
 	log_line(LOG_ERR, "msgid=<%s> account=%s from=<%s> to=%s size=%llu status=%s "
 	    "error=\"%s\"", m->message_id ? m->message_id : "", a ? a->name : "-",
-	    m->sender ? m->sender : (sender ? sender : ""), buf_cstr(&to),
+	    m->sender ? m->sender : (sender ? sender : ""), log_join(&to, m->rcpts, m->nrcpts),
 	    (unsigned long long)m->size, e->kind == ERR_TEMP ? "deferred-not-queued" :
 	    "failed", err_str(e, line, sizeof(line)));
 	buf_free(&to);
@@ -456,40 +496,45 @@ int
 submit_message(struct submit *s, const struct submit_req *r, struct submit_result *res)
 {
 	const struct config *cfg = s->cfg;
-	const struct account *a;
+	const struct account *a = NULL;
 	struct intake_opts io;
 	struct msg m;
 	struct err *e = &res->e;
-	struct buf rlist;
 	char *sender = NULL, *from_addr = NULL, *acct_addr = NULL, *spool = NULL;
 
 	memset(res, 0, sizeof(*res));
 	err_init(e);
 	memset(&m, 0, sizeof(m));
 	m.fd = -1;
-	buf_init(&rlist, 1024 * 1024);
 	s->domain = local_domain(s, NULL);
 
 	/* The account: -a, else by the sender (qualified first: -f root selects root@dom). */
-	sender = r->sender_set ? qualify_sender(s, r->sender) : NULL;
+	if (r->sender_set && (sender = qualify_sender(s, r->sender)) == NULL) {
+		sender_too_long(s, r->sender, e);
+		goto fail;
+	}
 	if ((a = config_select(cfg, r->account, sender, e)) == NULL)
 		goto fail;
 	free(sender);
+	sender = NULL;
 	s->domain = local_domain(s, a);
-	sender = envelope_sender(s, r, a);
+	if (envelope_sender(s, r, a, &sender, e) == -1)
+		goto fail;
 	acct_addr = account_addr(a);
 	if (sender[0] != '\0')
 		from_addr = xstrdup(sender);
 	else if (acct_addr != NULL)
 		from_addr = xstrdup(acct_addr);
-	else {
-		buf_addf(&rlist, "%s@%s", user_name(), s->domain);
-		from_addr = buf_steal(&rlist);
-		buf_init(&rlist, 1024 * 1024);
+	else if ((from_addr = at_domain(user_name(), strlen(user_name()), s->domain)) ==
+	    NULL) {
+		sender_too_long(s, user_name(), e);
+		goto fail;
 	}
-	buf_addf(&rlist, "%s/tmp", s->qdir);
-	spool = buf_steal(&rlist);
-	buf_init(&rlist, 1024 * 1024);
+	if ((spool = path_fmt("%s/tmp", s->qdir)) == NULL) {
+		err_set(e, ERR_PERM, CAUSE_CANTCREAT, "the queue directory name %.64s... is too "
+		    "long", s->qdir);
+		goto fail;
+	}
 
 	memset(&io, 0, sizeof(io));
 	io.read_rcpts = r->read_rcpts;
@@ -545,7 +590,6 @@ out:
 	free(from_addr);
 	free(acct_addr);
 	free(spool);
-	buf_free(&rlist);
 	return res->outcome == SUBMIT_SENT || res->outcome == SUBMIT_QUEUED ||
 	    res->outcome == SUBMIT_DRY_RUN ? 0 : -1;
 }
@@ -562,14 +606,18 @@ verify_one(struct submit *s, const char *addr, FILE *out, struct err *e)
 	int rc = -1;
 
 	addrlist_init(&x);
-	buf_init(&b, 1024 * 1024);
+	buf_init(&b, MAX_LOG_LIST);
 	err_init(&le);
 	if (submit_resolve(s, addr, &x, &le) == -1) {
 		fprintf(out, "%s -> error: %s\n", addr, le.msg);
 		err_set(e, le.kind, le.cause, "%s", le.msg);
 		goto out;
 	}
-	buf_addjoin(&b, x.v, x.n, ", ");
+	if (buf_addjoin(&b, x.v, x.n, ", ") == -1) {
+		fprintf(out, "%s -> %zu addresses, too many to list\n", addr, x.n);
+		rc = 0;
+		goto out;
+	}
 	at = strrchr(addr, '@');
 	llen = at != NULL ? (size_t)(at - addr) : strlen(addr);
 	if (!aliases_is_local(addr, NULL))
@@ -604,15 +652,20 @@ submit_verify(struct submit *s, const char *account, const char *sender,
 
 	addrlist_init(&l);
 	s->domain = local_domain(s, NULL);
-	snd = sender != NULL ? qualify_sender(s, sender) : NULL;
+	if (sender != NULL && (snd = qualify_sender(s, sender)) == NULL) {
+		sender_too_long(s, sender, e);
+		goto out;
+	}
 	if ((a = config_select(s->cfg, account, snd, e)) == NULL)
 		goto out;
 	s->domain = local_domain(s, a);
 	free(snd);
+	snd = NULL;
 	memset(&r, 0, sizeof(r));
 	r.sender_set = sender != NULL;
 	r.sender = sender;
-	snd = envelope_sender(s, &r, a);
+	if (envelope_sender(s, &r, a, &snd, e) == -1)
+		goto out;
 	for (i = 0; i < n; i++) {
 		addrlist_free(&l);
 		addrlist_init(&l);

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "base/attr.h"
 #include "base/err.h"
 #include "queue/queue.h"
 
@@ -89,8 +90,10 @@ int		 submit_verify(struct submit *s, const char *account, const char *sender,
 
 /*
  * The queue directory for cfg: queue_dir, else the system queue (root, and everyone in
- * system mode), else the user's. Caller frees.
+ * system mode), else the user's. 0 with *dir (caller frees), or -1 with err (CANTCREAT)
+ * when the name built from $XDG_STATE_HOME or the home directory is too long.
  */
-char		*submit_queue_dir(const struct config *cfg);
+int		 submit_queue_dir(const struct config *cfg, char **dir, struct err *e)
+    MUST_CHECK;
 
 #endif
