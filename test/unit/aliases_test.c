@@ -23,7 +23,7 @@ collect(void *ctx, const char *file, unsigned line, const char *msg)
 {
 	(void)ctx;
 	nwarn++;
-	buf_addf(&warnings, "%s:%u: %s\n", file, line, msg);
+	MUST(buf_addf(&warnings, "%s:%u: %s\n", file, line, msg));
 }
 
 static void
@@ -64,10 +64,10 @@ expand(const struct aliases *t, const char *rcpt)
 	err_init(&e);
 	buf_init(&b, sizeof(res) - 1);
 	if (aliases_expand(t, rcpt, NULL, &l, &e) == -1)
-		buf_addf(&b, "ERR: %s", e.msg);
+		MUST(buf_addf(&b, "ERR: %s", e.msg));
 	else
 		for (i = 0; i < l.n; i++)
-			buf_addf(&b, "%s%s", i ? "," : "", l.v[i]);
+			MUST(buf_addf(&b, "%s%s", i ? "," : "", l.v[i]));
 	snprintf(res, sizeof(res), "%s", buf_cstr(&b));
 	buf_free(&b);
 	addrlist_free(&l);
@@ -189,14 +189,14 @@ test_limits(void)
 
 	buf_init(&b, 1024 * 1024);
 	for (i = 0; i < 12; i++)
-		buf_addf(&b, "d%d: d%d\n", i, i + 1);
-	buf_addstr(&b, "d12: end@x.org\n");
+		MUST(buf_addf(&b, "d%d: d%d\n", i, i + 1));
+	MUST(buf_addstr(&b, "d12: end@x.org\n"));
 	for (i = 0; i < 9; i++)
-		buf_addf(&b, "s%d: s%d\n", i, i + 1);
-	buf_addstr(&b, "s9: end@x.org\nbig: ");
+		MUST(buf_addf(&b, "s%d: s%d\n", i, i + 1));
+	MUST(buf_addstr(&b, "s9: end@x.org\nbig: "));
 	for (i = 0; i < 1001; i++)
-		buf_addf(&b, "%su%d@x.org", i ? ", " : "", i);
-	buf_addstr(&b, "\n");
+		MUST(buf_addf(&b, "%su%d@x.org", i ? ", " : "", i));
+	MUST(buf_addstr(&b, "\n"));
 	t = load(buf_cstr(&b), &e);
 	CHECK(t != NULL, "limits file loads");
 	if (t != NULL) {
@@ -208,10 +208,10 @@ test_limits(void)
 	aliases_free(t);
 
 	buf_reset(&b);
-	buf_addstr(&b, "long: ");
+	MUST(buf_addstr(&b, "long: "));
 	for (i = 0; i < 7000; i++)
-		buf_addf(&b, "user%d@x.org,", i);
-	buf_addstr(&b, "\n");
+		MUST(buf_addf(&b, "user%d@x.org,", i));
+	MUST(buf_addstr(&b, "\n"));
 	t = load(buf_cstr(&b), &e);
 	CHECK(t == NULL && contains(e.msg, ":1: line longer than"), "line length is bounded");
 	buf_free(&b);

@@ -70,7 +70,7 @@ read_spool(const struct msg *m, struct buf *out)
 
 	buf_reset(out);
 	while ((r = pread(m->fd, blk, sizeof(blk), off)) > 0) {
-		buf_add(out, blk, (size_t)r);
+		MUST(buf_add(out, blk, (size_t)r));
 		off += r;
 	}
 	if (m->message_id == NULL || (p = strstr(buf_cstr(out), m->message_id)) == NULL ||
@@ -79,9 +79,9 @@ read_spool(const struct msg *m, struct buf *out)
 	/* Only generated ids (time.pid.random@example.org) are replaced. */
 	q = p + strlen(m->message_id);
 	buf_init(&t, out->max);
-	buf_add(&t, out->data, (size_t)(p - out->data));
-	buf_addstr(&t, "ID");
-	buf_addstr(&t, q);
+	MUST(buf_add(&t, out->data, (size_t)(p - out->data)));
+	MUST(buf_addstr(&t, "ID"));
+	MUST(buf_addstr(&t, q));
 	buf_free(out);
 	*out = t;
 }
@@ -333,8 +333,9 @@ test_limits(void)
 	opts_default(&o);
 	buf_init(&in, 4 << 20);
 	while (in.len < MAX_HEADER_BLOCK + 1000)
-		buf_addstr(&in, "X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n");
-	buf_addstr(&in, "\nbody\n");
+		MUST(buf_addstr(&in,
+		    "X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"));
+	MUST(buf_addstr(&in, "\nbody\n"));
 	rc = run(in.data, in.len, &o, &m, &e, NULL);
 	CHECK(rc == -1 && e.cause == CAUSE_DATA && strstr(e.msg, "header block over 1 MiB"),
 	    "header block over the limit");
@@ -342,9 +343,9 @@ test_limits(void)
 	msg_free(&m);
 
 	buf_reset(&in);
-	buf_addstr(&in, "Subject: s\n\n");
+	MUST(buf_addstr(&in, "Subject: s\n\n"));
 	while (in.len < 200000)
-		buf_addstr(&in, "some body text\n");
+		MUST(buf_addstr(&in, "some body text\n"));
 	o.max_size = 100000;
 	rc = run(in.data, in.len, &o, &m, &e, NULL);
 	CHECK(rc == -1 && e.cause == CAUSE_DATA && strstr(e.msg, "100000"),
@@ -364,9 +365,9 @@ test_limits(void)
 
 	/* A 100 000-byte line is carried, not refused. */
 	buf_reset(&in);
-	buf_addstr(&in, "Subject: s\n\n");
+	MUST(buf_addstr(&in, "Subject: s\n\n"));
 	while (in.len < 100012)
-		buf_addc(&in, 'x');
+		MUST(buf_addc(&in, 'x'));
 	rc = run(in.data, in.len, &o, &m, &e, NULL);
 	CHECK(rc == 0 && m.max_line <= 76 && (m.repairs & INTAKE_BODY_QP),
 	    "long line carried, re-encoded quoted-printable");
@@ -473,13 +474,13 @@ test_repairs(void)
 
 	/* A 2000-octet Subject is folded at white space; a 1500-octet word is cut. */
 	buf_reset(&in);
-	buf_addstr(&in, "Subject:");
+	MUST(buf_addstr(&in, "Subject:"));
 	while (in.len < 2000)
-		buf_addstr(&in, " word");
-	buf_addstr(&in, "\nX-Long: ");
+		MUST(buf_addstr(&in, " word"));
+	MUST(buf_addstr(&in, "\nX-Long: "));
 	while (in.len < 3600)
-		buf_addc(&in, 'y');
-	buf_addstr(&in, "\n\nbody\n");
+		MUST(buf_addc(&in, 'y'));
+	MUST(buf_addstr(&in, "\n\nbody\n"));
 	rc = run(in.data, in.len, &o, &m, &e, &sp);
 	CHECK(rc == 0 && m.max_line <= 998 && (m.repairs & INTAKE_HEADER_FOLDED) &&
 	    strstr(sp.data, " word\r\n word"), "long header lines folded");
@@ -487,10 +488,10 @@ test_repairs(void)
 
 	/* Quoted-printable: '=' encoded, trailing space encoded, soft breaks, 8-bit. */
 	buf_reset(&in);
-	buf_addstr(&in, "Subject: s\n\n");
+	MUST(buf_addstr(&in, "Subject: s\n\n"));
 	while (in.len < 1100)
-		buf_addstr(&in, "a=b \xc3\xa9 ");
-	buf_addstr(&in, "\nshort line \n");
+		MUST(buf_addstr(&in, "a=b \xc3\xa9 "));
+	MUST(buf_addstr(&in, "\nshort line \n"));
 	rc = run(in.data, in.len, &o, &m, &e, &sp);
 	b = body_of(&sp);
 	CHECK(rc == 0 && (m.repairs & INTAKE_BODY_QP) && m.max_line <= 76 &&
@@ -503,11 +504,11 @@ test_repairs(void)
 
 	/* A declared 8bit encoding is replaced, not doubled. */
 	buf_reset(&in);
-	buf_addstr(&in, "MIME-Version: 1.0\nContent-Type: text/plain; charset=ISO-8859-1\n"
-	    "Content-Transfer-Encoding: 8bit\n\n");
+	MUST(buf_addstr(&in, "MIME-Version: 1.0\nContent-Type: text/plain; charset=ISO-8859-1\n"
+	    "Content-Transfer-Encoding: 8bit\n\n"));
 	while (in.len < 1200)
-		buf_addstr(&in, "caf\xe9 ");
-	buf_addstr(&in, "\n");
+		MUST(buf_addstr(&in, "caf\xe9 "));
+	MUST(buf_addstr(&in, "\n"));
 	rc = run(in.data, in.len, &o, &m, &e, &sp);
 	CHECK(rc == 0 && (m.repairs & INTAKE_BODY_QP) && !strstr(sp.data, ": 8bit") &&
 	    strstr(sp.data, "charset=ISO-8859-1\r\nContent-Transfer-Encoding: "
@@ -517,11 +518,11 @@ test_repairs(void)
 
 	/* Multipart: lines cut at 998 octets, nothing else changed. */
 	buf_reset(&in);
-	buf_addstr(&in, "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
-	    "--b\n\n");
+	MUST(buf_addstr(&in, "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\n\n"));
 	while (in.len < 2500)
-		buf_addc(&in, 'z');
-	buf_addstr(&in, "\n--b--\n");
+		MUST(buf_addc(&in, 'z'));
+	MUST(buf_addstr(&in, "\n--b--\n"));
 	rc = run(in.data, in.len, &o, &m, &e, &sp);
 	CHECK(rc == 0 && (m.repairs & INTAKE_BODY_FOLDED) && m.max_line == 998 &&
 	    !strstr(sp.data, "quoted-printable"), "multipart: long lines folded at 998");
@@ -608,7 +609,7 @@ test_spool_files(void)
 	/* A full disk, as far as this process can tell: EFBIG from RLIMIT_FSIZE. */
 	buf_init(&in, 1 << 20);
 	while (in.len < 300000)
-		buf_addstr(&in, "line of body text\n");
+		MUST(buf_addstr(&in, "line of body text\n"));
 	getrlimit(RLIMIT_FSIZE, &rl);
 	small = rl;
 	small.rlim_cur = 100000;

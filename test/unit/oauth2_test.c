@@ -52,12 +52,12 @@ test_urlcoding(void)
 
 	buf_init(&b, 1024);
 	buf_init(&out, 1024);
-	http_urlencode(&b, "a b&c=d/\xc3\xa9~-._");
+	MUST(http_urlencode(&b, "a b&c=d/\xc3\xa9~-._"));
 	CHECK_STR(buf_cstr(&b), "a%20b%26c%3Dd%2F%C3%A9~-._", "percent-encoding keeps only "
 	    "unreserved");
 	buf_reset(&b);
-	http_form_add(&b, "grant_type", "refresh_token");
-	http_form_add(&b, "scope", "https://outlook.office.com/SMTP.Send offline_access");
+	MUST(http_form_add(&b, "grant_type", "refresh_token"));
+	MUST(http_form_add(&b, "scope", "https://outlook.office.com/SMTP.Send offline_access"));
 	CHECK_STR(buf_cstr(&b), "grant_type=refresh_token&scope=https%3A%2F%2Foutlook.office"
 	    ".com%2FSMTP.Send%20offline_access", "form fields joined with &");
 
@@ -433,10 +433,10 @@ test_http(void)
 	http_response_free(&r);
 
 	buf_init(&big, 64 * 1024);
-	buf_addstr(&big, "HTTP/1.1 200 OK\r\nX-Long: ");
+	MUST(buf_addstr(&big, "HTTP/1.1 200 OK\r\nX-Long: "));
 	for (i = 0; i < 9000; i++)
-		buf_addc(&big, 'a');
-	buf_addstr(&big, "\r\n\r\n");
+		MUST(buf_addc(&big, 'a'));
+	MUST(buf_addstr(&big, "\r\n\r\n"));
 	CHECK(parse_raw(big.data, big.len, &r, &e) == -1 && e.cause == CAUSE_PROTOCOL,
 	    "header line over 8 KiB refused");
 	http_response_free(&r);

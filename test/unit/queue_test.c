@@ -173,7 +173,7 @@ mkspool(const char *tmpdir, const char *content, int *fd)
 	char *p;
 
 	buf_init(&b, 4096);
-	buf_addf(&b, "%s/spoolXXXXXX", tmpdir);
+	MUST(buf_addf(&b, "%s/spoolXXXXXX", tmpdir));
 	p = buf_steal(&b);
 	*fd = mkstemp(p);
 	if (write(*fd, content, strlen(content)) < 0)

@@ -25,8 +25,8 @@ parse(const char *s)
 		return "-";
 	buf_init(&b, sizeof(out) - 1);
 	for (i = 0; i < l.n; i++)
-		buf_addf(&b, "%s%s|%s", i ? ";" : "", l.v[i].name ? l.v[i].name : "",
-		    l.v[i].addr);
+		MUST(buf_addf(&b, "%s%s|%s", i ? ";" : "", l.v[i].name ? l.v[i].name : "",
+		    l.v[i].addr));
 	snprintf(out, sizeof(out), "%s", buf_cstr(&b));
 	buf_free(&b);
 	mailbox_list_free(&l);
@@ -104,7 +104,7 @@ test_long_encode(void)
 		s[i + 1] = (char)0xa9;
 	}
 	buf_init(&b, 4096);
-	rfc2047_encode(&b, (unsigned char *)s, 120, "\r\n ");
+	MUST(rfc2047_encode(&b, (unsigned char *)s, 120, "\r\n "));
 	for (p = b.data; p != NULL; p = q ? q + 3 : NULL) {
 		q = strstr(p, "\r\n ");
 		if ((q ? (size_t)(q - p) : strlen(p)) > 75)

@@ -125,7 +125,7 @@ stub_submit(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts, in
 	}
 	buf_reset(&st->msg);
 	while ((n = read(fd, block, sizeof(block))) > 0)
-		buf_add(&st->msg, block, (size_t)n);
+		MUST(buf_add(&st->msg, block, (size_t)n));
 	res->code = st->code;
 	snprintf(res->text, sizeof(res->text), "%s", st->text);
 	return st->rc;
@@ -408,13 +408,13 @@ test_errors(void)
 		struct buf big;
 
 		buf_init(&big, 3 * 1024 * 1024);
-		buf_addstr(&big, "MAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n");
+		MUST(buf_addstr(&big, "MAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n"));
 		while (big.len < 2000)
-			buf_addstr(&big, "0123456789012345678901234567890123456789\r\n");
-		buf_addstr(&big, ".\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n");
+			MUST(buf_addstr(&big, "0123456789012345678901234567890123456789\r\n"));
+		MUST(buf_addstr(&big, ".\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n"));
 		while (big.len < 1200 * 1024)
-			buf_addstr(&big, "0123456789012345678901234567890123456789");
-		buf_addstr(&big, "\r\nshort\r\n.\r\nNOOP\r\nQUIT\r\n");
+			MUST(buf_addstr(&big, "0123456789012345678901234567890123456789"));
+		MUST(buf_addstr(&big, "\r\nshort\r\n.\r\nNOOP\r\nQUIT\r\n"));
 		o.max_size = 0;
 		run1(&r, &o, big.data);
 		CHECK(!has(&r, "size exceeds") && has(&r, "5.3.4 Error: a message line is longer "
@@ -489,7 +489,7 @@ test_results(void)
 
 	buf_init(&many, 64 * 1024);
 	for (i = 0; i < 25; i++)
-		buf_addstr(&many, "BOGUS\r\n");
+		MUST(buf_addstr(&many, "BOGUS\r\n"));
 	run1(&r, &o, many.data);
 	CHECK(has(&r, "421 4.7.0 " HOST " Error: too many errors\r\n") && r.rc == -1,
 	    "too many bad commands: 421");

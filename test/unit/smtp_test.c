@@ -15,8 +15,8 @@
 #include "net/stream.h"
 #include "unit.h"
 
-#define MAX_SEGS	32
-#define MAX_WRITES	4096
+#define NSEGS	32
+#define NWRITES	4096
 
 /*
  * The fake server: each segment is one "packet" (a read never crosses into the next
@@ -25,11 +25,11 @@
  */
 struct fake {
 	struct stream	 s;
-	const char	*seg[MAX_SEGS];
+	const char	*seg[NSEGS];
 	size_t		 nseg, cur, pos;
 	struct buf	 out;
 	size_t		 nw;
-	size_t		 wlen[MAX_WRITES];
+	size_t		 wlen[NWRITES];
 	int		 closed;
 	int		 timeout;
 };
@@ -63,7 +63,7 @@ fake_write(struct stream *s, const void *p, size_t n, struct err *e)
 	struct fake *f = (struct fake *)s;
 
 	(void)e;
-	if (f->nw < MAX_WRITES)
+	if (f->nw < NWRITES)
 		f->wlen[f->nw] = n;
 	f->nw++;
 	return buf_add(&f->out, p, n);
@@ -107,7 +107,7 @@ session(int verbose, ...)
 	F.timeout = 60;
 	buf_init(&F.out, 64 * 1024 * 1024);
 	va_start(ap, verbose);
-	while ((sg = va_arg(ap, const char *)) != NULL && F.nseg < MAX_SEGS)
+	while ((sg = va_arg(ap, const char *)) != NULL && F.nseg < NSEGS)
 		F.seg[F.nseg++] = sg;
 	va_end(ap);
 	memset(&o, 0, sizeof(o));
