@@ -175,6 +175,28 @@ cron_msg() { printf 'From: root (Cron Daemon)\nTo: alice\nSubject: Cron <alice@h
 	assert_output "$(printf 'body \xc3\xa9\r')"
 }
 
+@test "TMPDIR of 5000 bytes, 8-bit Subject, no SMTPUTF8: no crash, a clear error, queued" {
+	# The 7-bit copy goes to TMPDIR; a name too long for it must not be cut or crash.
+	fake_start --caps "PIPELINING,8BITMIME"
+	mo_config
+	long=/$(head -c 4999 /dev/zero | tr '\0' t)
+	run env TMPDIR="$long" "$MAILOUT" -C "$CONF" a@x.org \
+	    < <(printf 'Subject: Gr\xc3\xbc\xc3\x9fe\n\nb\n')
+	assert_success
+	assert_output --partial 'TMPDIR is too long (5000 bytes'
+	assert_output --regexp 'message queued as [0-9A-F]+, will retry'
+	assert_equal "$(fake_count)" 0
+	run mo -bp
+	assert_output --partial 'TMPDIR is too long'
+	assert_output --partial 'a@x.org'
+	# Kept, not lost: the next run, with a usable TMPDIR, delivers it downgraded.
+	MAILOUT_NOW=$(($(date +%s) + 3600)) run mo -q
+	assert_success
+	assert_equal "$(fake_count)" 1
+	run header 1 Subject
+	assert_output '=?UTF-8?B?R3LDvMOfZQ==?='
+}
+
 @test "a non-ASCII address and no SMTPUTF8: refused with the header named (65)" {
 	fake_start --caps "PIPELINING,8BITMIME"
 	mo_config
