@@ -433,7 +433,7 @@ wait_url() {
 	assert_equal "$(req 2 "len(r['form']['code_verifier'])")" 43
 	assert_equal "$(stat -c %a "$TOK")" 600
 	# Nothing secret printed.
-	! grep -q -e "$(req 2 "r['form']['code_verifier']")" -e rt- -e at- "$out"
+	run -1 grep -e "$(req 2 "r['form']['code_verifier']")" -e rt- -e at- "$out"
 	# And the account sends with what was stored, without another token request.
 	send
 	assert_equal "$status" 0

@@ -161,7 +161,7 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 	down
 	MAILOUT_NOW=$T0 mo bob@example.net < <(msg backoff) 2>/dev/null
 	next=$(meta_key Next-Attempt)
-	[ $((next - T0)) -ge 48 ] && [ $((next - T0)) -le 60 ]
+	(( next - T0 >= 48 && next - T0 <= 60 ))
 	MAILOUT_NOW=$((T0 + 30)) mo --queue-run
 	assert_equal "$(meta_key Attempts)" 1
 	T1=$((T0 + 61))
@@ -169,18 +169,18 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 	assert_equal "$(meta_key Attempts)" 2
 	assert_equal "$(meta_key Last-Attempt)" "$T1"
 	next=$(meta_key Next-Attempt)
-	[ $((next - T1)) -ge 96 ] && [ $((next - T1)) -le 120 ]
+	(( next - T1 >= 96 && next - T1 <= 120 ))
 	# -q tries at once, whatever the schedule says
 	MAILOUT_NOW=$((T1 + 1)) mo -q
 	assert_equal "$(meta_key Attempts)" 3
 	T2=$((T1 + 1))
 	next=$(meta_key Next-Attempt)
-	[ $((next - T2)) -ge 192 ] && [ $((next - T2)) -le 240 ]
+	(( next - T2 >= 192 && next - T2 <= 240 ))
 	f="$QUEUE/queue/$(entry_id).meta"
 	sed -i 's/^Attempts: .*/Attempts: 20/' "$f"
 	MAILOUT_NOW=$((T2 + 1)) mo -q
 	next=$(meta_key Next-Attempt)
-	[ $((next - T2 - 1)) -ge 2880 ] && [ $((next - T2 - 1)) -le 3600 ]
+	(( next - T2 - 1 >= 2880 && next - T2 - 1 <= 3600 ))
 }
 
 @test "expiry: after queue_lifetime the sender gets an RFC 3464 notice and the entry moves to failed/" {
@@ -194,7 +194,7 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 	assert_equal "$(fake_count)" 0
 	MAILOUT_NOW=$((T0 + 5 * 86400 + 10)) mo --queue-run
 	assert_equal "$(entries)" 0
-	[ -e "$QUEUE/failed/$id.msg" ] && [ -e "$QUEUE/failed/$id.meta" ]
+	[[ -e $QUEUE/failed/$id.msg && -e $QUEUE/failed/$id.meta ]]
 	run grep '^Expired: [1-9]' "$QUEUE/failed/$id.meta"
 	assert_success
 	assert_equal "$(fake_count)" 1
@@ -571,7 +571,7 @@ EOF
 	echo garbage >"$QUEUE/queue/$id.meta"
 	run mo -q
 	assert_success
-	[ ! -e "$QUEUE/tmp/oldspool" ] && [ -e "$QUEUE/tmp/newspool" ]
+	[[ ! -e $QUEUE/tmp/oldspool && -e $QUEUE/tmp/newspool ]]
 	assert_equal "$(entries)" 1
 	run grep "queue=$id status=error" "$LOG"
 	assert_success
