@@ -100,13 +100,6 @@ queued() { find "$QUEUE" -type f -name '*' 2>/dev/null | grep -c . || true; }
 # the test CA.
 browse() { python3 "$BATS_TEST_DIRNAME/lib/browse.py" --ca "$CERTS/ca.pem" "$@"; }
 
-# --authorize must be wired in main.c (MODE_AUTHORIZE).
-need_authorize() {
-	if "$MAILOUT" --authorize -C /dev/null 2>&1 </dev/null | grep -q 'not supported yet'; then
-		skip "main.c does not dispatch --authorize yet"
-	fi
-}
-
 # wait_url FILE: wait until mailout printed the authorization URL; echo it.
 wait_url() {
 	local i
@@ -412,7 +405,6 @@ wait_url() {
 }
 
 @test "--authorize: the browser's redirect brings the code back; PKCE S256 checked" {
-	need_authorize
 	idp_start
 	relay_start
 	oconfig
@@ -442,7 +434,6 @@ wait_url() {
 }
 
 @test "--authorize: the address the browser ended up on, pasted on stdin" {
-	need_authorize
 	idp_start
 	oconfig
 	local out=$BATS_TEST_TMPDIR/authorize.out
@@ -454,7 +445,6 @@ wait_url() {
 }
 
 @test "--authorize: just the code, pasted" {
-	need_authorize
 	idp_start
 	oconfig
 	local out=$BATS_TEST_TMPDIR/authorize.out
@@ -465,7 +455,6 @@ wait_url() {
 }
 
 @test "--authorize: a redirect from another attempt is refused, the right one accepted" {
-	need_authorize
 	idp_start
 	oconfig
 	local out=$BATS_TEST_TMPDIR/authorize.out url port loc
@@ -489,7 +478,6 @@ wait_url() {
 }
 
 @test "--authorize: the provider's refusal ends it with the provider's words" {
-	need_authorize
 	idp_start --auth-error access_denied
 	oconfig
 	local out=$BATS_TEST_TMPDIR/authorize.out
@@ -504,7 +492,6 @@ wait_url() {
 }
 
 @test "--authorize: nothing arrives in time: temporary failure, nothing stored" {
-	need_authorize
 	idp_start
 	oconfig
 	MAILOUT_AUTHORIZE_TIMEOUT=1 run --separate-stderr mo --authorize -a t </dev/null
@@ -514,7 +501,6 @@ wait_url() {
 }
 
 @test "--authorize --device: authorization_pending, then the tokens" {
-	need_authorize
 	idp_start --device-auto 1
 	oconfig
 	run --separate-stderr mo --authorize --device -a t </dev/null
@@ -528,7 +514,6 @@ wait_url() {
 }
 
 @test "--authorize --device: slow_down adds 5 seconds to the interval" {
-	need_authorize
 	idp_start --device-slow-down 1
 	oconfig
 	local out=$BATS_TEST_TMPDIR/authorize.out
@@ -554,7 +539,6 @@ print(int(t[1] - t[0]))' "$IDP_DIR/requests.jsonl")
 }
 
 @test "--authorize --device: an expired code ends it with advice" {
-	need_authorize
 	idp_start --device-expire
 	oconfig
 	run --separate-stderr mo --authorize --device -a t </dev/null
@@ -563,9 +547,7 @@ print(int(t[1] - t[0]))' "$IDP_DIR/requests.jsonl")
 }
 
 @test "keyring: --authorize stores under service oauth2 beside the password; sending uses it" {
-	need_authorize
-	command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null &&
-		command -v secret-tool >/dev/null || skip "no gnome-keyring/secret-tool"
+	need dbus-run-session gnome-keyring-daemon secret-tool
 	idp_start
 	relay_start
 	oconfig oauth_token_file=

@@ -384,7 +384,7 @@ EOF
 }
 
 @test "a run that delivers many messages syncs the queue directory once, not per message" {
-	command -v strace >/dev/null || skip "no strace"
+	need strace
 	down
 	for i in 1 2 3 4; do mo bob@example.net < <(msg "sync$i") 2>/dev/null; done
 	up
@@ -515,31 +515,42 @@ EOF
 	assert_equal "$(entries)" 1
 }
 
-@test "full disk: intake fails with 73/74 and nothing is left behind" {
-	DISK=$BATS_TEST_TMPDIR/disk
+# on_small_disk SCRIPT: bash -c SCRIPT with a 64 KiB tmpfs on $DISK, mounted in a private
+# mount namespace (unshare -m): nothing is mounted on the machine, and the disk goes away
+# with the script, so SCRIPT itself lists what is left on it ("left: FILE").
+on_small_disk() {
 	mkdir -p "$DISK"
-	mount -t tmpfs -o size=64k tmpfs "$DISK" || skip "cannot mount a tmpfs"
+	unshare -m bash -c 'mount -t tmpfs -o size=64k tmpfs "$DISK" ||
+		{ echo "cannot mount a tmpfs on $DISK" >&2; exit 99; }
+		'"$1"'
+		rc=$?
+		find "$DISK/q" -type f | sed "s/^/left: /"
+		exit $rc'
+}
+
+@test "full disk: intake fails with 73/74 and nothing is left behind" {
+	export DISK=$BATS_TEST_TMPDIR/disk
 	down queue_dir="$DISK/q"
-	run mo bob@example.net < <(msg big 5000)
+	run on_small_disk '"$MAILOUT" -C "$CONF" bob@example.net' < <(msg big 5000)
+	echo "$output"
 	[[ $status -eq 73 || $status -eq 74 ]]
-	[ -z "$(find "$DISK/q" -type f)" ]
+	refute_line --partial 'left: '
 }
 
 @test "full disk at commit: exit 74, no entry, no spool file, no metadata" {
-	DISK=$BATS_TEST_TMPDIR/disk
-	mkdir -p "$DISK"
-	mount -t tmpfs -o size=64k tmpfs "$DISK" || skip "cannot mount a tmpfs"
-	mkdir -p "$DISK/q/tmp" "$DISK/q/queue" "$DISK/q/failed"
-	# fill the disk, then free three pages: room for the message, none for its metadata
-	dd if=/dev/zero of="$DISK/fill" bs=4096 2>/dev/null || true
-	truncate -s $(( $(stat -c %s "$DISK/fill") - 3 * 4096 )) "$DISK/fill"
+	export DISK=$BATS_TEST_TMPDIR/disk
 	down queue_dir="$DISK/q"
-	# about 10.5 KB: the three pages, and nothing after it
-	run mo bob@example.net < <(msg commitfull 440)
+	# fill the disk, then free three pages: room for the message, none for its metadata;
+	# the message is about 10.5 KB: the three pages, and nothing after it
+	run on_small_disk '
+		mkdir -p "$DISK/q/tmp" "$DISK/q/queue" "$DISK/q/failed"
+		dd if=/dev/zero of="$DISK/fill" bs=4096 2>/dev/null || true
+		truncate -s $(( $(stat -c %s "$DISK/fill") - 3 * 4096 )) "$DISK/fill"
+		"$MAILOUT" -C "$CONF" bob@example.net' < <(msg commitfull 440)
 	echo "$output"
 	[[ $status -eq 73 || $status -eq 74 ]]
 	assert_output --partial 'NOT queued'
-	[ -z "$(find "$DISK/q" -type f)" ]
+	refute_line --partial 'left: '
 }
 
 @test "file size limit (ulimit -f): exit 74, nothing left behind" {

@@ -1,5 +1,6 @@
 # Common setup for the bats suites: the binary, bats-support/assert, and a config for the
 # fake relay. Every test gets its own queue, log and config under $BATS_TEST_TMPDIR.
+bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 _COMMON_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -54,4 +55,14 @@ b = open(sys.argv[1], 'rb').read()
 bad = re.search(rb'(?<!\r)\n|\r(?!\n)', b)
 sys.exit(1 if bad else 0)
 PY
+}
+
+# need CMD...: fail (never skip) when a program the suite needs is missing: make check
+# installs every one of them (scripts/install-deps --test).
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			fail "$c is not installed: run scripts/install-deps --test"
+	done
 }
