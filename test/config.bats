@@ -15,11 +15,15 @@ setup() {
     CONF=$BATS_TEST_TMPDIR/x.conf
     MSG=$BATS_TEST_TMPDIR/msg
     printf 'Subject: config test\n\nbody\n' >"$MSG"
+    ALIASES=$BATS_TEST_TMPDIR/aliases
+    : >"$ALIASES"
 }
 
-# conf TEXT: write the -C file, private as a file with secrets should be.
+# conf TEXT: write the -C file, private as a file with secrets should be. A [defaults]
+# section after TEXT names the test's own (empty) aliases file: the machine's /etc/aliases
+# is never read.
 conf() {
-    printf '%s\n' "$1" >"$CONF"
+    printf '%s\n\n[defaults]\naliases = %s\n' "$1" "$ALIASES" >"$CONF"
     chmod 600 "$CONF"
 }
 
@@ -114,7 +118,8 @@ config_error() {
 
 @test "the user file's account replaces the system file's account of the same name" {
     local sys=$BATS_TEST_TMPDIR/sys.conf
-    printf '[defaults]\nport = 2525\n[work]\nhost = sys.example\n[sys]\nhost = s.example\n' >"$sys"
+    printf '[defaults]\nport = 2525\naliases = %s\n[work]\nhost = sys.example\n[sys]\nhost = s.example\n' \
+        "$ALIASES" >"$sys"
     mkdir -p "$XDG_CONFIG_HOME/mailout"
     printf '[work]\nhost = user.example\n' >"$XDG_CONFIG_HOME/mailout/sendmail.conf"
     MAILOUT_SYSCONF=$sys run --separate-stderr "$MAILOUT" --dry-run -a work r@example.org <"$MSG"

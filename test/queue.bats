@@ -340,6 +340,7 @@ account = t
 queue_dir = $QUEUE
 logfile = $LOG
 syslog = off
+aliases = $(test_aliases)
 [t]
 host = 127.0.0.1
 port = $dead
@@ -482,6 +483,7 @@ EOF
 queue_dir = $QUEUE
 logfile = $LOG
 syslog = off
+aliases = $(test_aliases)
 [slow]
 host = 127.0.0.1
 port = $1

@@ -95,7 +95,8 @@ sys_config() {
 	local port=$1 l
 	shift
 	{
-		printf '[defaults]\naccount = t\nsyslog = off\n[t]\nhost = 127.0.0.1\n'
+		printf '[defaults]\naccount = t\nsyslog = off\naliases = %s\n' "$SYS/etc/aliases"
+		printf '[t]\nhost = 127.0.0.1\n'
 		printf 'port = %s\ntls = off\nallow_plaintext_auth = on\nauth = plain\n' "$port"
 		printf 'user = relay@example.org\ndomain = client.example.org\n'
 		for l in "$@"; do echo "$l"; done
@@ -209,6 +210,7 @@ mode_of() { stat -c '%a %U %G' "$1"; }
 	# The same account pointed at a relay of the caller's, with the group's secret file.
 	{
 		printf '[defaults]\naccount = t\nqueue_dir = %s/state\n' "$evil"
+		printf 'aliases = %s/aliases\n' "$evil"
 		printf '[t]\nhost = 127.0.0.1\nport = %s\ntls = off\n' "$FAKE_PORT"
 		printf 'allow_plaintext_auth = on\nauth = plain\nuser = relay@example.org\n'
 		printf 'password_file = %s\n' "$PWFILE"

@@ -5,8 +5,9 @@
 #                        installs them (scripts/install-deps --test)
 # caller_user            the unprivileged user the cron/sudo tests run as (created once)
 # caller_world           a directory every user can reach, with a copy of the binary
-#                        ($MO_BIN), the config ($CONF, rewritten into it), and a queue and
-#                        log the test user may write; sets MO_BIN, CONF, QUEUE, LOG
+#                        ($MO_BIN), the config ($CONF, rewritten into it) and its aliases
+#                        file, and a queue and log the test user may write; sets MO_BIN,
+#                        CONF, QUEUE, LOG
 # as_user CMD...         run CMD as the test user, with cron's environment (HOME=/root)
 # wait_msgs N [SECS]     wait until the fake relay has N accepted messages
 # body K                 the body of accepted message K (after the empty line)
@@ -47,8 +48,11 @@ caller_world() {
 	mkdir -p "$QUEUE"
 	: >"$LOG"
 	chown "$CALLER_USER" "$QUEUE" "$LOG"
+	# The test's aliases file too: the test user cannot read it where it is.
+	cp "$(sed -n 's/^aliases = //p' "$CONF")" "$WORLD/aliases"
+	chmod 644 "$WORLD/aliases"
 	sed -e "s|^queue_dir = .*|queue_dir = $QUEUE|" -e "s|^logfile = .*|logfile = $LOG|" \
-		"$CONF" >"$WORLD/sendmail.conf"
+		-e "s|^aliases = .*|aliases = $WORLD/aliases|" "$CONF" >"$WORLD/sendmail.conf"
 	CONF=$WORLD/sendmail.conf
 	chmod 644 "$CONF"
 	export WORLD MO_BIN CONF QUEUE LOG

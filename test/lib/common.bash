@@ -1,5 +1,7 @@
 # Common setup for the bats suites: the binary, bats-support/assert, and a config for the
-# fake relay. Every test gets its own queue, log and config under $BATS_TEST_TMPDIR.
+# fake relay. Every test gets its own queue, log, config and aliases file under
+# $BATS_TEST_TMPDIR: nothing of the machine's (/etc/aliases, /etc/sendmail.conf, the
+# user's config) is read.
 bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
@@ -11,16 +13,27 @@ export MAILOUT_SYSCONF=/nonexistent
 export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/xdg-config
 export XDG_STATE_HOME=$BATS_TEST_TMPDIR/xdg-state
 
+# test_aliases: the path of this test's aliases file, created empty if there is none; every
+# config the tests write names it (or one of its own), never the default /etc/aliases.
+test_aliases() {
+	local f=$BATS_TEST_TMPDIR/test-aliases
+	[[ -e $f ]] || : >"$f"
+	echo "$f"
+}
+
 # mo_config [KEY=VALUE...]: write $CONF, an account "t" for the fake relay on $FAKE_PORT,
-# plain text; extra account keys as arguments override the defaults.
+# plain text; extra account keys as arguments override the defaults. The aliases file is
+# test_aliases' unless aliases= is given.
 mo_config() {
 	CONF=$BATS_TEST_TMPDIR/sendmail.conf
 	QUEUE=$BATS_TEST_TMPDIR/queue
 	LOG=$BATS_TEST_TMPDIR/mailout.log
-	local kv globals=() acct=()
+	local kv globals=() acct=() aliases
+	aliases=$(test_aliases)
 	for kv in "$@"; do
 		case "${kv%%=*}" in
-		account|default_domain|aliases|queue|queue_dir|queue_lifetime|syslog|logfile|rewrite_to)
+		aliases) aliases=${kv#*=} ;;
+		account|default_domain|queue|queue_dir|queue_lifetime|syslog|logfile|rewrite_to)
 			globals+=("$kv") ;;
 		*) acct+=("$kv") ;;
 		esac
@@ -31,6 +44,7 @@ mo_config() {
 		echo "queue_dir = $QUEUE"
 		echo "logfile = $LOG"
 		echo "syslog = off"
+		echo "aliases = $aliases"
 		for kv in "${globals[@]}"; do echo "${kv%%=*} = ${kv#*=}"; done
 		echo "[t]"
 		echo "host = 127.0.0.1"
