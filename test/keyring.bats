@@ -22,7 +22,13 @@ setup() {
 	[[ $("$MAILOUT" --version) != *keyring=none* ]] || skip "built with KEYRING=none"
 }
 
-teardown() { fake_stop; }
+# dbus-run-session stops its bus, not what was started on it: a keyring daemon that had not
+# yet connected when the session ended, or the service activated by the last test, would
+# run on after the suite.
+teardown() {
+	fake_stop
+	stop_test_daemons
+}
 
 # The test config for the fake relay, with user joe and no secret: the keyring is asked.
 cfg() {

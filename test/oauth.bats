@@ -21,6 +21,7 @@ setup() {
 teardown() {
 	idp_stop
 	fake_stop
+	stop_test_daemons	# the keyring test's gnome-keyring-daemon and D-Bus
 }
 
 # idp_start [fakeidp options]: the mock provider; sets IDP (its base URL) and IDP_PORT.

@@ -80,3 +80,45 @@ need() {
 			fail "$c is not installed: run scripts/install-deps --test"
 	done
 }
+
+# stop_test_daemons: stop what this test left running in the background: a keyring daemon
+# outlives its dbus-run-session when the session ends before the daemon has connected to
+# it, and a D-Bus-activated service outlives its bus. That is every process, other than
+# this test's own shells, whose environment holds this test's BATS_TEST_TMPDIR; call it
+# last in teardown.
+stop_test_daemons() {
+	python3 - "$BATS_TEST_TMPDIR" <<'PY'
+import os, signal, sys, time
+key = ('BATS_TEST_TMPDIR=' + sys.argv[1]).encode()
+mine, p = set(), os.getpid()
+while p > 1:
+    mine.add(p)
+    with open('/proc/%d/stat' % p) as f:
+        st = f.read()
+    p = int(st[st.rfind(')') + 2:].split()[1])
+
+def left():
+    pids = []
+    for d in os.listdir('/proc'):
+        if d.isdigit() and int(d) not in mine:
+            try:
+                with open('/proc/%s/environ' % d, 'rb') as f:
+                    if key in f.read().split(b'\0'):
+                        pids.append(int(d))
+            except OSError:
+                pass
+    return pids
+
+for sig in (signal.SIGTERM, signal.SIGKILL):
+    pids = left()
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+    for _ in range(100):
+        if not pids or not left():
+            sys.exit(0)
+        time.sleep(0.02)
+PY
+}

@@ -388,6 +388,11 @@ EOF
   } >"$dc/dovecot.conf"
 }
 
+register_sessions() { # SID...: under test/run, say which sessions hold our daemons (they
+  # clear their environment, so test/run cannot find them by its MAILOUT_TEST_RUN)
+  [ -z "${MAILOUT_TEST_RUN:-}" ] || echo "$*" >>"$MAILOUT_TEST_RUN/realmta-sessions"
+}
+
 session_pids() { # SID... -> live (non-zombie) processes in those sessions; pure bash: fast
   local want=" $* " f line fields
   for f in /proc/[0-9]*/stat; do
@@ -506,6 +511,7 @@ do_start() {
         </dev/null >>"$run/dovecot.log" 2>&1 &
       dpid=$!
       echo "$dpid" >"$dir/.sids"
+      register_sessions "$dpid"
       for _ in $(seq 1 250); do
         [ -S "$run/spool/private/auth" ] && break
         kill -0 "$dpid" 2>/dev/null || break
@@ -538,6 +544,7 @@ do_start() {
   # shellcheck disable=SC2206
   fields=(${line##*) })
   echo "$dpid ${fields[3]}" >"$dir/.sids"
+  register_sessions "${fields[3]}"
   {
     echo "host=127.0.0.1"
     echo "smtp=$p_smtp"
