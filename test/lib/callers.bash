@@ -2,7 +2,8 @@
 # binary through their own path settings (never by replacing /usr/sbin/sendmail).
 #
 # caller_need CMD...     fail (not skip) when a caller is not installed: `make check`
-#                        installs them (scripts/install-deps --test)
+#                        installs them (scripts/install-deps --test); bsd-mailx is the
+#                        unpacked one of test/.cache/callers/bin
 # caller_user            the unprivileged user the cron/sudo tests run as (created once)
 # caller_world           a directory every user can reach, with a copy of the binary
 #                        ($MO_BIN), the config ($CONF, rewritten into it) and its aliases
@@ -14,6 +15,10 @@
 # header K NAME          the header NAME of message K, unfolded, without the name
 
 CALLER_USER=mailout-test
+
+# bsd-mailx is unpacked, not installed (it would need a mail transport agent on the
+# machine): test/lib/fetch-callers.sh, run by scripts/install-deps --test.
+PATH=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.cache/callers/bin:$PATH
 
 caller_need() {
 	local c

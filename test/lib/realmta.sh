@@ -91,12 +91,17 @@ do_fetch() {
   exec 9>"$CACHE/.lock"
   flock 9
   if [ -f "$ROOT/.complete" ] && [ -z "$(missing_libs | sort -u)" ]; then return 0; fi
-  rm -rf "$ROOT" "$CACHE/debs"
-  mkdir -p "$CACHE/debs" "$ROOT"
-  chmod 755 "$CACHE" "$ROOT"
-  ( cd "$CACHE/debs" && apt_download $PACKAGES )
   local deb
-  for deb in "$CACHE"/debs/*.deb; do dpkg -x "$deb" "$ROOT"; done
+  if [ ! -f "$ROOT/.complete" ]; then
+    rm -rf "$ROOT" "$CACHE/debs"
+    mkdir -p "$CACHE/debs" "$ROOT"
+    chmod 755 "$CACHE" "$ROOT"
+    ( cd "$CACHE/debs" && apt_download $PACKAGES )
+    for deb in "$CACHE"/debs/*.deb; do dpkg -x "$deb" "$ROOT"; done
+  fi
+  # Libraries the system lacks (or has lost since the last fetch: libunwind8 on a fresh
+  # machine) are unpacked beside the daemons; the rest come from the system.
+  rm -f "$ROOT/.complete"
   local libs pkgs="" l
   libs=$(missing_libs | sort -u)
   for l in $libs; do
@@ -393,6 +398,12 @@ register_sessions() { # SID...: under test/run, say which sessions hold our daem
   [ -z "${MAILOUT_TEST_RUN:-}" ] || echo "$*" >>"$MAILOUT_TEST_RUN/realmta-sessions"
 }
 
+libs_hint() { # why a daemon may not start: libraries missing since the fetch
+  local l
+  l=$(missing_libs | sort -u | tr '\n' ' ')
+  [ -z "$l" ] || echo "; missing libraries: $l(run scripts/install-deps --test)"
+}
+
 session_pids() { # SID... -> live (non-zombie) processes in those sessions; pure bash: fast
   local want=" $* " f line fields
   for f in /proc/[0-9]*/stat; do
@@ -468,7 +479,9 @@ do_start() {
   fi
   local t0; t0=$(now_ms)
   close_fds
-  [ -f "$ROOT/.complete" ] || do_fetch
+  # A test never fetches: scripts/install-deps --test does, before the suite.
+  [ -f "$ROOT/.complete" ] ||
+    die "Postfix and Dovecot are not in $CACHE: run scripts/install-deps --test (or $0 fetch)"
   ensure_users
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
@@ -520,7 +533,7 @@ do_start() {
       if ! [ -S "$run/spool/private/auth" ]; then
         cat "$run/dovecot.log" >&2
         do_stop "$dir" || true
-        die "dovecot did not start"
+        die "dovecot did not start$(libs_hint)"
       fi
     fi
     # master -w returns once the daemon is initialized (listeners bound); the
@@ -536,7 +549,7 @@ do_start() {
   if [ -z "$ok" ]; then
     cat "$run/master.out" "$run/maillog" >&2 2>/dev/null || true
     do_stop "$dir" || true
-    die "postfix did not start"
+    die "postfix did not start$(libs_hint)"
   fi
   local mpid line fields
   mpid=$(tr -dc 0-9 <"$run/spool/pid/master.pid")
