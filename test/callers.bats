@@ -18,8 +18,10 @@ setup() {
 teardown() {
 	fake_stop
 	caller_cleanup
-	rm -f /etc/sudoers.d/mailout-test
+	rm -f "$CALLER_SUDOERS"
 }
+
+teardown_file() { caller_user_remove; }
 
 # ---- every argv row, through --dry-run -------------------------------------------------
 
@@ -441,11 +443,11 @@ cron_mail() {
 	fake_start
 	mo_config default_domain=example.com
 	caller_world
-	cat >/etc/sudoers.d/mailout-test <<EOF
+	cat >"$CALLER_SUDOERS" <<EOF
 Defaults:$CALLER_USER mailerpath=$MO_BIN, mailerflags="-t -C $CONF", mail_always, mailto=root
 $CALLER_USER ALL=(root) NOPASSWD: /bin/true
 EOF
-	chmod 440 /etc/sudoers.d/mailout-test
+	chmod 440 "$CALLER_SUDOERS"
 	run runuser -u "$CALLER_USER" -- sudo -n /bin/true
 	assert_success
 	wait_msgs 2 10

@@ -12,15 +12,22 @@
 bats_require_minimum_version 1.5.0
 load lib/common
 
-SYS=/tmp/mailout-system-test
-GRP=mo-systest
-WWW=mo-www
-ALICE=mo-alice
 SECRET=sys-Secret-27182818
-SENDMAIL=$SYS/usr/sbin/sendmail
-SPOOL=$SYS/var/spool/mailout
-PWFILE=$SYS/etc/mailout/t.password
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+
+# The install tree, group and users are named after this checkout (SYS_ID): suites of
+# other checkouts running on the same machine must not install into, or remove, each
+# other's; a run of this one reuses its system build (test/.cache/build-system).
+SYS_ID=$(printf '%s' "$TOP" | sha1sum | cut -c1-6)
+sys_names() {
+	SYS=/tmp/mailout-system-test.$SYS_ID
+	GRP=mo-sys$SYS_ID
+	WWW=mo-www$SYS_ID
+	ALICE=mo-alice$SYS_ID
+	SENDMAIL=$SYS/usr/sbin/sendmail
+	SPOOL=$SYS/var/spool/mailout
+	PWFILE=$SYS/etc/mailout/t.password
+}
 
 # The ASan pass of test/run gets an ASan+UBSan system build. LeakSanitizer cannot stop
 # the world of a setgid process (its ptrace is refused, as the caller's is), and the
@@ -37,9 +44,15 @@ else
 	SYS_CFLAGS="-O2 -g"
 fi
 RUN_ENV=(PATH=/usr/bin:/bin)
-SYS_MAKE=(BUILD="$SYS_BUILD" CFLAGS="$SYS_CFLAGS" LDFLAGS="$SYS_LDFLAGS" PREFIX="$SYS/usr"
-	SYSCONFDIR="$SYS/etc" LOCALSTATEDIR="$SYS/var" SYSTEMDUNITDIR="$SYS/lib/systemd/system"
-	MAILOUT_GROUP="$GRP" SENDMAIL_LINKS="$SYS/links/sbin/sendmail $SYS/links/lib/sendmail")
+# sys_make: the make variables of this run's system install.
+sys_make() {
+	SYS_MAKE=(BUILD="$SYS_BUILD" CFLAGS="$SYS_CFLAGS" LDFLAGS="$SYS_LDFLAGS" PREFIX="$SYS/usr"
+		SYSCONFDIR="$SYS/etc" LOCALSTATEDIR="$SYS/var"
+		SYSTEMDUNITDIR="$SYS/lib/systemd/system" MAILOUT_GROUP="$GRP"
+		SENDMAIL_LINKS="$SYS/links/sbin/sendmail $SYS/links/lib/sendmail")
+}
+sys_names
+sys_make
 
 sys_cleanup() {
 	rm -rf "$SYS"
@@ -164,9 +177,9 @@ mode_of() { stat -c '%a %U %G' "$1"; }
 	assert_success
 	assert_equal "$(fake_count)" 2
 	run fake_env 1
-	assert_line --index 0 --regexp '^MAIL FROM:<mo-alice@client\.example\.org>'
+	assert_line --index 0 --regexp "^MAIL FROM:<$ALICE@client\\.example\\.org>"
 	run fake_env 2
-	assert_line --index 0 --regexp '^MAIL FROM:<mo-www@client\.example\.org>'
+	assert_line --index 0 --regexp "^MAIL FROM:<$WWW@client\\.example\\.org>"
 	run grep -c '^AUTH PLAIN ' "$FAKE_DIR/transcript"
 	assert_output 2
 }

@@ -4,7 +4,8 @@
 # caller_need CMD...     fail (not skip) when a caller is not installed: `make check`
 #                        installs them (scripts/install-deps --test); bsd-mailx is the
 #                        unpacked one of test/.cache/callers/bin
-# caller_user            the unprivileged user the cron/sudo tests run as (created once)
+# caller_user            the unprivileged user the cron/sudo tests run as (created once;
+#                        caller_user_remove in teardown_file removes it)
 # caller_world           a directory every user can reach, with a copy of the binary
 #                        ($MO_BIN), the config ($CONF, rewritten into it) and its aliases
 #                        file, and a queue and log the test user may write; sets MO_BIN,
@@ -14,7 +15,12 @@
 # body K                 the body of accepted message K (after the empty line)
 # header K NAME          the header NAME of message K, unfolded, without the name
 
-CALLER_USER=mailout-test
+# The test user and sudo's rule are named after this checkout: suites of other checkouts
+# running on the same machine must not use or remove each other's (sudo would send their
+# mail through this suite's binary and config).
+CALLER_USER=mo-caller$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd | tr -d '\n' |
+	sha1sum | cut -c1-6)
+CALLER_SUDOERS=/etc/sudoers.d/mailout-test-${CALLER_USER#mo-caller}
 
 # bsd-mailx is unpacked, not installed (it would need a mail transport agent on the
 # machine): test/lib/fetch-callers.sh, run by scripts/install-deps --test.
@@ -38,6 +44,11 @@ caller_user() {
 	fi
 	CALLER_UID=$(id -u "$CALLER_USER")
 	export CALLER_UID
+}
+
+caller_user_remove() {
+	if id -u "$CALLER_USER" >/dev/null 2>&1; then userdel "$CALLER_USER" 2>/dev/null || true; fi
+	return 0
 }
 
 # The bats temporary directories are private to root; the test user needs the binary,
