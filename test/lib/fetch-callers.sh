@@ -30,10 +30,11 @@ runs() {
 if [ -e "$dir/.complete" ] && [ -x "$dir/bin/bsd-mailx" ] && runs; then
 	exit 0
 fi
-rm -rf "$dir/debs" "$dir/root" "$dir/bin" "$dir/.complete"
+rm -rf "${dir:?}/debs" "${dir:?}/root" "${dir:?}/bin" "${dir:?}/.complete"
 mkdir -p "$dir/debs" "$dir/root" "$dir/bin"
 
 # As root, apt's download sandbox user (_apt) may not be able to write DIR: download as root.
+# shellcheck disable=SC2086 # the package list is split on purpose
 download() { (cd "$dir/debs" && apt-get -q -o APT::Sandbox::User=root download $pkgs); }
 echo "fetch-callers: apt-get download $pkgs" >&2
 if ! download >"$dir/download.log" 2>&1; then
