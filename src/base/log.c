@@ -1,8 +1,12 @@
 /*
  * log.c: one line per event to syslog and/or a log file. See log.h.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <paths.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,20 +20,94 @@
 static int	 log_facility = -1;
 static int	 log_fd = -1;
 static char	 log_ident[32] = "mailout";
+/*
+ * Why a configured target cannot take lines (0: it can, or it is not configured), for
+ * the one warning of a run that would otherwise lose its lines without a word.
+ */
+static int	 log_syslog_errno;
+static int	 log_file_errno;
+static char	 log_file_name[256];
+static int	 log_warned;
+
+/*
+ * glibc's syslog() drops lines without a word when nothing listens on /dev/log (a
+ * container, a chroot, a minimal system): connect the way it does, once, to know.
+ * Returns 0 or an errno.
+ */
+static int
+syslog_probe(void)
+{
+	struct sockaddr_un sun;
+	int fd, err = 0;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		err = errno;
+		/* A stream socket (some syslog daemons): glibc tries that too. */
+		close(fd);
+		if (err == EPROTOTYPE &&
+		    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1) {
+			err = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ?
+			    errno : 0;
+			close(fd);
+		}
+		return err;
+	}
+	close(fd);
+	return 0;
+}
 
 void
 log_init(const char *ident, int facility, const char *logfile)
 {
 	snprintf(log_ident, sizeof(log_ident), "%s", ident);
 	log_facility = facility;
-	if (facility >= 0)
+	log_syslog_errno = log_file_errno = 0;
+	log_file_name[0] = '\0';
+	log_warned = 0;
+	if (facility >= 0) {
+		log_syslog_errno = syslog_probe();
 		openlog(log_ident, LOG_PID | LOG_NDELAY, facility);
+	}
 	if (logfile != NULL && logfile[0] != '\0') {
+		snprintf(log_file_name, sizeof(log_file_name), "%s", logfile);
 		log_fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (log_fd == -1)
+			log_file_errno = errno;
+		/* Lines still reach syslog: say it now, the configuration needs a look. */
+		if (log_fd == -1 && facility >= 0 && log_syslog_errno == 0)
 			fprintf(stderr, "mailout: warning: cannot open log file %s: %s "
-			    "(check logfile = in the config)\n", logfile, strerror(errno));
+			    "(check logfile = in the config)\n", logfile,
+			    strerror(log_file_errno));
 	}
+}
+
+/*
+ * A line that no configured target took: once per run, on stderr (never stdout: -bs
+ * speaks SMTP there). Nothing is configured (syslog = off, no logfile): the
+ * administrator's choice, no warning.
+ */
+static void
+lost_line(void)
+{
+	char sys[128] = "", file[sizeof(log_file_name) + 128] = "";
+
+	if (log_warned || (log_facility < 0 && log_file_name[0] == '\0'))
+		return;
+	log_warned = 1;
+	if (log_facility >= 0)
+		snprintf(sys, sizeof(sys), "syslog (%s: %s)", _PATH_LOG,
+		    strerror(log_syslog_errno));
+	if (log_file_name[0] != '\0')
+		snprintf(file, sizeof(file), "%s (%s)", log_file_name,
+		    strerror(log_file_errno));
+	fprintf(stderr, "mailout: warning: cannot log to %s%s%s; messages' fates are not "
+	    "recorded (see syslog and logfile in sendmail.conf(5))\n", sys,
+	    sys[0] != '\0' && file[0] != '\0' ? " nor to " : "", file);
 }
 
 /* Belt and braces: nothing after "AUTH <mech> " may reach a log, whoever wrote the line. */
@@ -58,7 +136,7 @@ log_line(int prio, const char *fmt, ...)
 	time_t t;
 	va_list ap;
 	size_t i;
-	int n;
+	int n, taken = 0;
 
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
@@ -67,8 +145,10 @@ log_line(int prio, const char *fmt, ...)
 		if ((unsigned char)line[i] < 0x20)
 			line[i] = ' ';
 	mask_auth(line);
-	if (log_facility >= 0)
+	if (log_facility >= 0 && log_syslog_errno == 0) {
 		syslog(prio, "%s", line);
+		taken = 1;
+	}
 	if (log_fd != -1) {
 		t = time(NULL);
 		localtime_r(&t, &tm);
@@ -78,10 +158,13 @@ log_line(int prio, const char *fmt, ...)
 		n = snprintf(out, sizeof(out), "%s %s[%ld]: %s\n", stamp, log_ident,
 		    (long)getpid(), line);
 		if (n > 0 && write(log_fd, out, (size_t)n < sizeof(out) ? (size_t)n :
-		    sizeof(out) - 1) == -1) {
-			/* Nowhere else to say it: stderr may be /dev/null. */
-		}
+		    sizeof(out) - 1) == -1)
+			log_file_errno = errno;
+		else
+			taken = 1;
 	}
+	if (!taken)
+		lost_line();
 }
 
 void

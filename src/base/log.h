@@ -8,7 +8,12 @@
 #include <stddef.h>
 #include <syslog.h>
 
-/* facility: LOG_MAIL etc., or -1 for no syslog; logfile: path or NULL. */
+/*
+ * facility: LOG_MAIL etc., or -1 for no syslog; logfile: path or NULL. When a target is
+ * configured but no configured target can take a line (nothing listens on /dev/log, the
+ * log file cannot be opened or written), the first such line of the run prints one
+ * warning on stderr (never stdout) saying that messages' fates are not recorded.
+ */
 void	log_init(const char *ident, int facility, const char *logfile);
 void	log_line(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void	log_close(void);
