@@ -354,31 +354,25 @@ mode_smtp(const struct cli *c, const struct config *cfg)
 {
 	struct bs_ctx x;
 	struct serve_opts o;
-	struct queue q;
 	struct conn *conn = NULL;
 	const struct account *a;
 	struct err e;
-	char *qdir = NULL, *tmp = NULL;
 	int rc;
 
 	err_init(&e);
 	memset(&x, 0, sizeof(x));
 	x.c = c;
-	if ((x.s = submit_new(cfg, c->verbose, &e)) == NULL ||
-	    submit_queue_dir(cfg, &qdir, &e) == -1)
+	if ((x.s = submit_new(cfg, c->verbose, &e)) == NULL)
 		goto fail;
-	/* serve.c keeps each message in the queue's tmp/ until it is submitted. */
-	if (queue_open(&q, qdir, 1, &e) == 0)
-		queue_close(&q);
-	err_init(&e);
-	if ((tmp = path_fmt("%s/tmp", qdir)) == NULL) {
-		err_set(&e, ERR_TEMP, CAUSE_CANTCREAT, "the queue directory name %.64s... is too "
-		    "long", qdir);
-		goto fail;
-	}
 	memset(&o, 0, sizeof(o));
 	o.hostname = host_name();
-	o.tmp_dir = tmp;
+	/*
+	 * serve.c keeps each message in an unlinked file until it is submitted: in the
+	 * queue's tmp/, or in $TMPDIR when there is no queue (queue = off, or none for
+	 * this user).
+	 */
+	if (submit_spool_dir(x.s, &o.tmp_dir, &e) == -1)
+		goto fail;
 	/* The limits of the account a message would most likely take. */
 	if ((a = config_select(cfg, c->account, NULL, &e)) != NULL) {
 		o.max_size = a->max_message_size;
@@ -401,8 +395,6 @@ fail:
 out:
 	conn_free(conn);
 	submit_free(x.s);
-	free(qdir);
-	free(tmp);
 	return rc;
 }
 

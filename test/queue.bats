@@ -51,7 +51,7 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 	down
 	run mo bob@example.net < <(msg one)
 	assert_success
-	assert_output --regexp '^mailout: relay 127\.0\.0\.1:[0-9]+ unavailable \(.*Connection refused\); message queued as [0-9A-F]{19}, will retry$'
+	assert_output --regexp '^mailout: relay 127\.0\.0\.1:[0-9]+ unavailable \(.*Connection refused\); message queued as [0-9A-F]{19}, will retry after [0-2][0-9]:[0-5][0-9]$'
 	assert_equal "$(entries)" 1
 	run grep -c 'status=queued' "$LOG"
 	assert_output 1
@@ -84,11 +84,19 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 	assert_output 'Mail queue is empty'
 }
 
-@test "queue = off: relay down is exit 75 and nothing is queued" {
+@test "queue = off: relay down is exit 75, nothing is queued, no queue directory is made" {
 	down queue=off
 	run mo bob@example.net < <(msg off)
 	assert_failure 75
 	assert_equal "$(entries)" 0
+	refute_output --partial 'queued as'
+	# The spool file was anonymous, in $TMPDIR: not even tmp/ of the queue exists.
+	[ ! -e "$QUEUE" ]
+	up queue=off
+	run mo bob@example.net < <(msg off2)
+	assert_success
+	assert_equal "$(delivered off2)" 1
+	[ ! -e "$QUEUE" ]
 }
 
 @test "a permanent refusal is not queued" {

@@ -92,6 +92,13 @@ struct intake {
 	struct addrlist	 ops;		/* from the operands, added after the headers' */
 };
 
+/* The spool file's name for errors: an anonymous one has none. */
+static const char *
+spool_name(const struct msg *m)
+{
+	return m->path != NULL ? m->path : "(anonymous temporary file)";
+}
+
 static int
 spool_write(struct intake *in, const char *p, size_t n)
 {
@@ -99,7 +106,7 @@ spool_write(struct intake *in, const char *p, size_t n)
 
 	if (write_all(in->m->fd, p, n) == -1)
 		rc = err_set(in->e, ERR_PERM, CAUSE_IOERR, "cannot write spool file %s: %s",
-		    in->m->path, strerror(errno));
+		    spool_name(in->m), strerror(errno));
 	return rc;
 }
 
@@ -1013,6 +1020,28 @@ spool_unlink(const char *path)
 	priv_lower();
 }
 
+/*
+ * spool_anon: a file with no name in the directory (O_TMPFILE, or mkostemp and unlink
+ * where the file system has no O_TMPFILE); only our descriptor reaches it, and it goes
+ * when the descriptor is closed, whatever happens to the process.
+ */
+static int
+spool_create_anon(struct intake *in, char *path)
+{
+	const char *dir = in->o->spool_dir;
+	int fd;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd == -1 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		if ((fd = mkostemp(path, O_CLOEXEC)) != -1)
+			unlink(path);
+	}
+	if (fd == -1)
+		err_set(in->e, ERR_PERM, CAUSE_CANTCREAT, "cannot create a temporary spool "
+		    "file in %s: %s (set TMPDIR to a writable directory)", dir, strerror(errno));
+	return fd;
+}
+
 static int
 spool_create(struct intake *in)
 {
@@ -1023,6 +1052,12 @@ spool_create(struct intake *in)
 	if (dir == NULL || *dir == '\0' || (path = path_fmt("%s/tmp.XXXXXX", dir)) == NULL) {
 		err_set(in->e, ERR_PERM, CAUSE_CANTCREAT, "bad spool directory name '%.200s'%s",
 		    dir ? dir : "", dir != NULL && *dir != '\0' ? " (too long)" : "");
+		goto out;
+	}
+	if (in->o->spool_anon) {
+		if ((in->m->fd = spool_create_anon(in, path)) == -1)
+			goto out;
+		rc = 0;
 		goto out;
 	}
 	/* System mode: the spool directory is the group's (priv.h); the descriptor is ours. */
@@ -1143,7 +1178,7 @@ spool_pread(struct intake *in, void *p, size_t n, off_t off)
 	while (r == -1 && errno == EINTR);
 	if (r == -1)
 		err_set(in->e, ERR_PERM, CAUSE_IOERR, "cannot read back spool file %s: %s",
-		    in->m->path, strerror(errno));
+		    spool_name(in->m), strerror(errno));
 	return r;
 }
 
@@ -1213,6 +1248,7 @@ repair_body(struct intake *in)
 	/* No max_size: the limit applied to what was read; encoding only makes it longer. */
 	memset(&wo, 0, sizeof(wo));
 	wo.spool_dir = in->o->spool_dir;
+	wo.spool_anon = in->o->spool_anon;
 	buf_init(&hdr, MAX_HEADER_BLOCK + 2 * LINE_MAX_OCTETS);
 	blk = xmalloc(IO_BLOCK);
 	w.o = &wo;
@@ -1296,7 +1332,8 @@ repair_body(struct intake *in)
 		goto io;
 	/* The new file takes the old one's place. */
 	close(m->fd);
-	spool_unlink(m->path);
+	if (m->path != NULL)
+		spool_unlink(m->path);
 	free(m->path);
 	m->fd = nm.fd;
 	m->path = nm.path;
@@ -1314,8 +1351,8 @@ bad_header:
 	err_set(in->e, ERR_PERM, CAUSE_DATA, "header block too large to re-encode the body");
 	goto out;
 io:
-	err_set(in->e, ERR_PERM, CAUSE_IOERR, "cannot read back spool file %s: %s", m->path,
-	    strerror(errno));
+	err_set(in->e, ERR_PERM, CAUSE_IOERR, "cannot read back spool file %s: %s",
+	    spool_name(m), strerror(errno));
 out:
 	if (nm.fd != -1)
 		close(nm.fd);
@@ -1380,8 +1417,8 @@ intake_read(int fd, const struct intake_opts *o, struct msg *m, struct err *e)
 	if (in.body_max > LINE_MAX_OCTETS && repair_body(&in) == -1)
 		goto out;
 	if (lseek(m->fd, 0, SEEK_SET) == -1) {
-		err_set(e, ERR_PERM, CAUSE_IOERR, "cannot rewind spool file %s: %s", m->path,
-		    strerror(errno));
+		err_set(e, ERR_PERM, CAUSE_IOERR, "cannot rewind spool file %s: %s",
+		    spool_name(m), strerror(errno));
 		goto out;
 	}
 	m->rcpts = in.rcpts.v;

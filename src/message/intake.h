@@ -52,6 +52,9 @@ struct intake_opts {
 	/* bare names (root) become root@qualify_domain; NULL: keep them bare */
 	const char	*qualify_domain;
 	const char	*spool_dir;	/* directory for the spool file (created 0700 if missing) */
+	int		 spool_anon;	/* spool_dir is a temporary directory ($TMPDIR): the
+					   file has no name there (m->path NULL) and is never
+					   committed to a queue */
 	uint64_t	 max_size;	/* 0: no limit; larger input is CAUSE_DATA */
 	unsigned	 max_rcpts;	/* 0: MAX_RECIPIENTS */
 	int		 address_strict;
@@ -76,7 +79,7 @@ struct intake_opts {
 
 struct msg {
 	int		 fd;		/* spool file, read-write, -1 if none */
-	char		*path;		/* spool file path */
+	char		*path;		/* spool file path; NULL for an anonymous file */
 	uint64_t	 size;		/* bytes in the spool file */
 	uint64_t	 header_size;	/* bytes of the header block incl. the empty line */
 	int		 body_8bit;	/* some byte >= 0x80 anywhere */

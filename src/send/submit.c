@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/bounds.h"
@@ -34,6 +35,14 @@ struct submit {
 	struct deliver_opts	 dopts;
 	struct send_ctx		*sc;
 	char			*qdir;
+	/*
+	 * Where spool files are made (prepare_spool): the queue's tmp/, or with spool_anon a
+	 * temporary directory where they are anonymous: queue = off, or a user whose queue
+	 * cannot be made (noqueue says why: HOME not writable, /nonexistent, /var/www).
+	 */
+	char			*spool_dir;
+	int			 spool_anon;
+	char			*noqueue;
 	const char		*domain;	/* qualifies local names for this message */
 	int			 verbose;
 };
@@ -133,7 +142,73 @@ submit_free(struct submit *s)
 	send_free(s->sc);
 	aliases_free(s->aliases);
 	free(s->qdir);
+	free(s->spool_dir);
+	free(s->noqueue);
 	free(s);
+}
+
+/* $TMPDIR when it is absolute (never in system mode: secure_getenv), else /tmp. */
+static const char *
+tmp_dir(void)
+{
+	const char *t = secure_getenv("TMPDIR");
+
+	return t != NULL && t[0] == '/' ? t : "/tmp";
+}
+
+/*
+ * Decide once where spool files go. With the queue on, its directories are made now; in
+ * per-user mode (no queue_dir, not root, not system mode) a queue that cannot be made is
+ * no reason to refuse the message: it is spooled anonymously and sent, and only if it
+ * cannot go now does the user hear that there is no queue (deliver_message). Anywhere
+ * else the error stays the spool's (73), as the administrator chose the directory.
+ * queue = off makes no directory at all. 0, or -1 with err (a name too long).
+ */
+static int
+prepare_spool(struct submit *s, struct err *e)
+{
+	struct queue q;
+	struct err qe;
+	int per_user = s->cfg->queue_dir == NULL && getuid() != 0 && !priv_system();
+	int rc = -1;
+
+	if (s->spool_dir != NULL) {
+		rc = 0;
+		goto out;
+	}
+	err_init(&qe);
+	if (!s->cfg->queue)
+		s->spool_anon = 1;
+	else {
+		if (queue_open(&q, s->qdir, 1, &qe) == -1 && per_user) {
+			s->spool_anon = 1;
+			s->noqueue = xstrdup(qe.msg);
+		}
+		queue_close(&q);
+	}
+	if (s->spool_anon)
+		s->spool_dir = xstrdup(tmp_dir());
+	else if ((s->spool_dir = path_fmt("%s/tmp", s->qdir)) == NULL) {
+		err_set(e, ERR_PERM, CAUSE_CANTCREAT, "the queue directory name %.64s... is too "
+		    "long", s->qdir);
+		goto out;
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
+int
+submit_spool_dir(struct submit *s, const char **dir, struct err *e)
+{
+	int rc = -1;
+
+	if (prepare_spool(s, e) == -1)
+		goto out;
+	*dir = s->spool_dir;
+	rc = 0;
+out:
+	return rc;
 }
 
 /* The domain that local names get: default_domain, else the account's EHLO domain. */
@@ -316,6 +391,9 @@ flush_after_send(struct submit *s, const struct account *a)
 	struct runq_stats st;
 	struct err e;
 
+	/* No queue of ours to look at (queue = off can still leave an old one to flush). */
+	if (s->noqueue != NULL)
+		return;
 	err_init(&e);
 	/* Best effort: the message itself is delivered already. */
 	if (queue_open(&q, s->qdir, 0, &e) == 0) {
@@ -326,6 +404,31 @@ flush_after_send(struct submit *s, const struct account *a)
 		runq_run(s->cfg, &q, s->sc, &o, &st, &e);
 	}
 	queue_close(&q);
+}
+
+/*
+ * The warning for a message just queued: when it is retried, and by whom. The timer (or
+ * cron) runs as root over the system queue; a user's own queue (per-user mode) is seen
+ * only by that user's next send and `mailout -q` run by that user.
+ */
+static void
+retry_warning(const struct submit *s, const struct queue *q, const char *relay,
+    const char *reason, const struct queue_meta *qm)
+{
+	char when[32] = "?";
+	struct tm tm;
+	time_t t = (time_t)qm->next_attempt;
+
+	if (localtime_r(&t, &tm) != NULL)
+		strftime(when, sizeof(when), "%H:%M", &tm);
+	if (q->shared || getuid() == 0)
+		warn_line("relay %s unavailable (%s); message queued as %s, will retry after %s",
+		    relay, reason, qm->id, when);
+	else
+		warn_line("relay %s unavailable (%s); message queued as %s in your own queue "
+		    "%s, retried after %s only by your next send or your `mailout -q` (the "
+		    "queue timer runs as root over the system queue)", relay, reason, qm->id,
+		    s->qdir, when);
 }
 
 /*
@@ -372,8 +475,7 @@ queue_message(struct submit *s, struct msg *m, struct queue_meta *qm,
 	/* The spool file is the queue's now. */
 	msg_release(m);
 	snprintf(res->queue_id, sizeof(res->queue_id), "%s", qm->id);
-	warn_line("relay %s unavailable (%s); message queued as %s, will retry",
-	    sr->first_relay, reason, qm->id);
+	retry_warning(s, &q, sr->first_relay, reason, qm);
 	log_line(LOG_WARNING, "msgid=<%s> queue=%s account=%s from=<%s> to=%s size=%llu "
 	    "status=queued error=\"%s\"", qm->message_id ? qm->message_id : "", qm->id,
 	    qm->account, qm->sender, tolist, (unsigned long long)qm->size, reason);
@@ -472,6 +574,15 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 		*e = sr.perm;
 		goto fail;
 	}
+	if (cfg->queue && sr.queueable && s->noqueue != NULL) {
+		err_init(e);
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "message NOT sent, and NOT queued: relay %s "
+		    "unavailable (%s); there is no queue for user %s (%s); on a server, use the "
+		    "system install (README, \"Server install\")", sr.first_relay,
+		    without_relay(err_str(&sr.defer, line, sizeof(line))), user_name(),
+		    s->noqueue);
+		goto fail;
+	}
 	if (cfg->queue && sr.queueable) {
 		if (queue_message(s, m, &qm, &sr, res) == 0)
 			res->outcome = SUBMIT_QUEUED;
@@ -500,7 +611,8 @@ submit_message(struct submit *s, const struct submit_req *r, struct submit_resul
 	struct intake_opts io;
 	struct msg m;
 	struct err *e = &res->e;
-	char *sender = NULL, *from_addr = NULL, *acct_addr = NULL, *spool = NULL;
+	const char *spool = NULL;
+	char *sender = NULL, *from_addr = NULL, *acct_addr = NULL;
 
 	memset(res, 0, sizeof(*res));
 	err_init(e);
@@ -530,11 +642,8 @@ submit_message(struct submit *s, const struct submit_req *r, struct submit_resul
 		sender_too_long(s, user_name(), e);
 		goto fail;
 	}
-	if ((spool = path_fmt("%s/tmp", s->qdir)) == NULL) {
-		err_set(e, ERR_PERM, CAUSE_CANTCREAT, "the queue directory name %.64s... is too "
-		    "long", s->qdir);
+	if (submit_spool_dir(s, &spool, e) == -1)
 		goto fail;
-	}
 
 	memset(&io, 0, sizeof(io));
 	io.read_rcpts = r->read_rcpts;
@@ -547,6 +656,7 @@ submit_message(struct submit *s, const struct submit_req *r, struct submit_resul
 	/* Bare names stay bare in intake: aliases see them first, then they are qualified. */
 	io.qualify_domain = NULL;
 	io.spool_dir = spool;
+	io.spool_anon = s->spool_anon;
 	io.max_size = a->max_message_size;
 	io.max_rcpts = a->max_recipients;
 	io.address_strict = a->address_strict;
@@ -589,7 +699,6 @@ out:
 	free(sender);
 	free(from_addr);
 	free(acct_addr);
-	free(spool);
 	return res->outcome == SUBMIT_SENT || res->outcome == SUBMIT_QUEUED ||
 	    res->outcome == SUBMIT_DRY_RUN ? 0 : -1;
 }

@@ -89,6 +89,17 @@ int		 submit_verify(struct submit *s, const char *account, const char *sender,
 		    char *const *addrs, size_t n, FILE *out, struct err *e);
 
 /*
+ * The directory where spool files of s are made, decided (and the queue's directories
+ * made) on the first call: the queue's tmp/, or $TMPDIR (else /tmp) where they are
+ * anonymous: with queue = off (no queue directory is made at all), and in per-user mode
+ * when the user's queue cannot be made (the message is sent; if it cannot go now it is
+ * refused with 75, saying there is no queue for this user). 0 with *dir (owned by s), or
+ * -1 with err (CANTCREAT) when the name is too long.
+ */
+int		 submit_spool_dir(struct submit *s, const char **dir, struct err *e)
+    MUST_CHECK;
+
+/*
  * The queue directory for cfg: queue_dir, else the system queue (root, and everyone in
  * system mode), else the user's. 0 with *dir (caller frees), or -1 with err (CANTCREAT)
  * when the name built from $XDG_STATE_HOME or the home directory is too long.
