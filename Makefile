@@ -149,16 +149,22 @@ SYSTEM_ENV	= DESTDIR='$(DESTDIR)' BINDIR='$(BINDIR)' SYSCONFDIR='$(SYSCONFDIR)' 
 		  LOCALSTATEDIR='$(LOCALSTATEDIR)' MAILOUT_GROUP='$(MAILOUT_GROUP)' \
 		  SENDMAIL_LINKS='$(SENDMAIL_LINKS)'
 
-install-system: install
+install-system: all
+	$(SYSTEM_ENV) sh scripts/system-install keep
+	$(MAKE) install
 	$(SYSTEM_ENV) sh scripts/system-install install
 
 uninstall-system:
 	$(SYSTEM_ENV) sh scripts/system-install uninstall
 	$(MAKE) uninstall
 
+# The sendmail, mailq and newaliases names go only while they are mailout's own links.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/mailout $(DESTDIR)$(BINDIR)/sendmail \
-	      $(DESTDIR)$(BINDIR)/mailq $(DESTDIR)$(BINDIR)/newaliases \
+	for n in sendmail mailq newaliases; do \
+		l=$(DESTDIR)$(BINDIR)/$$n; \
+		if [ -L "$$l" ] && [ "$$(readlink "$$l")" = mailout ]; then rm -f "$$l"; fi; \
+	done
+	rm -f $(DESTDIR)$(BINDIR)/mailout \
 	      $(DESTDIR)$(MANDIR)/man8/mailout.8 $(DESTDIR)$(MANDIR)/man5/sendmail.conf.5 \
 	      $(DESTDIR)$(SYSTEMDUNITDIR)/mailout-queue.service \
 	      $(DESTDIR)$(SYSTEMDUNITDIR)/mailout-queue.timer $(DESTDIR)$(SYSCONFDIR)/cron.d/mailout
