@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# The programs of shared/CALLERS.md. First every argv row of its table through --dry-run
+# The programs that call sendmail on a server, as observed on Debian 12 (PHP, cron, mail
+# clients, git, sudo...). First every argv row they use through --dry-run
 # (the envelope each spelling yields), then the real programs, installed from Debian by
 # scripts/install-deps --test, each pointed at the built binary through its own setting
 # (PHP sendmail_path, a Symfony transport command, s-nail mta, mutt sendmail, git

@@ -14,7 +14,7 @@
 #   other-ca.pem / other-ca.key a second CA that clients do NOT trust
 #   untrusted.pem / .key        as server (localhost SANs) but signed by other-ca
 #   ip-only.pem / ip-only.key   CN=ip-only.test, SAN IP:127.0.0.1 only (no DNS entries); signed by ca
-#                               (mbedTLS 2.28 does not match IP SANs: see FACTS.md)
+#                               (mbedTLS 2.28 does not match IP SANs in a host name check)
 #   client.pem / client.key     client certificate CN=client.test (EKU clientAuth); signed by ca
 #
 # openssl 3.0's "x509 -req" has no -not_before/-not_after, so every leaf is issued

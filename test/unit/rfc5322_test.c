@@ -92,7 +92,7 @@ lax_clean(const char *s)
 static void
 test_callers(void)
 {
-	/* The shapes in CALLERS.md. */
+	/* The shapes real callers write (mailutils, cron, Nodemailer). */
 	BOTH("<a@x>,<b@x>", "a@x b@x");
 	BOTH("a@x,b@x", "a@x b@x");
 	BOTH("root (Cron Daemon)", "root");
