@@ -627,6 +627,49 @@ test_spool_files(void)
 	buf_free(&in);
 }
 
+/* spool_anon: no name in the directory, none left behind; the long-line pass too. */
+static void
+test_spool_anon(void)
+{
+	struct intake_opts o;
+	struct msg m;
+	struct err e;
+	struct buf in, sp;
+	char bad[192];
+	size_t i;
+	int rc;
+
+	opts_default(&o);
+	o.spool_anon = 1;
+	mkdir(spooldir, 0700);
+	buf_init(&in, 1 << 20);
+	buf_init(&sp, 1 << 20);
+	if (buf_addstr(&in, "Subject: anon\n\n") == -1)
+		CHECK(0, "buffer");
+	for (i = 0; i < 1200; i++)
+		if (buf_addstr(&in, "x") == -1)
+			CHECK(0, "buffer");
+	if (buf_addstr(&in, "\nend\n") == -1)
+		CHECK(0, "buffer");
+	rc = run(in.data, in.len, &o, &m, &e, &sp);
+	CHECK(rc == 0 && m.path == NULL && m.fd != -1, "anonymous spool file: no path");
+	CHECK(spool_files() == 0, "anonymous spool file: nothing in the directory");
+	CHECK(rc == 0 && (m.repairs & INTAKE_BODY_QP) && strstr(buf_cstr(&sp),
+	    "Subject: anon\r\n") != NULL && strstr(buf_cstr(&sp), "end\r\n") != NULL,
+	    "anonymous spool file: long line re-encoded, message intact");
+	msg_free(&m);
+	CHECK(spool_files() == 0, "anonymous spool file: nothing after msg_free");
+
+	snprintf(bad, sizeof(bad), "%s/no/such/dir", topdir);
+	o.spool_dir = bad;
+	rc = RUNS("x\n", &o, &m, &e, NULL);
+	CHECK(rc == -1 && e.cause == CAUSE_CANTCREAT && strstr(e.msg, bad) != NULL &&
+	    strstr(e.msg, "TMPDIR") != NULL, "anonymous spool: a missing directory names TMPDIR");
+	msg_free(&m);
+	buf_free(&in);
+	buf_free(&sp);
+}
+
 static void
 test_pipe(void)
 {
@@ -738,6 +781,7 @@ main(void)
 	test_8bit();
 	test_repairs();
 	test_spool_files();
+	test_spool_anon();
 	test_pipe();
 
 	{
