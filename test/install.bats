@@ -102,13 +102,21 @@ msg() { printf 'To: bob@example.net\nSubject: %s\n\nhello from %s\n' "$1" "$1"; 
 	assert_equal "$output" ""
 	[[ $stderr != *"queued as"* ]]
 	[[ $stderr == *"NOT queued"* ]]
-	[[ $stderr == *"there is no queue for user $NOHOME (cannot create the queue directory /nonexistent/.local/state/mailout/queue: Permission denied)"* ]]
-	[[ $stderr == *'system install (README, "Server install")'* ]]
+	[[ $stderr == "mailout: message NOT queued: there is no queue for user $NOHOME (cannot create the queue directory /nonexistent/.local/state/mailout/queue: Permission denied; on a server, use the system install: README, \"Server install\"): relay 127.0.0.1:1 unavailable ("*"Connection refused)" ]]
 	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
 	run grep -c 'status=deferred-not-queued' "$W/log"
 	assert_output 1
 	run grep -c 'status=queued' "$W/log"
 	assert_output 0
+}
+
+@test "HOME=/nonexistent, one recipient deferred: 75, the line says who got it and that nothing is queued" {
+	fake_start --reply 'rcpt:2=450 4.2.0 try later'
+	user_conf "$FAKE_PORT"
+	run --separate-stderr as "$NOHOME" "$PUB/bin/mailout" -C "$W/conf" bob@example.net carol@example.net < <(msg partial)
+	assert_failure 75
+	[[ $stderr == "mailout: message NOT queued: there is no queue for user $NOHOME ("*"): delivered to 1 of 2 recipients; 0 refused permanently, 1 not now ("*")" ]]
+	assert_equal "$(fake_count)" 1
 }
 
 @test "a home that exists but is not writable (like www-data's /var/www): delivered, and 75 when down" {
@@ -127,7 +135,7 @@ msg() { printf 'To: bob@example.net\nSubject: %s\n\nhello from %s\n' "$1" "$1"; 
 	run as "$NOHOME" "$PUB/bin/mailout" -C "$W/conf" -t < <(msg wwwdown)
 	usermod --home /nonexistent "$NOHOME"
 	assert_failure 75
-	assert_output --partial "there is no queue for user $NOHOME (cannot create the queue directory $W/www/.local/state/mailout/queue: Permission denied)"
+	assert_output --partial "there is no queue for user $NOHOME (cannot create the queue directory $W/www/.local/state/mailout/queue: Permission denied; "
 }
 
 @test "-bs with no queue for the user: 250 when delivered, 451 (not queued) when the relay is down" {

@@ -531,7 +531,7 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 	struct send_result sr;
 	struct queue_meta qm;
 	struct err *e = &res->e;
-	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
+	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32], why[sizeof(line)];
 	size_t i;
 
 	queue_meta_init(&qm);
@@ -574,16 +574,7 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 		*e = sr.perm;
 		goto fail;
 	}
-	if (cfg->queue && sr.queueable && s->noqueue != NULL) {
-		err_init(e);
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "message NOT sent, and NOT queued: relay %s "
-		    "unavailable (%s); there is no queue for user %s (%s); on a server, use the "
-		    "system install (README, \"Server install\")", sr.first_relay,
-		    without_relay(err_str(&sr.defer, line, sizeof(line))), user_name(),
-		    s->noqueue);
-		goto fail;
-	}
-	if (cfg->queue && sr.queueable) {
+	if (cfg->queue && sr.queueable && s->noqueue == NULL) {
 		if (queue_message(s, m, &qm, &sr, res) == 0)
 			res->outcome = SUBMIT_QUEUED;
 		goto out;
@@ -594,6 +585,22 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 		err_set(e, sr.defer.kind, sr.defer.cause, "delivered to %zu of %zu "
 		    "recipients; %zu refused permanently, %zu not now (%s)", sr.sent,
 		    qm.nrcpts, sr.failed, sr.pending, err_str(&sr.defer, line, sizeof(line)));
+	}
+	if (cfg->queue && sr.queueable) {
+		/*
+		 * Per-user mode and this user has no queue (prepare_spool): 75, never "queued".
+		 * Why comes first: a long relay reply may be cut at the end of the line.
+		 */
+		err_str(e, why, sizeof(why));
+		if (sr.sent == 0 && sr.failed == 0)
+			snprintf(line, sizeof(line), "relay %s unavailable (%s)", sr.first_relay,
+			    without_relay(why));
+		else
+			snprintf(line, sizeof(line), "%s", why);
+		err_init(e);
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "message NOT queued: there is no queue for user "
+		    "%s (%s; on a server, use the system install: README, \"Server install\"): "
+		    "%s", user_name(), s->noqueue, line);
 	}
 fail:
 	res->outcome = SUBMIT_FAILED;
