@@ -13,11 +13,13 @@
 bats_require_minimum_version 1.5.0
 load lib/common
 
-NOHOME=mo-nohome
-HOMED=mo-homed
-GRP=mo-insttest
-PUB=/tmp/mailout-install-test
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# Names of this checkout's own: two work trees may run their suites at once.
+TAG=$(printf %s "$TOP" | cksum | cut -c1-6)
+NOHOME=mo-nh$TAG
+HOMED=mo-hd$TAG
+GRP=mo-ig$TAG
+PUB=/tmp/mailout-install-test.$TAG
 
 inst_cleanup() {
 	local u
