@@ -60,14 +60,18 @@ teardown() {
 }
 
 # user_conf PORT [GLOBAL LINES...]: a config every user can read, with no queue_dir: the
-# queue is the user's own (per-user mode). The log file is the users' to write.
+# queue is the user's own (per-user mode). The log file is the users' to write; the
+# aliases file is the test's own (never the machine's /etc/aliases), readable by all.
 user_conf() {
 	local port=$1 l
 	shift
 	: >"$W/log"
 	chmod 666 "$W/log"
+	: >"$W/aliases"
+	chmod 644 "$W/aliases"
 	{
 		printf '[defaults]\naccount = t\nsyslog = off\nlogfile = %s\n' "$W/log"
+		printf 'aliases = %s\n' "$W/aliases"
 		for l in "$@"; do echo "$l"; done
 		printf '[t]\nhost = 127.0.0.1\nport = %s\ntls = off\n' "$port"
 		printf 'from = sender@example.org\ndomain = client.example.org\n'
