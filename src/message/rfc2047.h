@@ -3,7 +3,7 @@
  * of a message's header block for a relay that does not offer SMTPUTF8.
  *
  * Raw UTF-8 in headers is sent as it is when the relay offers SMTPUTF8 (RFC 6531/6532).
- * When it does not, smtp.c asks rfc2047_downgrade() for a copy of the message in which
+ * When it does not, deliver.c asks rfc2047_downgrade() for a copy of the message in which
  * every header field is 7-bit: unstructured fields (Subject, Comments, X-..., any field
  * not listed below) get the words that hold 8-bit bytes encoded; address fields (From,
  * Sender, Reply-To, To, Cc, Bcc, their Resent- forms, Disposition-Notification-To,

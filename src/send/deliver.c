@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/path.h"
+#include "message/rfc2047.h"
 #include "smtp/auth.h"
 #include "config/config.h"
 #include "send/deliver.h"
@@ -195,11 +197,47 @@ out:
 	return d;
 }
 
+/* No transaction happened: every recipient carries the failure, as smtp_send's would. */
+static void
+not_sent(struct smtp_rcpt_status *st, size_t n, const struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		st[i].kind = e->kind;
+		st[i].code = 0;
+		snprintf(st[i].reply, sizeof(st[i].reply), "%s", e->msg);
+	}
+}
+
+/*
+ * 8-bit headers and a relay that does not offer SMTPUTF8 (known after EHLO): a copy with
+ * RFC 2047 encoded words goes instead (rfc2047.c), and the spool stays as it is. Only the
+ * headers can be downgraded: with an 8-bit envelope address smtp_send refuses the message.
+ */
 int
 deliver_send(struct deliver *d, const struct smtp_envelope *env, int fd,
     struct smtp_rcpt_status *st, struct err *e)
 {
-	return smtp_send(d->smtp, env, fd, st, e);
+	struct smtp_envelope env7;
+	int dfd = -1, ret = -1;
+
+	if (env->smtputf8 && !smtp_caps(d->smtp)->smtputf8 && smtp_envelope_ascii(env)) {
+		if ((dfd = rfc2047_downgrade(fd, NULL, e)) == -1) {
+			not_sent(st, env->nrcpts, e);
+			goto out;
+		}
+		env7 = *env;
+		env7.smtputf8 = 0;
+		env7.size = 0;		/* the copy's own, which smtp_send takes from dfd */
+		env = &env7;
+		fd = dfd;
+	}
+	ret = smtp_send(d->smtp, env, fd, st, e);
+out:
+	if (dfd != -1)
+		close(dfd);
+	return ret;
 }
 
 void

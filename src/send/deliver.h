@@ -27,6 +27,12 @@ struct deliver_opts {
 /* NULL with err set (classified TEMP/PERM with a cause) on failure. */
 struct deliver	*deliver_open(const struct account *a, const struct deliver_opts *o,
 		    struct err *e);
+/*
+ * smtp_send on the session, after the one decision that needs the relay's capabilities
+ * and the message's format: a message with 8-bit headers (env->smtputf8) to a relay
+ * without SMTPUTF8 goes as a copy with 7-bit headers (rfc2047_downgrade). When the copy
+ * cannot be made, every recipient carries that failure and nothing is sent.
+ */
 int		 deliver_send(struct deliver *d, const struct smtp_envelope *env, int fd,
 		    struct smtp_rcpt_status *st, struct err *e);
 void		 deliver_close(struct deliver *d);

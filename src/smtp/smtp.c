@@ -1,15 +1,22 @@
 /*
  * smtp.c: the SMTP client engine. See smtp.h.
  *
+ * A session and its transactions go through the states of enum state, as OpenSMTPD's
+ * smtp_client.c does: put() is the one place that sends the command of a state, and the
+ * rules[] table the one place that judges the reply to it (accepted, or TEMP or PERM with
+ * a cause and our words), so "4xx is temporary, 5xx permanent" is written once. Within a
+ * transaction, commands that PIPELINING lets go together are noted with their state in
+ * the order sent (struct txn's owed[]), and collect() reads their replies in that order.
+ *
  * Everything the server sends is parsed under the limits of bounds.h; nothing it sends
- * decides how much we allocate. The transcript (-v) goes to stderr, one line per line on
- * the wire, with AUTH secrets and the message body left out.
+ * decides how much we allocate. Every reply line is scrubbed of the secrets the session
+ * sent (smtp_secret) before it is traced, kept or quoted. The transcript (-v) goes to
+ * stderr, one line per line on the wire, with AUTH secrets and the message body left out.
  */
 #include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +24,9 @@
 
 #include "base/bounds.h"
 #include "base/buf.h"
-#include "message/rfc2047.h"
-#include "smtp/smtp.h"
-#include "net/stream.h"
 #include "base/util.h"
+#include "net/stream.h"
+#include "smtp/smtp.h"
 
 /* How much of a malformed reply is quoted in the error message. */
 #define QUOTE_MAX		80
@@ -38,16 +44,142 @@
  * the socket buffers while we are still writing, and both sides would wait (RFC 2920 3.1).
  */
 #define PIPE_WINDOW		100
-/* Marks a pipelined RCPT whose reply is still to be read. */
-#define RCPT_PENDING		(-1)
+/* What a secret in a reply becomes. */
+#define REDACTED		"<redacted>"
+
+/* The states of a session; each but the greeting is a command the engine sends. */
+enum state {
+	S_GREETING,	/* nothing to send: the server speaks first */
+	S_EHLO,
+	S_HELO,		/* after a refused EHLO: a server without extensions */
+	S_STARTTLS,
+	S_AUTH,		/* a line of an AUTH exchange with no secret ("AUTH LOGIN", "*") */
+	S_AUTH_SECRET,	/* one with a secret: redacted in the transcript, cut out of replies */
+	S_MAIL,
+	S_RCPT,
+	S_DATA,
+	S_BODY,		/* the message, dot-stuffed, and the final dot */
+	S_DOT,		/* a lone dot: ends a DATA that no recipient is left for */
+	S_BDAT,		/* BDAT <size> LAST and the message's raw bytes */
+	S_RSET,
+	S_QUIT,		/* its reply is not awaited */
+	S_COUNT
+};
+
+/* What a reply that does not accept a command means, and our words; %s: what was refused. */
+struct verdict {
+	enum err_kind	 kind;
+	enum err_cause	 cause;
+	const char	*words;
+};
+
+/* The reply that accepts the command of a state, and the verdict on any other. */
+struct rule {
+	int		 want;		/* the one code that accepts; 0: any 2xx */
+	struct verdict	 by_class[4];	/* on a reply of class 2xx, 3xx, 4xx, 5xx */
+};
+
+#define NO(k, c, w)	{ ERR_##k, CAUSE_##c, w }
+#define ODD(what)	NO(PERM, PROTOCOL, "unexpected reply to " what)
+
+/*
+ * The judgement of every reply. AUTH replies are auth.c's to judge, with the provider's
+ * hints (smtp_cmd returns them); their rows say what the engine would make of them.
+ */
+static const struct rule rules[S_COUNT] = {
+	[S_GREETING] = { 220, {
+		NO(PERM, PROTOCOL, "the relay sent no 220 greeting"),
+		NO(PERM, PROTOCOL, "the relay sent no 220 greeting"),
+		NO(TEMP, UNAVAILABLE, "the relay does not accept connections now"),
+		NO(PERM, UNAVAILABLE, "the relay refused the connection") } },
+	[S_EHLO] = { 0, {
+		ODD("EHLO"), ODD("EHLO"),
+		NO(TEMP, TEMP, "the relay refused EHLO for now"),
+		NO(PERM, UNAVAILABLE, "the relay refused EHLO") } },
+	[S_HELO] = { 0, {
+		ODD("HELO"), ODD("HELO"),
+		NO(TEMP, TEMP, "the relay refused HELO for now"),
+		NO(PERM, UNAVAILABLE, "the relay refused EHLO and HELO") } },
+	[S_STARTTLS] = { 220, {
+		NO(PERM, UNAVAILABLE, "the relay refused STARTTLS"),
+		NO(PERM, UNAVAILABLE, "the relay refused STARTTLS"),
+		NO(TEMP, TEMP, "the relay cannot start TLS now"),
+		NO(PERM, UNAVAILABLE, "the relay refused STARTTLS") } },
+	[S_AUTH] = { 235, {
+		ODD("AUTH"), ODD("AUTH"),
+		NO(TEMP, NOPERM, "the relay could not check the login now"),
+		NO(PERM, NOPERM, "the relay rejected the login") } },
+	[S_AUTH_SECRET] = { 235, {
+		ODD("AUTH"), ODD("AUTH"),
+		NO(TEMP, NOPERM, "the relay could not check the login now"),
+		NO(PERM, NOPERM, "the relay rejected the login") } },
+	[S_MAIL] = { 0, {
+		ODD("MAIL"), ODD("MAIL"),
+		NO(TEMP, TEMP, "the relay refused the sender <%s> for now"),
+		NO(PERM, UNAVAILABLE, "the relay refused the sender <%s>") } },
+	[S_RCPT] = { 0, {
+		ODD("RCPT"), ODD("RCPT"),
+		NO(TEMP, TEMP, "the relay refused %s for now"),
+		NO(PERM, NOUSER, "the relay refused %s") } },
+	[S_DATA] = { 354, {
+		ODD("DATA"), ODD("DATA"),
+		NO(TEMP, TEMP, "the relay did not take the message now (at DATA)"),
+		NO(PERM, DATA, "the relay refused the message (at DATA)") } },
+	[S_BODY] = { 0, {
+		ODD("the end of the message"), ODD("the end of the message"),
+		NO(TEMP, TEMP, "the relay did not take the message now"),
+		NO(PERM, DATA, "the relay refused the message") } },
+	[S_DOT] = { 0, {
+		ODD("the end of an empty DATA"), ODD("the end of an empty DATA"),
+		NO(TEMP, TEMP, "the relay did not take the message now"),
+		NO(PERM, DATA, "the relay refused the message") } },
+	[S_BDAT] = { 0, {
+		ODD("BDAT"), ODD("BDAT"),
+		NO(TEMP, TEMP, "the relay did not take the message now"),
+		NO(PERM, DATA, "the relay refused the message") } },
+	[S_RSET] = { 0, {
+		NO(PERM, TEMP, "the relay refused RSET"), NO(PERM, TEMP, "the relay refused RSET"),
+		NO(TEMP, TEMP, "the relay refused RSET"), NO(PERM, TEMP, "the relay refused RSET") } },
+	[S_QUIT] = { 0, {
+		ODD("QUIT"), ODD("QUIT"), ODD("QUIT"), ODD("QUIT") } },
+};
+
+/* Two more rows: replies that mean the same after whichever command they answer. */
+static const struct verdict closed = NO(TEMP, TEMP, "the relay closed the session");
+static const struct verdict too_big =
+    NO(PERM, DATA, "the message is too large for the relay (SIZE): %s");
+
+#undef NO
+#undef ODD
+
+/* A command whose reply is owed, in a transaction. */
+struct owed {
+	enum state	 state;
+	size_t		 rcpt;		/* S_RCPT: which recipient */
+};
+
+/* One message's transaction (smtp_send). */
+struct txn {
+	const struct smtp_envelope *env;
+	struct smtp_rcpt_status	*st;
+	int			 fd;
+	uint64_t		 size;		/* declared (SIZE=), checked against the relay's */
+	uint64_t		 fsize;		/* bytes in fd: what BDAT sends */
+	int			 open;		/* MAIL sent, and no final reply ended it */
+	struct smtp_reply	 mail, data, final;	/* code 0 until read */
+	struct owed		 owed[PIPE_WINDOW + 2];	/* sent, reply not read; oldest first */
+	size_t			 nowed;
+};
 
 struct smtp {
 	struct conn		*conn;
 	char			*helo;
+	const char		*line;		/* the AUTH line smtp_cmd is sending */
 	int			 verbose;
 	int			 broken;	/* after an I/O or protocol error, or 421 */
 	int			 stale;		/* see smtp_stale() */
 	struct smtp_caps	 caps;
+	struct buf		 secrets;	/* smtp_secret's strings, each NUL-ended; wiped */
 	char			 greeting[MAX_REPLY_TEXT];
 	char			 accepted[512];	/* the reply that accepted the last message */
 };
@@ -61,6 +193,7 @@ smtp_new(struct conn *c, const struct smtp_opts *o)
 	s->conn = c;
 	s->helo = xstrdup(o->helo != NULL && o->helo[0] != '\0' ? o->helo : "localhost");
 	s->verbose = o->verbose;
+	buf_init_secret(&s->secrets, MAX_SCRUB_TEXT);
 	return s;
 }
 
@@ -71,6 +204,7 @@ smtp_free(struct smtp *s)
 		return;
 	conn_free(s->conn);
 	free(s->helo);
+	buf_free(&s->secrets);
 	free(s);
 }
 
@@ -96,6 +230,96 @@ const struct smtp_caps *
 smtp_caps(const struct smtp *s)
 {
 	return &s->caps;
+}
+
+int
+smtp_stale(const struct smtp *s)
+{
+	return s->stale;
+}
+
+int
+smtp_alive(const struct smtp *s)
+{
+	return !s->broken;
+}
+
+/* The secrets kept: NUL-ended strings one after the other. */
+static const char *
+next_secret(const struct smtp *s, const char *p)
+{
+	const char *end = s->secrets.data + s->secrets.len;
+
+	if (s->secrets.len == 0)
+		return NULL;
+	p = p == NULL ? s->secrets.data : p + strlen(p) + 1;
+	return p < end ? p : NULL;
+}
+
+int
+smtp_secret(struct smtp *s, const char *secret, struct err *e)
+{
+	const char *p;
+
+	/* The empty response ("=", "") and the cancel ("*") hide nothing. */
+	if (secret == NULL || secret[0] == '\0' || strcmp(secret, "=") == 0 ||
+	    strcmp(secret, "*") == 0)
+		return 0;
+	for (p = next_secret(s, NULL); p != NULL; p = next_secret(s, p))
+		if (strcmp(p, secret) == 0)
+			return 0;
+	if (buf_add(&s->secrets, secret, strlen(secret) + 1) == 0)
+		return 0;
+	return err_set(e, ERR_PERM, CAUSE_SOFTWARE, "more secrets than can be kept out of the "
+	    "relay's replies (%d bytes); the AUTH line was not sent", MAX_SCRUB_TEXT);
+}
+
+/*
+ * Every byte that belongs to an occurrence of a secret is marked first, so that secrets
+ * which overlap in the text are cut out whole; each run of marked bytes becomes one
+ * REDACTED. What does not fit in size is dropped, never a piece of a secret.
+ */
+void
+smtp_scrub(const struct smtp *s, char *text, size_t size)
+{
+	const char *p, *q;
+	unsigned char *hit = NULL;
+	char *copy = NULL;
+	size_t len, k, i, out = 0, nhit = 0;
+
+	if (s->secrets.len == 0 || size == 0)
+		return;
+	len = strlen(text);
+	hit = xcalloc(len + 1, 1);
+	for (p = next_secret(s, NULL); p != NULL; p = next_secret(s, p)) {
+		k = strlen(p);
+		for (q = text; (q = memmem(q, len - (size_t)(q - text), p, k)) != NULL; q++) {
+			memset(hit + (q - text), 1, k);
+			nhit++;
+		}
+	}
+	if (nhit == 0)
+		goto out;
+	copy = xstrdup(text);
+	for (i = 0; i < len; ) {
+		if (!hit[i]) {
+			if (out + 1 >= size)
+				break;
+			text[out++] = copy[i++];
+			continue;
+		}
+		if (out + strlen(REDACTED) >= size)
+			break;
+		memcpy(text + out, REDACTED, strlen(REDACTED));
+		out += strlen(REDACTED);
+		while (i < len && hit[i])
+			i++;
+	}
+	text[out] = '\0';
+	explicit_bzero(copy, len);
+out:
+	free(copy);
+	free(hit);
 }
 
 /* Server text may hold terminal escapes: controls are shown as '?'. */
@@ -135,12 +359,25 @@ trace_cmd(const struct smtp *s, const char *line, int redact)
 			return;
 		}
 		if (n - 5 <= MECH_MAX) {
-			snprintf(shown, sizeof(shown), "%.*s <redacted>", (int)n, line);
+			snprintf(shown, sizeof(shown), "%.*s " REDACTED, (int)n, line);
 			trace(s, "--> ", shown);
 			return;
 		}
 	}
-	trace(s, "--> ", "<redacted>");
+	trace(s, "--> ", REDACTED);
+}
+
+/* What a line with a secret hides: all after "AUTH MECH " on an AUTH line, else all. */
+static int
+remember(struct smtp *s, const char *line, struct err *e)
+{
+	size_t n;
+
+	if (startswith_ci(line, "AUTH ")) {
+		n = 5 + strcspn(line + 5, " ");
+		line += line[n] == ' ' ? n + 1 : n;
+	}
+	return smtp_secret(s, line, e);
 }
 
 /* The session is dead after an I/O or protocol failure or a 421. */
@@ -163,6 +400,8 @@ put_line(struct smtp *s, const char *line, int redact, struct err *e)
 		    "refusing to send a command that contains a line break");
 		goto out;
 	}
+	if (redact && remember(s, line, e) == -1)
+		goto out;
 	trace_cmd(s, line, redact);
 	if (conn_puts(s->conn, line, e) == -1 || conn_write(s->conn, "\r\n", 2, e) == -1) {
 		s->broken = 1;
@@ -170,32 +409,6 @@ put_line(struct smtp *s, const char *line, int redact, struct err *e)
 	}
 	ret = 0;
 out:
-	return ret;
-}
-
-static int
-command(struct smtp *s, struct err *e, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-command(struct smtp *s, struct err *e, const char *fmt, ...)
-{
-	struct buf b;
-	va_list ap;
-	int r, ret = -1;
-
-	buf_init(&b, MAX_COMMAND_LINE - 2);
-	va_start(ap, fmt);
-	r = buf_vaddf(&b, fmt, ap);
-	va_end(ap);
-	if (r == -1) {
-		err_set(e, ERR_PERM, CAUSE_DATA, "command longer than %d bytes, not sent",
-		    MAX_COMMAND_LINE);
-		goto out;
-	}
-	ret = put_line(s, buf_cstr(&b), 0, e);
-out:
-	buf_free(&b);
 	return ret;
 }
 
@@ -348,8 +561,9 @@ parse_cap(struct smtp_caps *c, const char *t)
 
 /*
  * Read one whole reply: every line carries the same code, at most MAX_REPLY_LINES lines.
- * With caps, the lines after the first are EHLO keywords. Any failure leaves the session
- * unusable: we cannot find the start of the next reply.
+ * With caps, the lines after the first are EHLO keywords. Each line's text is scrubbed
+ * of the secrets before it is traced or kept. Any failure leaves the session unusable:
+ * we cannot find the start of the next reply.
  */
 static int
 read_reply(struct smtp *s, struct smtp_reply *r, struct smtp_caps *caps, struct err *e)
@@ -370,12 +584,16 @@ read_reply(struct smtp *s, struct smtp_reply *r, struct smtp_caps *caps, struct 
 		}
 		if ((len = conn_readline(s->conn, line, sizeof(line), e)) == -1)
 			goto fail;
-		trace(s, "<-- ", line);
 		if (smtp_parse_reply_line(line, (size_t)len, &code, &last, &text) == -1 ||
 		    (nlines > 0 && code != r->code)) {
+			smtp_scrub(s, line, sizeof(line));
+			trace(s, "<-- ", line);
 			malformed(line, e);
 			goto fail;
 		}
+		/* The text only: a secret must not eat the code. */
+		smtp_scrub(s, line + (text - line), sizeof(line) - (size_t)(text - line));
+		trace(s, "<-- ", line);
 		r->code = code;
 		if (nlines > 0 && tlen + 1 < sizeof(r->text))
 			r->text[tlen++] = '\n';
@@ -400,195 +618,59 @@ out:
 	return ret;
 }
 
+/*
+ * A refusal of the message's size: RFC 1870 6.1's 552 to MAIL, or RFC 3463's 5.3.4
+ * (message too big) wherever the message is judged. After the data a 552 with another
+ * enhanced code is something else (5.2.2 is a full mailbox).
+ */
 static int
-fail_reply(struct err *e, enum err_kind kind, enum err_cause cause, const struct smtp_reply *r,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* Our words, and the server's reply quoted apart from them. */
-static int
-fail_reply(struct err *e, enum err_kind kind, enum err_cause cause, const struct smtp_reply *r,
-    const char *fmt, ...)
+too_large(enum state st, const struct smtp_reply *r)
 {
-	va_list ap;
+	const char *t = r->text;
+	int enhanced = isdigit((unsigned char)t[0]) && t[1] == '.';
 
+	if (st != S_MAIL && st != S_DATA && st != S_BODY && st != S_BDAT)
+		return 0;
+	if (strncmp(t, "5.3.4", 5) == 0 && !isdigit((unsigned char)t[5]))
+		return 1;
+	return r->code == 552 && (st == S_MAIL || !enhanced);
+}
+
+/* NULL when r accepts the command of state st; else the verdict on it (rules[]). */
+static const struct verdict *
+judge(enum state st, const struct smtp_reply *r)
+{
+	const struct rule *u = &rules[st];
+
+	if (u->want != 0 ? r->code == u->want : r->code / 100 == 2)
+		return NULL;
+	/* 421 ends the session whatever command of the envelope it answers. */
+	if (r->code == 421 && (st == S_MAIL || st == S_RCPT || st == S_DATA || st == S_DOT))
+		return &closed;
+	if (r->code / 100 == 5 && too_large(st, r))
+		return &too_big;
+	return &u->by_class[r->code / 100 - 2];
+}
+
+/* e: our words for v (subject fills its %s), and the server's reply apart, if any. */
+static int
+refuse(struct err *e, const struct verdict *v, const char *subject, const struct smtp_reply *r)
+{
 	if (err_failed(e))
 		return -1;
-	va_start(ap, fmt);
-	err_vset(e, kind, cause, fmt, ap);
-	va_end(ap);
-	err_reply(e, r->code, r->text);
+	err_set(e, v->kind, v->cause, v->words, subject);
+	if (r != NULL)
+		err_reply(e, r->code, r->text);
 	return -1;
 }
 
-static enum err_kind
-reply_kind(int code)
+/* 0 when r accepts the command of st, else -1 with e. */
+static int
+judged(enum state st, const struct smtp_reply *r, struct err *e)
 {
-	if (code / 100 == 2)
-		return ERR_OK;
-	return code / 100 == 4 ? ERR_TEMP : ERR_PERM;
-}
+	const struct verdict *v = judge(st, r);
 
-int
-smtp_greeting(struct smtp *s, struct err *e)
-{
-	struct smtp_reply r;
-	int ret = -1;
-
-	if (usable(s, e) == -1 || read_reply(s, &r, NULL, e) == -1)
-		goto out;
-	snprintf(s->greeting, sizeof(s->greeting), "%s", r.text);
-	if (r.code == 220)
-		ret = 0;
-	else if (r.code / 100 == 4)
-		fail_reply(e, ERR_TEMP, CAUSE_UNAVAILABLE, &r,
-		    "the relay does not accept connections now");
-	else if (r.code / 100 == 5)
-		fail_reply(e, ERR_PERM, CAUSE_UNAVAILABLE, &r, "the relay refused the connection");
-	else
-		fail_reply(e, ERR_PERM, CAUSE_PROTOCOL, &r, "the relay sent no 220 greeting");
-out:
-	return ret;
-}
-
-int
-smtp_ehlo(struct smtp *s, struct err *e)
-{
-	struct smtp_caps caps;
-	struct smtp_reply r;
-	int ret = -1;
-
-	/* What a server said before (TLS, or a previous EHLO) is not to be trusted now. */
-	memset(&s->caps, 0, sizeof(s->caps));
-	memset(&caps, 0, sizeof(caps));
-	if (usable(s, e) == -1 || command(s, e, "EHLO %s", s->helo) == -1 ||
-	    flush(s, e) == -1 || read_reply(s, &r, &caps, e) == -1)
-		goto out;
-	if (r.code / 100 == 2) {
-		caps.esmtp = 1;
-		s->caps = caps;
-		ret = 0;
-		goto out;
-	}
-	if (r.code / 100 == 4) {
-		fail_reply(e, ERR_TEMP, CAUSE_TEMP, &r, "the relay refused EHLO for now");
-		goto out;
-	}
-	if (r.code / 100 != 5) {
-		fail_reply(e, ERR_PERM, CAUSE_PROTOCOL, &r, "unexpected reply to EHLO");
-		goto out;
-	}
-	/* An old server that knows no EHLO: plain SMTP, no extensions. */
-	if (command(s, e, "HELO %s", s->helo) == -1 || flush(s, e) == -1 ||
-	    read_reply(s, &r, NULL, e) == -1)
-		goto out;
-	if (r.code / 100 == 2)
-		ret = 0;
-	else if (r.code / 100 == 4)
-		fail_reply(e, ERR_TEMP, CAUSE_TEMP, &r, "the relay refused HELO for now");
-	else if (r.code / 100 == 5)
-		fail_reply(e, ERR_PERM, CAUSE_UNAVAILABLE, &r, "the relay refused EHLO and HELO");
-	else
-		fail_reply(e, ERR_PERM, CAUSE_PROTOCOL, &r, "unexpected reply to HELO");
-out:
-	return ret;
-}
-
-int
-smtp_starttls(struct smtp *s, struct err *e)
-{
-	struct smtp_reply r;
-	int ret = -1;
-
-	if (usable(s, e) == -1 || command(s, e, "STARTTLS") == -1 || flush(s, e) == -1 ||
-	    read_reply(s, &r, NULL, e) == -1)
-		goto out;
-	if (r.code == 220) {
-		/*
-		 * Bytes already here were sent in the clear but would be read as if they came
-		 * through TLS (CVE-2011-0411 and its kin).
-		 */
-		if (conn_pending(s->conn) != 0) {
-			s->broken = 1;
-			err_set(e, ERR_PERM, CAUSE_PROTOCOL, "server sent data after its "
-			    "STARTTLS reply (possible STARTTLS injection attack): aborting");
-			goto out;
-		}
-		memset(&s->caps, 0, sizeof(s->caps));
-		ret = 0;
-	} else if (r.code / 100 == 4)
-		fail_reply(e, ERR_TEMP, CAUSE_TEMP, &r, "the relay cannot start TLS now");
-	else
-		fail_reply(e, ERR_PERM, CAUSE_UNAVAILABLE, &r, "the relay refused STARTTLS");
-out:
-	return ret;
-}
-
-int
-smtp_cmd(struct smtp *s, const char *line, int redact, struct smtp_reply *r, struct err *e)
-{
-	int ret = -1;
-
-	if (usable(s, e) == -1)
-		goto out;
-	if (strlen(line) > MAX_AUTH_LINE - 2) {
-		err_set(e, ERR_PERM, CAUSE_DATA, "command longer than %d bytes, not sent",
-		    MAX_AUTH_LINE);
-		goto out;
-	}
-	if (put_line(s, line, redact, e) == -1 || flush(s, e) == -1 ||
-	    read_reply(s, r, NULL, e) == -1)
-		goto out;
-	ret = 0;
-out:
-	return ret;
-}
-
-int
-smtp_rset(struct smtp *s, struct err *e)
-{
-	struct smtp_reply r;
-	int ret = -1;
-
-	if (usable(s, e) == -1 || command(s, e, "RSET") == -1 || flush(s, e) == -1 ||
-	    read_reply(s, &r, NULL, e) == -1)
-		goto out;
-	if (r.code / 100 != 2) {
-		fail_reply(e, reply_kind(r.code), CAUSE_TEMP, &r, "the relay refused RSET");
-		goto out;
-	}
-	ret = 0;
-out:
-	return ret;
-}
-
-/*
- * QUIT is sent and its 221 not awaited, as Postfix's own client does
- * (smtp_skip_quit_response): every message was settled by its own reply already, so
- * waiting would only cost each run a round trip.
- */
-void
-smtp_quit(struct smtp *s)
-{
-	struct err e;
-
-	if (s == NULL || s->broken)
-		return;
-	err_init(&e);
-	if (command(s, &e, "QUIT") == 0)
-		flush(s, &e);
-	s->broken = 1;
-}
-
-int
-smtp_stale(const struct smtp *s)
-{
-	return s->stale;
-}
-
-int
-smtp_alive(const struct smtp *s)
-{
-	return !s->broken;
+	return v == NULL ? 0 : refuse(e, v, "", r);
 }
 
 /* Addresses go between < and >: no controls, no brackets, and within the line limit. */
@@ -705,31 +787,6 @@ st_set(struct smtp_rcpt_status *st, enum err_kind kind, int code, const char *te
 			*p = ' ';
 }
 
-/* A reply within a transaction; 421 ends the session whatever command it answers. */
-static int
-txn_reply(struct smtp *s, struct smtp_reply *r, struct err *e)
-{
-	if (read_reply(s, r, NULL, e) == -1)
-		return -1;
-	if (r->code == 421)
-		return fail_reply(e, ERR_TEMP, CAUSE_TEMP, r, "the relay closed the session");
-	return 0;
-}
-
-/* The reply to the end of the message. */
-static int
-final_reply(struct smtp *s, struct smtp_reply *r, struct err *e)
-{
-	struct err le;
-
-	err_init(&le);
-	if (read_reply(s, r, NULL, &le) == 0)
-		return 0;
-	/* The server may have taken it: keep it queued, as a duplicate beats a loss. */
-	return err_set(e, ERR_TEMP, CAUSE_TEMP, "connection lost after the message was sent, "
-	    "before the server confirmed it (%s)", le.msg);
-}
-
 static ssize_t
 spool_read(int fd, char *p, size_t n, off_t off, struct err *e)
 {
@@ -754,11 +811,11 @@ trace_body(const struct smtp *s, uint64_t n)
 }
 
 /*
- * DATA: the spool is canonical CRLF; only the dots need stuffing. Pieces go through the
+ * S_BODY: the spool is canonical CRLF; only the dots need stuffing. Pieces go through the
  * conn's buffer, which leaves in 64 KiB writes, never one per line.
  */
 static int
-send_data_body(struct smtp *s, int fd, struct err *e)
+send_body(struct smtp *s, int fd, struct err *e)
 {
 	const char *p, *seg, *end, *nl;
 	uint64_t total = 0;
@@ -799,7 +856,7 @@ send_data_body(struct smtp *s, int fd, struct err *e)
 	/* The terminating dot must start a line, even if the spool's last one is unended. */
 	if (lastc != '\n' && conn_write(s->conn, "\r\n", 2, e) == -1)
 		goto fail;
-	if (conn_write(s->conn, ".\r\n", 3, e) == -1 || conn_flush(s->conn, e) == -1)
+	if (conn_write(s->conn, ".\r\n", 3, e) == -1)
 		goto fail;
 	ret = 0;
 	goto out;
@@ -811,18 +868,19 @@ out:
 	return ret;
 }
 
-/* BDAT n LAST and exactly n raw bytes, queued; the caller flushes. */
+/* S_BDAT: "BDAT n LAST" and exactly n raw bytes, queued. */
 static int
 send_bdat(struct smtp *s, int fd, uint64_t size, struct err *e)
 {
+	char cmd[64], *in;
 	uint64_t off = 0;
 	size_t want;
-	char *in;
 	ssize_t n;
 	int ret = -1;
 
 	in = xmalloc(IO_BLOCK);
-	if (command(s, e, "BDAT %llu LAST", (unsigned long long)size) == -1)
+	snprintf(cmd, sizeof(cmd), "BDAT %llu LAST", (unsigned long long)size);
+	if (put_line(s, cmd, 0, e) == -1)
 		goto fail;
 	trace_body(s, size);
 	while (off < size) {
@@ -848,49 +906,219 @@ out:
 	return ret;
 }
 
+/* S_RCPT: an address that cannot be sent is refused alone; NULL when it can go. */
+static const char *
+rcpt_unsendable(const struct smtp *s, const struct smtp_envelope *env, size_t i,
+    struct buf *b)
+{
+	const char *why;
+
+	if ((why = bad_path(env->rcpts[i])) != NULL)
+		return why;
+	return rcpt_line(s, env, env->rcpts[i], b) != 0 ? "RCPT command too long, not sent" :
+	    NULL;
+}
+
 /*
- * Read the replies still owed for MAIL (unless read) and the pending RCPTs before upto.
- * After a refused MAIL the server still answers every RCPT: they are read, not kept.
+ * The one place that sends the command of each state, queued in the conn (flush() sends
+ * it). Within a transaction t the reply is owed from now on, and collect() reads it.
  */
 static int
-read_pending(struct smtp *s, struct smtp_reply *mr, struct smtp_rcpt_status *st,
-    size_t upto, size_t *next, struct err *e)
+put(struct smtp *s, enum state st, struct txn *t, size_t i, struct err *e)
+{
+	struct buf b;
+	const char *why;
+	int r = 0, ret = -1;
+
+	buf_init(&b, st == S_MAIL || st == S_RCPT ? MAX_AUTH_LINE : MAX_COMMAND_LINE - 2);
+	switch (st) {
+	case S_GREETING:
+	case S_COUNT:
+		ret = 0;
+		goto out;
+	case S_EHLO:
+	case S_HELO:
+		r = buf_addf(&b, "%s %s", st == S_EHLO ? "EHLO" : "HELO", s->helo);
+		break;
+	case S_STARTTLS:
+	case S_DATA:
+	case S_RSET:
+	case S_QUIT:
+		r = buf_addstr(&b, st == S_STARTTLS ? "STARTTLS" : st == S_DATA ? "DATA" :
+		    st == S_RSET ? "RSET" : "QUIT");
+		break;
+	case S_AUTH:
+	case S_AUTH_SECRET:
+		ret = put_line(s, s->line, st == S_AUTH_SECRET, e);
+		goto out;
+	case S_MAIL:
+		if (mail_line(s, t->env, t->size, &b) != 0) {
+			err_set(e, ERR_PERM, CAUSE_DATA, "MAIL command too long, not sent");
+			goto out;
+		}
+		break;
+	case S_RCPT:
+		if ((why = rcpt_unsendable(s, t->env, i, &b)) != NULL) {
+			st_set(&t->st[i], ERR_PERM, 0, why);
+			ret = 0;
+			goto out;
+		}
+		break;
+	case S_BODY:
+		ret = send_body(s, t->fd, e);
+		goto owed;
+	case S_DOT:
+		trace(s, "--> ", ".");
+		if ((ret = conn_write(s->conn, ".\r\n", 3, e)) == -1)
+			s->broken = 1;
+		goto owed;
+	case S_BDAT:
+		ret = send_bdat(s, t->fd, t->fsize, e);
+		goto owed;
+	}
+	if (r != 0) {
+		err_set(e, ERR_PERM, CAUSE_DATA, "command longer than %d bytes, not sent",
+		    MAX_COMMAND_LINE);
+		goto out;
+	}
+	ret = put_line(s, buf_cstr(&b), 0, e);
+owed:
+	if (ret == 0 && t != NULL && t->nowed < sizeof(t->owed) / sizeof(t->owed[0])) {
+		t->owed[t->nowed].state = st;
+		t->owed[t->nowed++].rcpt = i;
+		t->open |= st == S_MAIL;
+	}
+out:
+	buf_free(&b);
+	return ret;
+}
+
+/* Outside a transaction: send the command of st and read its reply. */
+static int
+ask(struct smtp *s, enum state st, struct smtp_reply *r, struct smtp_caps *caps,
+    struct err *e)
+{
+	if (usable(s, e) == -1 || put(s, st, NULL, 0, e) == -1 || flush(s, e) == -1)
+		return -1;
+	return read_reply(s, r, caps, e);
+}
+
+int
+smtp_greeting(struct smtp *s, struct err *e)
 {
 	struct smtp_reply r;
 	int ret = -1;
 
-	if (mr->code == 0 && txn_reply(s, mr, e) == -1)
+	if (ask(s, S_GREETING, &r, NULL, e) == -1)
 		goto out;
-	for (; *next < upto; (*next)++) {
-		if (st[*next].code != RCPT_PENDING)
-			continue;
-		if (txn_reply(s, &r, e) == -1)
-			goto out;
-		if (mr->code / 100 == 2)
-			st_set(&st[*next], reply_kind(r.code), r.code, r.text);
+	snprintf(s->greeting, sizeof(s->greeting), "%s", r.text);
+	ret = judged(S_GREETING, &r, e);
+out:
+	return ret;
+}
+
+int
+smtp_ehlo(struct smtp *s, struct err *e)
+{
+	struct smtp_caps caps;
+	struct smtp_reply r;
+	const struct verdict *v;
+	int ret = -1;
+
+	/* What a server said before (TLS, or a previous EHLO) is not to be trusted now. */
+	memset(&s->caps, 0, sizeof(s->caps));
+	memset(&caps, 0, sizeof(caps));
+	if (ask(s, S_EHLO, &r, &caps, e) == -1)
+		goto out;
+	if ((v = judge(S_EHLO, &r)) == NULL) {
+		caps.esmtp = 1;
+		s->caps = caps;
+		ret = 0;
+		goto out;
 	}
+	/* Refused: an old server that knows no EHLO. Plain SMTP, no extensions. */
+	if (v->kind != ERR_PERM || v->cause != CAUSE_UNAVAILABLE) {
+		refuse(e, v, "", &r);
+		goto out;
+	}
+	if (ask(s, S_HELO, &r, NULL, e) == -1)
+		goto out;
+	ret = judged(S_HELO, &r, e);
+out:
+	return ret;
+}
+
+int
+smtp_starttls(struct smtp *s, struct err *e)
+{
+	struct smtp_reply r;
+	int ret = -1;
+
+	if (ask(s, S_STARTTLS, &r, NULL, e) == -1 || judged(S_STARTTLS, &r, e) == -1)
+		goto out;
+	/*
+	 * Bytes already here were sent in the clear but would be read as if they came
+	 * through TLS (CVE-2011-0411 and its kin).
+	 */
+	if (conn_pending(s->conn) != 0) {
+		s->broken = 1;
+		err_set(e, ERR_PERM, CAUSE_PROTOCOL, "server sent data after its "
+		    "STARTTLS reply (possible STARTTLS injection attack): aborting");
+		goto out;
+	}
+	memset(&s->caps, 0, sizeof(s->caps));
 	ret = 0;
 out:
 	return ret;
 }
 
-/* After a failure, every recipient without its own refusal carries the failure. */
-static void
-st_fail(struct smtp_rcpt_status *st, size_t n, const struct err *e)
+int
+smtp_cmd(struct smtp *s, const char *line, int redact, struct smtp_reply *r, struct err *e)
 {
-	size_t i;
+	int ret = -1;
 
-	for (i = 0; i < n; i++) {
-		if (st[i].kind != ERR_OK && st[i].reply[0] != '\0' && st[i].code != RCPT_PENDING)
-			continue;
-		st_set(&st[i], e->kind, 0, e->reply[0] != '\0' ? e->reply : e->msg);
-		st[i].code = e->code;
+	if (strlen(line) > MAX_AUTH_LINE - 2) {
+		err_set(e, ERR_PERM, CAUSE_DATA, "command longer than %d bytes, not sent",
+		    MAX_AUTH_LINE);
+		goto out;
 	}
+	s->line = line;
+	ret = ask(s, redact ? S_AUTH_SECRET : S_AUTH, r, NULL, e);
+	s->line = NULL;
+out:
+	return ret;
 }
 
-/* compat hook: 1 if the envelope's addresses are ASCII (only headers can be downgraded). */
-static int
-envelope_ascii(const struct smtp_envelope *env)
+int
+smtp_rset(struct smtp *s, struct err *e)
+{
+	struct smtp_reply r;
+
+	if (ask(s, S_RSET, &r, NULL, e) == -1)
+		return -1;
+	return judged(S_RSET, &r, e);
+}
+
+/*
+ * QUIT is sent and its 221 not awaited, as Postfix's own client does
+ * (smtp_skip_quit_response): every message was settled by its own reply already, so
+ * waiting would only cost each run a round trip.
+ */
+void
+smtp_quit(struct smtp *s)
+{
+	struct err e;
+
+	if (s == NULL || s->broken)
+		return;
+	err_init(&e);
+	if (put(s, S_QUIT, NULL, 0, &e) == 0)
+		flush(s, &e);
+	s->broken = 1;
+}
+
+int
+smtp_envelope_ascii(const struct smtp_envelope *env)
 {
 	const unsigned char *p;
 	size_t i;
@@ -905,222 +1133,280 @@ envelope_ascii(const struct smtp_envelope *env)
 	return 1;
 }
 
+/* Both sizes, for a refusal of the message's size. */
+static void
+size_words(const struct smtp *s, uint64_t size, char *w, size_t n)
+{
+	if (s->caps.size_max != 0)
+		snprintf(w, n, "%llu bytes, the relay accepts at most %llu",
+		    (unsigned long long)size, (unsigned long long)s->caps.size_max);
+	else
+		snprintf(w, n, "%llu bytes; the relay announced no limit",
+		    (unsigned long long)size);
+}
+
+/* 0 when r accepts the command of st; else -1 with e, in words that name what it refused. */
+static int
+txn_judged(const struct smtp *s, const struct txn *t, enum state st,
+    const struct smtp_reply *r, struct err *e)
+{
+	const struct verdict *v = judge(st, r);
+	char subject[160];
+
+	if (v == NULL)
+		return 0;
+	if (v == &too_big)
+		size_words(s, t->size, subject, sizeof(subject));
+	else
+		snprintf(subject, sizeof(subject), "%.100s", t->env->sender);
+	return refuse(e, v, subject, r);
+}
+
+/* What is refused before a byte is sent: the count, SMTPUTF8, SIZE, the sender. */
+static int
+txn_check(struct smtp *s, struct txn *t, struct err *e)
+{
+	const struct smtp_envelope *env = t->env;
+	struct stat sb;
+	const char *why;
+	char w[160];
+
+	if (usable(s, e) == -1)
+		return -1;
+	if (env->nrcpts == 0 || env->nrcpts > MAX_RECIPIENTS)
+		return err_set(e, ERR_PERM, CAUSE_USAGE, "%zu recipients: 1 to %d are allowed",
+		    env->nrcpts, MAX_RECIPIENTS);
+	if (fstat(t->fd, &sb) == -1)
+		return err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot read the spool file: %s",
+		    strerror(errno));
+	t->fsize = (uint64_t)sb.st_size;
+	t->size = env->size != 0 ? env->size : t->fsize;
+	/* Headers can be downgraded, by the caller (smtp.h); an address cannot. */
+	if (env->smtputf8 && !s->caps.smtputf8)
+		return err_set(e, ERR_PERM, CAUSE_DATA, "the relay does not support SMTPUTF8 "
+		    "and %s", smtp_envelope_ascii(env) ? "the message's headers need it" :
+		    "an envelope address is not ASCII");
+	if (s->caps.size && s->caps.size_max != 0 && t->size > s->caps.size_max) {
+		size_words(s, t->size, w, sizeof(w));
+		return refuse(e, &too_big, w, NULL);
+	}
+	if ((why = bad_path(env->sender)) != NULL)
+		return err_set(e, ERR_PERM, CAUSE_DATA, "sender <%.100s> not sent: %s",
+		    env->sender, why);
+	return 0;
+}
+
+/*
+ * The reply owed for a command of state st. 421 fails the transaction, whatever it
+ * answers. Lost after the message was sent, the message may have been taken: TEMP, so
+ * that it stays queued (a duplicate beats a loss).
+ */
+static int
+read_owed(struct smtp *s, const struct txn *t, enum state st, struct smtp_reply *r,
+    struct err *e)
+{
+	struct err le;
+
+	if (st != S_BODY && st != S_BDAT) {
+		if (read_reply(s, r, NULL, e) == -1)
+			return -1;
+		return judge(st, r) == &closed ? txn_judged(s, t, st, r, e) : 0;
+	}
+	err_init(&le);
+	if (read_reply(s, r, NULL, &le) == 0)
+		return 0;
+	return err_set(e, ERR_TEMP, CAUSE_TEMP, "connection lost after the message was sent, "
+	    "before the server confirmed it (%s)", le.msg);
+}
+
+/* A recipient's own verdict, with the relay's reply. */
+static void
+rcpt_status(struct smtp_rcpt_status *st, const struct smtp_reply *r)
+{
+	const struct verdict *v = judge(S_RCPT, r);
+
+	st_set(st, v == NULL ? ERR_OK : v->kind, r->code, r->text);
+}
+
+/*
+ * Send what put() queued, then read every reply owed, oldest first, and keep each where
+ * it belongs: MAIL's, each recipient's status, DATA's, the final one.
+ */
+static int
+collect(struct smtp *s, struct txn *t, struct err *e)
+{
+	struct smtp_reply r;
+	const struct owed *o;
+	size_t k;
+	int ret = -1;
+
+	if (flush(s, e) == -1)
+		goto out;
+	for (k = 0; k < t->nowed; k++) {
+		o = &t->owed[k];
+		if (read_owed(s, t, o->state, &r, e) == -1)
+			goto out;
+		if (o->state == S_MAIL)
+			t->mail = r;
+		else if (o->state == S_DATA)
+			t->data = r;
+		else if (o->state == S_BODY || o->state == S_BDAT)
+			t->final = r;
+		/* After a refused MAIL the server still answers every RCPT: read, not kept. */
+		else if (o->state == S_RCPT && judge(S_MAIL, &t->mail) == NULL)
+			rcpt_status(&t->st[o->rcpt], &r);
+	}
+	ret = 0;
+out:
+	t->nowed = 0;
+	return ret;
+}
+
+/*
+ * MAIL and every RCPT, then DATA, or BDAT with a small message, when PIPELINING lets them
+ * go together; their replies read. Without PIPELINING each command waits for its reply;
+ * with it, PIPE_WINDOW commands at most go before the replies are read.
+ */
+static int
+send_envelope(struct smtp *s, struct txn *t, struct err *e)
+{
+	size_t i, window = s->caps.pipelining ? PIPE_WINDOW : 1;
+
+	if (put(s, S_MAIL, t, 0, e) == -1)
+		return -1;
+	for (i = 0; i < t->env->nrcpts; i++) {
+		if (t->nowed >= window) {
+			if (collect(s, t, e) == -1)
+				return -1;
+			if (judge(S_MAIL, &t->mail) != NULL)
+				return 0;
+		}
+		if (put(s, S_RCPT, t, i, e) == -1)
+			return -1;
+	}
+	if (s->caps.pipelining && !s->caps.chunking && put(s, S_DATA, t, 0, e) == -1)
+		return -1;
+	if (s->caps.pipelining && s->caps.chunking && t->fsize <= BDAT_PIPELINE_MAX &&
+	    put(s, S_BDAT, t, 0, e) == -1)
+		return -1;
+	return collect(s, t, e);
+}
+
+/*
+ * No recipient accepted: the words name the first refused, or the first refused for now
+ * when some were (then the message is worth another try), and quote its reply.
+ */
+static int
+no_rcpt(const struct txn *t, struct err *e)
+{
+	const struct smtp_rcpt_status *st = t->st;
+	size_t i, n = t->env->nrcpts, ntemp = 0, at = 0;
+	char subject[MAX_COMMAND_LINE + 64];
+
+	for (i = 0; i < n; i++)
+		if (st[i].kind == ERR_TEMP && ntemp++ == 0)
+			at = i;
+	if (n == 1)
+		snprintf(subject, sizeof(subject), "the recipient <%s>", t->env->rcpts[at]);
+	else if (ntemp > 0)
+		snprintf(subject, sizeof(subject), "%zu of %zu recipients (<%s> first)", ntemp, n,
+		    t->env->rcpts[at]);
+	else
+		snprintf(subject, sizeof(subject), "all %zu recipients (<%s> first)", n,
+		    t->env->rcpts[at]);
+	refuse(e, &rules[S_RCPT].by_class[ntemp > 0 ? 2 : 3], subject, NULL);
+	/* st_set wrote "NNN text": quote the refusal the way refuse() does. */
+	if (st[at].code > 0)
+		err_reply(e, st[at].code, st[at].reply + 4);
+	return -1;
+}
+
+/* RFC 2920 3.1: a DATA accepted with the envelope, but with nothing to carry, ends empty. */
+static int
+end_data(struct smtp *s, struct txn *t, struct err *e)
+{
+	if (t->data.code != 354)
+		return 0;
+	return put(s, S_DOT, t, 0, e) == -1 || collect(s, t, e) == -1 ? -1 : 0;
+}
+
+/*
+ * After the envelope: the message by DATA and its body, or by BDAT (unless it went with
+ * the envelope), and the verdict on the relay's final reply.
+ */
+static int
+send_message(struct smtp *s, struct txn *t, struct err *e)
+{
+	enum state fin = s->caps.chunking ? S_BDAT : S_BODY;
+	size_t i, nok = 0;
+
+	if (judge(S_MAIL, &t->mail) != NULL)
+		return end_data(s, t, e) == -1 ? -1 : txn_judged(s, t, S_MAIL, &t->mail, e);
+	for (i = 0; i < t->env->nrcpts; i++)
+		nok += t->st[i].kind == ERR_OK;
+	if (nok == 0)
+		return end_data(s, t, e) == -1 ? -1 : no_rcpt(t, e);
+	if (fin == S_BODY && t->data.code == 0 &&
+	    (put(s, S_DATA, t, 0, e) == -1 || collect(s, t, e) == -1))
+		return -1;
+	if (fin == S_BODY && txn_judged(s, t, S_DATA, &t->data, e) == -1)
+		return -1;
+	if (t->final.code == 0 && (put(s, fin, t, 0, e) == -1 || collect(s, t, e) == -1))
+		return -1;
+	/* The transaction is over either way: no RSET needed. */
+	t->open = 0;
+	if (txn_judged(s, t, fin, &t->final, e) == -1)
+		return -1;
+	/* First line only: it carries the relay's queue id, for logs and --test. */
+	snprintf(s->accepted, sizeof(s->accepted), "%d %.*s", t->final.code,
+	    (int)strcspn(t->final.text, "\n"), t->final.text);
+	return 0;
+}
+
+/* After a failure, every recipient without its own refusal carries the failure. */
+static void
+st_fail(struct smtp_rcpt_status *st, size_t n, const struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (st[i].kind != ERR_OK && st[i].reply[0] != '\0')
+			continue;
+		st_set(&st[i], e->kind, 0, e->reply[0] != '\0' ? e->reply : e->msg);
+		st[i].code = e->code;
+	}
+}
+
 int
 smtp_send(struct smtp *s, const struct smtp_envelope *env, int fd,
     struct smtp_rcpt_status *st, struct err *e)
 {
-	struct smtp_reply r, mr, dr, fr;
-	struct smtp_envelope env7;
-	struct stat sb;
+	struct txn t;
 	struct err le;
-	struct buf b;
-	const struct smtp_rcpt_status *refused = NULL;
-	const char *why;
-	uint64_t size, fsize;
-	size_t i, next = 0, nok = 0, ntemp = 0, unread, window;
-	int piped, bdat, early_data, early_bdat, open = 0, dfd = -1, ret = -1;
+	size_t i;
+	int ret = -1;
 
-	buf_init(&b, MAX_AUTH_LINE);
-	mr.code = dr.code = fr.code = 0;
+	memset(&t, 0, sizeof(t));
+	t.env = env;
+	t.st = st;
+	t.fd = fd;
 	s->stale = 0;
 	for (i = 0; i < env->nrcpts; i++)
 		st_set(&st[i], ERR_TEMP, 0, "");
-	if (usable(s, e) == -1)
-		goto out;
-	if (env->nrcpts == 0 || env->nrcpts > MAX_RECIPIENTS) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "%zu recipients: 1 to %d are allowed",
-		    env->nrcpts, MAX_RECIPIENTS);
-		goto out;
-	}
-	if (fstat(fd, &sb) == -1) {
-		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot read the spool file: %s",
-		    strerror(errno));
-		goto out;
-	}
-	fsize = (uint64_t)sb.st_size;
-	size = env->size != 0 ? env->size : fsize;
-	/* --- compat hook (rfc2047.c): 8-bit headers for a relay without SMTPUTF8. --- */
-	if (env->smtputf8 && !s->caps.smtputf8) {
-		if (!envelope_ascii(env)) {
-			err_set(e, ERR_PERM, CAUSE_DATA, "the relay does not support SMTPUTF8 "
-			    "and an envelope address is not ASCII");
-			goto out;
-		}
-		/* A copy with RFC 2047 encoded words goes instead; the spool stays as it is. */
-		if ((dfd = rfc2047_downgrade(fd, NULL, e)) == -1 || fstat(dfd, &sb) == -1) {
-			err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot read the 7-bit copy: %s",
-			    strerror(errno));
-			goto out;
-		}
-		fd = dfd;
-		size = fsize = (uint64_t)sb.st_size;
-		env7 = *env;
-		env7.smtputf8 = 0;
-		env = &env7;
-	}
-	/* --- end of compat hook --- */
-	if (s->caps.size && s->caps.size_max != 0 && size > s->caps.size_max) {
-		err_set(e, ERR_PERM, CAUSE_DATA,
-		    "message is %llu bytes, the relay accepts at most %llu (SIZE)",
-		    (unsigned long long)size, (unsigned long long)s->caps.size_max);
-		goto out;
-	}
-	if ((why = bad_path(env->sender)) != NULL) {
-		err_set(e, ERR_PERM, CAUSE_DATA, "sender <%.100s> not sent: %s", env->sender, why);
-		goto out;
-	}
-	piped = s->caps.pipelining;
-	bdat = s->caps.chunking;
-	early_data = piped && !bdat;
-	early_bdat = piped && bdat && fsize <= BDAT_PIPELINE_MAX;
-
-	/*
-	 * Without PIPELINING each command waits for its reply; with it, they go together,
-	 * PIPE_WINDOW at most before the replies are read.
-	 */
-	window = piped ? PIPE_WINDOW : 1;
-	if (mail_line(s, env, size, &b) == -1) {
-		err_set(e, ERR_PERM, CAUSE_DATA, "MAIL command too long, not sent");
-		goto out;
-	}
-	if (put_line(s, buf_cstr(&b), 0, e) == -1)
-		goto out;
-	open = 1;
-	unread = 1;
-	for (i = 0; i < env->nrcpts; i++) {
-		if (unread >= window) {
-			if (flush(s, e) == -1 || read_pending(s, &mr, st, i, &next, e) == -1)
-				goto out;
-			unread = 0;
-			if (mr.code / 100 != 2)
-				goto mail_failed;
-		}
-		buf_reset(&b);
-		if ((why = bad_path(env->rcpts[i])) != NULL) {
-			st_set(&st[i], ERR_PERM, 0, why);
-			continue;
-		}
-		if (rcpt_line(s, env, env->rcpts[i], &b) == -1) {
-			st_set(&st[i], ERR_PERM, 0, "RCPT command too long, not sent");
-			continue;
-		}
-		if (put_line(s, buf_cstr(&b), 0, e) == -1)
-			goto out;
-		st[i].code = RCPT_PENDING;
-		unread++;
-	}
-	if (early_data && command(s, e, "DATA") == -1)
-		goto out;
-	if (early_bdat && send_bdat(s, fd, fsize, e) == -1)
-		goto out;
-	if (flush(s, e) == -1 || read_pending(s, &mr, st, env->nrcpts, &next, e) == -1)
-		goto out;
-	if (early_data && txn_reply(s, &dr, e) == -1)
-		goto out;
-	if (early_bdat && final_reply(s, &fr, e) == -1)
-		goto out;
-	if (mr.code / 100 != 2)
-		goto mail_failed;
-	for (i = 0; i < env->nrcpts; i++) {
-		if (st[i].kind == ERR_OK)
-			nok++;
-		else if (refused == NULL || (st[i].kind == ERR_TEMP && ntemp == 0))
-			refused = &st[i];
-		if (st[i].kind == ERR_TEMP)
-			ntemp++;
-	}
-	if (nok == 0) {
-		if (early_data && dr.code == 354)
-			goto abort_data;
-		goto no_rcpt;
-	}
-
-	if (bdat) {
-		if (!early_bdat && (send_bdat(s, fd, fsize, e) == -1 || flush(s, e) == -1 ||
-		    final_reply(s, &fr, e) == -1))
-			goto out;
-	} else {
-		if (!early_data && (command(s, e, "DATA") == -1 || flush(s, e) == -1 ||
-		    txn_reply(s, &dr, e) == -1))
-			goto out;
-		if (dr.code != 354) {
-			if (dr.code / 100 == 4)
-				fail_reply(e, ERR_TEMP, CAUSE_TEMP, &dr,
-				    "the relay refused DATA for now");
-			else if (dr.code / 100 == 5)
-				fail_reply(e, ERR_PERM, CAUSE_DATA, &dr, "the relay refused DATA");
-			else
-				fail_reply(e, ERR_PERM, CAUSE_PROTOCOL, &dr,
-				    "unexpected reply to DATA");
-			goto out;
-		}
-		if (send_data_body(s, fd, e) == -1 || final_reply(s, &fr, e) == -1)
-			goto out;
-	}
-	/* The transaction is over either way: no RSET needed. */
-	open = 0;
-	if (fr.code / 100 == 2) {
-		/* First line only: it carries the relay's queue id, for logs and --test. */
-		snprintf(s->accepted, sizeof(s->accepted), "%d %.*s", fr.code,
-		    (int)strcspn(fr.text, "\n"), fr.text);
-		ret = 0;
-	}
-	else if (fr.code / 100 == 4)
-		fail_reply(e, ERR_TEMP, CAUSE_TEMP, &fr, "the relay did not take the message now");
-	else if (fr.code / 100 == 5)
-		fail_reply(e, ERR_PERM, CAUSE_DATA, &fr, "the relay refused the message");
-	else
-		fail_reply(e, ERR_PERM, CAUSE_PROTOCOL, &fr,
-		    "unexpected reply to the end of the message");
+	if (txn_check(s, &t, e) == -1 || send_envelope(s, &t, e) == -1 ||
+	    send_message(s, &t, e) == -1)
+		goto fail;
+	ret = 0;
 	goto out;
-
-abort_data:
-	/* RFC 2920 3.1: DATA was accepted with no recipient; end it empty. */
-	trace(s, "--> ", ".");
-	if (conn_write(s->conn, ".\r\n", 3, e) == -1 || flush(s, e) == -1 ||
-	    txn_reply(s, &r, e) == -1)
-		goto out;
-no_rcpt:
-	if (ntemp > 0)
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "no recipient accepted, %zu refused for now",
-		    ntemp);
-	else
-		err_set(e, ERR_PERM, CAUSE_NOUSER, "the relay refused every recipient");
-	/* st_set wrote "NNN text": quote the first refusal the way fail_reply does. */
-	if (refused != NULL && refused->code > 0)
-		err_reply(e, refused->code, refused->reply + 4);
-	goto out;
-
-mail_failed:
-	if (early_data && dr.code == 354) {
-		trace(s, "--> ", ".");
-		if (conn_write(s->conn, ".\r\n", 3, e) == -1 || flush(s, e) == -1 ||
-		    txn_reply(s, &r, e) == -1)
-			goto out;
+fail:
+	/* The transaction may still be open on a live session: close it. */
+	if (t.open && !s->broken) {
+		err_init(&le);
+		smtp_rset(s, &le);
 	}
-	if (mr.code / 100 == 4)
-		fail_reply(e, ERR_TEMP, CAUSE_TEMP, &mr, "the relay refused the sender <%.100s> "
-		    "for now", env->sender);
-	else if (mr.code == 552 || strncmp(mr.text, "5.3.4", 5) == 0)
-		fail_reply(e, ERR_PERM, CAUSE_DATA, &mr, "the relay refused the message size");
-	else if (mr.code / 100 == 5)
-		fail_reply(e, ERR_PERM, CAUSE_UNAVAILABLE, &mr,
-		    "the relay refused the sender <%.100s>", env->sender);
-	else
-		fail_reply(e, ERR_PERM, CAUSE_PROTOCOL, &mr, "unexpected reply to MAIL");
+	/* Dead before MAIL was answered (or with 421 to it): nothing was taken. */
+	s->stale = s->broken && (t.mail.code == 0 || t.mail.code == 421);
+	st_fail(st, env->nrcpts, e);
 out:
-	if (ret == -1) {
-		/* The transaction may still be open on a live session: close it. */
-		if (open && !s->broken) {
-			err_init(&le);
-			smtp_rset(s, &le);
-		}
-		/* Dead before MAIL was answered (or with 421 to it): nothing was taken. */
-		s->stale = s->broken && (mr.code == 0 || mr.code == 421);
-		st_fail(st, env->nrcpts, e);
-	}
-	if (dfd != -1)
-		close(dfd);
-	buf_free(&b);
 	return ret;
 }

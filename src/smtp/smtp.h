@@ -1,17 +1,25 @@
 /*
  * smtp.h: the SMTP client engine. It speaks to a struct conn and does no other I/O than
- * reading the spool file it is given; it knows nothing of TLS or sockets.
+ * reading the message from the descriptor smtp_send is given; it knows nothing of TLS or
+ * sockets, nor of the message's format (a relay without SMTPUTF8 gets a copy with 7-bit
+ * headers that the caller made, deliver.c through rfc2047.c).
  *
  * A session: smtp_new -> smtp_greeting -> smtp_ehlo -> [smtp_starttls, swap the conn's
  * stream to TLS, smtp_ehlo again] -> [AUTH via smtp_cmd] -> smtp_send ... -> smtp_quit.
  * Every reply is parsed with hard limits (bounds.h): a code of three digits 2xx-5xx
  * followed by space or '-', the same code on every line; anything else is a protocol error.
+ *
+ * Secrets never come back: every line sent with redaction (smtp_cmd) and every string
+ * given to smtp_secret is cut out of each reply line ("<redacted>") before the line is
+ * traced, kept in a struct smtp_reply, quoted in an err or returned, so a relay that
+ * echoes the AUTH exchange cannot put a password on stderr, in the queue or in the log.
  */
 #ifndef MAILOUT_SMTP_H
 #define MAILOUT_SMTP_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "base/attr.h"
 #include "base/bounds.h"
 #include "base/err.h"
 
@@ -48,7 +56,7 @@ struct smtp_envelope {
 	size_t		 nrcpts;
 	uint64_t	 size;		/* message bytes (CRLF, not dot-stuffed) */
 	int		 body_8bit;	/* BODY=8BITMIME when offered */
-	int		 smtputf8;	/* SMTPUTF8 if offered, else headers downgraded (rfc2047) */
+	int		 smtputf8;	/* needs SMTPUTF8 (8-bit headers): see smtp_send */
 	const char	*dsn_notify;	/* NOTIFY= on each RCPT (with DSN); NULL: none */
 	const char	*dsn_ret;	/* RET=FULL|HDRS on MAIL */
 	const char	*dsn_envid;	/* ENVID= on MAIL (xtext-encoded by us) */
@@ -81,13 +89,33 @@ const struct smtp_caps *smtp_caps(const struct smtp *s);
 int		 smtp_starttls(struct smtp *s, struct err *e);
 
 /*
- * Send one command line (CRLF added, at most MAX_AUTH_LINE) and read the reply. With
- * redact set, the transcript shows "AUTH MECH <redacted>" for an AUTH line and only
- * "<redacted>" for any other line. Returns 0 when a reply was read (whatever its code),
- * -1 on I/O or protocol error.
+ * Send one line of an AUTH exchange (CRLF added, at most MAX_AUTH_LINE) and read the
+ * reply; the caller judges it. With redact set the line carries a secret: the transcript
+ * shows "AUTH MECH <redacted>" for an AUTH line and only "<redacted>" for any other line,
+ * and the secret (what follows "AUTH MECH ", or the whole line) is cut out of every reply
+ * from now on, as with smtp_secret. Returns 0 when a reply was read (whatever its code),
+ * -1 on I/O or protocol error (or, not sent, when no more secrets can be kept).
  */
 int		 smtp_cmd(struct smtp *s, const char *line, int redact, struct smtp_reply *r,
 		    struct err *e);
+
+/*
+ * Keep secret (a password, a token, an encoding of one that the caller sent or might see
+ * echoed) to cut out of every reply read from now on. The session's secrets are wiped on
+ * smtp_free. "", "=" and "*" hide nothing and are not kept. 0, or -1 with err (PERM) when
+ * more than MAX_SCRUB_TEXT bytes of them would be kept.
+ */
+int		 smtp_secret(struct smtp *s, const char *secret, struct err *e) MUST_CHECK;
+
+/*
+ * Cut the session's secrets out of text (NUL-terminated, in a buffer of size bytes), for
+ * words the caller derives from a reply (a SASL mechanism's decoded error). Each run of
+ * secret bytes becomes "<redacted>"; what then does not fit in size is dropped.
+ */
+void		 smtp_scrub(const struct smtp *s, char *text, size_t size);
+
+/* 1 if every address of env is ASCII: only then can a relay without SMTPUTF8 take it. */
+int		 smtp_envelope_ascii(const struct smtp_envelope *env);
 
 /*
  * Submit one message from the spool file fd (read from offset 0): MAIL, every RCPT and
@@ -100,7 +128,11 @@ int		 smtp_cmd(struct smtp *s, const char *line, int redact, struct smtp_reply *
  * failures (also a connection lost before the final reply: the message may have been
  * taken), PERM for 5xx (CAUSE_NOUSER when every recipient was refused permanently,
  * CAUSE_DATA for a refused message or one over the server's SIZE, CAUSE_UNAVAILABLE for
- * MAIL). After a failed transaction on a live connection the engine sends RSET itself.
+ * MAIL). Our words say what was refused: the sender, the recipients (named), the message
+ * (at DATA or at its end), or its size (both sizes, "(SIZE)"); the server's reply is
+ * quoted apart in err. With env->smtputf8 set and a relay without SMTPUTF8 nothing is
+ * sent (PERM CAUSE_DATA): a caller that can downgrade the headers does so first and
+ * clears it. After a failed transaction on a live connection the engine sends RSET itself.
  */
 int		 smtp_send(struct smtp *s, const struct smtp_envelope *env, int fd,
 		    struct smtp_rcpt_status *st, struct err *e);

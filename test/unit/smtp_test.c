@@ -499,7 +499,8 @@ test_pipelined(void)
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == -1 && e.kind == ERR_PERM && e.cause == CAUSE_DATA && F.nw == 1 &&
-	    strcmp(e.msg, "message is 5000 bytes, the relay accepts at most 1000 (SIZE)") == 0 &&
+	    strcmp(e.msg, "the message is too large for the relay (SIZE): 5000 bytes, the relay "
+	    "accepts at most 1000") == 0 &&
 	    st[0].kind == ERR_PERM, "send: over SIZE refused before MAIL");
 	env.size = strlen(MSG);
 	smtp_free(s);
