@@ -262,6 +262,46 @@ $(b64 'c=biws,r=rOprNGfwEbeRWgbNEkqO%%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk
 	[[ $stderr == *"server said: 535 5.7.139 Authentication unsuccessful"* ]] || fail "$stderr"
 }
 
+# A relay that quotes the exchange and the password in its refusal (fakesmtp --auth-echo):
+# the password, its base64 and every line sent after "AUTH MECH" reach neither stderr (with
+# and without -v), nor the log, nor mailq's last error. The relay's echo is checked first,
+# so that the test cannot pass because nothing was echoed.
+echoed_secret_stays_out() {
+	local pw=$1 w err1 err2 q
+	send
+	assert_equal "$status" 0
+	err1=$stderr
+	grep -q "$pw" "$FAKE_DIR/events" || fail "the relay did not echo the password"
+	[[ $err1 == *"queued as"* && $err1 == *"<redacted>"* ]] || fail "$err1"
+	send -v
+	assert_equal "$status" 0
+	err2=$stderr
+	[[ $err2 == *"<-- 535-5.7.8 you sent: <redacted>"* || \
+		$err2 == *"<-- 535-5.7.8 you sent: AUTH PLAIN <redacted>"* ]] || fail "$err2"
+	q=$("$MAILOUT" -C "$CONF" -bp 2>&1)
+	[[ $q == *"<redacted>"* ]] || fail "mailq: $q"
+	while IFS= read -r w; do
+		[[ -z $w || $w == "=" ]] && continue
+		[[ $err1 != *"$w"* ]] || fail "in stderr: $w"
+		[[ $err2 != *"$w"* ]] || fail "in the -v transcript: $w"
+		[[ $q != *"$w"* ]] || fail "in mailq: $w"
+		! grep -qF -- "$w" "$LOG" || fail "in the log: $w"
+	done < <(printf '%s\n' "$pw" "$(b64 "$pw")"
+		auth_lines | grep -vE '^(MAIL|QUIT)' | sed 's/^AUTH [^ ]*//; s/^ //')
+}
+
+@test "PLAIN: a relay echoing the secret in its 535 puts it nowhere (stderr, -v, log, mailq)" {
+	fake_tls --auth-mechs PLAIN --user joe --password right --auth-echo
+	config_tls user=joe password=Wr0ng.s3cret
+	echoed_secret_stays_out Wr0ng.s3cret
+}
+
+@test "LOGIN: a relay echoing both steps and the password puts them nowhere" {
+	fake_tls --auth-mechs LOGIN --user joe --password right --auth-echo
+	config_tls user=joe password=Wr0ng.s3cret auth=login
+	echoed_secret_stays_out Wr0ng.s3cret
+}
+
 @test "454 is a temporary failure, not a rejection" {
 	fake_tls --auth-mechs 'PLAIN' --reply 'auth=454 4.7.0 Temporary authentication failure'
 	config_tls user=joe password=pw queue=off

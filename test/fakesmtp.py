@@ -204,6 +204,8 @@ class Conn:
         self.authed = False
         self.client_cert = None
         self.nmail = 0
+        self.auth_sent = []
+        self.auth_pw = None
         self.tfile = open(os.path.join(srv.dir, 'transcript.%d' % n), 'ab')
         self.reset_txn()
 
@@ -532,6 +534,7 @@ class Conn:
         if not line.endswith(b'\r\n'):
             self.srv.event({'conn': self.n, 'event': 'bare-lf', 'where': 'auth'})
         line = line.rstrip(b'\r\n')
+        self.auth_sent.append(line.decode('latin-1'))
         if line == b'*':
             raise AuthCancel()
         return line
@@ -576,6 +579,8 @@ class Conn:
             return
         fail = ('535', '5.7.8 Authentication credentials invalid')
         user = None
+        self.auth_sent = ['AUTH ' + arg]
+        self.auth_pw = None
         try:
             fn = getattr(self, 'auth_' + mech.replace('-', '_'))
             ok, user, fail = fn(initial, fail)
@@ -589,6 +594,11 @@ class Conn:
                             'error': 'bad base64'})
             self.respond(['auth'], '501', '5.5.2 Cannot decode response')
             return
+        if not ok and a.auth_echo:
+            # A careless relay: its refusal quotes what the client sent, and the password.
+            fail = (fail[0], '\n'.join(['5.7.8 you sent: ' + l for l in self.auth_sent] +
+                                       ['5.7.8 password %r is wrong' % self.auth_pw,
+                                        fail[1]]))
         d = ('235', '2.7.0 Authentication successful') if ok else fail
         code = self.respond(['auth'], *d)
         self.authed = code.startswith('2')
@@ -604,6 +614,7 @@ class Conn:
         parts = self.b64d(resp).decode('utf-8', 'replace').split('\0')
         if len(parts) != 3:
             return False, None, fail
+        self.auth_pw = parts[2]
         return self.check(parts[1], parts[2]), parts[1], fail
 
     def auth_LOGIN(self, initial, fail):
@@ -613,6 +624,7 @@ class Conn:
             u = self.challenge('VXNlcm5hbWU6')
         user = self.b64d(u).decode('utf-8', 'replace')
         pw = self.b64d(self.challenge('UGFzc3dvcmQ6')).decode('utf-8', 'replace')
+        self.auth_pw = pw
         return self.check(user, pw), user, fail
 
     def auth_CRAM_MD5(self, initial, fail):
@@ -780,6 +792,9 @@ def main():
     p.add_argument('--oauth-reject', choices=['gmail', 'microsoft'], default='gmail',
                    help='how a bad XOAUTH2/OAUTHBEARER token is refused')
     p.add_argument('--require-auth', action='store_true')
+    p.add_argument('--auth-echo', action='store_true',
+                   help='a failed AUTH is refused with a reply that quotes every line the '
+                   'client sent in the exchange and the PLAIN/LOGIN password')
     p.add_argument('--scram-forge-signature', action='store_true')
     p.add_argument('--scram-salt', help='base64 salt (default random)')
     p.add_argument('--scram-nonce', help='server nonce part (default random)')

@@ -26,11 +26,11 @@
 /* A SCRAM server signature, decoded: a digest, 32 bytes for SHA-256, with room. */
 #define MAX_SCRAM_SIGNATURE	256
 /*
- * The secrets one session keeps to cut out of the relay's replies: every AUTH line that
- * carried one (two tries of a token mechanism at most, a few lines each), the password or
- * token and its base64.
+ * The secrets one session keeps to cut out of the relay's replies: for each of at most two
+ * tries (a token refreshed once), the password or token, its base64 and the AUTH lines that
+ * carried it, each line within MAX_AUTH_LINE.
  */
-#define MAX_SCRUB_TEXT		(4 * MAX_AUTH_LINE)
+#define MAX_SCRUB_TEXT		(8 * MAX_AUTH_LINE)
 
 /* SMTP, as the -bs server */
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "smtp/auth.h"
+#include "base/base64.h"
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "config/config.h"
@@ -213,19 +214,27 @@ auth_hint(int code, const char *text)
 	return NULL;
 }
 
-/* Classify a final reply other than 235, in one sentence plus the server's words. */
+/*
+ * Classify a final reply other than 235, in one sentence plus the server's words (the
+ * reply comes scrubbed from the engine; the mechanism's decoded error is scrubbed here).
+ */
 static void
-auth_failed(const struct account *a, enum sasl_mech m, const char *from,
-    const struct smtp_reply *r, const struct sasl *sa, struct err *e)
+auth_failed(const struct smtp *s, const struct account *a, enum sasl_mech m,
+    const char *from, const struct smtp_reply *r, const struct sasl *sa, struct err *e)
 {
 	const char *hint = auth_hint(r->code, r->text);
-	const char *serr = sa != NULL ? sasl_server_error(sa) : NULL;
 	const char *what = sasl_mech_token(m) ? "token" : "password";
 	enum err_kind kind = ERR_PERM;
 	enum err_cause cause = CAUSE_NOPERM;
 	struct buf msg;
+	char serr[MAX_ERROR_TEXT];
 	int cut = 0;
 
+	serr[0] = '\0';
+	if (sa != NULL && sasl_server_error(sa) != NULL) {
+		snprintf(serr, sizeof(serr), "%s", sasl_server_error(sa));
+		smtp_scrub(s, serr, sizeof(serr));
+	}
 	buf_init(&msg, MAX_ERROR_TEXT);
 	if (r->code >= 400 && r->code < 500) {
 		kind = ERR_TEMP;
@@ -246,7 +255,7 @@ auth_failed(const struct account *a, enum sasl_mech m, const char *from,
 		if (hint == NULL)
 			cut |= buf_addf(&msg, ": check the user name and the %s", what);
 	}
-	if (serr != NULL)
+	if (serr[0] != '\0')
 		cut |= buf_addf(&msg, "; the server's error: %s", serr);
 	if (hint != NULL)
 		cut |= buf_addf(&msg, "; %s", hint);
@@ -255,6 +264,43 @@ auth_failed(const struct account *a, enum sasl_mech m, const char *from,
 	    cut != 0 ? "..." : "");
 	err_reply(e, r->code, r->text);
 	buf_free(&msg);
+}
+
+/*
+ * The secret, and its base64, are cut out of every reply from now on: a relay may echo
+ * them in an error. The lines sent with redaction are kept by the engine itself.
+ */
+static int
+keep_secret(struct smtp *s, const char *secret, struct err *e)
+{
+	struct buf b64;
+	int rc = -1;
+
+	buf_init_secret(&b64, MAX_SCRUB_TEXT);
+	if (secret == NULL) {
+		rc = 0;
+		goto out;
+	}
+	if (base64_encode(&b64, secret, strlen(secret)) == -1 || buf_cstr(&b64) == NULL) {
+		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "the secret is too long to keep out of the "
+		    "relay's replies");
+		goto out;
+	}
+	if (smtp_secret(s, secret, e) == -1 || smtp_secret(s, buf_cstr(&b64), e) == -1)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&b64);
+	return rc;
+}
+
+/* A mechanism's error may quote what the server sent: scrubbed before it is quoted. */
+static int
+mech_failed(const struct smtp *s, const struct account *a, struct err *se, struct err *e)
+{
+	smtp_scrub(s, se->msg, sizeof(se->msg));
+	return err_set(e, se->kind, se->cause, "authentication failed for account %s: %s",
+	    a->name, se->msg);
 }
 
 /*
@@ -282,6 +328,8 @@ exchange(struct smtp *s, const struct account *a, enum sasl_mech m, const char *
 	p.secret = secret;
 	p.host = a->host;
 	p.port = a->port;
+	if (keep_secret(s, secret, e) == -1)
+		goto out;
 	if ((sa = *sap = sasl_new(m, &p, e)) == NULL) {
 		err_prefix(e, "account %s: ", a->name);
 		goto out;
@@ -321,16 +369,14 @@ exchange(struct smtp *s, const struct account *a, enum sasl_mech m, const char *
 			/* Abandon the exchange; the server's answer to "*" is of no interest. */
 			if (smtp_cmd(s, "*", 0, r, e) == -1)
 				goto out;
-			err_set(e, se.kind, se.cause, "authentication failed for account %s: %s",
-			    a->name, se.msg);
+			mech_failed(s, a, &se, e);
 			goto out;
 		}
 		if (smtp_cmd(s, buf_cstr(&resp), 1, r, e) == -1)
 			goto out;
 	}
 	if (r->code == 235 && sasl_finish(sa, &se) == -1) {
-		err_set(e, se.kind, se.cause, "authentication failed for account %s: %s",
-		    a->name, se.msg);
+		mech_failed(s, a, &se, e);
 		goto out;
 	}
 	rc = 0;
@@ -387,7 +433,7 @@ auth_login_ex(struct smtp *s, const struct account *a, int tls_active, char *use
 			goto out;
 	}
 	if (r.code != 235) {
-		auth_failed(a, m, from, &r, sa, e);
+		auth_failed(s, a, m, from, &r, sa, e);
 		goto out;
 	}
 	if (used != NULL && usedlen > 0) {

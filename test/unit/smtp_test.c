@@ -760,6 +760,189 @@ test_verbose(void)
 	close(fd);
 }
 
+/* Our words say what was refused, and the server's reply is quoted whole, apart. */
+static void
+test_words(void)
+{
+	struct smtp_rcpt_status st[2];
+	struct smtp_envelope env;
+	struct smtp *s;
+	struct err e;
+	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
+	int fd, rc;
+
+	fd = spool(MSG, strlen(MSG));
+	env_init(&env, two, 2, strlen(MSG));
+
+	s = session(0, "554-5.3.2 no SMTP service here\r\n554 5.3.2 go away\r\n", NULL);
+	err_init(&e);
+	CHECK(smtp_greeting(s, &e) == -1 && e.kind == ERR_PERM &&
+	    strcmp(err_str(&e, line, sizeof(line)), "the relay refused the connection: server "
+	    "said: 554 5.3.2 no SMTP service here 5.3.2 go away") == 0,
+	    "words: a 5xx greeting quoted whole, every line");
+	smtp_free(s);
+
+	s = session(0, GREET, EHLO_P, "550 5.7.1 sender denied\r\n503 no\r\n503 no\r\n354 go\r\n",
+	    "250 ok\r\n", "250 reset\r\n", NULL);
+	err_init(&e);
+	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
+	CHECK(rc == -1 && e.cause == CAUSE_UNAVAILABLE &&
+	    strcmp(e.msg, "the relay refused the sender <a@x.example>") == 0 &&
+	    strcmp(e.reply, "550 5.7.1 sender denied") == 0, "words: a refused sender");
+	smtp_free(s);
+
+	s = session(0, GREET, EHLO_P, "552 5.3.4 too big\r\n503 no\r\n503 no\r\n503 no\r\n",
+	    "250 reset\r\n", NULL);
+	err_init(&e);
+	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
+	CHECK(rc == -1 && e.kind == ERR_PERM && e.cause == CAUSE_DATA && strcmp(e.msg,
+	    "the message is too large for the relay (SIZE): 21 bytes, the relay accepts at most "
+	    "1000000") == 0 && e.code == 552, "words: 552 to MAIL is the size, both sizes");
+	smtp_free(s);
+
+	s = session(0, GREET, EHLO_N, "250 ok\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n",
+	    "554-5.3.4 message too big\r\n554 5.3.4 for this system\r\n", NULL);
+	err_init(&e);
+	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
+	CHECK(rc == -1 && e.cause == CAUSE_DATA && strcmp(e.msg, "the message is too large "
+	    "for the relay (SIZE): 21 bytes; the relay announced no limit") == 0 &&
+	    strcmp(e.reply, "554 5.3.4 message too big 5.3.4 for this system") == 0,
+	    "words: 5.3.4 after the data is the size; no SIZE announced");
+	smtp_free(s);
+
+	s = session(0, GREET, EHLO_P, "250 ok\r\n550 5.1.1 no b\r\n550 5.1.1 no c\r\n554 no\r\n",
+	    "250 reset\r\n", NULL);
+	err_init(&e);
+	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
+	CHECK(rc == -1 && strcmp(e.msg, "the relay refused all 2 recipients (<b@y.example> "
+	    "first)") == 0 && strcmp(e.reply, "550 5.1.1 no b") == 0,
+	    "words: every recipient refused, the first named");
+	smtp_free(s);
+
+	s = session(0, GREET, EHLO_P, "250 ok\r\n550 5.1.1 no b\r\n451 4.3.0 later c\r\n"
+	    "554 no\r\n", "250 reset\r\n", NULL);
+	err_init(&e);
+	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
+	CHECK(rc == -1 && e.kind == ERR_TEMP && strcmp(e.msg, "the relay refused 1 of 2 "
+	    "recipients (<c@y.example> first) for now") == 0, "words: some refused for now");
+	smtp_free(s);
+
+	env.nrcpts = 1;
+	s = session(0, GREET, EHLO_P, "250 ok\r\n550 5.1.1 no b\r\n554 no\r\n", "250 reset\r\n",
+	    NULL);
+	err_init(&e);
+	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
+	CHECK(rc == -1 && e.cause == CAUSE_NOUSER &&
+	    strcmp(e.msg, "the relay refused the recipient <b@y.example>") == 0,
+	    "words: the one recipient refused, named");
+	smtp_free(s);
+
+	s = session(0, GREET, EHLO_N, "250 ok\r\n", "250 ok\r\n", "554 5.7.1 no thanks\r\n",
+	    "250 reset\r\n", NULL);
+	err_init(&e);
+	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
+	CHECK(rc == -1 && e.cause == CAUSE_DATA &&
+	    strcmp(e.msg, "the relay refused the message (at DATA)") == 0,
+	    "words: the message refused at DATA");
+	smtp_free(s);
+
+	s = session(0, GREET, EHLO_P, "250 ok\r\n250 ok\r\n354 go\r\n", "554 5.7.1 spam\r\n",
+	    NULL);
+	err_init(&e);
+	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
+	CHECK(rc == -1 && e.cause == CAUSE_DATA && e.kind == ERR_PERM &&
+	    strcmp(e.msg, "the relay refused the message") == 0 &&
+	    strcmp(e.reply, "554 5.7.1 spam") == 0, "words: the message refused at its end");
+	smtp_free(s);
+
+	/* Headers are the caller's to downgrade (deliver.c): not done, nothing is sent. */
+	s = session(0, GREET, EHLO_P, NULL);
+	env.smtputf8 = 1;
+	err_init(&e);
+	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
+	CHECK(rc == -1 && e.cause == CAUSE_DATA && F.nw == 1 && strcmp(e.msg, "the relay does "
+	    "not support SMTPUTF8 and the message's headers need it") == 0 &&
+	    st[0].kind == ERR_PERM, "words: 8-bit headers not downgraded, nothing sent");
+	CHECK(smtp_envelope_ascii(&env) == 1, "envelope: ASCII");
+	env.sender = "j\xc3\xb6rg@x.example";
+	CHECK(smtp_envelope_ascii(&env) == 0, "envelope: an 8-bit sender is not ASCII");
+	smtp_free(s);
+	close(fd);
+}
+
+/* Secrets the session sent never come back in a reply, whatever the relay echoes. */
+static void
+test_secrets(void)
+{
+	struct smtp_rcpt_status st[1];
+	struct smtp_envelope env;
+	struct smtp_reply r;
+	struct smtp *s;
+	struct err e;
+	char text[64], path[] = "/tmp/smtp_test_s.XXXXXX", log[4096];
+	char *rc1[] = { "b@y.example" };
+	int fd, saved, sp;
+	ssize_t n;
+
+	fd = mkstemp(path);
+	unlink(path);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fd, 2);
+	sp = spool(MSG, strlen(MSG));
+	env_init(&env, rc1, 1, strlen(MSG));
+	s = session(1, GREET, "250-mx\r\n250 AUTH PLAIN LOGIN\r\n",
+	    "535-5.7.8 you sent AGpvZQBzZWNyZXQ=\r\n535 5.7.8 bad (s3cret.pw)\r\n",
+	    "334 VXNlcm5hbWU6\r\n", "334 am9l: UGFzc3dvcmQ6\r\n",
+	    "535 5.7.8 c2VjcmV0 is not s3cret.pw\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n",
+	    "250 queued s3cret.pw\r\n", "hello s3cret.pw\r\n", NULL);
+	err_init(&e);
+	CHECK(up(s) == 0 && smtp_secret(s, "s3cret.pw", &e) == 0 && smtp_secret(s, "=", &e) == 0 &&
+	    smtp_secret(s, "*", &e) == 0 && smtp_secret(s, "", &e) == 0, "secrets: kept");
+	CHECK(smtp_cmd(s, "AUTH PLAIN AGpvZQBzZWNyZXQ=", 1, &r, &e) == 0 && r.code == 535 &&
+	    strcmp(r.text, "5.7.8 you sent <redacted>\n5.7.8 bad (<redacted>)") == 0,
+	    "secrets: the AUTH line's response and the password cut out of the reply");
+	CHECK(smtp_cmd(s, "AUTH LOGIN", 1, &r, &e) == 0 && smtp_cmd(s, "am9l", 1, &r, &e) == 0 &&
+	    strcmp(r.text, "<redacted>: UGFzc3dvcmQ6") == 0 &&
+	    smtp_cmd(s, "c2VjcmV0", 1, &r, &e) == 0 && r.code == 535 &&
+	    strcmp(r.text, "5.7.8 <redacted> is not <redacted>") == 0,
+	    "secrets: each LOGIN step cut out of later replies");
+	CHECK(smtp_send(s, &env, sp, st, &e) == 0 &&
+	    strcmp(smtp_accepted_reply(s), "250 queued <redacted>") == 0,
+	    "secrets: and of a transaction's replies");
+	err_init(&e);
+	CHECK(smtp_greeting(s, &e) == -1 && e.cause == CAUSE_PROTOCOL &&
+	    strcmp(e.msg, "server sent a malformed reply: 'hello <redacted>'") == 0,
+	    "secrets: a malformed line is quoted scrubbed");
+	smtp_free(s);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, log, sizeof(log) - 1, 0);
+	log[n > 0 ? n : 0] = '\0';
+	CHECK(strstr(log, "s3cret") == NULL && strstr(log, "AGpvZQ") == NULL &&
+	    strstr(log, "c2VjcmV0") == NULL && strstr(log, "am9l") == NULL &&
+	    strstr(log, "<-- 535-5.7.8 you sent <redacted>\n") != NULL,
+	    "secrets: none in the transcript");
+	close(fd);
+	close(sp);
+
+	/* The code is never touched, overlapping secrets go whole, a full buffer cuts. */
+	s = session(0, GREET, "250 abc250def 250\r\n", NULL);
+	err_init(&e);
+	CHECK(smtp_secret(s, "250", &e) == 0 && up(s) == 0 &&
+	    smtp_caps(s)->esmtp, "secrets: a secret that looks like the code");
+	snprintf(text, sizeof(text), "xxabcdefghyy");
+	CHECK(smtp_secret(s, "abcdef", &e) == 0 && smtp_secret(s, "cdefgh", &e) == 0,
+	    "secrets: two that overlap");
+	smtp_scrub(s, text, sizeof(text));
+	CHECK_STR(text, "xx<redacted>yy", "secrets: overlapping secrets cut out whole");
+	snprintf(text, sizeof(text), "abcdef");
+	smtp_scrub(s, text, 8);
+	CHECK_STR(text, "", "secrets: no room for the mark: nothing of the secret");
+	smtp_free(s);
+}
+
 int
 main(void)
 {
@@ -772,6 +955,8 @@ main(void)
 	test_plain();
 	test_body();
 	test_verbose();
+	test_words();
+	test_secrets();
 	buf_free(&F.out);
 	UNIT_DONE();
 }
