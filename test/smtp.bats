@@ -2,6 +2,8 @@
 # The SMTP engine against the fake relay: envelope, pipelining, per-recipient results,
 # classification and exit codes, body bytes on the wire.
 
+bats_require_minimum_version 1.5.0
+
 load lib/common
 
 teardown() { fake_stop; }
@@ -240,4 +242,76 @@ msg() { printf 'From: a@example.org\nTo: b@example.net\nSubject: test\n\nhello\n
 	sleep 0.5
 	run grep -c '^QUIT' "$FAKE_DIR/transcript.1"
 	assert_output 1
+}
+
+# Words that match what happened (issue 13): what the relay refused is named, and its
+# reply is quoted whole.
+
+@test "a refused sender is the sender's refusal, not the recipients': exit 69" {
+	fake_start --reply 'mail=550 5.7.1 sender denied'
+	mo_config queue=off
+	run --separate-stderr mo a@x.org b@x.org < <(msg)
+	assert_failure 69
+	assert_equal "$stderr" "mailout: the relay refused the sender <sender@example.org>: server said: 550 5.7.1 sender denied"
+	run grep 'status=failed error="the relay refused the sender <sender@example.org>: server said: 550 5.7.1 sender denied"' "$LOG"
+	assert_success
+}
+
+@test "552 to MAIL: the message is too large for the relay, with both sizes: exit 65" {
+	fake_start --caps "PIPELINING,SIZE 1000000" --reply 'mail=552 5.3.4 Message size exceeds fixed limit'
+	mo_config queue=off
+	run --separate-stderr mo a@x.org b@x.org < <(msg)
+	assert_failure 65
+	[[ $stderr =~ ^"mailout: the message is too large for the relay (SIZE): "[0-9]+" bytes, the relay accepts at most 1000000: server said: 552 5.3.4 Message size exceeds fixed limit"$ ]] || fail "$stderr"
+}
+
+@test "over the SIZE the relay announced: both sizes, nothing sent" {
+	fake_start --caps "PIPELINING,SIZE 100"
+	mo_config
+	run --separate-stderr mo a@x.org < <(msg; head -c 500 /dev/zero | tr '\0' 'x'; echo)
+	assert_failure 65
+	[[ $stderr =~ ^"mailout: the message is too large for the relay (SIZE): "[0-9]{3}" bytes, the relay accepts at most 100"$ ]] || fail "$stderr"
+	run grep -c 'MAIL FROM' "$FAKE_DIR/transcript"
+	assert_output 0
+}
+
+@test "5xx to DATA or to the final dot: the message is refused, not its recipients" {
+	fake_start --caps "8BITMIME" --reply 'data=554 5.7.1 no thanks'
+	mo_config queue=off
+	run --separate-stderr mo a@x.org b@x.org < <(msg)
+	assert_failure 65
+	assert_equal "$stderr" "mailout: the relay refused the message (at DATA): server said: 554 5.7.1 no thanks"
+	fake_stop
+	fake_start --reply 'dot=554 5.7.1 spam detected\n5.7.1 see https://example.net/why'
+	mo_config queue=off
+	run --separate-stderr mo a@x.org b@x.org < <(msg)
+	assert_failure 65
+	assert_equal "$stderr" "mailout: the relay refused the message: server said: 554 5.7.1 spam detected 5.7.1 see https://example.net/why"
+}
+
+@test "every recipient refused: each named, then all of them: exit 67" {
+	fake_start --reply 'rcpt=550 5.1.1 unknown'
+	mo_config queue=off
+	run --separate-stderr mo a@x.org b@x.org < <(msg)
+	assert_failure 67
+	assert_equal "$stderr" "mailout: recipient <a@x.org> refused: 550 5.1.1 unknown
+mailout: recipient <b@x.org> refused: 550 5.1.1 unknown
+mailout: the relay refused all 2 recipients (<a@x.org> first): server said: 550 5.1.1 unknown"
+}
+
+@test "a 5xx greeting is quoted whole: stderr, the log and mailq (queue on)" {
+	fake_start --raw-reply 'greeting=554-5.3.2 no SMTP service here\r\n554 5.3.2 ask the postmaster\r\n'
+	mo_config
+	run --separate-stderr mo a@x.org < <(msg)
+	assert_success
+	local words='the relay refused the connection: server said: 554 5.3.2 no SMTP service here 5.3.2 ask the postmaster'
+	[[ $stderr == *"$words"* ]] || fail "$stderr"
+	run grep -cF "$words" "$LOG"
+	assert_output 1
+	run mo -bp
+	assert_output --partial "$words"
+	mo_config queue=off
+	run --separate-stderr mo a@x.org < <(msg)
+	assert_failure 69
+	assert_equal "$stderr" "mailout: relay 127.0.0.1 port $FAKE_PORT: $words"
 }

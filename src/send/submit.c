@@ -553,8 +553,13 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 	send_attempt(s->sc, a, &qm, m->fd, &sr);
 	res->sent = sr.sent;
 	res->refused = sr.failed;
+	/*
+	 * A refusal of the message itself (its sender, its size, its content) is no refusal
+	 * of its recipients: it is said once, by the error below.
+	 */
 	for (i = 0; i < qm.nrcpts; i++)
-		if (qm.rcpts[i].state == QR_FAILED)
+		if (qm.rcpts[i].state == QR_FAILED && (!err_failed(&sr.perm) ||
+		    sr.perm.cause == CAUSE_NOUSER))
 			warn_line("recipient <%s> refused: %s", qm.rcpts[i].addr,
 			    qm.rcpts[i].reply);
 	if (sr.pending == 0 && sr.failed == 0) {

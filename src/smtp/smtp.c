@@ -1308,7 +1308,7 @@ no_rcpt(const struct txn *t, struct err *e)
 			at = i;
 	if (n == 1)
 		snprintf(subject, sizeof(subject), "the recipient <%s>", t->env->rcpts[at]);
-	else if (ntemp > 0)
+	else if (ntemp > 0 && ntemp < n)
 		snprintf(subject, sizeof(subject), "%zu of %zu recipients (<%s> first)", ntemp, n,
 		    t->env->rcpts[at]);
 	else
