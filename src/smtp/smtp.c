@@ -138,8 +138,10 @@ static const struct rule rules[S_COUNT] = {
 		NO(TEMP, TEMP, "the relay did not take the message now"),
 		NO(PERM, DATA, "the relay refused the message") } },
 	[S_RSET] = { 0, {
-		NO(PERM, TEMP, "the relay refused RSET"), NO(PERM, TEMP, "the relay refused RSET"),
-		NO(TEMP, TEMP, "the relay refused RSET"), NO(PERM, TEMP, "the relay refused RSET") } },
+		NO(PERM, TEMP, "the relay refused RSET"),
+		NO(PERM, TEMP, "the relay refused RSET"),
+		NO(TEMP, TEMP, "the relay refused RSET"),
+		NO(PERM, TEMP, "the relay refused RSET") } },
 	[S_QUIT] = { 0, {
 		ODD("QUIT"), ODD("QUIT"), ODD("QUIT"), ODD("QUIT") } },
 };
@@ -983,7 +985,14 @@ put(struct smtp *s, enum state st, struct txn *t, size_t i, struct err *e)
 	}
 	ret = put_line(s, buf_cstr(&b), 0, e);
 owed:
-	if (ret == 0 && t != NULL && t->nowed < sizeof(t->owed) / sizeof(t->owed[0])) {
+	if (ret == 0 && t != NULL) {
+		/* PIPE_WINDOW commands and DATA or BDAT at most: a reply lost would desync. */
+		if (t->nowed == sizeof(t->owed) / sizeof(t->owed[0])) {
+			s->broken = 1;
+			ret = err_set(e, ERR_PERM, CAUSE_SOFTWARE, "more commands sent than "
+			    "replies awaited");
+			goto out;
+		}
 		t->owed[t->nowed].state = st;
 		t->owed[t->nowed++].rcpt = i;
 		t->open |= st == S_MAIL;

@@ -1,7 +1,7 @@
 /*
  * smtp.h: the SMTP client engine. It speaks to a struct conn and does no other I/O than
  * reading the message from the descriptor smtp_send is given; it knows nothing of TLS or
- * sockets, nor of the message's format (a relay without SMTPUTF8 gets a copy with 7-bit
+ * sockets, nor of the message's headers (a relay without SMTPUTF8 gets a copy with 7-bit
  * headers that the caller made, deliver.c through rfc2047.c).
  *
  * A session: smtp_new -> smtp_greeting -> smtp_ehlo -> [smtp_starttls, swap the conn's
