@@ -318,6 +318,9 @@ smtp_scrub(const struct smtp *s, char *text, size_t size)
 			i++;
 	}
 	text[out] = '\0';
+	/* Nothing of the original text stays behind the new end either. */
+	if (len > out)
+		explicit_bzero(text + out + 1, len - out);
 	explicit_bzero(copy, len);
 out:
 	free(copy);
