@@ -1182,30 +1182,42 @@ txn_check(struct smtp *s, struct txn *t, struct err *e)
 	struct stat sb;
 	const char *why;
 	char w[160];
+	int ret = -1;
 
 	if (usable(s, e) == -1)
-		return -1;
-	if (env->nrcpts == 0 || env->nrcpts > MAX_RECIPIENTS)
-		return err_set(e, ERR_PERM, CAUSE_USAGE, "%zu recipients: 1 to %d are allowed",
+		goto out;
+	if (env->nrcpts == 0 || env->nrcpts > MAX_RECIPIENTS) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "%zu recipients: 1 to %d are allowed",
 		    env->nrcpts, MAX_RECIPIENTS);
-	if (fstat(t->fd, &sb) == -1)
-		return err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot read the spool file: %s",
+		goto out;
+	}
+	if (fstat(t->fd, &sb) == -1) {
+		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot read the spool file: %s",
 		    strerror(errno));
+		goto out;
+	}
 	t->fsize = (uint64_t)sb.st_size;
 	t->size = env->size != 0 ? env->size : t->fsize;
 	/* Headers can be downgraded, by the caller (smtp.h); an address cannot. */
-	if (env->smtputf8 && !s->caps.smtputf8)
-		return err_set(e, ERR_PERM, CAUSE_DATA, "the relay does not support SMTPUTF8 "
-		    "and %s", smtp_envelope_ascii(env) ? "the message's headers need it" :
+	if (env->smtputf8 && !s->caps.smtputf8) {
+		err_set(e, ERR_PERM, CAUSE_DATA, "the relay does not support SMTPUTF8 and %s",
+		    smtp_envelope_ascii(env) ? "the message's headers need it" :
 		    "an envelope address is not ASCII");
+		goto out;
+	}
 	if (s->caps.size && s->caps.size_max != 0 && t->size > s->caps.size_max) {
 		size_words(s, t->size, w, sizeof(w));
-		return refuse(e, &too_big, w, NULL);
+		refuse(e, &too_big, w, NULL);
+		goto out;
 	}
-	if ((why = bad_path(env->sender)) != NULL)
-		return err_set(e, ERR_PERM, CAUSE_DATA, "sender <%.100s> not sent: %s",
-		    env->sender, why);
-	return 0;
+	if ((why = bad_path(env->sender)) != NULL) {
+		err_set(e, ERR_PERM, CAUSE_DATA, "sender <%.100s> not sent: %s", env->sender,
+		    why);
+		goto out;
+	}
+	ret = 0;
+out:
+	return ret;
 }
 
 /*
@@ -1218,17 +1230,21 @@ read_owed(struct smtp *s, const struct txn *t, enum state st, struct smtp_reply 
     struct err *e)
 {
 	struct err le;
+	int ret = -1;
 
-	if (st != S_BODY && st != S_BDAT) {
-		if (read_reply(s, r, NULL, e) == -1)
-			return -1;
-		return judge(st, r) == &closed ? txn_judged(s, t, st, r, e) : 0;
-	}
 	err_init(&le);
-	if (read_reply(s, r, NULL, &le) == 0)
-		return 0;
-	return err_set(e, ERR_TEMP, CAUSE_TEMP, "connection lost after the message was sent, "
-	    "before the server confirmed it (%s)", le.msg);
+	if (st == S_BODY || st == S_BDAT) {
+		if (read_reply(s, r, NULL, &le) == -1) {
+			err_set(e, ERR_TEMP, CAUSE_TEMP, "connection lost after the message was "
+			    "sent, before the server confirmed it (%s)", le.msg);
+			goto out;
+		}
+	} else if (read_reply(s, r, NULL, e) == -1 ||
+	    (judge(st, r) == &closed && txn_judged(s, t, st, r, e) == -1))
+		goto out;
+	ret = 0;
+out:
+	return ret;
 }
 
 /* A recipient's own verdict, with the relay's reply. */
@@ -1283,25 +1299,31 @@ static int
 send_envelope(struct smtp *s, struct txn *t, struct err *e)
 {
 	size_t i, window = s->caps.pipelining ? PIPE_WINDOW : 1;
+	int ret = -1;
 
 	if (put(s, S_MAIL, t, 0, e) == -1)
-		return -1;
+		goto out;
 	for (i = 0; i < t->env->nrcpts; i++) {
 		if (t->nowed >= window) {
 			if (collect(s, t, e) == -1)
-				return -1;
-			if (judge(S_MAIL, &t->mail) != NULL)
-				return 0;
+				goto out;
+			/* Refused: send_message says so. */
+			if (judge(S_MAIL, &t->mail) != NULL) {
+				ret = 0;
+				goto out;
+			}
 		}
 		if (put(s, S_RCPT, t, i, e) == -1)
-			return -1;
+			goto out;
 	}
 	if (s->caps.pipelining && !s->caps.chunking && put(s, S_DATA, t, 0, e) == -1)
-		return -1;
+		goto out;
 	if (s->caps.pipelining && s->caps.chunking && t->fsize <= BDAT_PIPELINE_MAX &&
 	    put(s, S_BDAT, t, 0, e) == -1)
-		return -1;
-	return collect(s, t, e);
+		goto out;
+	ret = collect(s, t, e);
+out:
+	return ret;
 }
 
 /*
@@ -1351,28 +1373,37 @@ send_message(struct smtp *s, struct txn *t, struct err *e)
 {
 	enum state fin = s->caps.chunking ? S_BDAT : S_BODY;
 	size_t i, nok = 0;
+	int ret = -1;
 
-	if (judge(S_MAIL, &t->mail) != NULL)
-		return end_data(s, t, e) == -1 ? -1 : txn_judged(s, t, S_MAIL, &t->mail, e);
 	for (i = 0; i < t->env->nrcpts; i++)
 		nok += t->st[i].kind == ERR_OK;
-	if (nok == 0)
-		return end_data(s, t, e) == -1 ? -1 : no_rcpt(t, e);
+	/* A refused sender, or no recipient left: nothing to send but the reason. */
+	if (judge(S_MAIL, &t->mail) != NULL || nok == 0) {
+		if (end_data(s, t, e) == -1)
+			goto out;
+		if (judge(S_MAIL, &t->mail) != NULL)
+			txn_judged(s, t, S_MAIL, &t->mail, e);
+		else
+			no_rcpt(t, e);
+		goto out;
+	}
 	if (fin == S_BODY && t->data.code == 0 &&
 	    (put(s, S_DATA, t, 0, e) == -1 || collect(s, t, e) == -1))
-		return -1;
+		goto out;
 	if (fin == S_BODY && txn_judged(s, t, S_DATA, &t->data, e) == -1)
-		return -1;
+		goto out;
 	if (t->final.code == 0 && (put(s, fin, t, 0, e) == -1 || collect(s, t, e) == -1))
-		return -1;
+		goto out;
 	/* The transaction is over either way: no RSET needed. */
 	t->open = 0;
 	if (txn_judged(s, t, fin, &t->final, e) == -1)
-		return -1;
+		goto out;
 	/* First line only: it carries the relay's queue id, for logs and --test. */
 	snprintf(s->accepted, sizeof(s->accepted), "%d %.*s", t->final.code,
 	    (int)strcspn(t->final.text, "\n"), t->final.text);
-	return 0;
+	ret = 0;
+out:
+	return ret;
 }
 
 /* After a failure, every recipient without its own refusal carries the failure. */
