@@ -704,6 +704,41 @@ test_body(void)
 	free(want);
 }
 
+/* stderr into a temporary file while the engine traces, for the -v tests. */
+struct capture {
+	int	fd;
+	int	saved;
+};
+
+static void
+capture_start(struct capture *c)
+{
+	char path[] = "/tmp/smtp_test_v.XXXXXX";
+
+	if ((c->fd = mkstemp(path)) == -1) {
+		perror("mkstemp");
+		exit(2);
+	}
+	unlink(path);
+	fflush(stderr);
+	c->saved = dup(2);
+	dup2(c->fd, 2);
+}
+
+/* stderr back; what was traced into log, NUL-terminated. */
+static void
+capture_end(struct capture *c, char *log, size_t size)
+{
+	ssize_t n;
+
+	fflush(stderr);
+	dup2(c->saved, 2);
+	close(c->saved);
+	n = pread(c->fd, log, size - 1, 0);
+	log[n > 0 ? n : 0] = '\0';
+	close(c->fd);
+}
+
 static void
 test_verbose(void)
 {
@@ -712,16 +747,12 @@ test_verbose(void)
 	struct smtp_reply r;
 	struct smtp *s;
 	struct err e;
-	char path[] = "/tmp/smtp_test_v.XXXXXX", log[4096];
+	struct capture cap;
+	char log[4096];
 	char *rc1[] = { "b@y.example" };
-	int fd, saved, sp;
-	ssize_t n;
+	int sp;
 
-	fd = mkstemp(path);
-	unlink(path);
-	fflush(stderr);
-	saved = dup(2);
-	dup2(fd, 2);
+	capture_start(&cap);
 	sp = spool(MSG, strlen(MSG));
 	env_init(&env, rc1, 1, strlen(MSG));
 	s = session(1, GREET, "250-mx\r\n250 AUTH PLAIN LOGIN\r\n", "334 \r\n",
@@ -736,11 +767,7 @@ test_verbose(void)
 	    r.code == 235, "verbose: AUTH LOGIN exchange");
 	CHECK(smtp_send(s, &env, sp, st, &e) == 0, "verbose: message sent");
 	smtp_quit(s);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	n = pread(fd, log, sizeof(log) - 1, 0);
-	log[n > 0 ? n : 0] = '\0';
+	capture_end(&cap, log, sizeof(log));
 	CHECK(strstr(log, "--> AUTH PLAIN <redacted>\n") != NULL &&
 	    strstr(log, "--> AUTH LOGIN\n") != NULL &&
 	    strstr(log, "--> <redacted>\n--> <redacted>\n") == NULL &&
@@ -757,7 +784,6 @@ test_verbose(void)
 	    "quit: QUIT sent, timeout restored");
 	smtp_free(s);
 	close(sp);
-	close(fd);
 }
 
 /* Our words say what was refused, and the server's reply is quoted whole, apart. */
@@ -879,16 +905,12 @@ test_secrets(void)
 	struct smtp_reply r;
 	struct smtp *s;
 	struct err e;
-	char text[64], path[] = "/tmp/smtp_test_s.XXXXXX", log[4096];
+	struct capture cap;
+	char text[64], log[4096];
 	char *rc1[] = { "b@y.example" };
-	int fd, saved, sp;
-	ssize_t n;
+	int sp;
 
-	fd = mkstemp(path);
-	unlink(path);
-	fflush(stderr);
-	saved = dup(2);
-	dup2(fd, 2);
+	capture_start(&cap);
 	sp = spool(MSG, strlen(MSG));
 	env_init(&env, rc1, 1, strlen(MSG));
 	s = session(1, GREET, "250-mx\r\n250 AUTH PLAIN LOGIN\r\n",
@@ -915,16 +937,11 @@ test_secrets(void)
 	    strcmp(e.msg, "server sent a malformed reply: 'hello <redacted>'") == 0,
 	    "secrets: a malformed line is quoted scrubbed");
 	smtp_free(s);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	n = pread(fd, log, sizeof(log) - 1, 0);
-	log[n > 0 ? n : 0] = '\0';
+	capture_end(&cap, log, sizeof(log));
 	CHECK(strstr(log, "s3cret") == NULL && strstr(log, "AGpvZQ") == NULL &&
 	    strstr(log, "c2VjcmV0") == NULL && strstr(log, "am9l") == NULL &&
 	    strstr(log, "<-- 535-5.7.8 you sent <redacted>\n") != NULL,
 	    "secrets: none in the transcript");
-	close(fd);
 	close(sp);
 
 	/* The code is never touched, overlapping secrets go whole, a full buffer cuts. */
