@@ -81,6 +81,15 @@ struct rule {
 
 #define NO(k, c, w)	{ ERR_##k, CAUSE_##c, w }
 #define ODD(what)	NO(PERM, PROTOCOL, "unexpected reply to " what)
+/* The usual row: a 2xx other than the one wanted, or a 3xx, breaks the protocol. */
+#define ROW(want, what, temp, perm)	{ want, { ODD(what), ODD(what), temp, perm } }
+#define AUTH_ROW	ROW(235, "AUTH", \
+			    NO(TEMP, NOPERM, "the relay could not check the login now"), \
+			    NO(PERM, NOPERM, "the relay rejected the login"))
+/* The final reply, however the message went. */
+#define END_ROW(what)	ROW(0, what, \
+			    NO(TEMP, TEMP, "the relay did not take the message now"), \
+			    NO(PERM, DATA, "the relay refused the message"))
 
 /*
  * The judgement of every reply. AUTH replies are auth.c's to judge, with the provider's
@@ -92,58 +101,33 @@ static const struct rule rules[S_COUNT] = {
 		NO(PERM, PROTOCOL, "the relay sent no 220 greeting"),
 		NO(TEMP, UNAVAILABLE, "the relay does not accept connections now"),
 		NO(PERM, UNAVAILABLE, "the relay refused the connection") } },
-	[S_EHLO] = { 0, {
-		ODD("EHLO"), ODD("EHLO"),
-		NO(TEMP, TEMP, "the relay refused EHLO for now"),
-		NO(PERM, UNAVAILABLE, "the relay refused EHLO") } },
-	[S_HELO] = { 0, {
-		ODD("HELO"), ODD("HELO"),
-		NO(TEMP, TEMP, "the relay refused HELO for now"),
-		NO(PERM, UNAVAILABLE, "the relay refused EHLO and HELO") } },
+	[S_EHLO] = ROW(0, "EHLO", NO(TEMP, TEMP, "the relay refused EHLO for now"),
+		NO(PERM, UNAVAILABLE, "the relay refused EHLO")),
+	[S_HELO] = ROW(0, "HELO", NO(TEMP, TEMP, "the relay refused HELO for now"),
+		NO(PERM, UNAVAILABLE, "the relay refused EHLO and HELO")),
 	[S_STARTTLS] = { 220, {
 		NO(PERM, UNAVAILABLE, "the relay refused STARTTLS"),
 		NO(PERM, UNAVAILABLE, "the relay refused STARTTLS"),
 		NO(TEMP, TEMP, "the relay cannot start TLS now"),
 		NO(PERM, UNAVAILABLE, "the relay refused STARTTLS") } },
-	[S_AUTH] = { 235, {
-		ODD("AUTH"), ODD("AUTH"),
-		NO(TEMP, NOPERM, "the relay could not check the login now"),
-		NO(PERM, NOPERM, "the relay rejected the login") } },
-	[S_AUTH_SECRET] = { 235, {
-		ODD("AUTH"), ODD("AUTH"),
-		NO(TEMP, NOPERM, "the relay could not check the login now"),
-		NO(PERM, NOPERM, "the relay rejected the login") } },
-	[S_MAIL] = { 0, {
-		ODD("MAIL"), ODD("MAIL"),
-		NO(TEMP, TEMP, "the relay refused the sender <%s> for now"),
-		NO(PERM, UNAVAILABLE, "the relay refused the sender <%s>") } },
-	[S_RCPT] = { 0, {
-		ODD("RCPT"), ODD("RCPT"),
-		NO(TEMP, TEMP, "the relay refused %s for now"),
-		NO(PERM, NOUSER, "the relay refused %s") } },
-	[S_DATA] = { 354, {
-		ODD("DATA"), ODD("DATA"),
+	[S_AUTH] = AUTH_ROW,
+	[S_AUTH_SECRET] = AUTH_ROW,
+	[S_MAIL] = ROW(0, "MAIL", NO(TEMP, TEMP, "the relay refused the sender <%s> for now"),
+		NO(PERM, UNAVAILABLE, "the relay refused the sender <%s>")),
+	[S_RCPT] = ROW(0, "RCPT", NO(TEMP, TEMP, "the relay refused %s for now"),
+		NO(PERM, NOUSER, "the relay refused %s")),
+	[S_DATA] = ROW(354, "DATA",
 		NO(TEMP, TEMP, "the relay did not take the message now (at DATA)"),
-		NO(PERM, DATA, "the relay refused the message (at DATA)") } },
-	[S_BODY] = { 0, {
-		ODD("the end of the message"), ODD("the end of the message"),
-		NO(TEMP, TEMP, "the relay did not take the message now"),
-		NO(PERM, DATA, "the relay refused the message") } },
-	[S_DOT] = { 0, {
-		ODD("the end of an empty DATA"), ODD("the end of an empty DATA"),
-		NO(TEMP, TEMP, "the relay did not take the message now"),
-		NO(PERM, DATA, "the relay refused the message") } },
-	[S_BDAT] = { 0, {
-		ODD("BDAT"), ODD("BDAT"),
-		NO(TEMP, TEMP, "the relay did not take the message now"),
-		NO(PERM, DATA, "the relay refused the message") } },
+		NO(PERM, DATA, "the relay refused the message (at DATA)")),
+	[S_BODY] = END_ROW("the end of the message"),
+	[S_DOT] = END_ROW("the end of an empty DATA"),
+	[S_BDAT] = END_ROW("BDAT"),
 	[S_RSET] = { 0, {
 		NO(PERM, TEMP, "the relay refused RSET"),
 		NO(PERM, TEMP, "the relay refused RSET"),
 		NO(TEMP, TEMP, "the relay refused RSET"),
 		NO(PERM, TEMP, "the relay refused RSET") } },
-	[S_QUIT] = { 0, {
-		ODD("QUIT"), ODD("QUIT"), ODD("QUIT"), ODD("QUIT") } },
+	[S_QUIT] = ROW(0, "QUIT", ODD("QUIT"), ODD("QUIT")),
 };
 
 /* Two more rows: replies that mean the same after whichever command they answer. */
@@ -153,6 +137,9 @@ static const struct verdict too_big =
 
 #undef NO
 #undef ODD
+#undef ROW
+#undef AUTH_ROW
+#undef END_ROW
 
 /* A command whose reply is owed, in a transaction. */
 struct owed {
