@@ -606,6 +606,68 @@ opens() {
 	assert_line --regexp "^mailout: relay localhost port $FAKE_PORT: server certificate is self-signed"
 }
 
+@test "--serverinfo over implicit TLS: the TLS lines come before the greeting" {
+	tls_fake server --implicit-tls
+	tls_config tls=implicit
+	run mo --serverinfo
+	assert_success
+	assert_line "relay: localhost port $FAKE_PORT, tls = implicit"
+	assert_line "certificate: ok, verified for localhost against $CERTS/ca.pem"
+	assert_line --regexp '^capabilities: SIZE 10485760 \(10.0 MiB\), PIPELINING'
+	refute_line --partial 'TLS: none'
+	local tls greeting
+	tls=$(grep -n '^TLS: ' <<<"$output" | cut -d: -f1)
+	greeting=$(grep -n '^greeting: 220 ' <<<"$output" | cut -d: -f1)
+	[[ -n $tls && -n $greeting && $tls -lt $greeting ]] || fail "order: $output"
+	assert_equal "$(transcript)" $'EHLO client.example.org\nQUIT'
+}
+
+@test "--serverinfo with tls = off: capabilities, no TLS, and never AUTH" {
+	fake_start --auth-mechs PLAIN --user u@example.org --password pw
+	mo_config user=u@example.org password=pw allow_plaintext_auth=on
+	run mo --serverinfo
+	assert_success
+	assert_line "relay: 127.0.0.1 port $FAKE_PORT, tls = off"
+	assert_line 'greeting: 220 localhost ESMTP fakesmtp'
+	assert_line --regexp '^capabilities: AUTH PLAIN, SIZE'
+	assert_line 'TLS: none (tls = off)'
+	assert_equal "$(fake_transcript | tr -d '\r')" $'EHLO client.example.org\nQUIT'
+}
+
+@test "--serverinfo with tls = opportunistic and no STARTTLS offered: says so, succeeds" {
+	tls_fake server --no-starttls-cap
+	tls_config tls=opportunistic
+	run mo --serverinfo
+	assert_success
+	assert_line --regexp '^capabilities: SIZE'
+	assert_line 'TLS: none (tls = opportunistic, STARTTLS not offered)'
+	assert_equal "$(transcript)" $'EHLO client.example.org\nQUIT'
+}
+
+@test "--serverinfo with tls = starttls and no STARTTLS offered: capabilities, then 69" {
+	tls_fake server --no-starttls-cap
+	tls_config
+	run mo --serverinfo
+	assert_failure 69
+	assert_line --regexp '^capabilities: SIZE'
+	assert_line 'TLS: none: the server does not offer STARTTLS'
+	assert_line --regexp "^mailout: relay localhost port $FAKE_PORT: the server does not offer STARTTLS, and account t requires it \\(tls = starttls\\)"
+	assert_equal "$(transcript)" $'EHLO client.example.org\nQUIT'
+}
+
+@test "--serverinfo over STARTTLS to an untrusted server: chain and pin line, no QUIT" {
+	tls_fake selfsigned
+	tls_config
+	run mo --serverinfo
+	assert_failure 78
+	assert_line --regexp '^capabilities before TLS: STARTTLS'
+	assert_line --regexp '^certificate: FAILED: server certificate is self-signed'
+	assert_line "  sha256:  $(fp "$CERTS/selfsigned.pem")"
+	assert_line "tls_fingerprint = sha256:$(fp "$CERTS/selfsigned.pem")"
+	refute_line --regexp '^capabilities after TLS'
+	assert_equal "$(plain_sent)" 'EHLO client.example.org\r\nSTARTTLS\r\n'
+}
+
 # ---------------------------------------------------------------- a real Postfix
 
 @test "real Postfix: STARTTLS on submission with AUTH, delivered bytes checked" {
