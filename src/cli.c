@@ -16,7 +16,7 @@
 
 #include "cli.h"
 #include "base/err.h"
-#include "base/util.h"
+#include "base/str.h"
 
 const char cli_help_text[] =
 "usage: sendmail [options] [--] [recipient ...]\n"

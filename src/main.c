@@ -34,7 +34,8 @@
 #include "smtp/serve.h"
 #include "net/stream.h"
 #include "send/submit.h"
-#include "base/util.h"
+#include "base/str.h"
+#include "base/user.h"
 
 #define PROG	"mailout"
 /* -bs: a client silent this long is sent away (Postfix's smtpd_timeout). */

@@ -8,7 +8,7 @@
 
 #include "base/base64.h"
 #include "base/buf.h"
-#include "base/util.h"
+#include "base/mem.h"
 
 int
 base64_encode(struct buf *out, const void *p, size_t n)

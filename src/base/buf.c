@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/buf.h"
-#include "base/util.h"
+#include "base/mem.h"
 
 void
 buf_init(struct buf *b, size_t max)

@@ -9,7 +9,7 @@
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/path.h"
-#include "base/util.h"
+#include "base/mem.h"
 
 char *
 path_fmt(const char *fmt, ...)

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "base/priv.h"
-#include "base/util.h"
+#include "base/mem.h"
 
 /* The PATH of a sanitised environment: where sh and the usual tools are, nothing else. */
 #define PRIV_PATH	"/usr/bin:/bin"

@@ -28,7 +28,9 @@
 #include "config/config.h"
 #include "base/err.h"
 #include "base/priv.h"
-#include "base/util.h"
+#include "base/mem.h"
+#include "base/parse.h"
+#include "base/user.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define NFILES		2	/* the system file, then the user file or -C */

@@ -15,7 +15,9 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "message/rfc5322.h"
-#include "base/util.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/user.h"
 
 enum target_kind {
 	T_ADDR,		/* an address or local name: local ones are expanded again */

@@ -14,7 +14,8 @@
 #include "message/dsn.h"
 #include "base/err.h"
 #include "queue/queue.h"
-#include "base/util.h"
+#include "base/file.h"
+#include "base/str.h"
 
 /* The notice itself is small; the original headers are copied after it in blocks. */
 #define DSN_TEXT_MAX	(4 * 1024 * 1024)

@@ -13,7 +13,6 @@
  * followed by anything else ends one line per CR. A final unterminated line is terminated.
  */
 #include <sys/random.h>
-#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +34,11 @@
 #include "message/mailbox.h"
 #include "message/rfc2047.h"
 #include "message/rfc5322.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/file.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/user.h"
 
 /* RFC 5322 2.1.1: no line, so no field name, is longer than 998 octets. */
 #define FIELD_NAME_MAX	998
@@ -976,41 +979,6 @@ finish(struct intake *in)
 	return flush(in);
 }
 
-/* mkdir -p with mode 0700 for what it creates; existing directories are left as they are. */
-static int
-mkdir_p(const char *dir)
-{
-	char *p = xstrdup(dir), *s;
-	struct stat st;
-	int rc = -1;
-
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		if (s[-1] != '/') {
-			char save = *s;
-
-			*s = '\0';
-			if (mkdir(p, 0700) == -1 && errno != EEXIST &&
-			    (stat(p, &st) == -1 || !S_ISDIR(st.st_mode)))
-				goto out;
-			*s = save;
-		}
-		if (*s == '\0')
-			break;
-	}
-	if (stat(dir, &st) == -1)
-		goto out;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
-		goto out;
-	}
-	rc = 0;
-out:
-	free(p);
-	return rc;
-}
-
 /* A spool file lives in the group's directory in system mode: removing it takes the group. */
 static void
 spool_unlink(const char *path)
@@ -1062,7 +1030,7 @@ spool_create(struct intake *in)
 	}
 	/* System mode: the spool directory is the group's (priv.h); the descriptor is ours. */
 	priv_raise();
-	if (mkdir_p(dir) == -1) {
+	if (make_dirs(dir, 0700) == -1) {
 		priv_lower();
 		err_set(in->e, ERR_PERM, CAUSE_CANTCREAT,
 		    "cannot create spool directory %s: %s (create it writable by uid %ld, "

@@ -14,7 +14,7 @@
 #include "base/buf.h"
 #include "message/mailbox.h"
 #include "message/rfc2047.h"
-#include "base/util.h"
+#include "base/mem.h"
 
 enum tok { T_ATOM, T_QUOTED };
 

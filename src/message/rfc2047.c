@@ -17,7 +17,8 @@
 #include "message/mailbox.h"
 #include "message/rfc2047.h"
 #include "message/rfc5322.h"
-#include "base/util.h"
+#include "base/file.h"
+#include "base/mem.h"
 
 /* RFC 2047 2: an encoded word is at most 75 characters; 45 bytes encode to 60. */
 #define EW_CHUNK	45

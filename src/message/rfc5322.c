@@ -16,7 +16,8 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "message/rfc5322.h"
-#include "base/util.h"
+#include "base/mem.h"
+#include "base/str.h"
 
 /* An SMTP path is at most 256 octets with its angle brackets (RFC 5321 4.5.3.1.3). */
 #define SMTP_PATH_MAX	254

@@ -18,7 +18,10 @@
 #include "net/net.h"
 #include "net/stream.h"
 #include "net/tls.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/mem.h"
+#include "base/parse.h"
+#include "base/str.h"
 
 /* Body bytes are copied through this; the conn buffers the socket reads already. */
 #define HTTP_BLOCK	4096

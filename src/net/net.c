@@ -23,7 +23,8 @@
 #include "base/err.h"
 #include "net/net.h"
 #include "net/stream.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/mem.h"
 
 /*
  * With several addresses (IPv6 and IPv4), one that drops packets must not eat the whole

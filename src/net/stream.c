@@ -16,7 +16,8 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "net/stream.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/mem.h"
 
 /* Replies and commands are short; 16 KiB holds a whole pipelined batch of replies. */
 #define CONN_RBUF	(16 * 1024)

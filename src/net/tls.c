@@ -50,7 +50,11 @@
 #include "base/priv.h"
 #include "net/stream.h"
 #include "net/tls.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/file.h"
+#include "base/mem.h"
+#include "base/parse.h"
+#include "base/str.h"
 
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 #define MBEDTLS3	1
@@ -1084,7 +1088,7 @@ sess_save(struct tls_stream *ts)
 	hl = strlen(head);
 	snprintf(head + hl, sizeof(head) - hl, "%lld\n", (long long)now_s());
 	hl = strlen(head);
-	make_parents(ts->sess_path);
+	make_parents(ts->sess_path, 0700);
 	if ((tmp = path_fmt("%s.XXXXXX", ts->sess_path)) == NULL || (fd = mkstemp(tmp)) == -1)
 		goto out;
 	made = 1;

@@ -29,7 +29,11 @@
 #include "base/path.h"
 #include "base/priv.h"
 #include "queue/queue.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/file.h"
+#include "base/mem.h"
+#include "base/parse.h"
+#include "base/str.h"
 
 /* Modes in a shared queue (see queue.h); a private queue keeps 0600 files, 0700 dirs. */
 /* queue_remove() fsyncs queue/ once per this many removals, and queue_close() the rest. */
@@ -71,35 +75,11 @@ join(const char *dir, const char *name, const char *suffix)
 	return p;
 }
 
-/* One directory; in a shared queue chmod'd past the umask, so the group can use it. */
-static int
-make_dir(const char *path, int shared)
+/* The mode of the queue's directories; make_dirs gives it to new ones past the umask. */
+static mode_t
+dir_mode(const struct queue *q)
 {
-	if (mkdir(path, shared ? SHARED_DIR_MODE : 0700) == -1)
-		return errno == EEXIST ? 0 : -1;
-	return shared ? chmod(path, SHARED_DIR_MODE) : 0;
-}
-
-static int
-mkdir_p(const char *path, int shared)
-{
-	char *p, *s = xstrdup(path);
-	int ret = -1;
-
-	for (p = s + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (make_dir(s, shared) == -1)
-			goto out;
-		*p = '/';
-	}
-	if (make_dir(s, shared) == -1)
-		goto out;
-	ret = 0;
-out:
-	free(s);
-	return ret;
+	return q->shared ? SHARED_DIR_MODE : 0700;
 }
 
 /* A file of a shared queue is readable by the group: the next run may be another user's. */
@@ -151,8 +131,8 @@ queue_open(struct queue *q, const char *dir, int create, struct err *e)
 		ret = 0;
 		goto out;
 	}
-	if (mkdir_p(q->tmp, q->shared) == -1 || mkdir_p(q->active, q->shared) == -1 ||
-	    mkdir_p(q->failed, q->shared) == -1) {
+	if (make_dirs(q->tmp, dir_mode(q)) == -1 || make_dirs(q->active, dir_mode(q)) == -1 ||
+	    make_dirs(q->failed, dir_mode(q)) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot create the queue directory %s: %s",
 		    dir, strerror(errno));
 		goto out;
@@ -929,7 +909,7 @@ queue_fail(struct queue *q, struct queue_entry *qe, struct err *e)
 	int ret = -1;
 
 	priv_raise();
-	if (mkdir_p(q->failed, q->shared) == -1) {
+	if (make_dirs(q->failed, dir_mode(q)) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot create %s: %s", q->failed,
 		    strerror(errno));
 		goto out;

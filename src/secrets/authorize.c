@@ -28,7 +28,10 @@
 #include "base/log.h"
 #include "secrets/oauth2.h"
 #include "net/stream.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/mem.h"
+#include "base/parse.h"
+#include "base/str.h"
 
 /* How long a person gets to finish in the browser. */
 #define AUTHORIZE_TIMEOUT	600

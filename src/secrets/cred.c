@@ -24,7 +24,9 @@
 #include "base/err.h"
 #include "secrets/keyring.h"
 #include "base/priv.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/mem.h"
+#include "base/parse.h"
 
 /* A password command that has not answered in this long is waiting for something. */
 #define CRED_COMMAND_TIMEOUT	30

@@ -29,7 +29,7 @@
 #include "base/path.h"
 #include "secrets/keyring.h"
 #include "base/priv.h"
-#include "base/util.h"
+#include "base/mem.h"
 
 /* A Secret Service that has not answered in this long will not: fail, and queue. */
 #define KEYRING_TIMEOUT_MS	5000

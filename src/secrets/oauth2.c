@@ -35,7 +35,11 @@
 #include "secrets/oauth2.h"
 #include "base/priv.h"
 #include "net/tls.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/file.h"
+#include "base/mem.h"
+#include "base/parse.h"
+#include "base/user.h"
 
 /* How long a token lives when the endpoint does not say (the providers' usual hour). */
 #define OAUTH2_DEFAULT_LIFETIME	3600
@@ -635,7 +639,7 @@ oauth2_lock(const struct account *a, int timeout_s, int *fd, struct err *e)
 	}
 	/* System mode: the lock is the group's, next to its token file (priv.h). */
 	priv_raise();
-	make_parents(path);
+	make_parents(path, 0700);
 	*fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	/* Every member of the group locks it: readable by the group (flock needs no more). */
 	if (*fd != -1 && priv_system())
@@ -806,7 +810,7 @@ store_file(const struct account *a, const struct buf *json, struct err *e)
 		    "name is too long", a->name, a->oauth_token_file);
 		goto out;
 	}
-	make_parents(a->oauth_token_file);
+	make_parents(a->oauth_token_file, 0700);
 	unlink(tmp);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) == -1 || fchmod(fd, priv_system() ? 0640 : 0600) == -1 ||

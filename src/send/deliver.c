@@ -20,7 +20,8 @@
 #include "base/priv.h"
 #include "net/stream.h"
 #include "net/tls.h"
-#include "base/util.h"
+#include "base/mem.h"
+#include "base/user.h"
 
 struct deliver {
 	struct smtp	*smtp;

@@ -21,7 +21,9 @@
 #include "send/deliver.h"
 #include "base/err.h"
 #include "send/probe.h"
-#include "base/util.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "base/user.h"
 
 static void
 line(FILE *out, const char *stage, int ok, const char *detail)

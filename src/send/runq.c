@@ -21,7 +21,9 @@
 #include "queue/queue.h"
 #include "send/runq.h"
 #include "send/send.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/mem.h"
+#include "base/user.h"
 
 /* queue_lifetime when the configuration gives none. */
 #define RUNQ_LIFETIME_DEFAULT	(5 * 24 * 60 * 60)

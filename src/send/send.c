@@ -14,7 +14,7 @@
 #include "queue/queue.h"
 #include "send/send.h"
 #include "smtp/smtp.h"
-#include "base/util.h"
+#include "base/mem.h"
 
 struct sess {
 	const struct account	*a;

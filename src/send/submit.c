@@ -25,7 +25,9 @@
 #include "send/runq.h"
 #include "send/send.h"
 #include "send/submit.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/mem.h"
+#include "base/user.h"
 
 #define PROG	"mailout"
 

@@ -26,7 +26,7 @@
 #include "secrets/oauth2.h"
 #include "smtp/sasl.h"
 #include "smtp/smtp.h"
-#include "base/util.h"
+#include "base/str.h"
 
 /* No mechanism we speak needs more round trips than this (LOGIN and SCRAM take 2). */
 #define AUTH_MAX_CHALLENGES	8

@@ -18,7 +18,9 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "smtp/sasl.h"
-#include "base/util.h"
+#include "base/mem.h"
+#include "base/parse.h"
+#include "base/str.h"
 
 /* RFC 5802 5.1: the client nonce; 24 random bytes are 32 base64 characters. */
 #define SCRAM_NONCE_BYTES	24

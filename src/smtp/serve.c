@@ -24,7 +24,11 @@
 #include "base/priv.h"
 #include "smtp/serve.h"
 #include "net/stream.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/file.h"
+#include "base/mem.h"
+#include "base/parse.h"
+#include "base/str.h"
 
 enum rd {
 	RD_LINE,	/* a line is in the buffer */

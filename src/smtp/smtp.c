@@ -24,7 +24,9 @@
 
 #include "base/bounds.h"
 #include "base/buf.h"
-#include "base/util.h"
+#include "base/mem.h"
+#include "base/parse.h"
+#include "base/str.h"
 #include "net/stream.h"
 #include "smtp/smtp.h"
 

@@ -11,7 +11,7 @@
 #include "base/err.h"
 #include "message/rfc5322.h"
 #include "unit.h"
-#include "base/util.h"
+#include "base/user.h"
 
 static char dir[] = "/tmp/aliases_test.XXXXXX";
 static char path[256];

@@ -11,7 +11,7 @@
 
 #include "config/config.h"
 #include "base/err.h"
-#include "base/util.h"
+#include "base/user.h"
 #include "unit.h"
 
 static char		 dir[] = "/tmp/config_test.XXXXXX";

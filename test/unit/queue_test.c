@@ -16,7 +16,7 @@
 #include "base/err.h"
 #include "queue/queue.h"
 #include "unit.h"
-#include "base/util.h"
+#include "base/mem.h"
 
 static void
 fill(struct queue_meta *m)

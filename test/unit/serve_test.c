@@ -18,7 +18,8 @@
 #include "smtp/serve.h"
 #include "net/stream.h"
 #include "unit.h"
-#include "base/util.h"
+#include "base/clock.h"
+#include "base/mem.h"
 
 #define HOST	"test.host"
 

@@ -1,0 +1,86 @@
+/*
+ * file_test.c: the one mkdir -p (file.h): modes past the umask, existing directories
+ * left alone, a file in the way refused, parents of a file name.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "unit.h"
+
+static int
+mode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? (int)(st.st_mode & 07777) : -1;
+}
+
+int
+main(void)
+{
+	char top[] = "/tmp/mailout-file-test.XXXXXX", p[256], q[256];
+	int fd;
+
+	if (mkdtemp(top) == NULL) {
+		CHECK(0, "mkdtemp");
+		UNIT_DONE();
+	}
+	umask(022);
+
+	snprintf(p, sizeof(p), "%s/a/b/c", top);
+	CHECK(make_dirs(p, 0700) == 0, "make_dirs: three levels");
+	CHECK(mode_of(p) == 0700, "make_dirs: the last one 0700");
+	snprintf(q, sizeof(q), "%s/a", top);
+	CHECK(mode_of(q) == 0700, "make_dirs: the first one 0700 too");
+	CHECK(make_dirs(p, 0700) == 0, "make_dirs: all there already is fine");
+
+	/* A shared queue: the group's setgid mode, which mkdir and the umask would not give. */
+	snprintf(p, sizeof(p), "%s/shared/queue", top);
+	CHECK(make_dirs(p, 02770) == 0, "make_dirs: a shared queue's directories");
+	CHECK(mode_of(p) == 02770, "make_dirs: setgid and group-writable past the umask");
+
+	/* An existing directory keeps its mode. */
+	snprintf(q, sizeof(q), "%s/keep", top);
+	CHECK(mkdir(q, 0755) == 0 && chmod(q, 0755) == 0, "setup: a 0755 directory");
+	snprintf(p, sizeof(p), "%s/keep/new", top);
+	CHECK(make_dirs(p, 0700) == 0 && mode_of(q) == 0755 && mode_of(p) == 0700,
+	    "make_dirs: an existing directory is left as it is");
+
+	snprintf(p, sizeof(p), "%s//d1///d2/", top);
+	CHECK(make_dirs(p, 0700) == 0, "make_dirs: doubled and trailing slashes");
+	snprintf(q, sizeof(q), "%s/d1/d2", top);
+	CHECK(mode_of(q) == 0700, "make_dirs: ... make the same directories");
+
+	snprintf(q, sizeof(q), "%s/file", top);
+	fd = open(q, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CHECK(fd != -1, "setup: a file");
+	if (fd != -1)
+		close(fd);
+	errno = 0;
+	CHECK(make_dirs(q, 0700) == -1 && errno == ENOTDIR, "make_dirs: a file is no directory");
+	snprintf(p, sizeof(p), "%s/file/below", top);
+	CHECK(make_dirs(p, 0700) == -1, "make_dirs: nothing below a file");
+	CHECK(make_dirs("", 0700) == -1 && errno == ENOENT, "make_dirs: an empty name");
+	/* sysfs refuses mkdir (EPERM, EACCES or EROFS) where stat then says ENOENT. */
+	errno = 0;
+	CHECK(make_dirs("/sys/mailout-file-test/below", 0700) == -1 && errno != 0 &&
+	    errno != ENOENT, "make_dirs: the error is mkdir's reason, not a later stat's");
+
+	snprintf(p, sizeof(p), "%s/e1/e2/name.session", top);
+	CHECK(make_parents(p, 0700) == 0, "make_parents: the directories above a file");
+	snprintf(q, sizeof(q), "%s/e1/e2", top);
+	CHECK(mode_of(q) == 0700 && access(p, F_OK) == -1,
+	    "make_parents: the directory made, not the file");
+	CHECK(make_parents("name-only", 0700) == 0, "make_parents: no '/': nothing to make");
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", top);
+	CHECK(system(p) == 0, "cleanup");
+	UNIT_DONE();
+}
