@@ -47,23 +47,33 @@ endif
 
 ALL_CFLAGS	:= $(DEFS) $(WARN) $(INCS) $(CFLAGS)
 
-# Every source under src/ except main.c and the keyring back ends goes into the library
-# that the binary and the unit tests link. The folders are layers (README.md, Layout).
+# Every source under src/ except main.c, the keyring back ends and the hooks goes into the
+# library that the binaries and the unit tests link. The folders are layers (README.md,
+# Layout).
 SRC_DIRS	:= src src/base src/config src/queue src/net src/message src/secrets src/smtp \
 		   src/send
 HDRS		:= $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.h))
-LIB_SRCS	:= $(filter-out src/main.c src/secrets/keyring_%.c, \
+LIB_SRCS	:= $(filter-out src/main.c src/secrets/keyring_%.c src/base/hooks_%.c, \
 		     $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c))) $(KEYRING_SRC)
 LIB_OBJS	:= $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS	:= $(wildcard test/unit/*_test.c)
 UNIT_BINS	:= $(UNIT_SRCS:test/unit/%.c=$(BUILD)/unit/%)
+# The test hooks (src/base/hooks.h): the installed binary links hooks_release.o (it reads
+# no MAILOUT_* variable); mailout-test and the unit tests link hooks_test.o.
+HOOKS_RELEASE	:= $(BUILD)/obj/base/hooks_release.o
+HOOKS_TEST	:= $(BUILD)/obj/base/hooks_test.o
 
 .PHONY: all check check-fast check-asan demo install install-links install-system \
 	uninstall uninstall-system lint clean bench deps unit deb check-deb
 
 all: $(BUILD)/mailout
 
-$(BUILD)/mailout: $(BUILD)/obj/main.o $(BUILD)/libmailout.a
+$(BUILD)/mailout: $(BUILD)/obj/main.o $(HOOKS_RELEASE) $(BUILD)/libmailout.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The same objects with the test hooks, for the few tests that move the clock, crash on
+# purpose, fix a nonce or shorten a wait (test/lib/common.bash: MAILOUT_TEST).
+$(BUILD)/mailout-test: $(BUILD)/obj/main.o $(HOOKS_TEST) $(BUILD)/libmailout.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/libmailout.a: $(LIB_OBJS)
@@ -74,13 +84,15 @@ $(BUILD)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/unit/%: test/unit/%.c test/unit/unit.h $(BUILD)/libmailout.a | $(BUILD)/unit
-	$(CC) $(ALL_CFLAGS) -Itest/unit $(LDFLAGS) -o $@ $< $(BUILD)/libmailout.a $(LIBS)
+$(BUILD)/unit/%: test/unit/%.c test/unit/unit.h $(HOOKS_TEST) $(BUILD)/libmailout.a | $(BUILD)/unit
+	$(CC) $(ALL_CFLAGS) -Itest/unit $(LDFLAGS) -o $@ $< $(HOOKS_TEST) $(BUILD)/libmailout.a \
+	    $(LIBS)
 
 $(BUILD)/unit:
 	mkdir -p $@
 
-unit: $(UNIT_BINS)
+# What the suites need besides the installed binary: the unit tests and mailout-test.
+unit: $(UNIT_BINS) $(BUILD)/mailout-test
 
 # The whole suite: installs missing test dependencies, builds, runs the unit tests and
 # the bats suites; the unit and TLS tests again against mbedTLS 3.6 (Debian 13's, unpacked

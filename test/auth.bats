@@ -118,6 +118,7 @@ $(b64 s3cret)"
 }
 
 @test "SCRAM-SHA-1: the exchange is RFC 5802's example byte for byte" {
+	use_test_build
 	fake_start --auth-mechs 'SCRAM-SHA-1' --user user --password pencil --require-auth \
 		--scram-nonce 3rfcNHYJY1ZVvWVs7j --scram-salt QSXCR+Q6sek8bf92 --scram-iter 4096
 	cfg user=user password=pencil
@@ -133,6 +134,7 @@ $(b64 'c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQyF
 }
 
 @test "SCRAM-SHA-256: the exchange is RFC 7677's example byte for byte" {
+	use_test_build
 	fake_start --auth-mechs 'SCRAM-SHA-1 SCRAM-SHA-256' --user user --password pencil \
 		--require-auth --scram-nonce '%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0' \
 		--scram-salt W22ZaJ0SNY7soEsUEjb6gQ== --scram-iter 4096
@@ -382,6 +384,7 @@ mailout: relay 127.0.0.1 port $FAKE_PORT: account t: password_command \`echo loc
 }
 
 @test "password_command that hangs is killed at the time limit" {
+	use_test_build
 	fake_tls --auth-mechs PLAIN --user joe --password s3cret
 	config_tls user=joe 'password_command="sleep 30; echo s3cret"' queue=off
 	local t0=$SECONDS

@@ -176,6 +176,7 @@ cron_msg() { printf 'From: root (Cron Daemon)\nTo: alice\nSubject: Cron <alice@h
 }
 
 @test "TMPDIR of 5000 bytes, 8-bit Subject, no SMTPUTF8: no crash, a clear error, queued" {
+	use_test_build
 	# The 7-bit copy goes to TMPDIR; a name too long for it must not be cut or crash.
 	fake_start --caps "PIPELINING,8BITMIME"
 	mo_config

@@ -8,7 +8,13 @@ load '/usr/lib/bats/bats-assert/load'
 
 setup() {
     MAILOUT=${MAILOUT:-$BATS_TEST_DIRNAME/../build/mailout}
+    # Only the test build reads MAILOUT_SYSCONF (lib/common.bash): the tests about the
+    # system file run it, and every test does where the machine has the release's file.
+    MAILOUT_TEST=${MAILOUT_TEST:-${MAILOUT%/*}/mailout-test}
     export MAILOUT_SYSCONF=/nonexistent
+    if [[ -e $("$MAILOUT" --version | sed -n 's/^system config: //p') ]]; then
+        MAILOUT=$MAILOUT_TEST
+    fi
     # No user file unless a test writes one: nothing from the real home is read.
     export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/xdg
     export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
@@ -139,9 +145,9 @@ select_error() {
         "$ALIASES" >"$sys"
     mkdir -p "$XDG_CONFIG_HOME/mailout"
     printf '[work]\nhost = user.example\n' >"$XDG_CONFIG_HOME/mailout/sendmail.conf"
-    MAILOUT_SYSCONF=$sys run --separate-stderr "$MAILOUT" --dry-run -a work r@example.org <"$MSG"
+    MAILOUT_SYSCONF=$sys run --separate-stderr "$MAILOUT_TEST" --dry-run -a work r@example.org <"$MSG"
     chosen work user.example:2525
-    MAILOUT_SYSCONF=$sys run --separate-stderr "$MAILOUT" --dry-run -a sys r@example.org <"$MSG"
+    MAILOUT_SYSCONF=$sys run --separate-stderr "$MAILOUT_TEST" --dry-run -a sys r@example.org <"$MSG"
     chosen sys s.example:2525
 }
 
@@ -170,7 +176,7 @@ no_machine_aliases() {
 }
 
 @test "error: no configuration file at all" {
-    run --separate-stderr no_machine_aliases "$MAILOUT" --dry-run r@example.org <"$MSG"
+    run --separate-stderr no_machine_aliases "$MAILOUT_TEST" --dry-run r@example.org <"$MSG"
     select_error "no account is configured: neither /nonexistent nor the user's ~/.config/mailout/sendmail.conf exists; create one with an account (see sendmail.conf(5))"
 }
 

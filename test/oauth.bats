@@ -493,6 +493,7 @@ wait_url() {
 }
 
 @test "--authorize: nothing arrives in time: temporary failure, nothing stored" {
+	use_test_build
 	idp_start
 	oconfig
 	MAILOUT_AUTHORIZE_TIMEOUT=1 run --separate-stderr mo --authorize -a t </dev/null

@@ -165,6 +165,7 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 }
 
 @test "backoff: --queue-run waits for the next attempt; a minute, doubling, capped at an hour" {
+	use_test_build
 	T0=$(date +%s)
 	down
 	MAILOUT_NOW=$T0 mo bob@example.net < <(msg backoff) 2>/dev/null
@@ -192,6 +193,7 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 }
 
 @test "expiry: after queue_lifetime the sender gets an RFC 3464 notice and the entry moves to failed/" {
+	use_test_build
 	FAKE_ARGS=(--reply 'rcpt:bob@example.net=451 4.2.0 mailbox busy')
 	up
 	T0=$(date +%s)
@@ -240,6 +242,7 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 }
 
 @test "no notice for the null sender, none about a notice; a notice waits in the queue too" {
+	use_test_build
 	down
 	T0=$(date +%s)
 	MAILOUT_NOW=$T0 mo -f '<>' bob@example.net < <(msg nullsender) 2>/dev/null
@@ -301,6 +304,7 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 }
 
 @test "NOTIFY=NEVER (-N never): no notice on expiry" {
+	use_test_build
 	FAKE_ARGS=(--reply 'rcpt:bob@example.net=451 4.2.0 busy')
 	up
 	T0=$(date +%s)
@@ -449,6 +453,7 @@ EOF
 }
 
 @test "after a direct send, the account's due entries go out on the same connection" {
+	use_test_build
 	T0=$(date +%s)
 	down
 	MAILOUT_NOW=$T0 mo bob@example.net < <(msg waiting) 2>/dev/null
@@ -607,6 +612,7 @@ on_small_disk() {
 # (its END line arrived), and a duplicate is allowed only where the relay had accepted it
 # and the record had not been written yet.
 @test "kill -9 rounds: nothing lost, nothing corrupted, duplicates only when ambiguous" {
+	use_test_build
 	down
 	local accepted=() killed_intake=0 i rc ambiguous=0
 	# 1. 10 rounds of kill -9 at a random moment of intake or commit (relay down).

@@ -123,7 +123,7 @@ as() {
 	shift
 	runuser -u "$u" -- env -i "${RUN_ENV[@]}" "$@"
 }
-# as_root CMD...: root, with a clean environment (no MAILOUT_SYSCONF from lib/common).
+# as_root CMD...: root, with a clean environment (no XDG_* from lib/common).
 as_root() { env -i "${RUN_ENV[@]}" "$@"; }
 
 msg() { printf 'To: bob@example.net\nSubject: %s\n\nhello from %s\n' "$1" "$1"; }
@@ -240,8 +240,13 @@ mode_of() { stat -c '%a %U %G' "$1"; }
 	run grep -c '"event":"connect"' "$BATS_TEST_TMPDIR/evil/events"
 	refute_output --regexp '^[1-9]'
 	[ -z "$(find "$evil/state" "$evil/tmp" -mindepth 1)" ]
-	# The same file does work for root: it is the refusal that kept the secret home.
+	# The same file does work for root (through -C: the installed binary reads no
+	# MAILOUT_SYSCONF at all): it is the refusal that kept the secret home.
 	run as_root MAILOUT_SYSCONF="$evil/sendmail.conf" "$SENDMAIL" -t < <(msg root)
+	assert_success
+	run grep -c '"event":"connect"' "$BATS_TEST_TMPDIR/evil/events"
+	refute_output --regexp '^[1-9]'
+	run as_root "$SENDMAIL" -C "$evil/sendmail.conf" -t < <(msg root)
 	assert_success
 	run grep -c '"event":"connect"' "$BATS_TEST_TMPDIR/evil/events"
 	assert_output 1

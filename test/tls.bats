@@ -554,6 +554,7 @@ opens() {
 }
 
 @test "a cached session older than a day is not offered" {
+	use_test_build
 	tls_fake server
 	tls_config
 	run send

@@ -2,11 +2,10 @@
  * clock.c: the two clocks. See clock.h.
  */
 #include <stdint.h>
-#include <stdlib.h>
 #include <time.h>
 
 #include "base/clock.h"
-#include "base/parse.h"
+#include "base/hooks.h"
 
 int64_t
 now_ms(void)
@@ -20,11 +19,5 @@ now_ms(void)
 int64_t
 now_s(void)
 {
-	const char *fake = getenv("MAILOUT_NOW");
-	uint64_t v;
-
-	/* The tests' clock for backoff and expiry; never set in production. */
-	if (fake != NULL && parse_uint(fake, 0, INT64_MAX, &v) == 0)
-		return (int64_t)v;
-	return (int64_t)time(NULL);
+	return hooks_now((int64_t)time(NULL));
 }

@@ -9,7 +9,7 @@
 
 /* Monotonic milliseconds, for deadlines. */
 int64_t	 now_ms(void);
-/* Wall-clock seconds since the epoch; tests may override with MAILOUT_NOW (queue clock). */
+/* Wall-clock seconds since the epoch; the test build may move it (hooks.h). */
 int64_t	 now_s(void);
 
 #endif

@@ -69,7 +69,7 @@ keep_var(const char *name, const char *val)
 /*
  * Keep only what a caller may choose for us: the language and the time zone. Nothing
  * else of the caller's environment reaches this process or the commands it starts
- * (MAILOUT_SYSCONF, XDG_*, HOME, TMPDIR, CREDENTIALS_DIRECTORY, the test hooks...).
+ * (XDG_*, HOME, TMPDIR, CREDENTIALS_DIRECTORY, DBUS_*; in a test build the hooks).
  */
 static void
 sanitise_env(void)

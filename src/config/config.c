@@ -27,6 +27,7 @@
 #include "base/path.h"
 #include "config/config.h"
 #include "base/err.h"
+#include "base/hooks.h"
 #include "base/priv.h"
 #include "base/mem.h"
 #include "base/parse.h"
@@ -1417,19 +1418,9 @@ config_free(struct config *cfg)
 #define SYSCONFDIR	"/etc"
 #endif
 
-/*
- * MAILOUT_SYSCONF names another system file, so that tests never touch /etc. A
- * setuid or setgid program must not let its caller choose what its privilege reads,
- * so there it is honoured only for root. (In system mode the group is already down
- * here, so the ids alone would not tell: priv_system does.)
- */
+/* The test build names another file, so that tests never read /etc (hooks.h). */
 const char *
 config_system_path(void)
 {
-	const char *env = getenv("MAILOUT_SYSCONF");
-
-	if (env != NULL && env[0] != '\0' && (getuid() == 0 || (!priv_system() &&
-	    getuid() == geteuid() && getgid() == getegid())))
-		return env;
-	return SYSCONFDIR "/sendmail.conf";
+	return hooks_sysconf(SYSCONFDIR "/sendmail.conf");
 }

@@ -113,7 +113,10 @@ char	*config_expand(const char *tmpl);
 
 void	config_free(struct config *cfg);
 
-/* Default system config path (SYSCONFDIR "/sendmail.conf"); SYSCONFDIR set by the build. */
+/*
+ * The system config file: SYSCONFDIR "/sendmail.conf" (SYSCONFDIR set by the build); the
+ * test build may name another (hooks.h).
+ */
 const char *config_system_path(void);
 
 #endif

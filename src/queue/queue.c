@@ -16,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@
 #include "queue/queue.h"
 #include "base/clock.h"
 #include "base/file.h"
+#include "base/hooks.h"
 #include "base/mem.h"
 #include "base/parse.h"
 #include "base/str.h"
@@ -40,25 +40,6 @@
 #define SYNC_REMOVALS		100
 #define SHARED_FILE_MODE	0640
 #define SHARED_DIR_MODE		02770
-
-/*
- * Fault injection for the crash tests: MAILOUT_TEST_CRASH=NAME kills the process with
- * SIGKILL when it reaches the point NAME, as a power cut or kill -9 would. Unset (always,
- * outside the tests) it costs one getenv per process.
- */
-void
-queue_crash_point(const char *name)
-{
-	static const char *want;
-	static int done;
-
-	if (!done) {
-		want = getenv("MAILOUT_TEST_CRASH");
-		done = 1;
-	}
-	if (want != NULL && strcmp(want, name) == 0)
-		kill(getpid(), SIGKILL);
-}
 
 /*
  * dir/name+suffix. queue_open has refused a directory too long for its own entries'
@@ -646,13 +627,13 @@ queue_commit(struct queue *q, int spool_fd, const char *spool_path, struct queue
 		    strerror(errno));
 		goto undo_meta;
 	}
-	queue_crash_point("commit-meta");
+	hooks_crash("commit-meta");
 	if (rename(spool_path, msg) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot move %s into the queue: %s",
 		    spool_path, strerror(errno));
 		goto undo_meta;
 	}
-	queue_crash_point("commit-msg");
+	hooks_crash("commit-msg");
 	if (fsync_dir(q->active) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot sync %s: %s", q->active,
 		    strerror(errno));
@@ -881,7 +862,7 @@ queue_remove(struct queue *q, struct queue_entry *qe, struct err *e)
 		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot remove %s: %s", msg, strerror(errno));
 		goto out;
 	}
-	queue_crash_point("remove-msg");
+	hooks_crash("remove-msg");
 	unlink(meta);
 	if (++q->unsynced >= SYNC_REMOVALS) {
 		fsync_dir(q->active);
@@ -926,7 +907,7 @@ queue_fail(struct queue *q, struct queue_entry *qe, struct err *e)
 		    strerror(errno));
 		goto out;
 	}
-	queue_crash_point("fail-msg");
+	hooks_crash("fail-msg");
 	unlink(meta);
 	fsync_dir(q->failed);
 	fsync_dir(q->active);

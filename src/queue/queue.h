@@ -175,10 +175,4 @@ void	queue_unlock(struct queue_entry *qe);
  */
 size_t	queue_cleanup(struct queue *q, int64_t now);
 
-/*
- * Fault injection for the crash tests: when MAILOUT_TEST_CRASH names this point, the
- * process kills itself with SIGKILL there. Never set outside the tests.
- */
-void	queue_crash_point(const char *name);
-
 #endif

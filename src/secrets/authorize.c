@@ -29,8 +29,8 @@
 #include "secrets/oauth2.h"
 #include "net/stream.h"
 #include "base/clock.h"
+#include "base/hooks.h"
 #include "base/mem.h"
-#include "base/parse.h"
 #include "base/str.h"
 
 /* How long a person gets to finish in the browser. */
@@ -56,18 +56,6 @@ struct flow {
 	struct buf		 code;		/* secret */
 	int			 browser;	/* the connection waiting for its page, or -1 */
 };
-
-/* Tests shorten the wait through MAILOUT_AUTHORIZE_TIMEOUT; it can only be shortened. */
-static int
-wait_limit(int dflt)
-{
-	const char *s = secure_getenv("MAILOUT_AUTHORIZE_TIMEOUT");
-	uint64_t v;
-
-	if (s != NULL && parse_uint(s, 1, (uint64_t)dflt, &v) == 0)
-		return (int)v;
-	return dflt;
-}
 
 static void
 say(struct flow *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -311,16 +299,16 @@ wait_code(struct flow *f, int lfd, int in_fd, struct err *e)
 	struct pollfd pfd[2];
 	struct buf in;
 	char block[1024], *nl;
-	int64_t deadline = now_ms() + (int64_t)wait_limit(AUTHORIZE_TIMEOUT) * 1000, left;
-	int r, cfd, nfds, rc = -1;
+	int64_t deadline, left;
+	int r, cfd, nfds, rc = -1, limit = hooks_authorize_timeout(AUTHORIZE_TIMEOUT);
 	ssize_t n;
 
+	deadline = now_ms() + (int64_t)limit * 1000;
 	buf_init_secret(&in, AUTHORIZE_MAX_PASTE);
 	for (;;) {
 		if ((left = deadline - now_ms()) <= 0) {
 			err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: no authorization arrived "
-			    "within %d s; run mailout --authorize again", f->a->name,
-			    wait_limit(AUTHORIZE_TIMEOUT));
+			    "within %d s; run mailout --authorize again", f->a->name, limit);
 			goto out;
 		}
 		pfd[0].fd = lfd;

@@ -25,8 +25,8 @@
 #include "secrets/keyring.h"
 #include "base/priv.h"
 #include "base/clock.h"
+#include "base/hooks.h"
 #include "base/mem.h"
-#include "base/parse.h"
 
 /* A password command that has not answered in this long is waiting for something. */
 #define CRED_COMMAND_TIMEOUT	30
@@ -76,21 +76,6 @@ kill_child(pid_t pid, int own_group)
 		;
 }
 
-/*
- * Tests shorten the 30 s bound through MAILOUT_CRED_TIMEOUT (seconds); it can only be
- * made shorter.
- */
-static int
-command_timeout(int timeout_s)
-{
-	const char *s = secure_getenv("MAILOUT_CRED_TIMEOUT");
-	uint64_t v;
-
-	if (s != NULL && parse_uint(s, 1, (uint64_t)timeout_s, &v) == 0)
-		timeout_s = (int)v;
-	return timeout_s;
-}
-
 int
 cred_command(const char *cmd, int timeout_s, char **secret, struct err *e)
 {
@@ -106,7 +91,8 @@ cred_command(const char *cmd, int timeout_s, char **secret, struct err *e)
 	buf_init_secret(&out, CRED_MAX_OUTPUT);
 	snprintf(quoted, sizeof(quoted), "%.*s%s", CRED_QUOTE, cmd,
 	    strlen(cmd) > CRED_QUOTE ? "..." : "");
-	timeout_s = command_timeout(timeout_s);
+	/* The test build may shorten it (hooks.h). */
+	timeout_s = hooks_cred_timeout(timeout_s);
 	/*
 	 * With a terminal, stay in its foreground group so a command may prompt on it; without
 	 * one, a group of its own lets a timeout kill everything the command started.

@@ -22,6 +22,7 @@
 #include "send/runq.h"
 #include "send/send.h"
 #include "base/clock.h"
+#include "base/hooks.h"
 #include "base/mem.h"
 #include "base/user.h"
 
@@ -244,7 +245,7 @@ process(struct run *r, const char *id)
 		m->attempts++;
 		m->last_attempt = r->now;
 		/* The relay has the message, our record does not say so yet. */
-		queue_crash_point("run-sent");
+		hooks_crash("run-sent");
 	}
 	/* settle() releases the entry. */
 	settle(r, &qe, attempted);

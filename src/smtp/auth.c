@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "secrets/cred.h"
 #include "base/err.h"
+#include "base/hooks.h"
 #include "secrets/keyring.h"
 #include "secrets/oauth2.h"
 #include "smtp/sasl.h"
@@ -334,8 +335,8 @@ exchange(struct smtp *s, const struct account *a, enum sasl_mech m, const char *
 		err_prefix(e, "account %s: ", a->name);
 		goto out;
 	}
-	/* Tests replay RFC 5802's exchange byte for byte; never in a set-ID process. */
-	if ((nonce = secure_getenv("MAILOUT_TEST_SCRAM_NONCE")) != NULL)
+	/* The test build replays RFC 5802's exchange byte for byte (hooks.h). */
+	if ((nonce = hooks_scram_nonce()) != NULL)
 		sasl_set_nonce(sa, nonce);
 	if ((has_ir = sasl_initial(sa, &resp, e)) == -1) {
 		err_prefix(e, "account %s: ", a->name);

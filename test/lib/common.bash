@@ -9,7 +9,22 @@ _COMMON_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$_COMMON_DIR/fakesmtp.bash"
 
 MAILOUT=${MAILOUT:-$_COMMON_DIR/../../build/mailout}
+# The same build with the test hooks (src/base/hooks.h: MAILOUT_NOW, MAILOUT_TEST_CRASH,
+# MAILOUT_TEST_SCRAM_NONCE, the two timeouts, MAILOUT_SYSCONF), which the release binary
+# above ignores. Tests run the release binary; one that needs a hook calls use_test_build.
+MAILOUT_RELEASE=$MAILOUT
+MAILOUT_TEST=${MAILOUT_TEST:-${MAILOUT%/*}/mailout-test}
+use_test_build() { MAILOUT=$MAILOUT_TEST; }
+# Only the test build reads MAILOUT_SYSCONF; the release binary reads the system file its
+# build names. On a machine that has that file the release binary would read it, so there
+# every test runs the test build, which this points at no file.
 export MAILOUT_SYSCONF=/nonexistent
+_sysconf_seen() {
+	local f=$BATS_FILE_TMPDIR/.release-sysconf
+	[[ -s $f ]] || "$MAILOUT_RELEASE" --version | sed -n 's/^system config: //p' >"$f"
+	[[ -e $(<"$f") ]]
+}
+if _sysconf_seen; then use_test_build; fi
 export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/xdg-config
 export XDG_STATE_HOME=$BATS_TEST_TMPDIR/xdg-state
 
