@@ -1,9 +1,9 @@
 /*
  * tls.c: TLS client streams on mbedTLS. See tls.h.
  *
- * The only file that includes mbedTLS. It builds against 2.28 (Debian 12: TLS 1.2 only)
- * and 3.6 (TLS 1.3); the differences are kept to the few #if blocks on
- * MBEDTLS_VERSION_NUMBER below.
+ * It builds against mbedTLS 2.28 (Debian 12: TLS 1.2 only) and 3.6 (TLS 1.3); the
+ * differences are kept to the few #if blocks on MBEDTLS_VERSION_NUMBER below. What a
+ * certificate says, in words, is tls_cert.c's; the session cache file is tls_cache.c's.
  *
  * Verification is done by mbedTLS in "optional" mode and judged here once the handshake
  * is done, so that a failure can be explained (which date, which names, which issuer)
@@ -33,9 +33,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
-#include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
-#include <mbedtls/sha256.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
@@ -44,17 +42,13 @@
 
 #include "base/bounds.h"
 #include "base/buf.h"
-#include "base/path.h"
-#include "config/config.h"
 #include "base/err.h"
 #include "base/priv.h"
 #include "net/stream.h"
 #include "net/tls.h"
-#include "base/clock.h"
-#include "base/file.h"
+#include "net/tls_cache.h"
+#include "net/tls_cert.h"
 #include "base/mem.h"
-#include "base/parse.h"
-#include "base/str.h"
 
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 #define MBEDTLS3	1
@@ -80,9 +74,8 @@
 #define LAZY_CA		0
 #endif
 
-/* A session file is a header line and a serialized session of a few KiB. */
-#define SESSION_FILE_MAX	65536
-#define SESSION_MAGIC		"mailout-tls-session 1"
+/* The session cache key's version: a change in what the key covers must change it. */
+#define SESSION_KEY_VERSION	"mailout-tls-session 1"
 
 /* One TLS record carries at most 16 KiB of data: hand mbedTLS whole records. */
 #define TLS_RECORD	16384
@@ -230,152 +223,12 @@ bio_recv(void *ctx, unsigned char *p, size_t n)
 	return ret;
 }
 
-static void
-fmt_time(char *buf, size_t len, const mbedtls_x509_time *t)
-{
-	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d UTC", t->year, t->mon, t->day,
-	    t->hour, t->min, t->sec);
-}
-
-static void
-fmt_hex(char *buf, size_t len, const unsigned char *p, size_t n)
-{
-	size_t i, o = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < n && o + 4 <= len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%s%02X", i ? ":" : "", p[i]);
-}
-
-static int
-sha256(const unsigned char *p, size_t n, unsigned char out[32])
-{
-#if MBEDTLS3
-	return mbedtls_sha256(p, n, out, 0);
-#else
-	return mbedtls_sha256_ret(p, n, out, 0);
-#endif
-}
-
-/* Append sep (if buf is not empty) and s (if not empty) to buf, truncating quietly. */
-static void
-append(char *buf, size_t len, const char *sep, const char *s)
-{
-	size_t o = strlen(buf);
-
-	if (s[0] != '\0' && o + 1 < len)
-		snprintf(buf + o, len - o, "%s%s", o > 0 ? sep : "", s);
-}
-
-/* "DNS:a, IP:1.2.3.4, IP:::1" from the subjectAltName entries. */
-static void
-san_list(const mbedtls_x509_crt *c, char *buf, size_t len)
-{
-	const mbedtls_x509_sequence *q;
-	char one[300];
-	char addr[INET6_ADDRSTRLEN];
-	int type;
-
-	buf[0] = '\0';
-	for (q = &c->subject_alt_names; q != NULL && q->buf.p != NULL; q = q->next) {
-		if ((q->buf.tag & MBEDTLS_ASN1_CONTEXT_SPECIFIC) == 0)
-			continue;
-		type = q->buf.tag & MBEDTLS_ASN1_TAG_VALUE_MASK;
-		if (type == MBEDTLS_X509_SAN_DNS_NAME)
-			snprintf(one, sizeof(one), "DNS:%.*s",
-			    (int)(q->buf.len > 255 ? 255 : q->buf.len), (const char *)q->buf.p);
-		else if (type == MBEDTLS_X509_SAN_IP_ADDRESS && (q->buf.len == 4 ||
-		    q->buf.len == 16) && inet_ntop(q->buf.len == 4 ? AF_INET : AF_INET6,
-		    q->buf.p, addr, sizeof(addr)) != NULL)
-			snprintf(one, sizeof(one), "IP:%s", addr);
-		else
-			continue;
-		/* Names come from the server: nothing but printable ASCII in our messages. */
-		for (char *p = one; *p != '\0'; p++)
-			if (!isprint((unsigned char)*p))
-				*p = '?';
-		append(buf, len, ", ", one);
-	}
-}
-
-static void
-dn_string(const mbedtls_x509_name *dn, char *buf, size_t len)
-{
-	if (mbedtls_x509_dn_gets(buf, len, dn) < 0)
-		snprintf(buf, len, "?");
-	for (char *p = buf; *p != '\0'; p++)
-		if (!isprint((unsigned char)*p))
-			*p = '?';
-}
-
-/* The subject's CN, or "". */
-static void
-common_name(const mbedtls_x509_crt *c, char *buf, size_t len)
-{
-	const mbedtls_x509_name *n;
-
-	buf[0] = '\0';
-	for (n = &c->subject; n != NULL; n = n->next)
-		if (n->oid.p != NULL && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0) {
-			snprintf(buf, len, "%.*s", (int)(n->val.len > 255 ? 255 : n->val.len),
-			    (const char *)n->val.p);
-			break;
-		}
-	for (char *p = buf; *p != '\0'; p++)
-		if (!isprint((unsigned char)*p))
-			*p = '?';
-}
-
-static void
-cert_info(const mbedtls_x509_crt *c, struct tls_cert_info *ci)
-{
-	unsigned char md[32];
-
-	memset(ci, 0, sizeof(*ci));
-	dn_string(&c->subject, ci->subject, sizeof(ci->subject));
-	dn_string(&c->issuer, ci->issuer, sizeof(ci->issuer));
-	san_list(c, ci->names, sizeof(ci->names));
-	fmt_time(ci->not_before, sizeof(ci->not_before), &c->valid_from);
-	fmt_time(ci->not_after, sizeof(ci->not_after), &c->valid_to);
-	if (sha256(c->raw.p, c->raw.len, md) == 0)
-		fmt_hex(ci->sha256, sizeof(ci->sha256), md, sizeof(md));
-}
-
-/* Parse "sha256:AA:BB:..." (prefix and colons optional) into 32 bytes. 0 or -1. */
-static int
-parse_fingerprint(const char *s, unsigned char out[32])
-{
-	size_t n = 0;
-	int hi, lo, ret = -1;
-
-	if (startswith_ci(s, "sha256:"))
-		s += 7;
-	while (*s != '\0') {
-		if (*s == ':') {
-			s++;
-			continue;
-		}
-		if (n == 32 || !isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
-			goto out;
-		hi = isdigit((unsigned char)s[0]) ? s[0] - '0' : (tolower((unsigned char)s[0]) -
-		    'a' + 10);
-		lo = isdigit((unsigned char)s[1]) ? s[1] - '0' : (tolower((unsigned char)s[1]) -
-		    'a' + 10);
-		out[n++] = (unsigned char)(hi << 4 | lo);
-		s += 2;
-	}
-	if (n == 32)
-		ret = 0;
-out:
-	return ret;
-}
-
 int
 tls_fingerprint_valid(const char *s)
 {
 	unsigned char md[32];
 
-	return parse_fingerprint(s, md);
+	return tls_cert_fingerprint(s, md);
 }
 
 int
@@ -401,20 +254,6 @@ tls_library_version(void)
 	snprintf(v, sizeof(v), "mbedTLS %s", MBEDTLS_VERSION_STRING);
 #endif
 	return v;
-}
-
-void
-tls_opts_account(struct tls_opts *o, const struct account *a)
-{
-	memset(o, 0, sizeof(*o));
-	o->server_name = a->tls_server_name != NULL && a->tls_server_name[0] != '\0' ?
-	    a->tls_server_name : a->host;
-	o->verify = a->tls_verify;
-	o->ca_file = a->tls_ca_file;
-	o->fingerprint = a->tls_fingerprint;
-	o->cert_file = a->tls_cert_file;
-	o->key_file = a->tls_key_file;
-	o->min_version = a->tls_min_version;
 }
 
 static int
@@ -847,12 +686,12 @@ check_peer(struct tls_stream *ts, const struct tls_opts *o, struct tls_info *inf
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "the server sent no TLS certificate");
 		goto out;
 	}
-	cert_info(peer, &ci);
+	tls_cert_describe(peer, &ci);
 	if (!empty(o->fingerprint)) {
-		parse_fingerprint(o->fingerprint, want);
-		if (sha256(peer->raw.p, peer->raw.len, got) != 0 ||
+		tls_cert_fingerprint(o->fingerprint, want);
+		if (tls_cert_sha256(peer->raw.p, peer->raw.len, got) != 0 ||
 		    memcmp(want, got, sizeof(got)) != 0) {
-			fmt_hex(wantfp, sizeof(wantfp), want, sizeof(want));
+			tls_cert_hex(want, sizeof(want), wantfp, sizeof(wantfp));
 			send_alert(ts, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
 			err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate (%s) has the "
 			    "fingerprint sha256:%s, not tls_fingerprint sha256:%s; if the server "
@@ -884,7 +723,7 @@ check_peer(struct tls_stream *ts, const struct tls_opts *o, struct tls_info *inf
 	if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
 		for (top = peer; top->next != NULL && top->next->raw.p != NULL; top = top->next)
 			;
-		dn_string(&top->issuer, cn, sizeof(cn));
+		tls_cert_dn(&top->issuer, cn, sizeof(cn));
 		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA);
 		if (top == peer && peer->subject_raw.len == peer->issuer_raw.len &&
 		    memcmp(peer->subject_raw.p, peer->issuer_raw.p, peer->subject_raw.len) == 0)
@@ -905,7 +744,7 @@ check_peer(struct tls_stream *ts, const struct tls_opts *o, struct tls_info *inf
 				break;
 		if (c == NULL || c->raw.p == NULL)
 			c = peer;
-		cert_info(c, &ci);
+		tls_cert_describe(c, &ci);
 		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED);
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate expired on %s (%s, "
 		    "issuer %s); its administrator must renew it", ci.not_after, ci.subject,
@@ -918,18 +757,14 @@ check_peer(struct tls_stream *ts, const struct tls_opts *o, struct tls_info *inf
 				break;
 		if (c == NULL || c->raw.p == NULL)
 			c = peer;
-		cert_info(c, &ci);
+		tls_cert_describe(c, &ci);
 		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate is not valid before %s "
 		    "(%s); check this computer's clock", ci.not_before, ci.subject);
 		goto out;
 	}
 	if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
-		common_name(peer, cn, sizeof(cn));
-		names[0] = '\0';
-		if (cn[0] != '\0')
-			snprintf(names, sizeof(names), "CN=%s", cn);
-		append(names, sizeof(names), ", ", ci.names);
+		tls_cert_names(peer, names, sizeof(names));
 		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate does not match the name "
 		    "%s: it is for %s; if this is the right server, set tls_server_name to one "
@@ -952,7 +787,6 @@ out:
 static void
 fill_info(struct tls_stream *ts, struct tls_info *info)
 {
-	const mbedtls_x509_crt *c;
 	const char *s;
 
 	info->done = 1;
@@ -960,10 +794,7 @@ fill_info(struct tls_stream *ts, struct tls_info *info)
 	snprintf(info->version, sizeof(info->version), "%s", s != NULL ? s : "?");
 	s = mbedtls_ssl_get_ciphersuite(&ts->ssl);
 	snprintf(info->cipher, sizeof(info->cipher), "%s", s != NULL ? s : "?");
-	info->nchain = 0;
-	for (c = mbedtls_ssl_get_peer_cert(&ts->ssl); c != NULL && c->raw.p != NULL &&
-	    info->nchain < TLS_MAX_CHAIN; c = c->next)
-		cert_info(c, &info->chain[info->nchain++]);
+	tls_cert_chain(mbedtls_ssl_get_peer_cert(&ts->ssl), info);
 }
 
 /*
@@ -979,13 +810,13 @@ sess_key(const struct stream *lower, const struct tls_opts *o, unsigned char key
 	int rc = -1;
 
 	buf_init(&b, MAX_SESSION_KEY_TEXT);
-	if (buf_addf(&b, "%s\n%s\n%s\n%d\n%s\n%s\n%s\n%s\n%d\n", SESSION_MAGIC,
+	if (buf_addf(&b, "%s\n%s\n%s\n%d\n%s\n%s\n%s\n%s\n%d\n", SESSION_KEY_VERSION,
 	    lower->name != NULL ? lower->name : "", o->server_name, o->verify,
 	    empty(o->ca_file) ? "" : o->ca_file, empty(o->fingerprint) ? "" : o->fingerprint,
 	    empty(o->cert_file) ? "" : o->cert_file, empty(o->key_file) ? "" : o->key_file,
 	    o->min_version) == -1)
 		goto out;
-	if (sha256((const unsigned char *)b.data, b.len, key) != 0)
+	if (tls_cert_sha256((const unsigned char *)b.data, b.len, key) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -993,117 +824,39 @@ out:
 	return rc;
 }
 
-/* "SESSION_MAGIC <key in hex> " */
-static void
-sess_head(const unsigned char key[32], char *buf, size_t len)
-{
-	size_t i, o;
-
-	o = (size_t)snprintf(buf, len, "%s ", SESSION_MAGIC);
-	for (i = 0; i < 32 && o + 3 < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%02x", key[i]);
-	if (o + 1 < len)
-		snprintf(buf + o, len - o, " ");
-}
-
-/*
- * Read the cached session for this key into sess. 1 if there is one to offer; 0 if
- * not: no file, another key, too old, not ours alone, or not loadable by this library.
- * The file is: SESSION_MAGIC, the key in hex, the time it was saved, a newline, then
- * the session as mbedtls_ssl_session_save() wrote it (a master secret: mode 0600).
- */
+/* The cached session for ts's key into sess, if there is one the library takes. 1 or 0. */
 static int
-sess_load(const char *path, const unsigned char key[32], mbedtls_ssl_session *sess)
+sess_load(struct tls_stream *ts, mbedtls_ssl_session *sess)
 {
-	unsigned char *data = NULL, *nl;
-	char head[128], num[24];
-	struct stat st;
-	uint64_t saved;
-	size_t len = 0, hl, nlen;
-	ssize_t n;
-	int fd, ok = 0;
+	unsigned char *blob;
+	size_t len;
+	int ok;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		goto out;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) != 0 || st.st_size <= 0 || st.st_size > SESSION_FILE_MAX)
-		goto out;
-	data = xmalloc((size_t)st.st_size);
-	while (len < (size_t)st.st_size) {
-		n = read(fd, data + len, (size_t)st.st_size - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	sess_head(key, head, sizeof(head));
-	hl = strlen(head);
-	if (len <= hl || memcmp(data, head, hl) != 0 ||
-	    (nl = memchr(data + hl, '\n', len - hl)) == NULL)
-		goto out;
-	nlen = (size_t)(nl - (data + hl));
-	if (nlen == 0 || nlen >= sizeof(num))
-		goto out;
-	memcpy(num, data + hl, nlen);
-	num[nlen] = '\0';
-	if (parse_uint(num, 0, UINT64_MAX, &saved) == -1 || (int64_t)saved > now_s() ||
-	    now_s() - (int64_t)saved > TLS_SESSION_MAX_AGE)
-		goto out;
-	nl++;
-	if (mbedtls_ssl_session_load(sess, nl, len - (size_t)(nl - data)) != 0)
-		goto out;
-	ok = 1;
-out:
-	if (data != NULL) {
-		explicit_bzero(data, len);
-		free(data);
-	}
-	if (fd != -1)
-		close(fd);
+	ok = tls_cache_load(ts->sess_path, ts->sess_key, &blob, &len) == 1 &&
+	    mbedtls_ssl_session_load(sess, blob, len) == 0;
+	tls_cache_free(blob, len);
 	return ok;
 }
 
-/*
- * Keep the session for the next process: written to a temporary file (0600, mkstemp)
- * and renamed over the old one, so a reader sees one whole file or the other. A cache:
- * failures are ignored (the next connection makes a full handshake).
- */
+/* Keep the session for the next process (a cache: failures are ignored). */
 static void
 sess_save(struct tls_stream *ts)
 {
 	mbedtls_ssl_session sess;
 	unsigned char *blob = NULL;
-	char head[128], *tmp = NULL;
-	size_t len = 0, hl;
-	int fd, made = 0, wrote, ok = 0;
+	size_t len = 0;
 
 	mbedtls_ssl_session_init(&sess);
 	if (mbedtls_ssl_get_session(&ts->ssl, &sess) != 0 ||
 	    mbedtls_ssl_session_save(&sess, NULL, 0, &len) != MBEDTLS_ERR_SSL_BUFFER_TOO_SMALL ||
-	    len == 0 || len > SESSION_FILE_MAX - sizeof(head))
+	    len == 0)
 		goto out;
 	blob = xmalloc(len);
 	if (mbedtls_ssl_session_save(&sess, blob, len, &len) != 0)
 		goto out;
-	sess_head(ts->sess_key, head, sizeof(head));
-	hl = strlen(head);
-	snprintf(head + hl, sizeof(head) - hl, "%lld\n", (long long)now_s());
-	hl = strlen(head);
-	make_parents(ts->sess_path, 0700);
-	if ((tmp = path_fmt("%s.XXXXXX", ts->sess_path)) == NULL || (fd = mkstemp(tmp)) == -1)
-		goto out;
-	made = 1;
-	wrote = write(fd, head, hl) == (ssize_t)hl && write(fd, blob, len) == (ssize_t)len;
-	if (close(fd) == -1 || !wrote || rename(tmp, ts->sess_path) == -1)
-		goto out;
-	ok = 1;
+	tls_cache_save(ts->sess_path, ts->sess_key, blob, len);
 out:
-	if (made && !ok)
-		unlink(tmp);
-	free(tmp);
-	if (blob != NULL) {
-		explicit_bzero(blob, len);
-		free(blob);
-	}
+	tls_cache_free(blob, len);
 	mbedtls_ssl_session_free(&sess);
 }
 
@@ -1112,7 +865,7 @@ static void
 sess_drop(struct tls_stream *ts)
 {
 	if (ts->sess_path != NULL)
-		unlink(ts->sess_path);
+		tls_cache_drop(ts->sess_path);
 }
 
 static void
@@ -1198,7 +951,7 @@ tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
 
 	if (!empty(o->session_file) && sess_key(lower, o, ts->sess_key) == 0) {
 		ts->sess_path = xstrdup(o->session_file);
-		offered = sess_load(ts->sess_path, ts->sess_key, &sess);
+		offered = sess_load(ts, &sess);
 #if MBEDTLS3 && defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED)
 		/* TLS 1.3 tickets arrive after the handshake; tls_close() keeps the last. */
 		mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(&ts->conf,

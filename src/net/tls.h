@@ -1,6 +1,8 @@
 /*
- * tls.h: TLS as a stream layered over another stream (mbedTLS 2.28 or 3.6 underneath;
- * tls.c is the only file that includes an mbedTLS header).
+ * tls.h: TLS as a stream layered over another stream, on mbedTLS 2.28 or 3.6. This header
+ * includes none of mbedTLS; the files that do are tls.c, tls_cert.c (certificates in
+ * words), smtp/sasl.c (hashes, HMAC, PBKDF2), secrets/oauth2.c (PKCE's SHA-256) and
+ * base/base64.c.
  *
  * tls_wrap() runs the client handshake over a lower stream (a socket from net.c, so the
  * lower stream's per-step timeout bounds every step) and checks the server:
@@ -14,10 +16,10 @@
  *   - else (verify off) anything is accepted; the caller prints the warning.
  *
  * Session resumption (opts.session_file set): the session of a handshake that passed the
- * checks above is kept in that file (0600, written at tls close) with a key made of the
- * relay (the lower stream's "host:port"), the server name and every verification
+ * checks above is kept in that file (tls_cache.h; written at tls close) with a key made of
+ * the relay (the lower stream's "host:port"), the server name and every verification
  * setting, and offered on the next connection whose key is the same and no more than
- * TLS_SESSION_MAX_AGE later. A resumed session was judged when it was made: it is not
+ * TLS_CACHE_MAX_AGE later. A resumed session was judged when it was made: it is not
  * judged again, and the CA file is not read at all unless the server declines to resume
  * (it is then read when its certificate arrives). Any failed handshake or check deletes
  * the file.
@@ -37,7 +39,6 @@
 
 #include <stddef.h>
 
-struct account;
 struct err;
 struct stream;
 
@@ -53,9 +54,6 @@ struct tls_opts {
 	int		 min_version;	/* 12 or 13 (0 = 12) */
 	const char	*session_file;	/* resumption cache (see above); NULL: none */
 };
-
-/* A cached session older than this is not offered: less time for its secret on disk. */
-#define TLS_SESSION_MAX_AGE	(24 * 3600)
 
 struct tls_cert_info {
 	char	subject[256];		/* "CN=localhost, O=Example" */
@@ -76,9 +74,6 @@ struct tls_info {
 	size_t			nchain;		/* peer certificates as sent, leaf first */
 	struct tls_cert_info	chain[TLS_MAX_CHAIN];
 };
-
-/* Fill o from an account's tls_* settings; server_name is tls_server_name, else host. */
-void		 tls_opts_account(struct tls_opts *o, const struct account *a);
 
 /*
  * Handshake over lower and check the server as above. On success returns a stream that

@@ -901,7 +901,14 @@ oauth2_post(const struct account *a, const char *url, const char *what,
 	int rc = -1;
 
 	err_init(&le);
-	tls_opts_account(&to, a);
+	/*
+	 * The account's trust settings; not its relay's name, pinned certificate or client
+	 * certificate: the endpoint is another host (http.c sets its own name).
+	 */
+	memset(&to, 0, sizeof(to));
+	to.verify = a->tls_verify;
+	to.ca_file = a->tls_ca_file;
+	to.min_version = a->tls_min_version;
 	memset(&rq, 0, sizeof(rq));
 	rq.method = "POST";
 	rq.url = url;

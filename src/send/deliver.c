@@ -71,6 +71,20 @@ session_file(const struct account *a)
 	return p;
 }
 
+void
+deliver_tls_opts(struct tls_opts *o, const struct account *a)
+{
+	memset(o, 0, sizeof(*o));
+	o->server_name = a->tls_server_name != NULL && a->tls_server_name[0] != '\0' ?
+	    a->tls_server_name : a->host;
+	o->verify = a->tls_verify;
+	o->ca_file = a->tls_ca_file;
+	o->fingerprint = a->tls_fingerprint;
+	o->cert_file = a->tls_cert_file;
+	o->key_file = a->tls_key_file;
+	o->min_version = a->tls_min_version;
+}
+
 static void
 step(const struct deliver_opts *o, const char *stage, const char *fmt, ...)
 {
@@ -115,7 +129,7 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 	char used[128], *sfile;
 	int quit = 1, prefix = 1;
 
-	tls_opts_account(&to, a);
+	deliver_tls_opts(&to, a);
 	/* mailout --test (o->step) shows a full handshake, the certificate and its checks. */
 	to.session_file = sfile = a->tls != TLS_OFF && o->step == NULL ? session_file(a) :
 	    NULL;

@@ -12,6 +12,7 @@
 
 struct account;
 struct deliver;
+struct tls_opts;
 
 struct deliver_opts {
 	int	verbose;	/* protocol transcript on stderr */
@@ -39,5 +40,7 @@ void		 deliver_close(struct deliver *d);
 struct smtp	*deliver_smtp(struct deliver *d);
 /* "host:port" of the relay, for messages and logs. */
 const char	*deliver_relay(const struct deliver *d);
+/* o from the account's tls_* settings; server_name is tls_server_name, else host. */
+void		 deliver_tls_opts(struct tls_opts *o, const struct account *a);
 
 #endif

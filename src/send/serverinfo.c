@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "base/err.h"
 #include "net/net.h"
+#include "send/deliver.h"
 #include "send/serverinfo.h"
 #include "smtp/smtp.h"
 #include "net/stream.h"
@@ -124,7 +125,7 @@ serverinfo_run(const struct account *a, int verbose, FILE *out, struct err *e)
 
 	memset(&ti, 0, sizeof(ti));
 	err_init(&terr);
-	tls_opts_account(&to, a);
+	deliver_tls_opts(&to, a);
 	fprintf(out, "account: %s\nrelay: %s port %u, tls = %s\n", a->name, a->host, a->port,
 	    tls_mode_name(a->tls));
 	if (a->tls != TLS_OFF) {
