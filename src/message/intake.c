@@ -32,6 +32,7 @@
 #include "message/intake.h"
 #include "base/priv.h"
 #include "message/mailbox.h"
+#include "message/qp.h"
 #include "message/rfc2047.h"
 #include "message/rfc5322.h"
 #include "base/clock.h"
@@ -46,8 +47,6 @@
 #define FULL_NAME_MAX	(MAX_ADDRESS / 4)
 /* RFC 5322 2.1.1: a line is at most 998 octets without its CRLF. */
 #define LINE_MAX_OCTETS	998
-/* RFC 2045 6.7: a quoted-printable line is at most 76 characters, the soft break's '=' in. */
-#define QP_LINE		76
 
 enum phase {
 	PH_HEADER,	/* in the header block */
@@ -1059,63 +1058,14 @@ out:
  * to a new spool file with the body re-encoded (quoted-printable) or folded, and the new
  * file takes the old one's place. Rare: only messages with a line over 998 octets.
  */
-struct qp {
-	size_t	col;	/* characters on the current encoded line */
-	int	ws;	/* a space or tab held back: encoded if the line ends after it */
-};
 
+/* One byte of the body, quoted-printable (qp.c). */
 static int
-qp_token(struct intake *w, struct qp *q, const char *t, size_t n)
+qp_put(struct intake *w, struct qp *q, unsigned char c)
 {
-	/* A soft line break keeps every encoded line within QP_LINE, '=' included. */
-	if (q->col + n > QP_LINE - 1) {
-		if (out_put(w, "=\r\n", 3) == -1)
-			return -1;
-		q->col = 0;
-	}
-	q->col += n;
-	return out_put(w, t, n);
-}
+	char t[QP_OUT];
 
-static int
-qp_byte(struct intake *w, struct qp *q, unsigned char c)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char t[3];
-
-	if (c == '\r')
-		return 0;
-	if (c == '\n') {
-		/* White space at the end of a line would be lost in transport: encode it. */
-		if (q->ws != 0) {
-			t[0] = '=';
-			t[1] = hex[q->ws >> 4];
-			t[2] = hex[q->ws & 15];
-			if (qp_token(w, q, t, 3) == -1)
-				return -1;
-			q->ws = 0;
-		}
-		q->col = 0;
-		return out_put(w, "\r\n", 2);
-	}
-	if (q->ws != 0) {
-		t[0] = (char)q->ws;
-		q->ws = 0;
-		if (qp_token(w, q, t, 1) == -1)
-			return -1;
-	}
-	if (c == ' ' || c == '\t') {
-		q->ws = c;
-		return 0;
-	}
-	if (c >= 33 && c <= 126 && c != '=') {
-		t[0] = (char)c;
-		return qp_token(w, q, t, 1);
-	}
-	t[0] = '=';
-	t[1] = hex[c >> 4];
-	t[2] = hex[c & 15];
-	return qp_token(w, q, t, 3);
+	return out_put(w, t, qp_byte(q, c, t));
 }
 
 /* Cut at LINE_MAX_OCTETS, a little earlier rather than inside a UTF-8 character. */
@@ -1212,7 +1162,7 @@ repair_body(struct intake *in)
 	memset(&nm, 0, sizeof(nm));
 	nm.fd = -1;
 	memset(&w, 0, sizeof(w));
-	memset(&q, 0, sizeof(q));
+	qp_init(&q);
 	/* No max_size: the limit applied to what was read; encoding only makes it longer. */
 	memset(&wo, 0, sizeof(wo));
 	wo.spool_dir = in->o->spool_dir;
@@ -1291,7 +1241,7 @@ repair_body(struct intake *in)
 		if (r == 0)
 			break;
 		for (i = 0; i < (size_t)r; i++)
-			if ((qp ? qp_byte(&w, &q, blk[i]) : fold_byte(&w, &col, blk[i])) == -1)
+			if ((qp ? qp_put(&w, &q, blk[i]) : fold_byte(&w, &col, blk[i])) == -1)
 				goto out;
 	}
 	if (flush(&w) == -1)
