@@ -15,8 +15,8 @@
 
 #include "base/path.h"
 #include "message/aliases.h"
-#include "smtp/auth.h"
 #include "secrets/authorize.h"
+#include "secrets/password.h"
 #include "base/buf.h"
 #include "cli.h"
 #include "config/config.h"
@@ -519,8 +519,8 @@ mode_password(const struct cli *c, const struct config *cfg)
 
 	err_init(&e);
 	if ((a = config_select(cfg, c->account, NULL, &e)) == NULL ||
-	    (c->mode == MODE_STORE_PASSWORD ? auth_store_password(a, stdin, &e) :
-	    auth_forget_password(a, &e)) == -1) {
+	    (c->mode == MODE_STORE_PASSWORD ? password_store(a, stdin, &e) :
+	    password_forget(a, &e)) == -1) {
 		report(&e);
 		rc = exit_code(&e);
 	}

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "base/attr.h"
+
 /* Write all n bytes to fd, going on through EINTR. 0, or -1 with errno set. */
 int	 write_all(int fd, const void *p, size_t n);
 
@@ -18,7 +20,7 @@ int	 write_all(int fd, const void *p, size_t n);
  * does not set S_ISGID itself); directories that exist are left as they are. 0 when dir
  * is a directory at the end, else -1 with errno set.
  */
-int	 make_dirs(const char *dir, mode_t mode);
+int	 make_dirs(const char *dir, mode_t mode) MUST_CHECK;
 
 /*
  * make_dirs for the directory that holds path (all before its last '/'; nothing when

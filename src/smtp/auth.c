@@ -1,19 +1,13 @@
 /*
- * auth.c: SMTP AUTH (RFC 4954) over the engine's smtp_cmd, and the keyring modes.
- * See auth.h.
+ * auth.c: SMTP AUTH (RFC 4954) over the engine's smtp_cmd. See auth.h.
  *
  * Wire rules kept here, because sasl.c knows no SMTP: an initial response that would
  * make the AUTH line longer than 512 octets waits for an empty 334 instead; a response
  * of zero length is "=" on the AUTH line and an empty line after a 334; "*" cancels.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include "smtp/auth.h"
 #include "base/base64.h"
@@ -23,7 +17,6 @@
 #include "secrets/cred.h"
 #include "base/err.h"
 #include "base/hooks.h"
-#include "secrets/keyring.h"
 #include "secrets/oauth2.h"
 #include "smtp/sasl.h"
 #include "smtp/smtp.h"
@@ -449,178 +442,5 @@ out:
 	sasl_free(sa);
 	secret_free(secret);
 	secret_free(fresh);
-	return rc;
-}
-
-/* The terminal's settings while echo is off, to restore them on a signal. */
-static struct termios tty_saved;
-static int tty_fd = -1;
-
-static void
-tty_restore(int sig)
-{
-	if (tty_fd != -1)
-		tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/*
- * Read one line from fd into b (without the newline), a byte at a time so that nothing
- * past it is consumed. 0, or -1 on a read error or a line over b's max.
- */
-static int
-read_line_fd(int fd, struct buf *b)
-{
-	char c = 0;
-	ssize_t n;
-	int rc = 0;
-
-	for (;;) {
-		n = read(fd, &c, 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			rc = -1;
-		if (n <= 0 || c == '\n' || rc == -1)
-			break;
-		if (buf_addc(b, c) == -1) {
-			rc = -1;
-			break;
-		}
-	}
-	explicit_bzero(&c, sizeof(c));
-	return rc;
-}
-
-/* The secret from the terminal without echo. */
-static int
-read_tty(const struct account *a, struct buf *b, struct err *e)
-{
-	struct termios t;
-	struct sigaction sa, old_int, old_term, old_hup;
-	int fd, rc = -1, changed = 0;
-
-	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) == -1) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "cannot open the terminal: %s",
-		    strerror(errno));
-		goto out;
-	}
-	dprintf(fd, "Password for %s at %s (account %s): ", a->user, a->host, a->name);
-	if (tcgetattr(fd, &tty_saved) == 0) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = tty_restore;
-		sigemptyset(&sa.sa_mask);
-		tty_fd = fd;
-		sigaction(SIGINT, &sa, &old_int);
-		sigaction(SIGTERM, &sa, &old_term);
-		sigaction(SIGHUP, &sa, &old_hup);
-		t = tty_saved;
-		t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		t.c_lflag |= ICANON;
-		changed = tcsetattr(fd, TCSAFLUSH, &t) == 0;
-	}
-	rc = read_line_fd(fd, b);
-	if (changed)
-		tcsetattr(fd, TCSAFLUSH, &tty_saved);
-	if (tty_fd != -1) {
-		tty_fd = -1;
-		sigaction(SIGINT, &old_int, NULL);
-		sigaction(SIGTERM, &old_term, NULL);
-		sigaction(SIGHUP, &old_hup, NULL);
-	}
-	dprintf(fd, "\n");
-	if (rc == -1)
-		err_set(e, ERR_PERM, CAUSE_USAGE, "could not read the password from the "
-		    "terminal (at most %d bytes)", MAX_SECRET);
-out:
-	if (fd != -1)
-		close(fd);
-	return rc;
-}
-
-static int
-keyring_account(const struct account *a, const char *what, struct err *e)
-{
-	int rc = 0;
-
-	if (a->user == NULL || a->user[0] == '\0')
-		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s has no user, so there is "
-		    "no keyring entry to %s: set user = in the account", a->name, what);
-	else if (a->host == NULL || a->host[0] == '\0')
-		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s has no host", a->name);
-	return rc;
-}
-
-int
-auth_store_password(const struct account *a, FILE *in, struct err *e)
-{
-	struct buf b, label;
-	int rc = -1;
-
-	buf_init_secret(&b, MAX_SECRET);
-	buf_init(&label, MAX_KEYRING_LABEL);
-	if (keyring_account(a, "store", e) == -1)
-		goto out;
-	if (isatty(fileno(in))) {
-		if (read_tty(a, &b, e) == -1)
-			goto out;
-	} else if (read_line_fd(fileno(in), &b) == -1) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "could not read the password from standard "
-		    "input (the first line, at most %d bytes)", MAX_SECRET);
-		goto out;
-	}
-	if (b.len > 0 && b.data[b.len - 1] == '\r')
-		b.data[--b.len] = '\0';
-	if (b.len == 0 || memchr(b.data, '\0', b.len) != NULL) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "no password given: nothing stored");
-		goto out;
-	}
-	/* Only what the keyring shows a person: the short form when the long one is too long. */
-	if (buf_addf(&label, "mailout: SMTP password for %s at %s", a->user, a->host) == -1) {
-		buf_reset(&label);
-		if (buf_addstr(&label, "mailout: SMTP password") == -1) {
-			err_set(e, ERR_TEMP, CAUSE_OSERR, "out of memory");
-			goto out;
-		}
-	}
-	if (keyring_store(a->host, "smtp", a->user, label.data, b.data, e) == -1) {
-		err_prefix(e, "account %s: ", a->name);
-		goto out;
-	}
-	printf("mailout: stored the password for %s at %s (account %s) in the keyring\n",
-	    a->user, a->host, a->name);
-	if (a->password_command != NULL || a->password_file != NULL || a->password != NULL)
-		printf("mailout: note: account %s also sets %s, which is used before the "
-		    "keyring\n", a->name, a->password_command != NULL ? "password_command" :
-		    a->password_file != NULL ? "password_file" : "password");
-	fflush(stdout);
-	rc = 0;
-out:
-	buf_free(&b);
-	buf_free(&label);
-	return rc;
-}
-
-int
-auth_forget_password(const struct account *a, struct err *e)
-{
-	int r, rc = -1;
-
-	if (keyring_account(a, "forget", e) == -1)
-		goto out;
-	if ((r = keyring_forget(a->host, "smtp", a->user, e)) == -1) {
-		err_prefix(e, "account %s: ", a->name);
-		goto out;
-	}
-	if (r == 1)
-		printf("mailout: removed the password for %s at %s (account %s) from the "
-		    "keyring\n", a->user, a->host, a->name);
-	else
-		printf("mailout: the keyring had no password for %s at %s (account %s)\n",
-		    a->user, a->host, a->name);
-	fflush(stdout);
-	rc = 0;
-out:
 	return rc;
 }

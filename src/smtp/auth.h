@@ -1,5 +1,5 @@
 /*
- * auth.h: logging in to the relay (SMTP AUTH, RFC 4954) and the password-keeping modes.
+ * auth.h: logging in to the relay (SMTP AUTH, RFC 4954).
  *
  * auth.c chooses the mechanism, fetches the secret through cred.c and drives sasl.c's
  * encoders over smtp_cmd. Every line that carries (an encoding of) a secret is sent
@@ -9,7 +9,6 @@
 #define MAILOUT_AUTH_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 #include "smtp/sasl.h"
 
@@ -59,14 +58,5 @@ int	auth_initial_fits(const char *mech, size_t irlen);
 
 /* The known hint for a provider's rejection (Gmail, Microsoft 365), or NULL. Pure. */
 const char *auth_hint(int code, const char *text);
-
-/*
- * --store-password: read the secret (from /dev/tty without echo when in is a terminal,
- * else the first line of in) and store it in the keyring under the account's host and
- * user, where msmtp would look too. Prints one confirmation line on stdout.
- * --forget-password: remove it. 0, or -1 with err.
- */
-int	auth_store_password(const struct account *a, FILE *in, struct err *e);
-int	auth_forget_password(const struct account *a, struct err *e);
 
 #endif
