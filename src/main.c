@@ -32,6 +32,7 @@
 #include "send/runq.h"
 #include "message/rfc5322.h"
 #include "smtp/serve.h"
+#include "net/fdstream.h"
 #include "net/stream.h"
 #include "send/submit.h"
 #include "base/str.h"
@@ -384,7 +385,7 @@ mode_smtp(const struct cli *c, const struct config *cfg)
 	o.submit = bs_submit;
 	o.check_rcpt = bs_rcpt;
 	o.ctx = &x;
-	conn = conn_new(stream_fd(STDIN_FILENO, STDOUT_FILENO, BS_TIMEOUT));
+	conn = conn_new(fdstream_new(STDIN_FILENO, STDOUT_FILENO, BS_TIMEOUT));
 	if (serve_run(conn, &o, &e) == -1)
 		goto fail;
 	rc = EX_OK;

@@ -1,9 +1,9 @@
 /*
  * net.c: plain TCP connections with deadlines. See net.h.
  *
- * The socket stays non-blocking: every read and write tries first and polls only when the
- * kernel has nothing, so a step that makes no progress for the I/O timeout fails instead
- * of hanging a cron job forever.
+ * The socket stays non-blocking; its stream is fdstream.c's, which tries every read and
+ * write first and polls only when the kernel has nothing, so a step that makes no
+ * progress for the I/O timeout fails instead of hanging a cron job forever.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -16,141 +16,19 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/err.h"
+#include "net/fdstream.h"
 #include "net/net.h"
-#include "net/stream.h"
 #include "base/clock.h"
-#include "base/mem.h"
 
 /*
  * With several addresses (IPv6 and IPv4), one that drops packets must not eat the whole
  * deadline: each gets its share of what is left, but never less than this.
  */
 #define NET_MIN_ATTEMPT_MS	2000
-
-struct net_stream {
-	struct stream	s;
-	int		fd;
-	int		io_timeout_s;
-	char		namebuf[300];	/* "host:port", s.name points here */
-};
-
-/* Wait for events on the socket for at most the I/O timeout. 0, or -1 with err set. */
-static int
-net_wait(struct net_stream *ns, short events, struct err *e)
-{
-	int ret = -1, r;
-
-	r = stream_poll(ns->fd, events, ns->io_timeout_s);
-	if (r == 0) {
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "timeout after %d s %s the server (%s)",
-		    ns->io_timeout_s, events == POLLIN ? "waiting for" : "sending to",
-		    ns->s.name);
-		goto out;
-	}
-	if (r == -1) {
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "poll on the connection to %s: %s",
-		    ns->s.name, strerror(errno));
-		goto out;
-	}
-	ret = 0;
-out:
-	return ret;
-}
-
-static ssize_t
-net_read(struct stream *s, void *p, size_t n, struct err *e)
-{
-	struct net_stream *ns = (struct net_stream *)s;
-	ssize_t r;
-	int one = 1;
-
-	for (;;) {
-		/*
-		 * We wait for the server: what it sent so far is ACKed now, not after the
-		 * delayed-ACK timer. A server whose last reply trails its previous segment
-		 * (Postfix's greeting behind its TLS Finished) has Nagle hold that reply
-		 * until our ACK: 40 ms per connection. The flag does not stick (the kernel
-		 * clears it), so it is set before every read.
-		 */
-		setsockopt(ns->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
-		r = recv(ns->fd, p, n, 0);
-		if (r >= 0)
-			break;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK) {
-			err_set(e, ERR_TEMP, CAUSE_TEMP, "connection to %s lost: %s", ns->s.name,
-			    strerror(errno));
-			break;
-		}
-		if (net_wait(ns, POLLIN, e) == -1)
-			break;
-	}
-	return r;
-}
-
-static int
-net_write(struct stream *s, const void *p, size_t n, struct err *e)
-{
-	struct net_stream *ns = (struct net_stream *)s;
-	const char *d = p;
-	ssize_t r;
-	int ret = -1;
-
-	while (n > 0) {
-		/* MSG_NOSIGNAL: a peer that went away is an error to report, not a SIGPIPE. */
-		r = send(ns->fd, d, n, MSG_NOSIGNAL);
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				err_set(e, ERR_TEMP, CAUSE_TEMP, "connection to %s lost: %s",
-				    ns->s.name, strerror(errno));
-				goto out;
-			}
-			if (net_wait(ns, POLLOUT, e) == -1)
-				goto out;
-			continue;
-		}
-		d += r;
-		n -= (size_t)r;
-	}
-	ret = 0;
-out:
-	return ret;
-}
-
-static void
-net_close(struct stream *s)
-{
-	struct net_stream *ns = (struct net_stream *)s;
-
-	if (ns->fd != -1)
-		close(ns->fd);
-	free(ns);
-}
-
-static int
-net_timeout(struct stream *s, int timeout_s)
-{
-	struct net_stream *ns = (struct net_stream *)s;
-	int old = ns->io_timeout_s;
-
-	ns->io_timeout_s = timeout_s;
-	return old;
-}
-
-static const struct stream_ops net_ops = {
-	.read = net_read,
-	.write = net_write,
-	.close = net_close,
-	.timeout = net_timeout,
-};
 
 /*
  * One non-blocking connect within ms milliseconds (-1: no limit). Returns the connected
@@ -224,8 +102,8 @@ net_connect(const char *host, unsigned port, int connect_timeout_s, int io_timeo
     struct err *e)
 {
 	struct addrinfo hints, *res = NULL, *ai;
-	struct net_stream *ns = NULL;
-	char service[16], reason[256] = "no address to connect to";
+	struct stream *s = NULL;
+	char service[16], reason[256] = "no address to connect to", name[300];
 	int64_t deadline = 0, left;
 	int r, fd = -1, naddr = 0, ntried = 0, ms = -1;
 
@@ -283,17 +161,13 @@ net_connect(const char *host, unsigned port, int connect_timeout_s, int io_timeo
 			    host, port, reason);
 		goto out;
 	}
-	ns = xcalloc(1, sizeof(*ns));
-	ns->s.ops = &net_ops;
-	ns->fd = fd;
-	ns->io_timeout_s = io_timeout_s;
 	if (strchr(host, ':') != NULL)
-		snprintf(ns->namebuf, sizeof(ns->namebuf), "[%s]:%u", host, port);
+		snprintf(name, sizeof(name), "[%s]:%u", host, port);
 	else
-		snprintf(ns->namebuf, sizeof(ns->namebuf), "%s:%u", host, port);
-	ns->s.name = ns->namebuf;
+		snprintf(name, sizeof(name), "%s:%u", host, port);
+	s = fdstream_socket(fd, name, io_timeout_s);
 out:
 	if (res != NULL)
 		freeaddrinfo(res);
-	return ns != NULL ? &ns->s : NULL;
+	return s;
 }

@@ -1,22 +1,13 @@
 /*
- * stream.c: the buffered connection over a struct stream, and a stream over two file
- * descriptors. See stream.h.
+ * stream.c: the buffered connection over a struct stream. See stream.h.
  */
-#include <sys/socket.h>
-
-#include <errno.h>
-#include <limits.h>
-#include <poll.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "net/stream.h"
-#include "base/clock.h"
 #include "base/mem.h"
 
 /* Replies and commands are short; 16 KiB holds a whole pipelined batch of replies. */
@@ -230,154 +221,4 @@ conn_set_timeout(struct conn *c, int timeout_s)
 	if (c->s->ops->timeout == NULL)
 		return -1;
 	return c->s->ops->timeout(c->s, timeout_s);
-}
-
-/* A stream over two descriptors, for -bs on standard input and output. */
-
-struct fd_stream {
-	struct stream	s;
-	int		rfd;
-	int		wfd;
-	int		timeout_s;
-	int		notsock;	/* wfd is no socket: plain write(2) */
-};
-
-int
-stream_poll(int fd, short events, int timeout_s)
-{
-	struct pollfd pfd;
-	int64_t deadline = 0, left;
-	int r, ms = -1;
-
-	if (timeout_s > 0)
-		deadline = now_ms() + (int64_t)timeout_s * 1000;
-	for (;;) {
-		if (timeout_s > 0) {
-			left = deadline - now_ms();
-			ms = left > INT_MAX ? INT_MAX : left > 0 ? (int)left : 0;
-		}
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, ms);
-		if (r >= 0 || errno != EINTR)
-			break;
-	}
-	return r > 0 ? 1 : r;
-}
-
-/* Wait until fd is ready for events or the step times out. 0, or -1 with err set. */
-static int
-fd_wait(struct fd_stream *fs, int fd, short events, struct err *e)
-{
-	int ret = -1, r;
-
-	r = stream_poll(fd, events, fs->timeout_s);
-	if (r == 0) {
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "timeout after %d s %s %s",
-		    fs->timeout_s, events == POLLIN ? "waiting for input from" :
-		    "writing to", fs->s.name);
-		goto out;
-	}
-	if (r == -1) {
-		err_set(e, ERR_TEMP, CAUSE_IOERR, "poll on %s: %s", fs->s.name,
-		    strerror(errno));
-		goto out;
-	}
-	ret = 0;
-out:
-	return ret;
-}
-
-static ssize_t
-fd_read(struct stream *s, void *p, size_t n, struct err *e)
-{
-	struct fd_stream *fs = (struct fd_stream *)s;
-	ssize_t r = -1;
-
-	for (;;) {
-		/* Poll first: the descriptor is usually blocking, and the timeout must hold. */
-		if (fd_wait(fs, fs->rfd, POLLIN, e) == -1)
-			goto out;
-		r = read(fs->rfd, p, n);
-		if (r >= 0)
-			goto out;
-		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
-			break;
-	}
-	err_set(e, ERR_TEMP, CAUSE_IOERR, "read from %s: %s", fs->s.name, strerror(errno));
-out:
-	return r;
-}
-
-static int
-fd_write(struct stream *s, const void *p, size_t n, struct err *e)
-{
-	struct fd_stream *fs = (struct fd_stream *)s;
-	const char *d = p;
-	ssize_t r;
-	int ret = -1;
-
-	while (n > 0) {
-		if (fd_wait(fs, fs->wfd, POLLOUT, e) == -1)
-			goto out;
-		/* send() can refuse SIGPIPE; a pipe or tty needs write() and the caller's mask. */
-		if (!fs->notsock) {
-			r = send(fs->wfd, d, n, MSG_NOSIGNAL);
-			if (r == -1 && errno == ENOTSOCK) {
-				fs->notsock = 1;
-				continue;
-			}
-		} else
-			r = write(fs->wfd, d, n);
-		if (r == -1) {
-			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-				continue;
-			err_set(e, ERR_TEMP, CAUSE_IOERR, "write to %s: %s", fs->s.name,
-			    strerror(errno));
-			goto out;
-		}
-		d += r;
-		n -= (size_t)r;
-	}
-	ret = 0;
-out:
-	return ret;
-}
-
-static void
-fd_close(struct stream *s)
-{
-	free(s);
-}
-
-static int
-fd_timeout(struct stream *s, int timeout_s)
-{
-	struct fd_stream *fs = (struct fd_stream *)s;
-	int old = fs->timeout_s;
-
-	fs->timeout_s = timeout_s;
-	return old;
-}
-
-static const struct stream_ops fd_ops = {
-	.read = fd_read,
-	.write = fd_write,
-	.close = fd_close,
-	.timeout = fd_timeout,
-};
-
-struct stream *
-stream_fd(int rfd, int wfd, int timeout_s)
-{
-	struct fd_stream *fs;
-
-	fs = xcalloc(1, sizeof(*fs));
-	fs->s.ops = &fd_ops;
-	fs->s.name = "the client";
-	fs->rfd = rfd;
-	fs->wfd = wfd;
-	fs->timeout_s = timeout_s;
-	return &fs->s;
 }

@@ -1,8 +1,9 @@
 /*
  * stream.h: the byte stream that protocol code talks to, and a buffered connection on it.
  *
- * A struct stream is a read/write/close triple. net.c makes one from a socket; tls.c makes
- * one layered over another stream. Protocol code (smtp.c, serve.c, http.c) sees only a
+ * A struct stream is a read/write/close triple. fdstream.c makes one over file descriptors
+ * (net.c's sockets, -bs's standard input and output); tls.c makes one layered over another
+ * stream. Protocol code (smtp.c, serve.c, http.c) sees only a
  * struct conn: bounded line reads and buffered writes over the current stream. STARTTLS
  * swaps the stream under the conn with conn_swap().
  */
@@ -69,14 +70,5 @@ struct stream	*conn_stream(struct conn *c);
 void		 conn_swap(struct conn *c, struct stream *s);
 /* Change the stream's per-step timeout; returns the old one, or -1 if not supported. */
 int		 conn_set_timeout(struct conn *c, int timeout_s);
-
-/*
- * Wait at most timeout_s seconds (0 or less: no limit) until fd is ready for events, going
- * on through EINTR. Returns 1 when ready, 0 on timeout, -1 with errno set if poll fails.
- */
-int		 stream_poll(int fd, short events, int timeout_s);
-
-/* A stream over two file descriptors (stdin/stdout for -bs). Does not close them. */
-struct stream	*stream_fd(int rfd, int wfd, int timeout_s);
 
 #endif

@@ -27,6 +27,7 @@
 #include "net/http.h"
 #include "base/log.h"
 #include "secrets/oauth2.h"
+#include "net/fdstream.h"
 #include "net/stream.h"
 #include "base/clock.h"
 #include "base/hooks.h"
@@ -209,7 +210,7 @@ browser_request(struct flow *f, int fd, struct err *e)
 	const char *why;
 	int i, rc = 0;
 
-	c = conn_new(stream_fd(fd, fd, AUTHORIZE_REQUEST_TIMEOUT));
+	c = conn_new(fdstream_new(fd, fd, AUTHORIZE_REQUEST_TIMEOUT));
 	if (conn_readline(c, line, HTTP_MAX_LINE, e) == -1) {
 		err_init(e);	/* a stray connection: not our business */
 		goto out;

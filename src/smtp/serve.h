@@ -1,7 +1,7 @@
 /*
  * serve.h: the SMTP server side of `sendmail -bs` (RFC 5321 with PIPELINING, 8BITMIME,
  * SIZE, DSN, SMTPUTF8, ENHANCEDSTATUSCODES), over a struct conn (stdin/stdout through
- * stream_fd). Only protocol goes to the conn; serve.c writes nothing else anywhere.
+ * fdstream_new). Only protocol goes to the conn; serve.c writes nothing else anywhere.
  *
  * serve.c delivers nothing itself. Each message, once the client's final "." arrives, is
  * in a private temporary file (mkstemp in tmp_dir, mode 0600, unlinked at once so nothing

@@ -14,6 +14,7 @@
 #include "net/http.h"
 #include "smtp/auth.h"
 #include "secrets/oauth2.h"
+#include "net/fdstream.h"
 #include "net/stream.h"
 #include "unit.h"
 
@@ -368,7 +369,7 @@ parse_raw(const char *raw, size_t len, struct http_response *r, struct err *e)
 		return -2;
 	close(p[1]);
 	null = open("/dev/null", O_WRONLY);
-	c = conn_new(stream_fd(p[0], null, 5));
+	c = conn_new(fdstream_new(p[0], null, 5));
 	err_init(e);
 	rc = http_read_response(c, 0, r, e);
 	conn_free(c);

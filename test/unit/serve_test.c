@@ -1,7 +1,7 @@
 /*
  * serve_test.c: the -bs SMTP server dialogue, driven by scripted clients: a memory
  * stream that hands out input in chosen pieces and records every write, and a real
- * socketpair through stream_fd for time-outs.
+ * socketpair through fdstream_new for time-outs.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "smtp/serve.h"
+#include "net/fdstream.h"
 #include "net/stream.h"
 #include "unit.h"
 #include "base/clock.h"
@@ -540,7 +541,7 @@ test_socket_timeout(void)
 		perror("write");
 		exit(1);
 	}
-	c = conn_new(stream_fd(sv[0], sv[0], 1));
+	c = conn_new(fdstream_new(sv[0], sv[0], 1));
 	err_init(&e);
 	t0 = now_ms();
 	rc = serve_run(c, &o, &e);
@@ -551,7 +552,7 @@ test_socket_timeout(void)
 	CHECK(now_ms() - t0 >= 900 && now_ms() - t0 < 5000, "time-out after about 1 s");
 	CHECK(strstr(out, "250 2.0.0 Ok: queued as Q1\r\n250 2.0.0 Ok\r\n421 4.4.2 " HOST
 	    " Error: timeout exceeded\r\n") != NULL, "over a socket: message, NOOP, then 421");
-	CHECK_STR(st.msg.data, "Subject: s\r\n\r\n.x\r\n", "message through stream_fd");
+	CHECK_STR(st.msg.data, "Subject: s\r\n\r\n.x\r\n", "message through fdstream");
 	close(sv[0]);
 	close(sv[1]);
 
@@ -561,7 +562,7 @@ test_socket_timeout(void)
 	if (write(sv[1], "HELO c\r\n", 8) != 8)
 		exit(1);
 	shutdown(sv[1], SHUT_WR);
-	c = conn_new(stream_fd(sv[0], sv[0], 1));
+	c = conn_new(fdstream_new(sv[0], sv[0], 1));
 	err_init(&e);
 	t0 = now_ms();
 	rc = serve_run(c, &o, &e);
