@@ -5,7 +5,6 @@
  * the account asks for TLS, and everything learnt before TLS is forgotten.
  */
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +70,9 @@ session_file(const struct account *a)
 	return p;
 }
 
-void
-deliver_tls_opts(struct tls_opts *o, const struct account *a)
+/* o from the account's tls_* settings; server_name is tls_server_name, else host. */
+static void
+tls_opts_of(struct tls_opts *o, const struct account *a)
 {
 	memset(o, 0, sizeof(*o));
 	o->server_name = a->tls_server_name != NULL && a->tls_server_name[0] != '\0' ?
@@ -85,31 +85,153 @@ deliver_tls_opts(struct tls_opts *o, const struct account *a)
 	o->min_version = a->tls_min_version;
 }
 
-static void
-step(const struct deliver_opts *o, const char *stage, const char *fmt, ...)
-{
-	char detail[1024];
-	va_list ap;
+/* Where deliver_open is, for the watcher. */
+struct progress {
+	const struct deliver_opts *o;
+	enum deliver_stage	 stage;		/* the stage under way */
+	int			 started;	/* the configuration passed: stages began */
+	int			 secure;	/* the session runs over TLS */
+	const struct tls_info	*tls;		/* the last handshake's, once one began */
+};
 
-	if (o->step == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	o->step(o->step_ctx, stage, detail);
+static const char *
+stage_name(enum deliver_stage st)
+{
+	switch (st) {
+	case DELIVER_CONNECT:	return "connect";
+	case DELIVER_TLS:	return "tls";
+	case DELIVER_GREETING:	return "greeting";
+	case DELIVER_EHLO:	return "ehlo";
+	case DELIVER_AUTH:	return "auth";
+	default:		return "?";
+	}
 }
 
+/* The stage under way passed: tell the watcher, with caps for EHLO. */
 static void
-step_tls(const struct deliver_opts *o, const struct tls_info *ti)
+passed(struct progress *pg, const struct smtp_caps *caps, const char *detail)
+{
+	struct deliver_step st;
+
+	if (pg->o->step == NULL)
+		return;
+	memset(&st, 0, sizeof(st));
+	st.stage = pg->stage;
+	st.name = stage_name(pg->stage);
+	st.detail = detail;
+	st.tls = pg->stage == DELIVER_TLS ? pg->tls : NULL;
+	st.caps = caps;
+	st.secure = pg->secure;
+	pg->o->step(pg->o->step_ctx, &st);
+}
+
+/* The stage under way failed with e (before the relay prefix). */
+static void
+failed(struct progress *pg, const struct err *e)
+{
+	struct deliver_step st;
+
+	if (pg->o->step == NULL || !pg->started)
+		return;
+	memset(&st, 0, sizeof(st));
+	st.stage = pg->stage;
+	st.name = stage_name(pg->stage);
+	st.detail = "";
+	st.err = e;
+	st.tls = pg->stage == DELIVER_TLS ? pg->tls : NULL;
+	st.secure = pg->secure;
+	pg->o->step(pg->o->step_ctx, &st);
+}
+
+/* The handshake passed: its line for --test. */
+static void
+passed_tls(struct progress *pg, const struct tls_info *ti)
 {
 	const struct tls_cert_info *c = &ti->chain[0];
+	char detail[1024];
 
+	pg->secure = 1;
 	if (ti->nchain == 0)
-		step(o, "tls", "%s, %s", ti->version, ti->cipher);
+		snprintf(detail, sizeof(detail), "%s, %s", ti->version, ti->cipher);
 	else
-		step(o, "tls", "%s, %s; certificate %s, issuer %s, valid until %s, %s",
-		    ti->version, ti->cipher, c->subject, c->issuer, c->not_after,
-		    ti->verified ? "verified" : "NOT verified (tls_verify = off)");
+		snprintf(detail, sizeof(detail), "%s, %s; certificate %s, issuer %s, valid "
+		    "until %s, %s", ti->version, ti->cipher, c->subject, c->issuer,
+		    c->not_after, ti->verified ? "verified" : "NOT verified (tls_verify = off)");
+	passed(pg, NULL, detail);
+}
+
+/* The TCP connection, and implicit TLS over it when the account says so. NULL with err. */
+static struct stream *
+open_stream(const struct account *a, const struct tls_opts *to, struct tls_info *ti,
+    struct progress *pg, struct err *e)
+{
+	struct stream *s, *t;
+	char where[1024];
+
+	pg->stage = DELIVER_CONNECT;
+	if ((s = net_connect(a->host, a->port, (int)a->timeout, (int)a->timeout, e)) == NULL)
+		goto out;
+	snprintf(where, sizeof(where), "%s port %u", a->host, a->port);
+	passed(pg, NULL, where);
+	if (a->tls == TLS_IMPLICIT) {
+		pg->stage = DELIVER_TLS;
+		pg->tls = ti;
+		if ((t = tls_wrap(s, to, ti, e)) == NULL) {
+			s->ops->close(s);
+			s = NULL;
+			goto out;
+		}
+		s = t;
+		passed_tls(pg, ti);
+		if (pg->o->verbose)
+			trace_tls(ti);
+	}
+out:
+	return s;
+}
+
+/*
+ * STARTTLS when the account asks for it (opportunistic: when offered), then EHLO again.
+ * 0, or -1 with err; *quit is 0 when the connection is in no state for a QUIT.
+ */
+static int
+starttls(struct deliver *d, const struct account *a, const struct tls_opts *to,
+    struct tls_info *ti, struct progress *pg, int *quit, struct err *e)
+{
+	struct stream *t;
+	int rc = -1;
+
+	pg->stage = DELIVER_TLS;
+	pg->tls = ti;
+	if (!smtp_caps(d->smtp)->starttls) {
+		if (a->tls == TLS_STARTTLS) {
+			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE, "the server does not offer "
+			    "STARTTLS, and account %s requires it (tls = starttls); nothing was "
+			    "sent", a->name);
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	if (smtp_starttls(d->smtp, e) == -1)
+		goto out;
+	if ((t = tls_wrap(conn_stream(smtp_conn(d->smtp)), to, ti, e)) == NULL) {
+		/* Half a handshake on the wire: a plain QUIT would be noise. */
+		*quit = 0;
+		goto out;
+	}
+	conn_swap(smtp_conn(d->smtp), t);
+	d->tls = 1;
+	passed_tls(pg, ti);
+	if (pg->o->verbose)
+		trace_tls(ti);
+	pg->stage = DELIVER_EHLO;
+	if (smtp_ehlo(d->smtp, e) == -1)
+		goto out;
+	passed(pg, smtp_caps(d->smtp), "");
+	rc = 0;
+out:
+	return rc;
 }
 
 /*
@@ -122,15 +244,19 @@ struct deliver *
 deliver_open(const struct account *a, const struct deliver_opts *o, struct err *e)
 {
 	struct deliver *d = NULL;
-	struct stream *s, *t;
+	struct stream *s;
 	struct smtp_opts so;
 	struct tls_opts to;
 	struct tls_info ti;
+	struct progress pg;
 	char used[128], *sfile;
-	int quit = 1, prefix = 1;
+	int quit = 1;
 
-	deliver_tls_opts(&to, a);
-	/* mailout --test (o->step) shows a full handshake, the certificate and its checks. */
+	memset(&ti, 0, sizeof(ti));
+	memset(&pg, 0, sizeof(pg));
+	pg.o = o;
+	tls_opts_of(&to, a);
+	/* A watcher (--test, --serverinfo) sees a full handshake, the certificate, its checks. */
 	to.session_file = sfile = a->tls != TLS_OFF && o->step == NULL ? session_file(a) :
 	    NULL;
 	if (a->tls != TLS_OFF) {
@@ -142,20 +268,9 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 			fprintf(stderr, "mailout: warning: TLS certificate verification is off "
 			    "for account %s\n", a->name);
 	}
-	if ((s = net_connect(a->host, a->port, (int)a->timeout, (int)a->timeout, e)) == NULL) {
-		/* net.c's message already names the host and the port. */
-		prefix = 0;
+	pg.started = 1;
+	if ((s = open_stream(a, &to, &ti, &pg, e)) == NULL)
 		goto out;
-	}
-	step(o, "connect", "%s port %u", a->host, a->port);
-	if (a->tls == TLS_IMPLICIT) {
-		if ((t = tls_wrap(s, &to, &ti, e)) == NULL) {
-			s->ops->close(s);
-			goto out;
-		}
-		s = t;
-		step_tls(o, &ti);
-	}
 	d = xcalloc(1, sizeof(*d));
 	d->tls = a->tls == TLS_IMPLICIT;
 	snprintf(d->relay, sizeof(d->relay), "%s:%u", a->host, a->port);
@@ -163,39 +278,24 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 	so.helo = a->domain;
 	so.verbose = o->verbose;
 	d->smtp = smtp_new(conn_new(s), &so);
-	if (d->tls && o->verbose)
-		trace_tls(&ti);
-	if (smtp_greeting(d->smtp, e) == -1 || smtp_ehlo(d->smtp, e) == -1)
+	pg.stage = DELIVER_GREETING;
+	if (smtp_greeting(d->smtp, e) == -1)
 		goto fail;
-	step(o, "greeting", "%s", smtp_greeting_text(d->smtp));
-	if (a->tls == TLS_STARTTLS || a->tls == TLS_OPPORTUNISTIC) {
-		if (smtp_caps(d->smtp)->starttls) {
-			if (smtp_starttls(d->smtp, e) == -1)
-				goto fail;
-			t = tls_wrap(conn_stream(smtp_conn(d->smtp)), &to, &ti, e);
-			if (t == NULL) {
-				/* Half a handshake on the wire: a plain QUIT would be noise. */
-				quit = 0;
-				goto fail;
-			}
-			conn_swap(smtp_conn(d->smtp), t);
-			d->tls = 1;
-			step_tls(o, &ti);
-			if (o->verbose)
-				trace_tls(&ti);
-			if (smtp_ehlo(d->smtp, e) == -1)
-				goto fail;
-		} else if (a->tls == TLS_STARTTLS) {
-			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE, "the server does not offer "
-			    "STARTTLS, and account %s requires it (tls = starttls); nothing was "
-			    "sent", a->name);
-			goto fail;
-		}
-	}
+	passed(&pg, NULL, smtp_greeting_text(d->smtp));
+	pg.stage = DELIVER_EHLO;
+	if (smtp_ehlo(d->smtp, e) == -1)
+		goto fail;
+	passed(&pg, smtp_caps(d->smtp), "");
+	if ((a->tls == TLS_STARTTLS || a->tls == TLS_OPPORTUNISTIC) &&
+	    starttls(d, a, &to, &ti, &pg, &quit, e) == -1)
+		goto fail;
+	if (o->look)
+		goto out;
 	/* Credentials only now, after TLS: auth.c refuses cleartext mechanisms without it. */
+	pg.stage = DELIVER_AUTH;
 	if (auth_login_ex(d->smtp, a, d->tls, used, sizeof(used), e) == -1)
 		goto fail;
-	step(o, "auth", "%s", used[0] != '\0' ? used : "none (no user configured, or auth = off)");
+	passed(&pg, NULL, used[0] != '\0' ? used : "none (no user configured, or auth = off)");
 	goto out;
 fail:
 	if (quit)
@@ -207,8 +307,12 @@ fail:
 	d = NULL;
 out:
 	free(sfile);
-	if (d == NULL && prefix)
-		err_prefix(e, "relay %s port %u: ", a->host, a->port);
+	if (d == NULL) {
+		failed(&pg, e);
+		/* net.c's message already names the host and the port. */
+		if (pg.stage != DELIVER_CONNECT || !pg.started)
+			err_prefix(e, "relay %s port %u: ", a->host, a->port);
+	}
 	return d;
 }
 

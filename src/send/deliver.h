@@ -12,20 +12,50 @@
 
 struct account;
 struct deliver;
-struct tls_opts;
+struct tls_info;
+
+/* The stages of deliver_open, in this order (TLS where the account has it). */
+enum deliver_stage {
+	DELIVER_CONNECT,	/* the TCP connection */
+	DELIVER_TLS,		/* implicit TLS, or STARTTLS (the command and the handshake) */
+	DELIVER_GREETING,	/* the server's 220 */
+	DELIVER_EHLO,		/* EHLO answered; again over TLS after STARTTLS */
+	DELIVER_AUTH,		/* logged in, or nothing to log in with */
+};
+
+/*
+ * What a watcher (deliver_opts.step) is told at the end of each stage: that it passed,
+ * or that it failed (err set; deliver_open then returns NULL). A configuration error
+ * found before connecting is no stage. Everything points into deliver_open's state:
+ * valid during the call only.
+ */
+struct deliver_step {
+	enum deliver_stage	 stage;
+	const char		*name;		/* "connect", "tls", "greeting", "ehlo", "auth" */
+	const char		*detail;	/* what it showed, one line; "" when it failed */
+	const struct err	*err;		/* NULL: passed; else why (no relay prefix) */
+	/* DELIVER_TLS: the handshake as far as it got (the chain, even when rejected) */
+	const struct tls_info	*tls;
+	const struct smtp_caps	*caps;		/* DELIVER_EHLO passed: what is offered */
+	int			 secure;	/* the session runs over TLS */
+};
 
 struct deliver_opts {
 	int	verbose;	/* protocol transcript on stderr */
-	int	serverinfo;	/* do not fail on a missing AUTH secret: we only look */
+	int	look;		/* stop before AUTH: --serverinfo sends EHLO, STARTTLS, QUIT */
 	/*
-	 * Optional: told of each stage that succeeded ("connect", "tls", "ehlo", "auth")
-	 * with a one-line detail, for mailout --test.
+	 * Optional: told of each stage (--test, --serverinfo). With it the TLS session
+	 * cache is neither read nor written: a watcher sees a full handshake.
 	 */
-	void	(*step)(void *ctx, const char *stage, const char *detail);
+	void	(*step)(void *ctx, const struct deliver_step *st);
 	void	*step_ctx;
 };
 
-/* NULL with err set (classified TEMP/PERM with a cause) on failure. */
+/*
+ * Connect, greet, EHLO, TLS and AUTH as the account says (with look: no AUTH). NULL with
+ * err set (classified TEMP/PERM with a cause, prefixed "relay HOST port N: " unless the
+ * message already names them) on failure.
+ */
 struct deliver	*deliver_open(const struct account *a, const struct deliver_opts *o,
 		    struct err *e);
 /*
@@ -40,7 +70,5 @@ void		 deliver_close(struct deliver *d);
 struct smtp	*deliver_smtp(struct deliver *d);
 /* "host:port" of the relay, for messages and logs. */
 const char	*deliver_relay(const struct deliver *d);
-/* o from the account's tls_* settings; server_name is tls_server_name, else host. */
-void		 deliver_tls_opts(struct tls_opts *o, const struct account *a);
 
 #endif

@@ -34,18 +34,39 @@ line(FILE *out, const char *stage, int ok, const char *detail)
 
 struct progress {
 	FILE		*out;
-	const char	*stages[4];	/* in the order deliver.c goes through them */
+	const char	*stages[4];	/* the lines, in the order deliver.c passes them */
 	size_t		 done;
+	char		 greeting[MAX_REPLY_TEXT];	/* shown once EHLO has passed too */
+	int		 ehlo;		/* the first EHLO has passed */
 };
 
 static void
-on_step(void *ctx, const char *stage, const char *detail)
+passed(struct progress *p, const char *stage, const char *detail)
 {
-	struct progress *p = ctx;
-
 	line(p->out, stage, 1, detail);
 	if (p->done < 4 && p->stages[p->done] != NULL && strcmp(p->stages[p->done], stage) == 0)
 		p->done++;
+}
+
+/*
+ * A line for each stage that passed. The greeting line stands for the greeting and the
+ * first EHLO; a failure is shown by probe_run, under the first stage not passed.
+ */
+static void
+on_step(void *ctx, const struct deliver_step *st)
+{
+	struct progress *p = ctx;
+
+	if (st->err != NULL)
+		return;
+	if (st->stage == DELIVER_GREETING)
+		snprintf(p->greeting, sizeof(p->greeting), "%s", st->detail);
+	else if (st->stage == DELIVER_EHLO) {
+		if (!p->ehlo)
+			passed(p, "greeting", p->greeting);
+		p->ehlo = 1;
+	} else
+		passed(p, st->name, st->detail);
 }
 
 /* The stage that failed: the first one deliver.c did not report. */

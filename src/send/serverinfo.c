@@ -1,9 +1,9 @@
 /*
  * serverinfo.c: mailout --serverinfo. See serverinfo.h.
  *
- * It walks the same steps as deliver_open() but keeps going where it can and prints
- * what it learns: its point is to help set up an account, and to show the certificate
- * (with the fingerprint to pin) precisely when verification fails.
+ * It is deliver_open() itself, stopped before AUTH, with a watcher (deliver.h, step) that
+ * prints what each stage learnt: its point is to help set up an account, and to show the
+ * certificate (with the fingerprint to pin) precisely when verification fails.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +13,9 @@
 #include "base/buf.h"
 #include "config/config.h"
 #include "base/err.h"
-#include "net/net.h"
 #include "send/deliver.h"
 #include "send/serverinfo.h"
 #include "smtp/smtp.h"
-#include "net/stream.h"
 #include "net/tls.h"
 
 static const char *
@@ -86,7 +84,7 @@ print_tls(FILE *out, const struct account *a, const struct tls_info *ti,
 	if (!ti->done)
 		return;
 	fprintf(out, "TLS: %s, %s (%s)\n", ti->version, ti->cipher, tls_library_version());
-	if (err_failed(terr))
+	if (terr != NULL && err_failed(terr))
 		fprintf(out, "certificate: FAILED: %s\n", err_str(terr, line, sizeof(line)));
 	else if (a->tls_fingerprint != NULL && a->tls_fingerprint[0] != '\0')
 		fprintf(out, "certificate: ok, matches tls_fingerprint\n");
@@ -111,98 +109,97 @@ print_tls(FILE *out, const struct account *a, const struct tls_info *ti,
 		    "sha256:%s\n", a->name, ti->chain[0].sha256);
 }
 
-int
-serverinfo_run(const struct account *a, int verbose, FILE *out, struct err *e)
-{
-	struct smtp *s = NULL;
-	struct stream *ns = NULL, *t;
-	struct smtp_opts so;
-	struct tls_opts to;
-	struct tls_info ti;
-	struct err terr;
-	const char *p;
-	int ret = -1, quit = 1;
+/* serverinfo_run's watcher of deliver_open. */
+struct look {
+	FILE			*out;
+	const struct account	*a;
+};
 
-	memset(&ti, 0, sizeof(ti));
-	err_init(&terr);
-	deliver_tls_opts(&to, a);
-	fprintf(out, "account: %s\nrelay: %s port %u, tls = %s\n", a->name, a->host, a->port,
-	    tls_mode_name(a->tls));
-	if (a->tls != TLS_OFF) {
-		if (tls_check_opts(&to, e) == -1)
-			goto out;
-		if (!a->tls_verify && (a->tls_fingerprint == NULL ||
-		    a->tls_fingerprint[0] == '\0'))
-			fprintf(stderr, "mailout: warning: TLS certificate verification is off "
-			    "for account %s\n", a->name);
-	}
-	fflush(out);
-	if ((ns = net_connect(a->host, a->port, (int)a->timeout, (int)a->timeout, e)) == NULL)
-		goto out;
-	if (a->tls == TLS_IMPLICIT) {
-		if ((t = tls_wrap(ns, &to, &ti, &terr)) == NULL) {
-			print_tls(out, a, &ti, &terr);
-			err_set(e, terr.kind, terr.cause, "%s", terr.msg);
-			goto out;
-		}
-		ns = t;
-		print_tls(out, a, &ti, &terr);
-	}
-	memset(&so, 0, sizeof(so));
-	so.helo = a->domain;
-	so.verbose = verbose;
-	s = smtp_new(conn_new(ns), &so);
-	ns = NULL;
-	if (smtp_greeting(s, e) == -1)
-		goto out;
+/* The greeting's lines on one line, control characters shown as '?'. */
+static void
+print_greeting(FILE *out, const char *text)
+{
+	const char *p;
+
 	fputs("greeting: 220 ", out);
-	for (p = smtp_greeting_text(s); *p != '\0'; p++)
+	for (p = text; *p != '\0'; p++)
 		if (*p == '\n')
 			fputs(" / ", out);
 		else
 			fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, out);
 	fputc('\n', out);
-	if (smtp_ehlo(s, e) == -1)
-		goto out;
-	if ((a->tls == TLS_STARTTLS || a->tls == TLS_OPPORTUNISTIC) && smtp_caps(s)->starttls) {
-		print_caps(out, "capabilities before TLS", smtp_caps(s));
-		fflush(out);
-		if (smtp_starttls(s, e) == -1)
-			goto out;
-		if ((t = tls_wrap(conn_stream(smtp_conn(s)), &to, &ti, &terr)) == NULL) {
-			quit = 0;
-			print_tls(out, a, &ti, &terr);
-			err_set(e, terr.kind, terr.cause, "%s", terr.msg);
-			goto out;
-		}
-		conn_swap(smtp_conn(s), t);
-		print_tls(out, a, &ti, &terr);
-		if (smtp_ehlo(s, e) == -1)
-			goto out;
-		print_caps(out, "capabilities after TLS", smtp_caps(s));
-	} else {
-		print_caps(out, "capabilities", smtp_caps(s));
-		if (a->tls == TLS_STARTTLS) {
-			fprintf(out, "TLS: none: the server does not offer STARTTLS\n");
-			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE, "the server does not offer "
-			    "STARTTLS, and account %s requires it (tls = starttls)", a->name);
-			goto out;
-		}
-		if (a->tls != TLS_IMPLICIT)
-			fprintf(out, "TLS: none (tls = %s%s)\n", tls_mode_name(a->tls),
-			    a->tls == TLS_OPPORTUNISTIC ? ", STARTTLS not offered" : "");
+}
+
+/* What EHLO said, and what it means for TLS. */
+static void
+print_ehlo(FILE *out, const struct account *a, const struct deliver_step *st)
+{
+	int upgrade = a->tls == TLS_STARTTLS || a->tls == TLS_OPPORTUNISTIC;
+
+	if (upgrade && st->secure) {
+		print_caps(out, "capabilities after TLS", st->caps);
+		return;
 	}
-	ret = 0;
-out:
+	if (upgrade && st->caps->starttls) {
+		print_caps(out, "capabilities before TLS", st->caps);
+		return;
+	}
+	print_caps(out, "capabilities", st->caps);
+	if (a->tls == TLS_STARTTLS)
+		fprintf(out, "TLS: none: the server does not offer STARTTLS\n");
+	else if (a->tls != TLS_IMPLICIT)
+		fprintf(out, "TLS: none (tls = %s%s)\n", tls_mode_name(a->tls),
+		    a->tls == TLS_OPPORTUNISTIC ? ", STARTTLS not offered" : "");
+}
+
+static void
+on_step(void *ctx, const struct deliver_step *st)
+{
+	struct look *l = ctx;
+
+	switch (st->stage) {
+	case DELIVER_TLS:
+		if (st->tls != NULL)
+			print_tls(l->out, l->a, st->tls, st->err);
+		break;
+	case DELIVER_GREETING:
+		if (st->err == NULL)
+			print_greeting(l->out, st->detail);
+		break;
+	case DELIVER_EHLO:
+		if (st->err == NULL)
+			print_ehlo(l->out, l->a, st);
+		break;
+	default:
+		break;
+	}
+	/* Each line as it is learnt: a relay that hangs next still shows what it said. */
+	fflush(l->out);
+}
+
+/*
+ * deliver_open as a send would go, stopped before AUTH, with a watcher that prints each
+ * stage: the certificate of a failed handshake is shown too (tls_info holds the chain).
+ */
+int
+serverinfo_run(const struct account *a, int verbose, FILE *out, struct err *e)
+{
+	struct deliver_opts o;
+	struct deliver *d;
+	struct look l;
+
+	fprintf(out, "account: %s\nrelay: %s port %u, tls = %s\n", a->name, a->host, a->port,
+	    tls_mode_name(a->tls));
 	fflush(out);
-	if (s != NULL) {
-		if (quit)
-			smtp_quit(s);
-		smtp_free(s);
-	}
-	if (ns != NULL)
-		ns->ops->close(ns);
-	if (ret == -1)
-		err_prefix(e, "relay %s port %u: ", a->host, a->port);
-	return ret;
+	l.out = out;
+	l.a = a;
+	memset(&o, 0, sizeof(o));
+	o.verbose = verbose;
+	o.look = 1;
+	o.step = on_step;
+	o.step_ctx = &l;
+	d = deliver_open(a, &o, e);
+	deliver_close(d);
+	fflush(out);
+	return d != NULL ? 0 : -1;
 }
