@@ -138,13 +138,16 @@ struct tls_stream {
 	int			 up;		/* handshake done and peer accepted */
 	unsigned char		 head[64];	/* first bytes from the server */
 	size_t			 nhead;
+	const char		*ca_file;	/* tls_ca_file, to load it late (LAZY_CA) */
 	const char		*ca_used;	/* for messages */
 	int			 ca_loaded;	/* ca holds the CA certificates */
 	int			 min_version;	/* 12 or 13, for messages */
 	int			 client_cert;	/* we have one to present */
 	char			*sess_path;	/* session cache file, or NULL */
 	unsigned char		 sess_key[32];	/* what the cached session stands for */
+	int			 offered;	/* a cached session was offered */
 	int			 resumed;	/* the handshake resumed a cached session */
+	int			 authmode;	/* MBEDTLS_SSL_VERIFY_NONE or _OPTIONAL */
 	int			 new_ticket;	/* TLS 1.3: a ticket arrived after it */
 	mbedtls_ssl_context	 ssl;
 	mbedtls_ssl_config	 conf;
@@ -661,6 +664,68 @@ send_alert(struct tls_stream *ts, unsigned char desc)
 }
 
 /*
+ * The verification failed with flags: say which check failed and what to do, after a
+ * fatal alert that names the reason to the server. ci describes peer.
+ */
+static void
+explain(struct tls_stream *ts, const struct tls_opts *o, const mbedtls_x509_crt *peer,
+    uint32_t flags, struct tls_cert_info *ci, struct err *e)
+{
+	const mbedtls_x509_crt *c, *top;
+	char names[700], cn[256];
+
+	if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
+		for (top = peer; top->next != NULL && top->next->raw.p != NULL; top = top->next)
+			;
+		tls_cert_dn(&top->issuer, cn, sizeof(cn));
+		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA);
+		if (top == peer && peer->subject_raw.len == peer->issuer_raw.len &&
+		    memcmp(peer->subject_raw.p, peer->issuer_raw.p, peer->subject_raw.len) == 0)
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate is self-signed "
+			    "(%s) and not trusted; if it is the right one, pin it with "
+			    "tls_fingerprint = sha256:%s, or set tls_ca_file to it", ci->subject,
+			    ci->sha256);
+		else
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate (%s) is not "
+			    "trusted: its issuer \"%s\" is not a CA in %s; set tls_ca_file to "
+			    "that CA's certificate, or pin this server's certificate with "
+			    "tls_fingerprint = sha256:%s", ci->subject, cn, ts->ca_used,
+			    ci->sha256);
+	} else if (flags & MBEDTLS_X509_BADCERT_EXPIRED) {
+		for (c = peer; c != NULL && c->raw.p != NULL; c = c->next)
+			if (mbedtls_x509_time_is_past(&c->valid_to))
+				break;
+		tls_cert_describe(c != NULL && c->raw.p != NULL ? c : peer, ci);
+		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED);
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate expired on %s (%s, "
+		    "issuer %s); its administrator must renew it", ci->not_after, ci->subject,
+		    ci->issuer);
+	} else if (flags & MBEDTLS_X509_BADCERT_FUTURE) {
+		for (c = peer; c != NULL && c->raw.p != NULL; c = c->next)
+			if (mbedtls_x509_time_is_future(&c->valid_from))
+				break;
+		tls_cert_describe(c != NULL && c->raw.p != NULL ? c : peer, ci);
+		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate is not valid before %s "
+		    "(%s); check this computer's clock", ci->not_before, ci->subject);
+	} else if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
+		tls_cert_names(peer, names, sizeof(names));
+		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate does not match the name "
+		    "%s: it is for %s; if this is the right server, set tls_server_name to one "
+		    "of those names", o->server_name, names[0] != '\0' ? names : "no name at all");
+	} else {
+		mbedtls_x509_crt_verify_info(names, sizeof(names), "", flags);
+		for (char *p = names; *p != '\0'; p++)
+			if (*p == '\n')
+				*p = ';';
+		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate (%s) failed "
+		    "verification: %s", ci->subject, names);
+	}
+}
+
+/*
  * The handshake is done: is this the server we want? 0, or -1 with err set (after a
  * fatal alert to the server).
  */
@@ -668,10 +733,10 @@ static int
 check_peer(struct tls_stream *ts, const struct tls_opts *o, struct tls_info *info,
     struct err *e)
 {
-	const mbedtls_x509_crt *peer, *c, *top;
+	const mbedtls_x509_crt *peer;
 	struct tls_cert_info ci;
 	unsigned char want[32], got[32], addr[16];
-	char names[700], cn[256], fp[96], wantfp[96];
+	char wantfp[96];
 	uint32_t flags;
 	size_t alen = 0;
 	int ret = -1, ip;
@@ -719,65 +784,7 @@ check_peer(struct tls_stream *ts, const struct tls_opts *o, struct tls_info *inf
 		goto out;
 	}
 
-	snprintf(fp, sizeof(fp), "%s", ci.sha256);
-	if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
-		for (top = peer; top->next != NULL && top->next->raw.p != NULL; top = top->next)
-			;
-		tls_cert_dn(&top->issuer, cn, sizeof(cn));
-		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA);
-		if (top == peer && peer->subject_raw.len == peer->issuer_raw.len &&
-		    memcmp(peer->subject_raw.p, peer->issuer_raw.p, peer->subject_raw.len) == 0)
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate is self-signed "
-			    "(%s) and not trusted; if it is the right one, pin it with "
-			    "tls_fingerprint = sha256:%s, or set tls_ca_file to it", ci.subject,
-			    fp);
-		else
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate (%s) is not "
-			    "trusted: its issuer \"%s\" is not a CA in %s; set tls_ca_file to "
-			    "that CA's certificate, or pin this server's certificate with "
-			    "tls_fingerprint = sha256:%s", ci.subject, cn, ts->ca_used, fp);
-		goto out;
-	}
-	if (flags & MBEDTLS_X509_BADCERT_EXPIRED) {
-		for (c = peer; c != NULL && c->raw.p != NULL; c = c->next)
-			if (mbedtls_x509_time_is_past(&c->valid_to))
-				break;
-		if (c == NULL || c->raw.p == NULL)
-			c = peer;
-		tls_cert_describe(c, &ci);
-		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED);
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate expired on %s (%s, "
-		    "issuer %s); its administrator must renew it", ci.not_after, ci.subject,
-		    ci.issuer);
-		goto out;
-	}
-	if (flags & MBEDTLS_X509_BADCERT_FUTURE) {
-		for (c = peer; c != NULL && c->raw.p != NULL; c = c->next)
-			if (mbedtls_x509_time_is_future(&c->valid_from))
-				break;
-		if (c == NULL || c->raw.p == NULL)
-			c = peer;
-		tls_cert_describe(c, &ci);
-		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate is not valid before %s "
-		    "(%s); check this computer's clock", ci.not_before, ci.subject);
-		goto out;
-	}
-	if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
-		tls_cert_names(peer, names, sizeof(names));
-		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate does not match the name "
-		    "%s: it is for %s; if this is the right server, set tls_server_name to one "
-		    "of those names", o->server_name, names[0] != '\0' ? names : "no name at all");
-		goto out;
-	}
-	mbedtls_x509_crt_verify_info(names, sizeof(names), "", flags);
-	for (char *p = names; *p != '\0'; p++)
-		if (*p == '\n')
-			*p = ';';
-	send_alert(ts, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
-	err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate (%s) failed verification: %s",
-	    ci.subject, names);
+	explain(ts, o, peer, flags, &ci, e);
 out:
 	if (info != NULL && ret == 0)
 		info->verified = o->verify || !empty(o->fingerprint);
@@ -883,36 +890,18 @@ tls_free_ctx(struct tls_stream *ts)
 	mbedtls_entropy_free(&ts->entropy);
 }
 
-struct stream *
-tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
-    struct err *e)
+/* A stream over lower with every library context initialised, nothing configured yet. */
+static struct tls_stream *
+tls_new(struct stream *lower, const struct tls_opts *o)
 {
-	static const unsigned char pers[] = "mailout tls";
-	struct tls_stream *ts = NULL;
-	struct stream *ret = NULL;
-	mbedtls_ssl_session sess;
-	unsigned char addr[16];
-	char buf[256];
-	size_t alen;
-	int r, ip, authmode, offered = 0, saw_cert = 0;
+	struct tls_stream *ts;
 
-	mbedtls_ssl_session_init(&sess);
-	if (info != NULL)
-		memset(info, 0, sizeof(*info));
-	if (tls_check_opts(o, e) == -1)
-		goto out;
-#if MBEDTLS3
-	/* TLS 1.3 in mbedTLS 3 runs on PSA crypto, which must be set up first. */
-	if (psa_crypto_init() != PSA_SUCCESS) {
-		err_set(e, ERR_TEMP, CAUSE_OSERR, "TLS: cannot initialise PSA crypto");
-		goto out;
-	}
-#endif
 	ts = xcalloc(1, sizeof(*ts));
 	ts->s.ops = &tls_ops;
 	ts->s.name = lower->name;
 	ts->lower = lower;
 	ts->min_version = o->min_version;
+	ts->ca_file = o->ca_file;
 	ts->client_cert = !empty(o->cert_file);
 	err_init(&ts->ioerr);
 	mbedtls_ssl_init(&ts->ssl);
@@ -922,6 +911,16 @@ tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
 	mbedtls_pk_init(&ts->key);
 	mbedtls_ctr_drbg_init(&ts->drbg);
 	mbedtls_entropy_init(&ts->entropy);
+	return ts;
+}
+
+/* The client configuration: randomness, groups cheapest first, the lowest version. */
+static int
+configure(struct tls_stream *ts, struct err *e)
+{
+	static const unsigned char pers[] = "mailout tls";
+	char buf[256];
+	int r, rc = -1;
 
 	if ((r = mbedtls_ctr_drbg_seed(&ts->drbg, mbedtls_entropy_func, &ts->entropy, pers,
 	    sizeof(pers) - 1)) != 0) {
@@ -938,46 +937,59 @@ tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
 	mbedtls_ssl_conf_rng(&ts->conf, mbedtls_ctr_drbg_random, &ts->drbg);
 #if MBEDTLS3
 	mbedtls_ssl_conf_groups(&ts->conf, tls_groups);
-#else
-	mbedtls_ssl_conf_curves(&ts->conf, tls_groups);
-#endif
-#if MBEDTLS3
-	mbedtls_ssl_conf_min_tls_version(&ts->conf, o->min_version == 13 ?
+	mbedtls_ssl_conf_min_tls_version(&ts->conf, ts->min_version == 13 ?
 	    MBEDTLS_SSL_VERSION_TLS1_3 : MBEDTLS_SSL_VERSION_TLS1_2);
 #else
+	mbedtls_ssl_conf_curves(&ts->conf, tls_groups);
 	mbedtls_ssl_conf_min_version(&ts->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
 	    MBEDTLS_SSL_MINOR_VERSION_3);
 #endif
+	rc = 0;
+out:
+	return rc;
+}
 
-	if (!empty(o->session_file) && sess_key(lower, o, ts->sess_key) == 0) {
+/*
+ * What this connection offers and checks: a cached session (sess), the CA (or not yet),
+ * a client certificate, the server name; then the context is set up over the lower
+ * stream. 0, or -1 with err.
+ */
+static int
+prepare(struct tls_stream *ts, const struct tls_opts *o, mbedtls_ssl_session *sess,
+    struct err *e)
+{
+	unsigned char addr[16];
+	char buf[256];
+	size_t alen;
+	int r, ip, rc = -1;
+
+	if (!empty(o->session_file) && sess_key(ts->lower, o, ts->sess_key) == 0) {
 		ts->sess_path = xstrdup(o->session_file);
-		offered = sess_load(ts, &sess);
+		ts->offered = sess_load(ts, sess);
 #if MBEDTLS3 && defined(MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED)
 		/* TLS 1.3 tickets arrive after the handshake; tls_close() keeps the last. */
 		mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(&ts->conf,
 		    MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
 #endif
 	}
-
 	/*
 	 * A pinned certificate needs no CA and no name; without verification nothing is
 	 * checked. Otherwise mbedTLS checks chain, dates and DNS name, and check_peer()
 	 * judges the result. With a session to offer the CA waits: a resumed handshake
-	 * never sees a certificate (see the handshake loop).
+	 * never sees a certificate (see handshake()).
 	 */
 	if (!empty(o->fingerprint) || !o->verify)
-		authmode = MBEDTLS_SSL_VERIFY_NONE;
+		ts->authmode = MBEDTLS_SSL_VERIFY_NONE;
 	else {
-		if ((!offered || !LAZY_CA) && load_ca(ts, o->ca_file, e) == -1)
+		if ((!ts->offered || !LAZY_CA) && load_ca(ts, o->ca_file, e) == -1)
 			goto out;
 		if (ts->ca_loaded)
 			mbedtls_ssl_conf_ca_chain(&ts->conf, &ts->ca, NULL);
-		authmode = MBEDTLS_SSL_VERIFY_OPTIONAL;
+		ts->authmode = MBEDTLS_SSL_VERIFY_OPTIONAL;
 	}
-	mbedtls_ssl_conf_authmode(&ts->conf, authmode);
+	mbedtls_ssl_conf_authmode(&ts->conf, ts->authmode);
 	if (!empty(o->cert_file) && load_client_cert(ts, o, e) == -1)
 		goto out;
-
 	if ((r = mbedtls_ssl_setup(&ts->ssl, &ts->conf)) != 0) {
 		err_set(e, ERR_TEMP, CAUSE_OSERR, "TLS setup: %s", lib_error(r, buf,
 		    sizeof(buf)));
@@ -992,14 +1004,24 @@ tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
 	}
 	mbedtls_ssl_set_bio(&ts->ssl, ts, bio_send, bio_recv, NULL);
 	/* A session the library will not take is simply not offered. */
-	if (offered && mbedtls_ssl_set_session(&ts->ssl, &sess) != 0)
-		offered = 0;
+	if (ts->offered && mbedtls_ssl_set_session(&ts->ssl, sess) != 0)
+		ts->offered = 0;
+	rc = 0;
+out:
+	return rc;
+}
 
-	/*
-	 * mbedtls_ssl_handshake() one step at a time, to load the CA only when the server's
-	 * certificate is next: when a cached session was offered and the server declined
-	 * it. A resumed handshake never comes to that state.
-	 */
+/*
+ * mbedtls_ssl_handshake() one step at a time, to load the CA only when the server's
+ * certificate is next: when a cached session was offered and the server declined it. A
+ * resumed handshake never comes to that state. 0, or -1 with err (the cached session
+ * dropped).
+ */
+static int
+handshake(struct tls_stream *ts, struct err *e)
+{
+	int r, saw_cert = 0, rc = -1;
+
 	for (;;) {
 #if MBEDTLS3
 		if (mbedtls_ssl_is_handshake_over(&ts->ssl)) {
@@ -1012,8 +1034,8 @@ tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
 		if (SSL_STATE(&ts->ssl) == MBEDTLS_SSL_SERVER_CERTIFICATE && !saw_cert) {
 			saw_cert = 1;
 #if LAZY_CA
-			if (authmode != MBEDTLS_SSL_VERIFY_NONE && !ts->ca_loaded) {
-				if (load_ca(ts, o->ca_file, e) == -1) {
+			if (ts->authmode != MBEDTLS_SSL_VERIFY_NONE && !ts->ca_loaded) {
+				if (load_ca(ts, ts->ca_file, e) == -1) {
 					send_alert(ts, MBEDTLS_SSL_ALERT_MSG_INTERNAL_ERROR);
 					sess_drop(ts);
 					goto out;
@@ -1031,7 +1053,36 @@ tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
 		handshake_error(ts, r, e);
 		goto out;
 	}
-	ts->resumed = offered && !saw_cert;
+	ts->resumed = ts->offered && !saw_cert;
+	rc = 0;
+out:
+	return rc;
+}
+
+struct stream *
+tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
+    struct err *e)
+{
+	struct tls_stream *ts = NULL;
+	struct stream *ret = NULL;
+	mbedtls_ssl_session sess;
+
+	mbedtls_ssl_session_init(&sess);
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
+	if (tls_check_opts(o, e) == -1)
+		goto out;
+#if MBEDTLS3
+	/* TLS 1.3 in mbedTLS 3 runs on PSA crypto, which must be set up first. */
+	if (psa_crypto_init() != PSA_SUCCESS) {
+		err_set(e, ERR_TEMP, CAUSE_OSERR, "TLS: cannot initialise PSA crypto");
+		goto out;
+	}
+#endif
+	ts = tls_new(lower, o);
+	if (configure(ts, e) == -1 || prepare(ts, o, &sess, e) == -1 ||
+	    handshake(ts, e) == -1)
+		goto out;
 	if (info != NULL) {
 		fill_info(ts, info);
 		info->resumed = ts->resumed;
