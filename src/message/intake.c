@@ -1142,22 +1142,136 @@ field_token(const char *v, size_t n, char *out, size_t outlen)
 
 #define QP_CTE	"Content-Transfer-Encoding: quoted-printable\r\n"
 
+/* What the top-level entity is, from its header block: only a single text part is re-encoded. */
+struct entity {
+	int	has_mv;		/* MIME-Version is there */
+	int	has_ct;		/* Content-Type is there */
+	int	text;		/* text/anything, or no Content-Type */
+	int	plain;		/* 7bit, 8bit, binary, or no Content-Transfer-Encoding */
+};
+
+static void
+entity_of(const struct buf *hdr, struct entity *en)
+{
+	const char *b = hdr->data, *nl, *v;
+	char tok[64];
+	size_t pos, end, nlen;
+
+	memset(en, 0, sizeof(*en));
+	en->text = en->plain = 1;
+	for (pos = 0; pos < hdr->len; pos = end) {
+		nl = memchr(b + pos, '\n', hdr->len - pos);
+		end = nl ? (size_t)(nl - b) + 1 : hdr->len;
+		if (rfc5322_field_name(b + pos, end - pos, &nlen, &v) == -1)
+			continue;
+		if (name_is(b + pos, nlen, "mime-version"))
+			en->has_mv = 1;
+		else if (name_is(b + pos, nlen, "content-type")) {
+			en->has_ct = 1;
+			field_token(v, (size_t)(b + end - v), tok, sizeof(tok));
+			en->text = strncmp(tok, "text/", 5) == 0;
+		} else if (name_is(b + pos, nlen, "content-transfer-encoding")) {
+			field_token(v, (size_t)(b + end - v), tok, sizeof(tok));
+			en->plain = strcmp(tok, "7bit") == 0 || strcmp(tok, "8bit") == 0 ||
+			    strcmp(tok, "binary") == 0;
+		}
+	}
+}
+
+/*
+ * The header block again into w, without its empty line; with qp, QP_CTE takes the
+ * place of the first Content-Transfer-Encoding and the others go (*cte_done: it did).
+ */
+static int
+put_header_again(struct intake *w, const struct buf *hdr, int qp, int *cte_done)
+{
+	const char *b = hdr->data, *nl, *v;
+	size_t pos, end, nlen;
+	int cte;
+
+	*cte_done = 0;
+	for (pos = 0; pos + 2 <= hdr->len && memcmp(b + pos, "\r\n", 2) != 0; pos = end) {
+		end = pos;
+		do {
+			nl = memchr(b + end, '\n', hdr->len - end);
+			end = nl ? (size_t)(nl - b) + 1 : hdr->len;
+		} while (end < hdr->len && (b[end] == ' ' || b[end] == '\t'));
+		cte = qp && rfc5322_field_name(b + pos, end - pos, &nlen, &v) == 0 &&
+		    name_is(b + pos, nlen, "content-transfer-encoding");
+		if (cte && !*cte_done && out_str(w, QP_CTE) == -1)
+			return -1;
+		*cte_done |= cte;
+		if (!cte && out_put(w, b + pos, end - pos) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* The repaired copy nm takes m's place (the old spool file goes). */
+static void
+take_place(struct msg *m, struct msg *nm)
+{
+	close(m->fd);
+	if (m->path != NULL)
+		spool_unlink(m->path);
+	free(m->path);
+	m->fd = nm->fd;
+	m->path = nm->path;
+	nm->fd = -1;
+	nm->path = NULL;
+	m->size = nm->size;
+	m->header_size = nm->header_size;
+	m->body_8bit = nm->body_8bit;
+	m->hdr_8bit = nm->hdr_8bit;
+	m->max_line = nm->max_line;
+}
+
+/* The spool's header block into hdr (blk: a scratch block). 0, or -1 with err. */
+static int
+read_header(struct intake *in, unsigned char *blk, struct buf *hdr)
+{
+	const struct msg *m = in->m;
+	off_t off;
+	ssize_t r;
+	int rc = -1;
+
+	if (m->header_size > hdr->max)
+		goto big;
+	for (off = 0; (uint64_t)off < m->header_size; off += r) {
+		if ((r = spool_pread(in, blk, IO_BLOCK, off)) == -1)
+			goto out;
+		if (r == 0) {
+			err_set(in->e, ERR_PERM, CAUSE_IOERR, "cannot read back spool file %s: "
+			    "it is shorter than its header block", spool_name(m));
+			goto out;
+		}
+		if ((uint64_t)off + (uint64_t)r > m->header_size)
+			r = (ssize_t)(m->header_size - (uint64_t)off);
+		if (buf_add(hdr, blk, (size_t)r) == -1)
+			goto big;
+	}
+	rc = 0;
+	goto out;
+big:
+	err_set(in->e, ERR_PERM, CAUSE_DATA, "header block too large to re-encode the body");
+out:
+	return rc;
+}
+
 static int
 repair_body(struct intake *in)
 {
 	struct msg *m = in->m, nm;
 	struct intake_opts wo;
 	struct intake w;
+	struct entity en;
 	struct qp q;
 	struct buf hdr;
-	const char *b, *nl, *v;
-	char tok[64];
 	unsigned char *blk = NULL;
-	size_t pos, end, nlen, col = 0, i;
+	size_t col = 0, i;
 	off_t off;
 	ssize_t r;
-	int qp, has_mv = 0, has_ct = 0, text = 1, plain = 1, cte, cte_done = 0, utf8 = 1;
-	int rc = -1;
+	int qp, cte_done, utf8 = 1, rc = -1;
 
 	memset(&nm, 0, sizeof(nm));
 	nm.fd = -1;
@@ -1173,60 +1287,20 @@ repair_body(struct intake *in)
 	w.m = &nm;
 	w.e = in->e;
 	w.out = xmalloc(IO_BLOCK);
-	if (m->header_size > hdr.max)
-		goto bad_header;
-	for (off = 0; (uint64_t)off < m->header_size; off += r) {
-		if ((r = spool_pread(in, blk, IO_BLOCK, off)) <= 0)
-			goto io;
-		if ((uint64_t)off + (uint64_t)r > m->header_size)
-			r = (ssize_t)(m->header_size - (uint64_t)off);
-		if (buf_add(&hdr, blk, (size_t)r) == -1)
-			goto bad_header;
-	}
-	b = hdr.data;
-	/* What the top-level entity is: only a single text part is re-encoded. */
-	for (pos = 0; pos < hdr.len; pos = end) {
-		nl = memchr(b + pos, '\n', hdr.len - pos);
-		end = nl ? (size_t)(nl - b) + 1 : hdr.len;
-		if (rfc5322_field_name(b + pos, end - pos, &nlen, &v) == -1)
-			continue;
-		if (name_is(b + pos, nlen, "mime-version"))
-			has_mv = 1;
-		else if (name_is(b + pos, nlen, "content-type")) {
-			has_ct = 1;
-			field_token(v, (size_t)(b + end - v), tok, sizeof(tok));
-			text = strncmp(tok, "text/", 5) == 0;
-		} else if (name_is(b + pos, nlen, "content-transfer-encoding")) {
-			field_token(v, (size_t)(b + end - v), tok, sizeof(tok));
-			plain = strcmp(tok, "7bit") == 0 || strcmp(tok, "8bit") == 0 ||
-			    strcmp(tok, "binary") == 0;
-		}
-	}
-	qp = text && plain;
-	if (qp && !has_ct && m->body_8bit &&
+	if (read_header(in, blk, &hdr) == -1)
+		goto out;
+	entity_of(&hdr, &en);
+	qp = en.text && en.plain;
+	if (qp && !en.has_ct && m->body_8bit &&
 	    (utf8 = body_utf8(in, (off_t)m->header_size, blk)) == -1)
 		goto out;
 	if (spool_create(&w) == -1)
 		goto out;
 	w.in_header = 1;
-	/* The header block again, without the old encoding when it is replaced. */
-	for (pos = 0; pos + 2 <= hdr.len && memcmp(b + pos, "\r\n", 2) != 0; pos = end) {
-		end = pos;
-		do {
-			nl = memchr(b + end, '\n', hdr.len - end);
-			end = nl ? (size_t)(nl - b) + 1 : hdr.len;
-		} while (end < hdr.len && (b[end] == ' ' || b[end] == '\t'));
-		cte = qp && rfc5322_field_name(b + pos, end - pos, &nlen, &v) == 0 &&
-		    name_is(b + pos, nlen, "content-transfer-encoding");
-		/* The new encoding takes the place of the first old one; others go. */
-		if (cte && !cte_done && out_str(&w, QP_CTE) == -1)
-			goto out;
-		cte_done |= cte;
-		if (!cte && out_put(&w, b + pos, end - pos) == -1)
-			goto out;
-	}
-	if (qp && ((!has_mv && out_str(&w, "MIME-Version: 1.0\r\n") == -1) ||
-	    (!has_ct && m->body_8bit && out_str(&w, utf8 ?
+	if (put_header_again(&w, &hdr, qp, &cte_done) == -1)
+		goto out;
+	if (qp && ((!en.has_mv && out_str(&w, "MIME-Version: 1.0\r\n") == -1) ||
+	    (!en.has_ct && m->body_8bit && out_str(&w, utf8 ?
 	    "Content-Type: text/plain; charset=UTF-8\r\n" :
 	    "Content-Type: text/plain; charset=ISO-8859-1\r\n") == -1) ||
 	    (!cte_done && out_str(&w, QP_CTE) == -1)))
@@ -1246,31 +1320,14 @@ repair_body(struct intake *in)
 	}
 	if (flush(&w) == -1)
 		goto out;
-	if (lseek(nm.fd, 0, SEEK_SET) == -1)
-		goto io;
-	/* The new file takes the old one's place. */
-	close(m->fd);
-	if (m->path != NULL)
-		spool_unlink(m->path);
-	free(m->path);
-	m->fd = nm.fd;
-	m->path = nm.path;
-	nm.fd = -1;
-	nm.path = NULL;
-	m->size = nm.size;
-	m->header_size = nm.header_size;
-	m->body_8bit = nm.body_8bit;
-	m->hdr_8bit = nm.hdr_8bit;
-	m->max_line = nm.max_line;
+	if (lseek(nm.fd, 0, SEEK_SET) == -1) {
+		err_set(in->e, ERR_PERM, CAUSE_IOERR, "cannot read back spool file %s: %s",
+		    spool_name(&nm), strerror(errno));
+		goto out;
+	}
+	take_place(m, &nm);
 	m->repairs |= qp ? INTAKE_BODY_QP : INTAKE_BODY_FOLDED;
 	rc = 0;
-	goto out;
-bad_header:
-	err_set(in->e, ERR_PERM, CAUSE_DATA, "header block too large to re-encode the body");
-	goto out;
-io:
-	err_set(in->e, ERR_PERM, CAUSE_IOERR, "cannot read back spool file %s: %s",
-	    spool_name(m), strerror(errno));
 out:
 	if (nm.fd != -1)
 		close(nm.fd);
