@@ -1103,7 +1103,8 @@ build_account(struct account *a, const struct section *s, struct raw *r, struct 
 	}
 	/* Without the mailbox address no token can be used: nothing would log in. */
 	if (a->oauth != OAUTH_NONE && a->user == NULL) {
-		missing(e, a, "user", "oauth needs the mailbox address, e.g. user = you@gmail.com");
+		missing(e, a, "user",
+		    "oauth needs the mailbox address, e.g. user = you@gmail.com");
 		goto out;
 	}
 	if (a->oauth != OAUTH_NONE && a->oauth_client_id == NULL) {

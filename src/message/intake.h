@@ -51,7 +51,7 @@ struct intake_opts {
 	const char	*domain;	/* right side of an added Message-ID */
 	/* bare names (root) become root@qualify_domain; NULL: keep them bare */
 	const char	*qualify_domain;
-	const char	*spool_dir;	/* directory for the spool file (created 0700 if missing) */
+	const char	*spool_dir;	/* the spool file's directory (created 0700 if missing) */
 	int		 spool_anon;	/* spool_dir is a temporary directory ($TMPDIR): the
 					   file has no name there (m->path NULL) and is never
 					   committed to a queue */

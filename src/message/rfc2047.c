@@ -308,7 +308,8 @@ down_params(const char *v, size_t n, struct buf *out)
 			}
 			if (has_8bit(text.data, text.len)) {
 				r |= buf_addc(out, '"');
-				r |= rfc2047_encode(out, (unsigned char *)text.data, text.len, " ");
+				r |= rfc2047_encode(out, (unsigned char *)text.data,
+				    text.len, " ");
 				r |= buf_addc(out, '"');
 			} else
 				r |= buf_add(out, v + i, (k < n ? k + 1 : n) - i);

@@ -345,7 +345,8 @@ wait_code(struct flow *f, int lfd, int in_fd, struct err *e)
 				if (in.len == 0)
 					continue;
 			}
-			if ((n <= 0 ? buf_addc(&in, '\n') : buf_add(&in, block, (size_t)n)) == -1) {
+			if ((n <= 0 ? buf_addc(&in, '\n') :
+			    buf_add(&in, block, (size_t)n)) == -1) {
 				say(f, "mailout: the pasted line is too long; ignored\n");
 				buf_reset(&in);
 				continue;

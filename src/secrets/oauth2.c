@@ -771,7 +771,8 @@ load(const struct account *a, int warn, struct oauth2_tokens *t, struct err *e)
 		}
 		if (buf_addstr(&b, secret) == -1) {
 			err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: the keyring's OAuth2 "
-			    "entry is over %d bytes; run `mailout --authorize -a %s` to replace it",
+			    "entry is over %d bytes; "
+			    "run `mailout --authorize -a %s` to replace it",
 			    a->name, OAUTH2_MAX_STORED, a->name);
 			goto out;
 		}

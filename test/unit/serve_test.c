@@ -233,8 +233,8 @@ test_symfony(void)
 		"MAIL FROM:<app@example.org>\r\n",
 		"RCPT TO:<alice@example.com>\r\n",
 		"DATA\r\n",
-		"Subject: hi\r\nFrom: app@example.org\r\n\r\nbody\r\n..leading dot\r\n"
-		    "...two\r\n. \r\n.\r\n",
+		("Subject: hi\r\nFrom: app@example.org\r\n\r\nbody\r\n..leading dot\r\n"
+		    "...two\r\n. \r\n.\r\n"),
 		"QUIT\r\n",
 	};
 	struct serve_opts o;
@@ -278,8 +278,8 @@ test_ehlo_pipelined(void)
 		    "RCPT TO:<@relay1,@relay2:c@y.org>\r\n"
 		    "RCPT TO:<b@y.org>\r\n"
 		    "DATA\r\n",
-		"line 1\nline 2\r\n.\r\n"
-		    "MAIL FROM:<>\r\nRCPT TO:<root>\r\nDATA\r\n",
+		("line 1\nline 2\r\n.\r\n"
+		    "MAIL FROM:<>\r\nRCPT TO:<root>\r\nDATA\r\n"),
 		"x\r\n.\r\nRSET\r\nMAIL FROM:<q@x.org>\r\nRSET\r\nDATA\r\nQUIT\r\n",
 	};
 	struct serve_opts o;
@@ -413,7 +413,8 @@ test_errors(void)
 		MUST(buf_addstr(&big, "MAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n"));
 		while (big.len < 2000)
 			MUST(buf_addstr(&big, "0123456789012345678901234567890123456789\r\n"));
-		MUST(buf_addstr(&big, ".\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n"));
+		MUST(buf_addstr(&big,
+		    ".\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n"));
 		while (big.len < 1200 * 1024)
 			MUST(buf_addstr(&big, "0123456789012345678901234567890123456789"));
 		MUST(buf_addstr(&big, "\r\nshort\r\n.\r\nNOOP\r\nQUIT\r\n"));
