@@ -2,7 +2,8 @@
  * bounds.h: every fixed limit in one place, each with the reason for its size.
  *
  * A buffer's maximum (buf_init), a fixed array used as a limit, a count a parser stops
- * at: all are named here (`#define MAX_` appears nowhere else; scripts/lint checks it).
+ * at, a deadline: all are named here, MAX_ and a noun (no other file defines a name with MAX
+ * in it; scripts/lint checks it). Lengths a format fixes (QUEUE_ID_LEN) stay with it.
  */
 #ifndef MAILOUT_BOUNDS_H
 #define MAILOUT_BOUNDS_H
@@ -31,6 +32,21 @@
  * carried it, each line within MAX_AUTH_LINE.
  */
 #define MAX_SCRUB_TEXT		(8 * MAX_AUTH_LINE)
+/* Certificates of the peer's chain kept for reports (--serverinfo). */
+#define MAX_TLS_CHAIN		8
+/* How much of a malformed reply is quoted in the error message. */
+#define MAX_REPLY_QUOTE		80
+/*
+ * With PIPELINING and CHUNKING, a message up to this size leaves in the same write as its
+ * envelope; a larger one waits for the RCPT replies, so a refused envelope costs no upload.
+ */
+#define MAX_BDAT_PIPELINE	(1024 * 1024)
+/* RFC 4422 3.1: a SASL mechanism name is 1 to 20 characters. */
+#define MAX_MECH_NAME		20
+/* No mechanism we speak needs more round trips than this (LOGIN and SCRAM take 2). */
+#define MAX_AUTH_CHALLENGES	8
+/* A SCRAM iteration count above this costs seconds of CPU: a hostile server's. */
+#define MAX_SCRAM_ITER		1000000
 
 /* SMTP, as the -bs server */
 
@@ -57,6 +73,18 @@
 #define MAX_REWRITE_MBOX	1000
 /* Body I/O block: large writes, few system calls, fixed memory. */
 #define IO_BLOCK		(64 * 1024)
+/* An SMTP path is at most 256 octets with its angle brackets (RFC 5321 4.5.3.1.3). */
+#define MAX_SMTP_PATH		254
+/* How much of an offending element an error message quotes. */
+#define MAX_ADDRESS_QUOTE	200
+/* RFC 5322 2.1.1: no line, so no field name, is longer than 998 octets. */
+#define MAX_FIELD_NAME		998
+/* An added From: keeps its display name short enough for one unfolded line. */
+#define MAX_FULL_NAME		(MAX_ADDRESS / 4)
+/* RFC 5322 2.1.1: a line is at most 998 octets without its CRLF. */
+#define MAX_LINE_OCTETS		998
+/* The notice itself is small; the original headers are copied after it in blocks. */
+#define MAX_DSN_TEXT		(4 * 1024 * 1024)
 
 /* Aliases */
 
@@ -90,7 +118,7 @@
 #define MAX_SECRET		16384
 /* The label a keyring shows a person for one of our entries. */
 #define MAX_KEYRING_LABEL	1024
-/* Our own HTTP request line and headers (the body is bounded apart, HTTP_MAX_BODY). */
+/* Our own HTTP request line and headers (the body is bounded apart, MAX_HTTP_BODY). */
 #define MAX_HTTP_HEAD		8192
 /* A URL built from one of our templates (an OAuth2 provider's endpoint and a tenant). */
 #define MAX_URL			2048
@@ -98,6 +126,34 @@
 #define MAX_AUTHORIZE_URL	8192
 /* The page mailout's --authorize listener shows the browser: a title and a sentence. */
 #define MAX_BROWSER_PAGE	8192
+/* A token response is a few KiB; anything near this is not one. */
+#define MAX_HTTP_BODY		(1024 * 1024)
+/* One status or header line (RFC 9112 sets none; servers use 8 KiB). */
+#define MAX_HTTP_LINE		8192
+/* Header lines in one response. */
+#define MAX_HTTP_HEADERS	128
+/* 1xx interim responses before the final one. */
+#define MAX_HTTP_INTERIM	8
+/* A chunk-size line: 16 hex digits would overflow nothing, but 8 are plenty for 1 MiB. */
+#define MAX_HTTP_CHUNK_DIGITS	8
+/* The token file or keyring value: two tokens and a number. */
+#define MAX_OAUTH2_STORED	(64 * 1024)
+/* Header lines of one browser request. */
+#define MAX_AUTHORIZE_HEADERS	100
+/* A pasted line (an address bar can hold a long URL). */
+#define MAX_AUTHORIZE_PASTE	(16 * 1024)
+/* Back-off limit when the token endpoint cannot be reached while polling. */
+#define MAX_DEVICE_INTERVAL	60
+/* `pass show` prints the password and then notes; more than this is not a password. */
+#define MAX_CRED_OUTPUT		(4 * MAX_SECRET)
+/* A session older than this is not offered: less time for its secret on disk. */
+#define MAX_TLS_SESSION_AGE	(24 * 3600)
+/* Metadata for MAX_RECIPIENTS long addresses with replies stays below this. */
+#define MAX_QUEUE_META		(32 * 1024 * 1024)
+/* The longest wait between two attempts at one queued message: an hour. */
+#define MAX_QUEUE_BACKOFF	3600
+/* Child processes at once in a parallel run: accounts beyond this wait their turn. */
+#define MAX_RUNQ_CHILDREN	16
 
 /* Text for people */
 

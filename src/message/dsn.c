@@ -17,9 +17,6 @@
 #include "base/file.h"
 #include "base/str.h"
 
-/* The notice itself is small; the original headers are copied after it in blocks. */
-#define DSN_TEXT_MAX	(4 * 1024 * 1024)
-
 struct out {
 	int		 fd;
 	uint64_t	 size;
@@ -171,7 +168,7 @@ dsn_write(int out, const struct queue_meta *m, int msg_fd, const struct dsn_opts
 	memset(&w, 0, sizeof(w));
 	w.fd = out;
 	queue_meta_init(n);
-	buf_init(&b, DSN_TEXT_MAX);
+	buf_init(&b, MAX_DSN_TEXT);
 	snprintf(boundary, sizeof(boundary), "=_mailout_%08X%08X_%s", r1, r2, m->id);
 	date(now, sizeof(now), o->now);
 	date(arr, sizeof(arr), m->arrival);

@@ -41,13 +41,6 @@
 #include "base/str.h"
 #include "base/user.h"
 
-/* RFC 5322 2.1.1: no line, so no field name, is longer than 998 octets. */
-#define FIELD_NAME_MAX	998
-/* An added From: keeps its display name short enough for one unfolded line. */
-#define FULL_NAME_MAX	(MAX_ADDRESS / 4)
-/* RFC 5322 2.1.1: a line is at most 998 octets without its CRLF. */
-#define LINE_MAX_OCTETS	998
-
 enum phase {
 	PH_HEADER,	/* in the header block */
 	PH_MBOX,	/* dropping a leading "From " line */
@@ -411,7 +404,7 @@ no_rcpts(struct intake *in)
 }
 
 /*
- * Write one header field. A line longer than LINE_MAX_OCTETS is folded before the last
+ * Write one header field. A line longer than MAX_LINE_OCTETS is folded before the last
  * white space that keeps it short enough; a run with no white space at all is cut with
  * CRLF SP (a space appears in it when unfolded, which beats a refused message).
  */
@@ -427,15 +420,15 @@ put_field(struct intake *in, const char *p, size_t n)
 		len = end - i;
 		while (len > 0 && (p[i + len - 1] == '\n' || p[i + len - 1] == '\r'))
 			len--;
-		if (len <= LINE_MAX_OCTETS) {
+		if (len <= MAX_LINE_OCTETS) {
 			if (out_put(in, p + i, end - i) == -1)
 				return -1;
 			continue;
 		}
 		in->m->repairs |= INTAKE_HEADER_FOLDED;
 		/* s: start of what is left of this line; the fold puts its white space first. */
-		for (s = i; i + len - s > LINE_MAX_OCTETS; ) {
-			for (k = s + LINE_MAX_OCTETS; k > s + 1; k--)
+		for (s = i; i + len - s > MAX_LINE_OCTETS; ) {
+			for (k = s + MAX_LINE_OCTETS; k > s + 1; k--)
 				if (p[k] == ' ' || p[k] == '\t')
 					break;
 			if (k > s + 1) {
@@ -444,7 +437,7 @@ put_field(struct intake *in, const char *p, size_t n)
 					return -1;
 				s = k;
 			} else {
-				k = s + LINE_MAX_OCTETS - 1;
+				k = s + MAX_LINE_OCTETS - 1;
 				if (out_put(in, p + s, k - s) == -1 ||
 				    out_put(in, "\r\n ", 3) == -1)
 					return -1;
@@ -837,7 +830,7 @@ hdr_byte(struct intake *in, unsigned char c)
 	case L_FIELD:
 		break;
 	}
-	if (in->ls != L_FIELD && in->hdr.len - in->line_start >= FIELD_NAME_MAX)
+	if (in->ls != L_FIELD && in->hdr.len - in->line_start >= MAX_FIELD_NAME)
 		return not_header(in);
 	if (buf_addc(&in->hdr, (char)c) == -1)
 		return header_too_big(in);
@@ -1068,7 +1061,7 @@ qp_put(struct intake *w, struct qp *q, unsigned char c)
 	return out_put(w, t, qp_byte(q, c, t));
 }
 
-/* Cut at LINE_MAX_OCTETS, a little earlier rather than inside a UTF-8 character. */
+/* Cut at MAX_LINE_OCTETS, a little earlier rather than inside a UTF-8 character. */
 static int
 fold_byte(struct intake *w, size_t *col, unsigned char c)
 {
@@ -1077,7 +1070,7 @@ fold_byte(struct intake *w, size_t *col, unsigned char c)
 			*col = 0;
 		return out_put(w, &c, 1);
 	}
-	if (*col >= LINE_MAX_OCTETS || (*col >= LINE_MAX_OCTETS - 4 && c >= 0xc0)) {
+	if (*col >= MAX_LINE_OCTETS || (*col >= MAX_LINE_OCTETS - 4 && c >= 0xc0)) {
 		if (out_put(w, "\r\n", 2) == -1)
 			return -1;
 		*col = 0;
@@ -1281,7 +1274,7 @@ repair_body(struct intake *in)
 	memset(&wo, 0, sizeof(wo));
 	wo.spool_dir = in->o->spool_dir;
 	wo.spool_anon = in->o->spool_anon;
-	buf_init(&hdr, MAX_HEADER_BLOCK + 2 * LINE_MAX_OCTETS);
+	buf_init(&hdr, MAX_HEADER_BLOCK + 2 * MAX_LINE_OCTETS);
 	blk = xmalloc(IO_BLOCK);
 	w.o = &wo;
 	w.m = &nm;
@@ -1389,7 +1382,7 @@ intake_read(int fd, const struct intake_opts *o, struct msg *m, struct err *e)
 	}
 	if (finish(&in) == -1)
 		goto out;
-	if (in.body_max > LINE_MAX_OCTETS && repair_body(&in) == -1)
+	if (in.body_max > MAX_LINE_OCTETS && repair_body(&in) == -1)
 		goto out;
 	if (lseek(m->fd, 0, SEEK_SET) == -1) {
 		err_set(e, ERR_PERM, CAUSE_IOERR, "cannot rewind spool file %s: %s",

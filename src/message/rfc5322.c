@@ -19,11 +19,6 @@
 #include "base/mem.h"
 #include "base/str.h"
 
-/* An SMTP path is at most 256 octets with its angle brackets (RFC 5321 4.5.3.1.3). */
-#define SMTP_PATH_MAX	254
-/* How much of an offending element an error message quotes. */
-#define QUOTE_MAX	200
-
 enum tok_type {
 	T_END, T_ATOM, T_QSTR, T_DLIT, T_DOT, T_AT, T_LT, T_GT, T_COMMA, T_COLON, T_SEMI,
 	T_JUNK
@@ -198,8 +193,8 @@ malformed(struct parser *p, size_t a, size_t b, const char *why)
 	}
 	n = end - off;
 	return err_set(p->e, ERR_PERM, CAUSE_DATA, "malformed address '%.*s%s': %s",
-	    (int)(n > QUOTE_MAX ? QUOTE_MAX : n), (const char *)p->s + off,
-	    n > QUOTE_MAX ? "..." : "", why);
+	    (int)(n > MAX_ADDRESS_QUOTE ? MAX_ADDRESS_QUOTE : n), (const char *)p->s + off,
+	    n > MAX_ADDRESS_QUOTE ? "..." : "", why);
 }
 
 static int
@@ -815,7 +810,7 @@ rfc5322_addr_invalid(const char *addr)
 	size_t n = strlen(addr), ll;
 	int bad = 1;
 
-	if (n == 0 || n > SMTP_PATH_MAX)
+	if (n == 0 || n > MAX_SMTP_PATH)
 		goto out;
 	at = addr_at(addr);
 	ll = at ? (size_t)(at - addr) : n;

@@ -25,14 +25,12 @@
 
 /* Body bytes are copied through this; the conn buffers the socket reads already. */
 #define HTTP_BLOCK	4096
-/* A chunk-size line: 16 hex digits would overflow nothing, but 8 are plenty for 1 MiB. */
-#define HTTP_MAX_CHUNK_DIGITS	8
 
 struct rctx {
 	struct conn	*c;
 	int64_t		 deadline;	/* now_ms() value; 0: none */
 	int		 timeout_s;
-	char		*line;		/* HTTP_MAX_LINE */
+	char		*line;		/* MAX_HTTP_LINE */
 };
 
 static void
@@ -139,7 +137,7 @@ static void
 response_init(struct http_response *r)
 {
 	memset(r, 0, sizeof(*r));
-	buf_init_secret(&r->body, HTTP_MAX_BODY);
+	buf_init_secret(&r->body, MAX_HTTP_BODY);
 }
 
 /* Copy printable ASCII of s into dst; anything else becomes '?'. */
@@ -174,7 +172,7 @@ out:
 static ssize_t
 rline(struct rctx *x, struct err *e)
 {
-	return rstep(x, e) == -1 ? -1 : conn_readline(x->c, x->line, HTTP_MAX_LINE, e);
+	return rstep(x, e) == -1 ? -1 : conn_readline(x->c, x->line, MAX_HTTP_LINE, e);
 }
 
 /* "HTTP/1.1 200 OK": 0 with status and reason, -1 with err. */
@@ -260,7 +258,7 @@ static int
 too_big(struct err *e)
 {
 	return err_set(e, ERR_TEMP, CAUSE_PROTOCOL, "the response body is larger than %d "
-	    "bytes", HTTP_MAX_BODY);
+	    "bytes", MAX_HTTP_BODY);
 }
 
 /* n bytes of body into r. */
@@ -271,7 +269,7 @@ read_n(struct rctx *x, uint64_t n, struct http_response *r, struct err *e)
 	size_t k;
 	int rc = -1;
 
-	if (n > HTTP_MAX_BODY - r->body.len) {
+	if (n > MAX_HTTP_BODY - r->body.len) {
 		too_big(e);
 		goto out;
 	}
@@ -334,7 +332,7 @@ read_chunked(struct rctx *x, struct http_response *r, struct err *e)
 		p = x->line;
 		for (digits = 0; isxdigit((unsigned char)p[digits]); digits++)
 			;
-		if (digits == 0 || digits > HTTP_MAX_CHUNK_DIGITS ||
+		if (digits == 0 || digits > MAX_HTTP_CHUNK_DIGITS ||
 		    (p[digits] != '\0' && p[digits] != ';' && p[digits] != ' ' &&
 		    p[digits] != '\t')) {
 			err_set(e, ERR_TEMP, CAUSE_PROTOCOL, "bad chunk size line \"%.40s\"", p);
@@ -355,9 +353,9 @@ read_chunked(struct rctx *x, struct http_response *r, struct err *e)
 	}
 	/* Trailer fields, then the empty line. */
 	for (digits = 0;; digits++) {
-		if (digits == HTTP_MAX_HEADERS) {
+		if (digits == MAX_HTTP_HEADERS) {
 			err_set(e, ERR_TEMP, CAUSE_PROTOCOL, "more than %d trailer lines",
-			    HTTP_MAX_HEADERS);
+			    MAX_HTTP_HEADERS);
 			goto out;
 		}
 		if (rline(x, e) == -1)
@@ -377,9 +375,9 @@ read_response(struct rctx *x, int head, struct http_response *r, struct err *e)
 	int interim, nh, rc = -1;
 
 	for (interim = 0;; interim++) {
-		if (interim > HTTP_MAX_INTERIM) {
+		if (interim > MAX_HTTP_INTERIM) {
 			err_set(e, ERR_TEMP, CAUSE_PROTOCOL, "more than %d interim (1xx) "
-			    "responses", HTTP_MAX_INTERIM);
+			    "responses", MAX_HTTP_INTERIM);
 			goto out;
 		}
 		memset(&f, 0, sizeof(f));
@@ -387,9 +385,9 @@ read_response(struct rctx *x, int head, struct http_response *r, struct err *e)
 		if (rline(x, e) == -1 || parse_status(x->line, r, e) == -1)
 			goto out;
 		for (nh = 0;; nh++) {
-			if (nh == HTTP_MAX_HEADERS) {
+			if (nh == MAX_HTTP_HEADERS) {
 				err_set(e, ERR_TEMP, CAUSE_PROTOCOL, "more than %d header lines",
-				    HTTP_MAX_HEADERS);
+				    MAX_HTTP_HEADERS);
 				goto out;
 			}
 			if (rline(x, e) == -1)
@@ -436,9 +434,9 @@ http_read_response(struct conn *c, int head, struct http_response *r, struct err
 	response_init(r);
 	memset(&x, 0, sizeof(x));
 	x.c = c;
-	x.line = xmalloc(HTTP_MAX_LINE);
+	x.line = xmalloc(MAX_HTTP_LINE);
 	rc = read_response(&x, head, r, e);
-	explicit_bzero(x.line, HTTP_MAX_LINE);
+	explicit_bzero(x.line, MAX_HTTP_LINE);
 	free(x.line);
 	return rc;
 }
@@ -467,7 +465,7 @@ http_do(const struct http_request *rq, struct http_response *r, struct err *e)
 	int v6, bad, rc = -1;
 
 	response_init(r);
-	buf_init_secret(&req, HTTP_MAX_BODY + MAX_HTTP_HEAD);
+	buf_init_secret(&req, MAX_HTTP_BODY + MAX_HTTP_HEAD);
 	memset(&x, 0, sizeof(x));
 	err_init(&le);
 	if (http_url_parse(rq->url, &u, e) == -1)
@@ -520,7 +518,7 @@ http_do(const struct http_request *rq, struct http_response *r, struct err *e)
 	}
 	if (conn_write(c, req.data, req.len, e) == -1 || conn_flush(c, e) == -1)
 		goto out;
-	x.line = xmalloc(HTTP_MAX_LINE);
+	x.line = xmalloc(MAX_HTTP_LINE);
 	if (read_response(&x, strcmp(rq->method, "HEAD") == 0, r, e) == -1)
 		goto out;
 	rc = 0;
@@ -528,7 +526,7 @@ out:
 	if (rc == -1 && where[0] != '\0')
 		err_prefix(e, "%s %s: ", rq->method, where);
 	if (x.line != NULL) {
-		explicit_bzero(x.line, HTTP_MAX_LINE);
+		explicit_bzero(x.line, MAX_HTTP_LINE);
 		free(x.line);
 	}
 	if (s != NULL)

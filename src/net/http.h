@@ -5,7 +5,7 @@
  *
  * Responses: a status line, bounded header lines, a body framed by Content-Length, by
  * chunked transfer coding, or by the end of the connection, never longer than
- * HTTP_MAX_BODY. The body is kept in a secret buffer: token responses hold tokens.
+ * MAX_HTTP_BODY. The body is kept in a secret buffer: token responses hold tokens.
  * Nothing here interprets the status code: a 4xx or 5xx is a successful exchange.
  *
  * The URL and form helpers are pure and have no limits of their own beyond the buffer's.
@@ -16,19 +16,11 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "base/bounds.h"
 
 struct conn;
 struct err;
 struct tls_opts;
-
-/* A token response is a few KiB; anything near this is not one. */
-#define HTTP_MAX_BODY		(1024 * 1024)
-/* One status or header line (RFC 9112 sets none; servers use 8 KiB). */
-#define HTTP_MAX_LINE		8192
-/* Header lines in one response. */
-#define HTTP_MAX_HEADERS	128
-/* 1xx interim responses before the final one. */
-#define HTTP_MAX_INTERIM	8
 
 struct http_url {
 	int		 tls;		/* https */

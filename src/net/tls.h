@@ -19,7 +19,7 @@
  * checks above is kept in that file (tls_cache.h; written at tls close) with a key made of
  * the relay (the lower stream's "host:port"), the server name and every verification
  * setting, and offered on the next connection whose key is the same and no more than
- * TLS_CACHE_MAX_AGE later. A resumed session was judged when it was made: it is not
+ * MAX_TLS_SESSION_AGE later. A resumed session was judged when it was made: it is not
  * judged again, and the CA file is not read at all unless the server declines to resume
  * (it is then read when its certificate arrives). Any failed handshake or check deletes
  * the file.
@@ -38,11 +38,10 @@
 #define MAILOUT_TLS_H
 
 #include <stddef.h>
+#include "base/bounds.h"
 
 struct err;
 struct stream;
-
-#define TLS_MAX_CHAIN	8	/* certificates of the peer's chain kept for reports */
 
 struct tls_opts {
 	const char	*server_name;	/* SNI and name to verify (DNS name or IP literal) */
@@ -72,7 +71,7 @@ struct tls_info {
 	int			resumed;	/* a cached session was resumed */
 	char			ca[256];	/* CA file checked against, "" if none */
 	size_t			nchain;		/* peer certificates as sent, leaf first */
-	struct tls_cert_info	chain[TLS_MAX_CHAIN];
+	struct tls_cert_info	chain[MAX_TLS_CHAIN];
 };
 
 /*

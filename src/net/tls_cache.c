@@ -16,6 +16,7 @@
 #include "base/parse.h"
 #include "base/path.h"
 #include "net/tls_cache.h"
+#include "base/bounds.h"
 
 /* A session file is a header line and a serialized session of a few KiB. */
 #define CACHE_FILE_SIZE	65536
@@ -71,7 +72,7 @@ tls_cache_load(const char *path, const unsigned char key[32], unsigned char **bl
 	memcpy(num, data + hl, nlen);
 	num[nlen] = '\0';
 	if (parse_uint(num, 0, UINT64_MAX, &saved) == -1 || (int64_t)saved > now_s() ||
-	    now_s() - (int64_t)saved > TLS_CACHE_MAX_AGE)
+	    now_s() - (int64_t)saved > MAX_TLS_SESSION_AGE)
 		goto out;
 	nl++;
 	*len = got - (size_t)(nl - data);

@@ -12,13 +12,11 @@
 #define MAILOUT_TLS_CACHE_H
 
 #include <stddef.h>
-
-/* A session older than this is not offered: less time for its secret on disk. */
-#define TLS_CACHE_MAX_AGE	(24 * 3600)
+#include "base/bounds.h"
 
 /*
  * The blob saved in path under key. 1 with *blob (free it with tls_cache_free) and *len;
- * 0 when there is none to offer: no file, another key, older than TLS_CACHE_MAX_AGE or
+ * 0 when there is none to offer: no file, another key, older than MAX_TLS_SESSION_AGE or
  * saved in the future, not a regular file of ours alone (mode 0600), or malformed.
  */
 int	 tls_cache_load(const char *path, const unsigned char key[32], unsigned char **blob,

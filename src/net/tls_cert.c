@@ -14,6 +14,7 @@
 
 #include "base/str.h"
 #include "net/tls_cert.h"
+#include "base/bounds.h"
 
 /* Names come from the server: nothing but printable ASCII in our messages. */
 static void
@@ -127,7 +128,7 @@ tls_cert_chain(const mbedtls_x509_crt *peer, struct tls_info *info)
 	const mbedtls_x509_crt *c;
 
 	info->nchain = 0;
-	for (c = peer; c != NULL && c->raw.p != NULL && info->nchain < TLS_MAX_CHAIN;
+	for (c = peer; c != NULL && c->raw.p != NULL && info->nchain < MAX_TLS_CHAIN;
 	    c = c->next)
 		tls_cert_describe(c, &info->chain[info->nchain++]);
 }

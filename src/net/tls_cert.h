@@ -16,10 +16,11 @@
 #include <mbedtls/x509_crt.h>
 
 #include "net/tls.h"
+#include "base/bounds.h"
 
 /* Fill ci from c. Fields that do not fit are cut, quietly: they are for people. */
 void	tls_cert_describe(const mbedtls_x509_crt *c, struct tls_cert_info *ci);
-/* Fill info's chain from the peer's certificates as sent, leaf first (TLS_MAX_CHAIN). */
+/* Fill info's chain from the peer's certificates as sent, leaf first (MAX_TLS_CHAIN). */
 void	tls_cert_chain(const mbedtls_x509_crt *peer, struct tls_info *info);
 /* A distinguished name, "CN=localhost, O=Example". */
 void	tls_cert_dn(const mbedtls_x509_name *dn, char *buf, size_t len);

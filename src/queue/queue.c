@@ -495,10 +495,10 @@ queue_backoff(unsigned attempts, uint32_t rnd)
 	int64_t base = QUEUE_BACKOFF_MIN;
 	unsigned i;
 
-	for (i = 1; i < attempts && base < QUEUE_BACKOFF_MAX; i++)
+	for (i = 1; i < attempts && base < MAX_QUEUE_BACKOFF; i++)
 		base *= 2;
-	if (base > QUEUE_BACKOFF_MAX)
-		base = QUEUE_BACKOFF_MAX;
+	if (base > MAX_QUEUE_BACKOFF)
+		base = MAX_QUEUE_BACKOFF;
 	/* Up to a fifth earlier, so entries queued together do not retry in lockstep. */
 	return base - (int64_t)(rnd % (uint32_t)(base / 5 + 1));
 }
@@ -544,10 +544,10 @@ put_meta(struct queue *q, const struct queue_meta *m, const char *dstdir, struct
 	char *tmp = join(q->tmp, m->id, ".meta"), *dst = join(dstdir, m->id, ".meta");
 	int fd = -1, ret = -1;
 
-	buf_init(&b, QUEUE_META_MAX);
+	buf_init(&b, MAX_QUEUE_META);
 	if (queue_meta_format(m, &b) == -1) {
 		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "queue metadata over %d bytes",
-		    QUEUE_META_MAX);
+		    MAX_QUEUE_META);
 		goto out;
 	}
 	/* Only the holder of the entry writes its metadata: a leftover is a crashed writer's. */
@@ -730,7 +730,7 @@ read_file(const char *path, struct buf *b, struct err *e)
 		}
 		if (buf_add(b, block, (size_t)n) == -1) {
 			err_set(e, ERR_PERM, CAUSE_IOERR, "%s is over %d bytes", path,
-			    QUEUE_META_MAX);
+			    MAX_QUEUE_META);
 			goto out;
 		}
 	}
@@ -748,7 +748,7 @@ queue_read_meta(struct queue *q, const char *id, struct queue_meta *m, struct er
 	char *path = join(q->active, id, ".meta");
 	int ret = -1;
 
-	buf_init(&b, QUEUE_META_MAX);
+	buf_init(&b, MAX_QUEUE_META);
 	if (read_file(path, &b, e) == -1)
 		goto out;
 	if (queue_meta_parse(buf_cstr(&b), b.len, m, e) == -1) {

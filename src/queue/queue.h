@@ -30,18 +30,16 @@
 #include <stdint.h>
 
 #include "base/attr.h"
+#include "base/bounds.h"
 
 struct buf;
 struct err;
 
 #define QUEUE_ID_LEN		19
-/* Metadata for MAX_RECIPIENTS long addresses with replies stays below this. */
-#define QUEUE_META_MAX		(32 * 1024 * 1024)
 /* A file in tmp/ (or metadata without its message) untouched this long is debris. */
 #define QUEUE_ORPHAN_AGE	(24 * 60 * 60)
 /* Backoff: the first retry after a minute, doubling, never more than an hour apart. */
 #define QUEUE_BACKOFF_MIN	60
-#define QUEUE_BACKOFF_MAX	3600
 
 enum queue_rstate {
 	QR_PENDING = 0,		/* not yet accepted by a relay */
@@ -112,7 +110,7 @@ void	queue_meta_set(char **field, const char *value);	/* free + copy (NULL ok) *
 void	queue_meta_free(struct queue_meta *m);
 size_t	queue_meta_count(const struct queue_meta *m, enum queue_rstate st);
 
-/* Pure: format the metadata file (0, or -1 over QUEUE_META_MAX) and parse it back. */
+/* Pure: format the metadata file (0, or -1 over MAX_QUEUE_META) and parse it back. */
 int	queue_meta_format(const struct queue_meta *m, struct buf *b);
 int	queue_meta_parse(const char *text, size_t len, struct queue_meta *m, struct err *e);
 

@@ -38,14 +38,8 @@
 #define AUTHORIZE_TIMEOUT	600
 /* One browser request must arrive whole within this. */
 #define AUTHORIZE_REQUEST_TIMEOUT	10
-/* Header lines of one browser request. */
-#define AUTHORIZE_MAX_HEADERS	100
-/* A pasted line (an address bar can hold a long URL). */
-#define AUTHORIZE_MAX_PASTE	(16 * 1024)
 /* RFC 8628 3.5: slow_down adds 5 seconds to the interval. */
 #define DEVICE_SLOW_DOWN	5
-/* Back-off limit when the token endpoint cannot be reached while polling. */
-#define DEVICE_MAX_INTERVAL	60
 
 struct flow {
 	const struct account	*a;
@@ -206,12 +200,12 @@ static int
 browser_request(struct flow *f, int fd, struct err *e)
 {
 	struct conn *c;
-	char *line = xmalloc(HTTP_MAX_LINE), *target, *sp;
+	char *line = xmalloc(MAX_HTTP_LINE), *target, *sp;
 	const char *why;
 	int i, rc = 0;
 
 	c = conn_new(fdstream_new(fd, fd, AUTHORIZE_REQUEST_TIMEOUT));
-	if (conn_readline(c, line, HTTP_MAX_LINE, e) == -1) {
+	if (conn_readline(c, line, MAX_HTTP_LINE, e) == -1) {
 		err_init(e);	/* a stray connection: not our business */
 		goto out;
 	}
@@ -222,7 +216,7 @@ browser_request(struct flow *f, int fd, struct err *e)
 			*sp = '\0';
 	}
 	/* The rest of the request is of no interest, but is read so the browser sees a reply. */
-	for (i = 0; i < AUTHORIZE_MAX_HEADERS; i++) {
+	for (i = 0; i < MAX_AUTHORIZE_HEADERS; i++) {
 		char h[1024];
 		struct err he;
 
@@ -246,7 +240,7 @@ browser_request(struct flow *f, int fd, struct err *e)
 		err_init(e);
 	}
 out:
-	explicit_bzero(line, HTTP_MAX_LINE);
+	explicit_bzero(line, MAX_HTTP_LINE);
 	free(line);
 	/* The conn's stream does not close fd: the caller keeps it for the final page. */
 	conn_free(c);
@@ -305,7 +299,7 @@ wait_code(struct flow *f, int lfd, int in_fd, struct err *e)
 	ssize_t n;
 
 	deadline = now_ms() + (int64_t)limit * 1000;
-	buf_init_secret(&in, AUTHORIZE_MAX_PASTE);
+	buf_init_secret(&in, MAX_AUTHORIZE_PASTE);
 	for (;;) {
 		if ((left = deadline - now_ms()) <= 0) {
 			err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: no authorization arrived "
@@ -440,7 +434,7 @@ exchange_code(struct flow *f, struct err *e)
 
 	memset(&r, 0, sizeof(r));
 	memset(&t, 0, sizeof(t));
-	buf_init_secret(&form, OAUTH2_MAX_STORED);
+	buf_init_secret(&form, MAX_OAUTH2_STORED);
 	bad = http_form_add(&form, "grant_type", "authorization_code");
 	bad |= http_form_add(&form, "code", buf_cstr(&f->code));
 	bad |= http_form_add(&form, "redirect_uri", f->redirect);
@@ -585,7 +579,7 @@ device_flow(struct flow *f, struct err *e)
 	memset(&r, 0, sizeof(r));
 	memset(&d, 0, sizeof(d));
 	memset(&t, 0, sizeof(t));
-	buf_init_secret(&form, OAUTH2_MAX_STORED);
+	buf_init_secret(&form, MAX_OAUTH2_STORED);
 	if (f->p.device_url == NULL) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: --device needs oauth_device_url "
 		    "(oauth = custom)", f->a->name);
@@ -646,7 +640,7 @@ device_flow(struct flow *f, struct err *e)
 			/* RFC 8628 3.5: back off on connection problems, keep trying. */
 			if (!warned++)
 				say(f, "mailout: %s; still trying\n", pe.msg);
-			interval = interval * 2 > DEVICE_MAX_INTERVAL ? DEVICE_MAX_INTERVAL :
+			interval = interval * 2 > MAX_DEVICE_INTERVAL ? MAX_DEVICE_INTERVAL :
 			    interval * 2;
 			continue;
 		}
@@ -692,7 +686,7 @@ authorize_run(const struct account *a, int device, int in_fd, FILE *out, struct 
 	f.a = a;
 	f.out = out;
 	f.browser = -1;
-	buf_init_secret(&f.code, AUTHORIZE_MAX_PASTE);
+	buf_init_secret(&f.code, MAX_AUTHORIZE_PASTE);
 	if (oauth2_provider(a, &f.p, e) == -1)
 		goto out;
 	rc = device ? device_flow(&f, e) : code_flow(&f, in_fd, e);

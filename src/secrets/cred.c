@@ -30,8 +30,6 @@
 
 /* A password command that has not answered in this long is waiting for something. */
 #define CRED_COMMAND_TIMEOUT	30
-/* `pass show` prints the password and then notes; more than this is not a password. */
-#define CRED_MAX_OUTPUT		(4 * MAX_SECRET)
 /* Commands quoted in messages are cut to this many characters. */
 #define CRED_QUOTE		200
 
@@ -88,7 +86,7 @@ cred_command(const char *cmd, int timeout_s, char **secret, struct err *e)
 	ssize_t n;
 
 	*secret = NULL;
-	buf_init_secret(&out, CRED_MAX_OUTPUT);
+	buf_init_secret(&out, MAX_CRED_OUTPUT);
 	snprintf(quoted, sizeof(quoted), "%.*s%s", CRED_QUOTE, cmd,
 	    strlen(cmd) > CRED_QUOTE ? "..." : "");
 	/* The test build may shorten it (hooks.h). */
@@ -151,7 +149,7 @@ cred_command(const char *cmd, int timeout_s, char **secret, struct err *e)
 		}
 		if (buf_add(&out, block, (size_t)n) == -1) {
 			err_set(e, ERR_PERM, CAUSE_CONFIG, "password_command `%s` printed more "
-			    "than %d bytes: that is not a password", quoted, CRED_MAX_OUTPUT);
+			    "than %d bytes: that is not a password", quoted, MAX_CRED_OUTPUT);
 			goto kill;
 		}
 	}

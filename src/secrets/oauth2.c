@@ -733,7 +733,7 @@ load_file(const struct account *a, int warn, struct buf *b, struct err *e)
 		}
 		if (buf_add(b, block, (size_t)n) == -1) {
 			err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth_token_file %s is "
-			    "larger than %d bytes", a->name, path, OAUTH2_MAX_STORED);
+			    "larger than %d bytes", a->name, path, MAX_OAUTH2_STORED);
 			goto out;
 		}
 	}
@@ -755,7 +755,7 @@ load(const struct account *a, int warn, struct oauth2_tokens *t, struct err *e)
 	int r, rc = -1;
 
 	memset(t, 0, sizeof(*t));
-	buf_init_secret(&b, OAUTH2_MAX_STORED);
+	buf_init_secret(&b, MAX_OAUTH2_STORED);
 	err_init(&le);
 	if (!empty(a->oauth_token_file)) {
 		if ((r = load_file(a, warn, &b, e)) <= 0) {
@@ -773,7 +773,7 @@ load(const struct account *a, int warn, struct oauth2_tokens *t, struct err *e)
 			err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: the keyring's OAuth2 "
 			    "entry is over %d bytes; "
 			    "run `mailout --authorize -a %s` to replace it",
-			    a->name, OAUTH2_MAX_STORED, a->name);
+			    a->name, MAX_OAUTH2_STORED, a->name);
 			goto out;
 		}
 	}
@@ -860,7 +860,7 @@ oauth2_store(const struct account *a, const struct oauth2_tokens *t, struct err 
 	struct buf json, label;
 	int rc = -1;
 
-	buf_init_secret(&json, OAUTH2_MAX_STORED);
+	buf_init_secret(&json, MAX_OAUTH2_STORED);
 	buf_init(&label, MAX_KEYRING_LABEL);
 	if (oauth2_tokens_format(t, &json) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_SOFTWARE, "account %s: the tokens are too large to "
@@ -964,7 +964,7 @@ refresh(const struct account *a, const struct oauth2_provider *p, struct oauth2_
 
 	memset(&nt, 0, sizeof(nt));
 	memset(&r, 0, sizeof(r));
-	buf_init_secret(&form, OAUTH2_MAX_STORED);
+	buf_init_secret(&form, MAX_OAUTH2_STORED);
 	bad = http_form_add(&form, "grant_type", "refresh_token");
 	bad |= http_form_add(&form, "refresh_token", t->refresh_token);
 	bad |= http_form_add(&form, "client_id", a->oauth_client_id);

@@ -46,7 +46,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
 struct account;
 struct buf;
 struct err;
@@ -54,8 +53,6 @@ struct http_response;
 
 /* A stored access token is used while it has more than this many seconds left. */
 #define OAUTH2_MIN_LIFETIME	300
-/* The token file or keyring value: two tokens and a number. */
-#define OAUTH2_MAX_STORED	(64 * 1024)
 /* PKCE (RFC 7636 4.1): 32 random bytes, base64url: 43 characters. */
 #define OAUTH2_VERIFIER_LEN	43
 /* base64url of a SHA-256 digest. */

@@ -25,11 +25,10 @@
 #include "base/hooks.h"
 #include "base/mem.h"
 #include "base/user.h"
+#include "base/bounds.h"
 
 /* queue_lifetime when the configuration gives none. */
 #define RUNQ_LIFETIME_DEFAULT	(5 * 24 * 60 * 60)
-/* Child processes at once in a parallel run: accounts beyond this wait their turn. */
-#define RUNQ_MAX_CHILDREN	16
 
 struct run {
 	const struct config	*cfg;
@@ -326,7 +325,7 @@ reap(struct child *c, struct runq_stats *st)
 static void
 run_parallel(struct run *r, struct item *v, size_t n, char **accts, size_t na)
 {
-	struct child kids[RUNQ_MAX_CHILDREN];
+	struct child kids[MAX_RUNQ_CHILDREN];
 	struct runq_stats cs;
 	struct run cr;
 	size_t i, nk = 0;
@@ -334,7 +333,7 @@ run_parallel(struct run *r, struct item *v, size_t n, char **accts, size_t na)
 	pid_t pid;
 
 	for (i = 0; i < na; i++) {
-		if (nk == RUNQ_MAX_CHILDREN) {
+		if (nk == MAX_RUNQ_CHILDREN) {
 			reap(&kids[0], r->st);
 			memmove(kids, kids + 1, --nk * sizeof(*kids));
 		}

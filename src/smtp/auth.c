@@ -22,9 +22,6 @@
 #include "smtp/smtp.h"
 #include "base/str.h"
 
-/* No mechanism we speak needs more round trips than this (LOGIN and SCRAM take 2). */
-#define AUTH_MAX_CHALLENGES	8
-
 /* What auth = auto tries, strongest first; a password can serve all of them. */
 static const enum sasl_mech auto_tls[] = {
 	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5,
@@ -352,9 +349,9 @@ exchange(struct smtp *s, const struct account *a, enum sasl_mech m, const char *
 	if (smtp_cmd(s, buf_cstr(&line), has_ir && !pending, r, e) == -1)
 		goto out;
 	for (n = 0; r->code == 334; n++) {
-		if (n == AUTH_MAX_CHALLENGES) {
+		if (n == MAX_AUTH_CHALLENGES) {
 			err_set(e, ERR_PERM, CAUSE_PROTOCOL, "the server sent more than %d "
-			    "authentication challenges", AUTH_MAX_CHALLENGES);
+			    "authentication challenges", MAX_AUTH_CHALLENGES);
 			goto out;
 		}
 		if (pending)

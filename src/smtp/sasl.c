@@ -26,8 +26,7 @@
 #define SCRAM_NONCE_BYTES	24
 /* Iteration counts a server may ask for: below 4096 is weak but some servers use it. */
 #define SCRAM_MIN_ITER		1
-#define SCRAM_MAX_ITER		1000000
-#define SCRAM_MAX_DIGEST	32	/* SHA-256 */
+#define SCRAM_DIGEST_LEN	32	/* SHA-256 */
 
 enum scram_state { SCRAM_FIRST, SCRAM_FINAL, SCRAM_DONE };
 
@@ -43,7 +42,7 @@ struct sasl {
 	/* SCRAM */
 	char		 nonce[128];
 	struct buf	 client_first_bare;
-	unsigned char	 server_sig[SCRAM_MAX_DIGEST];
+	unsigned char	 server_sig[SCRAM_DIGEST_LEN];
 	size_t		 sig_len;
 };
 
@@ -374,9 +373,9 @@ scram_first(struct sasl *sa, const struct buf *sf, struct buf *out, struct err *
 	mbedtls_md_type_t t = sa->mech == SASL_SCRAM_SHA_1 ? MBEDTLS_MD_SHA1 :
 	    MBEDTLS_MD_SHA256;
 	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(t);
-	unsigned char salted[SCRAM_MAX_DIGEST], ckey[SCRAM_MAX_DIGEST];
-	unsigned char stored[SCRAM_MAX_DIGEST], csig[SCRAM_MAX_DIGEST];
-	unsigned char skey[SCRAM_MAX_DIGEST], proof[SCRAM_MAX_DIGEST];
+	unsigned char salted[SCRAM_DIGEST_LEN], ckey[SCRAM_DIGEST_LEN];
+	unsigned char stored[SCRAM_DIGEST_LEN], csig[SCRAM_DIGEST_LEN];
+	unsigned char skey[SCRAM_DIGEST_LEN], proof[SCRAM_DIGEST_LEN];
 	const char *p = sf->data, *end = sf->data + sf->len, *comma, *v, *nonce = NULL;
 	const char *salt_b64 = NULL, *iter_s = NULL;
 	size_t vlen, nlen = 0, slen = 0, ilen = 0, dlen, i, ourlen = strlen(sa->nonce);
@@ -431,10 +430,10 @@ scram_first(struct sasl *sa, const struct buf *sf, struct buf *out, struct err *
 	if (base64_decode(&salt, salt_b64, slen) == -1 || salt.len == 0)
 		goto malformed;
 	if (buf_add(&itbuf, iter_s, ilen) == -1 ||
-	    parse_uint(itbuf.data, SCRAM_MIN_ITER, SCRAM_MAX_ITER, &iter) == -1) {
+	    parse_uint(itbuf.data, SCRAM_MIN_ITER, MAX_SCRAM_ITER, &iter) == -1) {
 		err_set(e, ERR_PERM, CAUSE_PROTOCOL, "%s: the server asks for an iteration "
 		    "count of \"%.*s\" (accepted: %d to %d)", sasl_mech_name(sa->mech),
-		    (int)(ilen < 32 ? ilen : 32), iter_s, SCRAM_MIN_ITER, SCRAM_MAX_ITER);
+		    (int)(ilen < 32 ? ilen : 32), iter_s, SCRAM_MIN_ITER, MAX_SCRAM_ITER);
 		goto out;
 	}
 

@@ -30,15 +30,6 @@
 #include "net/stream.h"
 #include "smtp/smtp.h"
 
-/* How much of a malformed reply is quoted in the error message. */
-#define QUOTE_MAX		80
-/*
- * With PIPELINING and CHUNKING, a message up to this size leaves in the same write as its
- * envelope; a larger one waits for the RCPT replies, so a refused envelope costs no upload.
- */
-#define BDAT_PIPELINE_MAX	(1024 * 1024)
-/* RFC 4422 3.1: a SASL mechanism name is 1 to 20 characters. */
-#define MECH_MAX		20
 /* "RCPT TO:<>" and CRLF around an address. */
 #define PATH_OVERHEAD		12
 /*
@@ -348,11 +339,11 @@ trace_cmd(const struct smtp *s, const char *line, int redact)
 	}
 	if (startswith_ci(line, "AUTH ")) {
 		n = 5 + strcspn(line + 5, " ");
-		if (n - 5 <= MECH_MAX && line[n] == '\0') {
+		if (n - 5 <= MAX_MECH_NAME && line[n] == '\0') {
 			trace(s, "--> ", line);
 			return;
 		}
-		if (n - 5 <= MECH_MAX) {
+		if (n - 5 <= MAX_MECH_NAME) {
 			snprintf(shown, sizeof(shown), "%.*s " REDACTED, (int)n, line);
 			trace(s, "--> ", shown);
 			return;
@@ -445,10 +436,10 @@ out:
 static int
 malformed(const char *line, struct err *e)
 {
-	char q[QUOTE_MAX + 4];
+	char q[MAX_REPLY_QUOTE + 4];
 	size_t i;
 
-	for (i = 0; line[i] != '\0' && i < QUOTE_MAX; i++)
+	for (i = 0; line[i] != '\0' && i < MAX_REPLY_QUOTE; i++)
 		q[i] = (unsigned char)line[i] < 0x20 || (unsigned char)line[i] >= 0x7f ?
 		    '?' : line[i];
 	q[i] = '\0';
@@ -475,7 +466,7 @@ has_word(const char *list, const char *w, size_t n)
 static void
 add_mechs(struct smtp_caps *c, const char *arg)
 {
-	char m[MECH_MAX + 1];
+	char m[MAX_MECH_NAME + 1];
 	size_t n, i, have;
 	int ok;
 
@@ -483,7 +474,7 @@ add_mechs(struct smtp_caps *c, const char *arg)
 		arg += strspn(arg, " ");
 		if ((n = strcspn(arg, " ")) == 0)
 			break;
-		ok = n <= MECH_MAX;
+		ok = n <= MAX_MECH_NAME;
 		for (i = 0; ok && i < n; i++) {
 			if (arg[i] >= 'a' && arg[i] <= 'z')
 				m[i] = (char)(arg[i] - 'a' + 'A');
@@ -1307,7 +1298,7 @@ send_envelope(struct smtp *s, struct txn *t, struct err *e)
 	}
 	if (s->caps.pipelining && !s->caps.chunking && put(s, S_DATA, t, 0, e) == -1)
 		goto out;
-	if (s->caps.pipelining && s->caps.chunking && t->fsize <= BDAT_PIPELINE_MAX &&
+	if (s->caps.pipelining && s->caps.chunking && t->fsize <= MAX_BDAT_PIPELINE &&
 	    put(s, S_BDAT, t, 0, e) == -1)
 		goto out;
 	ret = collect(s, t, e);

@@ -51,7 +51,7 @@ test_meta(void)
 
 	fill(&m);
 	memcpy(m.id, "65A1B2C30F4231A2B3C", QUEUE_ID_LEN + 1);
-	buf_init(&b, QUEUE_META_MAX);
+	buf_init(&b, MAX_QUEUE_META);
 	CHECK(queue_meta_format(&m, &b) == 0, "format");
 	CHECK(strstr(buf_cstr(&b), "Last-Error: relay x: 451 4.3.0 try  later\n") != NULL,
 	    "control characters in a value become spaces");

@@ -64,9 +64,9 @@ main(void)
 	CHECK(loads(path, key, blob), "the blob comes back under its key");
 	CHECK(none(path, other), "not under another key");
 
-	snprintf(now, sizeof(now), "%lld", (long long)time(NULL) + TLS_CACHE_MAX_AGE + 1);
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL) + MAX_TLS_SESSION_AGE + 1);
 	setenv("MAILOUT_NOW", now, 1);
-	CHECK(none(path, key), "not when older than TLS_CACHE_MAX_AGE");
+	CHECK(none(path, key), "not when older than MAX_TLS_SESSION_AGE");
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL) - 3600);
 	setenv("MAILOUT_NOW", now, 1);
 	CHECK(none(path, key), "not when saved in the future");
