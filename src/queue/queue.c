@@ -270,7 +270,8 @@ queue_meta_format(const struct queue_meta *m, struct buf *b)
 	r |= field(b, "Account", m->account);
 	r |= field(b, "Sender", m->sender);
 	r |= field_num(b, "Uid", (long long)m->uid);
-	r |= field_num(b, "Size", (long long)m->size);
+	/* Unsigned: the reader takes sizes up to UINT64_MAX, and "-1" would not read back. */
+	r |= buf_addf(b, "Size: %llu\n", (unsigned long long)m->size);
 	if (m->message_id != NULL)
 		r |= field(b, "Message-Id", m->message_id);
 	r |= field(b, "Body-8bit", m->body_8bit ? "yes" : "no");

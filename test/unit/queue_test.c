@@ -118,6 +118,23 @@ test_meta(void)
 	t = "Sender: a@b\nRecipient: pending x@y\nId: ../../etc/passwd\n";
 	err_init(&e);
 	CHECK(queue_meta_parse(t, strlen(t), &p, &e) == -1, "bad Id: refused");
+
+	/* Found by fuzzing (test/fuzz/corpus/queue_meta/big-numbers): read, written, lost. */
+	t = "Sender: a@b\nSize: 18446744073709551615\nRecipient: pending x@y\n";
+	err_init(&e);
+	buf_init(&b, QUEUE_META_MAX);
+	CHECK(queue_meta_parse(t, strlen(t), &p, &e) == 0 && p.size == UINT64_MAX,
+	    "the largest Size is read");
+	/* As queue_read_meta does: the id comes from the file name. */
+	memcpy(p.id, "65A1B2C30F4231A2B3C", QUEUE_ID_LEN + 1);
+	CHECK(queue_meta_format(&p, &b) == 0 && strstr(buf_cstr(&b),
+	    "Size: 18446744073709551615\n") != NULL, "and written as it was read");
+	queue_meta_free(&p);
+	err_init(&e);
+	CHECK(queue_meta_parse(buf_cstr(&b), b.len, &p, &e) == 0 && p.size == UINT64_MAX,
+	    "and read back");
+	queue_meta_free(&p);
+	buf_free(&b);
 }
 
 static void
