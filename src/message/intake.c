@@ -412,7 +412,7 @@ static int
 put_field(struct intake *in, const char *p, size_t n)
 {
 	const char *nl;
-	size_t i, end, s, len, k;
+	size_t i, end, s, len, k, pad;
 
 	for (i = 0; i < n; i = end) {
 		nl = memchr(p + i, '\n', n - i);
@@ -426,23 +426,27 @@ put_field(struct intake *in, const char *p, size_t n)
 			continue;
 		}
 		in->m->repairs |= INTAKE_HEADER_FOLDED;
-		/* s: start of what is left of this line; the fold puts its white space first. */
-		for (s = i; i + len - s > MAX_LINE_OCTETS; ) {
-			for (k = s + MAX_LINE_OCTETS; k > s + 1; k--)
+		/*
+		 * s: start of what is left of this line; the fold puts its white space first.
+		 * pad: the space a cut put before it, which counts against the next line.
+		 */
+		for (s = i, pad = 0; pad + i + len - s > MAX_LINE_OCTETS; ) {
+			for (k = s + MAX_LINE_OCTETS - pad; k > s + 1; k--)
 				if (p[k] == ' ' || p[k] == '\t')
 					break;
 			if (k > s + 1) {
 				if (out_put(in, p + s, k - s) == -1 ||
 				    out_put(in, "\r\n", 2) == -1)
 					return -1;
-				s = k;
+				pad = 0;
 			} else {
-				k = s + MAX_LINE_OCTETS - 1;
+				k = s + MAX_LINE_OCTETS - 1 - pad;
 				if (out_put(in, p + s, k - s) == -1 ||
 				    out_put(in, "\r\n ", 3) == -1)
 					return -1;
-				s = k;
+				pad = 1;
 			}
+			s = k;
 		}
 		if (out_put(in, p + s, end - s) == -1)
 			return -1;

@@ -86,6 +86,24 @@ read_spool(const struct msg *m, struct buf *out)
 	*out = t;
 }
 
+/* The longest line of the spool bytes, without its CRLF. */
+static size_t
+longest_line(const struct buf *sp)
+{
+	size_t i, col = 0, max = 0;
+
+	for (i = 0; i < sp->len; i++) {
+		if (sp->data[i] != '\n') {
+			col++;
+			continue;
+		}
+		if (col > 0 && col - 1 > max)
+			max = col - 1;
+		col = 0;
+	}
+	return max;
+}
+
 /* A regular file holding in, at offset 0, already unlinked. */
 static int
 input_file(const char *in, size_t len)
@@ -484,6 +502,23 @@ test_repairs(void)
 	rc = run(in.data, in.len, &o, &m, &e, &sp);
 	CHECK(rc == 0 && m.max_line <= 998 && (m.repairs & INTAKE_HEADER_FOLDED) &&
 	    strstr(sp.data, " word\r\n word"), "long header lines folded");
+	msg_free(&m);
+
+	/*
+	 * Found by fuzzing: the space a cut puts at the start of the next line counts too. A
+	 * word cut once leaves 998 octets, or a fold at white space 998 octets after the cut.
+	 */
+	buf_reset(&in);
+	MUST(buf_addstr(&in, "Subject:"));
+	while (in.len < 1995)
+		MUST(buf_addc(&in, 'y'));
+	MUST(buf_addstr(&in, "\nX-Cut-Then-Fold:"));
+	while (in.len < 1996 + 1995)
+		MUST(buf_addc(&in, 'y'));
+	MUST(buf_addstr(&in, " tail\n\nbody\n"));
+	rc = run(in.data, in.len, &o, &m, &e, &sp);
+	CHECK(rc == 0 && m.max_line <= 998 && longest_line(&sp) <= 998,
+	    "a cut header line leaves no line over 998 octets");
 	msg_free(&m);
 
 	/* Quoted-printable: '=' encoded, trailing space encoded, soft breaks, 8-bit. */
