@@ -338,6 +338,9 @@ mailbox_parse(const char *s, size_t len, size_t max, struct mailbox_list *out)
 	int r, rc = -1;
 
 	memset(out, 0, sizeof(*out));
+	/* The mailboxes are C strings: a NUL would cut one short, and not faithfully. */
+	if (memchr(s, '\0', len) != NULL)
+		goto out;
 	while (i <= len) {
 		elem_init(&el);
 		if (element(s, len, &i, &el) == -1) {

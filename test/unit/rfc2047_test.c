@@ -36,6 +36,8 @@ parse(const char *s)
 static void
 test_parse(void)
 {
+	struct mailbox_list l;
+
 	CHECK_STR(parse("root (Cron Daemon)"), "Cron Daemon|root", "comment as name");
 	CHECK_STR(parse("alice"), "|alice", "bare local name");
 	CHECK_STR(parse("Joe <joe@x.org>"), "Joe|joe@x.org", "phrase and angle");
@@ -50,6 +52,9 @@ test_parse(void)
 	CHECK_STR(parse("Joe <joe@x"), "-", "unterminated angle refused");
 	CHECK_STR(parse("two words"), "-", "words without address refused");
 	CHECK_STR(parse("J\xc3\xb6rg <j@x>"), "J\xc3\xb6rg|j@x", "8-bit name");
+	/* Found by fuzzing: a NUL cut the address short ("\"a), a rewrite wrote that. */
+	CHECK(mailbox_parse("\"a\0b\"@x.org", 11, 100, &l) == -1 && l.n == 0,
+	    "a NUL byte refused");
 }
 
 static const char *
