@@ -17,6 +17,11 @@ base64_encode(struct buf *out, const void *p, size_t n)
 	size_t need = 0, olen = 0;
 	int rc = -1;
 
+	/* Nothing encodes to nothing (mbedTLS then asks for no room, which reads as failure). */
+	if (n == 0) {
+		rc = 0;
+		goto out;
+	}
 	/* Asking with no room tells the size, NUL included. */
 	mbedtls_base64_encode(NULL, 0, &need, p, n);
 	if (need == 0)

@@ -88,6 +88,8 @@ test_b64(void)
 	CHECK(base64_decode(&b, "dGVz\r\ndA==", 10) == -1, "base64 decode rejects CRLF");
 	buf_reset(&b);
 	CHECK(base64_decode(&b, "", 0) == 0 && b.len == 0, "base64 empty");
+	/* Found by the sasl fuzz target: encoding nothing failed (LOGIN's empty password). */
+	CHECK(base64_encode(&b, "", 0) == 0 && b.len == 0, "base64 encodes nothing");
 	buf_free(&b);
 }
 
