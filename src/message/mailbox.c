@@ -329,6 +329,27 @@ resolve(struct elem *el, struct mailbox *mb)
 	return 0;
 }
 
+/*
+ * 1 if addr, written bare (mailbox_format with no name), reads back as itself: no special
+ * outside a quoted string. "<a,b@x>" written "a,b@x" would read as two mailboxes.
+ */
+static int
+bare_safe(const char *addr)
+{
+	const char *p;
+	int q = 0;
+
+	for (p = addr; *p != '\0'; p++) {
+		if (q && *p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '"')
+			q = !q;
+		else if (!q && strchr("()<>[]:;\\,", *p) != NULL)
+			return 0;
+	}
+	return !q;
+}
+
 int
 mailbox_parse(const char *s, size_t len, size_t max, struct mailbox_list *out)
 {
@@ -352,7 +373,7 @@ mailbox_parse(const char *s, size_t len, size_t max, struct mailbox_list *out)
 		if (r == -1)
 			goto out;
 		if (r == 0) {
-			if (mb.addr[0] == '\0' || out->n == max) {
+			if (mb.addr[0] == '\0' || !bare_safe(mb.addr) || out->n == max) {
 				free(mb.name);
 				free(mb.addr);
 				goto out;

@@ -34,7 +34,9 @@ struct mailbox_list {
  * Split an address-list header value (folds allowed) into mailboxes. Empty elements are
  * skipped. Returns 0 with out filled (free with mailbox_list_free), or -1 (out empty) for
  * a group ("undisclosed-recipients:;"), an unterminated quote, comment or angle address,
- * an element that is not one mailbox, a NUL byte, or more than max mailboxes.
+ * an element that is not one mailbox, an address with specials outside quotes that could
+ * not be written without its angle brackets ("<a,b@x>", "<u@[192.0.2.1]>"), a NUL byte,
+ * or more than max mailboxes.
  */
 int	mailbox_parse(const char *s, size_t len, size_t max, struct mailbox_list *out)
     MUST_CHECK;

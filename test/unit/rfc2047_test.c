@@ -55,6 +55,11 @@ test_parse(void)
 	/* Found by fuzzing: a NUL cut the address short ("\"a), a rewrite wrote that. */
 	CHECK(mailbox_parse("\"a\0b\"@x.org", 11, 100, &l) == -1 && l.n == 0,
 	    "a NUL byte refused");
+	/* Found by fuzzing: written bare, these would read back as something else. */
+	CHECK_STR(parse("<a,b@x.org>, c@x.org"), "-", "a comma in an angle address refused");
+	CHECK_STR(parse("<@r1,@r2:u@x;g>"), "-", "a special after the route refused");
+	CHECK_STR(parse("<u@[192.0.2.1]>"), "-", "a domain literal refused");
+	CHECK_STR(parse("<\"a,b\"@x.org>"), "|\"a,b\"@x.org", "specials in quotes are fine");
 }
 
 static const char *
