@@ -1,6 +1,7 @@
 # mailout: a sendmail-compatible mail submission agent.
 # Overridable: CC CFLAGS LDFLAGS PREFIX DESTDIR SYSCONFDIR BUILD MBEDTLS_PREFIX KEYRING
-#              SYSTEMDUNITDIR; for install-system also MAILOUT_GROUP SENDMAIL_LINKS
+#              SYSTEMDUNITDIR; for install-system also MAILOUT_GROUP SENDMAIL_LINKS;
+#              for fuzz FUZZ_SECONDS FUZZ_TARGET FUZZ_CC FUZZ_BUILD
 
 PREFIX		?= /usr/local
 SYSCONFDIR	?= /etc
@@ -66,9 +67,22 @@ UNIT_BINS	:= $(UNIT_SRCS:test/unit/%.c=$(BUILD)/unit/%)
 # no MAILOUT_* variable); mailout-test and the unit tests link hooks_test.o.
 HOOKS_RELEASE	:= $(BUILD)/obj/base/hooks_release.o
 HOOKS_TEST	:= $(BUILD)/obj/base/hooks_test.o
+# One fuzz target per parser of outside input (test/fuzz/README.md): each links with
+# libFuzzer (make fuzz, clang) and with test/fuzz/replay.c (make replay, any compiler).
+FUZZ_NAMES	:= $(basename $(notdir $(filter-out test/fuzz/fuzz.c test/fuzz/replay.c, \
+		     $(wildcard test/fuzz/*.c))))
+FUZZ_DEPS	:= test/fuzz/fuzz.c test/fuzz/fuzz.h $(HOOKS_RELEASE) $(BUILD)/libmailout.a
+FUZZ_SECONDS	?= 60
+FUZZ_TARGET	?= $(FUZZ_NAMES)
+FUZZ_CC		?= clang
+FUZZ_BUILD	?= build-fuzz
+# clang does not know gcc's -Wno-format-truncation.
+FUZZ_CFLAGS	:= -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer -Wno-unknown-warning-option
 
 .PHONY: all check check-fast check-asan demo install install-links install-system \
-	uninstall uninstall-system lint clean bench deps unit deb check-deb
+	uninstall uninstall-system lint clean bench deps unit deb check-deb fuzz fuzz-targets \
+	replay
 
 all: $(BUILD)/mailout
 
@@ -98,20 +112,48 @@ $(BUILD)/unit:
 # What the suites need besides the installed binary: the unit tests and mailout-test.
 unit: $(UNIT_BINS) $(BUILD)/mailout-test
 
+$(BUILD)/fuzz/%: test/fuzz/%.c $(FUZZ_DEPS) | $(BUILD)/fuzz
+	$(CC) $(ALL_CFLAGS) -Itest/fuzz -fsanitize=fuzzer $(LDFLAGS) -o $@ $< test/fuzz/fuzz.c \
+		$(HOOKS_RELEASE) $(BUILD)/libmailout.a $(LIBS) -pthread
+
+$(BUILD)/replay/%: test/fuzz/%.c test/fuzz/replay.c $(FUZZ_DEPS) | $(BUILD)/replay
+	$(CC) $(ALL_CFLAGS) -Itest/fuzz $(LDFLAGS) -o $@ $< test/fuzz/replay.c test/fuzz/fuzz.c \
+		$(HOOKS_RELEASE) $(BUILD)/libmailout.a $(LIBS) -pthread
+
+$(BUILD)/fuzz $(BUILD)/replay:
+	mkdir -p $@
+
+fuzz-targets: $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+
+# The corpora's replay drivers; make check builds them in the ASan build and test/run runs
+# them (test/fuzz/run --replay).
+replay: $(FUZZ_NAMES:%=$(BUILD)/replay/%)
+
 # The whole suite: installs missing test dependencies, builds, runs the unit tests and
 # the bats suites; the unit and TLS tests again against mbedTLS 3.6 (Debian 13's, unpacked
-# privately by scripts/fetch-mbedtls3); everything again under ASan+UBSan.
+# privately by scripts/fetch-mbedtls3); everything again under ASan+UBSan, with each fuzz
+# target's corpus replayed (test/fuzz/run --replay).
 # Ends with "N passed, N failed".
 check:
 	scripts/install-deps --test
 	$(MAKE) all unit
 	$(MAKE) BUILD=build-mbedtls3 MBEDTLS_PREFIX="$$(scripts/fetch-mbedtls3)" all unit
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit replay
 	test/run --build $(BUILD) --asan-build build-asan --tls3-build build-mbedtls3
 
 # The suite on the normal build only (quick iteration).
 check-fast: all unit
 	test/run --build $(BUILD)
+
+# Run every fuzz target (or FUZZ_TARGET=name...) for FUZZ_SECONDS each with libFuzzer,
+# one after the other, from its seed corpus (test/fuzz/corpus/NAME) and what earlier runs
+# found (FUZZ_BUILD/corpus/NAME). A crash is kept in test/fuzz/crashes/NAME/ (ignored by
+# git) and the line to reproduce it is printed. Needs clang (scripts/install-deps --fuzz).
+fuzz:
+	scripts/install-deps --fuzz
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) CFLAGS="$(FUZZ_CFLAGS)" \
+		FUZZ_TARGET="$(FUZZ_TARGET)" $(FUZZ_TARGET:%=$(FUZZ_BUILD)/fuzz/%)
+	test/fuzz/run --fuzz $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGET)
 
 demo:
 	scripts/install-deps --demo
