@@ -376,7 +376,7 @@ scram_first(struct sasl *sa, const struct buf *sf, struct buf *out, struct err *
 	unsigned char salted[SCRAM_DIGEST_LEN], ckey[SCRAM_DIGEST_LEN];
 	unsigned char stored[SCRAM_DIGEST_LEN], csig[SCRAM_DIGEST_LEN];
 	unsigned char skey[SCRAM_DIGEST_LEN], proof[SCRAM_DIGEST_LEN];
-	const char *p = sf->data, *end = sf->data + sf->len, *comma, *v, *nonce = NULL;
+	const char *p, *end, *comma, *v, *nonce = NULL;
 	const char *salt_b64 = NULL, *iter_s = NULL;
 	size_t vlen, nlen = 0, slen = 0, ilen = 0, dlen, i, ourlen = strlen(sa->nonce);
 	struct buf salt, authmsg, final, itbuf;
@@ -393,8 +393,11 @@ scram_first(struct sasl *sa, const struct buf *sf, struct buf *out, struct err *
 		goto out;
 	}
 	dlen = mbedtls_md_get_size(md);
-	if (memchr(sf->data, '\0', sf->len) != NULL)
+	/* An empty message has no data at all (NULL): no pointer arithmetic on it. */
+	if (sf->len == 0 || memchr(sf->data, '\0', sf->len) != NULL)
 		goto malformed;
+	p = sf->data;
+	end = sf->data + sf->len;
 	if (sf->len >= 2 && p[0] == 'm' && p[1] == '=') {
 		err_set(e, ERR_PERM, CAUSE_PROTOCOL, "%s: the server requires an extension "
 		    "(m=) that mailout does not support", sasl_mech_name(sa->mech));
@@ -499,7 +502,7 @@ scram_final(struct sasl *sa, const struct buf *sf, struct err *e)
 	int rc = -1;
 
 	buf_init(&sig, MAX_SCRAM_SIGNATURE);
-	if (memchr(sf->data, '\0', sf->len) != NULL)
+	if (sf->len == 0 || memchr(sf->data, '\0', sf->len) != NULL)
 		goto malformed;
 	if ((comma = memchr(sf->data, ',', sf->len)) != NULL)
 		len = (size_t)(comma - sf->data);

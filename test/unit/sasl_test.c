@@ -243,6 +243,8 @@ test_scram_misc(void)
 	    "SCRAM: a mandatory extension is refused");
 	scram_refuse("r=rOprNGfwEbeRWgbNEkqOabc,i=4096", "malformed",
 	    "SCRAM: a missing salt is malformed");
+	/* Found by the sasl fuzz target: an empty challenge was arithmetic on NULL (UB). */
+	scram_refuse("", "malformed server-first", "SCRAM: an empty first challenge");
 
 	/* e= from the server. */
 	buf_init_secret(&out, 4096);
@@ -255,6 +257,15 @@ test_scram_misc(void)
 	    &e);
 	CHECK(sasl_step(sa, enc("e=invalid-proof"), &out, &e) == -1 &&
 	    strcmp(sasl_server_error(sa), "invalid-proof") == 0, "SCRAM: server error e=");
+	sasl_free(sa);
+	err_init(&e);
+	sa = mk(SASL_SCRAM_SHA_256, "user", "pencil");
+	sasl_set_nonce(sa, "rOprNGfwEbeRWgbNEkqO");
+	sasl_initial(sa, &out, &e);
+	sasl_step(sa, enc("r=rOprNGfwEbeRWgbNEkqOx,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"), &out,
+	    &e);
+	CHECK(sasl_step(sa, "", &out, &e) == -1 && strstr(e.msg, "malformed server-final"),
+	    "SCRAM: an empty final challenge");
 	sasl_free(sa);
 
 	/* Random nonces: 24 bytes, 32 base64 characters, different each time. */
