@@ -12,6 +12,19 @@
 #include "queue/queue.h"
 #include "fuzz.h"
 
+/* Control characters other than the line ends (LF, CRLF). */
+static int
+controls(const uint8_t *data, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		if ((data[i] < 0x20 && data[i] != '\n' && !(data[i] == '\r' && i + 1 < size &&
+		    data[i + 1] == '\n')) || data[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -54,8 +67,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(m.rcpts[i].state == back.rcpts[i].state &&
 		    back.rcpts[i].notified == (m.rcpts[i].state == QR_FAILED &&
 		    m.rcpts[i].notified), "a recipient reads back the same");
-	FUZZ_ASSERT(queue_meta_format(&back, &two) == 0 && one.len == two.len &&
-	    memcmp(one.data, two.data, one.len) == 0, "writing is stable");
+	for (i = 0; i < one.len; i++)
+		FUZZ_ASSERT((unsigned char)one.data[i] >= 0x20 || one.data[i] == '\n',
+		    "written values hold no control characters");
+	/*
+	 * Writing again what was read back gives the same file. A value read with a control
+	 * character in it is cleaned once (a leading one becomes a space, which the next
+	 * read skips): then it is the second write that must be stable.
+	 */
+	FUZZ_ASSERT(queue_meta_format(&back, &two) == 0, "what was read back can be written");
+	if (one.len != two.len || memcmp(one.data, two.data, one.len) != 0) {
+		FUZZ_ASSERT(controls(data, size), "writing is stable");
+		queue_meta_free(&back);
+		err_init(&e);
+		FUZZ_ASSERT(queue_meta_parse(two.data, two.len, &back, &e) == 0,
+		    "what was written twice can be read");
+		buf_reset(&one);
+		FUZZ_ASSERT(queue_meta_format(&back, &one) == 0 && one.len == two.len &&
+		    memcmp(one.data, two.data, one.len) == 0, "writing is stable");
+	}
 	buf_free(&one);
 	buf_free(&two);
 	queue_meta_free(&back);

@@ -52,11 +52,16 @@ has_8bit(const char *p, size_t n)
 static void
 check_words(const char *w, size_t wlen, const char *sep, const uint8_t *in, size_t n)
 {
-	const char *p = w, *end = w + wlen, *q, *cs_end;
+	const char *p = w, *end, *q, *cs_end;
 	struct buf all, one;
 	size_t k = 0;
 	int utf8 = rfc2047_utf8_valid(in, n);
 
+	if (wlen == 0) {
+		FUZZ_ASSERT(n == 0, "words decode to the input");
+		return;
+	}
+	end = w + wlen;
 	buf_init(&all, n + 16);
 	buf_init(&one, EW_MAX);
 	while (p < end) {
