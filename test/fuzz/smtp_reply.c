@@ -6,10 +6,12 @@
  *
  * Option byte: bits 0-2 the read size, 3 STARTTLS, 4 AUTH, 5 an 8-bit body, 6 SMTPUTF8
  * (with an 8-bit Subject: the 7-bit downgrade when the relay lacks it), 7 a second message.
+ * What the client writes is kept: never a bare CR or LF on the wire, whatever was said.
  */
 #include <string.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "net/stream.h"
 #include "smtp/smtp.h"
@@ -74,6 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct smtp_opts o;
 	struct smtp_reply r;
 	struct smtp *s;
+	struct buf wire;
 	struct err e;
 	unsigned opt;
 	int rc, i;
@@ -82,7 +85,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lines(data, size);
 	memset(&o, 0, sizeof(o));
 	o.helo = "client.example";
-	s = smtp_new(conn_new(fuzz_stream(data, size, fuzz_chunk(opt), NULL)), &o);
+	buf_init(&wire, 1024 * 1024);
+	s = smtp_new(conn_new(fuzz_stream(data, size, fuzz_chunk(opt), &wire)), &o);
 	err_init(&e);
 	if (smtp_greeting(s, &e) == -1 || smtp_ehlo(s, &e) == -1)
 		goto out;
@@ -115,5 +119,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	smtp_quit(s);
 out:
 	smtp_free(s);
+	FUZZ_ASSERT(wire.len == wire.max || fuzz_crlf_clean(wire.data, wire.len),
+	    "no bare CR or LF on the wire");
+	buf_free(&wire);
 	return 0;
 }
