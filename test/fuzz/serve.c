@@ -44,6 +44,10 @@ submit(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts, int fd,
 	FUZZ_ASSERT(n == 0, "the message file reads");
 	FUZZ_ASSERT(msg.len == 0 || (msg.len >= 2 && memcmp(msg.data + msg.len - 2, "\r\n",
 	    2) == 0), "the message ends with CRLF");
+	/* A CR inside a line is data as received; an LF only ever ends a line. */
+	for (i = 0; i < msg.len; i++)
+		FUZZ_ASSERT(msg.data[i] != '\n' || (i > 0 && msg.data[i - 1] == '\r'),
+		    "every line of the message ends in CRLF");
 	buf_free(&msg);
 	res->code = (opt & 0x20) ? 451 : 250;
 	snprintf(res->text, sizeof(res->text), "%s", (opt & 0x20) ? "4.3.0 try later" :
