@@ -77,6 +77,15 @@ static void
 pwarn(struct parser *p, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Messages quote the file: its control characters must not reach a terminal or a log. */
+static void
+one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static void
 perr(struct parser *p, unsigned line, const char *fmt, ...)
 {
@@ -86,6 +95,7 @@ perr(struct parser *p, unsigned line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	one_line(msg);
 	p->nerr++;
 	if (line > 0)
 		err_set(p->e, ERR_PERM, CAUSE_CONFIG, "%s:%u: %s", p->path, line, msg);
@@ -108,6 +118,7 @@ pwarn(struct parser *p, unsigned line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	one_line(msg);
 	if (p->report != NULL)
 		fprintf(p->report, "%s:%u: warning: %s\n", p->path, line, msg);
 	if (p->warn != NULL)

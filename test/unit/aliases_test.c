@@ -248,6 +248,12 @@ test_skipped(void)
 	CHECK(contains(r, "no target mailout can deliver to") && contains(r, ":5: |/bin/false"),
 	    "alias with only skipped targets is refused");
 	aliases_free(t);
+
+	/* Found by fuzzing: the file's control characters went into the one-line warning. */
+	t = load("only: /dev/x\r\x1b[2Jy, real@x.org\n", &e);
+	CHECK(t != NULL && contains(buf_cstr(&warnings), "file target /dev/x??[2Jy skipped"),
+	    "a warning shows control characters as '?'");
+	aliases_free(t);
 }
 
 static void
