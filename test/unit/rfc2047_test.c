@@ -60,6 +60,7 @@ test_parse(void)
 	CHECK_STR(parse("<@r1,@r2:u@x;g>"), "-", "a special after the route refused");
 	CHECK_STR(parse("<u@[192.0.2.1]>"), "-", "a domain literal refused");
 	CHECK_STR(parse("<\"a,b\"@x.org>"), "|\"a,b\"@x.org", "specials in quotes are fine");
+	CHECK_STR(parse("<@r:u@x\"\".org>"), "-", "a quote after the local part refused");
 }
 
 static const char *
@@ -121,6 +122,18 @@ test_long_encode(void)
 			ok = 0;
 	}
 	CHECK(ok && strstr(b.data, "\r\n =?UTF-8?B?") != NULL, "long text: words of <= 75");
+
+	/* Found by fuzzing: ISO-8859-1's longer label made 77-character words. */
+	memset(s, 0xe9, 100);
+	buf_reset(&b);
+	MUST(rfc2047_encode(&b, (unsigned char *)s, 100, "\r\n "));
+	for (ok = 1, p = b.data; p != NULL; p = q ? q + 3 : NULL) {
+		q = strstr(p, "\r\n ");
+		if ((q ? (size_t)(q - p) : strlen(p)) > 75)
+			ok = 0;
+	}
+	CHECK(ok && strstr(b.data, "\r\n =?ISO-8859-1?B?") != NULL,
+	    "long Latin-1 text: words of <= 75");
 	buf_free(&b);
 }
 
