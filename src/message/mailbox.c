@@ -330,24 +330,27 @@ resolve(struct elem *el, struct mailbox *mb)
 }
 
 /*
- * 1 if addr, written bare (mailbox_format with no name), reads back as itself: no special
- * outside a quoted string. "<a,b@x>" written "a,b@x" would read as two mailboxes.
+ * 1 if addr, written bare (mailbox_format with no name), reads back as itself, as element()
+ * reads a word: a quoted local part only at the start, no special anywhere else.
+ * "<a,b@x>" written "a,b@x" would read as two mailboxes.
  */
 static int
 bare_safe(const char *addr)
 {
-	const char *p;
-	int q = 0;
+	const char *p = addr;
 
-	for (p = addr; *p != '\0'; p++) {
-		if (q && *p == '\\' && p[1] != '\0')
-			p++;
-		else if (*p == '"')
-			q = !q;
-		else if (!q && strchr("()<>[]:;\\,", *p) != NULL)
+	if (*p == '"') {
+		for (p++; *p != '\0' && *p != '"'; p++)
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+		if (*p != '"' || p[1] != '@')
 			return 0;
+		p++;
 	}
-	return !q;
+	for (; *p != '\0'; p++)
+		if (strchr("()<>[]:;\\,\"", *p) != NULL)
+			return 0;
+	return 1;
 }
 
 int
