@@ -363,7 +363,7 @@ mailbox_parse(const char *s, size_t len, size_t max, struct mailbox_list *out)
 
 	memset(out, 0, sizeof(*out));
 	/* The mailboxes are C strings: a NUL would cut one short, and not faithfully. */
-	if (memchr(s, '\0', len) != NULL)
+	if (len > 0 && memchr(s, '\0', len) != NULL)
 		goto out;
 	while (i <= len) {
 		elem_init(&el);

@@ -216,6 +216,9 @@ down_text(const char *v, size_t n, struct buf *out)
 	size_t a, z;
 	int r;
 
+	/* An empty value may have no data at all (NULL): nothing to point into. */
+	if (n == 0)
+		return buf_addc(out, ' ');
 	for (a = 0; a < n && (unsigned char)v[a] < 0x80; a++)
 		;
 	for (z = n; z > a && (unsigned char)v[z - 1] < 0x80; z--)

@@ -99,6 +99,9 @@ test_downgrade_field(void)
 	    "parameter value encoded inside quotes");
 	CHECK_STR(down("X-Note: a\r\n b \xc3\xa9\r\n"), "X-Note: a b =?UTF-8?B?w6k=?=\r\n",
 	    "unknown field unfolded and encoded");
+	/* Found by fuzzing: an empty value was arithmetic on NULL (UB). */
+	CHECK_STR(down("Subject:  \r\n"), "Subject: \r\n", "an empty value");
+	CHECK_STR(down("To:\r\n"), "To: \r\n", "an empty address field");
 }
 
 static void
