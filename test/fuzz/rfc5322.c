@@ -85,12 +85,6 @@ mailboxes(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(l.v[i].addr != NULL && l.v[i].addr[0] != '\0', "an address");
 		FUZZ_ASSERT(l.v[i].name == NULL || l.v[i].name[strspn(l.v[i].name, " \t")] !=
 		    '\0', "a name is NULL or not blank");
-		/*
-		 * A word at the cap may have been cut short by mailbox.c's ignored buffer results
-		 * (found here; the fix is on branch bufs): leave those out until it lands.
-		 */
-		if (strlen(l.v[i].addr) >= MAX_ADDRESS - 2)
-			continue;
 		buf_reset(&b);
 		if (mailbox_format(&b, l.v[i].name, l.v[i].addr) == -1)
 			continue;
