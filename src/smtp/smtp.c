@@ -230,10 +230,12 @@ smtp_alive(const struct smtp *s)
 static const char *
 next_secret(const struct smtp *s, const char *p)
 {
-	const char *end = s->secrets.data + s->secrets.len;
+	const char *end;
 
+	/* None kept: the buffer has no data (NULL), and NULL + 0 is undefined. */
 	if (s->secrets.len == 0)
 		return NULL;
+	end = s->secrets.data + s->secrets.len;
 	p = p == NULL ? s->secrets.data : p + strlen(p) + 1;
 	return p < end ? p : NULL;
 }
