@@ -76,9 +76,8 @@ FUZZ_SECONDS	?= 60
 FUZZ_TARGET	?= $(FUZZ_NAMES)
 FUZZ_CC		?= clang
 FUZZ_BUILD	?= build-fuzz
-# clang does not know gcc's -Wno-format-truncation.
 FUZZ_CFLAGS	:= -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
-		   -fno-omit-frame-pointer -Wno-unknown-warning-option
+		   -fno-omit-frame-pointer
 
 .PHONY: all check check-fast check-asan demo install install-links install-system \
 	uninstall uninstall-system lint clean bench deps unit deb check-deb fuzz fuzz-targets \
