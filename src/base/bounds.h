@@ -83,6 +83,8 @@
 #define MAX_FULL_NAME		(MAX_ADDRESS / 4)
 /* RFC 5322 2.1.1: a line is at most 998 octets without its CRLF. */
 #define MAX_LINE_OCTETS		998
+/* RFC 2047 2: an encoded word is at most 75 characters, "=?charset?B?" and "?=" in. */
+#define MAX_ENCODED_WORD	75
 /* The notice itself is small; the original headers are copied after it in blocks. */
 #define MAX_DSN_TEXT		(4 * 1024 * 1024)
 

@@ -20,9 +20,6 @@
 #include "base/file.h"
 #include "base/mem.h"
 
-/* RFC 2047 2: an encoded word is at most 75 characters, "=?charset?B?" and "?=" in. */
-#define EW_MAX		75
-
 int
 rfc2047_utf8_valid(const unsigned char *s, size_t n)
 {
@@ -84,7 +81,7 @@ rfc2047_encode(struct buf *b, const unsigned char *s, size_t n, const char *sep)
 	const char *cs = rfc2047_utf8_valid(s, n) ? "UTF-8" : "ISO-8859-1";
 	int utf8 = cs[0] == 'U';
 	/* Bytes per word, around the 7 of =? ?B? ?=: 45 for UTF-8, 42 for ISO-8859-1. */
-	size_t chunk = (EW_MAX - 7 - strlen(cs)) / 4 * 3;
+	size_t chunk = (MAX_ENCODED_WORD - 7 - strlen(cs)) / 4 * 3;
 	size_t i, k;
 	int r = 0;
 

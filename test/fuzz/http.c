@@ -38,7 +38,7 @@ response(const uint8_t *data, size_t size, unsigned opt)
 		FUZZ_ASSERT(r.status >= 200 && r.status <= 599, "a final status");
 		FUZZ_ASSERT(printable(r.reason) && printable(r.content_type),
 		    "reason and type are printable");
-		FUZZ_ASSERT(r.body.len <= HTTP_MAX_BODY, "the body within its limit");
+		FUZZ_ASSERT(r.body.len <= MAX_HTTP_BODY, "the body within its limit");
 		FUZZ_ASSERT(r.body.data == NULL || r.body.data[r.body.len] == '\0',
 		    "the body is NUL-terminated");
 		FUZZ_ASSERT(!(opt & 0x08) || r.body.len == 0, "no body after HEAD");

@@ -27,7 +27,7 @@
 #include "fuzz.h"
 
 /* RFC 5322 2.1.1, which intake.h promises for every line of the spool. */
-#define LINE_MAX_OCTETS	998
+#define MAX_LINE_OCTETS	998
 
 static char *operands[] = { "root, Bob <bob@example.org>", "carol@Example.ORG" };
 static const char *const local_domains[] = { "mail.example.org", "example.org", NULL };
@@ -141,7 +141,7 @@ check_spool(const struct msg *m, const struct buf *s)
 		} else
 			col++;
 	}
-	FUZZ_ASSERT(longest <= LINE_MAX_OCTETS, "no line longer than 998 octets");
+	FUZZ_ASSERT(longest <= MAX_LINE_OCTETS, "no line longer than 998 octets");
 	FUZZ_ASSERT(m->max_line == longest, "max_line is the longest line");
 	FUZZ_ASSERT(m->header_size >= 2 && m->header_size <= m->size, "header_size in range");
 	FUZZ_ASSERT(memcmp(s->data + m->header_size - 2, "\r\n", 2) == 0 &&

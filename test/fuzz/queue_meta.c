@@ -46,8 +46,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* As queue_read_meta does: an entry's id is its file name's, whatever the file says. */
 	if (m.id[0] == '\0')
 		memcpy(m.id, "65A1B2C30F4231A2B3C", QUEUE_ID_LEN + 1);
-	buf_init(&one, QUEUE_META_MAX);
-	buf_init(&two, QUEUE_META_MAX);
+	buf_init(&one, MAX_QUEUE_META);
+	buf_init(&two, MAX_QUEUE_META);
 	FUZZ_ASSERT(queue_meta_format(&m, &one) == 0, "what was read can be written");
 	err_init(&e);
 	FUZZ_ASSERT(queue_meta_parse(one.data, one.len, &back, &e) == 0,

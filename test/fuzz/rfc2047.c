@@ -17,9 +17,6 @@
 #include "message/rfc2047.h"
 #include "fuzz.h"
 
-/* RFC 2047 2. */
-#define EW_MAX	75
-
 static int
 is_7bit_text(const char *p, size_t n)
 {
@@ -63,7 +60,7 @@ check_words(const char *w, size_t wlen, const char *sep, const uint8_t *in, size
 	}
 	end = w + wlen;
 	buf_init(&all, n + 16);
-	buf_init(&one, EW_MAX);
+	buf_init(&one, MAX_ENCODED_WORD);
 	while (p < end) {
 		if (k++ > 0) {
 			FUZZ_ASSERT((size_t)(end - p) > strlen(sep) &&
@@ -83,7 +80,7 @@ check_words(const char *w, size_t wlen, const char *sep, const uint8_t *in, size
 		while (q < end && *q != '?')
 			q++;
 		FUZZ_ASSERT(end - q >= 2 && q[1] == '=', "a word ends with ?=");
-		FUZZ_ASSERT(q + 2 - p <= EW_MAX, "a word is at most 75 characters");
+		FUZZ_ASSERT(q + 2 - p <= MAX_ENCODED_WORD, "a word is at most 75 characters");
 		buf_reset(&one);
 		FUZZ_ASSERT(base64_decode(&one, cs_end, (size_t)(q - cs_end)) == 0,
 		    "a word's base64 decodes");

@@ -122,7 +122,7 @@ test_meta(void)
 	/* Found by fuzzing (test/fuzz/corpus/queue_meta/big-numbers): read, written, lost. */
 	t = "Sender: a@b\nSize: 18446744073709551615\nRecipient: pending x@y\n";
 	err_init(&e);
-	buf_init(&b, QUEUE_META_MAX);
+	buf_init(&b, MAX_QUEUE_META);
 	CHECK(queue_meta_parse(t, strlen(t), &p, &e) == 0 && p.size == UINT64_MAX,
 	    "the largest Size is read");
 	/* As queue_read_meta does: the id comes from the file name. */
