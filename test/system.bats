@@ -401,6 +401,52 @@ PHP
 	[ ! -e "$SPOOL/queue/$w.msg" ]
 }
 
+@test "--remove of another user's entry never takes its lock: stopped, it pins nothing" {
+	local a meta pid bg i
+	sys_config 1 "password_file = $PWFILE"
+	a=$(queue_as "$ALICE" pinned)
+	meta=$SPOOL/queue/$a.meta
+	cp "$meta" "$BATS_TEST_TMPDIR/meta"
+	# The entry's metadata becomes a FIFO that we hold open: www's --remove stops on its
+	# first look at the entry, where an attacker would SIGSTOP it.
+	rm "$meta"
+	mkfifo -m 640 "$meta"
+	chgrp "$GRP" "$meta"
+	exec 7<>"$meta"
+	as "$WWW" "$SENDMAIL" --remove "$a" >"$BATS_TEST_TMPDIR/rm.out" 2>&1 7>&- &
+	bg=$!
+	for ((i = 0; i < 500; i++)); do
+		pid=$(pgrep -u "$WWW" -x sendmail) || true
+		if [[ -n $pid ]] && ls -l "/proc/$pid/fd" 2>/dev/null | grep -q -- "$meta"; then
+			break
+		fi
+		sleep 0.01
+	done
+	[[ -n $pid ]]
+	ls -l "/proc/$pid/fd" | grep -q -- "$meta"
+	kill -STOP "$pid"
+	# Alice's entry is free: a run (flock -n, as queue runs take it) can lock it.
+	run flock -n "$SPOOL/queue/$a.msg" true
+	kill -CONT "$pid"
+	# runuser stopped itself with its child: it goes on too
+	pkill -CONT -P "$bg" || true
+	assert_success
+	cat "$BATS_TEST_TMPDIR/meta" >&7
+	exec 7>&-
+	wait "$bg" || true
+	run cat "$BATS_TEST_TMPDIR/rm.out"
+	assert_output "mailout: no queue entry $a of yours (see mailq)"
+	rm "$meta"
+	install -m 640 -o "$ALICE" -g "$GRP" "$BATS_TEST_TMPDIR/meta" "$meta"
+	# and root's run delivers it
+	sys_config "$FAKE_PORT" "password_file = $PWFILE"
+	run as_root "$SENDMAIL" -q
+	assert_success
+	assert_equal "$(fake_count)" 1
+	run fake_msg 1
+	assert_output --partial 'Subject: pinned'
+}
+
 @test "-q by a user sends only their own entries; root's run (the timer's) sends the rest" {
 	sys_config 1 "password_file = $PWFILE"
 	queue_as "$ALICE" qa >/dev/null

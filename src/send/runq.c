@@ -194,6 +194,26 @@ out:
 	send_notice(r, nid);
 }
 
+/*
+ * In system mode, 1 if the caller's run may lock the entry: its metadata, read without the
+ * lock, names the caller. Root's runs (and every run outside system mode) may lock all,
+ * so that the unreadable ones are reported. The owner is checked again under the lock.
+ */
+static int
+may_touch(struct queue *q, const char *id)
+{
+	struct queue_meta m;
+	struct err e;
+	int ok = !priv_restricted();
+
+	err_init(&e);
+	if (!ok && queue_read_meta(q, id, &m, &e) == 0) {
+		ok = priv_owns(m.uid);
+		queue_meta_free(&m);
+	}
+	return ok;
+}
+
 /* Work on one entry: lock, attempt, record. Locked by someone else: skipped. */
 static void
 process(struct run *r, const char *id)
@@ -207,6 +227,11 @@ process(struct run *r, const char *id)
 	int rv, attempted = 0;
 
 	err_init(&e);
+	memset(&qe, 0, sizeof(qe));
+	qe.fd = -1;
+	/* Another user's entry is never locked, not even to find out whose it is. */
+	if (!may_touch(r->q, id))
+		goto skip;
 	if ((rv = queue_lock(r->q, id, &qe, &e)) <= 0) {
 		if (rv == 0)
 			r->st->busy++;
@@ -565,30 +590,45 @@ runq_remove(struct queue *q, const char *id, struct err *e)
 	struct queue_entry qe;
 	struct queue_meta m;
 	struct err le;
-	int rv, busy = 0, ret = -1;
+	int rv, known = 0, ret = -1;
 
 	err_init(&le);
+	memset(&qe, 0, sizeof(qe));
+	qe.fd = -1;
 	if (!queue_valid_id(id)) {
 		err_set(e, ERR_PERM, CAUSE_USAGE, "not a queue id: %.40s (see mailq)", id);
 		goto out;
 	}
+	/*
+	 * Whose entry it is, before any lock: a user's --remove never holds another user's
+	 * entry, not even for an instant (stopped there, it would pin the entry: every run
+	 * skips a locked one). An owner that cannot be read counts as another user's, except
+	 * for root (and outside system mode), who may clear a corrupt entry.
+	 */
+	if (queue_read_meta(q, id, &m, &le) == 0) {
+		known = 1;
+		rv = priv_owns(m.uid);
+		queue_meta_free(&m);
+		if (!rv) {
+			not_found(e, id);
+			goto out;
+		}
+	} else if (priv_restricted()) {
+		not_found(e, id);
+		goto out;
+	}
+	err_init(&le);
 	rv = queue_lock(q, id, &qe, &le);
 	if (rv == 0) {
-		queue_unlock(&qe);
-		if (queue_read_meta(q, id, &m, &le) == 0) {
-			busy = priv_owns(m.uid);
-			queue_meta_free(&m);
-		}
-		if (busy)
+		if (known)
 			err_set(e, ERR_TEMP, CAUSE_TEMP, "queue entry %s is being delivered "
 			    "right now; try again in a moment", id);
 		else
 			not_found(e, id);
 		goto out;
 	}
-	/* Another user's entry, or one whose owner cannot be read: as if it did not exist. */
+	/* Checked again under the lock: what was read before it may have been replaced. */
 	if (qe.fd != -1 && (rv == -1 ? priv_restricted() : !priv_owns(qe.meta.uid))) {
-		queue_unlock(&qe);
 		not_found(e, id);
 		goto out;
 	}
@@ -603,5 +643,6 @@ runq_remove(struct queue *q, const char *id, struct err *e)
 		goto out;
 	ret = 0;
 out:
+	queue_unlock(&qe);
 	return ret;
 }
