@@ -343,6 +343,33 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 	assert_failure 64
 }
 
+@test "every log line about a message names the local user who submitted it" {
+	local me status kept removed
+	me="user=$(id -un) uid=$(id -u)"
+	T0=$(date +%s)
+	down
+	MAILOUT_NOW=$T0 mo bob@example.net < <(msg kept) 2>/dev/null
+	kept=$(entry_id)
+	MAILOUT_NOW=$T0 mo bob@example.net < <(msg removed) 2>/dev/null
+	removed=$(basename "$(find "$QUEUE/queue" -name '*.msg' ! -name "$kept.msg")" .msg)
+	mo --remove "$removed"
+	MAILOUT_NOW=$((T0 + 60)) mo --queue-run
+	FAKE_ARGS=(--reply 'rcpt:bad@example.net=550 5.1.1 no such user'
+		--reply 'rcpt:later@example.net=451 4.2.0 busy')
+	up
+	MAILOUT_NOW=$T0 mo -q
+	MAILOUT_NOW=$T0 mo bad@example.net < <(msg refused) 2>/dev/null || true
+	MAILOUT_NOW=$T0 mo bob@example.net bad@example.net later@example.net < <(msg some) 2>/dev/null
+	MAILOUT_NOW=$((T0 + 6 * 86400)) mo --queue-run
+	for status in queued removed deferred sent failed notice expired; do
+		run grep -c -- "$me .*status=$status" "$LOG"
+		[[ $output -ge 1 ]] || fail "no status=$status line with $me: $(cat "$LOG")"
+	done
+	# and none without it
+	run grep -c 'status=' "$LOG"
+	assert_equal "$(grep -c -- "$me .*status=" "$LOG")" "$output"
+}
+
 @test "fallback relay takes the message while the primary is down; -q tries it too" {
 	up
 	dead=$(closed_port)
@@ -599,7 +626,7 @@ on_small_disk() {
 	assert_success
 	[[ ! -e $QUEUE/tmp/oldspool && -e $QUEUE/tmp/newspool ]]
 	assert_equal "$(entries)" 1
-	run grep "queue=$id status=error" "$LOG"
+	run grep "queue=$id user=? uid=? status=error" "$LOG"
 	assert_success
 	run mo -bp
 	assert_output --partial "$id  (unreadable:"

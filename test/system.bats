@@ -447,6 +447,26 @@ PHP
 	assert_output --partial 'Subject: pinned'
 }
 
+@test "every log line of a message names its submitter, also when root's run sends it" {
+	local log=$SYS/var/log/mailout.log id
+	mkdir -p "$SYS/var/log"
+	install -m 660 -o root -g "$GRP" /dev/null "$log"
+	sys_config 1 "password_file = $PWFILE"
+	sed -i "s|^\[defaults\]\$|[defaults]\nlogfile = $log|" "$SYS/etc/sendmail.conf"
+	id=$(queue_as "$ALICE" logged)
+	sys_config "$FAKE_PORT" "password_file = $PWFILE"
+	sed -i "s|^\[defaults\]\$|[defaults]\nlogfile = $log|" "$SYS/etc/sendmail.conf"
+	run as_root "$SENDMAIL" -q
+	assert_success
+	assert_equal "$(fake_count)" 1
+	run grep -c "queue=$id user=$ALICE uid=$(id -u "$ALICE") account=t .*status=queued" "$log"
+	assert_output 1
+	run grep -c "queue=$id user=$ALICE uid=$(id -u "$ALICE") account=t .*status=sent" "$log"
+	assert_output 1
+	run grep -c 'user=root' "$log"
+	assert_output 0
+}
+
 @test "-q by a user sends only their own entries; root's run (the timer's) sends the rest" {
 	sys_config 1 "password_file = $PWFILE"
 	queue_as "$ALICE" qa >/dev/null

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <paths.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,9 @@
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/log.h"
+
+/* getpwuid_r's scratch space: one passwd line (glibc asks for 1 KiB; LDAP ones run longer). */
+#define LOG_PWBUF	16384
 
 static int	 log_facility = -1;
 static int	 log_fd = -1;
@@ -192,4 +196,20 @@ log_join(struct buf *b, char *const *v, size_t n)
 			s = buf_cstr(b);
 	}
 	return s;
+}
+
+const char *
+log_user(char *buf, size_t n, uint64_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char pwbuf[LOG_PWBUF];
+
+	/* getpwuid_r, not getpwuid: a caller may hold user_name()'s static result. */
+	if (getpwuid_r((uid_t)uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res != NULL &&
+	    res->pw_name[0] != '\0')
+		snprintf(buf, n, "user=%s uid=%llu", res->pw_name, (unsigned long long)uid);
+	else
+		snprintf(buf, n, "user=%llu uid=%llu", (unsigned long long)uid,
+		    (unsigned long long)uid);
+	return buf;
 }

@@ -6,6 +6,7 @@
 #define MAILOUT_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <syslog.h>
 
 /*
@@ -19,6 +20,16 @@ void	log_line(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3
 void	log_close(void);
 
 struct buf;
+
+/* Room for log_user's text: a login name (at most 32 on Linux) and two numbers. */
+#define LOG_USER_LEN	96
+
+/*
+ * "user=NAME uid=N" for the local user uid (the number in place of the name when it has
+ * none), in buf, for the log line of a message: who submitted it, also when the queue
+ * runner (root) sends it. Never NULL.
+ */
+const char *log_user(char *buf, size_t n, uint64_t uid);
 
 /*
  * The n strings of v joined by ',' in b (reset first), for a log line; when they do not

@@ -62,7 +62,7 @@ runq_notify(const struct config *cfg, struct queue *q, struct queue_meta *m, int
 {
 	struct dsn_opts o;
 	struct queue_meta n;
-	char *path = NULL;
+	char *path = NULL, who[LOG_USER_LEN];
 	size_t i;
 	int fd = -1, ret = -1;
 
@@ -89,8 +89,9 @@ runq_notify(const struct config *cfg, struct queue *q, struct queue_meta *m, int
 	for (i = 0; i < m->nrcpts; i++)
 		if (m->rcpts[i].state == QR_FAILED)
 			m->rcpts[i].notified = 1;
-	log_line(LOG_INFO, "msgid=<%s> queue=%s status=notice notice=%s to=<%s>",
-	    m->message_id ? m->message_id : "", m->id[0] ? m->id : "-", n.id, m->sender);
+	log_line(LOG_INFO, "msgid=<%s> queue=%s %s status=notice notice=%s to=<%s>",
+	    m->message_id ? m->message_id : "", m->id[0] ? m->id : "-",
+	    log_user(who, sizeof(who), m->uid), n.id, m->sender);
 	ret = 0;
 	goto out;
 discard:
@@ -103,13 +104,14 @@ out:
 	return ret;
 }
 
+/* An entry that could not be worked on; who is log_user's text, or NULL if unknown. */
 static void
-fail_log(const char *id, const struct err *e)
+fail_log(const char *id, const char *who, const struct err *e)
 {
 	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
 
-	log_line(LOG_ERR, "queue=%s status=error error=\"%s\"", id, err_str(e, line,
-	    sizeof(line)));
+	log_line(LOG_ERR, "queue=%s %s status=error error=\"%s\"", id, who != NULL ? who :
+	    "user=? uid=?", err_str(e, line, sizeof(line)));
 }
 
 static void process(struct run *r, const char *id);
@@ -127,13 +129,14 @@ static int
 finish(struct run *r, struct queue_entry *qe, int expire, struct err *e)
 {
 	struct queue_meta *m = &qe->meta;
+	char who[LOG_USER_LEN];
 	int ret;
 
 	if (expire) {
 		r->st->expired++;
-		log_line(LOG_WARNING, "msgid=<%s> queue=%s from=<%s> status=expired "
+		log_line(LOG_WARNING, "msgid=<%s> queue=%s %s from=<%s> status=expired "
 		    "attempts=%u error=\"%s\"", m->message_id ? m->message_id : "", m->id,
-		    m->sender, m->attempts, m->last_error);
+		    log_user(who, sizeof(who), m->uid), m->sender, m->attempts, m->last_error);
 		ret = queue_fail(r->q, qe, e);
 	} else
 		ret = queue_remove(r->q, qe, e);
@@ -146,12 +149,14 @@ settle(struct run *r, struct queue_entry *qe, int attempted)
 {
 	struct queue_meta *m = &qe->meta;
 	struct err e;
-	char nid[QUEUE_ID_LEN + 1] = "", id[QUEUE_ID_LEN + 1];
+	char nid[QUEUE_ID_LEN + 1] = "", id[QUEUE_ID_LEN + 1], who[LOG_USER_LEN];
 	size_t i, pending = queue_meta_count(m, QR_PENDING);
 	int expire;
 
 	err_init(&e);
+	/* Kept: finishing the entry frees its metadata before an error can be logged. */
 	memcpy(id, m->id, sizeof(id));
+	log_user(who, sizeof(who), m->uid);
 	if (pending > 0 && m->arrival + (int64_t)r->lifetime <= r->now) {
 		/* Still pending at the end of its lifetime: fails with its last reply. */
 		for (i = 0; i < m->nrcpts; i++)
@@ -188,7 +193,7 @@ settle(struct run *r, struct queue_entry *qe, int attempted)
 	goto out;
 error:
 	r->st->errors++;
-	fail_log(id, &e);
+	fail_log(id, who, &e);
 out:
 	queue_unlock(qe);
 	send_notice(r, nid);
@@ -237,7 +242,7 @@ process(struct run *r, const char *id)
 			r->st->busy++;
 		else {
 			r->st->errors++;
-			fail_log(id, &e);
+			fail_log(id, NULL, &e);
 		}
 		goto skip;
 	}
@@ -590,6 +595,7 @@ runq_remove(struct queue *q, const char *id, struct err *e)
 	struct queue_entry qe;
 	struct queue_meta m;
 	struct err le;
+	char who[LOG_USER_LEN];
 	int rv, known = 0, ret = -1;
 
 	err_init(&le);
@@ -636,8 +642,9 @@ runq_remove(struct queue *q, const char *id, struct err *e)
 		*e = le;
 		goto out;
 	}
-	log_line(LOG_NOTICE, "msgid=<%s> queue=%s from=<%s> status=removed by=%s",
-	    qe.meta.message_id ? qe.meta.message_id : "", id,
+	log_line(LOG_NOTICE, "msgid=<%s> queue=%s %s from=<%s> status=removed by=%s",
+	    qe.meta.message_id ? qe.meta.message_id : "", id, rv == 1 ?
+	    log_user(who, sizeof(who), qe.meta.uid) : "user=? uid=?",
 	    qe.meta.sender ? qe.meta.sender : "", user_name());
 	if (queue_remove(q, &qe, e) == -1)
 		goto out;

@@ -122,9 +122,11 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 	char **addrs = NULL, **ok = NULL;
 	size_t *idx = NULL, i, np = 0, nok = 0, nleft = 0, nperm = 0;
 	const char *relay = "", *tolist;
-	char qid[QUEUE_ID_LEN + 16] = "";
+	char qid[QUEUE_ID_LEN + 16] = "", who[LOG_USER_LEN];
 
 	buf_init(&to, MAX_LOG_LIST);
+	/* The submitter, from the entry: a queue run (root's) names the user, not itself. */
+	log_user(who, sizeof(who), m->uid);
 	err_init(&e);
 	if (m->id[0] != '\0')
 		snprintf(qid, sizeof(qid), " queue=%s", m->id);
@@ -148,9 +150,9 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 		/* A new message gets one line from main.c saying whether it was queued. */
 		if (m->id[0] == '\0')
 			goto out;
-		log_line(LOG_WARNING, "msgid=<%s>%s account=%s relay=%s:%u from=<%s> to=%s "
+		log_line(LOG_WARNING, "msgid=<%s>%s %s account=%s relay=%s:%u from=<%s> to=%s "
 		    "status=deferred error=\"%s\"", m->message_id ? m->message_id : "", qid,
-		    a->name, a->host, a->port, m->sender, tolist, line);
+		    who, a->name, a->host, a->port, m->sender, tolist, line);
 		goto out;
 	}
 	relay = deliver_relay(s->d);
@@ -202,17 +204,19 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 			rc->state = QR_FAILED;
 			nperm++;
 			r->failed_now++;
-			log_line(LOG_ERR, "msgid=<%s>%s account=%s relay=%s from=<%s> to=<%s> "
-			    "status=failed reply=\"%s\"", m->message_id ? m->message_id : "",
-			    qid, a->name, relay, m->sender, rc->addr, st[i].reply);
+			log_line(LOG_ERR, "msgid=<%s>%s %s account=%s relay=%s from=<%s> "
+			    "to=<%s> status=failed reply=\"%s\"", m->message_id ?
+			    m->message_id : "", qid, who, a->name, relay, m->sender, rc->addr,
+			    st[i].reply);
 		} else
 			nleft++;
 		queue_meta_set(&rc->reply, st[i].reply);
 	}
 	if (nok > 0) {
-		log_line(LOG_INFO, "msgid=<%s>%s account=%s relay=%s from=<%s> to=%s size=%llu "
-		    "status=sent accepted=%zu refused=%zu reply=\"%s\"", m->message_id ?
-		    m->message_id : "", qid, a->name, relay, m->sender, log_join(&to, ok, nok),
+		log_line(LOG_INFO, "msgid=<%s>%s %s account=%s relay=%s from=<%s> to=%s "
+		    "size=%llu status=sent accepted=%zu refused=%zu reply=\"%s\"",
+		    m->message_id ? m->message_id : "", qid, who, a->name, relay, m->sender,
+		    log_join(&to, ok, nok),
 		    (unsigned long long)m->size, nok, np - nok,
 		    smtp_accepted_reply(deliver_smtp(s->d)));
 		snprintf(r->relay, sizeof(r->relay), "%s", relay);
@@ -223,9 +227,9 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 			err_set(&e, ERR_TEMP, CAUSE_TEMP, "%zu recipients refused for now", nleft);
 		err_prefix(&e, "relay %s: ", relay);
 		if (m->id[0] != '\0')
-			log_line(LOG_WARNING, "msgid=<%s>%s account=%s relay=%s from=<%s> "
+			log_line(LOG_WARNING, "msgid=<%s>%s %s account=%s relay=%s from=<%s> "
 			    "status=deferred pending=%zu error=\"%s\"", m->message_id ?
-			    m->message_id : "", qid, a->name, relay, m->sender, nleft,
+			    m->message_id : "", qid, who, a->name, relay, m->sender, nleft,
 			    err_str(&e, line, sizeof(line)));
 	}
 out:

@@ -450,7 +450,7 @@ queue_message(struct submit *s, struct msg *m, struct queue_meta *qm,
 	struct err e, le;
 	struct buf to;
 	char nid[QUEUE_ID_LEN + 1] = "", reason[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
-	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 64];
+	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 64], who[LOG_USER_LEN];
 	char **pending;
 	const char *tolist;
 	size_t i, np = 0;
@@ -464,6 +464,7 @@ queue_message(struct submit *s, struct msg *m, struct queue_meta *qm,
 			pending[np++] = qm->rcpts[i].addr;
 	tolist = log_join(&to, pending, np);
 	free(pending);
+	log_user(who, sizeof(who), qm->uid);
 	snprintf(reason, sizeof(reason), "%s", without_relay(err_str(&sr->defer, line,
 	    sizeof(line))));
 	qm->attempts = 1;
@@ -478,8 +479,8 @@ queue_message(struct submit *s, struct msg *m, struct queue_meta *qm,
 	msg_release(m);
 	snprintf(res->queue_id, sizeof(res->queue_id), "%s", qm->id);
 	retry_warning(s, &q, sr->first_relay, reason, qm);
-	log_line(LOG_WARNING, "msgid=<%s> queue=%s account=%s from=<%s> to=%s size=%llu "
-	    "status=queued error=\"%s\"", qm->message_id ? qm->message_id : "", qm->id,
+	log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s from=<%s> to=%s size=%llu "
+	    "status=queued error=\"%s\"", qm->message_id ? qm->message_id : "", qm->id, who,
 	    qm->account, qm->sender, tolist, (unsigned long long)qm->size, reason);
 	if (nid[0] != '\0') {
 		/* The relay may take the notice even if it would not take this message. */
@@ -497,9 +498,9 @@ fail:
 	err_prefix(&e, "message NOT queued (relay %s unavailable: %s): ", sr->first_relay,
 	    reason);
 	report(&e);
-	log_line(LOG_ERR, "msgid=<%s> account=%s from=<%s> to=%s size=%llu status=failed "
-	    "error=\"%s\"", qm->message_id ? qm->message_id : "", qm->account, qm->sender,
-	    tolist, (unsigned long long)qm->size, err_str(&e, line, sizeof(line)));
+	log_line(LOG_ERR, "msgid=<%s> %s account=%s from=<%s> to=%s size=%llu status=failed "
+	    "error=\"%s\"", qm->message_id ? qm->message_id : "", who, qm->account,
+	    qm->sender, tolist, (unsigned long long)qm->size, err_str(&e, line, sizeof(line)));
 	res->e = e;
 out:
 	queue_close(&q);
@@ -512,12 +513,13 @@ static void
 log_failure(const struct account *a, const struct msg *m, const char *sender,
     const struct err *e)
 {
-	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
+	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32], who[LOG_USER_LEN];
 	struct buf to;
 
 	buf_init(&to, MAX_LOG_LIST);
-	log_line(LOG_ERR, "msgid=<%s> account=%s from=<%s> to=%s size=%llu status=%s "
-	    "error=\"%s\"", m->message_id ? m->message_id : "", a ? a->name : "-",
+	log_line(LOG_ERR, "msgid=<%s> %s account=%s from=<%s> to=%s size=%llu status=%s "
+	    "error=\"%s\"", m->message_id ? m->message_id : "",
+	    log_user(who, sizeof(who), (uint64_t)getuid()), a ? a->name : "-",
 	    m->sender ? m->sender : (sender ? sender : ""), log_join(&to, m->rcpts, m->nrcpts),
 	    (unsigned long long)m->size, e->kind == ERR_TEMP ? "deferred-not-queued" :
 	    "failed", err_str(e, line, sizeof(line)));
