@@ -635,6 +635,54 @@ on_small_disk() {
 	assert_equal "$(entries)" 0
 }
 
+# tmp_files: the names in the queue's tmp/, one a line.
+tmp_files() { ls -A "$QUEUE/tmp" 2>/dev/null; }
+# wait_tmp N: until tmp/ holds N files (a sendmail has created its spool file).
+wait_tmp() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		[[ $(tmp_files | wc -l) -eq $1 ]] && return 0
+		sleep 0.01
+	done
+	echo "tmp/ holds $(tmp_files | wc -l) files, not $1" >&2
+	return 1
+}
+
+@test "a sendmail killed mid-message leaves its spool file; the next send removes it, not a live one's" {
+	local dead live deadf livef
+	up
+	mkfifo "$BATS_TEST_TMPDIR/in.dead" "$BATS_TEST_TMPDIR/in.live"
+	# cronie kills sendmail (SIGKILL) while it still reads the job's output
+	"$MAILOUT" -C "$CONF" bob@example.net <"$BATS_TEST_TMPDIR/in.dead" & dead=$!
+	exec 5>"$BATS_TEST_TMPDIR/in.dead"
+	printf 'Subject: killed\n\nthe first half of the output\n' >&5
+	wait_tmp 1
+	deadf=$(tmp_files)
+	kill -9 "$dead"
+	wait "$dead" || true
+	exec 5>&-
+	# a live sendmail whose job writes slowly
+	"$MAILOUT" -C "$CONF" bob@example.net <"$BATS_TEST_TMPDIR/in.live" & live=$!
+	exec 6>"$BATS_TEST_TMPDIR/in.live"
+	printf 'Subject: slow\n\nthe first half\n' >&6
+	wait_tmp 2
+	livef=$(tmp_files | grep -vx "$deadf")
+	# both written to last more than a minute ago
+	touch -d '2 minutes ago' "$QUEUE/tmp/$deadf" "$QUEUE/tmp/$livef"
+	run mo bob@example.net < <(msg next)
+	assert_success
+	run tmp_files
+	assert_output "$livef"
+	printf 'the second half\n' >&6
+	exec 6>&-
+	wait "$live"
+	assert_equal "$(delivered slow)" 1
+	run grep -c 'the second half' "$FAKE_DIR/msg-2.eml"
+	assert_output 1
+	assert_equal "$(delivered killed)" 0
+	assert_equal "$(tmp_files | wc -l)" 0
+}
+
 # kill -9 everywhere: 30 rounds. Every message must end delivered or still queued, intact
 # (its END line arrived), and a duplicate is allowed only where the relay had accepted it
 # and the record had not been written yet.

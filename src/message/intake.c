@@ -12,6 +12,7 @@
  * one line ("\r\r\n" comes from programs that turned LF into CRLF twice); a run of CRs
  * followed by anything else ends one line per CR. A final unterminated line is terminated.
  */
+#include <sys/file.h>
 #include <sys/random.h>
 
 #include <errno.h>
@@ -1036,6 +1037,16 @@ spool_create(struct intake *in)
 	/* mkostemp: O_CREAT|O_EXCL, mode 0600 whatever the umask. */
 	in->m->fd = mkostemp(path, O_CLOEXEC);
 	priv_lower();
+	/*
+	 * Held while we live, so that the next run tells a dead run's leftover (SIGKILL
+	 * from cron) from a live one however long we read (queue_sweep_dead). System mode:
+	 * readable by the group as it will be in the queue, so that any user's run can
+	 * check it.
+	 */
+	if (in->m->fd != -1 && (flock(in->m->fd, LOCK_EX | LOCK_NB) == -1 ||
+	    (priv_system() && fchmod(in->m->fd, 0640) == -1))) {
+		/* No flock here (rare): the sweep then spares the file for a minute only. */
+	}
 	if (in->m->fd == -1) {
 		err_set(in->e, ERR_PERM, CAUSE_CANTCREAT,
 		    "cannot create a spool file in %s: %s (it must be writable by uid %ld, "

@@ -515,8 +515,13 @@ queue_tmpfile(struct queue *q, char **path, struct err *e)
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot create a file in %s: %s", q->tmp,
 		    strerror(errno));
 		free(p);
-	} else
+	} else {
+		/* Ours while we live: queue_sweep_dead leaves a held file alone. */
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+			/* No flock here (rare): the sweep then spares it for a minute only. */
+		}
 		*path = p;
+	}
 	priv_lower();
 	return fd;
 }
@@ -932,39 +937,101 @@ queue_unlock(struct queue_entry *qe)
 	queue_meta_free(&qe->meta);
 }
 
+/* Metadata in queue/ older than before whose message never arrived (a crashed commit). */
 static size_t
-sweep(const char *dir, int64_t now, int meta_only, const char *msgdir)
+sweep_meta(struct queue *q, int64_t before)
 {
 	DIR *d;
 	struct dirent *de;
 	struct stat sb;
 	char *path, *msg;
-	size_t n = 0, len;
+	size_t n = 0;
 
-	if ((d = opendir(dir)) == NULL)
+	if ((d = opendir(q->active)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strlen(de->d_name) != QUEUE_ID_LEN + 5 ||
+		    strcmp(de->d_name + QUEUE_ID_LEN, ".meta") != 0)
+			continue;
+		path = join(q->active, de->d_name, "");
+		msg = join(q->active, de->d_name, "");
+		memcpy(msg + strlen(msg) - 5, ".msg", 5);
+		if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    (int64_t)sb.st_mtime < before && lstat(msg, &sb) == -1 && unlink(path) == 0)
+			n++;
+		free(msg);
+		free(path);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * 1 if the file at path is a dead writer's (removed then, under our lock, so that two
+ * sweeps never race), 0 if it is live or fresh, -1 if it cannot be opened to tell.
+ */
+static int
+sweep_one(const char *path, int64_t now)
+{
+	struct stat fsb, psb;
+	int fd, ret = 0;
+
+	/* O_NONBLOCK: a FIFO planted in tmp/ must not hang the run. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return -1;
+	/*
+	 * The lock first, then the age: a writer between creating its file and locking it
+	 * has a file younger than QUEUE_DEAD_AGE. The name must still be this file.
+	 */
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &fsb) == 0 &&
+	    S_ISREG(fsb.st_mode) && (int64_t)fsb.st_mtime + QUEUE_DEAD_AGE < now &&
+	    lstat(path, &psb) == 0 && psb.st_ino == fsb.st_ino && psb.st_dev == fsb.st_dev &&
+	    unlink(path) == 0)
+		ret = 1;
+	close(fd);
+	return ret;
+}
+
+/* The tmp/ sweep; orphan_before: also remove what cannot be opened and is older (or 0). */
+static size_t
+sweep_tmp(struct queue *q, int64_t orphan_before)
+{
+	DIR *d;
+	struct dirent *de;
+	struct stat sb;
+	char *path;
+	size_t n = 0;
+	int64_t now = (int64_t)time(NULL);
+	int r;
+
+	if ((d = opendir(q->tmp)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		len = strlen(de->d_name);
-		if (meta_only && (len != QUEUE_ID_LEN + 5 ||
-		    strcmp(de->d_name + QUEUE_ID_LEN, ".meta") != 0))
-			continue;
-		path = join(dir, de->d_name, "");
-		if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
-		    (int64_t)sb.st_mtime + QUEUE_ORPHAN_AGE < now) {
-			msg = NULL;
-			if (meta_only) {
-				msg = join(msgdir, de->d_name, "");
-				memcpy(msg + strlen(msg) - 5, ".msg", 5);
-			}
-			if ((msg == NULL || lstat(msg, &sb) == -1) && unlink(path) == 0)
-				n++;
-			free(msg);
-		}
+		path = join(q->tmp, de->d_name, "");
+		if ((r = sweep_one(path, now)) == 1)
+			n++;
+		else if (r == -1 && orphan_before != 0 && lstat(path, &sb) == 0 &&
+		    S_ISREG(sb.st_mode) && (int64_t)sb.st_mtime < orphan_before &&
+		    unlink(path) == 0)
+			n++;
 		free(path);
 	}
 	closedir(d);
+	return n;
+}
+
+size_t
+queue_sweep_dead(struct queue *q)
+{
+	size_t n = 0;
+
+	if (q->tmp != NULL) {
+		priv_raise();
+		n = sweep_tmp(q, 0);
+		priv_lower();
+	}
 	return n;
 }
 
@@ -974,7 +1041,7 @@ queue_cleanup(struct queue *q, int64_t now)
 	size_t n;
 
 	priv_raise();
-	n = sweep(q->tmp, now, 0, NULL) + sweep(q->active, now, 1, q->active);
+	n = sweep_tmp(q, now - QUEUE_ORPHAN_AGE) + sweep_meta(q, now - QUEUE_ORPHAN_AGE);
 	priv_lower();
 	return n;
 }

@@ -3,7 +3,9 @@
  *
  * Layout under the queue directory (each directory created 0700 when missing; 2770 in a
  * shared queue, see below):
- *   tmp/		spool files being written by intake, metadata being written
+ *   tmp/		spool files being written by intake, metadata being written; a
+ *			process that writes a spool file holds an flock on it until the
+ *			file is committed or removed (queue_sweep_dead)
  *   queue/ID.msg	the message (CRLF lines, not dot-stuffed); the entry exists iff this
  *			file exists
  *   queue/ID.meta	its metadata: "Key: value" lines, documented in queue.c
@@ -36,8 +38,14 @@ struct buf;
 struct err;
 
 #define QUEUE_ID_LEN		19
-/* A file in tmp/ (or metadata without its message) untouched this long is debris. */
+/* Metadata without its message (or a file in tmp/ we cannot open) this old is debris. */
 #define QUEUE_ORPHAN_AGE	(24 * 60 * 60)
+/*
+ * A file in tmp/ that no process holds (see queue_sweep_dead) and that was not written
+ * for this long is a dead run's: longer than a writer takes from creating its file to
+ * locking it.
+ */
+#define QUEUE_DEAD_AGE		60
 /* Backoff: the first retry after a minute, doubling, never more than an hour apart. */
 #define QUEUE_BACKOFF_MIN	60
 
@@ -124,8 +132,9 @@ int64_t	queue_backoff(unsigned attempts, uint32_t rnd);
 uint32_t queue_random(void);
 
 /*
- * Make a new file in tmp/ for a message we write ourselves (a failure notice).
- * Returns an fd open read-write and *path (caller frees), or -1 with err.
+ * Make a new file in tmp/ for a message we write ourselves (a failure notice), locked
+ * (flock) for as long as fd is open. Returns an fd open read-write and *path (caller
+ * frees), or -1 with err.
  */
 int	queue_tmpfile(struct queue *q, char **path, struct err *e);
 
@@ -168,8 +177,20 @@ int	queue_fail(struct queue *q, struct queue_entry *qe, struct err *e);
 void	queue_unlock(struct queue_entry *qe);
 
 /*
- * Remove debris older than QUEUE_ORPHAN_AGE at now: files in tmp/ left by killed
- * writers, metadata in queue/ whose message never arrived. Returns how many.
+ * Remove the files in tmp/ of runs that died (SIGKILL from cron, a crash): every writer
+ * holds an flock on its file while it lives (intake's spool files, queue_tmpfile's), so
+ * a file that nobody holds and that was last written more than QUEUE_DEAD_AGE seconds
+ * ago (real time) is a leftover. Safe with concurrent runs: a file being written stays,
+ * however slowly its writer reads its input. A file this process cannot open (another
+ * user's, outside system mode) is left to its owner's runs and to queue_cleanup.
+ * Returns how many were removed. Cheap when tmp/ is empty: one readdir.
+ */
+size_t	queue_sweep_dead(struct queue *q);
+
+/*
+ * queue_sweep_dead, then debris older than QUEUE_ORPHAN_AGE at now: files in tmp/ this
+ * process cannot open to check, metadata in queue/ whose message never arrived. Returns
+ * how many.
  */
 size_t	queue_cleanup(struct queue *q, int64_t now);
 

@@ -508,6 +508,22 @@ out:
 	return rc;
 }
 
+/*
+ * What dead runs left in the queue's tmp/ (a sendmail that cron killed mid-message): one
+ * readdir when there is nothing, and never a live run's file (queue_sweep_dead).
+ */
+static void
+sweep_leftovers(struct submit *s)
+{
+	struct queue q;
+	struct err e;
+
+	err_init(&e);
+	if (queue_open(&q, s->qdir, 0, &e) == 0)
+		queue_sweep_dead(&q);
+	queue_close(&q);
+}
+
 /* The log line for a message that was neither delivered nor queued. */
 static void
 log_failure(const struct account *a, const struct msg *m, const char *sender,
@@ -684,6 +700,7 @@ submit_message(struct submit *s, const struct submit_req *r, struct submit_resul
 		io.map_local = map_local;
 		io.map_ctx = s;
 	}
+	sweep_leftovers(s);
 	if (intake_read(r->fd, &io, &m, e) == -1 || expand_rcpts(s, a, &m, e) == -1)
 		goto fail;
 	snprintf(res->message_id, sizeof(res->message_id), "%s",

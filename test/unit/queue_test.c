@@ -2,6 +2,7 @@
  * queue_test.c: the queue's metadata format, ids, backoff, and the file operations
  * (commit, scan, lock, update, remove, fail, cleanup) in a scratch directory.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -333,6 +334,55 @@ test_files(void)
 	utime(path, &ut);
 	CHECK(queue_cleanup(&q, time(NULL)) == 2, "cleanup removes two old orphans");
 	CHECK(count_dir(q.tmp) == 1 && count_dir(q.active) == 0, "fresh file stays");
+
+	/*
+	 * Dead runs' files: a spool file nobody holds, last written over a minute ago, goes;
+	 * one its live writer holds stays however old; a fresh one stays (its writer may not
+	 * have locked it yet); a FIFO does not hang the sweep.
+	 */
+	{
+		char *held, *dead, *fresh;
+		int hfd, dfd, ffd;
+
+		held = mkspool(q.tmp, "held", &hfd);
+		MUST(flock(hfd, LOCK_EX | LOCK_NB));
+		dead = mkspool(q.tmp, "dead", &dfd);
+		close(dfd);
+		fresh = mkspool(q.tmp, "fresh", &ffd);
+		close(ffd);
+		ut.actime = ut.modtime = time(NULL) - QUEUE_DEAD_AGE - 5;
+		utime(held, &ut);
+		utime(dead, &ut);
+		snprintf(path, sizeof(path), "%s/fifo", q.tmp);
+		CHECK(mkfifo(path, 0600) == 0, "fifo made");
+		utime(path, &ut);
+		CHECK(queue_sweep_dead(&q) == 1, "sweep removes the dead run's file only");
+		CHECK(access(dead, F_OK) == -1 && access(held, F_OK) == 0 &&
+		    access(fresh, F_OK) == 0 && access(path, F_OK) == 0,
+		    "held, fresh and fifo stay");
+		close(hfd);
+		CHECK(queue_sweep_dead(&q) == 1 && access(held, F_OK) == -1,
+		    "once its writer is gone, the held one goes too");
+		unlink(path);
+		unlink(fresh);
+		free(held);
+		free(dead);
+		free(fresh);
+	}
+	/* queue_tmpfile's file is held while its descriptor is open. */
+	{
+		char *tp = NULL;
+		int tfd;
+
+		CHECK((tfd = queue_tmpfile(&q, &tp, &e)) != -1, "tmpfile made");
+		ut.actime = ut.modtime = time(NULL) - QUEUE_DEAD_AGE - 5;
+		utime(tp, &ut);
+		CHECK(queue_sweep_dead(&q) == 0 && access(tp, F_OK) == 0, "live tmpfile stays");
+		close(tfd);
+		CHECK(queue_sweep_dead(&q) == 1 && access(tp, F_OK) == -1,
+		    "a closed, old tmpfile goes");
+		free(tp);
+	}
 
 	/* Unreadable metadata: the entry is reported, not sent, not deleted. */
 	sp = mkspool(q.tmp, "x\r\n", &fd);
