@@ -201,7 +201,7 @@ no_machine_aliases() {
 @test "error: a bad size" {
     conf $'[work]\nhost = h.example\nmax_message_size = 10MB'
     dry r@example.org
-    config_error "$CONF: [work] max_message_size = 10MB: not a size (accepted: bytes, or a number with K, M or G; 0 for no limit)"
+    config_error "$CONF: [work] max_message_size = 10MB: not a size (accepted: bytes, or a number with K, M or G; 0 or off for no limit)"
 }
 
 @test "error: a bad fingerprint" {

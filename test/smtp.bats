@@ -195,6 +195,25 @@ msg() { printf 'From: a@example.org\nTo: b@example.net\nSubject: test\n\nhello\n
 	[ "$n" -lt 200 ]
 }
 
+# big N: a message of N bytes of 76-character lines.
+big() { printf 'Subject: big\n\n'; yes "$(printf '%075d' 0)" | head -c "$1"; }
+
+@test "no max_message_size set: over the default 35M is refused (65) with nothing sent or left" {
+	fake_start --caps "PIPELINING,SIZE 100000000"
+	mo_config
+	run mo a@x.org < <(big $((35 * 1024 * 1024 + 100)))
+	assert_failure 65
+	assert_output "mailout: message larger than the limit of 36700160 bytes (35.0 MiB, max_message_size); nothing was sent or queued"
+	assert_equal "$(grep -c '"event":"connect"' "$FAKE_DIR/events")" 0
+	assert_equal "$(ls -A "$QUEUE/tmp" | wc -l)" 0
+	assert_equal "$(find "$QUEUE" -name '*.msg' | wc -l)" 0
+	# max_message_size = off (or 0) lifts it: the relay's SIZE is the limit then
+	mo_config max_message_size=off
+	run mo a@x.org < <(big $((35 * 1024 * 1024 + 100)))
+	assert_success
+	assert_equal "$(fake_count)" 1
+}
+
 @test "the server closing mid-DATA is temporary (exit 75 with queue = off)" {
 	fake_start --disconnect middata
 	mo_config queue=off

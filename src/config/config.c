@@ -82,7 +82,7 @@ static const struct {
 	[V_FROM] = { "not an address template",
 	    "an address without spaces; %U user, %H host name, %% a percent sign" },
 	[V_REWRITE] = { "not a rewrite mode", "never, local, always" },
-	[V_SIZE] = { "not a size", "bytes, or a number with K, M or G; 0 for no limit" },
+	[V_SIZE] = { "not a size", "bytes, or a number with K, M or G; 0 or off for no limit" },
 	[V_RCPTS] = { "not a recipient count", "1-10000" },
 	[V_TIMEOUT] = { "not a timeout in seconds", "1-3600" },
 	[V_NAME] = { "not an account name", "letters, digits, . _ - @ +" },
@@ -135,7 +135,12 @@ static const struct keydef keys[] = {
 	{ "from",		V_FROM,		ACC(from),		NULL },
 	{ "from_name",		V_STR,		ACC(from_name),		NULL },
 	{ "rewrite_from",	V_REWRITE,	ACC(rewrite_from),	"local" },
-	{ "max_message_size",	V_SIZE,		ACC(max_message_size),	"0" },
+	/*
+	 * Without one a user could fill the queue's file system with one message. 35M is
+	 * above Gmail's 25 MB and Microsoft 365's 35 MB outbound limits (whose SIZE still
+	 * applies), far below what fills a disk.
+	 */
+	{ "max_message_size",	V_SIZE,		ACC(max_message_size),	"35M" },
 	{ "max_recipients",	V_RCPTS,	ACC(max_recipients),	"1000" },
 	{ "address_strict",	V_BOOL,		ACC(address_strict),	"off" },
 	{ "timeout",		V_TIMEOUT,	ACC(timeout),		"60" },
@@ -563,7 +568,9 @@ conv(const struct keydef *k, const char *val, void *dst)
 			*(unsigned *)dst = (unsigned)u;
 		break;
 	case V_SIZE:
-		if (parse_size(val, &u) == -1)
+		if (streq_ci(val, "off"))
+			u = 0;
+		else if (parse_size(val, &u) == -1)
 			goto out;
 		if (dst != NULL)
 			*(uint64_t *)dst = u;

@@ -64,7 +64,7 @@ struct account {
 	int		 from_explicit;	/* set in the account's own section: used for selection */
 	char		*from_name;
 	enum rewrite_from rewrite_from;
-	uint64_t	 max_message_size;	/* 0 = no limit of ours */
+	uint64_t	 max_message_size;	/* 0 = no limit of ours (default 35M) */
 	unsigned	 max_recipients;
 	int		 address_strict;
 	unsigned	 timeout;		/* seconds per network step */

@@ -170,8 +170,9 @@ out_put(struct intake *in, const void *p, size_t n)
 	m->size += n;
 	if (in->o->max_size > 0 && m->size > in->o->max_size)
 		return err_set(in->e, ERR_PERM, CAUSE_DATA,
-		    "message larger than the limit of %llu bytes (max_message_size)",
-		    (unsigned long long)in->o->max_size);
+		    "message larger than the limit of %llu bytes (%.1f MiB, max_message_size); "
+		    "nothing was sent or queued", (unsigned long long)in->o->max_size,
+		    (double)in->o->max_size / (1024 * 1024));
 	while (n > 0) {
 		k = IO_BLOCK - in->outlen;
 		if (k > n)

@@ -101,7 +101,8 @@ defaults(void)
 	CHECK(a->allow_plaintext_auth == 0 && a->oauth == OAUTH_NONE, "plaintext off, no oauth");
 	CHECK(a->from == NULL && !a->from_explicit, "no from");
 	CHECK(a->rewrite_from == REWRITE_LOCAL, "rewrite_from local");
-	CHECK(a->max_message_size == 0 && a->max_recipients == 1000, "size and rcpt limits");
+	CHECK(a->max_message_size == 35 * 1024 * 1024 && a->max_recipients == 1000,
+	    "size limit 35M by default, rcpt limit");
 	CHECK(a->address_strict == 0 && a->timeout == 60, "strict off, timeout 60");
 	CHECK(a->fallback == NULL && a->dsn_notify == NULL && a->dsn_return == NULL,
 	    "no fallback, no dsn");
@@ -228,6 +229,14 @@ values(void)
 	a = config_find(&cfg, "a");
 	CHECK(a->timeout == 60 && a->from == NULL && !a->from_explicit && a->port == 587,
 	    "empty value resets to the built-in default");
+
+	/* No limit of ours: 0 or off. */
+	CHECK(loadx("[a]\nhost = h\nmax_message_size = off\n"
+	    "[b]\nhost = h\nmax_message_size = 0\n") == 0, "off and 0 load");
+	a = config_find(&cfg, "a");
+	CHECK(a->max_message_size == 0, "off: no limit");
+	a = config_find(&cfg, "b");
+	CHECK(a->max_message_size == 0, "0: no limit");
 }
 
 static void
@@ -394,7 +403,7 @@ static const struct {
 	{ "rewrite_from = sometimes\n", "[a] rewrite_from = sometimes: not a rewrite mode "
 	    "(accepted: never, local, always)" },
 	{ "max_message_size = 25MB\n", "[a] max_message_size = 25MB: not a size (accepted: "
-	    "bytes, or a number with K, M or G; 0 for no limit)" },
+	    "bytes, or a number with K, M or G; 0 or off for no limit)" },
 	{ "max_recipients = 0\n", "[a] max_recipients = 0: not a recipient count (accepted: "
 	    "1-10000)" },
 	{ "max_recipients = 10001\n", "[a] max_recipients = 10001: not a recipient count "
