@@ -5,7 +5,7 @@ Python 3 stdlib only. Listens on 127.0.0.1 (default port 0 = kernel-chosen), wri
 to --port-file (atomically), serves connections in threads, records everything in --dir.
 Run with --help for the options; test/lib/fakesmtp.bash wraps it for bats.
 
-Stage names for --reply/--disconnect/--delay/--raw-reply (case-insensitive; append @N to
+Stage names for --reply/--disconnect/--delay/--drip/--raw-reply (case-insensitive; append @N to
 restrict to the Nth connection, 1-based):
   greeting ehlo helo starttls auth mail mail:N rcpt rcpt:N rcpt:ADDR data dot bdat rset quit
   noop vrfy unknown      and for --disconnect only: middata
@@ -79,6 +79,7 @@ class Config:
         self.reply = {}
         self.raw = {}
         self.delay = {}
+        self.drip = {}
         self.disconnect = set()
         for item in a.reply:
             if '=' not in item:
@@ -95,6 +96,11 @@ class Config:
                 sys.exit('fakesmtp: --delay needs STAGE=SECONDS: %r' % item)
             k, v = item.rsplit('=', 1)
             self.delay[split_stage(k)] = float(v)
+        for item in a.drip:
+            if '=' not in item:
+                sys.exit('fakesmtp: --drip needs STAGE=SECONDS: %r' % item)
+            k, v = item.rsplit('=', 1)
+            self.drip[split_stage(k)] = float(v)
         for item in a.disconnect:
             self.disconnect.add(split_stage(item))
 
@@ -268,6 +274,13 @@ class Conn:
         self.srv.event({'conn': self.n, 'dir': 's2c', 'tls': self.tls,
                         'data': data.decode('latin-1'), 'len': len(data)})
 
+    def send_drip(self, data, pause):
+        """A reply one byte at a time, pause seconds apart (a relay that drips)."""
+        for i in range(len(data)):
+            if i:
+                time.sleep(pause)
+            self.send(data[i:i + 1])
+
     @staticmethod
     def fmt(code, text):
         if text == '':
@@ -289,19 +302,21 @@ class Conn:
         if found:
             self.srv.event({'conn': self.n, 'event': 'disconnect', 'stage': keys[0]})
             raise Closed('server')
+        found, drip = self.cfg.get('drip', keys, self.n)
+        send = self.send if not found else lambda data: self.send_drip(data, drip)
         found, raw = self.cfg.get('raw', keys, self.n)
         if found:
             code = raw[:3].decode('latin-1')
             if before:
                 before(code)
-            self.send(raw + extra)
+            send(raw + extra)
         else:
             found, ov = self.cfg.get('reply', keys, self.n)
             if found:
                 code, text = ov
             if before:
                 before(code)
-            self.send(self.fmt(code, text) + extra)
+            send(self.fmt(code, text) + extra)
         if code.startswith('421'):
             raise Closed('server')
         return code
@@ -770,6 +785,8 @@ def main():
                    help='send BYTES verbatim (backslash escapes \\r \\n \\xNN decoded)')
     p.add_argument('--disconnect', action='append', default=[], metavar='STAGE[@CONN]')
     p.add_argument('--delay', action='append', default=[], metavar='STAGE[@CONN]=SECONDS')
+    p.add_argument('--drip', action='append', default=[], metavar='STAGE[@CONN]=SECONDS',
+                   help='send the reply one byte at a time, SECONDS apart')
     p.add_argument('--inject-after-starttls', metavar='BYTES',
                    help='backslash escapes decoded, e.g. "250 PIPELINING\\r\\n"')
     p.add_argument('--tls-cert')

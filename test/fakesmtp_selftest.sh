@@ -534,6 +534,19 @@ def disconnect_delay_barelf():
 
 
 @case
+def drip():
+    f = Fake('--drip', 'greeting=0.05')
+    c = Raw(f.port)
+    t0 = time.time()
+    assert c.reply().startswith(b'220 ')
+    assert time.time() - t0 >= 0.05 * 20, 'not dripped'
+    c.cmd(b'QUIT\r\n')
+    c.close()
+    sends = [e for e in f.events() if e.get('dir') == 's2c']
+    assert len(sends) > 20 and all(e['len'] == 1 for e in sends[:20]), sends[:3]
+
+
+@case
 def concurrency():
     f = Fake('--delay', 'dot=0.5')
     errs = []

@@ -229,6 +229,58 @@ big() { printf 'Subject: big\n\n'; yes "$(printf '%075d' 0)" | head -c "$1"; }
 	assert_output --partial 'timeout'
 }
 
+# elapsed_ms CMD...: run CMD (with run), and set ELAPSED to the milliseconds it took.
+elapsed_ms() {
+	local t0
+	t0=$(date +%s%N)
+	run "$@"
+	ELAPSED=$(( ($(date +%s%N) - t0) / 1000000 ))
+}
+
+@test "a relay that drips a reply byte by byte: given up at timeout for the whole reply, queued" {
+	# the EHLO reply (some 200 bytes) at 3 bytes a second: over a minute
+	fake_start --drip 'ehlo=0.3'
+	mo_config timeout=2
+	elapsed_ms timeout 30 "$MAILOUT" -C "$CONF" a@x.org < <(msg)
+	assert_success
+	assert_output --regexp "^mailout: relay 127\.0\.0\.1:$FAKE_PORT unavailable \(no complete reply from 127\.0\.0\.1:$FAKE_PORT within 2 s \(timeout\)\); message queued as [0-9A-F]{19}, will retry after [0-2][0-9]:[0-5][0-9]\$"
+	(( ELAPSED >= 2000 && ELAPSED < 4000 )) || fail "gave up after $ELAPSED ms"
+	assert_equal "$(find "$QUEUE/queue" -name '*.msg' | wc -l)" 1
+	assert_equal "$(fake_count)" 0
+}
+
+@test "each reply in time but the whole session too slow: given up at session_timeout, queued" {
+	# every reply takes about a second, each within timeout; together far more than 3 s
+	fake_start --drip 'greeting=0.03' --drip 'ehlo=0.005' --drip 'mail=0.07' \
+		--drip 'rcpt=0.07' --drip 'data=0.07' --drip 'bdat=0.07' --drip 'dot=0.07'
+	mo_config timeout=2 session_timeout=3
+	elapsed_ms timeout 30 "$MAILOUT" -C "$CONF" a@x.org < <(msg)
+	assert_success
+	assert_output --partial "the time allowed for the session with 127.0.0.1:$FAKE_PORT ran out (session_timeout = 3 s)"
+	(( ELAPSED >= 3000 && ELAPSED < 5000 )) || fail "gave up after $ELAPSED ms"
+	assert_equal "$(find "$QUEUE/queue" -name '*.msg' | wc -l)" 1
+	# a queue run tries the account once: a relay this slow gets no second message
+	mo a@x.org < <(msg) 2>/dev/null
+	assert_equal "$(find "$QUEUE/queue" -name '*.msg' | wc -l)" 2
+	before=$(grep -c '"event":"connect"' "$FAKE_DIR/events")
+	elapsed_ms mo -q
+	assert_success
+	(( ELAPSED < 5000 )) || fail "the run took $ELAPSED ms"
+	assert_equal "$(( $(grep -c '"event":"connect"' "$FAKE_DIR/events") - before ))" 1
+	assert_equal "$(find "$QUEUE/queue" -name '*.msg' | wc -l)" 2
+	run grep -c 'status=deferred.*ran out (session_timeout = 3 s)' "$LOG"
+	assert_output 2
+}
+
+@test "session_timeout grows with the message: a large one on a slow relay still goes" {
+	# 1 MB gives 102 s more than session_timeout = 1; the dot's reply alone takes 1.5 s
+	fake_start --caps "PIPELINING,SIZE 100000000" --delay 'dot=1.5' --delay 'bdat=1.5'
+	mo_config timeout=3 session_timeout=1
+	run mo a@x.org < <(printf 'Subject: x\n\n'; yes 'a line of text' | head -c 1000000)
+	assert_success
+	assert_equal "$(fake_count)" 1
+}
+
 @test "-v prints the dialogue on stderr; stdout stays empty" {
 	fake_start
 	mo_config

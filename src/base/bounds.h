@@ -111,6 +111,8 @@
 #define MAX_ACCOUNT_NAME	64
 /* Nobody means a queue lifetime of ten years; the cap keeps date arithmetic safe. */
 #define MAX_QUEUE_LIFETIME	(3650ULL * 86400)
+/* session_timeout: a day is already more than any relay should need for one message. */
+#define MAX_SESSION_TIMEOUT	(24ULL * 3600)
 /* What a cached TLS session stands for: the relay, its names, four file names. */
 #define MAX_SESSION_KEY_TEXT	(4 * MAX_PATH + 1024)
 

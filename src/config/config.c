@@ -31,6 +31,7 @@
 #include "base/priv.h"
 #include "base/mem.h"
 #include "base/parse.h"
+#include "base/str.h"
 #include "base/user.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -58,6 +59,7 @@ enum vtype {
 	V_RET,
 	V_DOMAIN,	/* template, stored expanded */
 	V_DURATION,
+	V_LIMIT,	/* a duration, or 0 / off for none */
 	V_FACILITY,
 };
 
@@ -92,6 +94,8 @@ static const struct {
 	[V_DOMAIN] = { "not a domain name", "a host name; %H this host's name" },
 	[V_DURATION] = { "not a duration",
 	    "seconds, or a number with s, m, h or d, e.g. 5d; at most 3650d" },
+	[V_LIMIT] = { "not a time limit",
+	    "seconds, or a number with s, m or h, e.g. 10m; 0 or off for none" },
 	[V_FACILITY] = { "not a syslog facility", "mail, user, daemon, local0-local7, off" },
 };
 
@@ -144,6 +148,7 @@ static const struct keydef keys[] = {
 	{ "max_recipients",	V_RCPTS,	ACC(max_recipients),	"1000" },
 	{ "address_strict",	V_BOOL,		ACC(address_strict),	"off" },
 	{ "timeout",		V_TIMEOUT,	ACC(timeout),		"60" },
+	{ "session_timeout",	V_LIMIT,	ACC(session_timeout),	"10m" },
 	{ "fallback",		V_NAME,		ACC(fallback),		NULL },
 	{ "dsn_notify",		V_NOTIFY,	ACC(dsn_notify),	NULL },
 	{ "dsn_return",		V_RET,		ACC(dsn_return),	NULL },
@@ -203,7 +208,7 @@ is_string(enum vtype t)
 {
 	switch (t) {
 	case V_PORT: case V_TLS: case V_BOOL: case V_TLSVER: case V_OAUTH: case V_REWRITE:
-	case V_SIZE: case V_RCPTS: case V_TIMEOUT: case V_DURATION: case V_FACILITY:
+	case V_SIZE: case V_RCPTS: case V_TIMEOUT: case V_DURATION: case V_LIMIT: case V_FACILITY:
 		return 0;
 	default:
 		return 1;
@@ -577,6 +582,14 @@ conv(const struct keydef *k, const char *val, void *dst)
 		break;
 	case V_DURATION:
 		if (parse_duration(val, &u) == -1)
+			goto out;
+		if (dst != NULL)
+			*(uint64_t *)dst = u;
+		break;
+	case V_LIMIT:
+		if (streq_ci(val, "off") || strcmp(val, "0") == 0)
+			u = 0;
+		else if (parse_duration(val, &u) == -1 || u > MAX_SESSION_TIMEOUT)
 			goto out;
 		if (dst != NULL)
 			*(uint64_t *)dst = u;

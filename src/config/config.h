@@ -67,7 +67,8 @@ struct account {
 	uint64_t	 max_message_size;	/* 0 = no limit of ours (default 35M) */
 	unsigned	 max_recipients;
 	int		 address_strict;
-	unsigned	 timeout;		/* seconds per network step */
+	unsigned	 timeout;		/* seconds for each reply, whole */
+	uint64_t	 session_timeout;	/* seconds for a message's session; 0: none */
 	char		*fallback;
 	char		*dsn_notify;
 	char		*dsn_return;

@@ -14,6 +14,7 @@
  */
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>

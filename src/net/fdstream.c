@@ -25,6 +25,7 @@ struct fdstream {
 	int		 rfd;
 	int		 wfd;
 	int		 timeout_s;
+	int64_t		 deadline_ms;	/* see stream_ops.deadline; 0: none */
 	int		 owned;		/* close rfd (== wfd) with the stream */
 	int		 tryfirst;	/* non-blocking: try the call, wait only on EAGAIN */
 	int		 quickack;	/* a TCP connection we made (see fd_read) */
@@ -35,21 +36,20 @@ struct fdstream {
 };
 
 /*
- * Wait at most timeout_s seconds (0 or less: no limit) until fd is ready for events, going
- * on through EINTR. 1 when ready, 0 on timeout, -1 with errno set if poll fails.
+ * Wait until fd is ready for events, at most until the instant until_ms of now_ms()'s
+ * clock (0: no limit), going on through EINTR. 1 when ready, 0 at until_ms, -1 with errno
+ * set if poll fails.
  */
 static int
-poll_fd(int fd, short events, int timeout_s)
+poll_fd(int fd, short events, int64_t until_ms)
 {
 	struct pollfd pfd;
-	int64_t deadline = 0, left;
+	int64_t left;
 	int r, ms = -1;
 
-	if (timeout_s > 0)
-		deadline = now_ms() + (int64_t)timeout_s * 1000;
 	for (;;) {
-		if (timeout_s > 0) {
-			left = deadline - now_ms();
+		if (until_ms != 0) {
+			left = until_ms - now_ms();
 			ms = left > INT_MAX ? INT_MAX : left > 0 ? (int)left : 0;
 		}
 		pfd.fd = fd;
@@ -62,13 +62,29 @@ poll_fd(int fd, short events, int timeout_s)
 	return r > 0 ? 1 : r;
 }
 
-/* Wait until fd is ready for events or the step times out. 0, or -1 with err set. */
+/*
+ * Wait until fd is ready for events: at most the step's timeout, and never past the
+ * deadline (the timeout restarts with every byte, the deadline does not). 0, or -1 with
+ * err set.
+ */
 static int
 fd_wait(struct fdstream *fs, int fd, short events, struct err *e)
 {
-	int ret = -1, r;
+	int64_t until = 0;
+	int ret = -1, r, late = 0;
 
-	r = poll_fd(fd, events, fs->timeout_s);
+	if (fs->timeout_s > 0)
+		until = now_ms() + (int64_t)fs->timeout_s * 1000;
+	if (fs->deadline_ms != 0 && (until == 0 || fs->deadline_ms < until)) {
+		until = fs->deadline_ms;
+		late = 1;
+	}
+	r = poll_fd(fd, events, until);
+	if (r == 0 && late) {
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "out of time %s %s",
+		    events == POLLIN ? "waiting for" : "sending to", fs->peer);
+		goto out;
+	}
 	if (r == 0) {
 		err_set(e, ERR_TEMP, CAUSE_TEMP, "timeout after %d s %s %s", fs->timeout_s,
 		    events == POLLIN ? "waiting for" : "sending to", fs->peer);
@@ -180,11 +196,18 @@ fd_timeout(struct stream *s, int timeout_s)
 	return old;
 }
 
+static void
+fd_deadline(struct stream *s, int64_t at_ms)
+{
+	((struct fdstream *)s)->deadline_ms = at_ms;
+}
+
 static const struct stream_ops fd_ops = {
 	.read = fd_read,
 	.write = fd_write,
 	.close = fd_close,
 	.timeout = fd_timeout,
+	.deadline = fd_deadline,
 };
 
 static struct fdstream *

@@ -5,8 +5,9 @@
  *
  * Each read or write waits at most the stream's timeout (stream_ops.timeout) for the
  * descriptor to be ready, and fails TEMP when it makes no progress for that long: a peer
- * that stalls cannot hold a cron job forever. A peer that went away is an error to
- * report, never a SIGPIPE.
+ * that stalls cannot hold a cron job forever. It never waits past the stream's deadline
+ * (stream_ops.deadline), which no trickle of bytes extends: "out of time waiting for
+ * the server (NAME)". A peer that went away is an error to report, never a SIGPIPE.
  */
 #ifndef MAILOUT_FDSTREAM_H
 #define MAILOUT_FDSTREAM_H

@@ -1,11 +1,14 @@
 /*
  * stream.c: the buffered connection over a struct stream. See stream.h.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/bounds.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "net/stream.h"
 #include "base/mem.h"
@@ -23,6 +26,10 @@ struct conn {
 	size_t		 rpos;
 	size_t		 rlen;
 	int		 eof;		/* the peer closed its side */
+	int64_t		 deadline;	/* every read and write (now_ms), 0: none */
+	int64_t		 rdeadline;	/* reads only, 0: none */
+	int		 rtimeout_s;	/* what rdeadline was set from, for the error */
+	char		 dlabel[128];	/* what deadline stands for, for the error */
 	struct buf	 wbuf;
 	char		 rbuf[CONN_RBUF];
 };
@@ -52,21 +59,95 @@ conn_free(struct conn *c)
 	free(c);
 }
 
+/* The deadline that binds the next read (reading) or write; 0: none. */
+static int64_t
+conn_due(const struct conn *c, int reading)
+{
+	int64_t at = c->deadline;
+
+	if (reading && c->rdeadline != 0 && (at == 0 || c->rdeadline < at))
+		at = c->rdeadline;
+	return at;
+}
+
+/*
+ * After a failed read or write (its error in le): if a deadline has passed, that is the
+ * cause, in place of the stream's words ("timeout after 60 s"). Into e, unless e failed.
+ */
+static void
+conn_fail(const struct conn *c, int reading, const struct err *le, struct err *e)
+{
+	int64_t now = now_ms(), at = conn_due(c, reading);
+
+	if (err_failed(e))
+		return;
+	if (at == 0 || now < at)
+		*e = *le;
+	else if (reading && at == c->rdeadline)
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "no complete reply from %s within %d s "
+		    "(timeout)", c->s->name, c->rtimeout_s);
+	else
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "the time allowed for the session with %s "
+		    "ran out (%s)", c->s->name, c->dlabel);
+}
+
+/* Before a read or write: the stream stops at the binding deadline. -1 if it has passed. */
+static int
+conn_arm(struct conn *c, int reading, struct err *e)
+{
+	struct err le;
+	int64_t at = conn_due(c, reading);
+
+	if (at != 0 && now_ms() >= at) {
+		err_init(&le);
+		conn_fail(c, reading, &le, e);
+		return -1;
+	}
+	stream_set_deadline(c->s, at);
+	return 0;
+}
+
 /* Refill the empty read buffer: >0, 0 at end of stream (err set), -1 (err set). */
 static ssize_t
 conn_fill(struct conn *c, struct err *e)
 {
+	struct err le;
 	ssize_t n;
 
 	c->rpos = c->rlen = 0;
-	n = c->s->ops->read(c->s, c->rbuf, sizeof(c->rbuf), e);
+	if (conn_arm(c, 1, e) == -1)
+		return -1;
+	err_init(&le);
+	n = c->s->ops->read(c->s, c->rbuf, sizeof(c->rbuf), &le);
 	if (n == 0) {
 		c->eof = 1;
+		if (err_failed(&le) && !err_failed(e))
+			*e = le;
 		err_set(e, ERR_TEMP, CAUSE_TEMP, "connection closed by %s", c->s->name);
-	}
-	else if (n > 0)
+	} else if (n > 0)
 		c->rlen = (size_t)n;
+	else
+		conn_fail(c, 1, &le, e);
 	return n;
+}
+
+/* One write of the stream, under the session deadline. 0 or -1 (err set). */
+static int
+conn_put(struct conn *c, const void *p, size_t n, struct err *e)
+{
+	struct err le;
+	int ret = -1;
+
+	if (conn_arm(c, 0, e) == -1)
+		goto out;
+	err_init(&le);
+	if (c->s->ops->write(c->s, p, n, &le) == -1) {
+		conn_fail(c, 0, &le, e);
+		goto out;
+	}
+	ret = 0;
+out:
+	return ret;
 }
 
 ssize_t
@@ -144,7 +225,7 @@ conn_flush(struct conn *c, struct err *e)
 	int ret = 0;
 
 	if (c->wbuf.len > 0) {
-		ret = c->s->ops->write(c->s, c->wbuf.data, c->wbuf.len, e);
+		ret = conn_put(c, c->wbuf.data, c->wbuf.len, e);
 		buf_reset(&c->wbuf);
 	}
 	return ret;
@@ -160,7 +241,7 @@ conn_write(struct conn *c, const void *p, size_t n, struct err *e)
 	while (n > 0) {
 		/* Nothing to join it with: a large piece needs no copy. */
 		if (c->wbuf.len == 0 && n >= CONN_FLUSH_AT) {
-			if (c->s->ops->write(c->s, s, n, e) == -1)
+			if (conn_put(c, s, n, e) == -1)
 				goto out;
 			break;
 		}
@@ -221,4 +302,35 @@ conn_set_timeout(struct conn *c, int timeout_s)
 	if (c->s->ops->timeout == NULL)
 		return -1;
 	return c->s->ops->timeout(c->s, timeout_s);
+}
+
+void
+conn_set_deadline(struct conn *c, int64_t at_ms, const char *label)
+{
+	c->deadline = at_ms;
+	snprintf(c->dlabel, sizeof(c->dlabel), "%s", label != NULL ? label : "");
+	stream_set_deadline(c->s, conn_due(c, 0));
+}
+
+void
+conn_read_within(struct conn *c, int timeout_s)
+{
+	c->rtimeout_s = timeout_s > 0 ? timeout_s : 0;
+	c->rdeadline = timeout_s > 0 ? now_ms() + (int64_t)timeout_s * 1000 : 0;
+	/* Between replies the stream keeps only the session's deadline (a TLS handshake). */
+	if (c->rdeadline == 0)
+		stream_set_deadline(c->s, c->deadline);
+}
+
+int
+conn_deadline_passed(const struct conn *c)
+{
+	return c->deadline != 0 && now_ms() >= c->deadline;
+}
+
+void
+stream_set_deadline(struct stream *s, int64_t at_ms)
+{
+	if (s->ops->deadline != NULL)
+		s->ops->deadline(s, at_ms);
 }

@@ -11,6 +11,7 @@
 #define MAILOUT_STREAM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct err;
@@ -28,6 +29,12 @@ struct stream_ops {
 	 * and return the previous one. A layered stream passes it down.
 	 */
 	int	(*timeout)(struct stream *s, int timeout_s);
+	/*
+	 * Optional (NULL: not supported): from now on, a read or write that is not done at
+	 * at_ms (now_ms()'s clock; 0: never) fails, however the data trickles in; the
+	 * per-step timeout still applies before it. A layered stream passes it down.
+	 */
+	void	(*deadline)(struct stream *s, int64_t at_ms);
 };
 
 struct stream {
@@ -70,5 +77,21 @@ struct stream	*conn_stream(struct conn *c);
 void		 conn_swap(struct conn *c, struct stream *s);
 /* Change the stream's per-step timeout; returns the old one, or -1 if not supported. */
 int		 conn_set_timeout(struct conn *c, int timeout_s);
+
+/*
+ * Deadlines, which no trickle of bytes extends (the per-step timeout restarts with each
+ * one). conn_set_deadline: every read and write fails once now_ms() passes at_ms (0:
+ * none), for a whole session; label says what set it, for the error ("session_timeout =
+ * 600 s"). conn_read_within: the reads that follow fail once timeout_s seconds from now
+ * have passed (<= 0: no such limit), until it is called again: a whole reply must arrive
+ * in that time. Past either, the failure is TEMP (CAUSE_TEMP) and says which. They take
+ * effect on the stream in place at each read and write (after conn_swap too).
+ */
+void		 conn_set_deadline(struct conn *c, int64_t at_ms, const char *label);
+void		 conn_read_within(struct conn *c, int timeout_s);
+/* 1 once the deadline of conn_set_deadline has passed. */
+int		 conn_deadline_passed(const struct conn *c);
+/* Set a stream's deadline (stream_ops.deadline) if it has one; for a stream with no conn. */
+void		 stream_set_deadline(struct stream *s, int64_t at_ms);
 
 #endif

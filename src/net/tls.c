@@ -1236,9 +1236,17 @@ tls_timeout(struct stream *s, int timeout_s)
 	    ts->lower->ops->timeout(ts->lower, timeout_s) : -1;
 }
 
+/* The lower stream waits: the deadline is its. */
+static void
+tls_deadline(struct stream *s, int64_t at_ms)
+{
+	stream_set_deadline(((struct tls_stream *)s)->lower, at_ms);
+}
+
 static const struct stream_ops tls_ops = {
 	.read = tls_read,
 	.write = tls_write,
 	.close = tls_close,
 	.timeout = tls_timeout,
+	.deadline = tls_deadline,
 };

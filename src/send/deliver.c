@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/path.h"
 #include "message/rfc2047.h"
 #include "smtp/auth.h"
@@ -22,11 +23,44 @@
 #include "base/mem.h"
 #include "base/user.h"
 
+/*
+ * session_timeout grows with the message: one second more for every this many bytes, so
+ * that a large upload on a slow line still fits (80 kbit/s: 25 MiB get 43 minutes more).
+ */
+#define DELIVER_MIN_RATE	(10 * 1024)
+
 struct deliver {
 	struct smtp	*smtp;
+	const struct account *a;
 	int		 tls;		/* the session runs over TLS (credentials may go) */
+	int64_t		 t0;		/* when connecting began (now_ms) */
+	unsigned	 nsent;		/* deliver_send calls so far */
 	char		 relay[300];
 };
+
+/*
+ * The deadline of a session begun at t0 (now_ms) for a message of size bytes (0 before
+ * there is one), in *at (0: session_timeout = off), and what it stands for in label.
+ */
+static void
+session_deadline(const struct account *a, int64_t t0, uint64_t size, int64_t *at,
+    char *label, size_t n)
+{
+	uint64_t extra = size / DELIVER_MIN_RATE;
+
+	*at = 0;
+	label[0] = '\0';
+	if (a->session_timeout == 0)
+		return;
+	*at = t0 + (int64_t)(a->session_timeout + extra) * 1000;
+	if (extra > 0)
+		snprintf(label, n, "session_timeout = %llu s, and %llu s for the %llu-byte "
+		    "message", (unsigned long long)a->session_timeout, (unsigned long long)extra,
+		    (unsigned long long)size);
+	else
+		snprintf(label, n, "session_timeout = %llu s",
+		    (unsigned long long)a->session_timeout);
+}
 
 static void
 trace_tls(const struct tls_info *ti)
@@ -163,7 +197,7 @@ passed_tls(struct progress *pg, const struct tls_info *ti)
 /* The TCP connection, and implicit TLS over it when the account says so. NULL with err. */
 static struct stream *
 open_stream(const struct account *a, const struct tls_opts *to, struct tls_info *ti,
-    struct progress *pg, struct err *e)
+    struct progress *pg, int64_t at, struct err *e)
 {
 	struct stream *s, *t;
 	char where[1024];
@@ -171,6 +205,8 @@ open_stream(const struct account *a, const struct tls_opts *to, struct tls_info 
 	pg->stage = DELIVER_CONNECT;
 	if ((s = net_connect(a->host, a->port, (int)a->timeout, (int)a->timeout, e)) == NULL)
 		goto out;
+	/* The TLS handshake too is bound by the session's deadline. */
+	stream_set_deadline(s, at);
 	snprintf(where, sizeof(where), "%s port %u", a->host, a->port);
 	passed(pg, NULL, where);
 	if (a->tls == TLS_IMPLICIT) {
@@ -249,7 +285,8 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 	struct tls_opts to;
 	struct tls_info ti;
 	struct progress pg;
-	char used[128], *sfile;
+	char used[128], *sfile, label[128];
+	int64_t t0, at;
 	int quit = 1;
 
 	memset(&ti, 0, sizeof(ti));
@@ -269,15 +306,22 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 			    "for account %s\n", a->name);
 	}
 	pg.started = 1;
-	if ((s = open_stream(a, &to, &ti, &pg, e)) == NULL)
+	/* The session's deadline: connection, TLS, EHLO, AUTH and the first message. */
+	t0 = now_ms();
+	session_deadline(a, t0, 0, &at, label, sizeof(label));
+	if ((s = open_stream(a, &to, &ti, &pg, at, e)) == NULL)
 		goto out;
 	d = xcalloc(1, sizeof(*d));
+	d->a = a;
+	d->t0 = t0;
 	d->tls = a->tls == TLS_IMPLICIT;
 	snprintf(d->relay, sizeof(d->relay), "%s:%u", a->host, a->port);
 	memset(&so, 0, sizeof(so));
 	so.helo = a->domain;
 	so.verbose = o->verbose;
+	so.timeout_s = (int)a->timeout;
 	d->smtp = smtp_new(conn_new(s), &so);
+	conn_set_deadline(smtp_conn(d->smtp), at, label);
 	pg.stage = DELIVER_GREETING;
 	if (smtp_greeting(d->smtp, e) == -1)
 		goto fail;
@@ -339,8 +383,17 @@ deliver_send(struct deliver *d, const struct smtp_envelope *env, int fd,
     struct smtp_rcpt_status *st, struct err *e)
 {
 	struct smtp_envelope env7;
+	char label[128];
+	int64_t at;
 	int dfd = -1, ret = -1;
 
+	/*
+	 * The first message counts from the connection; each later one on the same
+	 * connection (a queue run) gets the time again from its MAIL.
+	 */
+	session_deadline(d->a, d->nsent++ == 0 ? d->t0 : now_ms(), env->size, &at, label,
+	    sizeof(label));
+	conn_set_deadline(smtp_conn(d->smtp), at, label);
 	if (env->smtputf8 && !smtp_caps(d->smtp)->smtputf8 && smtp_envelope_ascii(env)) {
 		if ((dfd = rfc2047_downgrade(fd, NULL, e)) == -1) {
 			not_sent(st, env->nrcpts, e);
@@ -357,6 +410,12 @@ out:
 	if (dfd != -1)
 		close(dfd);
 	return ret;
+}
+
+int
+deliver_timed_out(const struct deliver *d)
+{
+	return conn_deadline_passed(smtp_conn(d->smtp));
 }
 
 void

@@ -4,6 +4,12 @@
  * deliver_open connects, reads the greeting, says EHLO, brings up TLS as the account
  * requires and authenticates; then any number of deliver_send calls (the queue runner
  * reuses one session for many messages); deliver_close says QUIT.
+ *
+ * Time: each reply must arrive whole within the account's timeout, however slowly its
+ * bytes trickle in. The connection, TLS, EHLO, AUTH and the first message must be done
+ * within session_timeout of the connection, each later message within session_timeout
+ * of its start; the time grows by a second for every 10 KiB of the message. Past it the
+ * message fails TEMP and deliver_timed_out says so.
  */
 #ifndef MAILOUT_DELIVER_H
 #define MAILOUT_DELIVER_H
@@ -66,6 +72,8 @@ struct deliver	*deliver_open(const struct account *a, const struct deliver_opts 
  */
 int		 deliver_send(struct deliver *d, const struct smtp_envelope *env, int fd,
 		    struct smtp_rcpt_status *st, struct err *e);
+/* 1 if the session's time (session_timeout) ran out: the relay is too slow to use now. */
+int		 deliver_timed_out(const struct deliver *d);
 void		 deliver_close(struct deliver *d);
 struct smtp	*deliver_smtp(struct deliver *d);
 /* "host:port" of the relay, for messages and logs. */

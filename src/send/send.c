@@ -168,7 +168,7 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 	env.dsn_envid = m->dsn_envid;
 	st = xcalloc(np, sizeof(*st));
 	if (deliver_send(s->d, &env, fd, st, &e) == -1 && s->used &&
-	    smtp_stale(deliver_smtp(s->d))) {
+	    !deliver_timed_out(s->d) && smtp_stale(deliver_smtp(s->d))) {
 		/*
 		 * The relay ended a session we had used before (idle timeout, a limit of
 		 * messages per connection) and took nothing of this message: once more on a
@@ -192,6 +192,14 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 	}
 	if (s != NULL)
 		s->used = 1;
+	/*
+	 * A relay too slow to finish one message in session_timeout gets no other in this
+	 * run: each would hold the run as long (a relay dripping its replies).
+	 */
+	if (s != NULL && err_failed(&e) && deliver_timed_out(s->d)) {
+		s->down = 1;
+		s->err = e;
+	}
 	for (i = 0; i < np; i++) {
 		struct queue_rcpt *rc = &m->rcpts[idx[i]];
 

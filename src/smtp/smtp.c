@@ -158,6 +158,7 @@ struct smtp {
 	char			*helo;
 	const char		*line;		/* the AUTH line smtp_cmd is sending */
 	int			 verbose;
+	int			 timeout_s;	/* for each reply, however it trickles in */
 	int			 broken;	/* after an I/O or protocol error, or 421 */
 	int			 stale;		/* see smtp_stale() */
 	struct smtp_caps	 caps;
@@ -175,6 +176,7 @@ smtp_new(struct conn *c, const struct smtp_opts *o)
 	s->conn = c;
 	s->helo = xstrdup(o->helo != NULL && o->helo[0] != '\0' ? o->helo : "localhost");
 	s->verbose = o->verbose;
+	s->timeout_s = o->timeout_s;
 	buf_init_secret(&s->secrets, MAX_SCRUB_TEXT);
 	return s;
 }
@@ -563,6 +565,8 @@ read_reply(struct smtp *s, struct smtp_reply *r, struct smtp_caps *caps, struct 
 
 	r->code = 0;
 	r->text[0] = '\0';
+	/* The whole reply in time: a relay dripping a byte at a time cannot hold us longer. */
+	conn_read_within(s->conn, s->timeout_s);
 	while (!last) {
 		if (nlines == MAX_REPLY_LINES) {
 			err_set(e, ERR_PERM, CAUSE_PROTOCOL,
@@ -602,6 +606,7 @@ read_reply(struct smtp *s, struct smtp_reply *r, struct smtp_caps *caps, struct 
 fail:
 	s->broken = 1;
 out:
+	conn_read_within(s->conn, 0);
 	return ret;
 }
 

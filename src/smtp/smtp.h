@@ -48,6 +48,7 @@ struct smtp_reply {
 struct smtp_opts {
 	const char	*helo;		/* name for EHLO/HELO */
 	int		 verbose;	/* protocol transcript on stderr */
+	int		 timeout_s;	/* each reply whole within this (<= 0: no such limit) */
 };
 
 struct smtp_envelope {

@@ -104,6 +104,7 @@ defaults(void)
 	CHECK(a->max_message_size == 35 * 1024 * 1024 && a->max_recipients == 1000,
 	    "size limit 35M by default, rcpt limit");
 	CHECK(a->address_strict == 0 && a->timeout == 60, "strict off, timeout 60");
+	CHECK(a->session_timeout == 600, "session_timeout 10 minutes by default");
 	CHECK(a->fallback == NULL && a->dsn_notify == NULL && a->dsn_return == NULL,
 	    "no fallback, no dsn");
 	CHECK_STR(a->domain, host_name(), "domain defaults to the host name");
@@ -166,7 +167,7 @@ values(void)
 	    "oauth_device_url = https://a.example/device\noauth_scope = s1 s2\n"
 	    "oauth_token_file = /t\nfrom = joe@example.com\nfrom_name = Joe\n"
 	    "rewrite_from = always\nmax_message_size = 25M\nmax_recipients = 100\n"
-	    "address_strict = 1\ntimeout = 3600\nfallback = BACKUP\n"
+	    "address_strict = 1\ntimeout = 3600\nsession_timeout = 2h\nfallback = BACKUP\n"
 	    "dsn_notify = Failure,Delay\ndsn_return = HDRS\ndomain = mail.%H\n"
 	    "[backup]\nhost = backup.example.com\n") == 0, "every key loads");
 	a = config_find(&cfg, "WORK");
@@ -210,6 +211,7 @@ values(void)
 	CHECK(a->rewrite_from == REWRITE_ALWAYS, "rewrite always");
 	CHECK(a->max_message_size == 25 * 1024 * 1024 && a->max_recipients == 100, "limits");
 	CHECK(a->address_strict == 1 && a->timeout == 3600, "strict, timeout");
+	CHECK(a->session_timeout == 7200, "session_timeout 2h");
 	CHECK_STR(a->fallback, "backup", "fallback lowercased");
 	CHECK_STR(a->dsn_notify, "failure,delay", "dsn_notify lowercased");
 	CHECK_STR(a->dsn_return, "hdrs", "dsn_return lowercased");
@@ -230,13 +232,14 @@ values(void)
 	CHECK(a->timeout == 60 && a->from == NULL && !a->from_explicit && a->port == 587,
 	    "empty value resets to the built-in default");
 
-	/* No limit of ours: 0 or off. */
-	CHECK(loadx("[a]\nhost = h\nmax_message_size = off\n"
-	    "[b]\nhost = h\nmax_message_size = 0\n") == 0, "off and 0 load");
+	/* No limit of ours: 0 or off, for the size and the session alike. */
+	CHECK(loadx("[a]\nhost = h\nmax_message_size = off\nsession_timeout = off\n"
+	    "[b]\nhost = h\nmax_message_size = 0\nsession_timeout = 0\n") == 0,
+	    "off and 0 load");
 	a = config_find(&cfg, "a");
-	CHECK(a->max_message_size == 0, "off: no limit");
+	CHECK(a->max_message_size == 0 && a->session_timeout == 0, "off: no limits");
 	a = config_find(&cfg, "b");
-	CHECK(a->max_message_size == 0, "0: no limit");
+	CHECK(a->max_message_size == 0 && a->session_timeout == 0, "0: no limits");
 }
 
 static void
@@ -404,6 +407,10 @@ static const struct {
 	    "(accepted: never, local, always)" },
 	{ "max_message_size = 25MB\n", "[a] max_message_size = 25MB: not a size (accepted: "
 	    "bytes, or a number with K, M or G; 0 or off for no limit)" },
+	{ "session_timeout = soon\n", "[a] session_timeout = soon: not a time limit (accepted: "
+	    "seconds, or a number with s, m or h, e.g. 10m; 0 or off for none)" },
+	{ "session_timeout = 2d\n", "[a] session_timeout = 2d: not a time limit (accepted: "
+	    "seconds, or a number with s, m or h, e.g. 10m; 0 or off for none)" },
 	{ "max_recipients = 0\n", "[a] max_recipients = 0: not a recipient count (accepted: "
 	    "1-10000)" },
 	{ "max_recipients = 10001\n", "[a] max_recipients = 10001: not a recipient count "

@@ -73,7 +73,7 @@ m_close(struct stream *s)
 	free(s);
 }
 
-static const struct stream_ops m_ops = { m_read, m_write, m_close, NULL };
+static const struct stream_ops m_ops = { m_read, m_write, m_close, NULL, NULL };
 
 /* What the stub submit callback saw, and what it answers. */
 struct stub {
