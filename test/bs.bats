@@ -69,6 +69,49 @@ one_msg() {
 	assert_output 'bs test'
 }
 
+@test "SMTP smuggling: a bare-LF dot in the body of a CRLF client is data, no second transaction" {
+	fake_start
+	mo_config
+	IN=$BATS_TEST_TMPDIR/in
+	# the attack of CVE-2023-51764: the body ends DATA early for a lax server, and what
+	# follows runs as a transaction of its own, from ceo@ to victim@
+	printf '%s\r\n' "HELO client.test" "MAIL FROM:<app@example.net>" "RCPT TO:<a@x.org>" \
+		"DATA" "From: App <app@example.net>" "Subject: invoice" "" >"$IN"
+	printf 'body\n.\nMAIL FROM:<ceo@example.net>\nRCPT TO:<victim@example.org>\nDATA\n' >>"$IN"
+	printf 'From: ceo@example.net\nSubject: pay now\n\nsmuggled\n.\r\n' >>"$IN"
+	printf '%s\r\n' "." "QUIT" >>"$IN"
+	bs
+	assert_equal "$BS_STATUS" 0
+	run replies
+	assert_line --index 4 --regexp '^354 '
+	assert_line --index 5 --regexp '^250 2\.0\.0 Ok: delivered as '
+	assert_line --index 6 --regexp '^221 2\.0\.0 '
+	assert_equal "$(fake_count)" 1
+	run fake_env 1
+	assert_line --index 0 --regexp '^MAIL FROM:<app@example.net>'
+	assert_line --index 1 'RCPT TO:<a@x.org>'
+	# the relay answered one MAIL: victim@ is only in the body
+	run grep -c '"data":"250 2.1.0 Ok' "$FAKE_DIR/events"
+	assert_output 1
+	run body 1
+	assert_output "$(printf 'body\r\n.\r\nMAIL FROM:<ceo@example.net>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nFrom: ceo@example.net\r\nSubject: pay now\r\n\r\nsmuggled\r\n.\r')"
+}
+
+@test "a client that writes bare LF throughout still works: its lone dot ends the data" {
+	fake_start
+	mo_config
+	IN=$BATS_TEST_TMPDIR/in
+	printf 'HELO x\nMAIL FROM:<a@example.net>\nRCPT TO:<b@x.org>\nDATA\nSubject: lf\n\nhello\n.\nQUIT\n' >"$IN"
+	bs
+	assert_equal "$BS_STATUS" 0
+	run replies
+	assert_line --index 5 --regexp '^250 2\.0\.0 Ok: delivered as '
+	assert_line --index 6 --regexp '^221 2\.0\.0 '
+	assert_equal "$(fake_count)" 1
+	run body 1
+	assert_output "$(printf 'hello\r')"
+}
+
 @test "EHLO lists what -bs supports, and nothing it does not" {
 	mo_config
 	IN=$BATS_TEST_TMPDIR/in

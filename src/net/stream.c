@@ -153,11 +153,20 @@ out:
 ssize_t
 conn_readline(struct conn *c, char *line, size_t max, struct err *e)
 {
+	int crlf;
+
+	return conn_readline_crlf(c, line, max, &crlf, e);
+}
+
+ssize_t
+conn_readline_crlf(struct conn *c, char *line, size_t max, int *crlf, struct err *e)
+{
 	ssize_t ret = -1;
 	size_t len = 0;
 	int cr = 0;
 	char ch;
 
+	*crlf = 0;
 	if (max == 0) {
 		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "conn_readline: no room for a line");
 		goto out;
@@ -184,6 +193,7 @@ conn_readline(struct conn *c, char *line, size_t max, struct err *e)
 		line[len++] = ch;
 	}
 	line[len] = '\0';
+	*crlf = cr;
 	ret = (ssize_t)len;
 	goto out;
 toolong:

@@ -55,6 +55,12 @@ void		 conn_free(struct conn *c);
  * (a protocol error). err says which.
  */
 ssize_t		 conn_readline(struct conn *c, char *line, size_t max, struct err *e);
+/*
+ * conn_readline, and *crlf = 1 if the line ended in CRLF, 0 if in a bare LF: the -bs
+ * server ends DATA only at CRLF.CRLF for a client that ends its commands in CRLF.
+ */
+ssize_t		 conn_readline_crlf(struct conn *c, char *line, size_t max, int *crlf,
+		    struct err *e);
 /* Read exactly n bytes (for BDAT on the server side). 0 or -1. */
 int		 conn_read_exact(struct conn *c, void *p, size_t n, struct err *e);
 

@@ -44,6 +44,8 @@ struct session {
 	struct err		*e;
 	int			 dead;		/* a write failed: stop talking */
 	int			 nerrors;
+	int			 crlf;		/* a command line ended in CRLF (see cmd_data) */
+	int			 last_crlf;	/* the last line read ended in CRLF */
 	char			 helo[MAX_DOMAIN + 1];
 	int			 esmtp;
 	char			*dline;		/* DATA line buffer, allocated at first DATA */
@@ -162,7 +164,7 @@ get_line(struct session *s, char *line, size_t max, size_t *len)
 		goto out;
 	}
 	err_init(&le);
-	if ((n = conn_readline(s->c, line, max, &le)) >= 0) {
+	if ((n = conn_readline_crlf(s->c, line, max, &s->last_crlf, &le)) >= 0) {
 		*len = (size_t)n;
 		goto out;
 	}
@@ -170,7 +172,7 @@ get_line(struct session *s, char *line, size_t max, size_t *len)
 		/* Too long: skip the rest, so that the next line starts clean. */
 		do {
 			err_init(&le);
-			n = conn_readline(s->c, line, max, &le);
+			n = conn_readline_crlf(s->c, line, max, &s->last_crlf, &le);
 		} while (n < 0 && le.cause == CAUSE_PROTOCOL);
 		if (n >= 0) {
 			ret = RD_LONG;
@@ -659,6 +661,14 @@ submit(struct session *s, int fd)
 /*
  * DATA: read to the lone dot, undo dot-stuffing, keep CRLF lines. The reply to the
  * dot is the submit callback's. Returns -1 when the session must end.
+ *
+ * SMTP smuggling (CVE-2023-51764 and kin): a body holding "\n.\nMAIL FROM:<ceo@...>\n..."
+ * must not end the data early, or the lines after it run as a second transaction that
+ * we would relay. As Postfix's smtpd_forbid_bare_newline does: for a client that ends
+ * its commands in CRLF, only CRLF "." CRLF ends the data; a dot line after a bare LF
+ * (or a bare CR, which stays inside the line) is data, and so is a dot line that ends
+ * in a bare LF. A client that has ended every command line so far in a bare LF is
+ * taken at its word as before: any lone dot line ends its data.
  */
 static int
 cmd_data(struct session *s, const char *arg)
@@ -668,7 +678,7 @@ cmd_data(struct session *s, const char *arg)
 	size_t len;
 	uint64_t total = 0;
 	enum rd r;
-	int fd = -1, ret = -1, toolong = 0, toobig = 0, werr = 0;
+	int fd = -1, ret = -1, toolong = 0, toobig = 0, werr = 0, prev_crlf;
 
 	buf_init(&out, IO_BLOCK + MAX_SERVE_DATA_LINE + 2);
 	if (*arg != '\0') {
@@ -692,10 +702,13 @@ cmd_data(struct session *s, const char *arg)
 		s->dline = xmalloc(MAX_SERVE_DATA_LINE);
 	if (reply(s, 354, "End data with <CR><LF>.<CR><LF>") == -1)
 		goto out;
+	/* The line before the first data line is the DATA command. */
+	prev_crlf = s->last_crlf;
 	for (;;) {
 		r = get_line(s, s->dline, MAX_SERVE_DATA_LINE, &len);
 		if (r == RD_LONG) {
 			toolong = 1;
+			prev_crlf = s->last_crlf;
 			continue;
 		}
 		if (r == RD_TIMEOUT) {
@@ -709,10 +722,12 @@ cmd_data(struct session *s, const char *arg)
 			    "message discarded");
 		if (r != RD_LINE)
 			goto out;
-		if (len == 1 && s->dline[0] == '.')
+		if (len == 1 && s->dline[0] == '.' && (!s->crlf || (prev_crlf && s->last_crlf)))
 			break;
+		prev_crlf = s->last_crlf;
 		p = s->dline;
-		if (p[0] == '.') {
+		/* Dot-stuffing undone; a lone dot that did not end the data stays as it is. */
+		if (p[0] == '.' && len > 1) {
 			p++;
 			len--;
 		}
@@ -836,6 +851,8 @@ serve_run(struct conn *c, const struct serve_opts *o, struct err *e)
 		}
 		switch (get_line(&s, line, sizeof(line), &len)) {
 		case RD_LINE:
+			/* One command in CRLF, and only CRLF.CRLF ends this client's data. */
+			s.crlf |= s.last_crlf;
 			break;
 		case RD_LONG:
 			if (bad(&s, 500, "5.5.2 Error: line too long") == -1)

@@ -6,7 +6,10 @@
  * serve.c delivers nothing itself. Each message, once the client's final "." arrives, is
  * in a private temporary file (mkstemp in tmp_dir, mode 0600, unlinked at once so nothing
  * is left behind even after SIGKILL): every line ends in CRLF, dot-stuffing is undone, the
- * bytes are otherwise as received. The submit callback gets the open descriptor at offset
+ * bytes are otherwise as received. For a client that has ended a command line in CRLF, only
+ * CRLF "." CRLF ends the data (a dot line after a bare LF or CR, or ending in a bare LF, is
+ * data: no SMTP smuggling); for one that has written bare LF throughout, any lone dot
+ * line does, as it always did. The submit callback gets the open descriptor at offset
  * 0 and says what became of the message; its answer is the reply to the final dot.
  * The intended callback feeds msg_fd to intake_read() with the RCPTs as operands and
  * read_rcpts = 0, then delivers or queues exactly as a message on standard input.

@@ -517,6 +517,54 @@ test_results(void)
 	buf_free(&st.msg);
 }
 
+/*
+ * SMTP smuggling: a client that speaks CRLF ends DATA only with CRLF.CRLF; a dot after a
+ * bare LF or a bare CR, or one that ends in a bare LF, is data. A bare-LF client is
+ * taken at its word.
+ */
+static void
+test_smuggling(void)
+{
+	struct serve_opts o;
+	struct stub st;
+	struct run r;
+
+	stub_init(&st);
+	opts_init(&o, &st);
+	run1(&r, &o, "EHLO c\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@y.org>\r\nDATA\r\n"
+	    "Subject: s\r\n\r\nbody\n.\nMAIL FROM:<ceo@x.org>\nRCPT TO:<victim@y.org>\nDATA\n"
+	    "evil\n.\r\n.\r\nQUIT\r\n");
+	CHECK(r.rc == 0 && st.calls == 1, "smuggled transaction: one message");
+	CHECK_STR(st.rcpts, "b@y.org", "smuggled transaction: the real recipient only");
+	CHECK_STR(st.msg.data, "Subject: s\r\n\r\nbody\r\n.\r\nMAIL FROM:<ceo@x.org>\r\n"
+	    "RCPT TO:<victim@y.org>\r\nDATA\r\nevil\r\n.\r\n",
+	    "smuggled lines are the message's data");
+	CHECK(!has(&r, "250 2.1.0 Ok\r\n250 2.1.0") && has(&r, "221 2.0.0"),
+	    "no second MAIL answered");
+	buf_free(&r.out);
+	buf_free(&st.msg);
+
+	stub_init(&st);
+	run1(&r, &o, "HELO c\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@y.org>\r\nDATA\r\n"
+	    "one\r\n.\ntwo\r.\r\nthree\r\n\r\n.\r\nQUIT\r\n");
+	CHECK(st.calls == 1, "dot ending in a bare LF, dot after a bare CR: data");
+	CHECK_STR(st.msg.data, "one\r\n.\r\ntwo\r.\r\nthree\r\n\r\n",
+	    "only CRLF.CRLF ended the data");
+	buf_free(&r.out);
+	buf_free(&st.msg);
+
+	/* Bare LF throughout (a hand-typed or scripted client): works as before. */
+	stub_init(&st);
+	run1(&r, &o, "HELO c\nMAIL FROM:<a@x.org>\nRCPT TO:<b@y.org>\nDATA\nhello\n..dot\n.\n"
+	    "MAIL FROM:<a@x.org>\nRCPT TO:<c@y.org>\nDATA\nagain\n.\nQUIT\n");
+	CHECK(r.rc == 0 && st.calls == 2, "bare-LF client: two messages");
+	CHECK_STR(st.msg.data, "again\r\n", "bare-LF client: a lone dot ends its data");
+	CHECK(has(&r, "250 2.0.0 Ok: queued as Q1\r\n250 2.1.0 Ok\r\n"),
+	    "bare-LF client: the second MAIL is its own");
+	buf_free(&r.out);
+	buf_free(&st.msg);
+}
+
 static void
 test_socket_timeout(void)
 {
@@ -586,6 +634,7 @@ main(void)
 	test_ehlo_pipelined();
 	test_errors();
 	test_results();
+	test_smuggling();
 	test_socket_timeout();
 	rmdir(tmpdir);
 	UNIT_DONE();
