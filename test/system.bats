@@ -447,6 +447,31 @@ PHP
 	assert_output --partial 'Subject: pinned'
 }
 
+@test "a user's sendmail killed mid-message: another user's next send removes its spool file" {
+	local fifo=$BATS_TEST_TMPDIR/in pid f i
+	mkfifo "$fifo"
+	as "$ALICE" "$SENDMAIL" bob@example.net <"$fifo" &
+	exec 5>"$fifo"
+	printf 'Subject: killed\n\nthe first half\n' >&5
+	for ((i = 0; i < 500; i++)); do
+		[[ -n $(ls -A "$SPOOL/tmp") ]] && break
+		sleep 0.01
+	done
+	pid=$(pgrep -u "$ALICE" -x sendmail)
+	kill -9 "$pid"
+	exec 5>&-
+	wait
+	f=$(ls -A "$SPOOL/tmp")
+	[[ -n $f ]]
+	# readable by the group from the start, as it would be once queued
+	run mode_of "$SPOOL/tmp/$f"
+	assert_output "640 $ALICE $GRP"
+	touch -d '2 minutes ago' "$SPOOL/tmp/$f"
+	run as "$WWW" "$SENDMAIL" -t < <(msg www)
+	assert_success
+	[ -z "$(ls -A "$SPOOL/tmp")" ]
+}
+
 @test "every log line of a message names its submitter, also when root's run sends it" {
 	local log=$SYS/var/log/mailout.log id
 	mkdir -p "$SYS/var/log"
