@@ -344,7 +344,8 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 }
 
 @test "every log line about a message names the local user who submitted it" {
-	local me status kept removed
+	local me st kept removed
+	use_test_build
 	me="user=$(id -un) uid=$(id -u)"
 	T0=$(date +%s)
 	down
@@ -361,9 +362,9 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 	MAILOUT_NOW=$T0 mo bad@example.net < <(msg refused) 2>/dev/null || true
 	MAILOUT_NOW=$T0 mo bob@example.net bad@example.net later@example.net < <(msg some) 2>/dev/null
 	MAILOUT_NOW=$((T0 + 6 * 86400)) mo --queue-run
-	for status in queued removed deferred sent failed notice expired; do
-		run grep -c -- "$me .*status=$status" "$LOG"
-		[[ $output -ge 1 ]] || fail "no status=$status line with $me: $(cat "$LOG")"
+	for st in queued removed deferred sent failed notice expired; do
+		run grep -c -- "$me .*status=$st" "$LOG"
+		[[ $output -ge 1 ]] || fail "no status=$st line with $me: $(cat "$LOG")"
 	done
 	# and none without it
 	run grep -c 'status=' "$LOG"
