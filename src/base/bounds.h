@@ -107,6 +107,8 @@
 #define MAX_PATH		4096
 /* A config file larger than this is not a config file. */
 #define MAX_CONFIG_FILE		(1024 * 1024)
+/* iniparser 4.1 reads a line into 1024 bytes with its newline and NUL (ASCIILINESZ). */
+#define MAX_CONFIG_LINE		1022
 /* An account (section) name: it appears in logs, queue entries and file names. */
 #define MAX_ACCOUNT_NAME	64
 /* Nobody means a queue lifetime of ten years; the cap keeps date arithmetic safe. */
