@@ -26,7 +26,7 @@ WARN		+= $(shell $(CC) -Werror -Wno-format-truncation -x c -fsyntax-only /dev/nu
 DEFS		:= -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 		   -DSYSCONFDIR='"$(SYSCONFDIR)"' -DLOCALSTATEDIR='"$(LOCALSTATEDIR)"'
 INCS		:= -I/usr/include/iniparser -Isrc
-LIBS		:= -liniparser
+LIBS		:= -liniparser -lresolv -lexpat
 
 ifneq ($(MBEDTLS_PREFIX),)
 INCS		+= -I$(MBEDTLS_PREFIX)/include

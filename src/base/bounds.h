@@ -161,6 +161,23 @@
 /* Child processes at once in a parallel run: accounts beyond this wait their turn. */
 #define MAX_RUNQ_CHILDREN	16
 
+/* Setting up an account (--configure, --import) */
+
+/* A DNS message: RFC 1035 4.2.2 frames it with 16 bits over TCP. */
+#define MAX_DNS_ANSWER		65535
+/* SRV or MX records kept from one answer: real domains publish a handful. */
+#define MAX_DNS_RECORDS		32
+/* An autoconfig (config-v1.1.xml) document: the ISPDB's largest are a few KiB. */
+#define MAX_AUTOCONFIG_XML	(256 * 1024)
+/* Candidate servers one setup may try: each is a connection, some a timeout. */
+#define MAX_CANDIDATES		16
+/* A file another mail agent left (msmtprc, ssmtp.conf, dma.conf, nullmailer's remotes). */
+#define MAX_IMPORT_FILE		(1024 * 1024)
+/* One line of such a file, or of an answer typed at --configure's questions. */
+#define MAX_IMPORT_LINE		4096
+/* Accounts one imported file may hold. */
+#define MAX_IMPORT_ACCOUNTS	100
+
 /* Text for people */
 
 /* Error and log messages. */
