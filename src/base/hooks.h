@@ -1,7 +1,7 @@
 /*
  * hooks.h: what a test may change in a run, and what the installed binary lets nobody
  * change: the wall clock, crash points, the SCRAM nonce, two waits, the system
- * configuration file.
+ * configuration file, the ISP database --configure asks.
  *
  * Two implementations; the Makefile links one into each binary (no #ifdef in logic):
  *   hooks_release.c  build/mailout, the binary that is installed: each hook gives the real
@@ -13,6 +13,8 @@
  *     MAILOUT_CRED_TIMEOUT=S       password_command's bound, shortened only
  *     MAILOUT_AUTHORIZE_TIMEOUT=S  --authorize's wait for the browser, shortened only
  *     MAILOUT_SYSCONF=PATH         the system sendmail.conf, so tests never read /etc
+ *     MAILOUT_TEST_ISPDB=URL       --configure's ISP database, so tests never reach the
+ *                                  public one (the domain is appended)
  *   (the last four not in a set-ID process, MAILOUT_SYSCONF then only for root).
  * The suites run the release binary, and the test one only where a test needs a hook.
  */
@@ -33,5 +35,7 @@ int		 hooks_cred_timeout(int dflt);
 int		 hooks_authorize_timeout(int dflt);
 /* The system configuration file: path (SYSCONFDIR's), or the test's. */
 const char	*hooks_sysconf(const char *path);
+/* The ISP database's URL, to which the domain is appended: dflt, or the test's. */
+const char	*hooks_ispdb_url(const char *dflt);
 
 #endif

@@ -42,3 +42,9 @@ hooks_sysconf(const char *path)
 {
 	return path;
 }
+
+const char *
+hooks_ispdb_url(const char *dflt)
+{
+	return dflt;
+}

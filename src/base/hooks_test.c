@@ -82,3 +82,11 @@ hooks_sysconf(const char *path)
 		return env;
 	return path;
 }
+
+const char *
+hooks_ispdb_url(const char *dflt)
+{
+	const char *env = secure_getenv("MAILOUT_TEST_ISPDB");
+
+	return env != NULL && env[0] != '\0' ? env : dflt;
+}
