@@ -1,13 +1,21 @@
 /*
  * password.c: the keyring's password modes. See password.h.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/file.h"
+#include "base/mem.h"
+#include "base/path.h"
+#include "base/priv.h"
 #include "base/prompt.h"
 #include "config/config.h"
 #include "secrets/keyring.h"
@@ -26,14 +34,120 @@ keyring_account(const struct account *a, const char *what, struct err *e)
 	return rc;
 }
 
+/* The keyring's entry for a: msmtp's attributes, a label a person can read. */
+static int
+keep_in_keyring(const struct account *a, const char *secret, struct err *e)
+{
+	struct buf label;
+	int rc = -1;
+
+	buf_init(&label, MAX_KEYRING_LABEL);
+	if (keyring_account(a, "store", e) == -1)
+		goto out;
+	/* Only what the keyring shows a person: the short form when the long one is too long. */
+	if (buf_addf(&label, "mailout: SMTP password for %s at %s", a->user, a->host) == -1) {
+		buf_reset(&label);
+		if (buf_addstr(&label, "mailout: SMTP password") == -1) {
+			err_set(e, ERR_TEMP, CAUSE_OSERR, "out of memory");
+			goto out;
+		}
+	}
+	if (keyring_store(a->host, "smtp", a->user, label.data, secret, e) == -1) {
+		err_prefix(e, "account %s: ", a->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&label);
+	return rc;
+}
+
+/* The directory of path, made if missing: root:GROUP 0750 in system mode, else 0700. */
+static int
+secret_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	char *dir;
+	int rc = 0;
+
+	if (slash == NULL || slash == path)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	if (stat(dir, &st) == -1) {
+		if (priv_system())
+			rc = make_dirs(dir, 0750) == 0 && chown(dir, 0, priv_group()) == 0 ? 0 : -1;
+		else
+			rc = make_dirs(dir, 0700);
+	}
+	free(dir);
+	return rc;
+}
+
+int
+password_write_file(const char *path, const char *secret, struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	char *tmp = NULL;
+	int fd = -1, r, rc = -1;
+
+	if (secret_dir(path) == -1 || (tmp = slash == NULL ? path_fmt(".%s.XXXXXX", path) :
+	    path_fmt("%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1)) == NULL ||
+	    (fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot write %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	/* Mode first, owner then: the file is never readable by more than it should be. */
+	if ((priv_system() ? fchmod(fd, 0640) == -1 || fchown(fd, 0, priv_group()) == -1 :
+	    fchmod(fd, 0600) == -1) || write_all(fd, secret, strlen(secret)) == -1 ||
+	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
+		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	r = close(fd);
+	fd = -1;
+	if (r == -1) {
+		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp, path) == -1) {
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot put %s in place: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	tmp = NULL;
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	return rc;
+}
+
+int
+password_save(const struct account *a, const char *secret, struct err *e)
+{
+	if (!priv_system())
+		return keep_in_keyring(a, secret, e);
+	if (a->password_file == NULL || a->password_file[0] == '\0')
+		return err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s has no password_file: in "
+		    "system mode (the binary is setgid) the password goes in a file in "
+		    SYSCONFDIR "/mailout", a->name);
+	return password_write_file(a->password_file, secret, e);
+}
+
 int
 password_store(const struct account *a, FILE *in, struct err *e)
 {
-	struct buf b, label;
+	struct buf b;
 	int rc = -1;
 
 	buf_init_secret(&b, MAX_SECRET);
-	buf_init(&label, MAX_KEYRING_LABEL);
 	if (keyring_account(a, "store", e) == -1)
 		goto out;
 	if (isatty(fileno(in))) {
@@ -51,18 +165,8 @@ password_store(const struct account *a, FILE *in, struct err *e)
 		err_set(e, ERR_PERM, CAUSE_USAGE, "no password given: nothing stored");
 		goto out;
 	}
-	/* Only what the keyring shows a person: the short form when the long one is too long. */
-	if (buf_addf(&label, "mailout: SMTP password for %s at %s", a->user, a->host) == -1) {
-		buf_reset(&label);
-		if (buf_addstr(&label, "mailout: SMTP password") == -1) {
-			err_set(e, ERR_TEMP, CAUSE_OSERR, "out of memory");
-			goto out;
-		}
-	}
-	if (keyring_store(a->host, "smtp", a->user, label.data, b.data, e) == -1) {
-		err_prefix(e, "account %s: ", a->name);
+	if (password_save(a, b.data, e) == -1)
 		goto out;
-	}
 	printf("mailout: stored the password for %s at %s (account %s) in the keyring\n",
 	    a->user, a->host, a->name);
 	if (a->password_command != NULL || a->password_file != NULL || a->password != NULL)
@@ -73,7 +177,6 @@ password_store(const struct account *a, FILE *in, struct err *e)
 	rc = 0;
 out:
 	buf_free(&b);
-	buf_free(&label);
 	return rc;
 }
 
