@@ -55,6 +55,43 @@ prompt_line(int fd, struct buf *b)
 }
 
 int
+prompt_ask(int fd, FILE *out, struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	ssize_t n;
+	char c = 0;
+	int got = 0, rc = -1;
+
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fflush(out);
+	buf_reset(b);
+	for (;;) {
+		n = read(fd, &c, 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto out;
+		if (n == 0 || c == '\n')
+			break;
+		got = 1;
+		if (buf_addc(b, c) == -1)
+			goto out;
+	}
+	/* An empty line is an answer (take the default); the end of input is none. */
+	if (n == 0 && !got) {
+		rc = 0;
+		goto out;
+	}
+	if (b->len > 0 && b->data[b->len - 1] == '\r')
+		b->data[--b->len] = '\0';
+	rc = 1;
+out:
+	return rc;
+}
+
+int
 prompt_password(struct buf *b, struct err *e, const char *fmt, ...)
 {
 	struct termios t;

@@ -6,6 +6,8 @@
 #ifndef MAILOUT_PROMPT_H
 #define MAILOUT_PROMPT_H
 
+#include <stdio.h>
+
 #include "base/attr.h"
 
 struct buf;
@@ -18,6 +20,15 @@ struct err;
  */
 int	prompt_password(struct buf *b, struct err *e, const char *fmt, ...) MUST_CHECK
 	    __attribute__((format(printf, 3, 4)));
+
+/*
+ * A question with a visible answer: print it (fmt...) on out and read one line from fd
+ * into b (reset first; without the newline and a CR before it). 1 answered (perhaps
+ * with nothing), 0 at end of input with nothing typed, -1 on a read error or an answer
+ * longer than b's max.
+ */
+int	prompt_ask(int fd, FILE *out, struct buf *b, const char *fmt, ...) MUST_CHECK
+	    __attribute__((format(printf, 4, 5)));
 
 /*
  * Read one line from fd into b (without the newline), a byte at a time so that nothing
