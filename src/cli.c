@@ -11,6 +11,7 @@
  * Two values are normalised in place in their argv strings, which the C standard lets
  * a program modify: "-f<a@b>" loses its angle brackets and a -N list is lowercased.
  */
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -56,6 +57,14 @@ const char cli_help_text[] =
 "  --forget-password  remove the account's password from the keyring\n"
 "  --authorize        obtain an OAuth2 refresh token for the account\n"
 "  --device           with --authorize: use the device flow (no browser here)\n"
+"  --configure [ADDR] set up an account: find the server, sign in, send a test\n"
+"                     (--host H --port P --tls implicit|starttls --user U\n"
+"                      --password-file F --password-command CMD --no-auth\n"
+"                      --oauth google|microsoft|custom --tls-ca-file F\n"
+"                      --tls-fingerprint FP --test-to ADDR --set KEY=VALUE\n"
+"                      --default --yes; see mailout(8))\n"
+"  --import FILE      turn msmtp, ssmtp, dma or nullmailer settings into accounts\n"
+"                     (printed for review; written with --yes)\n"
 "  --help             show this text\n"
 "  -bV, --version     show the version\n"
 "\n"
@@ -74,6 +83,7 @@ struct parser {
 	int		 help;
 	int		 version;
 	int		 device;
+	const char	*setup_opt;	/* the first --configure option given, for errors */
 };
 
 static int
@@ -352,6 +362,49 @@ out:
 	return rc;
 }
 
+/* A --configure (or --import) option: recorded, checked against the mode at the end. */
+static int
+setup_opt(struct parser *p, const char *name, char *val)
+{
+	struct cli_setup *s = &p->c->setup;
+	static const struct {
+		const char	*name;
+		size_t		 off;
+	} vals[] = {
+		{ "host", offsetof(struct cli_setup, host) },
+		{ "port", offsetof(struct cli_setup, port) },
+		{ "tls", offsetof(struct cli_setup, tls) },
+		{ "user", offsetof(struct cli_setup, user) },
+		{ "password-file", offsetof(struct cli_setup, password_file) },
+		{ "password-command", offsetof(struct cli_setup, password_command) },
+		{ "oauth", offsetof(struct cli_setup, oauth) },
+		{ "tls-ca-file", offsetof(struct cli_setup, ca_file) },
+		{ "tls-fingerprint", offsetof(struct cli_setup, fingerprint) },
+		{ "test-to", offsetof(struct cli_setup, test_to) },
+	};
+	size_t i;
+
+	if (strcmp(name, "yes") != 0 && p->setup_opt == NULL)
+		p->setup_opt = name;
+	for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		if (strcmp(name, vals[i].name) == 0) {
+			*(const char **)(void *)((char *)s + vals[i].off) = val;
+			return 0;
+		}
+	if (strcmp(name, "set") == 0) {
+		if (s->nsets == CLI_SETS)
+			return err_set(p->e, ERR_PERM, CAUSE_USAGE, "--set: at most %d of them",
+			    CLI_SETS);
+		s->sets[s->nsets++] = val;
+	} else if (strcmp(name, "no-auth") == 0)
+		s->no_auth = 1;
+	else if (strcmp(name, "yes") == 0)
+		s->yes = 1;
+	else if (strcmp(name, "default") == 0)
+		s->make_default = 1;
+	return 0;
+}
+
 /* One word beginning with "--" (not "--" itself): --name or --name=value or --name value. */
 static int
 long_opt(struct parser *p)
@@ -374,6 +427,22 @@ long_opt(struct parser *p)
 		{ "flush", 0, MODE_QUEUE_FLUSH },
 		{ "remove", 1, MODE_QUEUE_REMOVE },
 		{ "account", 1, -1 },
+		{ "configure", 0, MODE_CONFIGURE },
+		{ "import", 1, MODE_IMPORT },
+		{ "host", 1, -1 },
+		{ "port", 1, -1 },
+		{ "tls", 1, -1 },
+		{ "user", 1, -1 },
+		{ "password-file", 1, -1 },
+		{ "password-command", 1, -1 },
+		{ "oauth", 1, -1 },
+		{ "tls-ca-file", 1, -1 },
+		{ "tls-fingerprint", 1, -1 },
+		{ "test-to", 1, -1 },
+		{ "set", 1, -1 },
+		{ "no-auth", 0, -1 },
+		{ "yes", 0, -1 },
+		{ "default", 0, -1 },
 	};
 	char *word = p->argv[p->i], *name = word + 2, *eq, *val = NULL;
 	size_t i, n;
@@ -422,6 +491,11 @@ long_opt(struct parser *p)
 	case MODE_QUEUE_REMOVE:
 		p->c->queue_id = val;
 		break;
+	case MODE_IMPORT:
+		p->c->setup.import_file = val;
+		break;
+	case MODE_CONFIGURE:
+		break;
 	default:
 		if (strcmp(opts[i].name, "dry-run") == 0)
 			p->c->dry_run = 1;
@@ -429,6 +503,8 @@ long_opt(struct parser *p)
 			p->device = 1;
 		else if (strcmp(opts[i].name, "account") == 0)
 			p->c->account = val;
+		else if (setup_opt(p, opts[i].name, val) == -1)
+			goto out;
 		break;
 	}
 	rc = 0;
@@ -524,12 +600,22 @@ cli_parse(struct cli *c, int argc, char **argv, struct err *e)
 		}
 
 	if (p.device) {
-		if (c->mode != MODE_AUTHORIZE) {
+		if (c->mode != MODE_AUTHORIZE && c->mode != MODE_CONFIGURE) {
 			err_set(e, ERR_PERM, CAUSE_USAGE,
-			    "--device is only meaningful with --authorize");
+			    "--device is only meaningful with --authorize or --configure");
 			goto out;
 		}
 		c->device_flow = 1;
+	}
+	if (p.setup_opt != NULL && c->mode != MODE_CONFIGURE) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "--%s is only meaningful with --configure",
+		    p.setup_opt);
+		goto out;
+	}
+	if (c->setup.yes && c->mode != MODE_CONFIGURE && c->mode != MODE_IMPORT) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "--yes is only meaningful with --configure or "
+		    "--import");
+		goto out;
 	}
 	/* --help and --version answer whatever else the line asks for. */
 	if (p.help)

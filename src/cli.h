@@ -28,6 +28,31 @@ enum cli_mode {
 	MODE_STORE_PASSWORD,	/* --store-password */
 	MODE_FORGET_PASSWORD,	/* --forget-password */
 	MODE_AUTHORIZE,		/* --authorize [--device] */
+	MODE_CONFIGURE,		/* --configure [ADDRESS] */
+	MODE_IMPORT,		/* --import FILE */
+};
+
+/* Most --set options one --configure takes: more is a script gone wrong. */
+#define CLI_SETS	32
+
+/* --configure's and --import's options (configure.h, import.h say what they do). */
+struct cli_setup {
+	const char	*import_file;		/* --import FILE */
+	const char	*host;			/* --host */
+	const char	*port;			/* --port */
+	const char	*tls;			/* --tls */
+	const char	*user;			/* --user */
+	const char	*password_file;		/* --password-file */
+	const char	*password_command;	/* --password-command */
+	const char	*oauth;			/* --oauth */
+	const char	*ca_file;		/* --tls-ca-file */
+	const char	*fingerprint;		/* --tls-fingerprint */
+	const char	*test_to;		/* --test-to */
+	char		*sets[CLI_SETS];	/* --set KEY=VALUE */
+	size_t		 nsets;
+	int		 no_auth;		/* --no-auth */
+	int		 yes;			/* --yes */
+	int		 make_default;		/* --default */
 };
 
 struct cli {
@@ -52,6 +77,7 @@ struct cli {
 	int		 dry_run;	/* --dry-run */
 	char		**operands;	/* recipients as given (pointers into argv) */
 	size_t		 noperands;
+	struct cli_setup setup;		/* --configure, --import */
 };
 
 /*

@@ -25,6 +25,8 @@
 #include "secrets/keyring.h"
 #include "base/log.h"
 #include "base/priv.h"
+#include "send/configure.h"
+#include "send/migrate.h"
 #include "send/probe.h"
 #include "send/serverinfo.h"
 #include "net/tls.h"
@@ -92,6 +94,8 @@ mode_name(enum cli_mode m)
 	case MODE_STORE_PASSWORD:	return "--store-password";
 	case MODE_FORGET_PASSWORD:	return "--forget-password";
 	case MODE_AUTHORIZE:		return "--authorize";
+	case MODE_CONFIGURE:		return "--configure";
+	case MODE_IMPORT:		return "--import";
 	default:			return "this mode";
 	}
 }
@@ -528,6 +532,62 @@ mode_password(const struct cli *c, const struct config *cfg)
 	return rc;
 }
 
+/*
+ * --configure [ADDRESS] and --import FILE: they write the configuration, so they do not
+ * load it first (a broken one is what they may be run to replace).
+ */
+static int
+mode_setup(const struct cli *c)
+{
+	struct configure_opts o;
+	struct migrate_opts io;
+	struct err e;
+	int r;
+
+	err_init(&e);
+	if (c->noperands > (c->mode == MODE_CONFIGURE ? 1u : 0u)) {
+		err_set(&e, ERR_PERM, CAUSE_USAGE, "%s: unexpected argument '%s'",
+		    mode_name(c->mode), c->operands[c->mode == MODE_CONFIGURE ? 1 : 0]);
+		report(&e);
+		return exit_code(&e);
+	}
+	if (c->mode == MODE_IMPORT) {
+		memset(&io, 0, sizeof(io));
+		io.file = c->setup.import_file;
+		io.config_file = c->config_file;
+		io.yes = c->setup.yes;
+		r = migrate_run(&io, &e);
+	} else {
+		memset(&o, 0, sizeof(o));
+		o.address = c->noperands == 1 ? c->operands[0] : NULL;
+		o.account = c->account;
+		o.config_file = c->config_file;
+		o.host = c->setup.host;
+		o.port = c->setup.port;
+		o.tls = c->setup.tls;
+		o.user = c->setup.user;
+		o.password_file = c->setup.password_file;
+		o.password_command = c->setup.password_command;
+		o.oauth = c->setup.oauth;
+		o.ca_file = c->setup.ca_file;
+		o.fingerprint = c->setup.fingerprint;
+		o.test_to = c->setup.test_to;
+		o.sets = c->setup.sets;
+		o.nsets = c->setup.nsets;
+		o.no_auth = c->setup.no_auth;
+		o.yes = c->setup.yes;
+		o.make_default = c->setup.make_default;
+		o.device = c->device_flow;
+		o.verbose = c->verbose;
+		r = configure_run(&o, &e);
+	}
+	if (r == -1) {
+		report(&e);
+		return exit_code(&e);
+	}
+	return EX_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -560,6 +620,9 @@ main(int argc, char **argv)
 		return EX_OK;
 	case MODE_VERSION:
 		return mode_version();
+	case MODE_CONFIGURE:
+	case MODE_IMPORT:
+		return mode_setup(&c);
 	case MODE_DAEMON:
 		/* A listener would take mail from the network: mailout only submits it. */
 		fprintf(stderr, PROG ": -bd: there is no SMTP listener in this build (mailout "

@@ -1193,9 +1193,8 @@ out:
 	return rc;
 }
 
-/* The user's sendmail.conf, or NULL with err when its name would be too long. */
-static char *
-user_file(struct err *e)
+char *
+config_user_path(struct err *e)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = user_home();
 	char *p;
@@ -1241,7 +1240,7 @@ config_load(struct config *cfg, const char *sysfile, const char *cfile, struct e
 		if (load_file(&r, cfile, 1, 0, e) == -1)
 			goto out;
 	} else if (!priv_restricted()) {
-		if ((ufile = user_file(e)) == NULL)
+		if ((ufile = config_user_path(e)) == NULL)
 			goto out;
 		if ((sysfile == NULL || strcmp(ufile, sysfile) != 0) &&
 		    load_file(&r, ufile, 0, 0, e) == -1)

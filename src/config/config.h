@@ -120,4 +120,11 @@ void	config_free(struct config *cfg);
  */
 const char *config_system_path(void);
 
+/*
+ * The user's file: $XDG_CONFIG_HOME/mailout/sendmail.conf, else
+ * ~/.config/mailout/sendmail.conf (home from getpwuid). The caller frees it. NULL with
+ * err (PERM CAUSE_CONFIG) when the name would be too long.
+ */
+char	*config_user_path(struct err *e);
+
 #endif
