@@ -101,7 +101,7 @@ $(BUILD)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/unit/%: test/unit/%.c test/unit/unit.h $(HOOKS_TEST) $(BUILD)/libmailout.a | $(BUILD)/unit
+$(BUILD)/unit/%: test/unit/%.c $(wildcard test/unit/*.h) $(HOOKS_TEST) $(BUILD)/libmailout.a | $(BUILD)/unit
 	$(CC) $(ALL_CFLAGS) -Itest/unit $(LDFLAGS) -o $@ $< $(HOOKS_TEST) $(BUILD)/libmailout.a \
 	    $(LIBS)
 

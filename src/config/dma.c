@@ -119,7 +119,7 @@ dma_parse(const char *conf, size_t clen, const char *auth, size_t alen,
 	const char *p = conf, *end = conf + clen, *name = mailname;
 	struct import_account *a;
 	struct buf line, from;
-	char *k, *v, *host = NULL, *port = NULL, *masq = NULL, *at;
+	char *k, *v, *host = NULL, *port = NULL, *masq = NULL, *at, *named = NULL;
 	int secure = 0, starttls = 0, opportunistic = 0, rc = -1;
 
 	im->format = "dma";
@@ -152,8 +152,10 @@ dma_parse(const char *conf, size_t clen, const char *auth, size_t alen,
 		} else if (strcmp(k, "ALIASES") == 0 && v != NULL)
 			import_default(im, "aliases", v);
 		else if (strcmp(k, "MAILNAME") == 0 && v != NULL) {
-			if (v[0] != '/')
-				name = v;
+			/* v is in the line buffer: the next line would overwrite it. */
+			free(named);
+			named = v[0] != '/' ? xstrdup(v) : NULL;
+			name = named != NULL ? named : mailname;
 		} else if (strcmp(k, "MASQUERADE") == 0 && v != NULL) {
 			free(masq);
 			masq = xstrdup(v);
@@ -208,6 +210,7 @@ out:
 	free(host);
 	free(port);
 	free(masq);
+	free(named);
 	buf_free(&line);
 	buf_free(&from);
 	return rc;
