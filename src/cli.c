@@ -503,7 +503,7 @@ long_opt(struct parser *p)
 			p->device = 1;
 		else if (strcmp(opts[i].name, "account") == 0)
 			p->c->account = val;
-		else if (setup_opt(p, opts[i].name, val) == -1)
+		else if (opts[i].mode == -1 && setup_opt(p, opts[i].name, val) == -1)
 			goto out;
 		break;
 	}

@@ -391,8 +391,50 @@ errors(void)
 	CHECK(P("a@x\nb@x") == -1 && usage_error("recipient 'a@x b@x': a line break "
 	    "(CR or LF) is not allowed in an address"), "operand LF");
 	CHECK(P("--", "a@x\r") == -1 && usage_error(NULL), "operand CR after --");
-	CHECK(P("--device") == -1 &&
-	    usage_error("--device is only meaningful with --authorize"), "--device alone");
+	CHECK(P("--device") == -1 && usage_error("--device is only meaningful with "
+	    "--authorize or --configure"), "--device alone");
+	CHECK(P("--host", "h", "a@x") == -1 &&
+	    usage_error("--host is only meaningful with --configure"), "--host alone");
+	CHECK(P("--import", "f", "--tls", "implicit") == -1 &&
+	    usage_error("--tls is only meaningful with --configure"), "--import --tls");
+	CHECK(P("--yes", "-t") == -1 && usage_error("--yes is only meaningful with "
+	    "--configure or --import"), "--yes alone");
+	CHECK(P("--import") == -1 && usage_error(NULL), "--import without FILE");
+}
+
+/* --configure's and --import's options: each lands in its field, modes stay apart. */
+static void
+setup(void)
+{
+	CHECK(P("--configure") == 0 && c.mode == MODE_CONFIGURE && NOOPS(), "--configure");
+	CHECK(P("--configure", "me@example.org", "--host", "smtp.example.org", "--port=465",
+	    "--tls", "implicit", "--user", "me", "--password-file", "/p", "--test-to", "t@x",
+	    "--set", "from=me@example.org", "--set", "dsn_notify=never", "--default",
+	    "--yes") == 0 && c.mode == MODE_CONFIGURE && OPS("me@example.org"),
+	    "--configure with flags");
+	CHECK_STR(c.setup.host, "smtp.example.org", "--host value");
+	CHECK_STR(c.setup.port, "465", "--port= value");
+	CHECK_STR(c.setup.tls, "implicit", "--tls value");
+	CHECK_STR(c.setup.user, "me", "--user value");
+	CHECK_STR(c.setup.password_file, "/p", "--password-file value");
+	CHECK_STR(c.setup.test_to, "t@x", "--test-to value");
+	CHECK(c.setup.nsets == 2, "--set twice");
+	CHECK_STR(c.setup.sets[1], "dsn_notify=never", "--set second value");
+	CHECK(c.setup.make_default && c.setup.yes && !c.setup.no_auth, "--default --yes");
+	CHECK(P("--configure", "--no-auth", "--oauth", "google", "--device") == 0 &&
+	    c.setup.no_auth && c.device_flow, "--configure --no-auth --device");
+	CHECK_STR(c.setup.oauth, "google", "--oauth value");
+	CHECK(P("--configure", "--tls-ca-file", "/ca", "--tls-fingerprint", "AB:CD",
+	    "--password-command", "pass x") == 0, "--configure TLS options");
+	CHECK_STR(c.setup.ca_file, "/ca", "--tls-ca-file value");
+	CHECK_STR(c.setup.fingerprint, "AB:CD", "--tls-fingerprint value");
+	CHECK_STR(c.setup.password_command, "pass x", "--password-command value");
+	CHECK(P("--import", "/home/u/.msmtprc", "--yes") == 0 && c.mode == MODE_IMPORT &&
+	    c.setup.yes && NOOPS(), "--import FILE --yes");
+	CHECK_STR(c.setup.import_file, "/home/u/.msmtprc", "--import value");
+	CHECK(P("--configure", "--host", "h", "--serverinfo") == -1 &&
+	    usage_error("--host is only meaningful with --configure"),
+	    "--configure then another mode");
 }
 
 int
@@ -402,6 +444,7 @@ main(void)
 	spellings();
 	flags();
 	errors();
+	setup();
 	drop_args();
 	UNIT_DONE();
 }
