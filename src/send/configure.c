@@ -718,7 +718,8 @@ build_kv(struct setup *st, int with_file, struct kvlist *l)
 	kv_set(l, "port", port);
 	kv_set(l, "tls", st->chosen.tls == TLS_IMPLICIT ? "implicit" : "starttls");
 	kv_set(l, "tls_ca_file", o->ca_file);
-	kv_set(l, "tls_fingerprint", st->pinned);
+	/* Pinned on the terminal, or given: what the trial accepted, the account keeps. */
+	kv_set(l, "tls_fingerprint", st->pinned != NULL ? st->pinned : o->fingerprint);
 	kv_set(l, "from", st->address);
 	if (st->auth_off) {
 		kv_set(l, "auth", "off");
@@ -985,6 +986,17 @@ setup_free(struct setup *st)
 	free(st->rcpt);
 }
 
+/* A file named on the command line is written into the account, so its name is whole. */
+static int
+absolute(const char *path, const char *opt, struct err *e)
+{
+	if (path == NULL || path[0] == '/')
+		return 1;
+	err_set(e, ERR_PERM, CAUSE_USAGE, "%s %s: give the file's absolute name (it is "
+	    "written into the account, which is read from anywhere)", opt, path);
+	return 0;
+}
+
 int
 configure_run(const struct configure_opts *o, struct err *e)
 {
@@ -1007,9 +1019,12 @@ configure_run(const struct configure_opts *o, struct err *e)
 		    "the address and the sign-in on the command line (mailout(8))");
 		goto out;
 	}
-	if (split_sets(&st) == -1 || read_target(&st) == -1 || get_address(&st) == -1 || choose_name(&st) == -1 ||
-	    find_server(&st, o->host, o->port, o->tls) == -1 || propose(&st) == -1 ||
-	    sign_in(&st) == -1)
+	if (!absolute(o->ca_file, "--tls-ca-file", e) ||
+	    !absolute(o->password_file, "--password-file", e))
+		goto out;
+	if (split_sets(&st) == -1 || read_target(&st) == -1 || get_address(&st) == -1 ||
+	    choose_name(&st) == -1 || find_server(&st, o->host, o->port, o->tls) == -1 ||
+	    propose(&st) == -1 || sign_in(&st) == -1)
 		goto out;
 	r = o->test_to;
 	if (r == NULL && st.tty && !o->yes &&

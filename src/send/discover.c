@@ -155,18 +155,22 @@ from_url(struct discover *d, const char *what, const char *url, struct candidate
 static int
 from_autoconfig(struct discover *d, struct candidates *out)
 {
-	struct buf url;
+	struct buf url, query;
 	int added = 0;
 
 	buf_init(&url, MAX_URL);
-	if (buf_addf(&url, "https://autoconfig.%s/mail/config-v1.1.xml?", d->domain) == 0 &&
-	    http_form_add(&url, "emailaddress", d->address) == 0)
+	buf_init(&query, MAX_URL);
+	/* The query on its own first: http_form_add puts '&' after anything already there. */
+	if (http_form_add(&query, "emailaddress", d->address) == 0 &&
+	    buf_addf(&url, "https://autoconfig.%s/mail/config-v1.1.xml?%s", d->domain,
+	    query.data) == 0)
 		added = from_url(d, "autoconfig", url.data, out);
 	buf_reset(&url);
 	if (added == 0 && buf_addf(&url, "https://%s/.well-known/autoconfig/mail/"
 	    "config-v1.1.xml", d->domain) == 0)
 		added = from_url(d, "autoconfig", url.data, out);
 	buf_free(&url);
+	buf_free(&query);
 	return added;
 }
 
