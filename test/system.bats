@@ -101,6 +101,8 @@ setup() {
 
 teardown() {
 	fake_stop
+	# What the --configure test adds, which uninstall-system would rightly keep.
+	rm -f "$SYS/etc/mailout/sys.password" "$SYS/etc/sendmail.conf.bak"
 }
 
 # sys_config PORT [ACCOUNT LINES...]: the system file, readable by all, holding no secret.
@@ -546,6 +548,37 @@ PHP
 	run as_root "$SENDMAIL" -t < <(msg rootcmd)
 	assert_success
 	assert_equal "$(fake_count)" 1
+}
+
+@test "--configure as root: the secret in a root:group 0640 file, the account in the system file" {
+	local certs
+	certs=$(certs_dir)
+	cp "$certs/ca.pem" "$SYS/pub/ca.pem"
+	fake_stop
+	fake_start --tls-cert "$certs/server.pem" --tls-key "$certs/server.key" --implicit-tls \
+		--auth-mechs PLAIN --user relay@example.org --password "$SECRET" --require-auth
+	cp "$SYS/etc/sendmail.conf" "$BATS_TEST_TMPDIR/before.conf"
+	run --separate-stderr as_root "$SYS/usr/sbin/mailout" --configure relay@example.org -a sys \
+		--host localhost --port "$FAKE_PORT" --tls implicit --tls-ca-file "$SYS/pub/ca.pem" \
+		--test-to bob@example.net --default --yes <<<"$SECRET"
+	[[ $status -eq 0 ]] || fail "$status $output $stderr"
+	run mode_of "$SYS/etc/mailout/sys.password"
+	assert_output "640 root $GRP"
+	assert_equal "$(cat "$SYS/etc/mailout/sys.password")" "$SECRET"
+	run stat -c '%a %U' "$SYS/etc/sendmail.conf"
+	assert_output "644 root"
+	if grep -q "$SECRET" "$SYS/etc/sendmail.conf"; then fail "the secret is in sendmail.conf"; fi
+	grep -qx "password_file = $SYS/etc/mailout/sys.password" "$SYS/etc/sendmail.conf" ||
+		fail "$(cat "$SYS/etc/sendmail.conf")"
+	grep -qx 'account = sys' "$SYS/etc/sendmail.conf" || fail "$(cat "$SYS/etc/sendmail.conf")"
+	cmp "$SYS/etc/sendmail.conf.bak" "$BATS_TEST_TMPDIR/before.conf"
+	# The test message, then a user's mail through the account as written.
+	run as "$WWW" "$SENDMAIL" -t < <(msg www)
+	assert_success
+	assert_equal "$(fake_count)" 2
+	# The account sends as the address it was set up with (from =), whoever submits.
+	run fake_env 2
+	assert_line --index 0 --regexp "^MAIL FROM:<relay@example\\.org>"
 }
 
 @test "uninstall-system keeps a queue that holds mail and says so, then removes everything" {
