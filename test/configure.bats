@@ -43,6 +43,7 @@ EOF
 
 teardown() {
 	fake_stop
+	if [[ -n ${IDP_PID:-} ]]; then kill "$IDP_PID" 2>/dev/null || true; wait "$IDP_PID" 2>/dev/null || true; fi
 	stop_test_daemons
 }
 
@@ -253,10 +254,11 @@ waitfor() {
 }
 smtp() {
 	local port=\$1 cert=\$2; shift 2
+	[[ \$cert == /* ]] || cert=$CERTS/\$cert
 	mkdir -p "\$T/smtp-\$port"
 	python3 "$FAKESMTP_PY" --dir "\$T/smtp-\$port" --port "\$port" \
-		--port-file "\$T/smtp-\$port/port" --lifetime 60 --tls-cert "$CERTS/\$cert.pem" \
-		--tls-key "$CERTS/\$cert.key" --auth-mechs PLAIN --user me --password s3cret "\$@" \
+		--port-file "\$T/smtp-\$port/port" --lifetime 60 --tls-cert "\$cert.pem" \
+		--tls-key "\$cert.key" --auth-mechs PLAIN --user me --password s3cret "\$@" \
 		</dev/null >>"\$T/smtp-\$port/out" 2>&1 &
 	pids+=(\$!)
 	waitfor "\$T/smtp-\$port/port"
@@ -312,6 +314,30 @@ EOF
 # configure_ns ADDRESS [options]: the --configure line the discovery tests run in SCRIPT.
 CFG_NS='"$MAILOUT" --configure "$ADDR" -C "$CONF" --tls-ca-file "$CERTS/ca.pem" \
 	--password-file "$PW" --yes </dev/null'
+
+@test "discovery by the built-in table: Fastmail, its note, implicit TLS first" {
+	printf '%s\n' --address=/smtp.fastmail.com/127.0.0.1 >"$T/dnsmasq.args"
+	web_cert smtp.fastmail.com
+	export MAILOUT CONF CERTS PW ADDR=me@fastmail.com
+	run --separate-stderr ns_run "smtp 465 $T/web --implicit-tls --user $ADDR; smtp 587 $T/web --user $ADDR; $CFG_NS"
+	assert_equal "$status" 0
+	[[ $output == *"built-in table: Fastmail"* ]] || fail "$output"
+	[[ $output == *"app password"* ]] || fail "no provider note: $output"
+	[[ $output == *"Proposed: smtp.fastmail.com port 465, implicit TLS"* ]] || fail "$output"
+	section fastmail.com | grep -qx 'host = smtp.fastmail.com' || fail "$(cat "$CONF")"
+	ls "$T"/smtp-465/msg-1.eml
+	if grep -q SRV "$T/dnsmasq.log"; then fail "SRV asked after the table answered"; fi
+}
+
+@test "Proton Mail Bridge: 127.0.0.1:1025, its own certificate shown to be pinned" {
+	: >"$T/dnsmasq.args"
+	export MAILOUT CONF CERTS PW ADDR=me@proton.me
+	run --separate-stderr ns_run "smtp 1025 selfsigned --user $ADDR; $CFG_NS"
+	assert_equal "$status" 78
+	[[ $output == *"Proton Mail Bridge"* ]] || fail "$output"
+	[[ $stderr == *"--tls-fingerprint sha256:$(fp "$CERTS/selfsigned.pem")"* ]] || fail "$stderr"
+	cmp "$CONF" "$T/orig.conf"
+}
 
 @test "discovery by SRV: _submissions (implicit TLS, 465) preferred to _submission (587)" {
 	printf '%s\n' --srv-host=_submissions._tcp.srv.test,localhost,465 \
@@ -386,4 +412,39 @@ CFG_NS='"$MAILOUT" --configure "$ADDR" -C "$CONF" --tls-ca-file "$CERTS/ca.pem" 
 	[[ $output == *smtp.gmail.com* ]] || fail "$output"
 	assert_equal "$status" 68
 	cmp "$CONF" "$T/orig.conf"
+}
+
+# ---- OAuth2 ----
+
+@test "OAuth2 (Google semantics, device flow): authorized, tested, then written" {
+	local idp=$T/idp tok=$T/state/tokens.json
+	mkdir -p "$idp"
+	python3 "$BATS_TEST_DIRNAME/fakeidp.py" --dir "$idp" --port-file "$idp/port" \
+		--cert "$CERTS/server.pem" --key "$CERTS/server.key" --lifetime 60 \
+		--client-secret cs3cret --device-auto 1 </dev/null >>"$idp/out" 2>&1 3>&- &
+	IDP_PID=$!
+	local i
+	for ((i = 0; i < 500; i++)); do [[ -s $idp/port ]] && break; sleep 0.01; done
+	local url=https://localhost:$(<"$idp/port")
+	fake_start --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
+		--auth-after-tls --require-auth --auth-mechs "XOAUTH2 OAUTHBEARER" \
+		--user joe@example.com --oauth-token-file "$idp/access_tokens"
+	run --separate-stderr "$MAILOUT" --configure joe@example.com -C "$CONF" \
+		--host localhost --port "$FAKE_PORT" --tls starttls --tls-ca-file "$CERTS/ca.pem" \
+		--oauth google --device --set oauth_client_id=client-1 \
+		--set oauth_client_secret=cs3cret --set "oauth_token_url=$url/token" \
+		--set "oauth_device_url=$url/device" --set "oauth_token_file=$tok" \
+		--test-to rcpt@example.net --yes </dev/null
+	[[ $status -eq 0 ]] || fail "$status $output $stderr"
+	[[ $output == *"enter the code "* ]] || fail "$output"
+	assert_equal "$(fake_count)" 1
+	[[ -s $tok ]] || fail "no token file"
+	kept
+	section example.com | grep -qx 'oauth = google' || fail "$(cat "$CONF")"
+	section example.com | grep -qx "oauth_token_file = $tok" || fail "$(cat "$CONF")"
+	if section example.com | grep -q '^password'; then fail "$(cat "$CONF")"; fi
+	# The account as written sends with the stored tokens.
+	run "$MAILOUT" -C "$CONF" -a example.com rcpt2@example.net <<<$'Subject: x\n\nx'
+	assert_success
+	assert_equal "$(fake_count)" 2
 }
