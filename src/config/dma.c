@@ -170,8 +170,8 @@ dma_parse(const char *conf, size_t clen, const char *auth, size_t alen,
 			    "queue_lifetime; failure notices carry the message)", k,
 			    v != NULL ? " " : "", v != NULL ? v : "");
 		else
-			import_note(im, "%s%s%s: no equivalent in mailout", k, v != NULL ? " " : "",
-			    v != NULL ? v : "");
+			import_note(im, "%s%s%s: no equivalent in mailout", k,
+			    v != NULL ? " " : "", v != NULL ? v : "");
 	}
 	if (host == NULL) {
 		err_set(e, ERR_PERM, CAUSE_DATA, "no SMARTHOST: dma delivers by MX itself, which "

@@ -301,8 +301,8 @@ globals(struct import *im, struct macc *acc, size_t n, const struct macc *dflt)
 			if (strcasecmp(v, "off") == 0)
 				import_default(im, "syslog", "off");
 			else if (strcasecmp(v, "on") == 0)
-				import_note(im, "syslog on: msmtp logs as LOG_USER; mailout logs as "
-				    "mail (syslog = user to keep it)");
+				import_note(im, "syslog on: msmtp logs as LOG_USER; mailout "
+				    "logs as mail (syslog = user to keep it)");
 			else
 				import_default(im, "syslog", strncasecmp(v, "LOG_", 4) == 0 ?
 				    v + 4 : v);
@@ -352,8 +352,8 @@ msmtprc_parse(const char *text, size_t len, struct import *im, struct err *e)
 		}
 		if (strcmp(cmd, "account") != 0) {
 			if (cur == NULL) {
-				err_set(e, ERR_PERM, CAUSE_DATA, "line %d: %s before any account or "
-				    "defaults", lineno, cmd);
+				err_set(e, ERR_PERM, CAUSE_DATA, "line %d: %s before any "
+				    "account or defaults", lineno, cmd);
 				goto out;
 			}
 			mset(cur, cmd, arg.data != NULL ? arg.data : "");
@@ -367,7 +367,8 @@ msmtprc_parse(const char *text, size_t len, struct import *im, struct err *e)
 		for (k = strlen(name); k > 0 && (name[k - 1] == ' ' || name[k - 1] == '\t'); k--)
 			name[k - 1] = '\0';
 		if (*name == '\0') {
-			err_set(e, ERR_PERM, CAUSE_DATA, "line %d: account without a name", lineno);
+			err_set(e, ERR_PERM, CAUSE_DATA, "line %d: account without a name",
+			    lineno);
 			goto out;
 		}
 		acc = xrealloc(acc, (n + 1) * sizeof(*acc));
@@ -381,14 +382,15 @@ msmtprc_parse(const char *text, size_t len, struct import *im, struct err *e)
 				*next++ = '\0';
 			while (*list == ' ' || *list == '\t')
 				list++;
-			for (k = strlen(list); k > 0 && (list[k - 1] == ' ' || list[k - 1] == '\t');
-			    k--)
+			for (k = strlen(list);
+			    k > 0 && (list[k - 1] == ' ' || list[k - 1] == '\t'); k--)
 				list[k - 1] = '\0';
 			for (i = 0; i + 1 < n && strcmp(acc[i].name, list) != 0; i++)
 				;
 			if (i + 1 == n) {
-				err_set(e, ERR_PERM, CAUSE_DATA, "line %d: account %s inherits from "
-				    "%s, which is not defined before it", lineno, cur->name, list);
+				err_set(e, ERR_PERM, CAUSE_DATA, "line %d: account %s inherits "
+				    "from %s, which is not defined before it", lineno, cur->name,
+				    list);
 				goto out;
 			}
 			mcopy(cur, &acc[i]);

@@ -76,7 +76,8 @@ secret_dir(const char *path)
 	dir = xstrndup(path, (size_t)(slash - path));
 	if (stat(dir, &st) == -1) {
 		if (priv_system())
-			rc = make_dirs(dir, 0750) == 0 && chown(dir, 0, priv_group()) == 0 ? 0 : -1;
+			rc = make_dirs(dir, 0750) == 0 && chown(dir, 0, priv_group()) == 0 ?
+			    0 : -1;
 		else
 			rc = make_dirs(dir, 0700);
 	}

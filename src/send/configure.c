@@ -877,8 +877,8 @@ keep_secret(struct setup *st)
 	a.user = st->user;
 	if (priv_system()) {
 		if ((st->password_file = secret_path(st)) == NULL) {
-			err_set(st->e, ERR_PERM, CAUSE_CANTCREAT, "the password file's name is too "
-			    "long");
+			err_set(st->e, ERR_PERM, CAUSE_CANTCREAT, "the password file's name is "
+			    "too long");
 			goto out;
 		}
 		a.password_file = st->password_file;
