@@ -316,6 +316,8 @@ test_files(void)
 	CHECK(bak != NULL && stat(bak, &st) == 0 && (st.st_mode & 07777) == 0640,
 	    "the backup has the old file's mode");
 	/* Someone else writes the file between our read and our commit. */
+	free(bak);
+	bak = NULL;
 	tmp = NULL;
 	MUST(confedit_stage(path, "[c]\n", 4, 0600, &tmp, &e));
 	fd = open(path, O_WRONLY | O_APPEND);
