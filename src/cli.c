@@ -392,9 +392,9 @@ setup_opt(struct parser *p, const char *name, char *val)
 			return 0;
 		}
 	if (strcmp(name, "set") == 0) {
-		if (s->nsets == CLI_SETS)
+		if (s->nsets == MAX_SETUP_SETS)
 			return err_set(p->e, ERR_PERM, CAUSE_USAGE, "--set: at most %d of them",
-			    CLI_SETS);
+			    MAX_SETUP_SETS);
 		s->sets[s->nsets++] = val;
 	} else if (strcmp(name, "no-auth") == 0)
 		s->no_auth = 1;

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "base/bounds.h"
+
 struct err;
 
 enum cli_mode {
@@ -32,9 +34,6 @@ enum cli_mode {
 	MODE_IMPORT,		/* --import FILE */
 };
 
-/* Most --set options one --configure takes: more is a script gone wrong. */
-#define CLI_SETS	32
-
 /* --configure's and --import's options (configure.h, import.h say what they do). */
 struct cli_setup {
 	const char	*import_file;		/* --import FILE */
@@ -48,7 +47,7 @@ struct cli_setup {
 	const char	*ca_file;		/* --tls-ca-file */
 	const char	*fingerprint;		/* --tls-fingerprint */
 	const char	*test_to;		/* --test-to */
-	char		*sets[CLI_SETS];	/* --set KEY=VALUE */
+	char		*sets[MAX_SETUP_SETS];	/* --set KEY=VALUE */
 	size_t		 nsets;
 	int		 no_auth;		/* --no-auth */
 	int		 yes;			/* --yes */

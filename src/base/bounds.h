@@ -177,6 +177,13 @@
 #define MAX_IMPORT_LINE		4096
 /* Accounts one imported file may hold. */
 #define MAX_IMPORT_ACCOUNTS	100
+/* --set options one --configure takes: more is a script gone wrong. */
+#define MAX_SETUP_SETS		32
+/*
+ * The keys of the account --configure writes: the 22 it owns (configure.h) and room for
+ * 64 more from --set (the command line takes MAX_SETUP_SETS).
+ */
+#define MAX_SETUP_KEYS		86
 
 /* Text for people */
 

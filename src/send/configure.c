@@ -43,12 +43,12 @@ const char *const configure_owned[] = {
 	NULL,
 };
 #define NOWNED		CONFIGURE_NOWNED
-/* The account's lines: the owned keys and what --set adds. */
-#define KV_MAX		(NOWNED + 64)
+/* The account's lines (MAX_SETUP_KEYS): the owned keys and what --set adds. */
+_Static_assert(MAX_SETUP_KEYS >= NOWNED + 64, "room for the owned keys and 64 more");
 
 struct kvlist {
-	struct confedit_kv	 kv[KV_MAX];
-	char			*own[KV_MAX];
+	struct confedit_kv	 kv[MAX_SETUP_KEYS];
+	char			*own[MAX_SETUP_KEYS];
 	size_t			 n;
 };
 
@@ -682,7 +682,7 @@ kv_set(struct kvlist *l, const char *key, const char *value)
 		if (strcmp(l->kv[i].key, key) == 0)
 			break;
 	if (i == l->n) {
-		if (l->n == KV_MAX)
+		if (l->n == MAX_SETUP_KEYS)
 			return;
 		l->kv[l->n].key = key;
 		l->own[l->n] = NULL;
