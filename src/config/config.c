@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <iniparser.h>
 
@@ -61,6 +62,15 @@ enum vtype {
 	V_DURATION,
 	V_LIMIT,	/* a duration, or 0 / off for none */
 	V_FACILITY,
+	V_LADDRS,	/* [listen] address: host, host:port, [v6]:port, ... */
+	V_CIDRS,	/* address ranges */
+	V_OWN,
+	V_LAUTH,
+	V_LRELAY,	/* by-sender, by-user or an account name */
+	V_GLOBS,	/* address patterns */
+	V_COUNT,	/* connections */
+	V_LOGIN,	/* a user name of this system */
+	V_LONGTIME,	/* seconds, up to a day */
 };
 
 /* What a bad value is not, and what would be accepted instead. */
@@ -97,18 +107,43 @@ static const struct {
 	[V_LIMIT] = { "not a time limit",
 	    "seconds, or a number with s, m or h, e.g. 10m; 0 or off for none" },
 	[V_FACILITY] = { "not a syslog facility", "mail, user, daemon, local0-local7, off" },
+	[V_LADDRS] = { "not a list of addresses to listen on",
+	    "addresses or host names, each with an optional :port, IPv6 in brackets "
+	    "([::1]:25), separated by commas or spaces" },
+	[V_CIDRS] = { "not a list of address ranges", "addresses or ranges (192.168.1.0/24, "
+	    "2001:db8::/32, with no bits set past the prefix), separated by commas or spaces" },
+	[V_OWN] = { "not a rule for this computer's own addresses", "normal, block, safe" },
+	[V_LAUTH] = { "not an authentication rule", "off, required" },
+	[V_LRELAY] = { "not a way to choose the account",
+	    "by-sender, by-user, or an account's name" },
+	[V_GLOBS] = { "not a list of sender addresses",
+	    "addresses or patterns (*@example.com), separated by commas or spaces" },
+	[V_COUNT] = { "not a connection count", "1-10000" },
+	[V_LOGIN] = { "not a user name", "a login name of this system, not root" },
+	[V_LONGTIME] = { "not a time in seconds", "1-86400" },
+};
+
+/* Where a key may be written, and so which struct its field is in. */
+enum scope {
+	SC_ACCOUNT,	/* an account or [defaults]: struct account */
+	SC_GLOBAL,	/* [defaults] only: struct config */
+	SC_LISTEN,	/* [listen] only: struct listen_config */
 };
 
 struct keydef {
 	const char	*name;
 	enum vtype	 type;
-	int		 global;	/* [defaults] only: a struct config field */
-	size_t		 off;		/* in struct account, or struct config if global */
+	enum scope	 scope;
+	size_t		 off;		/* in the struct of the scope */
 	const char	*def;		/* built-in default; NULL: unset */
 };
 
-#define ACC(f)	0, offsetof(struct account, f)
-#define GLOB(f)	1, offsetof(struct config, f)
+#define ACC(f)	SC_ACCOUNT, offsetof(struct account, f)
+#define GLOB(f)	SC_GLOBAL, offsetof(struct config, f)
+#define LST(f)	SC_LISTEN, offsetof(struct listen_config, f)
+
+/* The [listen] section's name, which no account may take. */
+#define LISTEN_SECTION	"listen"
 
 static const struct keydef keys[] = {
 	{ "host",		V_HOST,		ACC(host),		NULL },
@@ -163,11 +198,36 @@ static const struct keydef keys[] = {
 	{ "syslog",		V_FACILITY,	GLOB(syslog_facility),	"mail" },
 	{ "logfile",		V_PATH,		GLOB(logfile),		NULL },
 	{ "rewrite_to",		V_BOOL,		GLOB(rewrite_to),	"off" },
+
+	{ "address",		V_LADDRS,	LST(addrs),		"127.0.0.1 ::1" },
+	{ "port",		V_PORT,		LST(port),		"25" },
+	{ "max_connections",	V_COUNT,	LST(max_connections),	"20" },
+	{ "max_connections_per_ip", V_COUNT,	LST(max_connections_per_ip), "10" },
+	{ "max_recipients",	V_RCPTS,	LST(max_recipients),	"100" },
+	{ "max_message_size",	V_SIZE,		LST(max_message_size),	"35M" },
+	{ "command_timeout",	V_TIMEOUT,	LST(command_timeout),	"300" },
+	{ "session_timeout",	V_LONGTIME,	LST(session_timeout),	"1800" },
+	{ "allow_from",		V_CIDRS,	LST(allow_from),	NULL },
+	{ "safe_ips",		V_CIDRS,	LST(safe_ips),		NULL },
+	{ "own_addresses",	V_OWN,		LST(own_addresses),	"normal" },
+	{ "auth",		V_LAUTH,	LST(auth),		"off" },
+	{ "users_file",		V_PATH,		LST(users_file),	NULL },
+	{ "user",		V_NAME,		LST(user),		NULL },
+	{ "password_file",	V_PATH,		LST(password_file),	NULL },
+	{ "senders",		V_GLOBS,	LST(senders),		NULL },
+	{ "account",		V_LRELAY,	LST(account),		"by-sender" },
+	{ "run_as",		V_LOGIN,	LST(run_as),		"mailout" },
+	{ "tls_cert_file",	V_PATH,		LST(tls_cert_file),	NULL },
+	{ "tls_key_file",	V_PATH,		LST(tls_key_file),	NULL },
+	{ "tls_min_version",	V_TLSVER,	LST(tls_min_version),	"1.2" },
+	{ "hostname",		V_DOMAIN,	LST(hostname),		"%H" },
 };
 
 static const char *const tls_names[] = { "off", "opportunistic", "starttls", "implicit" };
 static const char *const oauth_names[] = { "none", "google", "microsoft", "custom" };
 static const char *const rewrite_names[] = { "never", "local", "always" };
+static const char *const own_names[] = { "normal", "block", "safe" };
+static const char *const lauth_names[] = { "off", "required" };
 static const char *const auth_names[] = {
 	"auto", "off", "plain", "login", "cram-md5", "scram-sha-1", "scram-sha-256",
 	"xoauth2", "oauthbearer", "external",
@@ -199,6 +259,8 @@ struct raw {
 	size_t		 nfiles;
 	struct kv	*defs;
 	size_t		 ndefs;
+	struct kv	*lst;		/* [listen] */
+	size_t		 nlst;
 	struct section	*secs;
 	size_t		 nsecs;
 };
@@ -209,19 +271,22 @@ is_string(enum vtype t)
 	switch (t) {
 	case V_PORT: case V_TLS: case V_BOOL: case V_TLSVER: case V_OAUTH: case V_REWRITE:
 	case V_SIZE: case V_RCPTS: case V_TIMEOUT: case V_DURATION: case V_LIMIT: case V_FACILITY:
+	case V_LADDRS: case V_CIDRS: case V_OWN: case V_LAUTH: case V_GLOBS: case V_COUNT:
+	case V_LONGTIME:
 		return 0;
 	default:
 		return 1;
 	}
 }
 
+/* The key of that name for [listen] (in_listen) or for any other section. */
 static const struct keydef *
-find_key(const char *name)
+find_key(const char *name, int in_listen)
 {
 	size_t i;
 
 	for (i = 0; i < NELEM(keys); i++)
-		if (strcmp(keys[i].name, name) == 0)
+		if ((keys[i].scope == SC_LISTEN) == in_listen && strcmp(keys[i].name, name) == 0)
 			return &keys[i];
 	return NULL;
 }
@@ -414,6 +479,170 @@ parse_facility(const char *s, int *out)
 	return -1;
 }
 
+/* The next item of a list value (separated by commas or blanks): its length, 0 at the end. */
+static size_t
+next_item(const char **p)
+{
+	const char *s = *p;
+
+	while (*s == ',' || *s == ' ' || *s == '\t')
+		s++;
+	*p = s;
+	return strcspn(s, ", \t");
+}
+
+/* "host", "host:port", "[v6]", "[v6]:port", or a bare IPv6 address. 0, or -1. */
+static int
+parse_laddr(const char *item, struct listen_addr *out)
+{
+	unsigned char a6[16];
+	const char *colon, *close, *portp = NULL;
+	char *host = NULL;
+	uint64_t port = 0;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (item[0] == '[') {
+		if ((close = strchr(item, ']')) == NULL)
+			goto out;
+		host = xstrndup(item + 1, (size_t)(close - item - 1));
+		if (inet_pton(AF_INET6, host, a6) != 1)
+			goto out;
+		if (close[1] == ':')
+			portp = close + 2;
+		else if (close[1] != '\0')
+			goto out;
+	} else if ((colon = strchr(item, ':')) != NULL && strchr(colon + 1, ':') == NULL) {
+		host = xstrndup(item, (size_t)(colon - item));
+		portp = colon + 1;
+	} else {
+		host = xstrdup(item);
+		/* Two colons or more: an IPv6 address, which then has no port. */
+		if (strchr(host, ':') != NULL && inet_pton(AF_INET6, host, a6) != 1)
+			goto out;
+	}
+	if (!valid_host(host) || (portp != NULL && parse_uint(portp, 1, 65535, &port) == -1))
+		goto out;
+	out->host = host;
+	out->port = (unsigned)port;
+	host = NULL;
+	rc = 0;
+out:
+	free(host);
+	return rc;
+}
+
+static void
+laddrs_free(struct listen_addrs *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].host);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+strs_free(struct str_list *l)
+{
+	xfree_strv(l->v, l->n);
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+cidrs_free(struct cidr_list *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Free the value of a list key at dst; other types are left alone. */
+static void
+list_clear(enum vtype t, void *dst)
+{
+	if (t == V_LADDRS)
+		laddrs_free(dst);
+	else if (t == V_CIDRS)
+		cidrs_free(dst);
+	else if (t == V_GLOBS)
+		strs_free(dst);
+}
+
+/*
+ * A list value into *dst (a struct listen_addrs, cidr_list or str_list, replaced), or only
+ * checked when dst is NULL. An empty list is fine. 0, or -1 at the first bad item.
+ */
+static int
+conv_list(enum vtype t, const char *val, void *dst)
+{
+	struct listen_addrs la = { NULL, 0 };
+	struct cidr_list cl = { NULL, 0 };
+	struct str_list sl = { NULL, 0 };
+	struct listen_addr one;
+	struct cidr c;
+	const char *p = val;
+	char *item = NULL;
+	size_t n;
+	int rc = -1;
+
+	for (; (n = next_item(&p)) > 0; p += n) {
+		free(item);
+		item = xstrndup(p, n);
+		if (t == V_LADDRS) {
+			if (parse_laddr(item, &one) == -1)
+				goto out;
+			la.v = xrealloc(la.v, (la.n + 1) * sizeof(*la.v));
+			la.v[la.n++] = one;
+		} else if (t == V_CIDRS) {
+			if (cidr_parse(item, &c) == -1)
+				goto out;
+			cl.v = xrealloc(cl.v, (cl.n + 1) * sizeof(*cl.v));
+			cl.v[cl.n++] = c;
+		} else {
+			if (!no_space(item) || strpbrk(item, "<>\"\\") != NULL)
+				goto out;
+			sl.v = xrealloc(sl.v, (sl.n + 1) * sizeof(*sl.v));
+			sl.v[sl.n++] = item;
+			item = NULL;
+		}
+	}
+	if (dst != NULL) {
+		list_clear(t, dst);
+		if (t == V_LADDRS)
+			*(struct listen_addrs *)dst = la;
+		else if (t == V_CIDRS)
+			*(struct cidr_list *)dst = cl;
+		else
+			*(struct str_list *)dst = sl;
+		memset(&la, 0, sizeof(la));
+		memset(&cl, 0, sizeof(cl));
+		memset(&sl, 0, sizeof(sl));
+	}
+	rc = 0;
+out:
+	free(item);
+	laddrs_free(&la);
+	cidrs_free(&cl);
+	strs_free(&sl);
+	return rc;
+}
+
+/* A login name as useradd takes it; root is refused, the listener must not stay root. */
+static int
+valid_login(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32 || strcmp(s, "root") == 0 || s[0] == '-')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("._-", *s) != NULL))
+			return 0;
+	return 1;
+}
+
 static char *
 lower_dup(const char *s)
 {
@@ -485,6 +714,8 @@ conv(const struct keydef *k, const char *val, void *dst)
 			set_str(dst, NULL);
 		else if (dst != NULL && k->type == V_PORT)
 			*(unsigned *)dst = 0;
+		else if (dst != NULL)
+			list_clear(k->type, dst);
 		rc = 0;
 		goto out;
 	}
@@ -634,6 +865,46 @@ conv(const struct keydef *k, const char *val, void *dst)
 		if (dst != NULL)
 			*(enum rewrite_from *)dst = (enum rewrite_from)i;
 		break;
+	case V_LADDRS:
+	case V_CIDRS:
+	case V_GLOBS:
+		if (conv_list(k->type, val, dst) == -1)
+			goto out;
+		break;
+	case V_OWN:
+		if ((i = pick(val, own_names, NELEM(own_names))) == -1)
+			goto out;
+		if (dst != NULL)
+			*(enum listen_own *)dst = (enum listen_own)i;
+		break;
+	case V_LAUTH:
+		if ((i = pick(val, lauth_names, NELEM(lauth_names))) == -1)
+			goto out;
+		if (dst != NULL)
+			*(enum listen_auth *)dst = (enum listen_auth)i;
+		break;
+	case V_LRELAY:
+		if (!valid_name(val))
+			goto out;
+		s = lower_dup(val);
+		break;
+	case V_COUNT:
+		if (parse_uint(val, 1, 10000, &u) == -1)
+			goto out;
+		if (dst != NULL)
+			*(unsigned *)dst = (unsigned)u;
+		break;
+	case V_LONGTIME:
+		if (parse_uint(val, 1, 86400, &u) == -1)
+			goto out;
+		if (dst != NULL)
+			*(unsigned *)dst = (unsigned)u;
+		break;
+	case V_LOGIN:
+		if (!valid_login(val))
+			goto out;
+		s = xstrdup(val);
+		break;
 	}
 	if (is_string(k->type) && dst != NULL) {
 		set_str(dst, s);
@@ -685,8 +956,11 @@ unknown_key(struct err *e, const char *file, const char *sec, const char *key)
 {
 	const char *best = NULL;
 	size_t i, d, bestd = 3;
+	int in_listen = strcmp(sec, LISTEN_SECTION) == 0;
 
 	for (i = 0; i < NELEM(keys); i++) {
+		if ((keys[i].scope == SC_LISTEN) != in_listen)
+			continue;
 		d = edit_distance(key, keys[i].name);
 		if (d < bestd) {
 			bestd = d;
@@ -766,6 +1040,7 @@ raw_free(struct raw *r)
 	for (i = 0; i < r->nfiles; i++)
 		free(r->files[i]);
 	kv_free(r->defs, r->ndefs);
+	kv_free(r->lst, r->nlst);
 	sections_free(r->secs, r->nsecs);
 	memset(r, 0, sizeof(*r));
 }
@@ -830,10 +1105,14 @@ syntax_error(struct err *e, const char *path)
 	return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: syntax error", path);
 }
 
-/* The file's sections and keys, checked, in the order written. */
+/*
+ * The file's sections and keys, checked, in the order written: [defaults] into defs,
+ * [listen] into lst, accounts into secs.
+ */
 static int
 read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **defs,
-    size_t *ndefs, struct section **secs, size_t *nsecs, struct err *e)
+    size_t *ndefs, struct kv **lst, size_t *nlst, struct section **secs, size_t *nsecs,
+    struct err *e)
 {
 	const char *k, *colon, *key;
 	const struct keydef *kd;
@@ -848,7 +1127,7 @@ read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **de
 			continue;
 		if (d->val[i] == NULL) {
 			/* A section; iniparser joins repeated ones. */
-			if (strcmp(k, "defaults") == 0)
+			if (strcmp(k, "defaults") == 0 || strcmp(k, LISTEN_SECTION) == 0)
 				continue;
 			if (!valid_name(k)) {
 				err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s]: %s (accepted: %s)",
@@ -874,12 +1153,12 @@ read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **de
 			n = sizeof(secname) - 1;
 		memcpy(secname, k, n);
 		secname[n] = '\0';
-		if ((kd = find_key(key)) == NULL) {
+		if ((kd = find_key(key, strcmp(secname, LISTEN_SECTION) == 0)) == NULL) {
 			unknown_key(e, path, secname, key);
 			goto out;
 		}
 		sec = NULL;
-		if (strcmp(secname, "defaults") != 0) {
+		if (strcmp(secname, "defaults") != 0 && strcmp(secname, LISTEN_SECTION) != 0) {
 			for (j = 0; j < *nsecs; j++)
 				if (strcmp((*secs)[j].name, secname) == 0)
 					sec = &(*secs)[j];
@@ -889,7 +1168,7 @@ read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **de
 				    path, secname, vdesc[V_NAME].what, vdesc[V_NAME].accepted);
 				goto out;
 			}
-			if (kd->global) {
+			if (kd->scope == SC_GLOBAL) {
 				err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] %s: allowed only in "
 				    "[defaults], not in an account", path, secname, key);
 				goto out;
@@ -914,7 +1193,9 @@ read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **de
 			    secname, (unsigned)(st->st_mode & 07777), path);
 			goto out;
 		}
-		if (sec == NULL)
+		if (kd->scope == SC_LISTEN)
+			kv_put(lst, nlst, key, xstrdup(d->val[i]), path);
+		else if (sec == NULL)
 			kv_put(defs, ndefs, key, xstrdup(d->val[i]), path);
 		else
 			kv_put(&sec->kv, &sec->nkv, key, xstrdup(d->val[i]), path);
@@ -934,9 +1215,9 @@ static int
 load_file(struct raw *r, const char *path, int must_exist, int with_group,
     struct err *e)
 {
-	struct kv *defs = NULL;
+	struct kv *defs = NULL, *lst = NULL;
 	struct section *secs = NULL, *merged = NULL;
-	size_t ndefs = 0, nsecs = 0, nmerged = 0, i, j;
+	size_t ndefs = 0, nlst = 0, nsecs = 0, nmerged = 0, i, j;
 	dictionary *d = NULL;
 	const char *file;
 	struct stat st;
@@ -990,12 +1271,16 @@ load_file(struct raw *r, const char *path, int must_exist, int with_group,
 		goto out;
 	}
 	explicit_bzero(ini_msg, sizeof(ini_msg));
-	if (read_dict(d, file, &st, &defs, &ndefs, &secs, &nsecs, e) == -1)
+	if (read_dict(d, file, &st, &defs, &ndefs, &lst, &nlst, &secs, &nsecs, e) == -1)
 		goto out;
 
 	for (i = 0; i < ndefs; i++) {
 		kv_put(&r->defs, &r->ndefs, defs[i].key, defs[i].val, defs[i].file);
 		defs[i].val = NULL;
+	}
+	for (i = 0; i < nlst; i++) {
+		kv_put(&r->lst, &r->nlst, lst[i].key, lst[i].val, lst[i].file);
+		lst[i].val = NULL;
 	}
 	/* This file's accounts come first: the more specific file wins selection too. */
 	merged = xcalloc(nsecs + r->nsecs, sizeof(*merged));
@@ -1025,6 +1310,7 @@ out:
 		iniparser_freedict(d);
 	}
 	kv_free(defs, ndefs);
+	kv_free(lst, nlst);
 	sections_free(secs, nsecs);
 	free(merged);
 	if (fd != -1)
@@ -1056,7 +1342,7 @@ build_globals(struct config *cfg, struct raw *r, struct err *e)
 	int rc = -1;
 
 	for (i = 0; i < NELEM(keys); i++)
-		if (keys[i].global && apply(cfg, &keys[i], kv_find(r->defs, r->ndefs,
+		if (keys[i].scope == SC_GLOBAL && apply(cfg, &keys[i], kv_find(r->defs, r->ndefs,
 		    keys[i].name), "(built-in)", "defaults", e) == -1)
 			goto out;
 	rc = 0;
@@ -1082,7 +1368,7 @@ build_account(struct account *a, const struct section *s, struct raw *r, struct 
 	a->name = xstrdup(s->name);
 	a->file = xstrdup(s->file);
 	for (i = 0; i < NELEM(keys); i++) {
-		if (keys[i].global)
+		if (keys[i].scope != SC_ACCOUNT)
 			continue;
 		own = kv_find(s->kv, s->nkv, keys[i].name);
 		def = kv_find(r->defs, r->ndefs, keys[i].name);
@@ -1130,6 +1416,86 @@ build_account(struct account *a, const struct section *s, struct raw *r, struct 
 	if (a->oauth != OAUTH_NONE && a->oauth_client_id == NULL) {
 		missing(e, a, "oauth_client_id", "oauth needs the client ID of the application "
 		    "registered with the provider");
+		goto out;
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
+/* A [listen] problem, in the file that has the section (the last one that set a key). */
+static int __attribute__((format(printf, 3, 4)))
+listen_error(struct err *e, const struct raw *r, const char *fmt, ...)
+{
+	char text[MAX_ERROR_TEXT];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [" LISTEN_SECTION "] %s",
+	    r->nlst > 0 ? r->lst[r->nlst - 1].file : "sendmail.conf", text);
+}
+
+/*
+ * [listen]: built-in defaults, then the keys of every file, then the rules that join
+ * keys. Whether a listening address is loopback is send/listen.c's to judge, once names
+ * are resolved.
+ */
+static int
+build_listen(struct config *cfg, struct raw *r, struct err *e)
+{
+	struct listen_config *l = &cfg->listen;
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < NELEM(keys); i++)
+		if (keys[i].scope == SC_LISTEN && apply(l, &keys[i], kv_find(r->lst, r->nlst,
+		    keys[i].name), "(built-in)", LISTEN_SECTION, e) == -1)
+			goto out;
+	l->addrs_default = kv_find(r->lst, r->nlst, "address") == NULL;
+	if (l->addrs.n == 0) {
+		listen_error(e, r, "address: empty (give the addresses to listen on, or leave "
+		    "the key out for 127.0.0.1 and ::1)");
+		goto out;
+	}
+	if (strcmp(l->account, "by-sender") == 0)
+		l->relay = RELAY_BY_SENDER;
+	else if (strcmp(l->account, "by-user") == 0)
+		l->relay = RELAY_BY_USER;
+	else if (config_find(cfg, l->account) != NULL)
+		l->relay = RELAY_FIXED;
+	else {
+		listen_error(e, r, "account = %s: no such account (accepted: by-sender, "
+		    "by-user, or an account's name)", l->account);
+		goto out;
+	}
+	if ((l->tls_cert_file == NULL) != (l->tls_key_file == NULL)) {
+		listen_error(e, r, "%s: missing (%s needs it: give both or neither)",
+		    l->tls_cert_file == NULL ? "tls_cert_file" : "tls_key_file",
+		    l->tls_cert_file == NULL ? "tls_key_file" : "tls_cert_file");
+		goto out;
+	}
+	if ((l->user == NULL) != (l->password_file == NULL)) {
+		listen_error(e, r, "%s: missing (%s needs it: the one user's name and the file "
+		    "with its password)", l->user == NULL ? "user" : "password_file",
+		    l->user == NULL ? "password_file" : "user");
+		goto out;
+	}
+	if (l->auth == LAUTH_REQUIRED && l->users_file == NULL && l->user == NULL) {
+		listen_error(e, r, "auth = required: no users (set users_file, or user and "
+		    "password_file)");
+		goto out;
+	}
+	if (l->auth == LAUTH_OFF && (l->users_file != NULL || l->user != NULL)) {
+		listen_error(e, r, "%s is set but auth = off: nobody would be asked for a "
+		    "password (set auth = required, or remove it)", l->users_file != NULL ?
+		    "users_file" : "user");
+		goto out;
+	}
+	if (l->relay == RELAY_BY_USER && l->auth != LAUTH_REQUIRED) {
+		listen_error(e, r, "account = by-user needs auth = required (the account is "
+		    "the name a client logs in with)");
 		goto out;
 	}
 	rc = 0;
@@ -1255,6 +1621,8 @@ config_load(struct config *cfg, const char *sysfile, const char *cfile, struct e
 		if (build_account(&cfg->accounts[i], &r.secs[i], &r, e) == -1)
 			goto out;
 	}
+	if (build_listen(cfg, &r, e) == -1)
+		goto out;
 	if (check_fallbacks(cfg, e) == -1)
 		goto out;
 	if (cfg->default_account != NULL && config_find(cfg, cfg->default_account) == NULL) {
@@ -1421,15 +1789,20 @@ config_free(struct config *cfg)
 	for (i = 0; i < cfg->naccounts; i++) {
 		a = &cfg->accounts[i];
 		for (k = 0; k < NELEM(keys); k++)
-			if (!keys[k].global && is_string(keys[k].type))
+			if (keys[k].scope == SC_ACCOUNT && is_string(keys[k].type))
 				set_str(field(a, &keys[k]), NULL);
 		free(a->name);
 		free(a->file);
 	}
 	free(cfg->accounts);
-	for (k = 0; k < NELEM(keys); k++)
-		if (keys[k].global && is_string(keys[k].type))
+	for (k = 0; k < NELEM(keys); k++) {
+		if (keys[k].scope == SC_GLOBAL && is_string(keys[k].type))
 			set_str(field(cfg, &keys[k]), NULL);
+		else if (keys[k].scope == SC_LISTEN && is_string(keys[k].type))
+			set_str(field(&cfg->listen, &keys[k]), NULL);
+		else if (keys[k].scope == SC_LISTEN)
+			list_clear(keys[k].type, field(&cfg->listen, &keys[k]));
+	}
 	free(cfg->files_read);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/cidr.h"
+
 struct err;
 
 enum tls_mode { TLS_OFF, TLS_OPPORTUNISTIC, TLS_STARTTLS, TLS_IMPLICIT };
@@ -75,6 +77,57 @@ struct account {
 	char		*domain;		/* EHLO name, Message-ID domain */
 };
 
+/* [listen]: the SMTP listener of `mailout -bd` (send/listen.h says how each is used). */
+enum listen_own { OWN_NORMAL, OWN_BLOCK, OWN_SAFE };
+enum listen_auth { LAUTH_OFF, LAUTH_REQUIRED };
+enum listen_relay { RELAY_BY_SENDER, RELAY_BY_USER, RELAY_FIXED };
+
+struct listen_addr {
+	char		*host;		/* a name or an address, IPv6 without brackets */
+	unsigned	 port;		/* 0: [listen] port */
+};
+
+/* Lists as written in one value, in order. */
+struct listen_addrs {
+	struct listen_addr *v;
+	size_t		 n;
+};
+struct cidr_list {
+	struct cidr	*v;
+	size_t		 n;
+};
+struct str_list {
+	char		**v;
+	size_t		 n;
+};
+
+struct listen_config {
+	struct listen_addrs addrs;	/* address = (default: 127.0.0.1 and ::1) */
+	int		 addrs_default;	/* address = was not set */
+	unsigned	 port;
+	unsigned	 max_connections;	/* per listening address */
+	unsigned	 max_connections_per_ip;
+	unsigned	 max_recipients;
+	uint64_t	 max_message_size;	/* 0: no limit */
+	unsigned	 command_timeout;	/* seconds */
+	unsigned	 session_timeout;	/* seconds */
+	struct cidr_list allow_from;	/* empty: no range control */
+	struct cidr_list safe_ips;
+	enum listen_own	 own_addresses;
+	enum listen_auth auth;
+	char		*users_file;	/* name:hash[:senders] lines */
+	char		*user;		/* the one user, with password_file */
+	char		*password_file;
+	struct str_list	 senders;	/* envelope senders allowed (globs); none: any */
+	enum listen_relay relay;	/* account = by-sender | by-user | NAME */
+	char		*account;	/* RELAY_FIXED: the account's name */
+	char		*run_as;	/* the user the listener runs as once bound */
+	char		*tls_cert_file;	/* with tls_key_file: STARTTLS is offered */
+	char		*tls_key_file;
+	int		 tls_min_version;	/* 12 or 13 */
+	char		*hostname;	/* in the greeting and EHLO reply */
+};
+
 struct config {
 	char		*default_account;	/* [defaults] account = */
 	char		*default_domain;
@@ -88,6 +141,7 @@ struct config {
 	struct account	*accounts;
 	size_t		 naccounts;
 	char		*files_read;		/* "a, b": for messages */
+	struct listen_config listen;		/* [listen], defaults filled in */
 };
 
 /*

@@ -707,6 +707,123 @@ selection(void)
 	free(s);
 }
 
+/* [listen]: defaults, every key, the lists, and the rules that join keys. */
+static void
+listen_section(void)
+{
+	const struct listen_config *l = &cfg.listen;
+	char buf[CIDR_STR_LEN];
+
+	CHECK(loadx("[work]\nhost = h\n") == 0, "no [listen]: defaults");
+	CHECK(l->addrs.n == 2 && l->addrs_default, "default: two addresses, marked default");
+	CHECK_STR(l->addrs.v[0].host, "127.0.0.1", "default address 127.0.0.1");
+	CHECK_STR(l->addrs.v[1].host, "::1", "default address ::1");
+	CHECK(l->port == 25 && l->max_connections == 20 && l->max_connections_per_ip == 10,
+	    "port 25, 20 connections, 10 per address");
+	CHECK(l->max_recipients == 100 && l->max_message_size == 35 * 1024 * 1024,
+	    "100 recipients, 35M");
+	CHECK(l->command_timeout == 300 && l->session_timeout == 1800, "timeouts");
+	CHECK(l->allow_from.n == 0 && l->safe_ips.n == 0 && l->own_addresses == OWN_NORMAL,
+	    "no ranges, no safe addresses, own addresses normal");
+	CHECK(l->auth == LAUTH_OFF && l->users_file == NULL && l->user == NULL, "auth off");
+	CHECK(l->relay == RELAY_BY_SENDER && l->senders.n == 0, "account by sender, any sender");
+	CHECK_STR(l->run_as, "mailout", "run_as mailout");
+	CHECK(l->tls_cert_file == NULL && l->tls_min_version == 12, "no TLS, 1.2");
+	CHECK_STR(l->hostname, host_name(), "hostname: this host");
+
+	CHECK(loadx("[work]\nhost = h\n[listen]\naddress = 192.0.2.7, [2001:db8::1]:2525 "
+	    "mail.example.com:587 fe80::1\nport = 2526\nmax_connections = 5\n"
+	    "max_connections_per_ip = 2\nmax_recipients = 3\nmax_message_size = 1M\n"
+	    "command_timeout = 10\nsession_timeout = 7200\n"
+	    "allow_from = 192.168.1.0/24,10.0.0.0/8 2001:db8::/32\nsafe_ips = 192.168.1.20\n"
+	    "own_addresses = Block\nauth = required\nusers_file = /etc/mailout/users\n"
+	    "senders = *@example.com, scanner@example.org\naccount = work\n"
+	    "run_as = mo-listen\ntls_cert_file = /c.pem\ntls_key_file = /k.pem\n"
+	    "tls_min_version = 1.3\nhostname = relay.%H\n") == 0, "every [listen] key loads");
+	CHECK(l->addrs.n == 4 && !l->addrs_default, "four addresses");
+	if (l->addrs.n == 4) {
+		CHECK_STR(l->addrs.v[0].host, "192.0.2.7", "IPv4 address");
+		CHECK(l->addrs.v[0].port == 0, "no port: the section's");
+		CHECK_STR(l->addrs.v[1].host, "2001:db8::1", "IPv6 in brackets");
+		CHECK(l->addrs.v[1].port == 2525, "its port");
+		CHECK_STR(l->addrs.v[2].host, "mail.example.com", "a host name");
+		CHECK(l->addrs.v[2].port == 587, "name:port");
+		CHECK_STR(l->addrs.v[3].host, "fe80::1", "bare IPv6");
+	}
+	CHECK(l->port == 2526 && l->max_connections == 5 && l->max_connections_per_ip == 2,
+	    "port and connections");
+	CHECK(l->max_recipients == 3 && l->max_message_size == 1024 * 1024, "limits");
+	CHECK(l->command_timeout == 10 && l->session_timeout == 7200, "timeouts set");
+	CHECK(l->allow_from.n == 3, "three ranges");
+	if (l->allow_from.n == 3) {
+		CHECK_STR(cidr_str(&l->allow_from.v[0], buf, sizeof(buf)), "192.168.1.0/24",
+		    "first range");
+		CHECK_STR(cidr_str(&l->allow_from.v[2], buf, sizeof(buf)), "2001:db8::/32",
+		    "IPv6 range");
+	}
+	CHECK(l->safe_ips.n == 1 && l->safe_ips.v[0].bits == 32, "a safe host");
+	CHECK(l->own_addresses == OWN_BLOCK && l->auth == LAUTH_REQUIRED, "block, required");
+	CHECK_STR(l->users_file, "/etc/mailout/users", "users_file");
+	CHECK(l->senders.n == 2, "two senders");
+	if (l->senders.n == 2)
+		CHECK_STR(l->senders.v[1], "scanner@example.org", "second sender");
+	CHECK(l->relay == RELAY_FIXED, "a fixed account");
+	CHECK_STR(l->account, "work", "its name");
+	CHECK_STR(l->run_as, "mo-listen", "run_as");
+	CHECK(l->tls_cert_file != NULL && l->tls_key_file != NULL && l->tls_min_version == 13,
+	    "TLS files, 1.3");
+
+	CHECK(loadx("[listen]\nauth = required\nuser = scanner\npassword_file = /p\n"
+	    "account = by-user\n") == 0, "one user, account by user");
+	CHECK(l->relay == RELAY_BY_USER, "by-user");
+	CHECK_STR(l->user, "scanner", "the user");
+
+	CHECK(load("[listen]\nport = 2525\nallow_from = 10.0.0.0/8\n",
+	    "[listen]\nport = 2626\n") == 0, "[listen] in two files");
+	CHECK(l->port == 2626 && l->allow_from.n == 1, "the later file's key wins, others stay");
+
+	CHECK(loadx("[listen]\nhost = x\n") == -1, "an account key in [listen]");
+	CHECK(xerror("%s: [listen] key 'host': unknown key (see sendmail.conf(5)); did you "
+	    "mean 'port'?"), "is unknown there, and a [listen] key is suggested");
+	CHECK(loadx("[w]\nhost = h\nallow_from = 10.0.0.0/8\n") == -1,
+	    "a [listen] key in an account");
+	CHECK(xerror("%s: [w] key 'allow_from': unknown key (see sendmail.conf(5))"),
+	    "is unknown there");
+	CHECK(loadx("[listen]\nallow_from = 192.168.1.5/24\n") == -1, "host bits set");
+	CHECK(xerror("%s: [listen] allow_from = 192.168.1.5/24: not a list of address ranges "
+	    "(accepted: addresses or ranges (192.168.1.0/24, 2001:db8::/32, with no bits set "
+	    "past the prefix), separated by commas or spaces)"), "named with what is accepted");
+	CHECK(loadx("[listen]\nallow_from = 10.0.0.0/33\n") == -1, "prefix too long");
+	CHECK(loadx("[listen]\naddress = [::1\n") == -1, "unclosed bracket");
+	CHECK(loadx("[listen]\naddress = 127.0.0.1:0\n") == -1, "port 0");
+	CHECK(loadx("[listen]\naddress = 1::2::3\n") == -1, "not IPv6");
+	CHECK(loadx("[listen]\naddress = ,\n") == -1, "no address");
+	CHECK(xerror("%s: [listen] address: empty (give the addresses to listen on, or leave "
+	    "the key out for 127.0.0.1 and ::1)"), "says so");
+	CHECK(loadx("[listen]\nown_addresses = trusted\n") == -1, "own_addresses word");
+	CHECK(xerror("%s: [listen] own_addresses = trusted: not a rule for this computer's own "
+	    "addresses (accepted: normal, block, safe)"), "lists the words");
+	CHECK(loadx("[listen]\nrun_as = root\n") == -1, "run_as root refused");
+	CHECK(loadx("[listen]\nmax_connections = 0\n") == -1, "0 connections");
+	CHECK(loadx("[listen]\nauth = required\n") == -1, "auth without users");
+	CHECK(xerror("%s: [listen] auth = required: no users (set users_file, or user and "
+	    "password_file)"), "says where users come from");
+	CHECK(loadx("[listen]\nusers_file = /u\n") == -1, "users but auth off");
+	CHECK(xerror("%s: [listen] users_file is set but auth = off: nobody would be asked for "
+	    "a password (set auth = required, or remove it)"), "says auth is off");
+	CHECK(loadx("[listen]\nauth = required\nuser = x\n") == -1, "user alone");
+	CHECK(xerror("%s: [listen] password_file: missing (user needs it: the one user's name "
+	    "and the file with its password)"), "names password_file");
+	CHECK(loadx("[listen]\naccount = nosuch\n") == -1, "an unknown account");
+	CHECK(xerror("%s: [listen] account = nosuch: no such account (accepted: by-sender, "
+	    "by-user, or an account's name)"), "names it");
+	CHECK(loadx("[listen]\naccount = by-user\n") == -1, "by-user without auth");
+	CHECK(loadx("[listen]\ntls_cert_file = /c\n") == -1, "cert without key");
+	CHECK(xerror("%s: [listen] tls_key_file: missing (tls_cert_file needs it: give both "
+	    "or neither)"), "names the key file");
+	CHECK(loadx("[listen]\nsenders = <a@b>\n") == -1, "a sender in brackets");
+}
+
 int
 main(void)
 {
@@ -731,6 +848,7 @@ main(void)
 	passwords();
 	fallbacks();
 	selection();
+	listen_section();
 	config_free(&cfg);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
