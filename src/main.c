@@ -27,10 +27,12 @@
 #include "base/priv.h"
 #include "send/configure.h"
 #include "send/migrate.h"
+#include "send/listen.h"
 #include "send/probe.h"
 #include "send/serverinfo.h"
 #include "net/tls.h"
 #include "queue/queue.h"
+#include "send/reply.h"
 #include "send/runq.h"
 #include "message/rfc5322.h"
 #include "smtp/serve.h"
@@ -246,51 +248,6 @@ mode_send(const struct cli *c, const struct config *cfg)
 	return rc;
 }
 
-/*
- * The reply to the final dot of a -bs message: what the exit code would say, in SMTP.
- * Delivered or queued is 250; a failure the client may retry (temporary, or ours: the
- * configuration, the queue, the relay's access rules) is 451; a refusal of the message or
- * of every recipient is 5xx.
- */
-static void
-bs_result(const struct submit_result *r, struct serve_result *out)
-{
-	char why[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
-	const struct err *e = &r->e;
-
-	err_str(e, why, sizeof(why));
-	if (r->outcome == SUBMIT_SENT) {
-		out->code = 250;
-		snprintf(out->text, sizeof(out->text), "2.0.0 Ok: delivered as <%s>",
-		    r->message_id);
-	} else if (r->outcome == SUBMIT_QUEUED) {
-		out->code = 250;
-		snprintf(out->text, sizeof(out->text), "2.0.0 Ok: queued as %s", r->queue_id);
-	} else if (r->outcome == SUBMIT_PARTIAL && r->notice) {
-		out->code = 250;
-		snprintf(out->text, sizeof(out->text), "2.0.0 Ok: %s (a failure notice goes to "
-		    "the sender)", why);
-	} else if (e->kind == ERR_TEMP) {
-		out->code = 451;
-		snprintf(out->text, sizeof(out->text), "4.3.0 %s", why);
-	} else if (e->cause == CAUSE_NOUSER) {
-		out->code = 550;
-		snprintf(out->text, sizeof(out->text), "5.1.1 %s", why);
-	} else if (e->cause == CAUSE_DATA && (e->code == 552 ||
-	    strstr(e->msg, "max_message_size") != NULL || strstr(e->msg, "(SIZE)") != NULL)) {
-		/* Too large: for our limit, for the relay's SIZE, or by its 552. */
-		out->code = 552;
-		snprintf(out->text, sizeof(out->text), "5.3.4 %s", why);
-	} else if (e->cause == CAUSE_DATA || e->cause == CAUSE_USAGE) {
-		out->code = 554;
-		snprintf(out->text, sizeof(out->text), "5.6.0 %s", why);
-	} else {
-		/* Ours to fix (configuration, queue, relay access): the client may retry. */
-		out->code = 451;
-		snprintf(out->text, sizeof(out->text), "4.3.0 %s", why);
-	}
-}
-
 struct bs_ctx {
 	const struct cli	*c;
 	struct submit		*s;
@@ -321,7 +278,7 @@ bs_submit(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts, int 
 	r.body_8bit = p->body_8bit;
 	r.fd = msg_fd;
 	submit_message(x->s, &r, &res);
-	bs_result(&res, out);
+	reply_from_submit(&res, out);
 	return 0;
 }
 
@@ -401,6 +358,23 @@ fail:
 out:
 	conn_free(conn);
 	submit_free(x.s);
+	return rc;
+}
+
+/* -bd: the SMTP listener (send/listen.h); each child returns here when its client is done. */
+static int
+mode_daemon(const struct cli *c, const struct config *cfg)
+{
+	enum listen_end end;
+	struct err e;
+	int rc = EX_OK;
+
+	err_init(&e);
+	if (listen_run(cfg, c->verbose, &end, &e) == -1) {
+		report(&e);
+		log_line(LOG_ERR, "-bd: %s", e.msg);
+		rc = exit_code(&e);
+	}
 	return rc;
 }
 
@@ -624,11 +598,6 @@ main(int argc, char **argv)
 	case MODE_IMPORT:
 		return mode_setup(&c);
 	case MODE_DAEMON:
-		/* A listener would take mail from the network: mailout only submits it. */
-		fprintf(stderr, PROG ": -bd: there is no SMTP listener in this build (mailout "
-		    "submits mail, it does not receive it); programs that speak SMTP can run "
-		    "sendmail -bs on a pipe\n");
-		return EX_UNAVAILABLE;
 	case MODE_SEND:
 	case MODE_STORE_PASSWORD:
 	case MODE_FORGET_PASSWORD:
@@ -670,6 +639,9 @@ main(int argc, char **argv)
 		break;
 	case MODE_SMTP:
 		rc = mode_smtp(&c, &cfg);
+		break;
+	case MODE_DAEMON:
+		rc = mode_daemon(&c, &cfg);
 		break;
 	case MODE_ALIASES:
 		rc = mode_aliases(&cfg);

@@ -115,6 +115,8 @@
 #define MAX_QUEUE_LIFETIME	(3650ULL * 86400)
 /* session_timeout: a day is already more than any relay should need for one message. */
 #define MAX_SESSION_TIMEOUT	(24ULL * 3600)
+/* The listener's addresses: a host has a few; each is a socket polled by the parent. */
+#define MAX_LISTEN_SOCKETS	16
 /* What a cached TLS session stands for: the relay, its names, four file names. */
 #define MAX_SESSION_KEY_TEXT	(4 * MAX_PATH + 1024)
 

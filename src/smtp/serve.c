@@ -65,6 +65,9 @@ struct session {
 	char			*envid;
 };
 
+/* The session's name in errors: "-bs", or the listener's "client 192.0.2.7". */
+#define WHO(s)	((s)->o->who != NULL ? (s)->o->who : "-bs")
+
 static int reply(struct session *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 static int reply_more(struct session *, int, const char *, ...)
@@ -459,6 +462,7 @@ out:
 static int
 cmd_mail(struct session *s, char *arg)
 {
+	struct serve_result res;
 	char *addr, *rest, *k = NULL, *v;
 	const char *why = NULL;
 	int code = 0, ret = -1;
@@ -478,6 +482,16 @@ cmd_mail(struct session *s, char *arg)
 	}
 	while (code == 0 && (k = next_param(&rest, &v)) != NULL)
 		code = mail_param(s, k, v, &why);
+	if (code == 0 && s->o->check_sender != NULL) {
+		memset(&res, 0, sizeof(res));
+		s->o->check_sender(s->o->ctx, addr, &res);
+		if (res.code != 250) {
+			txn_reset(s);
+			ret = reply(s, res.code >= 400 && res.code <= 599 ? res.code : 451, "%s",
+			    res.text[0] != '\0' ? res.text : "4.3.0 Sender refused");
+			goto out;
+		}
+	}
 	if (code == 0) {
 		s->sender = xstrdup(addr);
 		s->in_mail = 1;
@@ -651,8 +665,8 @@ submit(struct session *s, int fd)
 	if (reply(s, code, "%s", res.text[0] != '\0' ? res.text : code < 300 ?
 	    "2.0.0 Ok: message accepted" : code < 500 ? "4.3.0 Try again later" :
 	    "5.3.0 Message refused") == -1 || r == -1) {
-		err_set(s->e, ERR_TEMP, CAUSE_TEMP, "-bs session ended after a message was "
-		    "answered %d", code);
+		err_set(s->e, ERR_TEMP, CAUSE_TEMP, "%s session ended after a message was "
+		    "answered %d", WHO(s), code);
 		return -1;
 	}
 	return 0;
@@ -678,7 +692,7 @@ cmd_data(struct session *s, const char *arg)
 	size_t len;
 	uint64_t total = 0;
 	enum rd r;
-	int fd = -1, ret = -1, toolong = 0, toobig = 0, werr = 0, prev_crlf;
+	int fd = -1, ret = -1, toolong = 0, toobig = 0, werr = 0, prev_crlf, was_crlf;
 
 	buf_init(&out, IO_BLOCK + MAX_SERVE_DATA_LINE + 2);
 	if (*arg != '\0') {
@@ -713,21 +727,31 @@ cmd_data(struct session *s, const char *arg)
 		}
 		if (r == RD_TIMEOUT) {
 			reply(s, 421, "4.4.2 %s Error: timeout exceeded", s->o->hostname);
-			err_set(s->e, ERR_TEMP, CAUSE_TEMP, "-bs client silent for %d s during "
-			    "DATA; message discarded", s->o->timeout_s);
+			err_set(s->e, ERR_TEMP, CAUSE_TEMP, "%s client silent for %d s during "
+			    "DATA; message discarded", WHO(s), s->o->timeout_s);
 			goto out;
 		}
 		if (r == RD_EOF)
-			err_set(s->e, ERR_TEMP, CAUSE_IOERR, "-bs input ended during DATA; "
-			    "message discarded");
+			err_set(s->e, ERR_TEMP, CAUSE_IOERR, "%s input ended during DATA; "
+			    "message discarded", WHO(s));
 		if (r != RD_LINE)
 			goto out;
-		if (len == 1 && s->dline[0] == '.' && (!s->crlf || (prev_crlf && s->last_crlf)))
+		/*
+		 * The end is CRLF "." CRLF. For a client that ends its commands in CRLF, and
+		 * always on the network listener (strict_crlf), a dot line after a bare LF or
+		 * ended by one is data, never the end (SMTP smuggling).
+		 */
+		if (len == 1 && s->dline[0] == '.' && ((!s->crlf && !s->o->strict_crlf) ||
+		    (prev_crlf && s->last_crlf)))
 			break;
+		was_crlf = prev_crlf;
 		prev_crlf = s->last_crlf;
 		p = s->dline;
-		/* Dot-stuffing undone; a lone dot that did not end the data stays as it is. */
-		if (p[0] == '.' && len > 1) {
+		/*
+		 * Dot-stuffing undone; a lone dot that did not end the data stays as it is, and
+		 * so does (strict_crlf) a dotted line next to a bare LF: it is data as sent.
+		 */
+		if (p[0] == '.' && len > 1 && (!s->o->strict_crlf || (was_crlf && s->last_crlf))) {
 			p++;
 			len--;
 		}
@@ -845,8 +869,8 @@ serve_run(struct conn *c, const struct serve_opts *o, struct err *e)
 	for (;;) {
 		if (s.nerrors >= MAX_SERVE_ERRORS) {
 			reply(&s, 421, "4.7.0 %s Error: too many errors", o->hostname);
-			err_set(e, ERR_PERM, CAUSE_PROTOCOL, "-bs client sent %d bad commands",
-			    s.nerrors);
+			err_set(e, ERR_PERM, CAUSE_PROTOCOL, "%s client sent %d bad commands",
+			    WHO(&s), s.nerrors);
 			goto out;
 		}
 		switch (get_line(&s, line, sizeof(line), &len)) {
@@ -860,8 +884,8 @@ serve_run(struct conn *c, const struct serve_opts *o, struct err *e)
 			continue;
 		case RD_TIMEOUT:
 			reply(&s, 421, "4.4.2 %s Error: timeout exceeded", o->hostname);
-			err_set(e, ERR_TEMP, CAUSE_TEMP, "-bs client silent for %d s",
-			    o->timeout_s);
+			err_set(e, ERR_TEMP, CAUSE_TEMP, "%s client silent for %d s",
+			    WHO(&s), o->timeout_s);
 			goto out;
 		case RD_EOF:
 			/* Between transactions the client may simply go; nothing is lost. */
@@ -886,8 +910,8 @@ out:
 	if (!s.dead && conn_flush(c, &fe) == -1)
 		s.dead = 1;
 	if (ret == -1 && !err_failed(e))
-		err_set(e, ERR_TEMP, CAUSE_IOERR, "-bs: cannot write to the client%s%s",
-		    err_failed(&fe) ? ": " : "", fe.msg);
+		err_set(e, ERR_TEMP, CAUSE_IOERR, "%s: cannot write to the client%s%s",
+		    WHO(&s), err_failed(&fe) ? ": " : "", fe.msg);
 	txn_reset(&s);
 	free(s.dline);
 	return ret;

@@ -68,6 +68,9 @@ struct serve_opts {
 	int		 timeout_s;	/* client silent this long: 421 and end (<= 0: never) */
 	serve_submit_fn	 submit;	/* required */
 	serve_rcpt_fn	 check_rcpt;	/* may be NULL: every well-formed RCPT is accepted */
+	serve_rcpt_fn	 check_sender;	/* may be NULL: the same for MAIL FROM (250 takes it) */
+	int		 strict_crlf;	/* DATA ends only at CRLF.CRLF (the network listener) */
+	const char	*who;		/* the session in errors; NULL: "-bs" */
 	void		*ctx;		/* passed to both callbacks */
 };
 

@@ -1,0 +1,610 @@
+/*
+ * listen.c: `mailout -bd`. See listen.h.
+ *
+ * The parent only binds, decides and forks: it never reads a byte from a client, so a
+ * hostile one can cost it no more than an accept and a fork. Its state is the table of
+ * children (pid, listening socket, client address), which the limits are counted in.
+ * Signals reach the poll loop through a pipe (the self-pipe trick), so that no work is
+ * done in a handler.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <grp.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "base/bounds.h"
+#include "base/buf.h"
+#include "base/cidr.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/priv.h"
+#include "config/config.h"
+#include "message/rfc5322.h"
+#include "net/fdstream.h"
+#include "net/stream.h"
+#include "send/listen.h"
+#include "send/reply.h"
+#include "send/submit.h"
+#include "smtp/serve.h"
+
+/* Connections waiting for accept(): the kernel's queue, beyond our limits. */
+#define LISTEN_BACKLOG	128
+
+struct lsock {
+	int		 fd;
+	char		 name[NI_MAXHOST + 16];	/* "127.0.0.1:25", "[::1]:25" */
+	unsigned	 active;		/* children serving its connections */
+};
+
+struct child {
+	pid_t		 pid;		/* 0: a free slot */
+	size_t		 sock;
+	struct cidr	 ip;
+};
+
+enum access { ACC_ALLOW, ACC_SAFE, ACC_REFUSE };
+
+struct listener {
+	const struct config	*cfg;
+	const struct listen_config *l;
+	int			 verbose;
+	struct lsock		 socks[MAX_LISTEN_SOCKETS];
+	size_t			 nsocks;
+	struct child		*kids;
+	size_t			 nkids;		/* slots */
+	struct cidr		*own;		/* this computer's addresses */
+	size_t			 nown;
+};
+
+/* What one child serves: one client. */
+struct session {
+	const struct listener	*ls;
+	struct submit		*sub;
+	char			 client[CIDR_STR_LEN];
+	char			 who[CIDR_STR_LEN + 16];
+	enum access		 acc;
+};
+
+static int sigpipe_fds[2] = { -1, -1 };
+
+static void
+on_signal(int sig)
+{
+	unsigned char b = (unsigned char)sig;
+	int saved = errno;
+	ssize_t r;
+
+	r = write(sigpipe_fds[1], &b, 1);
+	(void)r;
+	errno = saved;
+}
+
+static int
+set_flags(int fd)
+{
+	int fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+		return -1;
+	return 0;
+}
+
+/* "host:port" for messages; IPv6 in brackets. */
+static void
+sa_name(const struct sockaddr *sa, socklen_t len, char *out, size_t n)
+{
+	char host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
+	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(out, n, "?");
+		return;
+	}
+	snprintf(out, n, sa->sa_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+}
+
+/* This computer's addresses, for own_addresses = block or safe. */
+static void
+own_addresses(struct listener *ls)
+{
+	struct ifaddrs *ifa = NULL, *i;
+	struct cidr c;
+
+	if (getifaddrs(&ifa) == -1) {
+		log_line(LOG_WARNING, "listen: cannot list this computer's addresses: %s",
+		    strerror(errno));
+		return;
+	}
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || cidr_from_sockaddr(i->ifa_addr, &c) == -1)
+			continue;
+		ls->own = xrealloc(ls->own, (ls->nown + 1) * sizeof(*ls->own));
+		ls->own[ls->nown++] = c;
+	}
+	freeifaddrs(ifa);
+}
+
+/* Bind one resolved address. 0, or -1 with err. */
+static int
+bind_one(struct listener *ls, const struct addrinfo *ai, struct err *e)
+{
+	struct lsock *s;
+	struct cidr c;
+	const struct listen_config *l = ls->l;
+	int fd = -1, on = 1, rc = -1;
+
+	if (ls->nsocks == MAX_LISTEN_SOCKETS) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "[listen] address: more than %d addresses",
+		    MAX_LISTEN_SOCKETS);
+		goto out;
+	}
+	s = &ls->socks[ls->nsocks];
+	sa_name(ai->ai_addr, ai->ai_addrlen, s->name, sizeof(s->name));
+	if (cidr_from_sockaddr(ai->ai_addr, &c) == -1) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "[listen] address %s: not an IP address",
+		    s->name);
+		goto out;
+	}
+	/* No open relay by accident: beyond loopback, someone must have said who may send. */
+	if (!cidr_is_loopback(&c) && l->allow_from.n == 0 && l->auth == LAUTH_OFF) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "[listen] address %s is not a loopback "
+		    "address, and neither allow_from nor auth = required is set: every host "
+		    "that reaches it could send mail through the account (an open relay). Set "
+		    "allow_from to the ranges of the devices, or auth = required", s->name);
+		goto out;
+	}
+	if ((fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol)) == -1 ||
+	    set_flags(fd) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    (ai->ai_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 || listen(fd, LISTEN_BACKLOG) == -1) {
+		err_set(e, ERR_TEMP, errno == EACCES ? CAUSE_NOPERM : CAUSE_OSERR,
+		    "listen: cannot listen on %s: %s", s->name, strerror(errno));
+		goto out;
+	}
+	s->fd = fd;
+	s->active = 0;
+	fd = -1;
+	ls->nsocks++;
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+/* Resolve and bind every [listen] address. 0, or -1 with err. */
+static int
+bind_all(struct listener *ls, struct err *e)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	const struct listen_addr *a;
+	char port[16];
+	size_t i;
+	int r, rc = -1;
+
+	for (i = 0; i < ls->l->addrs.n; i++) {
+		a = &ls->l->addrs.v[i];
+		snprintf(port, sizeof(port), "%u", a->port != 0 ? a->port : ls->l->port);
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+		if ((r = getaddrinfo(a->host, port, &hints, &res)) != 0) {
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "[listen] address %s: %s", a->host,
+			    gai_strerror(r));
+			goto out;
+		}
+		/* A name is its first address: one IP to listen on, as the settings page says. */
+		for (ai = res; ai != NULL; ai = ai->ai_next)
+			if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
+				break;
+		if (ai == NULL) {
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "[listen] address %s: no IP address",
+			    a->host);
+			goto out;
+		}
+		if (bind_one(ls, ai, e) == -1)
+			goto out;
+		freeaddrinfo(res);
+		res = NULL;
+	}
+	rc = 0;
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	return rc;
+}
+
+/*
+ * Bound, so root is no longer needed: become run_as, with its own group only (in system
+ * mode the user's group is the one that owns the queue and the secrets).
+ */
+static int
+drop_root(const struct listener *ls, struct err *e)
+{
+	const struct passwd *pw;
+	int rc = -1;
+
+	if (geteuid() != 0) {
+		rc = 0;
+		goto out;
+	}
+	errno = 0;
+	if ((pw = getpwnam(ls->l->run_as)) == NULL) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "[listen] run_as = %s: no such user (the "
+		    "listener does not stay root; create it as mailout(8) says, or name "
+		    "another)", ls->l->run_as);
+		goto out;
+	}
+	if (pw->pw_uid == 0) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "[listen] run_as = %s: that is root",
+		    ls->l->run_as);
+		goto out;
+	}
+	if (setgroups(0, NULL) == -1 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1 || setuid(0) != -1) {
+		err_set(e, ERR_TEMP, CAUSE_OSERR, "listen: cannot become %s: %s",
+		    ls->l->run_as, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
+static enum access
+decide(const struct listener *ls, const struct cidr *ip, const char **why)
+{
+	const struct listen_config *l = ls->l;
+	int own = cidr_in_list(ls->own, ls->nown, ip);
+
+	*why = NULL;
+	if (cidr_in_list(l->safe_ips.v, l->safe_ips.n, ip))
+		return ACC_SAFE;
+	if (own && l->own_addresses == OWN_SAFE)
+		return ACC_SAFE;
+	if (own && l->own_addresses == OWN_BLOCK) {
+		*why = "an address of this computer (own_addresses = block)";
+		return ACC_REFUSE;
+	}
+	if (l->allow_from.n > 0 && !cidr_in_list(l->allow_from.v, l->allow_from.n, ip)) {
+		*why = "outside allow_from";
+		return ACC_REFUSE;
+	}
+	return ACC_ALLOW;
+}
+
+/* A refusal in one line, as far as the socket takes it at once; then the connection ends. */
+static void
+refuse(int fd, const char *line)
+{
+	ssize_t r;
+
+	r = send(fd, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)r;
+	close(fd);
+}
+
+/* ---- the child: one client ---- */
+
+static int
+sess_submit(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts, int msg_fd,
+    const struct serve_params *p, struct serve_result *out)
+{
+	struct session *x = ctx;
+	const struct listen_config *l = x->ls->l;
+	struct submit_req r;
+	struct submit_result res;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	r.account = l->relay == RELAY_FIXED ? l->account : NULL;
+	r.sender_set = 1;
+	r.sender = sender;
+	r.rcpts = rcpts;
+	r.nrcpts = nrcpts;
+	for (i = 0; p->dsn_notify != NULL && i < nrcpts && r.dsn_notify == NULL; i++)
+		r.dsn_notify = p->dsn_notify[i];
+	r.dsn_ret = p->dsn_ret;
+	r.dsn_envid = p->dsn_envid;
+	r.body_8bit = p->body_8bit;
+	r.fd = msg_fd;
+	submit_message(x->sub, &r, &res);
+	reply_from_submit(&res, out);
+	log_line(out->code < 300 ? LOG_INFO : LOG_NOTICE, "listen: client %s: from=<%s> "
+	    "rcpts=%zu: %d %s", x->client, sender, nrcpts, out->code, out->text);
+	return 0;
+}
+
+/* RCPT: a recipient whose aliases loop or lead nowhere is refused right away. */
+static void
+sess_rcpt(void *ctx, const char *rcpt, struct serve_result *out)
+{
+	struct session *x = ctx;
+	struct addrlist l;
+	struct err e;
+
+	err_init(&e);
+	addrlist_init(&l);
+	if (submit_resolve(x->sub, rcpt, &l, &e) == 0) {
+		out->code = 250;
+		snprintf(out->text, sizeof(out->text), "2.1.5 Ok");
+	} else if (e.cause == CAUSE_NOUSER || (e.cause == CAUSE_CONFIG &&
+	    strstr(e.msg, "loop") != NULL)) {
+		out->code = 550;
+		snprintf(out->text, sizeof(out->text), "5.1.1 %s", e.msg);
+	} else {
+		out->code = 451;
+		snprintf(out->text, sizeof(out->text), "4.3.0 %s", e.msg);
+	}
+	addrlist_free(&l);
+}
+
+/* MAIL: senders = limits the envelope senders (a taken-over device cannot be the CEO). */
+static void
+sess_sender(void *ctx, const char *sender, struct serve_result *out)
+{
+	struct session *x = ctx;
+	const struct str_list *s = &x->ls->l->senders;
+	size_t i;
+
+	out->code = s->n == 0 ? 250 : 550;
+	for (i = 0; i < s->n && out->code != 250; i++)
+		if (fnmatch(s->v[i], sender, FNM_CASEFOLD) == 0)
+			out->code = 250;
+	if (out->code != 250) {
+		snprintf(out->text, sizeof(out->text), "5.7.1 Sender <%s> not allowed "
+		    "here", sender);
+		log_line(LOG_NOTICE, "listen: client %s: sender <%s> refused (not in "
+		    "senders)", x->client, sender);
+	}
+}
+
+static void
+serve_client(const struct listener *ls, int fd, const struct cidr *ip, enum access acc)
+{
+	struct session x;
+	struct serve_opts o;
+	struct conn *c = NULL;
+	struct err e;
+	const struct listen_config *l = ls->l;
+	char line[MAX_REPLY_LINE];
+
+	err_init(&e);
+	memset(&x, 0, sizeof(x));
+	x.ls = ls;
+	x.acc = acc;
+	cidr_str(ip, x.client, sizeof(x.client));
+	snprintf(x.who, sizeof(x.who), "-bd %s", x.client);
+	/* No client holds a process longer than this, whatever it does. */
+	if (l->session_timeout > 0)
+		alarm(l->session_timeout);
+	c = conn_new(fdstream_socket(fd, x.who, (int)l->command_timeout));
+	memset(&o, 0, sizeof(o));
+	if ((x.sub = submit_new(ls->cfg, ls->verbose, &e)) == NULL ||
+	    submit_spool_dir(x.sub, &o.tmp_dir, &e) == -1) {
+		snprintf(line, sizeof(line), "421 4.3.0 %s Service not available, try again "
+		    "later\r\n", l->hostname);
+		log_line(LOG_ERR, "listen: client %s: %s", x.client, e.msg);
+		/* Best effort: the client is told to come back; a failure changes nothing. */
+		err_init(&e);
+		if (conn_puts(c, line, &e) == -1 || conn_flush(c, &e) == -1)
+			goto out;
+		goto out;
+	}
+	o.hostname = l->hostname;
+	o.max_size = l->max_message_size;
+	o.max_rcpts = l->max_recipients;
+	o.timeout_s = (int)l->command_timeout;
+	o.submit = sess_submit;
+	o.check_rcpt = sess_rcpt;
+	o.check_sender = sess_sender;
+	o.strict_crlf = 1;
+	o.who = x.who;
+	o.ctx = &x;
+	if (serve_run(c, &o, &e) == -1)
+		log_line(LOG_NOTICE, "listen: %s", e.msg);
+out:
+	conn_free(c);
+	submit_free(x.sub);
+}
+
+/* ---- the parent ---- */
+
+static size_t
+count_ip(const struct listener *ls, const struct cidr *ip)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ls->nkids; i++)
+		if (ls->kids[i].pid != 0 && cidr_contains(&ls->kids[i].ip, ip))
+			n++;
+	return n;
+}
+
+static void
+reap(struct listener *ls)
+{
+	pid_t pid;
+	size_t i;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		for (i = 0; i < ls->nkids; i++)
+			if (ls->kids[i].pid == pid) {
+				ls->socks[ls->kids[i].sock].active--;
+				ls->kids[i].pid = 0;
+				break;
+			}
+}
+
+/*
+ * Accept one connection on socket si and hand it to a child. Returns 1 in the child
+ * (its session is over), 0 in the parent.
+ */
+static int
+accept_one(struct listener *ls, size_t si)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct lsock *s = &ls->socks[si];
+	struct cidr ip;
+	const char *why;
+	char addr[CIDR_STR_LEN], line[MAX_REPLY_LINE];
+	enum access acc;
+	size_t i, slot;
+	pid_t pid;
+	int fd, ret = 0;
+
+	/* Non-blocking, as fdstream_socket wants it: a read that waits must time out. */
+	if ((fd = accept4(s->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) == -1)
+		goto out;
+	if (cidr_from_sockaddr((struct sockaddr *)&ss, &ip) == -1) {
+		close(fd);
+		goto out;
+	}
+	cidr_str(&ip, addr, sizeof(addr));
+	if ((acc = decide(ls, &ip, &why)) == ACC_REFUSE) {
+		log_line(LOG_NOTICE, "listen: refused %s on %s: %s", addr, s->name, why);
+		snprintf(line, sizeof(line), "554 5.7.1 %s: access denied\r\n",
+		    ls->l->hostname);
+		refuse(fd, line);
+		goto out;
+	}
+	if (s->active >= ls->l->max_connections ||
+	    count_ip(ls, &ip) >= ls->l->max_connections_per_ip) {
+		why = s->active >= ls->l->max_connections ? "max_connections" :
+		    "max_connections_per_ip";
+		log_line(LOG_NOTICE, "listen: refused %s on %s: %s reached", addr, s->name,
+		    why);
+		snprintf(line, sizeof(line), "421 4.7.0 %s Too many connections, try again "
+		    "later\r\n", ls->l->hostname);
+		refuse(fd, line);
+		goto out;
+	}
+	for (slot = 0; slot < ls->nkids && ls->kids[slot].pid != 0; slot++)
+		;
+	if (slot == ls->nkids) {
+		/* Every limit is below the table's size; this is a bug, not a client's doing. */
+		refuse(fd, "421 4.3.0 Service busy\r\n");
+		goto out;
+	}
+	if ((pid = fork()) == -1) {
+		log_line(LOG_ERR, "listen: refused %s on %s: cannot fork: %s", addr, s->name,
+		    strerror(errno));
+		refuse(fd, "421 4.3.0 Service busy, try again later\r\n");
+		goto out;
+	}
+	if (pid == 0) {
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		close(sigpipe_fds[0]);
+		close(sigpipe_fds[1]);
+		for (i = 0; i < ls->nsocks; i++)
+			close(ls->socks[i].fd);
+		serve_client(ls, fd, &ip, acc);
+		ret = 1;
+		goto out;
+	}
+	close(fd);
+	ls->kids[slot].pid = pid;
+	ls->kids[slot].sock = si;
+	ls->kids[slot].ip = ip;
+	s->active++;
+out:
+	return ret;
+}
+
+int
+listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct err *e)
+{
+	struct listener ls;
+	struct pollfd pfd[MAX_LISTEN_SOCKETS + 1];
+	struct sigaction sa;
+	unsigned char sig;
+	size_t i;
+	int stop = 0, rc = -1;
+
+	*end = LISTEN_STOPPED;
+	memset(&ls, 0, sizeof(ls));
+	ls.cfg = cfg;
+	ls.l = &cfg->listen;
+	ls.verbose = verbose;
+	if (bind_all(&ls, e) == -1 || drop_root(&ls, e) == -1)
+		goto out;
+	own_addresses(&ls);
+	ls.nkids = ls.nsocks * ls.l->max_connections;
+	ls.kids = xcalloc(ls.nkids + 1, sizeof(*ls.kids));
+	if (pipe(sigpipe_fds) == -1 || set_flags(sigpipe_fds[0]) == -1 ||
+	    set_flags(sigpipe_fds[1]) == -1) {
+		err_set(e, ERR_TEMP, CAUSE_OSERR, "listen: pipe: %s", strerror(errno));
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	for (i = 0; i < ls.nsocks; i++)
+		log_line(LOG_INFO, "listen: accepting on %s", ls.socks[i].name);
+	while (!stop) {
+		for (i = 0; i < ls.nsocks; i++) {
+			pfd[i].fd = ls.socks[i].fd;
+			pfd[i].events = POLLIN;
+		}
+		pfd[i].fd = sigpipe_fds[0];
+		pfd[i].events = POLLIN;
+		if (poll(pfd, ls.nsocks + 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			err_set(e, ERR_TEMP, CAUSE_OSERR, "listen: poll: %s", strerror(errno));
+			goto out;
+		}
+		if (pfd[ls.nsocks].revents & POLLIN)
+			while (read(sigpipe_fds[0], &sig, 1) == 1)
+				if (sig == SIGTERM || sig == SIGINT)
+					stop = 1;
+		reap(&ls);
+		for (i = 0; i < ls.nsocks && !stop; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			if (accept_one(&ls, i) == 1) {
+				*end = LISTEN_SESSION_DONE;
+				rc = 0;
+				goto out;
+			}
+		}
+	}
+	log_line(LOG_INFO, "listen: stopped; sessions under way end on their own");
+	rc = 0;
+out:
+	for (i = 0; i < ls.nsocks; i++)
+		close(ls.socks[i].fd);
+	free(ls.kids);
+	free(ls.own);
+	return rc;
+}

@@ -1,0 +1,65 @@
+# bats helpers for mailout -bd (test/listen.bats).
+#   listen_config [KEY=VALUE...]  append a [listen] section on a free loopback port to
+#                                 $CONF (mo_config first); exports LPORT
+#   listen_start / listen_stop    run the listener in its own process group / stop it
+#                                 and every session it forked
+#   smtpc ARGS...                 test/lib/smtpc.py against 127.0.0.1:$LPORT
+_LISTEN_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LPID=
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+listen_config() {
+	local kv
+	LPORT=$(free_port)
+	{
+		echo "[listen]"
+		echo "address = 127.0.0.1"
+		echo "port = $LPORT"
+		# Root binds, then becomes run_as: nobody here, which must reach the queue.
+		if [[ $(id -u) == 0 ]]; then echo "run_as = nobody"; fi
+		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
+	} >>"$CONF"
+	if [[ $(id -u) == 0 ]]; then
+		mkdir -p "$QUEUE"
+		chown nobody "$QUEUE"
+		# The path down to the queue and the aliases file, passable by nobody.
+		local d=$BATS_TEST_TMPDIR
+		while [[ $d != / ]]; do chmod o+x "$d"; d=$(dirname "$d"); done
+		chmod o+r "$(test_aliases)"
+	fi
+	export LPORT
+}
+
+listen_start() {
+	setsid "$MAILOUT" -C "$CONF" -bd </dev/null >"$BATS_TEST_TMPDIR/listen.out" \
+		2>"$BATS_TEST_TMPDIR/listen.err" 3>&- &
+	LPID=$!
+	local i
+	for ((i = 0; i < 300; i++)); do
+		# Ready once it says so: a probe connection would count in the tests' logs.
+		if grep -q "listen: accepting on 127.0.0.1:$LPORT" "$LOG" 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$LPID" 2>/dev/null || break
+		sleep 0.02
+	done
+	echo "listen_start: the listener did not start" >&2
+	cat "$BATS_TEST_TMPDIR/listen.err" >&2
+	return 1
+}
+
+listen_stop() {
+	if [[ -n $LPID ]]; then
+		kill -- "-$LPID" 2>/dev/null || true
+		sleep 0.1
+		kill -9 -- "-$LPID" 2>/dev/null || true
+		wait "$LPID" 2>/dev/null || true
+		LPID=
+	fi
+	return 0
+}
+
+smtpc() { python3 "$_LISTEN_LIB_DIR/smtpc.py" --port "$LPORT" "$@"; }

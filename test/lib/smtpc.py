@@ -1,0 +1,135 @@
+"""smtpc.py -- SMTP clients for test/listen.bats (Python's smtplib and raw sockets).
+
+  smtpc.py --port P send [--source IP] [--from A] [--to B]... [--subject S] [--size N]
+      one message through smtplib; prints "250" or the refusal code and text
+  smtpc.py --port P raw [--source IP] [--wait S] HEXBYTES...
+      greeting, then each chunk sent and the replies printed until a pause
+  smtpc.py --port P hold N [--source IP]
+      open N connections, print each greeting line, keep them 3 s
+  smtpc.py --port P load CLIENTS MESSAGES OUTFILE
+      CLIENTS concurrent sessions of MESSAGES messages each; OUTFILE gets one line per
+      message: "TOKEN CODE"
+"""
+import argparse, smtplib, socket, sys, threading, time
+
+
+def conn(a):
+    s = smtplib.SMTP(timeout=30, source_address=(a.source, 0) if a.source else None)
+    s.connect('127.0.0.1', a.port)
+    return s
+
+
+def send(a):
+    try:
+        s = conn(a)
+        s.ehlo('device.test')
+        body = ('From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n\r\n' % (a.sender, a.to[0], a.subject)
+                + 'x' * a.size + '\r\nend\r\n')
+        s.sendmail(a.sender, a.to, body.encode())
+        s.quit()
+        print('250')
+    except smtplib.SMTPRecipientsRefused as e:
+        for r, (code, text) in e.recipients.items():
+            print(code, text.decode())
+    except smtplib.SMTPResponseException as e:
+        print(e.smtp_code, e.smtp_error.decode())
+    except smtplib.SMTPServerDisconnected as e:
+        print('disconnected', e)
+
+
+def raw(a):
+    s = socket.create_connection(('127.0.0.1', a.port), 10,
+                                 source_address=(a.source, 0) if a.source else None)
+    s.settimeout(a.wait)
+    out = b''
+    for chunk in [b''] + [bytes.fromhex(h) for h in a.chunks]:
+        if chunk:
+            s.sendall(chunk)
+        while True:
+            try:
+                d = s.recv(65536)
+            except socket.timeout:
+                break
+            if not d:
+                out += b'<closed>\n'
+                break
+            out += d
+    sys.stdout.write(out.decode('latin-1').replace('\r\n', '\n'))
+
+
+def hold(a):
+    socks = []
+    for _ in range(a.n):
+        s = socket.create_connection(('127.0.0.1', a.port), 10,
+                                     source_address=(a.source, 0) if a.source else None)
+        s.settimeout(5)
+        f = s.makefile('rb')
+        print(f.readline().decode().strip())
+        socks.append((s, f))
+        sys.stdout.flush()
+    time.sleep(3)
+
+
+def load(a):
+    lock = threading.Lock()
+    out = open(a.outfile, 'w')
+
+    def client(c):
+        try:
+            s = smtplib.SMTP('127.0.0.1', a.port, timeout=60)
+            s.ehlo('load.test')
+        except Exception as e:
+            with lock:
+                for m in range(a.messages):
+                    out.write('c%d-m%d %s\n' % (c, m, 'noconn'))
+            return
+        for m in range(a.messages):
+            tok = 'c%d-m%d' % (c, m)
+            body = 'From: <load@example.org>\r\nTo: <sink@example.net>\r\nSubject: %s\r\n\r\n%s\r\n' % (tok, tok)
+            try:
+                s.sendmail('load@example.org', ['sink@example.net'], body.encode())
+                code = 250
+            except smtplib.SMTPResponseException as e:
+                code = e.smtp_code
+            except Exception:
+                code = 'lost'
+            with lock:
+                out.write('%s %s\n' % (tok, code))
+                out.flush()
+        try:
+            s.quit()
+        except Exception:
+            pass
+
+    ts = [threading.Thread(target=client, args=(c,)) for c in range(a.clients)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    out.close()
+
+
+p = argparse.ArgumentParser()
+p.add_argument('--port', type=int, required=True)
+sub = p.add_subparsers(dest='cmd', required=True)
+q = sub.add_parser('send')
+q.add_argument('--source')
+q.add_argument('--from', dest='sender', default='printer@example.org')
+q.add_argument('--to', action='append', default=[])
+q.add_argument('--subject', default='scan')
+q.add_argument('--size', type=int, default=10)
+q = sub.add_parser('raw')
+q.add_argument('--source')
+q.add_argument('--wait', type=float, default=1.5)
+q.add_argument('chunks', nargs='*')
+q = sub.add_parser('hold')
+q.add_argument('n', type=int)
+q.add_argument('--source')
+q = sub.add_parser('load')
+q.add_argument('clients', type=int)
+q.add_argument('messages', type=int)
+q.add_argument('outfile')
+a = p.parse_args()
+if a.cmd == 'send' and not a.to:
+    a.to = ['boss@example.net']
+{'send': send, 'raw': raw, 'hold': hold, 'load': load}[a.cmd](a)
