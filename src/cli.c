@@ -50,7 +50,7 @@ const char cli_help_text[] =
 "  --remove ID        remove a message from the queue\n"
 "  -bi, -I, newaliases  check the aliases file\n"
 "  -bv                verify recipients without sending\n"
-"  -bd                (no SMTP listener in mailout: says so and exits 69)\n"
+"  -bd                run the SMTP listener of [listen] (mailout(8): the listener)\n"
 "  --serverinfo       show what the account's relay offers\n"
 "  --test RCPT        send a short test message to RCPT\n"
 "  --store-password   store the account's password in the keyring (read from stdin)\n"

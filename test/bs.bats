@@ -274,11 +274,3 @@ one_msg() {
 	refute grep -q '^250 2.0.0' "$OUT"
 	assert_equal "$(fake_count)" 0
 }
-
-@test "-bd: no listener in this build, said plainly, exit 69 (EX_UNAVAILABLE)" {
-	mo_config
-	run --separate-stderr mo -bd
-	assert_equal "$status" 69
-	assert_equal "$output" ''
-	[[ $stderr == *"no SMTP listener"*"-bs"* ]]
-}

@@ -300,3 +300,17 @@ PY
 	assert_output --regexp '^acked=[1-9][0-9]* '
 	refute_output --regexp '^acked=200 '
 }
+
+@test "-bd on an address already taken: says which and why, exits non-zero at once" {
+	mo_config
+	listen_config
+	run python3 - "$LPORT" "$MAILOUT" "$CONF" <<'PY'
+import socket, subprocess, sys
+s = socket.socket()
+s.bind(('127.0.0.1', int(sys.argv[1])))
+s.listen(1)
+r = subprocess.run([sys.argv[2], '-C', sys.argv[3], '-bd'], capture_output=True, timeout=20)
+print(r.returncode, r.stderr.decode().strip())
+PY
+	assert_output --regexp '^71 mailout: .*cannot listen on 127\.0\.0\.1:[0-9]+: Address already in use'
+}
