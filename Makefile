@@ -33,6 +33,8 @@ INCS		+= -I$(MBEDTLS_PREFIX)/include
 LIBS		+= -L$(MBEDTLS_PREFIX)/lib -Wl,-rpath,$(MBEDTLS_PREFIX)/lib
 endif
 LIBS		+= -lmbedtls -lmbedx509 -lmbedcrypto
+# crypt(3) for the listener's users file: libxcrypt does yescrypt and SHA-512.
+LIBS		+= -lcrypt
 
 # libsecret's headers only: keyring_libsecret.c loads the library with dlopen() when the
 # keyring is first asked, so runs that never use it do not load GLib.

@@ -314,3 +314,118 @@ print(r.returncode, r.stderr.decode().strip())
 PY
 	assert_output --regexp '^71 mailout: .*cannot listen on 127\.0\.0\.1:[0-9]+: Address already in use'
 }
+
+# users_file LINES...: this test's users file, 0640 and readable by the listener's user.
+users_file() {
+	USERS=$BATS_TEST_TMPDIR/listen-users
+	printf '%s\n' "$@" >"$USERS"
+	chmod 640 "$USERS"
+	if [[ $(id -u) == 0 ]]; then chgrp "$(id -gn nobody)" "$USERS"; fi
+}
+# Hashes of "pw": yescrypt (what mkpasswd -m yescrypt writes) and SHA-512 (openssl passwd -6).
+Y_PW='$y$j9T$F5Jx5fExrKuPp53xLKQ..1$U4SOHmDd8SvW5vCUKSMR6N835VPwFAtgYNhQ9mFFeL5'
+
+@test "auth = required: no login 530, a wrong password 535, a good one (yescrypt, SHA-512) 250" {
+	fake_start
+	mo_config
+	users_file "printer:$Y_PW" "scanner:$(openssl passwd -6 -salt abcdefgh pw)"
+	listen_config auth=required users_file="$USERS"
+	listen_start
+	run smtpc raw "$(hexlines 'EHLO d.test' 'MAIL FROM:<p@example.org>' 'QUIT')"
+	assert_line '250-AUTH PLAIN LOGIN'
+	assert_line '530 5.7.0 Authentication required'
+	run smtpc send --user printer --password wrong --mech PLAIN
+	assert_output --regexp '^535 5\.7\.8 '
+	run smtpc send --user nobody-here --password pw
+	assert_output --regexp '^535 5\.7\.8 '
+	run smtpc send --user printer --password pw
+	assert_output '250'
+	run smtpc send --user scanner --password pw --mech LOGIN
+	assert_output '250'
+	assert_equal "$(fake_count)" 2
+	run grep -c 'listen: client 127.0.0.1 user printer: from=<printer@example.org> rcpts=1: 250 ' "$LOG"
+	assert_output 1
+	run grep -c 'listen: client 127.0.0.1: failed login as printer' "$LOG"
+	assert_output 1
+}
+
+@test "ranges and auth together: the client must be in range AND log in; a safe IP needs neither" {
+	fake_start
+	mo_config
+	users_file "printer:$Y_PW"
+	listen_config auth=required users_file="$USERS" allow_from=127.0.0.2/32 safe_ips=127.0.0.3
+	listen_start
+	run smtpc send --user printer --password pw
+	assert_output --partial 'disconnected'
+	run smtpc send --source 127.0.0.2
+	assert_output --regexp '^530 '
+	run smtpc send --source 127.0.0.2 --user printer --password pw
+	assert_output '250'
+	run smtpc send --source 127.0.0.3
+	assert_output '250'
+	assert_equal "$(fake_count)" 2
+}
+
+@test "failed logins: 3 close the connection (421); 6 from one address refuse the next connections" {
+	mo_config
+	users_file "printer:$Y_PW"
+	listen_config auth=required users_file="$USERS"
+	listen_start
+	bad=$(printf 'AUTH PLAIN %s' "$(printf '\0printer\0nope' | base64)")
+	run smtpc raw "$(hexlines 'EHLO d.test' "$bad" "$bad" "$bad")"
+	assert_line --index 10 --regexp '^535 '
+	assert_line --index 11 --regexp '^535 '
+	assert_line --index 12 --regexp '^421 4\.7\.0 .*too many failed logins'
+	run smtpc raw "$(hexlines 'EHLO d.test' "$bad" "$bad" "$bad")"
+	assert_line --regexp '^421 4\.7\.0 .*too many failed logins'
+	run smtpc raw
+	assert_line --index 0 --regexp '^421 4\.7\.0 .*Too many failed logins'
+	run grep -c 'listen: refused 127.0.0.1 .*: 6 failed logins in 600 s' "$LOG"
+	assert_output 1
+	# Another address is not held to this one's failures.
+	run smtpc raw --source 127.0.0.2
+	assert_line --index 0 --regexp '^220 '
+}
+
+@test "a user's senders (users_file third field): a taken-over printer cannot send as the CEO" {
+	fake_start
+	mo_config
+	users_file "printer:$Y_PW:scan@example.org,*@scans.example.org"
+	listen_config auth=required users_file="$USERS"
+	listen_start
+	run smtpc send --user printer --password pw --from ceo@example.org
+	assert_output --regexp '^550 5\.7\.1 Sender <ceo@example.org> not allowed'
+	run smtpc send --user printer --password pw --from scan@example.org
+	assert_output '250'
+	run smtpc send --user printer --password pw --from a4@scans.example.org
+	assert_output '250'
+	assert_equal "$(fake_count)" 2
+}
+
+@test "account = by-user: the login name is the account the message goes through" {
+	fake_start
+	mo_config
+	users_file "t:$Y_PW" "other:$Y_PW"
+	listen_config auth=required users_file="$USERS" account=by-user
+	listen_start
+	run smtpc send --user t --password pw
+	assert_output '250'
+	assert_equal "$(fake_count)" 1
+	run smtpc send --user other --password pw
+	assert_output --regexp '^4[0-9][0-9] '
+	assert_equal "$(fake_count)" 1
+}
+
+@test "the one-user form: user and password_file" {
+	fake_start
+	mo_config
+	printf 'sekret\n' >"$BATS_TEST_TMPDIR/pwfile"
+	chmod 640 "$BATS_TEST_TMPDIR/pwfile"
+	if [[ $(id -u) == 0 ]]; then chgrp "$(id -gn nobody)" "$BATS_TEST_TMPDIR/pwfile"; fi
+	listen_config auth=required user=pbx password_file="$BATS_TEST_TMPDIR/pwfile"
+	listen_start
+	run smtpc send --user pbx --password wrong
+	assert_output --regexp '^535 '
+	run smtpc send --user pbx --password sekret
+	assert_output '250'
+}

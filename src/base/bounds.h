@@ -117,6 +117,15 @@
 #define MAX_SESSION_TIMEOUT	(24ULL * 3600)
 /* The listener's addresses: a host has a few; each is a socket polled by the parent. */
 #define MAX_LISTEN_SOCKETS	16
+/* Failed logins on one listener connection before it is closed (421). */
+#define MAX_AUTH_FAILURES	3
+/* Failed logins from one client address in LOGIN_FAILURE_WINDOW before it is refused. */
+#define MAX_LOGIN_FAILURES	6
+#define LOGIN_FAILURE_WINDOW	600
+/* Client addresses whose failed logins the listener remembers. */
+#define MAX_LISTEN_FAILURE_IPS	4096
+/* The listener's users file: thousands of devices fit; it is read at every login. */
+#define MAX_USERS_FILE		(1024 * 1024)
 /* What a cached TLS session stands for: the relay, its names, four file names. */
 #define MAX_SESSION_KEY_TEXT	(4 * MAX_PATH + 1024)
 

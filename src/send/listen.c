@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/bounds.h"
@@ -36,6 +37,7 @@
 #include "base/priv.h"
 #include "config/config.h"
 #include "message/rfc5322.h"
+#include "secrets/users.h"
 #include "net/fdstream.h"
 #include "net/stream.h"
 #include "send/listen.h"
@@ -60,6 +62,13 @@ struct child {
 
 enum access { ACC_ALLOW, ACC_SAFE, ACC_REFUSE };
 
+/* Failed logins of one client address, counted in the parent across its sessions. */
+struct failures {
+	struct cidr	 ip;
+	unsigned	 n;
+	time_t		 first;		/* of the current window */
+};
+
 struct listener {
 	const struct config	*cfg;
 	const struct listen_config *l;
@@ -70,6 +79,9 @@ struct listener {
 	size_t			 nkids;		/* slots */
 	struct cidr		*own;		/* this computer's addresses */
 	size_t			 nown;
+	struct failures		*fails;
+	size_t			 nfails;
+	int			 failpipe[2];	/* children write a struct cidr per failure */
 };
 
 /* What one child serves: one client. */
@@ -78,7 +90,10 @@ struct session {
 	struct submit		*sub;
 	char			 client[CIDR_STR_LEN];
 	char			 who[CIDR_STR_LEN + 16];
+	struct cidr		 ip;
 	enum access		 acc;
+	char			*user;		/* logged in as */
+	struct str_list		 senders;	/* the user's own senders (users_file) */
 };
 
 static int sigpipe_fds[2] = { -1, -1 };
@@ -317,7 +332,8 @@ sess_submit(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts, in
 	size_t i;
 
 	memset(&r, 0, sizeof(r));
-	r.account = l->relay == RELAY_FIXED ? l->account : NULL;
+	r.account = l->relay == RELAY_FIXED ? l->account : l->relay == RELAY_BY_USER ?
+	    x->user : NULL;
 	r.sender_set = 1;
 	r.sender = sender;
 	r.rcpts = rcpts;
@@ -330,8 +346,9 @@ sess_submit(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts, in
 	r.fd = msg_fd;
 	submit_message(x->sub, &r, &res);
 	reply_from_submit(&res, out);
-	log_line(out->code < 300 ? LOG_INFO : LOG_NOTICE, "listen: client %s: from=<%s> "
-	    "rcpts=%zu: %d %s", x->client, sender, nrcpts, out->code, out->text);
+	log_line(out->code < 300 ? LOG_INFO : LOG_NOTICE, "listen: client %s%s%s: from=<%s> "
+	    "rcpts=%zu: %d %s", x->client, x->user != NULL ? " user " : "",
+	    x->user != NULL ? x->user : "", sender, nrcpts, out->code, out->text);
 	return 0;
 }
 
@@ -364,7 +381,7 @@ static void
 sess_sender(void *ctx, const char *sender, struct serve_result *out)
 {
 	struct session *x = ctx;
-	const struct str_list *s = &x->ls->l->senders;
+	const struct str_list *s = x->senders.n > 0 ? &x->senders : &x->ls->l->senders;
 	size_t i;
 
 	out->code = s->n == 0 ? 250 : 550;
@@ -377,6 +394,32 @@ sess_sender(void *ctx, const char *sender, struct serve_result *out)
 		log_line(LOG_NOTICE, "listen: client %s: sender <%s> refused (not in "
 		    "senders)", x->client, sender);
 	}
+}
+
+/* AUTH: the users file or the one user. A failure is told to the parent, which counts. */
+static int
+sess_auth(void *ctx, const char *user, const char *password)
+{
+	struct session *x = ctx;
+	const struct listen_config *l = x->ls->l;
+	struct err e;
+	ssize_t w;
+	int r;
+
+	err_init(&e);
+	r = l->users_file != NULL ? users_check(l->users_file, user, password, &x->senders,
+	    &e) : users_check_one(l->user, l->password_file, user, password, &e);
+	if (r == 1) {
+		x->user = xstrdup(user);
+		log_line(LOG_INFO, "listen: client %s: logged in as %s", x->client, user);
+	} else if (r == 0) {
+		log_line(LOG_NOTICE, "listen: client %s: failed login as %s", x->client, user);
+		w = write(x->ls->failpipe[1], &x->ip, sizeof(x->ip));
+		(void)w;
+	} else
+		log_line(LOG_ERR, "listen: client %s: cannot check a login: %s", x->client,
+		    e.msg);
+	return r;
 }
 
 static void
@@ -393,6 +436,7 @@ serve_client(const struct listener *ls, int fd, const struct cidr *ip, enum acce
 	memset(&x, 0, sizeof(x));
 	x.ls = ls;
 	x.acc = acc;
+	x.ip = *ip;
 	cidr_str(ip, x.client, sizeof(x.client));
 	snprintf(x.who, sizeof(x.who), "-bd %s", x.client);
 	/* No client holds a process longer than this, whatever it does. */
@@ -418,6 +462,15 @@ serve_client(const struct listener *ls, int fd, const struct cidr *ip, enum acce
 	o.submit = sess_submit;
 	o.check_rcpt = sess_rcpt;
 	o.check_sender = sess_sender;
+	if (l->auth == LAUTH_REQUIRED) {
+		/*
+		 * A password crosses the network in the clear only on this host's loopback;
+		 * elsewhere AUTH waits for STARTTLS. A safe IP is never asked.
+		 */
+		o.auth = sess_auth;
+		o.auth_offer = cidr_is_loopback(ip);
+		o.auth_required = acc != ACC_SAFE;
+	}
 	o.strict_crlf = 1;
 	o.who = x.who;
 	o.ctx = &x;
@@ -426,6 +479,8 @@ serve_client(const struct listener *ls, int fd, const struct cidr *ip, enum acce
 out:
 	conn_free(c);
 	submit_free(x.sub);
+	free(x.user);
+	users_senders_free(&x.senders);
 }
 
 /* ---- the parent ---- */
@@ -439,6 +494,48 @@ count_ip(const struct listener *ls, const struct cidr *ip)
 		if (ls->kids[i].pid != 0 && cidr_contains(&ls->kids[i].ip, ip))
 			n++;
 	return n;
+}
+
+/* The entry of ip in the failure table, its window renewed when it ran out. */
+static struct failures *
+fails_of(struct listener *ls, const struct cidr *ip, int make)
+{
+	time_t now = time(NULL);
+	size_t i, oldest = 0;
+	struct failures *f = NULL;
+
+	for (i = 0; i < ls->nfails; i++) {
+		if (cidr_contains(&ls->fails[i].ip, ip))
+			f = &ls->fails[i];
+		if (ls->fails[i].first < ls->fails[oldest].first)
+			oldest = i;
+	}
+	if (f == NULL && make) {
+		/* Bounded: past the table's size the stalest address is forgotten. */
+		if (ls->nfails < MAX_LISTEN_FAILURE_IPS)
+			f = &ls->fails[ls->nfails++];
+		else
+			f = &ls->fails[oldest];
+		f->ip = *ip;
+		f->n = 0;
+		f->first = now;
+	}
+	if (f != NULL && now - f->first >= LOGIN_FAILURE_WINDOW) {
+		f->n = 0;
+		f->first = now;
+	}
+	return f;
+}
+
+static void
+read_failures(struct listener *ls)
+{
+	struct cidr ip;
+	struct failures *f;
+
+	while (read(ls->failpipe[0], &ip, sizeof(ip)) == (ssize_t)sizeof(ip))
+		if ((f = fails_of(ls, &ip, 1)) != NULL)
+			f->n++;
 }
 
 static void
@@ -468,6 +565,7 @@ accept_one(struct listener *ls, size_t si)
 	socklen_t len = sizeof(ss);
 	struct lsock *s = &ls->socks[si];
 	struct cidr ip;
+	struct failures *f;
 	const char *why;
 	char addr[CIDR_STR_LEN], line[MAX_REPLY_LINE];
 	enum access acc;
@@ -488,6 +586,14 @@ accept_one(struct listener *ls, size_t si)
 		log_line(LOG_NOTICE, "listen: refused %s on %s: %s", addr, s->name, why);
 		snprintf(line, sizeof(line), "554 5.7.1 %s: access denied\r\n",
 		    ls->l->hostname);
+		refuse(fd, line);
+		goto out;
+	}
+	if ((f = fails_of(ls, &ip, 0)) != NULL && f->n >= MAX_LOGIN_FAILURES) {
+		log_line(LOG_NOTICE, "listen: refused %s on %s: %u failed logins in %d s",
+		    addr, s->name, f->n, LOGIN_FAILURE_WINDOW);
+		snprintf(line, sizeof(line), "421 4.7.0 %s Too many failed logins, try again "
+		    "later\r\n", ls->l->hostname);
 		refuse(fd, line);
 		goto out;
 	}
@@ -522,6 +628,7 @@ accept_one(struct listener *ls, size_t si)
 		signal(SIGHUP, SIG_DFL);
 		close(sigpipe_fds[0]);
 		close(sigpipe_fds[1]);
+		close(ls->failpipe[0]);
 		for (i = 0; i < ls->nsocks; i++)
 			close(ls->socks[i].fd);
 		serve_client(ls, fd, &ip, acc);
@@ -541,7 +648,7 @@ int
 listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct err *e)
 {
 	struct listener ls;
-	struct pollfd pfd[MAX_LISTEN_SOCKETS + 1];
+	struct pollfd pfd[MAX_LISTEN_SOCKETS + 2];
 	struct sigaction sa;
 	unsigned char sig;
 	size_t i;
@@ -557,8 +664,11 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 	own_addresses(&ls);
 	ls.nkids = ls.nsocks * ls.l->max_connections;
 	ls.kids = xcalloc(ls.nkids + 1, sizeof(*ls.kids));
+	ls.fails = xcalloc(MAX_LISTEN_FAILURE_IPS, sizeof(*ls.fails));
+	ls.failpipe[0] = ls.failpipe[1] = -1;
 	if (pipe(sigpipe_fds) == -1 || set_flags(sigpipe_fds[0]) == -1 ||
-	    set_flags(sigpipe_fds[1]) == -1) {
+	    set_flags(sigpipe_fds[1]) == -1 || pipe(ls.failpipe) == -1 ||
+	    set_flags(ls.failpipe[0]) == -1 || set_flags(ls.failpipe[1]) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_OSERR, "listen: pipe: %s", strerror(errno));
 		goto out;
 	}
@@ -578,7 +688,9 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 		}
 		pfd[i].fd = sigpipe_fds[0];
 		pfd[i].events = POLLIN;
-		if (poll(pfd, ls.nsocks + 1, -1) == -1) {
+		pfd[i + 1].fd = ls.failpipe[0];
+		pfd[i + 1].events = POLLIN;
+		if (poll(pfd, ls.nsocks + 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			err_set(e, ERR_TEMP, CAUSE_OSERR, "listen: poll: %s", strerror(errno));
@@ -589,6 +701,8 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 				if (sig == SIGTERM || sig == SIGINT)
 					stop = 1;
 		reap(&ls);
+		/* Before any accept: a failure just reported counts for the next connection. */
+		read_failures(&ls);
 		for (i = 0; i < ls.nsocks && !stop; i++) {
 			if (!(pfd[i].revents & POLLIN))
 				continue;
@@ -606,5 +720,10 @@ out:
 		close(ls.socks[i].fd);
 	free(ls.kids);
 	free(ls.own);
+	free(ls.fails);
+	if (ls.failpipe[0] != -1) {
+		close(ls.failpipe[0]);
+		close(ls.failpipe[1]);
+	}
 	return rc;
 }

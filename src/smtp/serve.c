@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/base64.h"
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/err.h"
@@ -48,6 +49,8 @@ struct session {
 	int			 last_crlf;	/* the last line read ended in CRLF */
 	char			 helo[MAX_DOMAIN + 1];
 	int			 esmtp;
+	int			 authed;	/* a good AUTH in this session */
+	int			 auth_failures;
 	char			*dline;		/* DATA line buffer, allocated at first DATA */
 
 	/* The current transaction. */
@@ -400,7 +403,8 @@ cmd_helo(struct session *s, char *arg, int esmtp)
 	    reply_more(s, 250, "SIZE %llu", (unsigned long long)o->max_size) == -1 ||
 	    reply_more(s, 250, "DSN") == -1 ||
 	    reply_more(s, 250, "SMTPUTF8") == -1 ||
-	    reply_more(s, 250, "ENHANCEDSTATUSCODES") == -1)
+	    reply_more(s, 250, "ENHANCEDSTATUSCODES") == -1 ||
+	    (o->auth != NULL && o->auth_offer && reply_more(s, 250, "AUTH PLAIN LOGIN") == -1))
 		goto out;
 	ret = reply(s, 250, "HELP");
 out:
@@ -473,6 +477,10 @@ cmd_mail(struct session *s, char *arg)
 	}
 	if (!startswith_ci(arg, "FROM:")) {
 		ret = bad(s, 501, "5.5.4 Syntax: MAIL FROM:<address>");
+		goto out;
+	}
+	if (s->o->auth_required && !s->authed) {
+		ret = bad(s, 530, "5.7.0 Authentication required");
 		goto out;
 	}
 	if ((why = parse_path(arg + 5, &addr, &rest)) != NULL ||
@@ -797,6 +805,113 @@ out:
 	return ret;
 }
 
+/* One line of an AUTH exchange, base64-decoded (a secret buffer). "*" cancels: 1. */
+static int
+auth_line(struct session *s, const char *prompt, const char *initial, struct buf *out)
+{
+	char line[MAX_SERVE_COMMAND];
+	size_t len;
+	int ret = -1;
+
+	if (initial == NULL) {
+		if (reply(s, 334, "%s", prompt) == -1 ||
+		    get_line(s, line, sizeof(line), &len) != RD_LINE)
+			goto out;
+		initial = line;
+	}
+	if (strcmp(initial, "*") == 0) {
+		ret = 1;
+		goto out;
+	}
+	buf_reset(out);
+	/* "=" alone is the empty initial response (RFC 4954 4). */
+	if (strcmp(initial, "=") != 0 && base64_decode(out, initial, strlen(initial)) == -1)
+		goto out;
+	ret = buf_addc(out, '\0') == -1 ? -1 : 0;
+out:
+	explicit_bzero(line, sizeof(line));
+	return ret;
+}
+
+/*
+ * AUTH PLAIN and LOGIN. Returns -1 when the session must end: a broken exchange, or too
+ * many failures (a guesser gets MAX_AUTH_FAILURES tries per connection).
+ */
+static int
+cmd_auth(struct session *s, char *arg)
+{
+	struct buf user, pass;
+	char *mech = arg, *initial, *p;
+	const char *u = NULL, *pw = NULL;
+	size_t n;
+	int r, ret = -1;
+
+	buf_init_secret(&user, MAX_SERVE_COMMAND);
+	buf_init_secret(&pass, MAX_SERVE_COMMAND);
+	if (s->o->auth == NULL || !s->o->auth_offer) {
+		ret = bad(s, 502, "5.5.1 Error: command not implemented");
+		goto out;
+	}
+	if (s->authed || s->in_mail) {
+		ret = bad(s, 503, "5.5.1 Error: %s", s->authed ? "already authenticated" :
+		    "AUTH not allowed during a transaction");
+		goto out;
+	}
+	if ((initial = strchr(arg, ' ')) != NULL) {
+		*initial++ = '\0';
+		while (*initial == ' ')
+			initial++;
+	}
+	if (streq_ci(mech, "PLAIN")) {
+		/* authzid NUL authcid NUL passwd; an authzid other than the user is refused. */
+		if ((r = auth_line(s, "", initial, &pass)) != 0)
+			goto broken;
+		n = pass.len - 1;
+		if ((p = memchr(pass.data, '\0', n)) == NULL ||
+		    memchr(p + 1, '\0', n - (size_t)(p + 1 - pass.data)) == NULL)
+			goto broken_syntax;
+		u = p + 1;
+		pw = u + strlen(u) + 1;
+		if (p != pass.data && strcmp(pass.data, u) != 0)
+			u = NULL;
+	} else if (streq_ci(mech, "LOGIN")) {
+		if ((r = auth_line(s, "VXNlcm5hbWU6", initial, &user)) != 0 ||
+		    (r = auth_line(s, "UGFzc3dvcmQ6", NULL, &pass)) != 0)
+			goto broken;
+		u = user.data;
+		pw = pass.data;
+	} else {
+		ret = bad(s, 504, "5.5.4 Unrecognized authentication type");
+		goto out;
+	}
+	r = u == NULL || u[0] == '\0' ? 0 : s->o->auth(s->o->ctx, u, pw);
+	if (r == 1) {
+		s->authed = 1;
+		ret = reply(s, 235, "2.7.0 Authentication successful");
+	} else if (r == -1)
+		ret = reply(s, 454, "4.7.0 Temporary authentication failure");
+	else if (++s->auth_failures >= MAX_AUTH_FAILURES) {
+		reply(s, 421, "4.7.0 %s Error: too many failed logins", s->o->hostname);
+		err_set(s->e, ERR_PERM, CAUSE_NOPERM, "%s client failed to log in %d times",
+		    WHO(s), s->auth_failures);
+	} else
+		ret = reply(s, 535, "5.7.8 Authentication credentials invalid");
+	goto out;
+broken:
+	if (r == 1) {
+		ret = reply(s, 501, "5.7.0 Authentication cancelled");
+		goto out;
+	}
+	if (s->dead || err_failed(s->e))
+		goto out;
+broken_syntax:
+	ret = bad(s, 501, "5.5.2 Error: bad AUTH exchange");
+out:
+	buf_free(&user);
+	buf_free(&pass);
+	return ret;
+}
+
 /* Dispatch one command line. Returns 1 after QUIT, 0 to go on, -1 to end the session. */
 static int
 command(struct session *s, char *line)
@@ -824,6 +939,8 @@ command(struct session *s, char *line)
 		ret = cmd_rcpt(s, arg);
 	else if (streq_ci(line, "DATA"))
 		ret = cmd_data(s, arg);
+	else if (streq_ci(line, "AUTH"))
+		ret = cmd_auth(s, arg);
 	else if (streq_ci(line, "RSET")) {
 		txn_reset(s);
 		ret = reply(s, 250, "2.0.0 Ok");
@@ -839,7 +956,7 @@ command(struct session *s, char *line)
 	else if (streq_ci(line, "QUIT")) {
 		reply(s, 221, "2.0.0 %s closing connection", s->o->hostname);
 		ret = s->dead ? -1 : 1;
-	} else if (streq_ci(line, "EXPN") || streq_ci(line, "BDAT") || streq_ci(line, "AUTH") ||
+	} else if (streq_ci(line, "EXPN") || streq_ci(line, "BDAT") ||
 	    streq_ci(line, "STARTTLS") || streq_ci(line, "ETRN") || streq_ci(line, "TURN"))
 		ret = bad(s, 502, "5.5.1 Error: command not implemented");
 	else if (line[0] == '\0')

@@ -60,6 +60,12 @@ typedef int (*serve_submit_fn)(void *ctx, const char *sender, char *const *rcpts
  */
 typedef void (*serve_rcpt_fn)(void *ctx, const char *rcpt, struct serve_result *res);
 
+/*
+ * AUTH PLAIN or LOGIN (RFC 4954) on the server side: the name and password the client
+ * gave. 1 when they are good, 0 when not (535), -1 when they cannot be checked now (454).
+ */
+typedef int (*serve_auth_fn)(void *ctx, const char *user, const char *password);
+
 struct serve_opts {
 	const char	*hostname;	/* in the greeting and the EHLO reply */
 	const char	*tmp_dir;	/* for message files (made 0700 if missing) */
@@ -69,6 +75,9 @@ struct serve_opts {
 	serve_submit_fn	 submit;	/* required */
 	serve_rcpt_fn	 check_rcpt;	/* may be NULL: every well-formed RCPT is accepted */
 	serve_rcpt_fn	 check_sender;	/* may be NULL: the same for MAIL FROM (250 takes it) */
+	serve_auth_fn	 auth;		/* NULL: no AUTH */
+	int		 auth_offer;	/* AUTH in EHLO and accepted (the listener: loopback) */
+	int		 auth_required;	/* MAIL needs a good AUTH first (530) */
 	int		 strict_crlf;	/* DATA ends only at CRLF.CRLF (the network listener) */
 	const char	*who;		/* the session in errors; NULL: "-bs" */
 	void		*ctx;		/* passed to both callbacks */

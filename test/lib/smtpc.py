@@ -1,6 +1,7 @@
 """smtpc.py -- SMTP clients for test/listen.bats (Python's smtplib and raw sockets).
 
   smtpc.py --port P send [--source IP] [--from A] [--to B]... [--subject S] [--size N]
+                         [--user U --password P [--mech PLAIN|LOGIN]]
       one message through smtplib; prints "250" or the refusal code and text
   smtpc.py --port P raw [--source IP] [--wait S] HEXBYTES...
       greeting, then each chunk sent and the replies printed until a pause
@@ -23,6 +24,12 @@ def send(a):
     try:
         s = conn(a)
         s.ehlo('device.test')
+        if a.user is not None:
+            if a.mech:
+                s.user, s.password = a.user, a.password
+                s.auth(a.mech, getattr(s, 'auth_' + a.mech.lower()))
+            else:
+                s.login(a.user, a.password)
         body = ('From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n\r\n' % (a.sender, a.to[0], a.subject)
                 + 'x' * a.size + '\r\nend\r\n')
         s.sendmail(a.sender, a.to, body.encode())
@@ -118,6 +125,9 @@ q.add_argument('--from', dest='sender', default='printer@example.org')
 q.add_argument('--to', action='append', default=[])
 q.add_argument('--subject', default='scan')
 q.add_argument('--size', type=int, default=10)
+q.add_argument('--user')
+q.add_argument('--password', default='')
+q.add_argument('--mech', choices=['PLAIN', 'LOGIN'])
 q = sub.add_parser('raw')
 q.add_argument('--source')
 q.add_argument('--wait', type=float, default=1.5)
