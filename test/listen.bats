@@ -429,3 +429,71 @@ Y_PW='$y$j9T$F5Jx5fExrKuPp53xLKQ..1$U4SOHmDd8SvW5vCUKSMR6N835VPwFAtgYNhQ9mFFeL5'
 	run smtpc send --user pbx --password sekret
 	assert_output '250'
 }
+
+# listen_certs: the test CA's localhost certificate and key, readable by the listener.
+listen_certs() {
+	local d
+	d=$(certs_dir)
+	CA=$d/ca.pem
+	cp "$d/server.pem" "$d/server.key" "$BATS_TEST_TMPDIR/"
+	chmod 640 "$BATS_TEST_TMPDIR/server.key"
+	if [[ $(id -u) == 0 ]]; then chgrp "$(id -gn nobody)" "$BATS_TEST_TMPDIR/server.key"; fi
+	CERT=$BATS_TEST_TMPDIR/server.pem
+	KEY=$BATS_TEST_TMPDIR/server.key
+}
+
+@test "STARTTLS with openssl s_client: TLS 1.2 verified against the CA, EHLO again, 1.1 refused" {
+	mo_config
+	listen_certs
+	listen_config tls_cert_file="$CERT" tls_key_file="$KEY"
+	listen_start
+	run smtpc raw "$(hexlines 'EHLO d.test' 'QUIT')"
+	assert_line '250-STARTTLS'
+	run bash -c "printf 'EHLO tls.test\nQUIT\n' | timeout 20 openssl s_client -starttls smtp \
+		-connect 127.0.0.1:$LPORT -crlf -ign_eof -tls1_2 -CAfile '$CA' -verify_return_error 2>&1"
+	assert_line --regexp 'Protocol *: TLSv1\.2'
+	assert_line --partial 'Verify return code: 0 (ok)'
+	assert_line --regexp '^250-.* Hello tls\.test'
+	refute_line '250-STARTTLS'
+	assert_line --regexp '^221 '
+	run bash -c "printf 'QUIT\n' | timeout 20 openssl s_client -starttls smtp \
+		-connect 127.0.0.1:$LPORT -crlf -tls1_1 -CAfile '$CA' 2>&1"
+	assert_output --partial 'alert protocol version'
+	assert_line --partial 'Cipher is (NONE)'
+	refute_line --regexp '^221 '
+}
+
+@test "STARTTLS then AUTH then a message, from smtplib" {
+	fake_start
+	mo_config
+	listen_certs
+	users_file "printer:$Y_PW"
+	listen_config tls_cert_file="$CERT" tls_key_file="$KEY" auth=required users_file="$USERS"
+	listen_start
+	run smtpc send --starttls "$CA" --user printer --password pw
+	assert_output '250'
+	assert_equal "$(fake_count)" 1
+}
+
+@test "STARTTLS: commands pipelined behind it are refused, never read as encrypted" {
+	mo_config
+	listen_certs
+	listen_config tls_cert_file="$CERT" tls_key_file="$KEY"
+	listen_start
+	run smtpc raw "$(hexlines 'EHLO d.test' 'STARTTLS' 'MAIL FROM:<x@example.org>')"
+	assert_line --regexp '^554 5\.5\.1 .*pipelined after STARTTLS'
+	refute_line --regexp '^220 2\.0\.0'
+}
+
+@test "STARTTLS: the best version the library has (TLS 1.3 on mbedTLS 3, 1.2 on 2.28)" {
+	mo_config
+	listen_certs
+	listen_config tls_cert_file="$CERT" tls_key_file="$KEY"
+	listen_start
+	best=1.2
+	if "$MAILOUT" --version | grep -q '^tls: .*1\.3)$'; then best=1.3; fi
+	run bash -c "printf 'QUIT\n' | timeout 20 openssl s_client -starttls smtp \
+		-connect 127.0.0.1:$LPORT -crlf -ign_eof -CAfile '$CA' -verify_return_error 2>&1"
+	assert_line --regexp "^New, TLSv${best/./\\.}, Cipher is "
+	assert_line --regexp '^221 '
+}

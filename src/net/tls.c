@@ -914,9 +914,9 @@ tls_new(struct stream *lower, const struct tls_opts *o)
 	return ts;
 }
 
-/* The client configuration: randomness, groups cheapest first, the lowest version. */
+/* The configuration: randomness, groups cheapest first, the lowest version. */
 static int
-configure(struct tls_stream *ts, struct err *e)
+configure(struct tls_stream *ts, int endpoint, struct err *e)
 {
 	static const unsigned char pers[] = "mailout tls";
 	char buf[256];
@@ -928,7 +928,7 @@ configure(struct tls_stream *ts, struct err *e)
 		    lib_error(r, buf, sizeof(buf)));
 		goto out;
 	}
-	if ((r = mbedtls_ssl_config_defaults(&ts->conf, MBEDTLS_SSL_IS_CLIENT,
+	if ((r = mbedtls_ssl_config_defaults(&ts->conf, endpoint,
 	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)) != 0) {
 		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "TLS configuration: %s",
 		    lib_error(r, buf, sizeof(buf)));
@@ -1080,7 +1080,7 @@ tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
 	}
 #endif
 	ts = tls_new(lower, o);
-	if (configure(ts, e) == -1 || prepare(ts, o, &sess, e) == -1 ||
+	if (configure(ts, MBEDTLS_SSL_IS_CLIENT, e) == -1 || prepare(ts, o, &sess, e) == -1 ||
 	    handshake(ts, e) == -1)
 		goto out;
 	if (info != NULL) {
@@ -1106,6 +1106,55 @@ tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
 	ts = NULL;
 out:
 	mbedtls_ssl_session_free(&sess);
+	if (ts != NULL) {
+		tls_free_ctx(ts);
+		free(ts);
+	}
+	return ret;
+}
+
+struct stream *
+tls_accept(struct stream *lower, const char *cert_file, const char *key_file,
+    int min_version, struct err *e)
+{
+	struct tls_opts o;
+	struct tls_stream *ts = NULL;
+	struct stream *ret = NULL;
+	char buf[256];
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.cert_file = cert_file;
+	o.key_file = key_file;
+	o.min_version = min_version;
+	o.server_name = lower->name;	/* not used: no name is checked on this side */
+	if (tls_check_opts(&o, e) == -1)
+		goto out;
+#if MBEDTLS3
+	if (psa_crypto_init() != PSA_SUCCESS) {
+		err_set(e, ERR_TEMP, CAUSE_OSERR, "TLS: cannot initialise PSA crypto");
+		goto out;
+	}
+#endif
+	ts = tls_new(lower, &o);
+	/* The client presents no certificate: devices have none, and AUTH says who. */
+	ts->authmode = MBEDTLS_SSL_VERIFY_NONE;
+	if (configure(ts, MBEDTLS_SSL_IS_SERVER, e) == -1 ||
+	    load_client_cert(ts, &o, e) == -1)
+		goto out;
+	mbedtls_ssl_conf_authmode(&ts->conf, ts->authmode);
+	if ((r = mbedtls_ssl_setup(&ts->ssl, &ts->conf)) != 0) {
+		err_set(e, ERR_TEMP, CAUSE_OSERR, "TLS setup: %s", lib_error(r, buf,
+		    sizeof(buf)));
+		goto out;
+	}
+	mbedtls_ssl_set_bio(&ts->ssl, ts, bio_send, bio_recv, NULL);
+	if (handshake(ts, e) == -1)
+		goto out;
+	ts->up = 1;
+	ret = &ts->s;
+	ts = NULL;
+out:
 	if (ts != NULL) {
 		tls_free_ctx(ts);
 		free(ts);

@@ -85,6 +85,17 @@ struct stream	*tls_wrap(struct stream *lower, const struct tls_opts *o, struct t
 		    struct err *e);
 
 /*
+ * The server side, for the listener's STARTTLS: the handshake over lower with the
+ * certificate (PEM, chain after the leaf) and key of cert_file and key_file, TLS 1.2 or
+ * min_version (12 or 13) and up; no client certificate is asked for. Returns a stream
+ * that owns lower, or NULL with err (lower untouched and still the caller's; the
+ * connection may only be closed): unreadable or mismatched files are PERM/CAUSE_CONFIG,
+ * a client that fails the handshake TEMP.
+ */
+struct stream	*tls_accept(struct stream *lower, const char *cert_file, const char *key_file,
+		    int min_version, struct err *e);
+
+/*
  * Check options before any network activity: tls_min_version the library can do, a
  * well-formed fingerprint, a key file only with a certificate. 0, or -1 with err set
  * (PERM/CAUSE_CONFIG). tls_wrap() checks them too.

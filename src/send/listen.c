@@ -40,6 +40,7 @@
 #include "secrets/users.h"
 #include "net/fdstream.h"
 #include "net/stream.h"
+#include "net/tls.h"
 #include "send/listen.h"
 #include "send/reply.h"
 #include "send/submit.h"
@@ -422,6 +423,26 @@ sess_auth(void *ctx, const char *user, const char *password)
 	return r;
 }
 
+/* STARTTLS: the server side of net/tls.c under the session's connection. */
+static int
+sess_starttls(void *ctx, struct conn *c, struct err *e)
+{
+	struct session *x = ctx;
+	const struct listen_config *l = x->ls->l;
+	struct stream *t;
+	int rc = -1;
+
+	if ((t = tls_accept(conn_stream(c), l->tls_cert_file, l->tls_key_file,
+	    l->tls_min_version, e)) == NULL) {
+		err_prefix(e, "-bd %s: STARTTLS: ", x->client);
+		goto out;
+	}
+	conn_swap(c, t);
+	rc = 0;
+out:
+	return rc;
+}
+
 static void
 serve_client(const struct listener *ls, int fd, const struct cidr *ip, enum access acc)
 {
@@ -471,6 +492,8 @@ serve_client(const struct listener *ls, int fd, const struct cidr *ip, enum acce
 		o.auth_offer = cidr_is_loopback(ip);
 		o.auth_required = acc != ACC_SAFE;
 	}
+	if (l->tls_cert_file != NULL)
+		o.starttls = sess_starttls;
 	o.strict_crlf = 1;
 	o.who = x.who;
 	o.ctx = &x;

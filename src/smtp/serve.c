@@ -49,6 +49,7 @@ struct session {
 	int			 last_crlf;	/* the last line read ended in CRLF */
 	char			 helo[MAX_DOMAIN + 1];
 	int			 esmtp;
+	int			 tls;		/* STARTTLS done */
 	int			 authed;	/* a good AUTH in this session */
 	int			 auth_failures;
 	char			*dline;		/* DATA line buffer, allocated at first DATA */
@@ -70,6 +71,9 @@ struct session {
 
 /* The session's name in errors: "-bs", or the listener's "client 192.0.2.7". */
 #define WHO(s)	((s)->o->who != NULL ? (s)->o->who : "-bs")
+
+/* AUTH is offered: on loopback (auth_offer), or once the session is encrypted. */
+#define AUTH_NOW(s)	((s)->o->auth != NULL && ((s)->o->auth_offer || (s)->tls))
 
 static int reply(struct session *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
@@ -404,7 +408,8 @@ cmd_helo(struct session *s, char *arg, int esmtp)
 	    reply_more(s, 250, "DSN") == -1 ||
 	    reply_more(s, 250, "SMTPUTF8") == -1 ||
 	    reply_more(s, 250, "ENHANCEDSTATUSCODES") == -1 ||
-	    (o->auth != NULL && o->auth_offer && reply_more(s, 250, "AUTH PLAIN LOGIN") == -1))
+	    (o->starttls != NULL && !s->tls && reply_more(s, 250, "STARTTLS") == -1) ||
+	    (AUTH_NOW(s) && reply_more(s, 250, "AUTH PLAIN LOGIN") == -1))
 		goto out;
 	ret = reply(s, 250, "HELP");
 out:
@@ -848,7 +853,7 @@ cmd_auth(struct session *s, char *arg)
 
 	buf_init_secret(&user, MAX_SERVE_COMMAND);
 	buf_init_secret(&pass, MAX_SERVE_COMMAND);
-	if (s->o->auth == NULL || !s->o->auth_offer) {
+	if (!AUTH_NOW(s)) {
 		ret = bad(s, 502, "5.5.1 Error: command not implemented");
 		goto out;
 	}
@@ -912,6 +917,48 @@ out:
 	return ret;
 }
 
+/*
+ * STARTTLS: the client starts over on the encrypted stream (RFC 3207 4.2): what it said
+ * before (EHLO, a transaction) is forgotten. Bytes pipelined after the command would be
+ * read as if they had come encrypted: refused, and the session ended.
+ */
+static int
+cmd_starttls(struct session *s, const char *arg)
+{
+	int ret = -1;
+
+	if (s->o->starttls == NULL || s->tls) {
+		ret = bad(s, s->tls ? 503 : 502, "5.5.1 Error: %s", s->tls ?
+		    "TLS already active" : "command not implemented");
+		goto out;
+	}
+	if (*arg != '\0') {
+		ret = bad(s, 501, "5.5.4 Syntax: STARTTLS");
+		goto out;
+	}
+	if (conn_pending(s->c) > 0) {
+		reply(s, 554, "5.5.1 Error: commands pipelined after STARTTLS");
+		err_set(s->e, ERR_PERM, CAUSE_PROTOCOL, "%s client pipelined commands after "
+		    "STARTTLS", WHO(s));
+		goto out;
+	}
+	if (reply(s, 220, "2.0.0 Ready to start TLS") == -1 || conn_flush(s->c, s->e) == -1) {
+		s->dead = 1;
+		goto out;
+	}
+	if (s->o->starttls(s->o->ctx, s->c, s->e) == -1) {
+		s->dead = 1;
+		goto out;
+	}
+	s->tls = 1;
+	txn_reset(s);
+	s->helo[0] = '\0';
+	s->esmtp = 0;
+	ret = 0;
+out:
+	return ret;
+}
+
 /* Dispatch one command line. Returns 1 after QUIT, 0 to go on, -1 to end the session. */
 static int
 command(struct session *s, char *line)
@@ -939,6 +986,8 @@ command(struct session *s, char *line)
 		ret = cmd_rcpt(s, arg);
 	else if (streq_ci(line, "DATA"))
 		ret = cmd_data(s, arg);
+	else if (streq_ci(line, "STARTTLS"))
+		ret = cmd_starttls(s, arg);
 	else if (streq_ci(line, "AUTH"))
 		ret = cmd_auth(s, arg);
 	else if (streq_ci(line, "RSET")) {
@@ -957,7 +1006,7 @@ command(struct session *s, char *line)
 		reply(s, 221, "2.0.0 %s closing connection", s->o->hostname);
 		ret = s->dead ? -1 : 1;
 	} else if (streq_ci(line, "EXPN") || streq_ci(line, "BDAT") ||
-	    streq_ci(line, "STARTTLS") || streq_ci(line, "ETRN") || streq_ci(line, "TURN"))
+	    streq_ci(line, "ETRN") || streq_ci(line, "TURN"))
 		ret = bad(s, 502, "5.5.1 Error: command not implemented");
 	else if (line[0] == '\0')
 		ret = bad(s, 500, "5.5.2 Error: bad syntax");

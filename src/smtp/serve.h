@@ -66,6 +66,12 @@ typedef void (*serve_rcpt_fn)(void *ctx, const char *rcpt, struct serve_result *
  */
 typedef int (*serve_auth_fn)(void *ctx, const char *user, const char *password);
 
+/*
+ * STARTTLS (RFC 3207) on the server side, after the 220: put TLS under c (conn_swap).
+ * 0, or -1 with err (the session ends: the connection's state is unknown).
+ */
+typedef int (*serve_starttls_fn)(void *ctx, struct conn *c, struct err *e);
+
 struct serve_opts {
 	const char	*hostname;	/* in the greeting and the EHLO reply */
 	const char	*tmp_dir;	/* for message files (made 0700 if missing) */
@@ -76,7 +82,8 @@ struct serve_opts {
 	serve_rcpt_fn	 check_rcpt;	/* may be NULL: every well-formed RCPT is accepted */
 	serve_rcpt_fn	 check_sender;	/* may be NULL: the same for MAIL FROM (250 takes it) */
 	serve_auth_fn	 auth;		/* NULL: no AUTH */
-	int		 auth_offer;	/* AUTH in EHLO and accepted (the listener: loopback) */
+	int		 auth_offer;	/* AUTH before STARTTLS too (the listener: loopback) */
+	serve_starttls_fn starttls;	/* NULL: no STARTTLS; else offered, and AUTH after it */
 	int		 auth_required;	/* MAIL needs a good AUTH first (530) */
 	int		 strict_crlf;	/* DATA ends only at CRLF.CRLF (the network listener) */
 	const char	*who;		/* the session in errors; NULL: "-bs" */

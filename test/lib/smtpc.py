@@ -1,7 +1,7 @@
 """smtpc.py -- SMTP clients for test/listen.bats (Python's smtplib and raw sockets).
 
   smtpc.py --port P send [--source IP] [--from A] [--to B]... [--subject S] [--size N]
-                         [--user U --password P [--mech PLAIN|LOGIN]]
+                         [--user U --password P [--mech PLAIN|LOGIN]] [--starttls CAFILE]
       one message through smtplib; prints "250" or the refusal code and text
   smtpc.py --port P raw [--source IP] [--wait S] HEXBYTES...
       greeting, then each chunk sent and the replies printed until a pause
@@ -24,6 +24,12 @@ def send(a):
     try:
         s = conn(a)
         s.ehlo('device.test')
+        if a.starttls:
+            import ssl
+            ctx = ssl.create_default_context(cafile=a.starttls)
+            s._host = '127.0.0.1'	# connect() does not set it: the name to verify
+            s.starttls(context=ctx)
+            s.ehlo('device.test')
         if a.user is not None:
             if a.mech:
                 s.user, s.password = a.user, a.password
@@ -128,6 +134,7 @@ q.add_argument('--size', type=int, default=10)
 q.add_argument('--user')
 q.add_argument('--password', default='')
 q.add_argument('--mech', choices=['PLAIN', 'LOGIN'])
+q.add_argument('--starttls', metavar='CAFILE')
 q = sub.add_parser('raw')
 q.add_argument('--source')
 q.add_argument('--wait', type=float, default=1.5)
