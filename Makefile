@@ -201,6 +201,9 @@ install: all
 	sed 's|@BINDIR@|$(BINDIR)|g' systemd/mailout-queue.service \
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/mailout-queue.service
 	install -m 644 systemd/mailout-queue.timer $(DESTDIR)$(SYSTEMDUNITDIR)/mailout-queue.timer
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/mailout-listen.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/mailout-listen.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/mailout-listen.service
 	sed 's|@BINDIR@|$(BINDIR)|g' systemd/mailout.cron >$(DESTDIR)$(SYSCONFDIR)/cron.d/mailout
 	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/mailout-queue.service $(DESTDIR)$(SYSCONFDIR)/cron.d/mailout
 	@echo "To retry queued mail with systemd: systemctl enable --now mailout-queue.timer"
@@ -240,7 +243,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mailout \
 	      $(DESTDIR)$(MANDIR)/man8/mailout.8 $(DESTDIR)$(MANDIR)/man5/sendmail.conf.5 \
 	      $(DESTDIR)$(SYSTEMDUNITDIR)/mailout-queue.service \
-	      $(DESTDIR)$(SYSTEMDUNITDIR)/mailout-queue.timer $(DESTDIR)$(SYSCONFDIR)/cron.d/mailout
+	      $(DESTDIR)$(SYSTEMDUNITDIR)/mailout-queue.timer $(DESTDIR)$(SYSCONFDIR)/cron.d/mailout \
+	      $(DESTDIR)$(SYSTEMDUNITDIR)/mailout-listen.service
 
 clean:
 	rm -rf build build-* 

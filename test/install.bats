@@ -26,6 +26,8 @@ inst_cleanup() {
 	for u in "$NOHOME" "$HOMED"; do
 		if id -u "$u" >/dev/null 2>&1; then userdel -r "$u" >/dev/null 2>&1 || userdel "$u"; fi
 	done
+	# system-install makes a user of the group's name for the listener (run_as).
+	if id -u "$GRP" >/dev/null 2>&1; then userdel "$GRP"; fi
 	if getent group "$GRP" >/dev/null; then groupdel "$GRP"; fi
 	rm -rf "$PUB"
 	return 0

@@ -497,3 +497,13 @@ listen_certs() {
 	assert_line --regexp "^New, TLSv${best/./\\.}, Cipher is "
 	assert_line --regexp '^221 '
 }
+
+@test "a TLS key the listener's user cannot read: refuses to start, says so" {
+	mo_config
+	listen_certs
+	chmod 600 "$KEY"
+	if [[ $(id -u) != 0 ]]; then chmod 000 "$KEY"; fi
+	listen_config tls_cert_file="$CERT" tls_key_file="$KEY"
+	run -78 "$MAILOUT" -C "$CONF" -bd
+	assert_output --partial "tls_key_file $KEY: Permission denied (both must be readable"
+}

@@ -60,6 +60,8 @@ sys_cleanup() {
 	for u in "$WWW" "$ALICE"; do
 		if id -u "$u" >/dev/null 2>&1; then userdel "$u" 2>/dev/null || true; fi
 	done
+	# system-install makes a user of the group's name for the listener (run_as).
+	if id -u "$GRP" >/dev/null 2>&1; then userdel "$GRP"; fi
 	if getent group "$GRP" >/dev/null; then groupdel "$GRP"; fi
 	return 0
 }

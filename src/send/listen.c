@@ -192,6 +192,12 @@ bind_one(struct listener *ls, const struct addrinfo *ai, struct err *e)
 	    (ai->ai_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 || listen(fd, LISTEN_BACKLOG) == -1) {
+		/* The default ::1 on a host without IPv6: 127.0.0.1 is enough. */
+		if (l->addrs_default && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT)) {
+			log_line(LOG_NOTICE, "listen: not on %s: %s", s->name, strerror(errno));
+			rc = 0;
+			goto out;
+		}
 		err_set(e, ERR_TEMP, errno == EACCES ? CAUSE_NOPERM : CAUSE_OSERR,
 		    "listen: cannot listen on %s: %s", s->name, strerror(errno));
 		goto out;
@@ -684,6 +690,18 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 	ls.verbose = verbose;
 	if (bind_all(&ls, e) == -1 || drop_root(&ls, e) == -1)
 		goto out;
+	if (ls.nsocks == 0) {
+		err_set(e, ERR_TEMP, CAUSE_OSERR, "listen: no address to listen on");
+		goto out;
+	}
+	/* Read in each session as run_as: a key only root can read would fail every one. */
+	if (ls.l->tls_cert_file != NULL && (access(ls.l->tls_cert_file, R_OK) == -1 ||
+	    access(ls.l->tls_key_file, R_OK) == -1)) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "[listen] tls_cert_file %s or tls_key_file "
+		    "%s: %s (both must be readable by the user the listener runs as, run_as)",
+		    ls.l->tls_cert_file, ls.l->tls_key_file, strerror(errno));
+		goto out;
+	}
 	own_addresses(&ls);
 	ls.nkids = ls.nsocks * ls.l->max_connections;
 	ls.kids = xcalloc(ls.nkids + 1, sizeof(*ls.kids));

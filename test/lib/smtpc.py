@@ -11,7 +11,7 @@
       CLIENTS concurrent sessions of MESSAGES messages each; OUTFILE gets one line per
       message: "TOKEN CODE"
 """
-import argparse, smtplib, socket, sys, threading, time
+import argparse, re, smtplib, socket, sys, threading, time
 
 
 def conn(a):
@@ -55,9 +55,12 @@ def raw(a):
                                  source_address=(a.source, 0) if a.source else None)
     s.settimeout(a.wait)
     out = b''
+    # Read until the reply that ends this step: a 220 greeting first; after the client's
+    # bytes, the end of the connection; else a pause of --wait.
     for chunk in [b''] + [bytes.fromhex(h) for h in a.chunks]:
         if chunk:
             s.sendall(chunk)
+        start = len(out)
         while True:
             try:
                 d = s.recv(65536)
@@ -67,6 +70,9 @@ def raw(a):
                 out += b'<closed>\n'
                 break
             out += d
+            lines = out[start:].split(b'\r\n')
+            if not chunk and len(lines) > 1 and re.match(rb'220 ', lines[-2]):
+                break
     sys.stdout.write(out.decode('latin-1').replace('\r\n', '\n'))
 
 
