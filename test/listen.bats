@@ -507,3 +507,21 @@ listen_certs() {
 	run -78 "$MAILOUT" -C "$CONF" -bd
 	assert_output --partial "tls_key_file $KEY: Permission denied (both must be readable"
 }
+
+@test "swaks: STARTTLS, AUTH LOGIN and a message through the listener" {
+	fake_start
+	mo_config
+	listen_certs
+	users_file "printer:$Y_PW"
+	listen_config tls_cert_file="$CERT" tls_key_file="$KEY" auth=required users_file="$USERS"
+	listen_start
+	run swaks --server 127.0.0.1 --port "$LPORT" --from scan@example.org --to boss@example.net \
+		--tls --tls-verify --tls-ca-path "$CA" --auth LOGIN --auth-user printer \
+		--auth-password pw --header 'Subject: from swaks' --timeout 20
+	assert_success
+	assert_line --regexp '^ *<~ *235 2\.7\.0 Authentication successful'
+	assert_line --regexp '^ *<~ *250 2\.0\.0 Ok: delivered'
+	assert_equal "$(fake_count)" 1
+	run fake_msg 1
+	assert_output --partial 'Subject: from swaks'
+}

@@ -658,8 +658,12 @@ accept_one(struct listener *ls, size_t si)
 		close(sigpipe_fds[0]);
 		close(sigpipe_fds[1]);
 		close(ls->failpipe[0]);
-		for (i = 0; i < ls->nsocks; i++)
+		ls->failpipe[0] = -1;
+		/* Closed here, not again on the way out: their numbers may be reused by then. */
+		for (i = 0; i < ls->nsocks; i++) {
 			close(ls->socks[i].fd);
+			ls->socks[i].fd = -1;
+		}
 		serve_client(ls, fd, &ip, acc);
 		ret = 1;
 		goto out;
@@ -688,6 +692,7 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 	ls.cfg = cfg;
 	ls.l = &cfg->listen;
 	ls.verbose = verbose;
+	ls.failpipe[0] = ls.failpipe[1] = -1;
 	if (bind_all(&ls, e) == -1 || drop_root(&ls, e) == -1)
 		goto out;
 	if (ls.nsocks == 0) {
@@ -706,7 +711,6 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 	ls.nkids = ls.nsocks * ls.l->max_connections;
 	ls.kids = xcalloc(ls.nkids + 1, sizeof(*ls.kids));
 	ls.fails = xcalloc(MAX_LISTEN_FAILURE_IPS, sizeof(*ls.fails));
-	ls.failpipe[0] = ls.failpipe[1] = -1;
 	if (pipe(sigpipe_fds) == -1 || set_flags(sigpipe_fds[0]) == -1 ||
 	    set_flags(sigpipe_fds[1]) == -1 || pipe(ls.failpipe) == -1 ||
 	    set_flags(ls.failpipe[0]) == -1 || set_flags(ls.failpipe[1]) == -1) {
@@ -758,13 +762,14 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 	rc = 0;
 out:
 	for (i = 0; i < ls.nsocks; i++)
-		close(ls.socks[i].fd);
+		if (ls.socks[i].fd != -1)
+			close(ls.socks[i].fd);
 	free(ls.kids);
 	free(ls.own);
 	free(ls.fails);
-	if (ls.failpipe[0] != -1) {
+	if (ls.failpipe[0] != -1)
 		close(ls.failpipe[0]);
+	if (ls.failpipe[1] != -1)
 		close(ls.failpipe[1]);
-	}
 	return rc;
 }

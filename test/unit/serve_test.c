@@ -622,6 +622,88 @@ test_socket_timeout(void)
 	buf_free(&st.msg);
 }
 
+/* The listener: only CRLF.CRLF ends DATA; a dot next to a bare LF is data, dot and all. */
+static void
+test_strict_crlf(void)
+{
+	static const char script[] =
+	    "EHLO d\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"
+	    "Subject: s\r\n\r\nx\n.\r\nMAIL FROM:<ceo@example.org>\r\ny\r\n.\nz\r\n"
+	    "..two\r\n.\r\nQUIT\r\n";
+	struct serve_opts o;
+	struct stub st;
+	struct run r;
+
+	stub_init(&st);
+	opts_init(&o, &st);
+	o.strict_crlf = 1;
+	run1(&r, &o, script);
+	CHECK(r.rc == 0 && st.calls == 1, "strict: one message, session ends well");
+	CHECK(strstr(st.msg.data, "x\r\n.\r\nMAIL FROM:<ceo@example.org>\r\ny\r\n.\r\nz\r\n"
+	    ".two\r\n") != NULL, "strict: the smuggled lines are data, dots kept, CRLF lines");
+	CHECK(has(&r, "221 "), "strict: QUIT read as a command after the real end");
+	buf_free(&r.out);
+	/* Without strict_crlf (-bs), a client of bare LFs still ends its message so. */
+	buf_free(&st.msg);
+	stub_init(&st);
+	opts_init(&o, &st);
+	run1(&r, &o, "EHLO d\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.com>\nDATA\n"
+	    "x\n.\nMAIL FROM:<ceo@example.org>\nQUIT\n");
+	CHECK(st.calls == 1 && strstr(st.msg.data, "ceo") == NULL,
+	    "-bs: an LF client's bare LF dot ends it");
+	buf_free(&r.out);
+	buf_free(&st.msg);
+}
+
+static int
+stub_auth(void *ctx, const char *user, const char *password)
+{
+	(void)ctx;
+	return strcmp(user, "printer") == 0 && strcmp(password, "pw") == 0;
+}
+
+/* AUTH PLAIN and LOGIN, 530 before it, 535 after a bad one, 421 after three. */
+static void
+test_auth(void)
+{
+	struct serve_opts o;
+	struct stub st;
+	struct run r;
+
+	stub_init(&st);
+	opts_init(&o, &st);
+	o.auth = stub_auth;
+	o.auth_offer = 1;
+	o.auth_required = 1;
+	/* "\0printer\0pw" and "\0printer\0no" in base64; LOGIN: printer, pw. */
+	run1(&r, &o, "EHLO d\r\nMAIL FROM:<a@example.org>\r\nAUTH PLAIN AHByaW50ZXIAbm8=\r\n"
+	    "AUTH PLAIN AHByaW50ZXIAcHc=\r\nAUTH PLAIN AHByaW50ZXIAcHc=\r\n"
+	    "MAIL FROM:<a@example.org>\r\nQUIT\r\n");
+	CHECK(has(&r, "250-AUTH PLAIN LOGIN\r\n"), "auth: offered");
+	CHECK(has(&r, "530 5.7.0 Authentication required\r\n"), "auth: MAIL before it: 530");
+	CHECK(has(&r, "535 5.7.8 "), "auth: a wrong password: 535");
+	CHECK(has(&r, "235 2.7.0 "), "auth: PLAIN: 235");
+	CHECK(has(&r, "503 5.5.1 Error: already authenticated"), "auth: twice: 503");
+	CHECK(has(&r, "250 2.1.0 Ok"), "auth: MAIL after it: 250");
+	buf_free(&r.out);
+	run1(&r, &o, "EHLO d\r\nAUTH LOGIN\r\ncHJpbnRlcg==\r\ncHc=\r\nQUIT\r\n");
+	CHECK(has(&r, "334 VXNlcm5hbWU6\r\n") && has(&r, "334 UGFzc3dvcmQ6\r\n") &&
+	    has(&r, "235 2.7.0 "), "auth: LOGIN: prompts, 235");
+	buf_free(&r.out);
+	run1(&r, &o, "EHLO d\r\nAUTH PLAIN AHByaW50ZXIAbm8=\r\nAUTH PLAIN AHByaW50ZXIAbm8=\r\n"
+	    "AUTH PLAIN AHByaW50ZXIAbm8=\r\nAUTH PLAIN AHByaW50ZXIAcHc=\r\n");
+	CHECK(r.rc == -1 && has(&r, "421 4.7.0 ") && !has(&r, "235 "),
+	    "auth: three failures end the session before a fourth try");
+	buf_free(&r.out);
+	/* Not offered (a network client before STARTTLS): not accepted either. */
+	o.auth_offer = 0;
+	run1(&r, &o, "EHLO d\r\nAUTH PLAIN AHByaW50ZXIAcHc=\r\nQUIT\r\n");
+	CHECK(!has(&r, "AUTH PLAIN LOGIN") && has(&r, "502 5.5.1 ") && !has(&r, "235 "),
+	    "auth: not offered, refused");
+	buf_free(&r.out);
+	buf_free(&st.msg);
+}
+
 int
 main(void)
 {
@@ -636,6 +718,8 @@ main(void)
 	test_results();
 	test_smuggling();
 	test_socket_timeout();
+	test_strict_crlf();
+	test_auth();
 	rmdir(tmpdir);
 	UNIT_DONE();
 }
