@@ -4,6 +4,7 @@
 #   listen_start / listen_stop    run the listener in its own process group / stop it
 #                                 and every session it forked
 #   smtpc ARGS...                 test/lib/smtpc.py against 127.0.0.1:$LPORT
+#   hexlines, users_file, listen_certs: a raw client's bytes, a users file, a certificate
 _LISTEN_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LPID=
 
@@ -63,3 +64,28 @@ listen_stop() {
 }
 
 smtpc() { python3 "$_LISTEN_LIB_DIR/smtpc.py" --port "$LPORT" "$@"; }
+
+# hexlines LINES...: the lines CRLF-ended, in hex (smtpc raw's argument)
+hexlines() { printf '%s\r\n' "$@" | od -An -tx1 | tr -d ' \n'; }
+
+# users_file LINES...: this test's users file, 0640 and readable by the listener's user.
+users_file() {
+	USERS=$BATS_TEST_TMPDIR/listen-users
+	printf '%s\n' "$@" >"$USERS"
+	chmod 640 "$USERS"
+	if [[ $(id -u) == 0 ]]; then chgrp "$(id -gn nobody)" "$USERS"; fi
+}
+# A yescrypt hash of "pw", as mkpasswd -m yescrypt writes it.
+Y_PW='$y$j9T$F5Jx5fExrKuPp53xLKQ..1$U4SOHmDd8SvW5vCUKSMR6N835VPwFAtgYNhQ9mFFeL5'
+
+# listen_certs: the test CA's localhost certificate and key, readable by the listener.
+listen_certs() {
+	local d
+	d=$(certs_dir)
+	CA=$d/ca.pem
+	cp "$d/server.pem" "$d/server.key" "$BATS_TEST_TMPDIR/"
+	chmod 640 "$BATS_TEST_TMPDIR/server.key"
+	if [[ $(id -u) == 0 ]]; then chgrp "$(id -gn nobody)" "$BATS_TEST_TMPDIR/server.key"; fi
+	CERT=$BATS_TEST_TMPDIR/server.pem
+	KEY=$BATS_TEST_TMPDIR/server.key
+}
