@@ -1385,6 +1385,10 @@ build_account(struct account *a, const struct section *s, struct raw *r, struct 
 
 	if (a->host == NULL && oauth_hosts[a->oauth] != NULL)
 		a->host = xstrdup(oauth_hosts[a->oauth]);
+	/* Port 465 speaks TLS from the first byte (RFC 8314): with tls unset, implicit. */
+	if (a->port == 465 && kv_find(s->kv, s->nkv, "tls") == NULL &&
+	    kv_find(r->defs, r->ndefs, "tls") == NULL)
+		a->tls = TLS_IMPLICIT;
 	if (a->port == 0)
 		a->port = a->tls == TLS_IMPLICIT ? 465 : a->tls == TLS_OFF ? 25 : 587;
 	if (a->domain == NULL)

@@ -131,6 +131,37 @@ conn_fill(struct conn *c, struct err *e)
 	return n;
 }
 
+int
+conn_wait_input(struct conn *c, int timeout_s, struct err *e)
+{
+	struct err le;
+	int64_t rdeadline = c->rdeadline, at;
+	ssize_t n;
+	int rtimeout_s = c->rtimeout_s, ret = 1;
+
+	if (c->rpos < c->rlen)
+		goto out;
+	/* A deadline of its own for this one read, then the conn's own again. */
+	at = now_ms() + (int64_t)timeout_s * 1000;
+	c->rdeadline = rdeadline != 0 && rdeadline < at ? rdeadline : at;
+	c->rtimeout_s = timeout_s;
+	err_init(&le);
+	n = conn_fill(c, &le);
+	c->rdeadline = rdeadline;
+	c->rtimeout_s = rtimeout_s;
+	if (n > 0)
+		goto out;
+	/* Nothing came by our deadline (and the session's has not passed): keep waiting. */
+	if (n < 0 && !c->eof && now_ms() >= at && !conn_deadline_passed(c)) {
+		ret = 0;
+		goto out;
+	}
+	err_set(e, le.kind, le.cause, "%s", le.msg);
+	ret = -1;
+out:
+	return ret;
+}
+
 /* One write of the stream, under the session deadline. 0 or -1 (err set). */
 static int
 conn_put(struct conn *c, const void *p, size_t n, struct err *e)

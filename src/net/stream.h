@@ -70,6 +70,13 @@ int		 conn_puts(struct conn *c, const char *s, struct err *e);
 /* Send everything queued in one write. 0 or -1. */
 int		 conn_flush(struct conn *c, struct err *e);
 
+/*
+ * Wait at most timeout_s seconds for input, keeping whatever arrives for the next read:
+ * 1 when there is some, 0 when nothing came in time (the connection stays usable, its
+ * own deadlines as they were), -1 with err on end of stream or an error.
+ */
+int		 conn_wait_input(struct conn *c, int timeout_s, struct err *e);
+
 /* 1 once the peer has closed its side (a read returned end of stream). */
 int		 conn_eof(const struct conn *c);
 /* Bytes received but not yet read by the protocol (STARTTLS injection check). */

@@ -29,6 +29,12 @@
  */
 #define DELIVER_MIN_RATE	(10 * 1024)
 
+/*
+ * Seconds of silence after connect (tls not implicit) before a second connection checks
+ * whether the port speaks TLS first: long enough for any server that greets at once.
+ */
+#define DELIVER_GREETING_PROBE	3
+
 struct deliver {
 	struct smtp	*smtp;
 	const struct account *a;
@@ -194,6 +200,72 @@ passed_tls(struct progress *pg, const struct tls_info *ti)
 	passed(pg, NULL, detail);
 }
 
+/*
+ * A minimal TLS 1.2 ClientHello (two AES-GCM suites, no extensions). Any TLS server
+ * answers it with a record of its own (a ServerHello, or an alert): enough to tell that
+ * a port speaks TLS first, which is all it is for.
+ */
+static const unsigned char client_hello[] = {
+	0x16, 0x03, 0x01, 0x00, 0x2f,			/* handshake record, 47 bytes */
+	0x01, 0x00, 0x00, 0x2b, 0x03, 0x03,		/* ClientHello, 43 bytes, TLS 1.2 */
+	'm', 'a', 'i', 'l', 'o', 'u', 't', ' ', 'p', 'r', 'o', 'b', 'e', ' ', 'f', 'o',
+	'r', ' ', 'a', ' ', 'T', 'L', 'S', ' ', 'f', 'i', 'r', 's', 't', ' ', 'p', '.',
+	0x00,						/* no session id */
+	0x00, 0x04, 0xc0, 0x2f, 0x00, 0x9c,		/* two cipher suites */
+	0x01, 0x00,					/* no compression */
+};
+
+/* 1 if host:port answers a ClientHello with a TLS record within seconds, else 0. */
+static int
+speaks_tls(const struct account *a, int seconds)
+{
+	struct stream *s;
+	struct err e;
+	unsigned char r[5];
+	size_t got = 0;
+	ssize_t n;
+	int yes = 0;
+
+	err_init(&e);
+	if ((s = net_connect(a->host, a->port, seconds, seconds, &e)) == NULL)
+		return 0;
+	if (s->ops->write(s, client_hello, sizeof(client_hello), &e) == 0)
+		while (got < sizeof(r) && (n = s->ops->read(s, r + got, sizeof(r) - got,
+		    &e)) > 0)
+			got += (size_t)n;
+	/* A handshake (22) or alert (21) record of TLS 1.x. */
+	yes = got == sizeof(r) && (r[0] == 0x16 || r[0] == 0x15) && r[1] == 0x03;
+	s->ops->close(s);
+	return yes;
+}
+
+/*
+ * tls = starttls (or off, opportunistic) on a port that speaks TLS first (465): the
+ * server waits for our ClientHello and we for its greeting, until the timeout, with no
+ * hint. When no greeting came within DELIVER_GREETING_PROBE seconds, a ClientHello on a
+ * second connection settles it: answered in TLS, that is a configuration error with the
+ * fix; otherwise the first connection goes on waiting (a slow server is not disturbed).
+ * 0, or -1 with err.
+ */
+static int
+silent_tls_port(struct deliver *d, const struct account *a, struct err *e)
+{
+	int w, rc = 0;
+
+	if (a->timeout > 0 && a->timeout <= DELIVER_GREETING_PROBE)
+		goto out;
+	if ((w = conn_wait_input(smtp_conn(d->smtp), DELIVER_GREETING_PROBE, e)) == -1) {
+		rc = -1;
+		goto out;
+	}
+	if (w == 0 && speaks_tls(a, DELIVER_GREETING_PROBE))
+		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "port %u expects TLS from the first "
+		    "byte: set tls = implicit in account %s (the server sent no greeting in %d "
+		    "s, and answered a TLS handshake)", a->port, a->name, DELIVER_GREETING_PROBE);
+out:
+	return rc;
+}
+
 /* The TCP connection, and implicit TLS over it when the account says so. NULL with err. */
 static struct stream *
 open_stream(const struct account *a, const struct tls_opts *to, struct tls_info *ti,
@@ -323,6 +395,8 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 	d->smtp = smtp_new(conn_new(s), &so);
 	conn_set_deadline(smtp_conn(d->smtp), at, label);
 	pg.stage = DELIVER_GREETING;
+	if (a->tls != TLS_IMPLICIT && silent_tls_port(d, a, e) == -1)
+		goto fail;
 	if (smtp_greeting(d->smtp, e) == -1)
 		goto fail;
 	passed(&pg, NULL, smtp_greeting_text(d->smtp));

@@ -126,6 +126,12 @@ defaults(void)
 	CHECK(config_find(&cfg, "c")->port == 587 &&
 	    config_find(&cfg, "c")->tls == TLS_OPPORTUNISTIC, "opportunistic: 587");
 	CHECK(config_find(&cfg, "d")->port == 2465, "explicit port wins");
+	CHECK(loadx("[a]\nhost=h\nport=465\n[b]\nhost=h\nport=465\ntls=starttls\n"
+	    "[c]\nhost=h\nport=587\n[d]\nhost=h\nport=25\n") == 0, "ports without tls load");
+	CHECK(config_find(&cfg, "a")->tls == TLS_IMPLICIT, "port 465, tls unset: implicit");
+	CHECK(config_find(&cfg, "b")->tls == TLS_STARTTLS, "port 465, tls = starttls: as said");
+	CHECK(config_find(&cfg, "c")->tls == TLS_STARTTLS, "port 587, tls unset: starttls");
+	CHECK(config_find(&cfg, "d")->tls == TLS_STARTTLS, "port 25, tls unset: starttls");
 
 	CHECK(loadx("[g]\noauth = google\nuser = me@gmail.com\noauth_client_id = c\n"
 	    "[m]\noauth = Microsoft\nuser = me@example.com\noauth_client_id = c\n") == 0,
