@@ -15,7 +15,10 @@
  *     MAILOUT_SYSCONF=PATH         the system sendmail.conf, so tests never read /etc
  *     MAILOUT_TEST_ISPDB=URL       --configure's ISP database, so tests never reach the
  *                                  public one (the domain is appended)
- *   (the last four not in a set-ID process, MAILOUT_SYSCONF then only for root).
+ *     MAILOUT_MAILNAME=PATH        /etc/mailname (the mail domain), likewise never the
+ *                                  machine's
+ *   (MAILOUT_CRED_TIMEOUT to MAILOUT_SYSCONF and MAILOUT_MAILNAME not in a set-ID
+ *   process, MAILOUT_SYSCONF and MAILOUT_MAILNAME then only for root).
  * The suites run the release binary, and the test one only where a test needs a hook.
  */
 #ifndef MAILOUT_HOOKS_H
@@ -37,5 +40,8 @@ int		 hooks_authorize_timeout(int dflt);
 const char	*hooks_sysconf(const char *path);
 /* The ISP database's URL, to which the domain is appended: dflt, or the test's. */
 const char	*hooks_ispdb_url(const char *dflt);
+
+/* The file naming the mail domain: path (/etc/mailname), or the test's. */
+const char	*hooks_mailname(const char *path);
 
 #endif

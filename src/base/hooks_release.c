@@ -48,3 +48,9 @@ hooks_ispdb_url(const char *dflt)
 {
 	return dflt;
 }
+
+const char *
+hooks_mailname(const char *path)
+{
+	return path;
+}

@@ -90,3 +90,15 @@ hooks_ispdb_url(const char *dflt)
 
 	return env != NULL && env[0] != '\0' ? env : dflt;
 }
+
+/* As MAILOUT_SYSCONF: a test never depends on the machine's /etc/mailname. */
+const char *
+hooks_mailname(const char *path)
+{
+	const char *env = getenv("MAILOUT_MAILNAME");
+
+	if (env != NULL && env[0] != '\0' && (getuid() == 0 || (!priv_system() &&
+	    getuid() == geteuid() && getgid() == getegid())))
+		return env;
+	return path;
+}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/bounds.h"
+#include "base/hooks.h"
 #include "base/mem.h"
 #include "base/path.h"
 #include "base/user.h"
@@ -96,4 +97,30 @@ host_name(void)
 			freeaddrinfo(res);
 	}
 	return name;
+}
+
+const char *
+mail_name(void)
+{
+	static char name[MAX_DOMAIN + 1];
+	static int done;
+	FILE *f;
+	size_t n;
+
+	if (done)
+		goto out;
+	done = 1;
+	if ((f = fopen(hooks_mailname("/etc/mailname"), "re")) == NULL)
+		goto out;
+	if (fgets(name, sizeof(name), f) == NULL)
+		name[0] = '\0';
+	fclose(f);
+	n = strcspn(name, " \t\r\n");
+	name[n] = '\0';
+	/* A domain or nothing: the file is the administrator's, the name goes into mail. */
+	if (name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-")] != '\0' || name[0] == '.' || name[0] == '-')
+		name[0] = '\0';
+out:
+	return name[0] != '\0' ? name : NULL;
 }

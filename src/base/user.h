@@ -17,4 +17,10 @@ const char *user_state_dir(void);
 /* This host's name (gethostname, then canonical name if it has no dot). Static storage. */
 const char *host_name(void);
 
+/*
+ * The mail domain of this host as Debian's MTAs have it: the first line of /etc/mailname
+ * (hooks_mailname), when it holds a name; else NULL. Read once.
+ */
+const char *mail_name(void);
+
 #endif

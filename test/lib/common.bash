@@ -25,6 +25,10 @@ _sysconf_seen() {
 	[[ -e $(<"$f") ]]
 }
 if _sysconf_seen; then use_test_build; fi
+# Likewise /etc/mailname (the mail domain when default_domain is unset): the test build
+# reads MAILOUT_MAILNAME instead, and runs every test on a machine that has the file.
+export MAILOUT_MAILNAME=/nonexistent
+if [[ -e /etc/mailname ]]; then use_test_build; fi
 export XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/xdg-config
 export XDG_STATE_HOME=$BATS_TEST_TMPDIR/xdg-state
 
