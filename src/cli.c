@@ -48,6 +48,8 @@ const char cli_help_text[] =
 "  --queue-run        retry the queued messages that are due\n"
 "  --flush            retry every queued message now\n"
 "  --remove ID        remove a message from the queue\n"
+"  --release ID|--all send held messages on (after fixing what mailq says)\n"
+"  --requeue ID -a ACCOUNT  send a queued message through another account\n"
 "  -bi, -I, newaliases  check the aliases file\n"
 "  -bv                verify recipients without sending\n"
 "  -bd                run the SMTP listener of [listen] (mailout(8): the listener)\n"
@@ -426,6 +428,8 @@ long_opt(struct parser *p)
 		{ "queue-run", 0, MODE_QUEUE_RUN },
 		{ "flush", 0, MODE_QUEUE_FLUSH },
 		{ "remove", 1, MODE_QUEUE_REMOVE },
+		{ "release", 1, MODE_QUEUE_RELEASE },
+		{ "requeue", 1, MODE_QUEUE_REQUEUE },
 		{ "account", 1, -1 },
 		{ "configure", 0, MODE_CONFIGURE },
 		{ "import", 1, MODE_IMPORT },
@@ -461,6 +465,16 @@ long_opt(struct parser *p)
 	if (opts[i].has_val) {
 		if (eq != NULL)
 			val = eq + 1;
+		else if (opts[i].mode == MODE_TEST && p->i + 1 < p->argc &&
+		    p->argv[p->i + 1][0] == '-' && p->argv[p->i + 1][1] != '\0') {
+			/*
+			 * --test -a corp you@example.net: an option is never the recipient;
+			 * the recipient is then the operand (cli_parse, at the end).
+			 */
+			set_mode(p, MODE_TEST);
+			rc = 0;
+			goto out;
+		}
 		else if (p->i + 1 < p->argc)
 			val = p->argv[++p->i];
 		else {
@@ -489,7 +503,12 @@ long_opt(struct parser *p)
 		p->c->test_rcpt = val;
 		break;
 	case MODE_QUEUE_REMOVE:
+	case MODE_QUEUE_REQUEUE:
 		p->c->queue_id = val;
+		break;
+	case MODE_QUEUE_RELEASE:
+		p->c->queue_id = strcmp(val, "--all") == 0 || strcmp(val, "all") == 0 ? NULL :
+		    val;
 		break;
 	case MODE_IMPORT:
 		p->c->setup.import_file = val;
@@ -617,13 +636,33 @@ cli_parse(struct cli *c, int argc, char **argv, struct err *e)
 		    "--import");
 		goto out;
 	}
+	c->operands = argv + first;
+	c->noperands = (size_t)(argc - first);
+	/* --test RCPT, or --test [options] RCPT: one recipient, never an option. */
+	if (c->mode == MODE_TEST && c->test_rcpt == NULL && c->noperands == 1) {
+		c->test_rcpt = c->operands[0];
+		c->noperands = 0;
+	}
+	if (c->mode == MODE_TEST && !p.help && !p.version && (c->test_rcpt == NULL ||
+	    c->noperands > 0)) {
+		if (c->noperands > 0)
+			err_set(e, ERR_PERM, CAUSE_USAGE, "--test takes one recipient address; "
+			    "'%s' is one too many", c->operands[c->noperands - 1]);
+		else
+			err_set(e, ERR_PERM, CAUSE_USAGE, "--test needs one recipient address "
+			    "(mailout --test [-a ACCOUNT] ADDRESS)");
+		goto out;
+	}
+	if (c->mode == MODE_QUEUE_REQUEUE && c->account == NULL && !p.help && !p.version) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "--requeue %s needs the account to send it "
+		    "through: -a ACCOUNT", c->queue_id);
+		goto out;
+	}
 	/* --help and --version answer whatever else the line asks for. */
 	if (p.help)
 		c->mode = MODE_HELP;
 	else if (p.version)
 		c->mode = MODE_VERSION;
-	c->operands = argv + first;
-	c->noperands = (size_t)(argc - first);
 	rc = 0;
 out:
 	return rc;

@@ -32,6 +32,8 @@ enum cli_mode {
 	MODE_AUTHORIZE,		/* --authorize [--device] */
 	MODE_CONFIGURE,		/* --configure [ADDRESS] */
 	MODE_IMPORT,		/* --import FILE */
+	MODE_QUEUE_RELEASE,	/* --release ID|--all: held entries sent on */
+	MODE_QUEUE_REQUEUE,	/* --requeue ID -a ACCOUNT: bound to another account */
 };
 
 /* --configure's and --import's options (configure.h, import.h say what they do). */
@@ -69,7 +71,7 @@ struct cli {
 	const char	*config_file;	/* -C */
 	const char	*log_file;	/* -X: never opened; kept so system mode can refuse it */
 	const char	*account;	/* -a, --account */
-	const char	*queue_id;	/* -qI<id>, --remove ID */
+	const char	*queue_id;	/* -qI<id>, --remove, --release (NULL: --all), --requeue */
 	const char	*test_rcpt;	/* --test RCPT */
 	int		 device_flow;	/* --authorize --device */
 	int		 verbose;	/* -v */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/path.h"
@@ -21,6 +22,7 @@
 #include "cli.h"
 #include "config/config.h"
 #include "send/deliver.h"
+#include "send/held.h"
 #include "base/err.h"
 #include "secrets/keyring.h"
 #include "base/log.h"
@@ -88,6 +90,8 @@ mode_name(enum cli_mode m)
 	case MODE_QUEUE_FLUSH:		return "flushing the queue (-q)";
 	case MODE_QUEUE_RUN:		return "--queue-run";
 	case MODE_QUEUE_REMOVE:		return "--remove";
+	case MODE_QUEUE_RELEASE:	return "--release";
+	case MODE_QUEUE_REQUEUE:	return "--requeue";
 	case MODE_ALIASES:		return "checking aliases (-bi, newaliases)";
 	case MODE_VERIFY:		return "-bv (verify recipients)";
 	case MODE_DAEMON:		return "-bd (SMTP listener)";
@@ -150,6 +154,33 @@ system_mode_refuses(const struct cli *c, struct err *e)
 	return rc;
 }
 
+/*
+ * After a run: one line when anything stays (queued or held), so that the admin who
+ * ran -q knows; nothing when the queue is empty.
+ */
+static void
+queue_summary(struct queue *q)
+{
+	struct runq_left l;
+	struct err e;
+	struct tm tm;
+	time_t t;
+	char when[32] = "?";
+
+	err_init(&e);
+	if (runq_left(q, &l, &e) == -1 || (l.queued == 0 && l.held == 0))
+		return;
+	t = (time_t)l.next;
+	if (localtime_r(&t, &tm) != NULL)
+		strftime(when, sizeof(when), "%H:%M", &tm);
+	if (l.queued > 0)
+		fprintf(stderr, PROG ": %zu message%s still queued (next attempt %s)%s", l.queued,
+		    l.queued == 1 ? "" : "s", when, l.held > 0 ? ", " : "; see mailq\n");
+	if (l.held > 0)
+		fprintf(stderr, "%s%zu held for a person (see mailq)\n", l.queued > 0 ? "" :
+		    PROG ": ", l.held);
+}
+
 /* mailq / -bp, -q / --flush / -qI, --queue-run, --remove. Returns the exit code. */
 static int
 mode_queue(const struct cli *c, const struct config *cfg)
@@ -180,11 +211,24 @@ mode_queue(const struct cli *c, const struct config *cfg)
 		if (runq_remove(&q, c->queue_id, &e) == -1)
 			goto fail;
 		break;
+	case MODE_QUEUE_REQUEUE:
+		/* Bound to the account named, then sent at once as --release does. */
+		if (runq_requeue(cfg, &q, c->queue_id, c->account, c->config_file,
+		    &e) == -1)
+			goto fail;
+		/* FALLTHROUGH */
 	default:
 		memset(&dopts, 0, sizeof(dopts));
 		dopts.verbose = c->verbose;
 		memset(&o, 0, sizeof(o));
-		o.all = c->mode == MODE_QUEUE_FLUSH;
+		/*
+		 * -q and --release are a person asking: everything, held entries too. The
+		 * timer's --queue-run takes what is due, and held entries only once their
+		 * account changed.
+		 */
+		o.all = c->mode != MODE_QUEUE_RUN;
+		o.release = c->mode != MODE_QUEUE_RUN;
+		o.config_file = c->config_file;
 		o.match = c->queue_id;
 		o.parallel = 1;
 		o.cleanup = 1;
@@ -200,6 +244,7 @@ mode_queue(const struct cli *c, const struct config *cfg)
 			fprintf(stderr, PROG ": queue %s: %zu entries, %zu tried, %zu delivered, "
 			    "%zu deferred, %zu expired, %zu skipped (busy)\n", q.active,
 			    st.entries, st.tried, st.delivered, st.deferred, st.expired, st.busy);
+		queue_summary(&q);
 		break;
 	}
 	rc = EX_OK;
@@ -242,6 +287,7 @@ mode_send(const struct cli *c, const struct config *cfg)
 	r.body_8bit = c->body_type != NULL && streq_ci(c->body_type, "8BITMIME");
 	r.fd = STDIN_FILENO;
 	r.dry_run = c->dry_run;
+	r.config_file = c->config_file;
 	/* submit.c has said on stderr and in the log what went wrong. */
 	rc = submit_message(s, &r, &res) == 0 ? EX_OK : exit_code(&res.e);
 	submit_free(s);
@@ -277,6 +323,7 @@ bs_submit(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts, int 
 	r.dsn_envid = p->dsn_envid;
 	r.body_8bit = p->body_8bit;
 	r.fd = msg_fd;
+	r.config_file = x->c->config_file;
 	submit_message(x->s, &r, &res);
 	reply_from_submit(&res, out);
 	return 0;
@@ -502,7 +549,8 @@ mode_password(const struct cli *c, const struct config *cfg)
 	    password_forget(a, &e)) == -1) {
 		report(&e);
 		rc = exit_code(&e);
-	}
+	} else if (c->mode == MODE_STORE_PASSWORD)
+		held_forget(cfg, a);	/* a new secret: a held account may be tried again */
 	return rc;
 }
 
@@ -611,6 +659,8 @@ main(int argc, char **argv)
 	case MODE_QUEUE_FLUSH:
 	case MODE_QUEUE_RUN:
 	case MODE_QUEUE_REMOVE:
+	case MODE_QUEUE_RELEASE:
+	case MODE_QUEUE_REQUEUE:
 		break;
 	default:
 		fprintf(stderr, PROG ": %s is not supported yet in this build; "
@@ -635,6 +685,8 @@ main(int argc, char **argv)
 	case MODE_QUEUE_FLUSH:
 	case MODE_QUEUE_RUN:
 	case MODE_QUEUE_REMOVE:
+	case MODE_QUEUE_RELEASE:
+	case MODE_QUEUE_REQUEUE:
 		rc = mode_queue(&c, &cfg);
 		break;
 	case MODE_SMTP:

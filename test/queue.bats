@@ -18,6 +18,16 @@ teardown() {
 
 # A port nothing listens on (tcpmux): "relay down", connection refused.
 closed_port() { echo 1; }
+# free_port: a port free now. The relay of a test is down by not listening on its port,
+# and comes back on that same port: a queued message is bound to its relay's identity
+# (host, port), so a relay "back" on another port would be another relay (held.bats).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+relay_port() {
+	[[ -n ${RELAY_PORT:-} ]] || RELAY_PORT=$(free_port)
+	echo "$RELAY_PORT"
+}
 
 # msg SUBJECT [BODY-LINES]: a message whose last line is "END SUBJECT" (awk: bash loops
 # are slow under bats).
@@ -30,10 +40,11 @@ msg() {
 }
 
 # down: point the account at a closed port.  up [fakesmtp args]: start a relay, point at it.
-down() { mo_config port="$(closed_port)" "$@"; }
+down() { relay_port >/dev/null; mo_config port="$(relay_port)" "$@"; }
 up() {
+	relay_port >/dev/null
 	FAKE_DIR=$BATS_TEST_TMPDIR/fake.$((++NFAKE))
-	fake_start "${FAKE_ARGS[@]}"
+	fake_start --port "$RELAY_PORT" "${FAKE_ARGS[@]}"
 	mo_config "$@"
 }
 NFAKE=0
@@ -119,7 +130,7 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 	assert_success
 	assert_line --index 0 --regexp '^-Queue ID- +--Size-- +----Arrival Time---- +-Sender/Recipient-+$'
 	assert_line --index 1 --regexp "^$id +[0-9]+ [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} +sender@example.org$"
-	assert_line --regexp '^    \(cannot connect to 127\.0\.0\.1 port 1: Connection refused\)$'
+	assert_line --regexp "^    \\(cannot connect to 127\\.0\\.0\\.1 port $RELAY_PORT: Connection refused\\)\$"
 	assert_line --regexp '^    account t, 1 attempt, next attempt [A-Z][a-z]{2} '
 	assert_line --regexp '^ {50}bob@example.net$'
 	assert_line --regexp '^ {50}carol@example.net$'
@@ -399,12 +410,12 @@ EOF
 	assert_equal "$(entries)" 0
 	run grep 'account=backup .*status=sent' "$LOG"
 	assert_success
-	# both down: queued; the fallback comes back: -q delivers through it
-	sed -i "s/^port = $FAKE_PORT\$/port = $dead/" "$CONF"
+	# both down: queued; the fallback comes back (on its port): -q delivers through it
+	fake_stop
 	run mo bob@example.net < <(msg queuedfallback)
 	assert_success
 	assert_equal "$(entries)" 1
-	sed -i "0,/^port = $dead\$/! s/^port = $dead\$/port = $FAKE_PORT/" "$CONF"
+	FAKE_DIR=$BATS_TEST_TMPDIR/fake.back fake_start --port "$RELAY_PORT"
 	run mo -q
 	assert_success
 	assert_equal "$(delivered queuedfallback)" 1
@@ -513,11 +524,8 @@ EOF
 
 @test "a relay that hangs does not delay another account beyond its timeout" {
 	slow_dir=$BATS_TEST_TMPDIR/fake.slow
-	FAKE_DIR=$slow_dir fake_start --delay 'greeting=20'
-	slow=$FAKE_PORT
-	FAKE_DIR=$BATS_TEST_TMPDIR/fake.fast fake_start
-	fast=$FAKE_PORT
-	dead=$(closed_port)
+	slow=$(free_port)
+	fast=$(free_port)
 	conf() {
 		cat >"$CONF" <<EOF
 [defaults]
@@ -538,10 +546,12 @@ tls = off
 from = fast@example.org
 EOF
 	}
-	conf "$dead" "$dead"
+	# Both relays down (nothing on their ports) while the messages are queued.
+	conf "$slow" "$fast"
 	mo -a slow bob@example.net < <(msg hung) 2>/dev/null
 	mo -a fast bob@example.net < <(msg quick) 2>/dev/null
-	conf "$slow" "$fast"
+	FAKE_DIR=$slow_dir fake_start --port "$slow" --delay 'greeting=20'
+	FAKE_DIR=$BATS_TEST_TMPDIR/fake.fast fake_start --port "$fast"
 	start=$(date +%s%N)
 	mo -q & qpid=$!
 	for ((i = 0; i < 300; i++)); do
@@ -749,16 +759,14 @@ wait_tmp() {
 		fake_stop
 	done
 	FAKE_ARGS=()
-	up
 	# 4. 4 rounds killed at chosen points of a run: after the relay accepted (the one
 	# ambiguous window: a duplicate is expected), and between removing the two files.
-	port=$FAKE_PORT
 	down
 	for i in 1 2 3 4; do
 		mo bob@example.net < <(msg "r$i") 2>/dev/null
 		accepted+=("r$i")
 	done
-	mo_config port="$port"
+	up
 	for point in run-sent run-sent remove-msg remove-msg; do
 		rc=0
 		MAILOUT_TEST_CRASH=$point "$MAILOUT" -C "$CONF" -q 2>/dev/null || rc=$?

@@ -156,6 +156,21 @@ queue_meta_set(char **field, const char *value)
 }
 
 void
+queue_meta_add_fallback(struct queue_meta *m, const char *entry)
+{
+	m->fallbacks = xrealloc(m->fallbacks, (m->nfallbacks + 1) * sizeof(*m->fallbacks));
+	m->fallbacks[m->nfallbacks++] = xstrdup(entry);
+}
+
+void
+queue_meta_clear_fallbacks(struct queue_meta *m)
+{
+	xfree_strv(m->fallbacks, m->nfallbacks);
+	m->fallbacks = NULL;
+	m->nfallbacks = 0;
+}
+
+void
 queue_meta_add_rcpt(struct queue_meta *m, const char *addr, enum queue_rstate st,
     const char *reply)
 {
@@ -181,6 +196,10 @@ queue_meta_free(struct queue_meta *m)
 	free(m->dsn_ret);
 	free(m->dsn_envid);
 	free(m->last_error);
+	free(m->relay);
+	free(m->config);
+	free(m->held);
+	queue_meta_clear_fallbacks(m);
 	for (i = 0; i < m->nrcpts; i++) {
 		free(m->rcpts[i].addr);
 		free(m->rcpts[i].reply);
@@ -251,6 +270,17 @@ field_num(struct buf *b, const char *key, long long v)
  *   Next-Attempt: 1700000540         a run without -q leaves the entry alone until then
  *   Expired: 0                       when queue_lifetime ran out (0 = not yet)
  *   Last-Error: relay ...: 451 ...   why the last attempt did not finish the message
+ *   Relay: smtp.example.com:587 tls=starttls user=joe
+ *                                    the account's relay identity at acceptance: a run
+ *                                    sends only through an account that still has it
+ *                                    (absent in entries older than the binding)
+ *   Fallback: backup mx.example.net:465 tls=implicit user=joe
+ *                                    one per account of the fallback chain at acceptance,
+ *                                    in order: name, then its identity
+ *   Config: /root/test.conf          the -C file the message was accepted with
+ *   Held: account t: 535 ...; fix    waiting for a person: not retried by the timer
+ *   Held-Since: 1700000300           when it was held
+ *   Held-Binding: yes                held because its account is gone or changed
  *   Recipient: STATE ADDRESS         one per recipient, in order; STATE is pending, sent
  *                                    or failed; the address is the rest of the line
  *   Reply: 250 2.1.5 ok              the last reply for the Recipient line above it
@@ -289,6 +319,18 @@ queue_meta_format(const struct queue_meta *m, struct buf *b)
 	r |= field_num(b, "Next-Attempt", m->next_attempt);
 	r |= field_num(b, "Expired", m->expired);
 	r |= field(b, "Last-Error", m->last_error);
+	if (m->relay != NULL)
+		r |= field(b, "Relay", m->relay);
+	for (i = 0; i < m->nfallbacks; i++)
+		r |= field(b, "Fallback", m->fallbacks[i]);
+	if (m->config != NULL)
+		r |= field(b, "Config", m->config);
+	if (m->held != NULL) {
+		r |= field(b, "Held", m->held);
+		r |= field_num(b, "Held-Since", m->held_since);
+		if (m->held_binding)
+			r |= field(b, "Held-Binding", "yes");
+	}
 	for (i = 0; i < m->nrcpts && r == 0; i++) {
 		rc = &m->rcpts[i];
 		r |= buf_addf(b, "Recipient: %s ", state_words[rc->state]);
@@ -383,6 +425,18 @@ parse_field(struct queue_meta *m, const char *k, const char *v)
 		r = parse_time(v, &m->expired);
 	else if (streq_ci(k, "Last-Error"))
 		queue_meta_set(&m->last_error, v);
+	else if (streq_ci(k, "Relay"))
+		queue_meta_set(&m->relay, v);
+	else if (streq_ci(k, "Fallback"))
+		queue_meta_add_fallback(m, v);
+	else if (streq_ci(k, "Config"))
+		queue_meta_set(&m->config, v);
+	else if (streq_ci(k, "Held"))
+		queue_meta_set(&m->held, v);
+	else if (streq_ci(k, "Held-Since"))
+		r = parse_time(v, &m->held_since);
+	else if (streq_ci(k, "Held-Binding"))
+		m->held_binding = parse_yes(v);
 	else if (streq_ci(k, "Recipient"))
 		r = parse_rcpt(m, v);
 	else if (streq_ci(k, "Reply") && last != NULL)

@@ -82,6 +82,14 @@ struct queue_meta {
 	int64_t		 expired;		/* when the lifetime ran out; 0 = not */
 	unsigned	 attempts;
 	char		*last_error;		/* never NULL */
+	/* The binding (send.h, send_bind): where the message may go, as at acceptance. */
+	char		*relay;			/* the account's identity; NULL: older entry */
+	char		**fallbacks;		/* "NAME IDENTITY", in chain order */
+	size_t		 nfallbacks;
+	char		*config;		/* the -C file it was accepted with, or NULL */
+	char		*held;			/* why it waits for a person; NULL: not held */
+	int64_t		 held_since;
+	int		 held_binding;		/* held because the binding broke */
 	struct queue_rcpt *rcpts;
 	size_t		 nrcpts;
 };
@@ -115,6 +123,8 @@ void	queue_meta_init(struct queue_meta *m);
 void	queue_meta_add_rcpt(struct queue_meta *m, const char *addr, enum queue_rstate st,
 	    const char *reply);
 void	queue_meta_set(char **field, const char *value);	/* free + copy (NULL ok) */
+void	queue_meta_add_fallback(struct queue_meta *m, const char *entry);	/* copied */
+void	queue_meta_clear_fallbacks(struct queue_meta *m);
 void	queue_meta_free(struct queue_meta *m);
 size_t	queue_meta_count(const struct queue_meta *m, enum queue_rstate st);
 

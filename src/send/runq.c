@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "send/deliver.h"
+#include "send/held.h"
 #include "message/dsn.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -38,6 +39,7 @@ struct run {
 	struct runq_stats	*st;
 	int64_t			 now;
 	uint64_t		 lifetime;
+	char			*config;	/* the run's -C, as held_config_path has it */
 };
 
 /* One entry as seen by the scan, before it is locked. */
@@ -83,6 +85,11 @@ runq_notify(const struct config *cfg, struct queue *q, struct queue_meta *m, int
 		goto discard;
 	/* The notice is the submitter's: it shows in their mailq (system mode) like the rest. */
 	n.uid = m->uid;
+	/* It goes where the message was bound to go, and nowhere else. */
+	queue_meta_set(&n.relay, m->relay);
+	queue_meta_set(&n.config, m->config);
+	for (i = 0; i < m->nfallbacks; i++)
+		queue_meta_add_fallback(&n, m->fallbacks[i]);
 	if (queue_commit(q, fd, path, &n, e) == -1)
 		goto discard;
 	memcpy(notice_id, n.id, QUEUE_ID_LEN + 1);
@@ -169,7 +176,10 @@ settle(struct run *r, struct queue_entry *qe, int attempted)
 	if (pending > 0) {
 		m->next_attempt = r->now + queue_backoff(m->attempts ? m->attempts : 1,
 		    queue_random());
-		r->st->deferred++;
+		if (m->held != NULL)
+			r->st->held++;
+		else
+			r->st->deferred++;
 	} else if (attempted && !expire)
 		r->st->delivered++;
 	if (pending == 0 && !dsn_wanted(m)) {
@@ -219,6 +229,71 @@ may_touch(struct queue *q, const char *id)
 	return ok;
 }
 
+/* Hold the entry for reason; one log line when it was not held for that already. */
+static int
+hold(struct run *r, struct queue_meta *m, const char *reason, int binding)
+{
+	char who[LOG_USER_LEN];
+
+	if (m->held != NULL && strcmp(m->held, reason) == 0)
+		return 0;
+	queue_meta_set(&m->held, reason);
+	m->held_since = r->now;
+	m->held_binding = binding;
+	log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s from=<%s> status=held "
+	    "reason=\"%s\"", m->message_id ? m->message_id : "", m->id,
+	    log_user(who, sizeof(who), m->uid), m->account, m->sender, reason);
+	return 1;
+}
+
+/* The entry waits no more (a person asked, or its cause is gone): one log line. */
+static void
+unhold(struct queue_meta *m, const char *why)
+{
+	char who[LOG_USER_LEN];
+
+	if (m->held == NULL)
+		return;
+	log_line(LOG_NOTICE, "msgid=<%s> queue=%s %s account=%s status=released by=%s "
+	    "reason=\"%s\"", m->message_id ? m->message_id : "", m->id,
+	    log_user(who, sizeof(who), m->uid), m->account, user_name(), why);
+	queue_meta_set(&m->held, NULL);
+	m->held_since = 0;
+	m->held_binding = 0;
+}
+
+/*
+ * The account the entry is bound to, if it still is what it was at acceptance; else
+ * NULL with why (and what to do) in why.
+ */
+static const struct account *
+bound_account(struct run *r, const struct queue_meta *m, char *why, size_t n)
+{
+	const struct account *a = NULL;
+	char id[HELD_IDENTITY_MAX];
+
+	if ((m->config != NULL || r->config != NULL) && (m->config == NULL ||
+	    r->config == NULL || strcmp(m->config, r->config) != 0)) {
+		snprintf(why, n, "accepted with %s%s, and this run reads %s: run it with "
+		    "that file (sendmail%s%s -q), or send it through an account of this one "
+		    "(mailout --requeue %s -a ACCOUNT)", m->config ? "-C " : "the default "
+		    "configuration", m->config ? m->config : "", r->cfg->files_read ?
+		    r->cfg->files_read : "no file", m->config ? " -C " : "", m->config ?
+		    m->config : "", m->id);
+	} else if ((a = config_find(r->cfg, m->account)) == NULL) {
+		snprintf(why, n, "account %s is no longer in %s; restore it, or send the message "
+		    "through another account: mailout --requeue %s -a ACCOUNT", m->account,
+		    r->cfg->files_read ? r->cfg->files_read : "the configuration", m->id);
+	} else if (m->relay != NULL && strcmp(m->relay, held_identity(a, id,
+	    sizeof(id))) != 0) {
+		snprintf(why, n, "account %s's relay changed from %s to %s since the message "
+		    "was accepted; to send it there: mailout --requeue %s -a %s", m->account,
+		    m->relay, id, m->id, m->account);
+		a = NULL;
+	}
+	return a;
+}
+
 /* Work on one entry: lock, attempt, record. Locked by someone else: skipped. */
 static void
 process(struct run *r, const char *id)
@@ -226,10 +301,12 @@ process(struct run *r, const char *id)
 	struct queue_entry qe;
 	struct queue_meta *m = &qe.meta;
 	struct send_result res;
+	struct accstate ast;
 	struct err e;
 	const struct account *a;
-	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
-	int rv, attempted = 0;
+	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32], fix[MAX_ERROR_TEXT];
+	char why[2 * sizeof(line)], who[LOG_USER_LEN];
+	int rv, attempted = 0, changed = 0;
 
 	err_init(&e);
 	memset(&qe, 0, sizeof(qe));
@@ -249,28 +326,43 @@ process(struct run *r, const char *id)
 	/* Changed since the scan: no longer ours to try now. Another user's: never ours. */
 	if (!priv_owns(m->uid) ||
 	    (r->o->account != NULL && strcmp(m->account, r->o->account) != 0) ||
-	    (!r->o->all && m->next_attempt > r->now &&
+	    (!r->o->all && m->held == NULL && m->next_attempt > r->now &&
 	    m->arrival + (int64_t)r->lifetime > r->now))
 		goto skip;
 	if (queue_meta_count(m, QR_PENDING) > 0) {
+		/* Never through another account: a broken binding waits for a person. */
+		if ((a = bound_account(r, m, why, sizeof(why))) == NULL) {
+			changed = hold(r, m, why, 1);
+			goto held;
+		}
+		if (m->held != NULL && m->held_binding)
+			unhold(m, "the account is as it was when the message was accepted");
+		if (!r->o->release && held_account(r->q, a, &ast)) {
+			/* Nothing changed since the account was held: no new failed login. */
+			changed = hold(r, m, ast.held, 0);
+			goto held;
+		}
+		if (m->held != NULL)
+			unhold(m, r->o->release ? "asked by a person" : "the account's settings "
+			    "or secret changed");
 		r->st->tried++;
 		attempted = 1;
-		if ((a = config_find(r->cfg, m->account)) == NULL &&
-		    (a = config_select(r->cfg, NULL, m->sender, &e)) == NULL) {
-			/* The account was renamed or removed: wait for the configuration. */
-			err_prefix(&e, "account %s is no longer configured: ", m->account);
-			queue_meta_set(&m->last_error, err_str(&e, line, sizeof(line)));
-		} else {
-			send_attempt(r->sc, a, m, qe.fd, &res);
-			if (res.pending > 0)
-				queue_meta_set(&m->last_error, err_str(&res.defer, line,
-				    sizeof(line)));
-			else if (res.failed_now > 0)
-				queue_meta_set(&m->last_error, err_str(&res.perm, line,
-				    sizeof(line)));
-			else
-				queue_meta_set(&m->last_error, "");
-		}
+		send_attempt(r->sc, a, m, qe.fd, &res);
+		if (res.pending > 0)
+			queue_meta_set(&m->last_error, err_str(&res.defer, line,
+			    sizeof(line)));
+		else if (res.failed_now > 0)
+			queue_meta_set(&m->last_error, err_str(&res.perm, line,
+			    sizeof(line)));
+		else
+			queue_meta_set(&m->last_error, "");
+		if (res.pending > 0 && held_kind(&res.defer)) {
+			snprintf(why, sizeof(why), "%s; %s", line, held_fix(a, &res.defer, fix,
+			    sizeof(fix)));
+			hold(r, m, why, 0);
+			held_record(r->q, a, why);
+		} else if (res.account != NULL && strcmp(res.account, a->name) == 0)
+			held_clear(r->q, a, "it took a message again");
 		m->attempts++;
 		m->last_attempt = r->now;
 		/* The relay has the message, our record does not say so yet. */
@@ -279,6 +371,17 @@ process(struct run *r, const char *id)
 	/* settle() releases the entry. */
 	settle(r, &qe, attempted);
 	goto out;
+held:
+	/* Held entries still expire: the sender hears about them in time. */
+	if (m->arrival + (int64_t)r->lifetime <= r->now) {
+		settle(r, &qe, 0);
+		goto out;
+	}
+	r->st->held++;
+	if (changed && queue_update(r->q, &qe, &e) == -1) {
+		r->st->errors++;
+		fail_log(id, log_user(who, sizeof(who), m->uid), &e);
+	}
 skip:
 	queue_unlock(&qe);
 out:
@@ -414,6 +517,7 @@ runq_run(const struct config *cfg, struct queue *q, struct send_ctx *sc,
 	r.st = st;
 	r.now = now_s();
 	r.lifetime = cfg->queue_lifetime ? cfg->queue_lifetime : RUNQ_LIFETIME_DEFAULT;
+	r.config = o->config_file != NULL ? held_config_path(o->config_file) : NULL;
 	if (o->cleanup)
 		queue_cleanup(q, r.now);
 	if (queue_scan(q, &ids, &nids, e) == -1)
@@ -429,7 +533,8 @@ runq_run(const struct config *cfg, struct queue *q, struct send_ctx *sc,
 		mine = !priv_restricted();
 		if (queue_read_meta(q, ids[i], &m, &le) == 0) {
 			v[n].account = xstrdup(m.account);
-			v[n].due = m.next_attempt <= r.now ||
+			/* A held entry is looked at every run: its account may be fixed. */
+			v[n].due = m.next_attempt <= r.now || m.held != NULL ||
 			    m.arrival + (int64_t)r.lifetime <= r.now;
 			mine = priv_owns(m.uid);
 			queue_meta_free(&m);
@@ -478,6 +583,7 @@ out:
 	free(accts);
 	free_items(v, n);
 	xfree_strv(ids, nids);
+	free(r.config);
 	return ret;
 }
 
@@ -519,62 +625,121 @@ count_failed(struct queue *q)
 	return mine;
 }
 
+static const char list_head[] = "-Queue ID-          --Size-- ----Arrival Time---- "
+    "-Sender/Recipient-------\n";
+
+/* One entry of the listing. */
+static void
+list_entry(FILE *out, const struct queue_meta *m)
+{
+	char t1[64], t2[64];
+	size_t j;
+
+	when(t1, sizeof(t1), m->arrival);
+	fprintf(out, "%s %8llu %-20s %s%s\n", m->id, (unsigned long long)m->size, t1,
+	    m->sender[0] ? m->sender : "<>", m->notice ? "  (failure notice)" : "");
+	if (m->held != NULL)
+		fprintf(out, "    (held: %s)\n", m->held);
+	else if (m->last_error[0] != '\0')
+		fprintf(out, "    (%s)\n", m->last_error);
+	when(t2, sizeof(t2), m->next_attempt);
+	if (m->held != NULL)
+		fprintf(out, "    account %s, %u attempt%s, held since %s: not retried until "
+		    "fixed (mailout --release %s sends it on)\n", m->account, m->attempts,
+		    m->attempts == 1 ? "" : "s", (when(t2, sizeof(t2), m->held_since), t2),
+		    m->id);
+	else
+		fprintf(out, "    account %s, %u attempt%s, next attempt %s\n", m->account,
+		    m->attempts, m->attempts == 1 ? "" : "s",
+		    m->next_attempt <= now_s() ? "now (due)" : t2);
+	for (j = 0; j < m->nrcpts; j++)
+		if (m->rcpts[j].state == QR_PENDING)
+			fprintf(out, "%50s%s\n", "", m->rcpts[j].addr);
+	fprintf(out, "\n");
+}
+
 int
 runq_list(struct queue *q, FILE *out, struct err *e)
 {
 	struct queue_meta m;
 	struct err le;
-	char **ids = NULL, t1[64], t2[64];
-	size_t n = 0, i, j, shown = 0, nfailed;
+	char **ids = NULL;
+	size_t n = 0, i, shown = 0, nheld = 0, nfailed;
 	uint64_t bytes = 0;
-	int ret = -1;
+	int pass, ret = -1;
 
 	if (queue_scan(q, &ids, &n, e) == -1)
 		goto out;
-	for (i = 0; i < n; i++) {
-		err_init(&le);
-		if (queue_read_meta(q, ids[i], &m, &le) == -1) {
-			/* Gone since the scan (delivered): not worth a line. Whose: unknown. */
-			if (strstr(le.msg, "No such file") != NULL || priv_restricted())
+	/* Entries waiting for their next attempt first, then the held ones, apart. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			err_init(&le);
+			if (queue_read_meta(q, ids[i], &m, &le) == -1) {
+				/* Gone since the scan (delivered): not worth a line. */
+				if (pass == 1 || strstr(le.msg, "No such file") != NULL ||
+				    priv_restricted())
+					continue;
+				if (shown++ == 0)
+					fputs(list_head, out);
+				fprintf(out, "%s  (unreadable: %s)\n\n", ids[i], le.msg);
 				continue;
-			if (shown++ == 0)
-				fprintf(out, "-Queue ID-          --Size-- ----Arrival Time---- "
-				    "-Sender/Recipient-------\n");
-			fprintf(out, "%s  (unreadable: %s)\n\n", ids[i], le.msg);
-			continue;
-		}
-		/* System mode: a user sees their own entries only; root sees all. */
-		if (!priv_owns(m.uid)) {
+			}
+			/* System mode: a user sees their own entries only; root sees all. */
+			if (!priv_owns(m.uid) || (m.held != NULL) != (pass == 1)) {
+				queue_meta_free(&m);
+				continue;
+			}
+			if (pass == 1 && nheld++ == 0)
+				fprintf(out, "%s-- Held: waiting for a person (the timer does not "
+				    "retry these; sendmail -q or mailout --release does) --\n",
+				    shown > 0 ? "" : list_head);
+			else if (pass == 0 && shown == 0)
+				fputs(list_head, out);
+			shown++;
+			bytes += m.size;
+			list_entry(out, &m);
 			queue_meta_free(&m);
-			continue;
 		}
-		if (shown++ == 0)
-			fprintf(out, "-Queue ID-          --Size-- ----Arrival Time---- "
-			    "-Sender/Recipient-------\n");
-		bytes += m.size;
-		when(t1, sizeof(t1), m.arrival);
-		fprintf(out, "%s %8llu %-20s %s%s\n", m.id, (unsigned long long)m.size, t1,
-		    m.sender[0] ? m.sender : "<>", m.notice ? "  (failure notice)" : "");
-		if (m.last_error[0] != '\0')
-			fprintf(out, "    (%s)\n", m.last_error);
-		when(t2, sizeof(t2), m.next_attempt);
-		fprintf(out, "    account %s, %u attempt%s, next attempt %s\n", m.account,
-		    m.attempts, m.attempts == 1 ? "" : "s",
-		    m.next_attempt <= now_s() ? "now (due)" : t2);
-		for (j = 0; j < m.nrcpts; j++)
-			if (m.rcpts[j].state == QR_PENDING)
-				fprintf(out, "%50s%s\n", "", m.rcpts[j].addr);
-		fprintf(out, "\n");
-		queue_meta_free(&m);
 	}
 	if (shown == 0)
 		fprintf(out, "Mail queue is empty\n");
 	else
-		fprintf(out, "-- %llu Kbytes in %zu Request%s.\n",
-		    (unsigned long long)((bytes + 1023) / 1024), shown, shown == 1 ? "" : "s");
+		fprintf(out, "-- %llu Kbytes in %zu Request%s%s.\n",
+		    (unsigned long long)((bytes + 1023) / 1024), shown, shown == 1 ? "" : "s",
+		    nheld > 0 ? ", some held" : "");
 	if ((nfailed = count_failed(q)) > 0)
 		fprintf(out, "(%zu expired message%s kept in %s)\n", nfailed,
 		    nfailed == 1 ? "" : "s", q->failed);
+	ret = 0;
+out:
+	xfree_strv(ids, n);
+	return ret;
+}
+
+int
+runq_left(struct queue *q, struct runq_left *l, struct err *e)
+{
+	struct queue_meta m;
+	struct err le;
+	char **ids = NULL;
+	size_t n = 0, i;
+	int ret = -1;
+
+	memset(l, 0, sizeof(*l));
+	if (queue_scan(q, &ids, &n, e) == -1)
+		goto out;
+	for (i = 0; i < n; i++) {
+		err_init(&le);
+		if (queue_read_meta(q, ids[i], &m, &le) == -1)
+			continue;
+		if (priv_owns(m.uid) && m.held != NULL)
+			l->held++;
+		else if (priv_owns(m.uid)) {
+			if (l->queued++ == 0 || m.next_attempt < l->next)
+				l->next = m.next_attempt;
+		}
+		queue_meta_free(&m);
+	}
 	ret = 0;
 out:
 	xfree_strv(ids, n);
@@ -647,6 +812,55 @@ runq_remove(struct queue *q, const char *id, struct err *e)
 	    log_user(who, sizeof(who), qe.meta.uid) : "user=? uid=?",
 	    qe.meta.sender ? qe.meta.sender : "", user_name());
 	if (queue_remove(q, &qe, e) == -1)
+		goto out;
+	ret = 0;
+out:
+	queue_unlock(&qe);
+	return ret;
+}
+
+int
+runq_requeue(const struct config *cfg, struct queue *q, const char *id,
+    const char *account, const char *config_file, struct err *e)
+{
+	struct queue_entry qe;
+	const struct account *a;
+	struct err le;
+	int rv, ret = -1;
+
+	err_init(&le);
+	memset(&qe, 0, sizeof(qe));
+	qe.fd = -1;
+	if (!queue_valid_id(id)) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "not a queue id: %.40s (see mailq)", id);
+		goto out;
+	}
+	if ((a = config_find(cfg, account)) == NULL) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "--requeue: there is no account %s in %s",
+		    account, cfg->files_read ? cfg->files_read : "the configuration");
+		goto out;
+	}
+	if ((rv = queue_lock(q, id, &qe, &le)) == 0) {
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "queue entry %s is being delivered right now, "
+		    "or is gone; see mailq", id);
+		goto out;
+	}
+	if (rv == -1 || !priv_owns(qe.meta.uid)) {
+		not_found(e, id);
+		goto out;
+	}
+	log_line(LOG_NOTICE, "msgid=<%s> queue=%s status=requeued account=%s previous=%s "
+	    "by=%s", qe.meta.message_id ? qe.meta.message_id : "", id, a->name,
+	    qe.meta.account, user_name());
+	queue_meta_set(&qe.meta.account, a->name);
+	held_bind(cfg, a, &qe.meta);
+	free(qe.meta.config);
+	qe.meta.config = config_file != NULL ? held_config_path(config_file) : NULL;
+	queue_meta_set(&qe.meta.held, NULL);
+	qe.meta.held_since = 0;
+	qe.meta.held_binding = 0;
+	qe.meta.next_attempt = 0;
+	if (queue_update(q, &qe, e) == -1)
 		goto out;
 	ret = 0;
 out:

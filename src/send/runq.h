@@ -10,6 +10,11 @@
  * sender gets a notice and the entry moves to failed/. With parallel set, the entries
  * of each account are worked on by a child process of their own, so a relay that hangs
  * holds up only its own account.
+ *
+ * Binding and holds (held.h): an entry goes only through the account it was accepted
+ * for, as it was then; an account that is gone or changed, or a -C file other than the
+ * run's, holds the entry with the reason. An entry of a held account is not tried until
+ * the account's fingerprint changes, unless release is set (a person ran -q, --release).
  */
 #ifndef MAILOUT_RUNQ_H
 #define MAILOUT_RUNQ_H
@@ -33,6 +38,11 @@ struct runq_opts {
 	int			 parallel;	/* one child process per account */
 	int			 cleanup;	/* remove old debris (tmp/) first */
 	const struct deliver_opts *dopts;	/* for sessions the run opens itself */
+	int			 release;	/* a person asks: held entries are tried too
+						   (-q, --release); else only once their
+						   account's fingerprint changed (held.h) */
+	const char		*config_file;	/* the run's -C: entries accepted with
+						   another -C file are held (the binding) */
 };
 
 struct runq_stats {
@@ -44,6 +54,14 @@ struct runq_stats {
 	size_t	notices;	/* failure notices queued */
 	size_t	busy;		/* skipped: locked by another run */
 	size_t	errors;		/* unreadable entries, queue write errors */
+	size_t	held;		/* waiting for a person after the run (held.h) */
+};
+
+/* What stays in the queue: for the line after a run. */
+struct runq_left {
+	size_t	queued;		/* waiting for their next attempt */
+	size_t	held;		/* waiting for a person */
+	int64_t	next;		/* the earliest next attempt of the queued ones */
 };
 
 /*
@@ -65,7 +83,24 @@ int	runq_run(const struct config *cfg, struct queue *q, struct send_ctx *sc,
 int	runq_notify(const struct config *cfg, struct queue *q, struct queue_meta *m,
 	    int msg_fd, int expired, char *notice_id, struct err *e);
 
-/* The listing for mailq / -bp on out. 0, or -1 with err. */
+/*
+ * Count the entries left (the caller's own, in system mode). 0, or -1 with err.
+ */
+int	runq_left(struct queue *q, struct runq_left *l, struct err *e);
+
+/*
+ * --requeue ID -a ACCOUNT: bind the entry to account (as configured now: its identity
+ * and chain; config_file is the run's -C) and clear its hold, with one log line naming
+ * both accounts. Only the entry's owner or root. The caller then runs it (match).
+ * 0, or -1 with err: CAUSE_USAGE for an unknown id or account, CAUSE_TEMP when busy.
+ */
+int	runq_requeue(const struct config *cfg, struct queue *q, const char *id,
+	    const char *account, const char *config_file, struct err *e);
+
+/*
+ * The listing for mailq / -bp on out: entries waiting for their next attempt, then the
+ * held ones apart, each with why and what to do. 0, or -1 with err.
+ */
 int	runq_list(struct queue *q, FILE *out, struct err *e);
 
 /*

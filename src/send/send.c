@@ -12,6 +12,7 @@
 #include "send/deliver.h"
 #include "base/log.h"
 #include "queue/queue.h"
+#include "send/held.h"
 #include "send/send.h"
 #include "smtp/smtp.h"
 #include "base/mem.h"
@@ -60,8 +61,8 @@ send_queueable(const struct err *e)
 {
 	if (e->kind == ERR_TEMP)
 		return 1;
-	return e->kind == ERR_PERM &&
-	    (e->cause == CAUSE_NOPERM || e->cause == CAUSE_UNAVAILABLE);
+	/* A relay that broke the protocol may speak it again later: a temporary failure. */
+	return e->kind == ERR_PERM && (e->cause == CAUSE_PROTOCOL || held_kind(e));
 }
 
 /*
@@ -200,6 +201,14 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 		s->down = 1;
 		s->err = e;
 	}
+	/*
+	 * A relay that broke the protocol refused nobody: only a real 5xx to RCPT is final;
+	 * the others wait for the next attempt (or fail with 76 when there is no queue).
+	 */
+	if (e.kind == ERR_PERM && e.cause == CAUSE_PROTOCOL)
+		for (i = 0; i < np; i++)
+			if (st[i].kind == ERR_PERM && (st[i].code < 500 || st[i].code > 599))
+				st[i].kind = ERR_TEMP;
 	for (i = 0; i < np; i++) {
 		struct queue_rcpt *rc = &m->rcpts[idx[i]];
 
@@ -268,12 +277,39 @@ out:
 	return nleft;
 }
 
+/*
+ * The recorded fallback i of a bound message, if the account of that name still has the
+ * identity it had at acceptance; else NULL, with one log line saying why it is skipped.
+ */
+static const struct account *
+bound_fallback(const struct send_ctx *sc, const struct queue_meta *m, size_t i)
+{
+	const struct account *a;
+	const char *sp = strchr(m->fallbacks[i], ' ');
+	char name[MAX_ERROR_TEXT], id[HELD_IDENTITY_MAX];
+
+	snprintf(name, sizeof(name), "%.*s", sp != NULL ? (int)(sp - m->fallbacks[i]) :
+	    (int)strlen(m->fallbacks[i]), m->fallbacks[i]);
+	if ((a = config_find(sc->cfg, name)) == NULL) {
+		log_line(LOG_WARNING, "msgid=<%s> queue=%s account=%s status=fallback-skipped "
+		    "reason=\"fallback %s is no longer configured\"", m->message_id ?
+		    m->message_id : "", m->id[0] ? m->id : "-", m->account, name);
+	} else if (sp == NULL || strcmp(sp + 1, held_identity(a, id, sizeof(id))) != 0) {
+		log_line(LOG_WARNING, "msgid=<%s> queue=%s account=%s status=fallback-skipped "
+		    "reason=\"fallback %s changed from %s to %s since the message was "
+		    "accepted\"", m->message_id ? m->message_id : "", m->id[0] ? m->id : "-",
+		    m->account, name, sp != NULL ? sp + 1 : "?", id);
+		a = NULL;
+	}
+	return a;
+}
+
 int
 send_attempt(struct send_ctx *sc, const struct account *a, struct queue_meta *m, int fd,
     struct send_result *r)
 {
 	const struct account *cur = a, **seen;
-	size_t i, nseen = 0, pending = queue_meta_count(m, QR_PENDING);
+	size_t i, nseen = 0, next = 0, pending = queue_meta_count(m, QR_PENDING);
 
 	memset(r, 0, sizeof(*r));
 	err_init(&r->defer);
@@ -288,7 +324,14 @@ send_attempt(struct send_ctx *sc, const struct account *a, struct queue_meta *m,
 			break;
 		seen[nseen++] = cur;
 		pending = try_account(sc, cur, m, fd, r);
-		cur = cur->fallback != NULL ? config_find(sc->cfg, cur->fallback) : NULL;
+		if (m->relay == NULL) {
+			/* An entry from before the binding: the chain as configured now. */
+			cur = cur->fallback != NULL ? config_find(sc->cfg, cur->fallback) : NULL;
+			continue;
+		}
+		/* Bound: the chain recorded at acceptance, each link only if unchanged. */
+		for (cur = NULL; cur == NULL && next < m->nfallbacks; next++)
+			cur = bound_fallback(sc, m, next);
 	}
 	free(seen);
 	r->sent = queue_meta_count(m, QR_SENT);

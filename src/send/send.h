@@ -43,7 +43,9 @@ void		 send_free(struct send_ctx *sc);
 
 /*
  * Offer m's pending recipients the message in fd (the spool file, read from offset 0)
- * through a, then its fallback chain while some stay pending. Updates each recipient's
+ * through a, then its fallback chain while some stay pending: for a bound message
+ * (m->relay set, held.h) the chain recorded in m, skipping (and logging) a fallback whose
+ * identity changed; for an older entry the chain as configured. Updates each recipient's
  * state and reply in m (nothing else in m), logs one line per relay transaction, and
  * fills r. Returns 0 when no recipient is left pending, -1 otherwise.
  */
@@ -51,9 +53,9 @@ int		 send_attempt(struct send_ctx *sc, const struct account *a,
 		    struct queue_meta *m, int fd, struct send_result *r);
 
 /*
- * Whether a failure is worth keeping the message for: temporary failures, and the
- * permanent ones an administrator fixes without the sender's help (authentication
- * rejected, the relay lacks STARTTLS or AUTH, the relay refuses us).
+ * Whether a failure is worth keeping the message for: temporary failures, a relay that
+ * broke the protocol, and the permanent ones an administrator fixes without the sender's
+ * help (held.h: the message is then kept as held).
  */
 int		 send_queueable(const struct err *e);
 

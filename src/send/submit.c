@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "config/config.h"
 #include "send/deliver.h"
+#include "send/held.h"
 #include "base/err.h"
 #include "message/intake.h"
 #include "base/log.h"
@@ -46,7 +47,9 @@ struct submit {
 	int			 spool_anon;
 	char			*noqueue;
 	const char		*domain;	/* qualifies local names for this message */
+	const char		*config_file;	/* -C, for the queue runs made here */
 	int			 verbose;
+	int			 warned_short;	/* short_domain_warning said it */
 };
 
 static void
@@ -213,13 +216,32 @@ out:
 	return rc;
 }
 
-/* The domain that local names get: default_domain, else the account's EHLO domain. */
+/*
+ * The domain that local names get: default_domain, else /etc/mailname (as Debian's MTAs
+ * do), else the account's EHLO domain (by default the host's FQDN).
+ */
 static const char *
 local_domain(const struct submit *s, const struct account *a)
 {
 	if (s->cfg->default_domain != NULL && s->cfg->default_domain[0] != '\0')
 		return s->cfg->default_domain;
+	if (mail_name() != NULL)
+		return mail_name();
 	return a != NULL ? a->domain : host_name();
+}
+
+/* A bare name qualified with a domain that has no dot: said once per run. */
+static void
+short_domain_warning(struct submit *s, const char *name)
+{
+	if (s->warned_short || strchr(s->domain, '.') != NULL)
+		return;
+	s->warned_short = 1;
+	warn_line("warning: bare names like %s get the domain %s, which is only a host name "
+	    "(no default_domain in sendmail.conf, no /etc/mailname, no domain in the host "
+	    "name); set default_domain", name, s->domain);
+	log_line(LOG_WARNING, "warning: bare names like %s get the domain %s (no "
+	    "default_domain, no /etc/mailname)", name, s->domain);
 }
 
 int
@@ -236,6 +258,8 @@ submit_resolve(struct submit *s, const char *rcpt, struct addrlist *out, struct 
 	if (aliases_expand(s->aliases, rcpt, NULL, &x, e) == -1)
 		goto out;
 	for (i = 0; i < x.n; i++) {
+		if (aliases_is_local(x.v[i], NULL) && strchr(x.v[i], '@') == NULL)
+			short_domain_warning(s, x.v[i]);
 		q = aliases_qualify(x.v[i], s->domain);
 		addrlist_add(out, q);
 		free(q);
@@ -401,6 +425,7 @@ flush_after_send(struct submit *s, const struct account *a)
 	if (queue_open(&q, s->qdir, 0, &e) == 0) {
 		memset(&o, 0, sizeof(o));
 		o.account = a->name;
+		o.config_file = s->config_file;
 		o.max = 10;
 		o.max_scan = 64;
 		runq_run(s->cfg, &q, s->sc, &o, &st, &e);
@@ -440,8 +465,9 @@ retry_warning(const struct submit *s, const struct queue *q, const char *relay,
  * so that a run cannot pick up the entry before it knows the notice exists.
  */
 static int
-queue_message(struct submit *s, struct msg *m, struct queue_meta *qm,
-    const struct send_result *sr, struct submit_result *res)
+queue_message(struct submit *s, const struct account *a, struct msg *m,
+    struct queue_meta *qm, const struct send_result *sr, const char *held,
+    struct submit_result *res)
 {
 	struct queue q;
 	struct queue_entry qe;
@@ -471,6 +497,10 @@ queue_message(struct submit *s, struct msg *m, struct queue_meta *qm,
 	qm->last_attempt = now_s();
 	qm->next_attempt = qm->last_attempt + queue_backoff(1, queue_random());
 	queue_meta_set(&qm->last_error, err_str(&sr->defer, line, sizeof(line)));
+	if (held != NULL) {
+		queue_meta_set(&qm->held, held);
+		qm->held_since = qm->last_attempt;
+	}
 	if (queue_open(&q, s->qdir, 1, &e) == -1 ||
 	    runq_notify(s->cfg, &q, qm, m->fd, 0, nid, &e) == -1 ||
 	    queue_commit(&q, m->fd, m->path, qm, &e) == -1)
@@ -478,15 +508,26 @@ queue_message(struct submit *s, struct msg *m, struct queue_meta *qm,
 	/* The spool file is the queue's now. */
 	msg_release(m);
 	snprintf(res->queue_id, sizeof(res->queue_id), "%s", qm->id);
-	retry_warning(s, &q, sr->first_relay, reason, qm);
-	log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s from=<%s> to=%s size=%llu "
-	    "status=queued error=\"%s\"", qm->message_id ? qm->message_id : "", qm->id, who,
-	    qm->account, qm->sender, tolist, (unsigned long long)qm->size, reason);
+	if (held != NULL) {
+		warn_line("message held (not sent): %s; then run sendmail -q", held);
+		log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s from=<%s> to=%s "
+		    "size=%llu status=held reason=\"%s\"", qm->message_id ? qm->message_id : "",
+		    qm->id, who, qm->account, qm->sender, tolist, (unsigned long long)qm->size,
+		    held);
+		held_record(&q, a, held);
+	} else {
+		retry_warning(s, &q, sr->first_relay, reason, qm);
+		log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s from=<%s> to=%s "
+		    "size=%llu status=queued error=\"%s\"", qm->message_id ? qm->message_id :
+		    "", qm->id, who, qm->account, qm->sender, tolist, (unsigned long long)qm->size,
+		    reason);
+	}
 	if (nid[0] != '\0') {
 		/* The relay may take the notice even if it would not take this message. */
 		memset(&o, 0, sizeof(o));
 		o.all = 1;
 		o.match = nid;
+		o.config_file = s->config_file;
 		runq_run(s->cfg, &q, s->sc, &o, &st, &le);
 	}
 	rc = 0;
@@ -542,6 +583,45 @@ log_failure(const struct account *a, const struct msg *m, const char *sender,
 	buf_free(&to);
 }
 
+/*
+ * Whether account a is held (held.h) with nothing changed since: then sr is filled as
+ * if the attempt had failed for that reason, and held is the reason. 1 or 0.
+ */
+static int
+account_held(struct submit *s, const struct account *a, struct queue_meta *qm,
+    struct send_result *sr, char *held, size_t n)
+{
+	struct queue q;
+	struct accstate st;
+	struct err e;
+	char when[32] = "?";
+	struct tm tm;
+	time_t t;
+	size_t i;
+	int rc = 0;
+
+	err_init(&e);
+	if (queue_open(&q, s->qdir, 0, &e) == 0 && held_account(&q, a, &st)) {
+		t = (time_t)st.since;
+		if (localtime_r(&t, &tm) != NULL)
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+		memset(sr, 0, sizeof(*sr));
+		err_init(&sr->perm);
+		err_init(&sr->defer);
+		err_set(&sr->defer, ERR_PERM, CAUSE_NOPERM, "account %s is held since %s, not "
+		    "tried again until its settings or secret change", a->name, when);
+		snprintf(held, n, "%s: %s", sr->defer.msg, st.held);
+		sr->queueable = 1;
+		sr->pending = qm->nrcpts;
+		snprintf(sr->first_relay, sizeof(sr->first_relay), "%s:%u", a->host, a->port);
+		for (i = 0; i < qm->nrcpts; i++)
+			queue_meta_set(&qm->rcpts[i].reply, sr->defer.msg);
+		rc = 1;
+	}
+	queue_close(&q);
+	return rc;
+}
+
 /* Deliver (or queue) the message in m through a. Fills res; reports and logs a failure. */
 static void
 deliver_message(struct submit *s, const struct submit_req *r, const struct account *a,
@@ -552,6 +632,7 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 	struct queue_meta qm;
 	struct err *e = &res->e;
 	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32], why[sizeof(line)];
+	char held[2 * sizeof(line)];
 	size_t i;
 
 	queue_meta_init(&qm);
@@ -568,7 +649,20 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 	qm.arrival = now_s();
 	for (i = 0; i < m->nrcpts; i++)
 		queue_meta_add_rcpt(&qm, m->rcpts[i], QR_PENDING, "");
+	/* Where it may go, now and from the queue: this account and its chain as they are. */
+	held_bind(cfg, a, &qm);
+	if (r->config_file != NULL) {
+		free(qm.config);
+		qm.config = held_config_path(r->config_file);
+	}
 
+	if (cfg->queue && s->noqueue == NULL && account_held(s, a, &qm, &sr, held,
+	    sizeof(held))) {
+		/* Held and unchanged: no connection, no failed login for the provider. */
+		if (queue_message(s, a, m, &qm, &sr, held, res) == 0)
+			res->outcome = SUBMIT_QUEUED;
+		goto out;
+	}
 	/* One attempt through the account and its fallbacks (send.c logs each relay's answer). */
 	send_attempt(s->sc, a, &qm, m->fd, &sr);
 	res->sent = sr.sent;
@@ -600,7 +694,12 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 		goto fail;
 	}
 	if (cfg->queue && sr.queueable && s->noqueue == NULL) {
-		if (queue_message(s, m, &qm, &sr, res) == 0)
+		/* Only a person can fix it: kept, not retried by the timer (held.h). */
+		if (held_kind(&sr.defer))
+			snprintf(held, sizeof(held), "%s; %s", err_str(&sr.defer, line,
+			    sizeof(line)), held_fix(a, &sr.defer, why, sizeof(why)));
+		if (queue_message(s, a, m, &qm, &sr, held_kind(&sr.defer) ? held : NULL,
+		    res) == 0)
 			res->outcome = SUBMIT_QUEUED;
 		goto out;
 	}
@@ -611,7 +710,7 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 		    "recipients; %zu refused permanently, %zu not now (%s)", sr.sent,
 		    qm.nrcpts, sr.failed, sr.pending, err_str(&sr.defer, line, sizeof(line)));
 	}
-	if (cfg->queue && sr.queueable) {
+	if (cfg->queue && sr.queueable && !held_kind(&sr.defer)) {
 		/*
 		 * Per-user mode and this user has no queue (prepare_spool): 75, never "queued".
 		 * Why comes first: a long relay reply may be cut at the end of the line.
@@ -651,6 +750,7 @@ submit_message(struct submit *s, const struct submit_req *r, struct submit_resul
 	memset(&m, 0, sizeof(m));
 	m.fd = -1;
 	s->domain = local_domain(s, NULL);
+	s->config_file = r->config_file;
 
 	/* The account: -a, else by the sender (qualified first: -f root selects root@dom). */
 	if (r->sender_set && (sender = qualify_sender(s, r->sender)) == NULL) {
@@ -766,7 +866,8 @@ verify_one(struct submit *s, const char *addr, FILE *out, struct err *e)
 		fprintf(out, "%s -> %s\n", addr, buf_cstr(&b));
 	else if (x.n == 1 && strncmp(x.v[0], addr, llen) == 0 && x.v[0][llen] == '@')
 		fprintf(out, "%s -> %s (local name, %s %s)\n", addr, buf_cstr(&b),
-		    s->cfg->default_domain != NULL ? "default_domain" : "domain", s->domain);
+		    s->cfg->default_domain != NULL ? "default_domain" : mail_name() != NULL ?
+		    "/etc/mailname" : "domain", s->domain);
 	else
 		fprintf(out, "%s -> %s (alias in %s)\n", addr, buf_cstr(&b), s->cfg->aliases);
 	for (i = 0; i < x.n; i++)

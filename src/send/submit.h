@@ -42,12 +42,13 @@ struct submit_req {
 	int		 body_8bit;	/* -B8BITMIME or BODY=8BITMIME */
 	int		 fd;		/* the message, read to its end */
 	int		 dry_run;	/* print envelope and message; send nothing */
+	const char	*config_file;	/* -C: recorded in a queue entry (its binding) */
 };
 
 enum submit_outcome {
 	SUBMIT_FAILED = 0,	/* nothing was delivered or queued: the caller keeps it */
 	SUBMIT_SENT,		/* every recipient accepted */
-	SUBMIT_QUEUED,		/* safely in the queue for a later attempt */
+	SUBMIT_QUEUED,		/* safely in the queue for a later attempt (or held) */
 	SUBMIT_PARTIAL,		/* some recipients accepted, others refused (err says) */
 	SUBMIT_DRY_RUN,
 };

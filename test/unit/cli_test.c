@@ -314,6 +314,37 @@ flags(void)
 	CHECK_STR(c.test_rcpt, "a@x", "--test value");
 	CHECK(P("--test=b@x") == 0 && c.mode == MODE_TEST, "--test=RCPT");
 	CHECK_STR(c.test_rcpt, "b@x", "--test= value");
+	/* Issue 13: options before or after --test and its recipient. */
+	CHECK(P("--test", "-a", "corp", "you@x") == 0 && c.mode == MODE_TEST && NOOPS(),
+	    "--test -a ACCOUNT RCPT");
+	CHECK_STR(c.test_rcpt, "you@x", "--test -a corp you@x: the recipient");
+	CHECK_STR(c.account, "corp", "--test -a corp you@x: the account");
+	CHECK(P("-a", "corp", "--test", "you@x") == 0 && c.mode == MODE_TEST && NOOPS(),
+	    "-a ACCOUNT --test RCPT");
+	CHECK_STR(c.test_rcpt, "you@x", "-a corp --test you@x: the recipient");
+	CHECK_STR(c.account, "corp", "-a corp --test you@x: the account");
+	CHECK(P("--test", "you@x", "-a", "corp", "-v") == 0 && c.mode == MODE_TEST && NOOPS() &&
+	    c.verbose == 1, "--test RCPT -a ACCOUNT -v");
+	CHECK_STR(c.account, "corp", "--test you@x -a corp: the account");
+	CHECK(P("--test", "-v", "-C", "/x.conf", "you@x") == 0 && c.verbose == 1 && NOOPS(),
+	    "--test -v -C FILE RCPT");
+	CHECK_STR(c.test_rcpt, "you@x", "--test -v -C f you@x: the recipient");
+	CHECK_STR(c.config_file, "/x.conf", "--test -v -C f you@x: the file");
+	CHECK(P("--test", "-a", "corp") == -1 && usage_error("--test needs one recipient "
+	    "address (mailout --test [-a ACCOUNT] ADDRESS)"), "--test -a corp: no recipient");
+	CHECK(P("--test", "a@x", "b@x") == -1 && usage_error("--test takes one recipient "
+	    "address; 'b@x' is one too many"), "--test with two recipients");
+	CHECK(P("--release", "6B1608631185751E84B") == 0 && c.mode == MODE_QUEUE_RELEASE,
+	    "--release ID");
+	CHECK_STR(c.queue_id, "6B1608631185751E84B", "--release ID: the id");
+	CHECK(P("--release", "--all") == 0 && c.mode == MODE_QUEUE_RELEASE &&
+	    c.queue_id == NULL, "--release --all");
+	CHECK(P("--requeue", "6B1608631185751E84B", "-a", "other") == 0 &&
+	    c.mode == MODE_QUEUE_REQUEUE, "--requeue ID -a ACCOUNT");
+	CHECK_STR(c.account, "other", "--requeue: the account");
+	CHECK(P("--requeue", "6B1608631185751E84B") == -1 && usage_error("--requeue "
+	    "6B1608631185751E84B needs the account to send it through: -a ACCOUNT"),
+	    "--requeue without -a");
 	CHECK(P("--store-password", "-a", "w") == 0 && c.mode == MODE_STORE_PASSWORD,
 	    "--store-password");
 	CHECK(P("--forget-password") == 0 && c.mode == MODE_FORGET_PASSWORD,

@@ -40,6 +40,13 @@ fill(struct queue_meta *m)
 	queue_meta_add_rcpt(m, "\"b c\"@example.com", QR_SENT, "250 ok");
 	queue_meta_add_rcpt(m, "d@example.com", QR_FAILED, "550 5.1.1 no such user");
 	m->rcpts[2].notified = 1;
+	queue_meta_set(&m->relay, "smtp.example.com:587 tls=starttls user=joe");
+	queue_meta_add_fallback(m, "backup mx.example.net:465 tls=implicit user=-");
+	queue_meta_add_fallback(m, "last 10.0.0.1:25 tls=off user=-");
+	queue_meta_set(&m->config, "/root/test.conf");
+	queue_meta_set(&m->held, "relay x: 535 5.7.8 no\nway; fix it");
+	m->held_since = 1700000400;
+	m->held_binding = 1;
 }
 
 static void
@@ -81,8 +88,24 @@ test_meta(void)
 		CHECK(p.rcpts[0].notified == 0, "pending is not notified");
 	}
 	CHECK(queue_meta_count(&p, QR_PENDING) == 1, "count pending");
+	CHECK_STR(p.relay, "smtp.example.com:587 tls=starttls user=joe", "relay identity");
+	CHECK(p.nfallbacks == 2, "two fallbacks, in order");
+	if (p.nfallbacks == 2) {
+		CHECK_STR(p.fallbacks[0], "backup mx.example.net:465 tls=implicit user=-",
+		    "first fallback");
+		CHECK_STR(p.fallbacks[1], "last 10.0.0.1:25 tls=off user=-", "second fallback");
+	}
+	CHECK_STR(p.config, "/root/test.conf", "-C file");
+	CHECK_STR(p.held, "relay x: 535 5.7.8 no way; fix it", "held reason, on one line");
+	CHECK(p.held_since == 1700000400 && p.held_binding == 1, "held since, binding");
 	queue_meta_free(&p);
 	queue_meta_free(&m);
+	/* An entry from before the binding: nothing bound, nothing held. */
+	t = "Sender: a@b\nRecipient: pending x@y\n";
+	err_init(&e);
+	CHECK(queue_meta_parse(t, strlen(t), &p, &e) == 0 && p.relay == NULL &&
+	    p.nfallbacks == 0 && p.config == NULL && p.held == NULL, "older entry: unbound");
+	queue_meta_free(&p);
 	buf_free(&b);
 
 	t = "Sender: \nFuture-Key: whatever: it is\nRecipient: pending x@y\n"
