@@ -145,8 +145,11 @@ system_mode_refuses(const struct cli *c, struct err *e)
 	else if (priv_restricted() && c->mode == MODE_AUTHORIZE)
 		rc = err_set(e, ERR_PERM, CAUSE_USAGE, "--authorize: in system mode (the binary "
 		    "is setgid) only root authorizes the accounts of the system configuration");
-	else if (priv_system() && (c->mode == MODE_STORE_PASSWORD ||
-	    c->mode == MODE_FORGET_PASSWORD))
+	else if (priv_restricted() && c->mode == MODE_STORE_PASSWORD)
+		rc = err_set(e, ERR_PERM, CAUSE_USAGE, "--store-password: in system mode (the "
+		    "binary is setgid) only root stores the password of an account, into its "
+		    "password_file");
+	else if (priv_system() && c->mode == MODE_FORGET_PASSWORD)
 		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: the keyring is not used in system "
 		    "mode (the binary is setgid); put the password in a file in " SYSCONFDIR
 		    "/mailout (mode 0640, the binary's group) and set password_file",
@@ -544,9 +547,10 @@ mode_password(const struct cli *c, const struct config *cfg)
 	int rc = EX_OK;
 
 	err_init(&e);
+	/* System mode (root: system_mode_refuses): the password_file, never the keyring. */
 	if ((a = config_select(cfg, c->account, NULL, &e)) == NULL ||
-	    (c->mode == MODE_STORE_PASSWORD ? password_store(a, stdin, &e) :
-	    password_forget(a, &e)) == -1) {
+	    (c->mode == MODE_STORE_PASSWORD ? (priv_system() ? password_store_file(a, stdin,
+	    priv_group(), &e) : password_store(a, stdin, &e)) : password_forget(a, &e)) == -1) {
 		report(&e);
 		rc = exit_code(&e);
 	} else if (c->mode == MODE_STORE_PASSWORD)

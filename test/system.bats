@@ -617,3 +617,62 @@ PHP
 	run getent group "$GRP"
 	assert_failure
 }
+
+@test "root's --store-password writes the account's password_file: root:group 0640, atomically" {
+	local f=$SYS/etc/mailout/t.password
+	rm -f "$f"
+	sys_config "$FAKE_PORT" "password_file = $f"
+	run as_root "$SENDMAIL" --store-password -a t < <(echo "$SECRET")
+	assert_success
+	assert_output "mailout: stored the password of account t in $f (root:$GRP 0640)"
+	run mode_of "$f"
+	assert_output "640 root $GRP"
+	run cat "$f"
+	assert_output "$SECRET"
+	[ ! -e "$f.new" ]
+	run as "$ALICE" "$SENDMAIL" -t < <(msg stored)
+	assert_success
+	assert_equal "$(fake_count)" 1
+	# A user may not; an account without password_file: the line to add, exactly.
+	run as "$ALICE" "$SENDMAIL" --store-password -a t < <(echo x)
+	assert_equal "$status" 64
+	assert_output --partial 'only root stores the password of an account, into its password_file'
+	sys_config "$FAKE_PORT"
+	run as_root "$SENDMAIL" --store-password -a t < <(echo x)
+	assert_equal "$status" 78
+	assert_output --regexp '^mailout: account t has no password_file, so there is nowhere to store it: add the line "password_file = .*/mailout/t\.password" to \[t\] in '"$SYS"'/etc/sendmail\.conf, then run this again$'
+	rm -f "$f"
+}
+
+@test "a secret file only root can read: the error names the chown and chmod that fix it" {
+	local f=$SYS/etc/mailout/t600
+	printf '%s\n' "$SECRET" | install -m 600 -o root -g root /dev/stdin "$f"
+	sys_config "$FAKE_PORT" "password_file = $f"
+	run as "$ALICE" "$SENDMAIL" -t < <(msg rootonly)
+	assert_success
+	assert_output --partial "message held (not sent)"
+	assert_output --partial "password_file $f: Permission denied; in system mode the group $GRP must be able to read it: chown root:$GRP $f; chmod 640 $f"
+	assert_equal "$(fake_count)" 0
+	rm -f "$f"
+}
+
+@test "a log file mailout creates in system mode is group-writable; a wrong one names the fix" {
+	local log=$SYS/mailout-test.log
+	rm -f "$log"
+	sys_config "$FAKE_PORT" "password_file = $PWFILE"
+	sed -i "s|^\[defaults\]\$|[defaults]\nlogfile = $log|" "$SYS/etc/sendmail.conf"
+	run as_root "$SENDMAIL" -t < <(msg logroot)
+	assert_success
+	run mode_of "$log"
+	assert_output "660 root $GRP"
+	run as "$ALICE" "$SENDMAIL" -t < <(msg logalice)
+	assert_success
+	assert_output ''
+	run grep -c 'status=sent' "$log"
+	assert_output 2
+	chmod 600 "$log"
+	run as "$ALICE" "$SENDMAIL" -t < <(msg lognot)
+	assert_success
+	assert_output --partial "chown root:$GRP $log; chmod 660 $log"
+	rm -f "$log"
+}

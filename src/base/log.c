@@ -2,10 +2,12 @@
  * log.c: one line per event to syslog and/or a log file. See log.h.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <paths.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/priv.h"
 
 /* getpwuid_r's scratch space: one passwd line (glibc asks for 1 KiB; LDAP ones run longer). */
 #define LOG_PWBUF	16384
@@ -65,6 +68,46 @@ syslog_probe(void)
 	return 0;
 }
 
+/*
+ * The log file, created when missing. In system mode every user's sendmail appends to it
+ * with the group: one it creates is group-writable (root:GROUP 0660 when root or the
+ * timer made it first), whatever the umask.
+ */
+static int
+open_logfile(const char *path)
+{
+	struct stat sb;
+	int fd, created = 0;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
+		created = fd != -1;
+	}
+	if (created && priv_system() && fstat(fd, &sb) == 0 &&
+	    (sb.st_gid != priv_group() && fchown(fd, (uid_t)-1, priv_group()) == -1))
+		created = 0;
+	/* Not group-writable: the users' lines are lost, and each send says so. */
+	if (created && priv_system() && fchmod(fd, 0660) == -1)
+		created = 0;
+	return fd;
+}
+
+/* What to do about a log file that cannot be opened in system mode: the exact commands. */
+static const char *
+log_fix(const char *path)
+{
+	static char fix[MAX_PATH * 2 + 160];
+	const struct group *gr;
+
+	if (!priv_system() || log_file_errno != EACCES || (gr = getgrgid(priv_group())) == NULL)
+		return " (check logfile = in the config)";
+	snprintf(fix, sizeof(fix), " (every user's sendmail writes it with the group %s: "
+	    "chown root:%s %s; chmod 660 %s)", gr->gr_name, gr->gr_name, path, path);
+	return fix;
+}
+
 void
 log_init(const char *ident, int facility, const char *logfile)
 {
@@ -79,14 +122,13 @@ log_init(const char *ident, int facility, const char *logfile)
 	}
 	if (logfile != NULL && logfile[0] != '\0') {
 		snprintf(log_file_name, sizeof(log_file_name), "%s", logfile);
-		log_fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		log_fd = open_logfile(logfile);
 		if (log_fd == -1)
 			log_file_errno = errno;
 		/* Lines still reach syslog: say it now, the configuration needs a look. */
 		if (log_fd == -1 && facility >= 0 && log_syslog_errno == 0)
-			fprintf(stderr, "mailout: warning: cannot open log file %s: %s "
-			    "(check logfile = in the config)\n", logfile,
-			    strerror(log_file_errno));
+			fprintf(stderr, "mailout: warning: cannot open log file %s: %s%s\n",
+			    logfile, strerror(log_file_errno), log_fix(logfile));
 	}
 }
 
@@ -98,7 +140,7 @@ log_init(const char *ident, int facility, const char *logfile)
 static void
 lost_line(void)
 {
-	char sys[128] = "", file[sizeof(log_file_name) + 128] = "";
+	char sys[128] = "", file[3 * sizeof(log_file_name) + 256] = "";
 
 	if (log_warned || (log_facility < 0 && log_file_name[0] == '\0'))
 		return;
@@ -107,8 +149,9 @@ lost_line(void)
 		snprintf(sys, sizeof(sys), "syslog (%s: %s)", _PATH_LOG,
 		    strerror(log_syslog_errno));
 	if (log_file_name[0] != '\0')
-		snprintf(file, sizeof(file), "%s (%s)", log_file_name,
-		    strerror(log_file_errno));
+		snprintf(file, sizeof(file), "%s (%s%s)", log_file_name,
+		    strerror(log_file_errno), log_file_errno == EACCES && priv_system() ?
+		    log_fix(log_file_name) : "");
 	fprintf(stderr, "mailout: warning: cannot log to %s%s%s; messages' fates are not "
 	    "recorded (see syslog and logfile in sendmail.conf(5))\n", sys,
 	    sys[0] != '\0' && file[0] != '\0' ? " nor to " : "", file);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -218,6 +219,7 @@ systemd_credential(const char *path)
 int
 cred_file(const char *path, char **secret, struct err *e)
 {
+	const struct group *gr;
 	struct buf b;
 	struct stat st;
 	char block[4096];
@@ -231,6 +233,14 @@ cred_file(const char *path, char **secret, struct err *e)
 	priv_raise();
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	priv_lower();
+	if (fd == -1 && errno == EACCES && priv_system() &&
+	    (gr = getgrgid(priv_group())) != NULL) {
+		/* A file the admin made root-only (chmod 600): the exact fix, not only EACCES. */
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: %s; in system mode the "
+		    "group %s must be able to read it: chown root:%s %s; chmod 640 %s", path,
+		    strerror(EACCES), gr->gr_name, gr->gr_name, path, path);
+		goto out;
+	}
 	if (fd == -1) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: %s", path,
 		    strerror(errno));

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,5 +202,45 @@ password_forget(const struct account *a, struct err *e)
 	fflush(stdout);
 	rc = 0;
 out:
+	return rc;
+}
+
+int
+password_store_file(const struct account *a, FILE *in, gid_t gid, struct err *e)
+{
+	const struct group *gr = getgrgid(gid);
+	struct buf b;
+	int rc = -1;
+
+	buf_init_secret(&b, MAX_SECRET);
+	if (a->password_file == NULL || a->password_file[0] == '\0') {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s has no password_file, so there "
+		    "is nowhere to store it: add the line \"password_file = " SYSCONFDIR
+		    "/mailout/%s.password\" to [%s] in %s, then run this again", a->name,
+		    a->name, a->name, a->file);
+		goto out;
+	}
+	if (isatty(fileno(in))) {
+		if (prompt_password(&b, e, "Password for account %s: ", a->name) == -1)
+			goto out;
+	} else if (prompt_line(fileno(in), &b) == -1) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "could not read the password from standard "
+		    "input (the first line, at most %d bytes)", MAX_SECRET);
+		goto out;
+	}
+	if (b.len > 0 && b.data[b.len - 1] == '\r')
+		b.data[--b.len] = '\0';
+	if (b.len == 0 || memchr(b.data, '\0', b.len) != NULL) {
+		err_set(e, ERR_PERM, CAUSE_USAGE, "no password given: nothing stored");
+		goto out;
+	}
+	if (password_write_file(a->password_file, b.data, e) == -1)
+		goto out;
+	printf("mailout: stored the password of account %s in %s (root:%s 0640)\n", a->name,
+	    a->password_file, gr != NULL ? gr->gr_name : "mailout");
+	fflush(stdout);
+	rc = 0;
+out:
+	buf_free(&b);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #define MAILOUT_PASSWORD_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 struct account;
 struct err;
@@ -35,6 +36,13 @@ int	password_save(const struct account *a, const char *secret, struct err *e);
  */
 int	password_write_file(const char *path, const char *secret, struct err *e);
 
+/*
+ * System mode, root's --store-password: read the password as password_store does and
+ * write it to the account's password_file with password_write_file (root:gid 0640). An
+ * account without password_file: CAUSE_CONFIG naming the line to add. Prints one
+ * confirmation line. 0, or -1 with err.
+ */
+int	password_store_file(const struct account *a, FILE *in, gid_t gid, struct err *e);
 /* Remove it; says on stdout whether there was one. 0, or -1 with err. */
 int	password_forget(const struct account *a, struct err *e);
 
