@@ -274,7 +274,10 @@ echoed_secret_stays_out() {
 	assert_equal "$status" 0
 	err1=$stderr
 	grep -q "$pw" "$FAKE_DIR/events" || fail "the relay did not echo the password"
-	[[ $err1 == *"queued as"* && $err1 == *"<redacted>"* ]] || fail "$err1"
+	[[ $err1 == *"message held (not sent)"* && $err1 == *"<redacted>"* ]] || fail "$err1"
+	# The account is held now (issue 13): a second message would not connect. A person
+	# asks for another try, as --store-password or a fixed password file would.
+	rm "$QUEUE/accounts/t"
 	send -v
 	assert_equal "$status" 0
 	err2=$stderr
@@ -324,7 +327,8 @@ echoed_secret_stays_out() {
 
 @test "auth = plain without TLS needs allow_plaintext_auth = yes" {
 	fake_start --auth-mechs 'PLAIN' --user joe --password s3cret
-	cfg user=joe password=s3cret auth=plain
+	# queue = off: the exit status says it (with the queue on the message is held).
+	cfg user=joe password=s3cret auth=plain queue=off
 	send
 	assert_equal "$status" 78
 	assert_equal "$stderr" "mailout: relay 127.0.0.1 port $FAKE_PORT: account t: auth = plain would send the password in the clear, because the connection has no TLS; use tls = starttls or implicit, or set allow_plaintext_auth = yes to allow it"
@@ -402,7 +406,7 @@ mailout: relay 127.0.0.1 port $FAKE_PORT: account t: password_command \`echo loc
 	send
 	delivered
 	assert_equal "$stderr" ""
-	config_tls user=joe "password_file=$BATS_TEST_TMPDIR/nope"
+	config_tls user=joe "password_file=$BATS_TEST_TMPDIR/nope" queue=off
 	send
 	assert_equal "$status" 78
 	assert_equal "$stderr" "mailout: relay 127.0.0.1 port $FAKE_PORT: account t: password_file $BATS_TEST_TMPDIR/nope: No such file or directory"

@@ -21,10 +21,7 @@ meta_key() { sed -n "s/^$1: //p" "$QUEUE/queue/$(entry_id).meta" | head -1; }
 # AUTH commands the fake relay saw, over all its connections
 auths() { grep -c '^AUTH ' "$FAKE_DIR/transcript" 2>/dev/null || true; }
 connections() { ls "$FAKE_DIR"/transcript.* 2>/dev/null | wc -l; }
-# A port free now: a relay "down" is one that does not listen on its port yet.
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+
 
 # A second account "other" on its own fake relay, appended to $CONF.
 add_other() {
@@ -301,4 +298,92 @@ EOC
 	# Full addresses: nothing to say.
 	run --separate-stderr mo bob@example.net < <(msg full)
 	assert_equal "$stderr" ""
+}
+
+# dkim_py SCRIPT ARGS...: Debian's python3-dkim (only /usr/bin/python3 sees it).
+dkim_py() {
+	/usr/bin/python3 -c 'import dkim' 2>/dev/null ||
+		fail "python3-dkim is not installed: run scripts/install-deps --test"
+	/usr/bin/python3 - "$@"
+}
+
+# signed CANON OUT: a message signed by the caller (From with a display name, an 8-bit
+# subject and body, a 990-octet line, no Date and no Message-ID, both in h=) in OUT, and
+# its public key in $BATS_TEST_TMPDIR/pub.
+signed() {
+	dkim_py "$1" "$2" "$BATS_TEST_TMPDIR/pub" <<'PY'
+import base64, sys, dkim
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
+canon, out, pubf = sys.argv[1].encode(), sys.argv[2], sys.argv[3]
+k = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+pem = k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                      serialization.NoEncryption())
+pub = k.public_key().public_bytes(serialization.Encoding.DER,
+                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+open(pubf, 'w').write(base64.b64encode(pub).decode())
+msg = ("From: Alice Example <alice@example.com>\r\nTo: bob@example.net\r\n"
+       "Subject: Grüße aus Köln\r\nMIME-Version: 1.0\r\n"
+       "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+       "Grüße, schöne Welt.\r\n" + "x" * 990 + "\r\nEnde.\r\n").encode()
+sig = dkim.sign(msg, b"s1", b"example.com", pem, canonicalize=(canon, canon),
+                include_headers=[b"from", b"to", b"subject", b"date", b"message-id",
+                                 b"mime-version", b"content-type"])
+open(out, 'wb').write(sig + msg)
+PY
+}
+
+# verify FILE: 0 when the DKIM signature of FILE (as the relay received it) verifies.
+verify() {
+	dkim_py "$1" "$BATS_TEST_TMPDIR/pub" <<'PY'
+import sys, dkim
+data = open(sys.argv[1], 'rb').read()
+pub = open(sys.argv[2]).read().strip()
+def dns(name, timeout=5):
+    return ("v=DKIM1; k=rsa; p=" + pub).encode() if name == b"s1._domainkey.example.com." else None
+sys.exit(0 if dkim.verify(data, dnsfunc=dns) else 1)
+PY
+}
+
+@test "a DKIM-signed message travels untouched (relaxed and simple) and verifies at the relay" {
+	# python3-dkim starts slowly on a busy machine: the relay waits longer than usual.
+	fake_start --lifetime 120
+	# rewrite_from = always would replace From of any other message.
+	mo_config rewrite_from=always from_name=Rewriter
+	n=0
+	for canon in relaxed simple; do
+		signed "$canon" "$BATS_TEST_TMPDIR/$canon.eml"
+		verify "$BATS_TEST_TMPDIR/$canon.eml"
+		run --separate-stderr mo bob@example.net <"$BATS_TEST_TMPDIR/$canon.eml"
+		assert_success
+		assert_equal "$stderr" ""
+		n=$((n + 1))
+		fake_msg "$n" >"$BATS_TEST_TMPDIR/got-$canon.eml"
+		run verify "$BATS_TEST_TMPDIR/got-$canon.eml"
+		assert_success
+		run fake_msg "$n"
+		assert_line --partial 'From: Alice Example <alice@example.com>'
+		refute_line --partial 'Date:'
+		refute_line --partial 'Message-ID:'
+		refute_line --partial 'quoted-printable'
+	done
+	# The same message unsigned is rewritten as the account says (the control).
+	printf 'From: Alice Example <alice@example.com>\nTo: bob@example.net\nSubject: plain\n\nx\n' |
+		mo bob@example.net
+	run fake_msg 3
+	assert_line --partial 'From: Rewriter <sender@example.org>'
+}
+
+@test "a signed message with a line SMTP cannot carry: the warning says the signature breaks" {
+	fake_start --lifetime 120
+	mo_config
+	signed relaxed "$BATS_TEST_TMPDIR/s.eml"
+	awk '{ print } /^Ende/ { s = ""; for (i = 0; i < 1200; i++) s = s "y"; print s "\r" }' \
+		"$BATS_TEST_TMPDIR/s.eml" >"$BATS_TEST_TMPDIR/long.eml"
+	run --separate-stderr mo bob@example.net <"$BATS_TEST_TMPDIR/long.eml"
+	assert_success
+	assert_equal "$stderr" "mailout: warning: the message's DKIM signature will break: it has lines over 998 octets, which SMTP cannot carry, and they were re-encoded as quoted-printable"
+	run grep -c 'status=dkim-broken reason="lines over 998 octets re-encoded as quoted-printable"' "$LOG"
+	assert_output 1
+	assert_equal "$(fake_count)" 1
 }

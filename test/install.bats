@@ -161,14 +161,15 @@ msg() { printf 'To: bob@example.net\nSubject: %s\n\nhello from %s\n' "$1" "$1"; 
 }
 
 @test "a user's own queue: the warning says when it is retried, and that only the user retries it" {
-	user_conf 1
+	local port
+	port=$(free_port)
+	user_conf "$port"
 	run --separate-stderr as "$HOMED" "$PUB/bin/mailout" -C "$W/conf" -t < <(msg own)
 	assert_success
 	[[ $stderr =~ message\ queued\ as\ [0-9A-F]{19}\ in\ your\ own\ queue\ $PUB/home/$HOMED/\.local/state/mailout/queue,\ retried\ after\ [0-2][0-9]:[0-5][0-9]\ only\ by\ your\ next\ send\ or\ your\ \`mailout\ -q\`\ \(the\ queue\ timer\ runs\ as\ root\ over\ the\ system\ queue\)$ ]]
 	[ "$(find "$PUB/home/$HOMED/.local/state/mailout/queue/queue" -name '*.msg' | wc -l)" -eq 1 ]
-	# and that user's -q sends it once the relay is back
-	fake_start
-	user_conf "$FAKE_PORT"
+	# and that user's -q sends it once the relay is back (on its port)
+	fake_start --port "$port"
 	run as "$HOMED" "$PUB/bin/mailout" -C "$W/conf" -q
 	assert_success
 	assert_equal "$(fake_count)" 1

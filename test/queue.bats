@@ -18,12 +18,8 @@ teardown() {
 
 # A port nothing listens on (tcpmux): "relay down", connection refused.
 closed_port() { echo 1; }
-# free_port: a port free now. The relay of a test is down by not listening on its port,
-# and comes back on that same port: a queued message is bound to its relay's identity
-# (host, port), so a relay "back" on another port would be another relay (held.bats).
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+# The relay of a test is down by not listening on its port (free_port), and comes back on
+# that same port (a queued message is bound to its relay's host and port).
 relay_port() {
 	[[ -n ${RELAY_PORT:-} ]] || RELAY_PORT=$(free_port)
 	echo "$RELAY_PORT"

@@ -61,6 +61,8 @@
 
 /* The whole header block is held in memory while it is parsed. */
 #define MAX_HEADER_BLOCK	(1024 * 1024)
+/* The field names a message's DKIM signatures cover (h=): more means "all of them". */
+#define MAX_DKIM_H		1024
 /* One header field, unfolded. */
 #define MAX_HEADER_FIELD	(256 * 1024)
 /* Envelope recipients for one message (config can lower it). */

@@ -16,6 +16,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -83,6 +84,8 @@ struct intake {
 	char		*out;		/* output block */
 	size_t		 outlen;
 	int		 in_header;	/* the bytes being output belong to the header block */
+	char		 dkim_h[MAX_DKIM_H];	/* ":from:to:date:": fields a DKIM-Signature
+						   covers (its h=), lower case */
 	size_t		 col;		/* bytes in the current output line, CR included */
 	size_t		 body_max;	/* longest body line, without CRLF */
 	struct addrlist	 rcpts;
@@ -218,6 +221,59 @@ field_kind(const char *name, size_t n)
 		if (name_is(name, n, k[i].name))
 			return k[i].kind;
 	return F_OTHER;
+}
+
+/*
+ * Add the h= tag of a DKIM-Signature value (RFC 6376 3.5: "h=from:to : subject") to
+ * in->dkim_h as ":from:to:subject:", lower case, white space dropped. A list too long for
+ * the buffer covers everything (":*:"): nothing is added then.
+ */
+static void
+dkim_fields(struct intake *in, const char *v, size_t n)
+{
+	size_t i = 0, j, len = strlen(in->dkim_h);
+	int at_tag = 1;
+
+	if (len == 0)
+		in->dkim_h[len++] = ':';
+	for (i = 0; i < n; i++) {
+		if (v[i] == ';') {
+			at_tag = 1;
+			continue;
+		}
+		if (!at_tag || v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n')
+			continue;
+		at_tag = 0;
+		for (j = i; j < n && v[j] != '=' && v[j] != ';'; j++)
+			;
+		if (j - i != 1 || (v[i] != 'h' && v[i] != 'H') || j == n || v[j] != '=')
+			continue;
+		for (j++; j < n && v[j] != ';'; j++) {
+			if (v[j] == ' ' || v[j] == '\t' || v[j] == '\r' || v[j] == '\n')
+				continue;
+			if (len + 2 >= sizeof(in->dkim_h)) {
+				snprintf(in->dkim_h, sizeof(in->dkim_h), ":*:");
+				return;
+			}
+			in->dkim_h[len++] = v[j] == ':' ? ':' : (char)tolower((unsigned char)v[j]);
+		}
+		in->dkim_h[len++] = ':';
+		in->dkim_h[len] = '\0';
+		i = j - 1;
+	}
+	in->dkim_h[len] = '\0';
+}
+
+/* Whether adding the field name would break a DKIM signature of the message. */
+static int
+dkim_covers(const struct intake *in, const char *name)
+{
+	char want[32];
+
+	if (!in->m->dkim_signed)
+		return 0;
+	snprintf(want, sizeof(want), ":%s:", name);
+	return strstr(in->dkim_h, want) != NULL || strcmp(in->dkim_h, ":*:") == 0;
 }
 
 /* A bare name gets the qualify domain; addresses with a domain are kept as they are. */
@@ -693,6 +749,12 @@ finish_headers(struct intake *in, size_t blocklen)
 		f[nf].drop = f[nf].kind == F_BCC || f[nf].kind == F_RBCC;
 		nf++;
 	}
+	for (i = 0; i < nf; i++)
+		if (f[i].name_len > 0 && name_is(b + f[i].start, f[i].name_len,
+		    "dkim-signature")) {
+			m->dkim_signed = 1;
+			dkim_fields(in, b + f[i].value, f[i].end - f[i].value);
+		}
 	for (i = 0; i < nf; i++) {
 		resent |= f[i].kind == F_RTO || f[i].kind == F_RCC || f[i].kind == F_RBCC;
 		has_from |= f[i].kind == F_FROM;
@@ -701,7 +763,7 @@ finish_headers(struct intake *in, size_t blocklen)
 		/* A Message-ID with no usable id is replaced by one that has. */
 		if (f[i].kind == F_MID && m->message_id == NULL)
 			m->message_id = parse_msgid(b + f[i].value, f[i].end - f[i].value);
-		if (f[i].kind == F_MID && m->message_id == NULL)
+		if (f[i].kind == F_MID && m->message_id == NULL && !m->dkim_signed)
 			f[i].drop = 1;
 	}
 	/* RFC 5322 3.6.6 as sendmail applies it: a resent message goes to the Resent-*. */
@@ -724,11 +786,12 @@ finish_headers(struct intake *in, size_t blocklen)
 	for (i = 0; i < nf; i++) {
 		if (f[i].drop)
 			continue;
-		if (f[i].kind == F_FROM && !from_done) {
+		/* A signed message's fields stay as the signer wrote them. */
+		if (f[i].kind == F_FROM && !from_done && !m->dkim_signed) {
 			from_done = 1;
 			r = put_from(in, &f[i], &orig);
-		} else if (in->o->map_local != NULL && (f[i].kind == F_TO || f[i].kind == F_CC ||
-		    f[i].kind == F_RTO || f[i].kind == F_RCC))
+		} else if (in->o->map_local != NULL && !m->dkim_signed && (f[i].kind == F_TO ||
+		    f[i].kind == F_CC || f[i].kind == F_RTO || f[i].kind == F_RCC))
 			r = put_rcpt_field(in, &f[i]);
 		else
 			r = put_field(in, b + f[i].start, f[i].end - f[i].start);
@@ -740,11 +803,12 @@ finish_headers(struct intake *in, size_t blocklen)
 		if (put_mailboxes(in, "Reply-To", 8, &orig) == -1)
 			goto out;
 	}
-	if (!has_from && add_from(in) == -1)
+	/* A field the signature covers was signed absent: adding it would break it. */
+	if (!has_from && !dkim_covers(in, "from") && add_from(in) == -1)
 		goto out;
-	if (!has_date && add_date(in) == -1)
+	if (!has_date && !dkim_covers(in, "date") && add_date(in) == -1)
 		goto out;
-	if (m->message_id == NULL) {
+	if (m->message_id == NULL && !dkim_covers(in, "message-id")) {
 		if ((m->message_id = new_msgid(in->o->domain)) == NULL) {
 			err_set(in->e, ERR_PERM, CAUSE_CONFIG, "the domain is too long for a "
 			    "Message-ID: %.64s...", in->o->domain);

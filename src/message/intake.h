@@ -25,6 +25,13 @@
  *     lines cut every 998 octets (not inside a UTF-8 character). This takes a second pass
  *     over the spool file, only for such messages. The size after re-encoding is not held
  *     to max_size (the relay's SIZE still is).
+ *
+ * A message that carries a DKIM-Signature (signed by the caller: PHPMailer, many
+ * applications) keeps its header fields as written: no From or To/Cc rewrite, no field
+ * added that the signature's h= names (a signed absence), an unparseable Message-ID kept.
+ * Its body is untouched unless a line exceeds 998 octets, which SMTP cannot carry: then
+ * the repair above happens and m->repairs says so (the caller warns that the signature
+ * breaks).
  */
 #ifndef MAILOUT_INTAKE_H
 #define MAILOUT_INTAKE_H
@@ -86,6 +93,7 @@ struct msg {
 	int		 hdr_8bit;	/* raw 8-bit in the header block (SMTPUTF8) */
 	size_t		 max_line;	/* longest line, without CRLF (after repairs) */
 	unsigned	 repairs;	/* INTAKE_* flags */
+	int		 dkim_signed;	/* carries a DKIM-Signature: headers kept as written */
 	char		*sender;	/* envelope sender; "" = null sender */
 	char		**rcpts;	/* envelope recipients, deduplicated, in order given */
 	size_t		 nrcpts;

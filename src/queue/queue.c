@@ -260,6 +260,7 @@ field_num(struct buf *b, const char *key, long long v)
  *   Message-Id: abc@example.com      without angle brackets
  *   Body-8bit: yes|no                send with BODY=8BITMIME
  *   Smtputf8: yes|no                 send with SMTPUTF8
+ *   Dkim-Signed: yes                 signed by the caller: a downgrade breaks it (absent: no)
  *   Dsn-Notify: FAILURE,DELAY        DSN parameters given at submission (absent: none)
  *   Dsn-Ret: HDRS
  *   Dsn-Envid: xyz
@@ -306,6 +307,8 @@ queue_meta_format(const struct queue_meta *m, struct buf *b)
 		r |= field(b, "Message-Id", m->message_id);
 	r |= field(b, "Body-8bit", m->body_8bit ? "yes" : "no");
 	r |= field(b, "Smtputf8", m->smtputf8 ? "yes" : "no");
+	if (m->dkim_signed)
+		r |= field(b, "Dkim-Signed", "yes");
 	if (m->dsn_notify != NULL)
 		r |= field(b, "Dsn-Notify", m->dsn_notify);
 	if (m->dsn_ret != NULL)
@@ -404,6 +407,8 @@ parse_field(struct queue_meta *m, const char *k, const char *v)
 		m->body_8bit = parse_yes(v);
 	else if (streq_ci(k, "Smtputf8"))
 		m->smtputf8 = parse_yes(v);
+	else if (streq_ci(k, "Dkim-Signed"))
+		m->dkim_signed = parse_yes(v);
 	else if (streq_ci(k, "Dsn-Notify"))
 		queue_meta_set(&m->dsn_notify, v);
 	else if (streq_ci(k, "Dsn-Ret"))

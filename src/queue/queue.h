@@ -72,6 +72,7 @@ struct queue_meta {
 	char		*message_id;		/* without angle brackets; may be NULL */
 	int		 body_8bit;
 	int		 smtputf8;
+	int		 dkim_signed;		/* carries a DKIM-Signature (intake.h) */
 	char		*dsn_notify;		/* NULL = none given */
 	char		*dsn_ret;
 	char		*dsn_envid;

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "base/path.h"
 #include "message/rfc2047.h"
 #include "smtp/auth.h"
@@ -469,6 +471,14 @@ deliver_send(struct deliver *d, const struct smtp_envelope *env, int fd,
 	    sizeof(label));
 	conn_set_deadline(smtp_conn(d->smtp), at, label);
 	if (env->smtputf8 && !smtp_caps(d->smtp)->smtputf8 && smtp_envelope_ascii(env)) {
+		if (env->dkim_signed) {
+			/* Said, then done as for any message: delivered beats refused. */
+			fprintf(stderr, "mailout: warning: relay %s does not offer SMTPUTF8: the "
+			    "message's 8-bit header fields are sent RFC 2047-encoded, which breaks "
+			    "its DKIM signature\n", d->relay);
+			log_line(LOG_WARNING, "relay=%s status=dkim-broken reason=\"no SMTPUTF8: "
+			    "8-bit header fields re-encoded\"", d->relay);
+		}
 		if ((dfd = rfc2047_downgrade(fd, NULL, e)) == -1) {
 			not_sent(st, env->nrcpts, e);
 			goto out;

@@ -164,6 +164,7 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 	env.size = m->size;
 	env.body_8bit = m->body_8bit;
 	env.smtputf8 = m->smtputf8;
+	env.dkim_signed = m->dkim_signed;
 	env.dsn_notify = m->dsn_notify;
 	env.dsn_ret = m->dsn_ret;
 	env.dsn_envid = m->dsn_envid;

@@ -410,7 +410,7 @@ without_relay(const char *reason)
  * this message is delivered whatever happens here.
  */
 static void
-flush_after_send(struct submit *s, const struct account *a)
+flush_after_send(struct submit *s, const struct account *a, int took)
 {
 	struct queue q;
 	struct runq_opts o;
@@ -423,6 +423,9 @@ flush_after_send(struct submit *s, const struct account *a)
 	err_init(&e);
 	/* Best effort: the message itself is delivered already. */
 	if (queue_open(&q, s->qdir, 0, &e) == 0) {
+		/* The account took it: a hold left from before its fix is over. */
+		if (took)
+			held_clear(&q, a, "it took a message again");
 		memset(&o, 0, sizeof(o));
 		o.account = a->name;
 		o.config_file = s->config_file;
@@ -646,6 +649,7 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 	queue_meta_set(&qm.dsn_notify, r->dsn_notify != NULL ? r->dsn_notify : a->dsn_notify);
 	queue_meta_set(&qm.dsn_ret, r->dsn_ret != NULL ? r->dsn_ret : a->dsn_return);
 	queue_meta_set(&qm.dsn_envid, r->dsn_envid);
+	qm.dkim_signed = m->dkim_signed;
 	qm.arrival = now_s();
 	for (i = 0; i < m->nrcpts; i++)
 		queue_meta_add_rcpt(&qm, m->rcpts[i], QR_PENDING, "");
@@ -678,7 +682,7 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 			    qm.rcpts[i].reply);
 	if (sr.pending == 0 && sr.failed == 0) {
 		res->outcome = SUBMIT_SENT;
-		flush_after_send(s, a);
+		flush_after_send(s, a, sr.account != NULL && strcmp(sr.account, a->name) == 0);
 		goto out;
 	}
 	if (sr.pending == 0 && sr.sent > 0) {
@@ -816,6 +820,16 @@ submit_message(struct submit *s, const struct submit_req *r, struct submit_resul
 		    m.repairs & INTAKE_BODY_QP ? " body quoted-printable" : "",
 		    m.repairs & INTAKE_BODY_FOLDED ? " long body lines folded" : "");
 
+	if (m.dkim_signed && (m.repairs & (INTAKE_HEADER_FOLDED | INTAKE_BODY_QP |
+	    INTAKE_BODY_FOLDED)) != 0) {
+		/* SMTP cannot carry a line over 998 octets: mended as for any message, said. */
+		warn_line("warning: the message's DKIM signature will break: it has lines over "
+		    "998 octets, which SMTP cannot carry, and they were %s",
+		    m.repairs & INTAKE_BODY_QP ? "re-encoded as quoted-printable" : "folded");
+		log_line(LOG_WARNING, "msgid=<%s> status=dkim-broken reason=\"lines over 998 "
+		    "octets %s\"", m.message_id ? m.message_id : "", m.repairs & INTAKE_BODY_QP ?
+		    "re-encoded as quoted-printable" : "folded");
+	}
 	if (r->dry_run) {
 		print_dry_run(a, &m);
 		res->outcome = SUBMIT_DRY_RUN;

@@ -58,6 +58,7 @@ struct smtp_envelope {
 	uint64_t	 size;		/* message bytes (CRLF, not dot-stuffed) */
 	int		 body_8bit;	/* BODY=8BITMIME when offered */
 	int		 smtputf8;	/* needs SMTPUTF8 (8-bit headers): see smtp_send */
+	int		 dkim_signed;	/* a downgrade would break the caller's signature */
 	const char	*dsn_notify;	/* NOTIFY= on each RCPT (with DSN); NULL: none */
 	const char	*dsn_ret;	/* RET=FULL|HDRS on MAIL */
 	const char	*dsn_envid;	/* ENVID= on MAIL (xtext-encoded by us) */

@@ -77,6 +77,13 @@ mo_config() {
 	export CONF QUEUE LOG
 }
 
+# free_port: a loopback port free now. A relay "down" is one that does not listen on its
+# port yet and comes back on the same one: a queued message is bound to its relay's host
+# and port, so a relay back on another port would be another relay (test/held.bats).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # mo ARGS...: run mailout with the test config (stdin from the caller).
 mo() { "$MAILOUT" -C "$CONF" "$@"; }
 
