@@ -213,7 +213,7 @@ wait_url() {
 	assert_equal "$(req 1 "r['form']['scope']")" "https://outlook.office.com/SMTP.Send offline_access"
 }
 
-@test "a token rejected again after the refresh: one refresh only, 535 quoted, queued" {
+@test "a token rejected again after the refresh: one refresh only, 535 quoted, held" {
 	idp_start --refresh-token rt-seed
 	relay_start --oauth-token-file /dev/null
 	oconfig
@@ -223,7 +223,8 @@ wait_url() {
 	assert_equal "$(nreq /token)" 2
 	assert_equal "$(auth_lines)" 2
 	[[ $stderr == *"rejected user joe@example.com"* ]]
-	[[ $stderr == *"queued"* ]]
+	# authentication rejected: kept as held for a person (issue 13), not retried
+	[[ $stderr == *"message held (not sent)"* ]]
 	assert_equal "$(fake_count)" 0
 }
 
@@ -324,7 +325,8 @@ wait_url() {
 @test "invalid_client is a configuration error: exit 78, nothing queued" {
 	idp_start --fail invalid_client
 	relay_start
-	oconfig
+	# queue = off: the exit status says it (with the queue on the message is held)
+	oconfig queue=off
 	tokens '{"refresh_token": "rt-seed"}'
 	send
 	assert_equal "$status" 78
@@ -354,7 +356,7 @@ wait_url() {
 	while [[ ! -s $IDP_DIR/port ]]; do sleep 0.01; done
 	IDP=https://localhost:$(<"$IDP_DIR/port")
 	relay_start
-	oconfig
+	oconfig queue=off
 	tokens '{"refresh_token": "rt-seed"}'
 	send
 	assert_equal "$status" 78
@@ -389,7 +391,7 @@ wait_url() {
 @test "not authorized yet: exit 78 telling to run --authorize" {
 	idp_start
 	relay_start
-	oconfig
+	oconfig queue=off
 	send
 	assert_equal "$status" 78
 	[[ $stderr == *'is not authorized yet'*'run `mailout --authorize -a t`'* ]]
@@ -398,7 +400,7 @@ wait_url() {
 @test "a broken token file is a configuration error naming it" {
 	idp_start
 	relay_start
-	oconfig
+	oconfig queue=off
 	tokens 'refresh_token=abc'
 	send
 	assert_equal "$status" 78

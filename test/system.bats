@@ -594,30 +594,6 @@ PHP
 	assert_line --index 0 --regexp "^MAIL FROM:<relay@example\\.org>"
 }
 
-@test "uninstall-system keeps a queue that holds mail and says so, then removes everything" {
-	sys_config 1 "password_file = $PWFILE"
-	queue_as "$ALICE" kept >/dev/null
-	run make -C "$TOP" -s "${SYS_MAKE[@]}" uninstall-system
-	assert_success
-	assert_output --partial "kept the queue $SPOOL: it still holds 1 queued and 0 failed"
-	assert_output --partial "kept $SYS/etc/mailout (secret files)"
-	assert_output --partial "kept group $GRP"
-	[ ! -e "$SYS/usr/sbin/mailout" ]
-	[ ! -e "$SYS/links/sbin/sendmail" ]
-	[ "$(cat "$SYS/links/lib/sendmail")" = 'previous MTA' ]
-	[ -e "$SPOOL/queue" ]
-	# The administrator deals with the mail and the secret, and runs it again.
-	rm -f "$SPOOL"/queue/* "$PWFILE"
-	run make -C "$TOP" -s "${SYS_MAKE[@]}" uninstall-system
-	assert_success
-	assert_output --partial "removed group $GRP"
-	[ ! -e "$SPOOL" ]
-	[ ! -e "$SYS/etc/mailout" ]
-	[ ! -e "$SYS/var/lib/mailout" ]
-	run getent group "$GRP"
-	assert_failure
-}
-
 @test "root's --store-password writes the account's password_file: root:group 0640, atomically" {
 	local f=$SYS/etc/mailout/t.password
 	rm -f "$f"
@@ -675,4 +651,29 @@ PHP
 	assert_success
 	assert_output --partial "chown root:$GRP $log; chmod 660 $log"
 	rm -f "$log"
+}
+
+
+@test "uninstall-system keeps a queue that holds mail and says so, then removes everything" {
+	sys_config 1 "password_file = $PWFILE"
+	queue_as "$ALICE" kept >/dev/null
+	run make -C "$TOP" -s "${SYS_MAKE[@]}" uninstall-system
+	assert_success
+	assert_output --partial "kept the queue $SPOOL: it still holds 1 queued and 0 failed"
+	assert_output --partial "kept $SYS/etc/mailout (secret files)"
+	assert_output --partial "kept group $GRP"
+	[ ! -e "$SYS/usr/sbin/mailout" ]
+	[ ! -e "$SYS/links/sbin/sendmail" ]
+	[ "$(cat "$SYS/links/lib/sendmail")" = 'previous MTA' ]
+	[ -e "$SPOOL/queue" ]
+	# The administrator deals with the mail and the secret, and runs it again.
+	rm -f "$SPOOL"/queue/* "$PWFILE"
+	run make -C "$TOP" -s "${SYS_MAKE[@]}" uninstall-system
+	assert_success
+	assert_output --partial "removed group $GRP"
+	[ ! -e "$SPOOL" ]
+	[ ! -e "$SYS/etc/mailout" ]
+	[ ! -e "$SYS/var/lib/mailout" ]
+	run getent group "$GRP"
+	assert_failure
 }

@@ -201,7 +201,9 @@ held_record(const struct queue *q, const struct account *a, const char *reason)
 		    err_str(&e, line, sizeof(line)));
 		return;
 	}
-	log_line(LOG_WARNING, "account=%s status=held reason=\"%s\"", a->name, reason);
+	/* The reason is on the message's own status=held line, logged with this one. */
+	log_line(LOG_WARNING, "account=%s status=held fingerprint=%s (no new attempt until it "
+	    "changes, or sendmail -q)", a->name, st.fingerprint);
 }
 
 void
