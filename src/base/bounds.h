@@ -202,6 +202,10 @@
 
 /* Error and log messages. */
 #define MAX_ERROR_TEXT		1024
+/* A queue's per-account state file (queue/accstate.h) is a few short lines: no more. */
+#define MAX_ACCSTATE		(4 * MAX_ERROR_TEXT)
+/* A relay's identity in a queue entry: "host:port tls=MODE user=USER" (send/held.h). */
+#define MAX_RELAY_IDENTITY	(MAX_PATH + 64)
 /* Addresses joined for one log line or one listing (the log line itself is cut shorter). */
 #define MAX_LOG_LIST		(1024 * 1024)
 /* One line of the --test or --serverinfo report. */

@@ -23,8 +23,6 @@
 #include "queue/accstate.h"
 #include "queue/queue.h"
 
-/* The state of an account is a few short lines: anything longer is not ours. */
-#define ACCSTATE_MAX	(4 * MAX_ERROR_TEXT)
 
 /* QUEUE/accounts, and the account's file in it (with suffix); NULL when too long. */
 static char *
@@ -42,7 +40,7 @@ state_path(const struct queue *q, const char *account, const char *suffix)
 int
 accstate_read(const struct queue *q, const char *account, struct accstate *st)
 {
-	char text[ACCSTATE_MAX + 1], *line, *next, *v;
+	char text[MAX_ACCSTATE + 1], *line, *next, *v;
 	char *path = NULL;
 	ssize_t n;
 	uint64_t u;
@@ -54,7 +52,7 @@ accstate_read(const struct queue *q, const char *account, struct accstate *st)
 	priv_raise();
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	priv_lower();
-	if (fd == -1 || (n = read(fd, text, ACCSTATE_MAX)) <= 0)
+	if (fd == -1 || (n = read(fd, text, MAX_ACCSTATE)) <= 0)
 		goto out;
 	text[n] = '\0';
 	for (line = text; line != NULL && *line != '\0'; line = next) {
@@ -111,7 +109,7 @@ accstate_write(const struct queue *q, const char *account, const struct accstate
 	const char *p;
 	int dfd = -1, fd = -1, ret = -1;
 
-	buf_init(&b, ACCSTATE_MAX);
+	buf_init(&b, MAX_ACCSTATE);
 	priv_raise();
 	if (buf_addf(&b, "Version: 1\nAccount: %s\nHeld: ", account) == -1)
 		goto fail;

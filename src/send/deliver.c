@@ -473,9 +473,9 @@ deliver_send(struct deliver *d, const struct smtp_envelope *env, int fd,
 	if (env->smtputf8 && !smtp_caps(d->smtp)->smtputf8 && smtp_envelope_ascii(env)) {
 		if (env->dkim_signed) {
 			/* Said, then done as for any message: delivered beats refused. */
-			fprintf(stderr, "mailout: warning: relay %s does not offer SMTPUTF8: the "
-			    "message's 8-bit header fields are sent RFC 2047-encoded, which breaks "
-			    "its DKIM signature\n", d->relay);
+			fprintf(stderr, "mailout: warning: relay %s does not offer SMTPUTF8: "
+			    "the message's 8-bit header fields are sent RFC 2047-encoded, which "
+			    "breaks its DKIM signature\n", d->relay);
 			log_line(LOG_WARNING, "relay=%s status=dkim-broken reason=\"no SMTPUTF8: "
 			    "8-bit header fields re-encoded\"", d->relay);
 		}

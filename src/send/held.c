@@ -74,7 +74,7 @@ void
 held_bind(const struct config *cfg, const struct account *a, struct queue_meta *m)
 {
 	const struct account *cur;
-	char id[HELD_IDENTITY_MAX], entry[HELD_IDENTITY_MAX + 256];
+	char id[MAX_RELAY_IDENTITY], entry[MAX_RELAY_IDENTITY + 256];
 	size_t hops;
 
 	queue_meta_set(&m->relay, held_identity(a, id, sizeof(id)));

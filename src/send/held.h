@@ -32,8 +32,6 @@ struct err;
 struct queue;
 struct queue_meta;
 
-/* Room for an identity: "host:port tls=MODE user=USER". */
-#define HELD_IDENTITY_MAX	(MAX_PATH + 64)
 
 /* 1 if e is a failure only a person can fix (see above), else 0. */
 int	held_kind(const struct err *e);

@@ -270,7 +270,7 @@ static const struct account *
 bound_account(struct run *r, const struct queue_meta *m, char *why, size_t n)
 {
 	const struct account *a = NULL;
-	char id[HELD_IDENTITY_MAX];
+	char id[MAX_RELAY_IDENTITY];
 
 	if ((m->config != NULL || r->config != NULL) && (m->config == NULL ||
 	    r->config == NULL || strcmp(m->config, r->config) != 0)) {

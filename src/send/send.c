@@ -287,7 +287,7 @@ bound_fallback(const struct send_ctx *sc, const struct queue_meta *m, size_t i)
 {
 	const struct account *a;
 	const char *sp = strchr(m->fallbacks[i], ' ');
-	char name[MAX_ERROR_TEXT], id[HELD_IDENTITY_MAX];
+	char name[MAX_ERROR_TEXT], id[MAX_RELAY_IDENTITY];
 
 	snprintf(name, sizeof(name), "%.*s", sp != NULL ? (int)(sp - m->fallbacks[i]) :
 	    (int)strlen(m->fallbacks[i]), m->fallbacks[i]);
