@@ -133,11 +133,17 @@ EOC
 	assert_equal "$(connections)" 1
 	assert_output --partial ''
 	[[ $stderr == "mailout: message held (not sent): account t is held since "*", not tried again until its settings or secret change: relay 127.0.0.1 port $FAKE_PORT: authentication failed"*"; then run sendmail -q" ]]
-	# The timer leaves both alone.
+	# The timer leaves both alone, and says nothing new in the log: one line per hold.
 	run mo --queue-run
 	assert_success
 	assert_equal "$(auths)" 1
 	assert_equal "$(entries)" 2
+	run grep -c 'status=held reason=' "$LOG"
+	assert_output 2
+	run grep -c ': account=t status=held' "$LOG"
+	assert_output 1
+	run grep -c '^Held: account t is held since' "$QUEUE"/queue/*.meta
+	refute_output --regexp ':[1-9]'
 	run mo -bp
 	assert_output --partial "held since"
 	# The admin fixes the password file: the next timer run sends both, the hold ends.

@@ -595,7 +595,7 @@ PHP
 }
 
 @test "root's --store-password writes the account's password_file: root:group 0640, atomically" {
-	local f=$SYS/etc/mailout/t.password
+	local f=$SYS/etc/mailout/stored.password
 	rm -f "$f"
 	sys_config "$FAKE_PORT" "password_file = $f"
 	run as_root "$SENDMAIL" --store-password -a t < <(echo "$SECRET")
@@ -618,6 +618,7 @@ PHP
 	assert_equal "$status" 78
 	assert_output --regexp '^mailout: account t has no password_file, so there is nowhere to store it: add the line "password_file = .*/mailout/t\.password" to \[t\] in '"$SYS"'/etc/sendmail\.conf, then run this again$'
 	rm -f "$f"
+	[ -e "$PWFILE" ]
 }
 
 @test "a secret file only root can read: the error names the chown and chmod that fix it" {

@@ -469,7 +469,7 @@ retry_warning(const struct submit *s, const struct queue *q, const char *relay,
  */
 static int
 queue_message(struct submit *s, const struct account *a, struct msg *m,
-    struct queue_meta *qm, const struct send_result *sr, const char *held,
+    struct queue_meta *qm, const struct send_result *sr, const char *held, const char *said,
     struct submit_result *res)
 {
 	struct queue q;
@@ -512,12 +512,15 @@ queue_message(struct submit *s, const struct account *a, struct msg *m,
 	msg_release(m);
 	snprintf(res->queue_id, sizeof(res->queue_id), "%s", qm->id);
 	if (held != NULL) {
-		warn_line("message held (not sent): %s; then run sendmail -q", held);
+		warn_line("message held (not sent): %s; then run sendmail -q", said != NULL ?
+		    said : held);
 		log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s from=<%s> to=%s "
 		    "size=%llu status=held reason=\"%s\"", qm->message_id ? qm->message_id : "",
 		    qm->id, who, qm->account, qm->sender, tolist, (unsigned long long)qm->size,
 		    held);
-		held_record(&q, a, held);
+		/* A new hold of the account (said is set when it was held already). */
+		if (said == NULL)
+			held_record(&q, a, held);
 	} else {
 		retry_warning(s, &q, sr->first_relay, reason, qm);
 		log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s from=<%s> to=%s "
@@ -592,7 +595,7 @@ log_failure(const struct account *a, const struct msg *m, const char *sender,
  */
 static int
 account_held(struct submit *s, const struct account *a, struct queue_meta *qm,
-    struct send_result *sr, char *held, size_t n)
+    struct send_result *sr, char *held, size_t n, char *said, size_t nsaid)
 {
 	struct queue q;
 	struct accstate st;
@@ -613,7 +616,8 @@ account_held(struct submit *s, const struct account *a, struct queue_meta *qm,
 		err_init(&sr->defer);
 		err_set(&sr->defer, ERR_PERM, CAUSE_NOPERM, "account %s is held since %s, not "
 		    "tried again until its settings or secret change", a->name, when);
-		snprintf(held, n, "%s: %s", sr->defer.msg, st.held);
+		snprintf(held, n, "%s", st.held);
+		snprintf(said, nsaid, "%s: %s", sr->defer.msg, st.held);
 		sr->queueable = 1;
 		sr->pending = qm->nrcpts;
 		snprintf(sr->first_relay, sizeof(sr->first_relay), "%s:%u", a->host, a->port);
@@ -635,7 +639,7 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 	struct queue_meta qm;
 	struct err *e = &res->e;
 	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32], why[sizeof(line)];
-	char held[2 * sizeof(line)];
+	char held[2 * sizeof(line)], said[3 * sizeof(line)];
 	size_t i;
 
 	queue_meta_init(&qm);
@@ -661,9 +665,9 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 	}
 
 	if (cfg->queue && s->noqueue == NULL && account_held(s, a, &qm, &sr, held,
-	    sizeof(held))) {
+	    sizeof(held), said, sizeof(said))) {
 		/* Held and unchanged: no connection, no failed login for the provider. */
-		if (queue_message(s, a, m, &qm, &sr, held, res) == 0)
+		if (queue_message(s, a, m, &qm, &sr, held, said, res) == 0)
 			res->outcome = SUBMIT_QUEUED;
 		goto out;
 	}
@@ -703,7 +707,7 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 			snprintf(held, sizeof(held), "%s; %s", err_str(&sr.defer, line,
 			    sizeof(line)), held_fix(a, &sr.defer, why, sizeof(why)));
 		if (queue_message(s, a, m, &qm, &sr, held_kind(&sr.defer) ? held : NULL,
-		    res) == 0)
+		    NULL, res) == 0)
 			res->outcome = SUBMIT_QUEUED;
 		goto out;
 	}
