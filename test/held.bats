@@ -51,7 +51,7 @@ EOC
 	run mo -bp
 	assert_line "-- Held: waiting for a person (the timer does not retry these; sendmail -q or mailout --release does) --"
 	assert_line "    (held: account t is no longer in $CONF; restore it, or send the message through another account: mailout --requeue $id -a ACCOUNT)"
-	run grep -c "queue=$id account=t .*status=held reason=\"account t is no longer in" "$LOG"
+	run grep -c "queue=$id user=[^ ]* uid=[0-9]* account=t .*status=held reason=\"account t is no longer in" "$LOG"
 	assert_output 1
 	# A second run does not log the same hold again.
 	mo -q 2>/dev/null
@@ -62,7 +62,7 @@ EOC
 	assert_success
 	assert_equal "$(fake_count)" 1
 	assert_equal "$(entries)" 0
-	run grep -c "queue=$id status=requeued account=other previous=t by=" "$LOG"
+	run grep -c "queue=$id user=[^ ]* uid=[0-9]* status=requeued account=other previous=t by=" "$LOG"
 	assert_output 1
 }
 
@@ -106,7 +106,7 @@ EOC
 	sed -i "s/^port = 2\$/port = $fb/" "$CONF"
 	run mo -q
 	assert_equal "$(fake_count)" 0
-	run grep -c 'account=t status=fallback-skipped reason="fallback other changed from 127.0.0.1:2 tls=off user=- to 127.0.0.1:'"$fb"' tls=off user=- since the message was accepted"' "$LOG"
+	run grep -c 'uid=[0-9]* account=t status=fallback-skipped reason="fallback other changed from 127.0.0.1:2 tls=off user=- to 127.0.0.1:'"$fb"' tls=off user=- since the message was accepted"' "$LOG"
 	assert_output 1
 }
 
@@ -173,7 +173,7 @@ EOC
 	id=$(entry_id)
 	run mo --release "$id"
 	assert_equal "$(auths)" 3
-	run grep -c "queue=$id account=t status=released by=.* reason=\"asked by a person\"" "$LOG"
+	run grep -c "queue=$id user=[^ ]* uid=[0-9]* account=t status=released by=.* reason=\"asked by a person\"" "$LOG"
 	assert_output 2
 }
 

@@ -826,6 +826,7 @@ runq_requeue(const struct config *cfg, struct queue *q, const char *id,
 	struct queue_entry qe;
 	const struct account *a;
 	struct err le;
+	char who[LOG_USER_LEN];
 	int rv, ret = -1;
 
 	err_init(&le);
@@ -849,9 +850,9 @@ runq_requeue(const struct config *cfg, struct queue *q, const char *id,
 		not_found(e, id);
 		goto out;
 	}
-	log_line(LOG_NOTICE, "msgid=<%s> queue=%s status=requeued account=%s previous=%s "
-	    "by=%s", qe.meta.message_id ? qe.meta.message_id : "", id, a->name,
-	    qe.meta.account, user_name());
+	log_line(LOG_NOTICE, "msgid=<%s> queue=%s %s status=requeued account=%s previous=%s "
+	    "by=%s", qe.meta.message_id ? qe.meta.message_id : "", id,
+	    log_user(who, sizeof(who), qe.meta.uid), a->name, qe.meta.account, user_name());
 	queue_meta_set(&qe.meta.account, a->name);
 	held_bind(cfg, a, &qe.meta);
 	free(qe.meta.config);

@@ -287,19 +287,20 @@ bound_fallback(const struct send_ctx *sc, const struct queue_meta *m, size_t i)
 {
 	const struct account *a;
 	const char *sp = strchr(m->fallbacks[i], ' ');
-	char name[MAX_ERROR_TEXT], id[MAX_RELAY_IDENTITY];
+	char name[MAX_ERROR_TEXT], id[MAX_RELAY_IDENTITY], who[LOG_USER_LEN];
 
 	snprintf(name, sizeof(name), "%.*s", sp != NULL ? (int)(sp - m->fallbacks[i]) :
 	    (int)strlen(m->fallbacks[i]), m->fallbacks[i]);
+	log_user(who, sizeof(who), m->uid);
 	if ((a = config_find(sc->cfg, name)) == NULL) {
-		log_line(LOG_WARNING, "msgid=<%s> queue=%s account=%s status=fallback-skipped "
+		log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s status=fallback-skipped "
 		    "reason=\"fallback %s is no longer configured\"", m->message_id ?
-		    m->message_id : "", m->id[0] ? m->id : "-", m->account, name);
+		    m->message_id : "", m->id[0] ? m->id : "-", who, m->account, name);
 	} else if (sp == NULL || strcmp(sp + 1, held_identity(a, id, sizeof(id))) != 0) {
-		log_line(LOG_WARNING, "msgid=<%s> queue=%s account=%s status=fallback-skipped "
+		log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s status=fallback-skipped "
 		    "reason=\"fallback %s changed from %s to %s since the message was "
 		    "accepted\"", m->message_id ? m->message_id : "", m->id[0] ? m->id : "-",
-		    m->account, name, sp != NULL ? sp + 1 : "?", id);
+		    who, m->account, name, sp != NULL ? sp + 1 : "?", id);
 		a = NULL;
 	}
 	return a;

@@ -751,6 +751,7 @@ submit_message(struct submit *s, const struct submit_req *r, struct submit_resul
 	struct msg m;
 	struct err *e = &res->e;
 	const char *spool = NULL;
+	char who[LOG_USER_LEN];
 	char *sender = NULL, *from_addr = NULL, *acct_addr = NULL;
 
 	memset(res, 0, sizeof(*res));
@@ -830,8 +831,9 @@ submit_message(struct submit *s, const struct submit_req *r, struct submit_resul
 		warn_line("warning: the message's DKIM signature will break: it has lines over "
 		    "998 octets, which SMTP cannot carry, and they were %s",
 		    m.repairs & INTAKE_BODY_QP ? "re-encoded as quoted-printable" : "folded");
-		log_line(LOG_WARNING, "msgid=<%s> status=dkim-broken reason=\"lines over 998 "
-		    "octets %s\"", m.message_id ? m.message_id : "", m.repairs & INTAKE_BODY_QP ?
+		log_line(LOG_WARNING, "msgid=<%s> %s status=dkim-broken reason=\"lines over "
+		    "998 octets %s\"", m.message_id ? m.message_id : "", log_user(who,
+		    sizeof(who), (uint64_t)getuid()), m.repairs & INTAKE_BODY_QP ?
 		    "re-encoded as quoted-printable" : "folded");
 	}
 	if (r->dry_run) {
