@@ -142,6 +142,14 @@ queue_as() {
 
 mode_of() { stat -c '%a %U %G' "$1"; }
 
+# relay_down / relay_up: the relay stops listening, then comes back on the same port (a
+# queued message is bound to its relay's host and port: another port is another relay).
+relay_down() { RELAY_PORT=$FAKE_PORT; fake_stop; }
+relay_up() {
+	fake_start --port "$RELAY_PORT" --auth-mechs PLAIN --user relay@example.org \
+		--password "$SECRET" --require-auth
+}
+
 @test "install-system: setgid binary, group-only secrets and queue, a config for all" {
 	run mode_of "$SYS/usr/sbin/mailout"
 	assert_output "2755 root $GRP"
@@ -407,7 +415,7 @@ PHP
 
 @test "--remove of another user's entry never takes its lock: stopped, it pins nothing" {
 	local a meta pid bg i
-	sys_config 1 "password_file = $PWFILE"
+	relay_down
 	a=$(queue_as "$ALICE" pinned)
 	meta=$SPOOL/queue/$a.meta
 	cp "$meta" "$BATS_TEST_TMPDIR/meta"
@@ -443,7 +451,7 @@ PHP
 	rm "$meta"
 	install -m 640 -o "$ALICE" -g "$GRP" "$BATS_TEST_TMPDIR/meta" "$meta"
 	# and root's run delivers it
-	sys_config "$FAKE_PORT" "password_file = $PWFILE"
+	relay_up
 	run as_root "$SENDMAIL" -q
 	assert_success
 	assert_equal "$(fake_count)" 1
@@ -480,11 +488,10 @@ PHP
 	local log=$SYS/var/log/mailout.log id
 	mkdir -p "$SYS/var/log"
 	install -m 660 -o root -g "$GRP" /dev/null "$log"
-	sys_config 1 "password_file = $PWFILE"
 	sed -i "s|^\[defaults\]\$|[defaults]\nlogfile = $log|" "$SYS/etc/sendmail.conf"
+	relay_down
 	id=$(queue_as "$ALICE" logged)
-	sys_config "$FAKE_PORT" "password_file = $PWFILE"
-	sed -i "s|^\[defaults\]\$|[defaults]\nlogfile = $log|" "$SYS/etc/sendmail.conf"
+	relay_up
 	run as_root "$SENDMAIL" -q
 	assert_success
 	assert_equal "$(fake_count)" 1
