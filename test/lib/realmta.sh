@@ -33,6 +33,9 @@
 # Banner: "220 realmta.test ESMTP Postfix (realmta)".  --postconf lines are appended to
 # main.cf (e.g. 'message_size_limit = 1000').
 #
+# master.cf also has Postfix's SMTP client (smtp unix ... smtp), unused unless a --postconf
+# sends mail to it (e.g. 'default_transport = smtp', 'transport_maps =' and a relayhost:
+# test/listen_postfix.bats makes Postfix relay through mailout -bd).
 # Every accepted message, for any recipient, is delivered by a pipe(8) transport into
 # DIR/delivered/ as N.eml and N.env, N = 1, 2, ... (N.env is complete when N.eml
 # appears).  N.eml: the message as Postfix delivers it (LF line endings, dot-unstuffed)
@@ -64,7 +67,8 @@ declare -A LIBPKG=(
 PF_BINS="usr/sbin/postconf usr/lib/postfix/sbin/master usr/lib/postfix/sbin/smtpd
   usr/lib/postfix/sbin/cleanup usr/lib/postfix/sbin/qmgr usr/lib/postfix/sbin/pipe
   usr/lib/postfix/sbin/trivial-rewrite usr/lib/postfix/sbin/postlogd usr/lib/postfix/sbin/bounce
-  usr/lib/postfix/sbin/tlsmgr usr/lib/postfix/sbin/anvil usr/lib/postfix/sbin/proxymap"
+  usr/lib/postfix/sbin/tlsmgr usr/lib/postfix/sbin/anvil usr/lib/postfix/sbin/proxymap
+  usr/lib/postfix/sbin/smtp"
 DC_BINS="usr/sbin/dovecot usr/bin/doveconf usr/lib/dovecot/auth usr/lib/dovecot/config
   usr/lib/dovecot/log usr/lib/dovecot/anvil usr/lib/dovecot/stats"
 
@@ -322,6 +326,7 @@ discard   unix  -       -       n       -       -       discard
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+smtp      unix  -       -       n       -       -       smtp
 realmta   unix  -       n       n       -       1       pipe
   flags= user=nobody:nogroup null_sender=
   argv=$run/deliver.sh $PF_MYHOST \${queue_id} s=\${sender} m=\${sasl_method} u=\${sasl_username} p=\${client_protocol} h=\${client_helo} a=\${client_address} z=\${size} r=\${recipient}
