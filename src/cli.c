@@ -20,72 +20,72 @@
 #include "base/str.h"
 
 const char cli_help_text[] =
-"usage: sendmail [options] [--] [recipient ...]\n"
-"       mailq | newaliases\n"
-"Reads a message on standard input and sends it through the relay of an account in\n"
-"sendmail.conf; a temporary failure queues it for retry.\n"
-"\n"
-"Message:\n"
-"  -t                 also take recipients from the To, Cc and Bcc headers\n"
-"  -i, -oi            accepted (a line with a single dot never ends the message)\n"
-"  -f ADDR, -r ADDR   envelope sender; -f '<>' or -f '' is the null sender\n"
-"  -F NAME            full name of the sender, for an added From header\n"
-"  -N LIST            DSN notify: never, or a comma list of success,failure,delay\n"
-"  -R full|hdrs       DSN: return the full message or its headers only\n"
-"  -V ENVID           DSN envelope identifier\n"
-"  -B 7BIT|8BITMIME   body type\n"
-"  -a NAME, --account NAME  use this account instead of choosing by sender\n"
-"  -C FILE            read FILE instead of the user's sendmail.conf\n"
-"  -v                 verbose: show the SMTP dialogue on stderr (secrets redacted)\n"
-"  --dry-run          print the account, relay, envelope and message; send nothing\n"
-"\n"
-"Modes:\n"
-"  -bm                read a message and send it (the default)\n"
-"  -bs                speak SMTP on standard input and output\n"
-"  -bp, mailq         list the queue\n"
-"  -q, -q<time>       flush the queue now (the interval is ignored)\n"
-"  -qI<id>            flush one queued message\n"
-"  --queue-run        retry the queued messages that are due\n"
-"  --flush            retry every queued message now\n"
-"  --remove ID        remove a message from the queue\n"
-"  --release ID|--all send held messages on (after fixing what mailq says)\n"
-"  --requeue ID -a ACCOUNT  send a queued message through another account\n"
-"  -bi, -I, newaliases  check the aliases file\n"
-"  -bv                verify recipients without sending\n"
-"  -bd                run the SMTP listener of [listen] (mailout(8): the listener)\n"
-"  --serverinfo       show what the account's relay offers\n"
-"  --test RCPT        send a short test message to RCPT\n"
-"  --store-password   store the account's password in the keyring (read from stdin)\n"
-"  --forget-password  remove the account's password from the keyring\n"
-"  --authorize        obtain an OAuth2 refresh token for the account\n"
-"  --device           with --authorize: use the device flow (no browser here)\n"
-"  --configure [ADDR] set up an account: find the server, sign in, send a test\n"
-"                     (--host H --port P --tls implicit|starttls --user U\n"
-"                      --password-file F --password-command CMD --no-auth\n"
-"                      --oauth google|microsoft|custom --tls-ca-file F\n"
-"                      --tls-fingerprint FP --test-to ADDR --set KEY=VALUE\n"
-"                      --default --yes; see mailout(8))\n"
-"  --import FILE      turn msmtp, ssmtp, dma or nullmailer settings into accounts\n"
-"                     (printed for review; written with --yes)\n"
-"  --help             show this text\n"
-"  -bV, --version     show the version\n"
-"\n"
-"Accepted and ignored, for compatibility:\n"
-"  -o<opt> (-oem, -odi, ...), -O OPT=VAL, -L TAG, -h N, -X FILE, -A<x>, -m, -n, -G, -U\n"
-"\n"
-"Configuration: see sendmail.conf(5).\n";
+    "usage: sendmail [options] [--] [recipient ...]\n"
+    "       mailq | newaliases\n"
+    "Reads a message on standard input and sends it through the relay of an account in\n"
+    "sendmail.conf; a temporary failure queues it for retry.\n"
+    "\n"
+    "Message:\n"
+    "  -t                 also take recipients from the To, Cc and Bcc headers\n"
+    "  -i, -oi            accepted (a line with a single dot never ends the message)\n"
+    "  -f ADDR, -r ADDR   envelope sender; -f '<>' or -f '' is the null sender\n"
+    "  -F NAME            full name of the sender, for an added From header\n"
+    "  -N LIST            DSN notify: never, or a comma list of success,failure,delay\n"
+    "  -R full|hdrs       DSN: return the full message or its headers only\n"
+    "  -V ENVID           DSN envelope identifier\n"
+    "  -B 7BIT|8BITMIME   body type\n"
+    "  -a NAME, --account NAME  use this account instead of choosing by sender\n"
+    "  -C FILE            read FILE instead of the user's sendmail.conf\n"
+    "  -v                 verbose: show the SMTP dialogue on stderr (secrets redacted)\n"
+    "  --dry-run          print the account, relay, envelope and message; send nothing\n"
+    "\n"
+    "Modes:\n"
+    "  -bm                read a message and send it (the default)\n"
+    "  -bs                speak SMTP on standard input and output\n"
+    "  -bp, mailq         list the queue\n"
+    "  -q, -q<time>       flush the queue now (the interval is ignored)\n"
+    "  -qI<id>            flush one queued message\n"
+    "  --queue-run        retry the queued messages that are due\n"
+    "  --flush            retry every queued message now\n"
+    "  --remove ID        remove a message from the queue\n"
+    "  --release ID|--all send held messages on (after fixing what mailq says)\n"
+    "  --requeue ID -a ACCOUNT  send a queued message through another account\n"
+    "  -bi, -I, newaliases  check the aliases file\n"
+    "  -bv                verify recipients without sending\n"
+    "  -bd                run the SMTP listener of [listen] (mailout(8): the listener)\n"
+    "  --serverinfo       show what the account's relay offers\n"
+    "  --test RCPT        send a short test message to RCPT\n"
+    "  --store-password   store the account's password in the keyring (read from stdin)\n"
+    "  --forget-password  remove the account's password from the keyring\n"
+    "  --authorize        obtain an OAuth2 refresh token for the account\n"
+    "  --device           with --authorize: use the device flow (no browser here)\n"
+    "  --configure [ADDR] set up an account: find the server, sign in, send a test\n"
+    "                     (--host H --port P --tls implicit|starttls --user U\n"
+    "                      --password-file F --password-command CMD --no-auth\n"
+    "                      --oauth google|microsoft|custom --tls-ca-file F\n"
+    "                      --tls-fingerprint FP --test-to ADDR --set KEY=VALUE\n"
+    "                      --default --yes; see mailout(8))\n"
+    "  --import FILE      turn msmtp, ssmtp, dma or nullmailer settings into accounts\n"
+    "                     (printed for review; written with --yes)\n"
+    "  --help             show this text\n"
+    "  -bV, --version     show the version\n"
+    "\n"
+    "Accepted and ignored, for compatibility:\n"
+    "  -o<opt> (-oem, -odi, ...), -O OPT=VAL, -L TAG, -h N, -X FILE, -A<x>, -m, -n, -G, -U\n"
+    "\n"
+    "Configuration: see sendmail.conf(5).\n";
 
 /* Where the parse stands; the error names the word being looked at. */
 struct parser {
-	struct cli	*c;
-	struct err	*e;
-	int		 argc;
-	char		**argv;
-	int		 i;		/* index of the word being parsed */
-	int		 help;
-	int		 version;
-	int		 device;
-	const char	*setup_opt;	/* the first --configure option given, for errors */
+	struct cli *c;
+	struct err *e;
+	int argc;
+	char **argv;
+	int i; /* index of the word being parsed */
+	int help;
+	int version;
+	int device;
+	const char *setup_opt; /* the first --configure option given, for errors */
 };
 
 static int
@@ -163,8 +163,10 @@ set_notify(struct parser *p, char *val)
 		}
 	}
 	if (!ok)
-		return err_set(p->e, ERR_PERM, CAUSE_USAGE, "-N %s: not a DSN notify list "
-		    "(accepted: never, or a comma list of success, failure, delay)", val);
+		return err_set(p->e, ERR_PERM, CAUSE_USAGE,
+		    "-N %s: not a DSN notify list "
+		    "(accepted: never, or a comma list of success, failure, delay)",
+		    val);
 	p->c->dsn_notify = val;
 	return 0;
 }
@@ -181,11 +183,15 @@ static int
 set_bmode(struct parser *p, const char *val)
 {
 	static const struct {
-		const char	*name;
-		enum cli_mode	 mode;
+		const char *name;
+		enum cli_mode mode;
 	} modes[] = {
-		{ "m", MODE_SEND }, { "s", MODE_SMTP }, { "p", MODE_QUEUE_LIST },
-		{ "i", MODE_ALIASES }, { "v", MODE_VERIFY }, { "d", MODE_DAEMON },
+		{ "m", MODE_SEND },
+		{ "s", MODE_SMTP },
+		{ "p", MODE_QUEUE_LIST },
+		{ "i", MODE_ALIASES },
+		{ "v", MODE_VERIFY },
+		{ "d", MODE_DAEMON },
 		{ "V", MODE_VERSION },
 	};
 	size_t i;
@@ -198,7 +204,8 @@ set_bmode(struct parser *p, const char *val)
 		}
 	return err_set(p->e, ERR_PERM, CAUSE_USAGE,
 	    "unknown mode -b%s (accepted: -bm, -bs, -bp, -bi, -bv, -bd, -bV); "
-	    "see mailout --help", val);
+	    "see mailout --help",
+	    val);
 }
 
 /* -q, -q30m (an interval: we are not a daemon, so it is a flush), -qI<id>. */
@@ -309,10 +316,10 @@ short_flag(struct parser *p, char opt)
 	case 'I':
 		set_mode(p, MODE_ALIASES);
 		break;
-	case 'm':	/* me too: we never drop the sender from an alias expansion */
-	case 'n':	/* no aliasing: aliases are for local names, which we qualify anyway */
-	case 'G':	/* gateway submission */
-	case 'U':	/* initial user submission: we always are one */
+	case 'm': /* me too: we never drop the sender from an alias expansion */
+	case 'n': /* no aliasing: aliases are for local names, which we qualify anyway */
+	case 'G': /* gateway submission */
+	case 'U': /* initial user submission: we always are one */
 		break;
 	}
 	return 0;
@@ -370,8 +377,8 @@ setup_opt(struct parser *p, const char *name, char *val)
 {
 	struct cli_setup *s = &p->c->setup;
 	static const struct {
-		const char	*name;
-		size_t		 off;
+		const char *name;
+		size_t off;
 	} vals[] = {
 		{ "host", offsetof(struct cli_setup, host) },
 		{ "port", offsetof(struct cli_setup, port) },
@@ -412,9 +419,9 @@ static int
 long_opt(struct parser *p)
 {
 	static const struct {
-		const char	*name;
-		int		 has_val;
-		int		 mode;	/* -1: not a mode */
+		const char *name;
+		int has_val;
+		int mode; /* -1: not a mode */
 	} opts[] = {
 		{ "help", 0, MODE_HELP },
 		{ "version", 0, MODE_VERSION },
@@ -458,8 +465,8 @@ long_opt(struct parser *p)
 		if (strlen(opts[i].name) == n && strncmp(name, opts[i].name, n) == 0)
 			break;
 	if (i == sizeof(opts) / sizeof(opts[0])) {
-		err_set(p->e, ERR_PERM, CAUSE_USAGE,
-		    "unknown option --%.*s; see mailout --help", (int)n, name);
+		err_set(p->e, ERR_PERM, CAUSE_USAGE, "unknown option --%.*s; see mailout --help",
+		    (int)n, name);
 		goto out;
 	}
 	if (opts[i].has_val) {
@@ -474,8 +481,7 @@ long_opt(struct parser *p)
 			set_mode(p, MODE_TEST);
 			rc = 0;
 			goto out;
-		}
-		else if (p->i + 1 < p->argc)
+		} else if (p->i + 1 < p->argc)
 			val = p->argv[++p->i];
 		else {
 			err_set(p->e, ERR_PERM, CAUSE_USAGE,
@@ -485,8 +491,7 @@ long_opt(struct parser *p)
 		if (no_crlf(p, word, val) == -1 || not_empty(p, opts[i].name, val) == -1)
 			goto out;
 	} else if (eq != NULL) {
-		err_set(p->e, ERR_PERM, CAUSE_USAGE, "option --%s takes no value",
-		    opts[i].name);
+		err_set(p->e, ERR_PERM, CAUSE_USAGE, "option --%s takes no value", opts[i].name);
 		goto out;
 	}
 
@@ -507,8 +512,7 @@ long_opt(struct parser *p)
 		p->c->queue_id = val;
 		break;
 	case MODE_QUEUE_RELEASE:
-		p->c->queue_id = strcmp(val, "--all") == 0 || strcmp(val, "all") == 0 ? NULL :
-		    val;
+		p->c->queue_id = strcmp(val, "--all") == 0 || strcmp(val, "all") == 0 ? NULL : val;
 		break;
 	case MODE_IMPORT:
 		p->c->setup.import_file = val;
@@ -543,8 +547,7 @@ move_before_operands(char **argv, int *first, int from, int to)
 
 	for (k = from; k <= to; k++) {
 		w = argv[k];
-		memmove(&argv[*first + 1], &argv[*first],
-		    (size_t)(k - *first) * sizeof(*argv));
+		memmove(&argv[*first + 1], &argv[*first], (size_t)(k - *first) * sizeof(*argv));
 		argv[*first] = w;
 		(*first)++;
 	}
@@ -593,8 +596,10 @@ cli_parse(struct cli *c, int argc, char **argv, struct err *e)
 		if (w[0] != '-' || w[1] == '\0') {
 			/* An operand; "-" alone is one too, as in getopt. */
 			if (has_crlf(w)) {
-				err_set(e, ERR_PERM, CAUSE_USAGE, "recipient '%s': a line break "
-				    "(CR or LF) is not allowed in an address", w);
+				err_set(e, ERR_PERM, CAUSE_USAGE,
+				    "recipient '%s': a line break "
+				    "(CR or LF) is not allowed in an address",
+				    w);
 				goto out;
 			}
 			continue;
@@ -613,8 +618,10 @@ cli_parse(struct cli *c, int argc, char **argv, struct err *e)
 	/* Everything after "--" is an operand, however it looks. */
 	for (p.i++; p.i < argc; p.i++)
 		if (has_crlf(argv[p.i])) {
-			err_set(e, ERR_PERM, CAUSE_USAGE, "recipient '%s': a line break "
-			    "(CR or LF) is not allowed in an address", argv[p.i]);
+			err_set(e, ERR_PERM, CAUSE_USAGE,
+			    "recipient '%s': a line break "
+			    "(CR or LF) is not allowed in an address",
+			    argv[p.i]);
 			goto out;
 		}
 
@@ -632,7 +639,8 @@ cli_parse(struct cli *c, int argc, char **argv, struct err *e)
 		goto out;
 	}
 	if (c->setup.yes && c->mode != MODE_CONFIGURE && c->mode != MODE_IMPORT) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "--yes is only meaningful with --configure or "
+		err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "--yes is only meaningful with --configure or "
 		    "--import");
 		goto out;
 	}
@@ -643,19 +651,24 @@ cli_parse(struct cli *c, int argc, char **argv, struct err *e)
 		c->test_rcpt = c->operands[0];
 		c->noperands = 0;
 	}
-	if (c->mode == MODE_TEST && !p.help && !p.version && (c->test_rcpt == NULL ||
-	    c->noperands > 0)) {
+	if (c->mode == MODE_TEST && !p.help && !p.version &&
+	    (c->test_rcpt == NULL || c->noperands > 0)) {
 		if (c->noperands > 0)
-			err_set(e, ERR_PERM, CAUSE_USAGE, "--test takes one recipient address; "
-			    "'%s' is one too many", c->operands[c->noperands - 1]);
+			err_set(e, ERR_PERM, CAUSE_USAGE,
+			    "--test takes one recipient address; "
+			    "'%s' is one too many",
+			    c->operands[c->noperands - 1]);
 		else
-			err_set(e, ERR_PERM, CAUSE_USAGE, "--test needs one recipient address "
+			err_set(e, ERR_PERM, CAUSE_USAGE,
+			    "--test needs one recipient address "
 			    "(mailout --test [-a ACCOUNT] ADDRESS)");
 		goto out;
 	}
 	if (c->mode == MODE_QUEUE_REQUEUE && c->account == NULL && !p.help && !p.version) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "--requeue %s needs the account to send it "
-		    "through: -a ACCOUNT", c->queue_id);
+		err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "--requeue %s needs the account to send it "
+		    "through: -a ACCOUNT",
+		    c->queue_id);
 		goto out;
 	}
 	/* --help and --version answer whatever else the line asks for. */

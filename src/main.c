@@ -44,9 +44,9 @@
 #include "base/str.h"
 #include "base/user.h"
 
-#define PROG	"mailout"
+#define PROG "mailout"
 /* -bs: a client silent this long is sent away (Postfix's smtpd_timeout). */
-#define BS_TIMEOUT	300
+#define BS_TIMEOUT 300
 
 static int
 exit_code(const struct err *e)
@@ -54,21 +54,34 @@ exit_code(const struct err *e)
 	if (e->kind == ERR_OK)
 		return EX_OK;
 	switch (e->cause) {
-	case CAUSE_USAGE:	return EX_USAGE;
-	case CAUSE_DATA:	return EX_DATAERR;
-	case CAUSE_NOUSER:	return EX_NOUSER;
-	case CAUSE_NOHOST:	return EX_NOHOST;
-	case CAUSE_UNAVAILABLE:	return e->kind == ERR_TEMP ? EX_TEMPFAIL : EX_UNAVAILABLE;
-	case CAUSE_SOFTWARE:	return EX_SOFTWARE;
-	case CAUSE_OSERR:	return EX_OSERR;
-	case CAUSE_CANTCREAT:	return EX_CANTCREAT;
-	case CAUSE_IOERR:	return EX_IOERR;
-	case CAUSE_PROTOCOL:	return e->kind == ERR_TEMP ? EX_TEMPFAIL : EX_PROTOCOL;
-	case CAUSE_NOPERM:	return e->kind == ERR_TEMP ? EX_TEMPFAIL : EX_NOPERM;
-	case CAUSE_CONFIG:	return EX_CONFIG;
+	case CAUSE_USAGE:
+		return EX_USAGE;
+	case CAUSE_DATA:
+		return EX_DATAERR;
+	case CAUSE_NOUSER:
+		return EX_NOUSER;
+	case CAUSE_NOHOST:
+		return EX_NOHOST;
+	case CAUSE_UNAVAILABLE:
+		return e->kind == ERR_TEMP ? EX_TEMPFAIL : EX_UNAVAILABLE;
+	case CAUSE_SOFTWARE:
+		return EX_SOFTWARE;
+	case CAUSE_OSERR:
+		return EX_OSERR;
+	case CAUSE_CANTCREAT:
+		return EX_CANTCREAT;
+	case CAUSE_IOERR:
+		return EX_IOERR;
+	case CAUSE_PROTOCOL:
+		return e->kind == ERR_TEMP ? EX_TEMPFAIL : EX_PROTOCOL;
+	case CAUSE_NOPERM:
+		return e->kind == ERR_TEMP ? EX_TEMPFAIL : EX_NOPERM;
+	case CAUSE_CONFIG:
+		return EX_CONFIG;
 	case CAUSE_TEMP:
 	case CAUSE_NONE:
-	default:		return e->kind == ERR_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
+	default:
+		return e->kind == ERR_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
 	}
 }
 
@@ -85,24 +98,42 @@ static const char *
 mode_name(enum cli_mode m)
 {
 	switch (m) {
-	case MODE_SMTP:			return "-bs (SMTP on standard input)";
-	case MODE_QUEUE_LIST:		return "listing the queue (-bp, mailq)";
-	case MODE_QUEUE_FLUSH:		return "flushing the queue (-q)";
-	case MODE_QUEUE_RUN:		return "--queue-run";
-	case MODE_QUEUE_REMOVE:		return "--remove";
-	case MODE_QUEUE_RELEASE:	return "--release";
-	case MODE_QUEUE_REQUEUE:	return "--requeue";
-	case MODE_ALIASES:		return "checking aliases (-bi, newaliases)";
-	case MODE_VERIFY:		return "-bv (verify recipients)";
-	case MODE_DAEMON:		return "-bd (SMTP listener)";
-	case MODE_SERVERINFO:		return "--serverinfo";
-	case MODE_TEST:			return "--test";
-	case MODE_STORE_PASSWORD:	return "--store-password";
-	case MODE_FORGET_PASSWORD:	return "--forget-password";
-	case MODE_AUTHORIZE:		return "--authorize";
-	case MODE_CONFIGURE:		return "--configure";
-	case MODE_IMPORT:		return "--import";
-	default:			return "this mode";
+	case MODE_SMTP:
+		return "-bs (SMTP on standard input)";
+	case MODE_QUEUE_LIST:
+		return "listing the queue (-bp, mailq)";
+	case MODE_QUEUE_FLUSH:
+		return "flushing the queue (-q)";
+	case MODE_QUEUE_RUN:
+		return "--queue-run";
+	case MODE_QUEUE_REMOVE:
+		return "--remove";
+	case MODE_QUEUE_RELEASE:
+		return "--release";
+	case MODE_QUEUE_REQUEUE:
+		return "--requeue";
+	case MODE_ALIASES:
+		return "checking aliases (-bi, newaliases)";
+	case MODE_VERIFY:
+		return "-bv (verify recipients)";
+	case MODE_DAEMON:
+		return "-bd (SMTP listener)";
+	case MODE_SERVERINFO:
+		return "--serverinfo";
+	case MODE_TEST:
+		return "--test";
+	case MODE_STORE_PASSWORD:
+		return "--store-password";
+	case MODE_FORGET_PASSWORD:
+		return "--forget-password";
+	case MODE_AUTHORIZE:
+		return "--authorize";
+	case MODE_CONFIGURE:
+		return "--configure";
+	case MODE_IMPORT:
+		return "--import";
+	default:
+		return "this mode";
 	}
 }
 
@@ -111,9 +142,11 @@ features(void)
 {
 	static char f[512];
 
-	snprintf(f, sizeof(f), "smtp pipelining chunking dsn 8bitmime smtputf8 oauth2 "
+	snprintf(f, sizeof(f),
+	    "smtp pipelining chunking dsn 8bitmime smtputf8 oauth2 "
 	    "auth(plain login cram-md5 scram-sha-1 scram-sha-256 external xoauth2 "
-	    "oauthbearer) keyring=%s", keyring_backend());
+	    "oauthbearer) keyring=%s",
+	    keyring_backend());
 	return f;
 }
 
@@ -122,9 +155,9 @@ mode_version(void)
 {
 	const struct group *gr = priv_system() ? getgrgid(priv_group()) : NULL;
 
-	printf(PROG " %s\nfeatures: %s\ntls: %s%s\nsystem config: %s\n", VERSION,
-	    features(), tls_library_version(), tls_has_tls13() ? " (TLS 1.2, 1.3)" :
-	    " (TLS 1.2)", config_system_path());
+	printf(PROG " %s\nfeatures: %s\ntls: %s%s\nsystem config: %s\n", VERSION, features(),
+	    tls_library_version(), tls_has_tls13() ? " (TLS 1.2, 1.3)" : " (TLS 1.2)",
+	    config_system_path());
 	if (priv_system())
 		printf("system mode: setgid %s\n", gr != NULL ? gr->gr_name : "(unknown group)");
 	return EX_OK;
@@ -140,17 +173,22 @@ system_mode_refuses(const struct cli *c, struct err *e)
 	int rc = 0;
 
 	if (priv_restricted() && c->log_file != NULL)
-		rc = err_set(e, ERR_PERM, CAUSE_USAGE, "-X %s: not allowed in system mode (the "
-		    "binary is setgid) for users other than root", c->log_file);
+		rc = err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "-X %s: not allowed in system mode (the "
+		    "binary is setgid) for users other than root",
+		    c->log_file);
 	else if (priv_restricted() && c->mode == MODE_AUTHORIZE)
-		rc = err_set(e, ERR_PERM, CAUSE_USAGE, "--authorize: in system mode (the binary "
+		rc = err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "--authorize: in system mode (the binary "
 		    "is setgid) only root authorizes the accounts of the system configuration");
 	else if (priv_restricted() && c->mode == MODE_STORE_PASSWORD)
-		rc = err_set(e, ERR_PERM, CAUSE_USAGE, "--store-password: in system mode (the "
+		rc = err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "--store-password: in system mode (the "
 		    "binary is setgid) only root stores the password of an account, into its "
 		    "password_file");
 	else if (priv_system() && c->mode == MODE_FORGET_PASSWORD)
-		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: the keyring is not used in system "
+		rc = err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "%s: the keyring is not used in system "
 		    "mode (the binary is setgid); put the password in a file in " SYSCONFDIR
 		    "/mailout (mode 0640, the binary's group) and set password_file",
 		    mode_name(c->mode));
@@ -180,8 +218,8 @@ queue_summary(struct queue *q)
 		fprintf(stderr, PROG ": %zu message%s still queued (next attempt %s)%s", l.queued,
 		    l.queued == 1 ? "" : "s", when, l.held > 0 ? ", " : "; see mailq\n");
 	if (l.held > 0)
-		fprintf(stderr, "%s%zu held for a person (see mailq)\n", l.queued > 0 ? "" :
-		    PROG ": ", l.held);
+		fprintf(stderr, "%s%zu held for a person (see mailq)\n",
+		    l.queued > 0 ? "" : PROG ": ", l.held);
 }
 
 /* mailq / -bp, -q / --flush / -qI, --queue-run, --remove. Returns the exit code. */
@@ -216,8 +254,7 @@ mode_queue(const struct cli *c, const struct config *cfg)
 		break;
 	case MODE_QUEUE_REQUEUE:
 		/* Bound to the account named, then sent at once as --release does. */
-		if (runq_requeue(cfg, &q, c->queue_id, c->account, c->config_file,
-		    &e) == -1)
+		if (runq_requeue(cfg, &q, c->queue_id, c->account, c->config_file, &e) == -1)
 			goto fail;
 		/* FALLTHROUGH */
 	default:
@@ -239,14 +276,17 @@ mode_queue(const struct cli *c, const struct config *cfg)
 		if (runq_run(cfg, &q, NULL, &o, &st, &e) == -1)
 			goto fail;
 		if (st.tried > 0 || st.errors > 0 || st.busy > 0)
-			log_line(LOG_INFO, "queue run: entries=%zu tried=%zu delivered=%zu "
+			log_line(LOG_INFO,
+			    "queue run: entries=%zu tried=%zu delivered=%zu "
 			    "deferred=%zu expired=%zu notices=%zu busy=%zu errors=%zu",
 			    st.entries, st.tried, st.delivered, st.deferred, st.expired,
 			    st.notices, st.busy, st.errors);
 		if (c->verbose)
-			fprintf(stderr, PROG ": queue %s: %zu entries, %zu tried, %zu delivered, "
-			    "%zu deferred, %zu expired, %zu skipped (busy)\n", q.active,
-			    st.entries, st.tried, st.delivered, st.deferred, st.expired, st.busy);
+			fprintf(stderr,
+			    PROG ": queue %s: %zu entries, %zu tried, %zu delivered, "
+				 "%zu deferred, %zu expired, %zu skipped (busy)\n",
+			    q.active, st.entries, st.tried, st.delivered, st.deferred, st.expired,
+			    st.busy);
 		queue_summary(&q);
 		break;
 	}
@@ -298,8 +338,8 @@ mode_send(const struct cli *c, const struct config *cfg)
 }
 
 struct bs_ctx {
-	const struct cli	*c;
-	struct submit		*s;
+	const struct cli *c;
+	struct submit *s;
 };
 
 /* A -bs message: submitted exactly as one on standard input, with the RCPTs as operands. */
@@ -514,8 +554,8 @@ mode_test(const struct cli *c, const struct config *cfg)
 
 	err_init(&e);
 	if ((a = config_select(cfg, c->account, c->sender_set ? c->sender : NULL, &e)) == NULL ||
-	    probe_run(cfg, a, c->sender_set ? c->sender : NULL, c->test_rcpt, c->verbose,
-	    stdout, &e) == -1) {
+	    probe_run(cfg, a, c->sender_set ? c->sender : NULL, c->test_rcpt, c->verbose, stdout,
+		&e) == -1) {
 		report(&e);
 		return exit_code(&e);
 	}
@@ -549,12 +589,14 @@ mode_password(const struct cli *c, const struct config *cfg)
 	err_init(&e);
 	/* System mode (root: system_mode_refuses): the password_file, never the keyring. */
 	if ((a = config_select(cfg, c->account, NULL, &e)) == NULL ||
-	    (c->mode == MODE_STORE_PASSWORD ? (priv_system() ? password_store_file(a, stdin,
-	    priv_group(), &e) : password_store(a, stdin, &e)) : password_forget(a, &e)) == -1) {
+	    (c->mode == MODE_STORE_PASSWORD
+		    ? (priv_system() ? password_store_file(a, stdin, priv_group(), &e)
+				     : password_store(a, stdin, &e))
+		    : password_forget(a, &e)) == -1) {
 		report(&e);
 		rc = exit_code(&e);
 	} else if (c->mode == MODE_STORE_PASSWORD)
-		held_forget(cfg, a);	/* a new secret: a held account may be tried again */
+		held_forget(cfg, a); /* a new secret: a held account may be tried again */
 	return rc;
 }
 
@@ -667,8 +709,10 @@ main(int argc, char **argv)
 	case MODE_QUEUE_REQUEUE:
 		break;
 	default:
-		fprintf(stderr, PROG ": %s is not supported yet in this build; "
-		    "see mailout --help\n", mode_name(c.mode));
+		fprintf(stderr,
+		    PROG ": %s is not supported yet in this build; "
+			 "see mailout --help\n",
+		    mode_name(c.mode));
 		return EX_USAGE;
 	}
 

@@ -8,6 +8,6 @@
 #ifndef MAILOUT_ATTR_H
 #define MAILOUT_ATTR_H
 
-#define MUST_CHECK	__attribute__((warn_unused_result))
+#define MUST_CHECK __attribute__((warn_unused_result))
 
 #endif

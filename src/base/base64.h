@@ -10,8 +10,8 @@
 struct buf;
 
 /* Encode n bytes at p and append to out. 0, or -1 (over the buffer's max). */
-int	base64_encode(struct buf *out, const void *p, size_t n);
+int base64_encode(struct buf *out, const void *p, size_t n);
 /* Decode s (len bytes) and append to out. 0, or -1 when s is not valid base64. */
-int	base64_decode(struct buf *out, const char *s, size_t len);
+int base64_decode(struct buf *out, const char *s, size_t len);
 
 #endif

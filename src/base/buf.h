@@ -27,31 +27,30 @@
 #include "base/attr.h"
 
 struct buf {
-	char	*data;	/* NULL until the first add */
-	size_t	 len;
-	size_t	 cap;
-	size_t	 max;	/* len may never exceed this */
-	int	 secret;
-	int	 failed;	/* an append did not fit: sticky until buf_reset/buf_free */
+	char *data; /* NULL until the first add */
+	size_t len;
+	size_t cap;
+	size_t max; /* len may never exceed this */
+	int secret;
+	int failed; /* an append did not fit: sticky until buf_reset/buf_free */
 };
 
-void	 buf_init(struct buf *b, size_t max);
-void	 buf_init_secret(struct buf *b, size_t max);
+void buf_init(struct buf *b, size_t max);
+void buf_init_secret(struct buf *b, size_t max);
 /* Appends: 0, or -1 (b marked failed) over max, out of memory, or b already failed. */
-int	 buf_add(struct buf *b, const void *p, size_t n) MUST_CHECK;
-int	 buf_addstr(struct buf *b, const char *s) MUST_CHECK;
-int	 buf_addc(struct buf *b, char c) MUST_CHECK;
-int	 buf_addf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3))) MUST_CHECK;
-int	 buf_vaddf(struct buf *b, const char *fmt, va_list ap) MUST_CHECK;
+int buf_add(struct buf *b, const void *p, size_t n) MUST_CHECK;
+int buf_addstr(struct buf *b, const char *s) MUST_CHECK;
+int buf_addc(struct buf *b, char c) MUST_CHECK;
+int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3))) MUST_CHECK;
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap) MUST_CHECK;
 /* Append the n strings of v with sep between them. 0, or -1 when they did not all fit. */
-int	 buf_addjoin(struct buf *b, char *const *v, size_t n, const char *sep) MUST_CHECK;
+int buf_addjoin(struct buf *b, char *const *v, size_t n, const char *sep) MUST_CHECK;
 /* 1 if an append has failed since buf_init, buf_reset or buf_free, else 0. */
-int	 buf_failed(const struct buf *b) MUST_CHECK;
+int buf_failed(const struct buf *b) MUST_CHECK;
 /* len = 0 and the failure mark cleared; keeps the memory (wiped if secret). */
-void	 buf_reset(struct buf *b);
+void buf_reset(struct buf *b);
 /* Drop n bytes from the front. The failure mark stays. */
-void	 buf_consume(struct buf *b, size_t n);
+void buf_consume(struct buf *b, size_t n);
 /* The data as a string, "" when empty; NULL when b is failed. */
 const char *buf_cstr(struct buf *b) MUST_CHECK;
 /*
@@ -59,11 +58,11 @@ const char *buf_cstr(struct buf *b) MUST_CHECK;
  * empty as after buf_free. NULL when b is failed: its memory is then released (wiped if
  * secret) and b is left as after buf_free.
  */
-char	*buf_steal(struct buf *b) MUST_CHECK;
+char *buf_steal(struct buf *b) MUST_CHECK;
 /* Release the memory (wiped if secret); b is empty, not failed, ready for reuse. */
-void	 buf_free(struct buf *b);
+void buf_free(struct buf *b);
 
 /* Wipe then free a C string (secrets). NULL is fine. */
-void	 secret_free(char *s);
+void secret_free(char *s);
 
 #endif

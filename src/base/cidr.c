@@ -41,8 +41,9 @@ host_bits_clear(const struct cidr *c)
 
 	for (i = c->bits / 8; i < len; i++) {
 		/* The byte the prefix ends in keeps its top bits; the ones after, none. */
-		mask = i == c->bits / 8 && c->bits % 8 != 0 ?
-		    (unsigned char)(0xff << (8 - c->bits % 8)) : 0;
+		mask = i == c->bits / 8 && c->bits % 8 != 0
+		    ? (unsigned char)(0xff << (8 - c->bits % 8))
+		    : 0;
 		if ((c->addr[i] & (unsigned char)~mask) != 0)
 			return 0;
 	}
@@ -103,8 +104,7 @@ cidr_from_sockaddr(const struct sockaddr *sa, struct cidr *out)
 		out->family = AF_INET;
 		out->bits = 32;
 	} else if (sa->sa_family == AF_INET6) {
-		memcpy(out->addr, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-		    16);
+		memcpy(out->addr, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
 		out->family = AF_INET6;
 		out->bits = 128;
 		unmap(out);

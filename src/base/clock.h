@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 /* Monotonic milliseconds, for deadlines. */
-int64_t	 now_ms(void);
+int64_t now_ms(void);
 /* Wall-clock seconds since the epoch; the test build may move it (hooks.h). */
-int64_t	 now_s(void);
+int64_t now_s(void);
 
 #endif

@@ -14,33 +14,33 @@
 
 enum err_kind {
 	ERR_OK = 0,
-	ERR_TEMP,	/* may succeed later: queue and retry */
-	ERR_PERM,	/* will not succeed as is */
+	ERR_TEMP, /* may succeed later: queue and retry */
+	ERR_PERM, /* will not succeed as is */
 };
 
 enum err_cause {
 	CAUSE_NONE = 0,
-	CAUSE_USAGE,		/* 64 EX_USAGE */
-	CAUSE_DATA,		/* 65 EX_DATAERR: the message is refused */
-	CAUSE_NOUSER,		/* 67 EX_NOUSER: every recipient refused */
-	CAUSE_NOHOST,		/* 68 EX_NOHOST: relay host does not exist */
-	CAUSE_UNAVAILABLE,	/* 69 EX_UNAVAILABLE: relay refuses us, or lacks STARTTLS/AUTH */
-	CAUSE_SOFTWARE,		/* 70 EX_SOFTWARE: internal error */
-	CAUSE_OSERR,		/* 71 EX_OSERR: out of memory, fork failed */
-	CAUSE_CANTCREAT,	/* 73 EX_CANTCREAT: cannot create spool/queue file */
-	CAUSE_IOERR,		/* 74 EX_IOERR: read/write error on spool, queue, stdin */
-	CAUSE_TEMP,		/* 75 EX_TEMPFAIL: temporary, not queued */
-	CAUSE_PROTOCOL,		/* 76 EX_PROTOCOL: the server broke the protocol */
-	CAUSE_NOPERM,		/* 77 EX_NOPERM: authentication rejected */
-	CAUSE_CONFIG,		/* 78 EX_CONFIG: configuration error */
+	CAUSE_USAGE, /* 64 EX_USAGE */
+	CAUSE_DATA, /* 65 EX_DATAERR: the message is refused */
+	CAUSE_NOUSER, /* 67 EX_NOUSER: every recipient refused */
+	CAUSE_NOHOST, /* 68 EX_NOHOST: relay host does not exist */
+	CAUSE_UNAVAILABLE, /* 69 EX_UNAVAILABLE: relay refuses us, or lacks STARTTLS/AUTH */
+	CAUSE_SOFTWARE, /* 70 EX_SOFTWARE: internal error */
+	CAUSE_OSERR, /* 71 EX_OSERR: out of memory, fork failed */
+	CAUSE_CANTCREAT, /* 73 EX_CANTCREAT: cannot create spool/queue file */
+	CAUSE_IOERR, /* 74 EX_IOERR: read/write error on spool, queue, stdin */
+	CAUSE_TEMP, /* 75 EX_TEMPFAIL: temporary, not queued */
+	CAUSE_PROTOCOL, /* 76 EX_PROTOCOL: the server broke the protocol */
+	CAUSE_NOPERM, /* 77 EX_NOPERM: authentication rejected */
+	CAUSE_CONFIG, /* 78 EX_CONFIG: configuration error */
 };
 
 struct err {
-	enum err_kind	kind;
-	enum err_cause	cause;
-	int		code;			/* SMTP reply code, 0 if none */
-	char		msg[MAX_ERROR_TEXT];	/* our words, one line */
-	char		reply[MAX_REPLY_TEXT];	/* server's reply, one line, or "" */
+	enum err_kind kind;
+	enum err_cause cause;
+	int code; /* SMTP reply code, 0 if none */
+	char msg[MAX_ERROR_TEXT]; /* our words, one line */
+	char reply[MAX_REPLY_TEXT]; /* server's reply, one line, or "" */
 };
 
 /* Clear to OK. */
@@ -52,8 +52,7 @@ void err_init(struct err *e);
  */
 int err_set(struct err *e, enum err_kind kind, enum err_cause cause, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-int err_vset(struct err *e, enum err_kind kind, enum err_cause cause, const char *fmt,
-    va_list ap);
+int err_vset(struct err *e, enum err_kind kind, enum err_cause cause, const char *fmt, va_list ap);
 
 /* Attach the server's reply (code and text) to the recorded failure. */
 void err_reply(struct err *e, int code, const char *text);

@@ -43,7 +43,7 @@ one_dir(const char *p, mode_t mode)
 		/* A read-only or unwritable parent may say so before it says "exists". */
 		saved = errno;
 		if (stat(p, &st) == -1 || !S_ISDIR(st.st_mode)) {
-			errno = saved;	/* mkdir's reason (EACCES...), not stat's ENOENT */
+			errno = saved; /* mkdir's reason (EACCES...), not stat's ENOENT */
 			rc = -1;
 		}
 	}

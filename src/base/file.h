@@ -12,7 +12,7 @@
 #include "base/attr.h"
 
 /* Write all n bytes to fd, going on through EINTR. 0, or -1 with errno set. */
-int	 write_all(int fd, const void *p, size_t n);
+int write_all(int fd, const void *p, size_t n);
 
 /*
  * mkdir -p: dir and every missing directory above it, each made with mode and then
@@ -20,12 +20,12 @@ int	 write_all(int fd, const void *p, size_t n);
  * does not set S_ISGID itself); directories that exist are left as they are. 0 when dir
  * is a directory at the end, else -1 with errno set.
  */
-int	 make_dirs(const char *dir, mode_t mode) MUST_CHECK;
+int make_dirs(const char *dir, mode_t mode) MUST_CHECK;
 
 /*
  * make_dirs for the directory that holds path (all before its last '/'; nothing when
  * path has none). Callers may ignore the result: opening the file shows what went wrong.
  */
-int	 make_parents(const char *path, mode_t mode);
+int make_parents(const char *path, mode_t mode);
 
 #endif

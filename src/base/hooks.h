@@ -27,21 +27,21 @@
 #include <stdint.h>
 
 /* The wall clock in seconds: real (from time()) or the test's. */
-int64_t		 hooks_now(int64_t real);
+int64_t hooks_now(int64_t real);
 /* A crash point named point ("commit-meta"...): returns, or the process dies of SIGKILL. */
-void		 hooks_crash(const char *point);
+void hooks_crash(const char *point);
 /* The SCRAM client nonce to use, or NULL for a random one. */
-const char	*hooks_scram_nonce(void);
+const char *hooks_scram_nonce(void);
 /* The bound on password_command, in seconds: dflt, or the test's shorter one. */
-int		 hooks_cred_timeout(int dflt);
+int hooks_cred_timeout(int dflt);
 /* How long --authorize waits for the browser, in seconds: dflt, or the test's shorter one. */
-int		 hooks_authorize_timeout(int dflt);
+int hooks_authorize_timeout(int dflt);
 /* The system configuration file: path (SYSCONFDIR's), or the test's. */
-const char	*hooks_sysconf(const char *path);
+const char *hooks_sysconf(const char *path);
 /* The ISP database's URL, to which the domain is appended: dflt, or the test's. */
-const char	*hooks_ispdb_url(const char *dflt);
+const char *hooks_ispdb_url(const char *dflt);
 
 /* The file naming the mail domain: path (/etc/mailname), or the test's. */
-const char	*hooks_mailname(const char *path);
+const char *hooks_mailname(const char *path);
 
 #endif

@@ -77,8 +77,8 @@ hooks_sysconf(const char *path)
 {
 	const char *env = getenv("MAILOUT_SYSCONF");
 
-	if (env != NULL && env[0] != '\0' && (getuid() == 0 || (!priv_system() &&
-	    getuid() == geteuid() && getgid() == getegid())))
+	if (env != NULL && env[0] != '\0' &&
+	    (getuid() == 0 || (!priv_system() && getuid() == geteuid() && getgid() == getegid())))
 		return env;
 	return path;
 }
@@ -97,8 +97,8 @@ hooks_mailname(const char *path)
 {
 	const char *env = getenv("MAILOUT_MAILNAME");
 
-	if (env != NULL && env[0] != '\0' && (getuid() == 0 || (!priv_system() &&
-	    getuid() == geteuid() && getgid() == getegid())))
+	if (env != NULL && env[0] != '\0' &&
+	    (getuid() == 0 || (!priv_system() && getuid() == geteuid() && getgid() == getegid())))
 		return env;
 	return path;
 }

@@ -22,19 +22,19 @@
 #include "base/priv.h"
 
 /* getpwuid_r's scratch space: one passwd line (glibc asks for 1 KiB; LDAP ones run longer). */
-#define LOG_PWBUF	16384
+#define LOG_PWBUF 16384
 
-static int	 log_facility = -1;
-static int	 log_fd = -1;
-static char	 log_ident[32] = "mailout";
+static int log_facility = -1;
+static int log_fd = -1;
+static char log_ident[32] = "mailout";
 /*
  * Why a configured target cannot take lines (0: it can, or it is not configured), for
  * the one warning of a run that would otherwise lose its lines without a word.
  */
-static int	 log_syslog_errno;
-static int	 log_file_errno;
-static char	 log_file_name[256];
-static int	 log_warned;
+static int log_syslog_errno;
+static int log_file_errno;
+static char log_file_name[256];
+static int log_warned;
 
 /*
  * glibc's syslog() drops lines without a word when nothing listens on /dev/log (a
@@ -58,8 +58,7 @@ syslog_probe(void)
 		close(fd);
 		if (err == EPROTOTYPE &&
 		    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) != -1) {
-			err = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ?
-			    errno : 0;
+			err = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ? errno : 0;
 			close(fd);
 		}
 		return err;
@@ -103,8 +102,10 @@ log_fix(const char *path)
 
 	if (!priv_system() || log_file_errno != EACCES || (gr = getgrgid(priv_group())) == NULL)
 		return " (check logfile = in the config)";
-	snprintf(fix, sizeof(fix), " (every user's sendmail writes it with the group %s: "
-	    "chown root:%s %s; chmod 660 %s)", gr->gr_name, gr->gr_name, path, path);
+	snprintf(fix, sizeof(fix),
+	    " (every user's sendmail writes it with the group %s: "
+	    "chown root:%s %s; chmod 660 %s)",
+	    gr->gr_name, gr->gr_name, path, path);
 	return fix;
 }
 
@@ -149,12 +150,12 @@ lost_line(void)
 		snprintf(sys, sizeof(sys), "syslog (%s: %s)", _PATH_LOG,
 		    strerror(log_syslog_errno));
 	if (log_file_name[0] != '\0')
-		snprintf(file, sizeof(file), "%s (%s%s)", log_file_name,
-		    strerror(log_file_errno), log_file_errno == EACCES && priv_system() ?
-		    log_fix(log_file_name) : "");
-	fprintf(stderr, "mailout: warning: cannot log to %s%s%s; messages' fates are not "
-	    "recorded (see syslog and logfile in sendmail.conf(5))\n", sys,
-	    sys[0] != '\0' && file[0] != '\0' ? " nor to " : "", file);
+		snprintf(file, sizeof(file), "%s (%s%s)", log_file_name, strerror(log_file_errno),
+		    log_file_errno == EACCES && priv_system() ? log_fix(log_file_name) : "");
+	fprintf(stderr,
+	    "mailout: warning: cannot log to %s%s%s; messages' fates are not "
+	    "recorded (see syslog and logfile in sendmail.conf(5))\n",
+	    sys, sys[0] != '\0' && file[0] != '\0' ? " nor to " : "", file);
 }
 
 /* Belt and braces: nothing after "AUTH <mech> " may reach a log, whoever wrote the line. */
@@ -204,8 +205,9 @@ log_line(int prio, const char *fmt, ...)
 		char out[sizeof(line) + 128];
 		n = snprintf(out, sizeof(out), "%s %s[%ld]: %s\n", stamp, log_ident,
 		    (long)getpid(), line);
-		if (n > 0 && write(log_fd, out, (size_t)n < sizeof(out) ? (size_t)n :
-		    sizeof(out) - 1) == -1)
+		if (n > 0 &&
+		    write(log_fd, out, (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1) ==
+			-1)
 			log_file_errno = errno;
 		else
 			taken = 1;

@@ -15,14 +15,14 @@
  * log file cannot be opened or written), the first such line of the run prints one
  * warning on stderr (never stdout) saying that messages' fates are not recorded.
  */
-void	log_init(const char *ident, int facility, const char *logfile);
-void	log_line(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void	log_close(void);
+void log_init(const char *ident, int facility, const char *logfile);
+void log_line(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_close(void);
 
 struct buf;
 
 /* Room for log_user's text: a login name (at most 32 on Linux) and two numbers. */
-#define LOG_USER_LEN	96
+#define LOG_USER_LEN 96
 
 /*
  * "user=NAME uid=N" for the local user uid (the number in place of the name when it has

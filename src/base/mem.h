@@ -8,13 +8,13 @@
 #include <stddef.h>
 
 /* malloc, calloc, realloc: never NULL (a size of 0 asks for 1). */
-void	*xmalloc(size_t n);
-void	*xcalloc(size_t n, size_t size);
-void	*xrealloc(void *p, size_t n);
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
 /* strdup, strndup: never NULL. */
-char	*xstrdup(const char *s);
-char	*xstrndup(const char *s, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
 /* Free the n strings of v, then v. NULL is fine. */
-void	 xfree_strv(char **v, size_t n);
+void xfree_strv(char **v, size_t n);
 
 #endif

@@ -39,10 +39,20 @@ parse_size(const char *s, uint64_t *out)
 		return -1;
 	memcpy(num, s, len + 1);
 	switch (num[len - 1]) {
-	case 'k': case 'K': mult = 1024ULL; break;
-	case 'm': case 'M': mult = 1024ULL * 1024; break;
-	case 'g': case 'G': mult = 1024ULL * 1024 * 1024; break;
-	default: break;
+	case 'k':
+	case 'K':
+		mult = 1024ULL;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1024ULL * 1024;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1024ULL * 1024 * 1024;
+		break;
+	default:
+		break;
 	}
 	if (mult != 1)
 		num[len - 1] = '\0';

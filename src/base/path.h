@@ -16,12 +16,12 @@
  * may write into it). NULL with errno ENAMETOOLONG when it would take more than
  * MAX_PATH bytes with its NUL.
  */
-char	*path_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2))) MUST_CHECK;
+char *path_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2))) MUST_CHECK;
 
 /*
  * name as one safe file name component, a new string the caller frees: every byte other
  * than A-Z a-z 0-9 '-' '.' becomes '_' (config section names may hold anything).
  */
-char	*path_name(const char *name) MUST_CHECK;
+char *path_name(const char *name) MUST_CHECK;
 
 #endif

@@ -26,12 +26,12 @@
 #include "base/mem.h"
 
 /* The PATH of a sanitised environment: where sh and the usual tools are, nothing else. */
-#define PRIV_PATH	"/usr/bin:/bin"
+#define PRIV_PATH "/usr/bin:/bin"
 
-static int	system_mode;
-static gid_t	group = (gid_t)-1;	/* the saved gid: the install's group */
-static gid_t	caller_gid;		/* the real gid */
-static int	depth;			/* priv_raise brackets open */
+static int system_mode;
+static gid_t group = (gid_t)-1; /* the saved gid: the install's group */
+static gid_t caller_gid; /* the real gid */
+static int depth; /* priv_raise brackets open */
 
 static void
 fatal(const char *what)
@@ -106,8 +106,7 @@ std_fds(void)
 	int fd;
 
 	for (fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
-		    open("/dev/null", O_RDWR) == -1)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF && open("/dev/null", O_RDWR) == -1)
 			fatal("cannot open /dev/null");
 }
 
@@ -182,8 +181,7 @@ priv_lower(void)
 	if (!system_mode || depth == 0)
 		return;
 	if (--depth == 0) {
-		if (setresgid((gid_t)-1, caller_gid, (gid_t)-1) == -1 ||
-		    getegid() != caller_gid)
+		if (setresgid((gid_t)-1, caller_gid, (gid_t)-1) == -1 || getegid() != caller_gid)
 			fatal("cannot put the group down");
 		not_dumpable();
 	}

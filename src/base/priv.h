@@ -40,14 +40,14 @@
  * descriptor on /dev/null, and sanitises the environment of a caller other than root.
  * Returns 0, or -1 when the ids cannot be changed (the caller must exit: EX_OSERR).
  */
-int	priv_init(void);
+int priv_init(void);
 
 /* 1 in system mode (the binary runs setgid to its group). */
-int	priv_system(void);
+int priv_system(void);
 /* 1 in system mode for a caller other than root: the restrictions above apply. */
-int	priv_restricted(void);
+int priv_restricted(void);
 /* The group of system mode (the saved gid); (gid_t)-1 outside it. */
-gid_t	priv_group(void);
+gid_t priv_group(void);
 
 /*
  * Take the group up (effective gid = the saved gid) and put it down again. Brackets
@@ -55,10 +55,10 @@ gid_t	priv_group(void);
  * non-dumpable and leave errno as it was. If the group cannot be put down, the process
  * ends (EX_OSERR): it must not go on with the group. No-ops outside system mode.
  */
-void	priv_raise(void);
-void	priv_lower(void);
+void priv_raise(void);
+void priv_lower(void);
 
 /* 1 if the caller may see and act on a queue entry submitted by uid. */
-int	priv_owns(uint64_t uid);
+int priv_owns(uint64_t uid);
 
 #endif

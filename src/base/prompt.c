@@ -100,8 +100,7 @@ prompt_password(struct buf *b, struct err *e, const char *fmt, ...)
 	int fd, rc = -1, changed = 0;
 
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) == -1) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "cannot open the terminal: %s",
-		    strerror(errno));
+		err_set(e, ERR_PERM, CAUSE_USAGE, "cannot open the terminal: %s", strerror(errno));
 		goto out;
 	}
 	va_start(ap, fmt);
@@ -131,8 +130,10 @@ prompt_password(struct buf *b, struct err *e, const char *fmt, ...)
 	}
 	dprintf(fd, "\n");
 	if (rc == -1)
-		err_set(e, ERR_PERM, CAUSE_USAGE, "could not read the password from the "
-		    "terminal (at most %zu bytes)", b->max);
+		err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "could not read the password from the "
+		    "terminal (at most %zu bytes)",
+		    b->max);
 out:
 	if (fd != -1)
 		close(fd);

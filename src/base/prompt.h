@@ -18,8 +18,8 @@ struct err;
  * without the newline) with echo off. 0, or -1 with err (PERM CAUSE_USAGE): no terminal,
  * a read error, or an answer longer than b's max.
  */
-int	prompt_password(struct buf *b, struct err *e, const char *fmt, ...) MUST_CHECK
-	    __attribute__((format(printf, 3, 4)));
+int prompt_password(struct buf *b, struct err *e, const char *fmt, ...) MUST_CHECK
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * A question with a visible answer: print it (fmt...) on out and read one line from fd
@@ -27,14 +27,14 @@ int	prompt_password(struct buf *b, struct err *e, const char *fmt, ...) MUST_CHE
  * with nothing), 0 at end of input with nothing typed, -1 on a read error or an answer
  * longer than b's max.
  */
-int	prompt_ask(int fd, FILE *out, struct buf *b, const char *fmt, ...) MUST_CHECK
-	    __attribute__((format(printf, 4, 5)));
+int prompt_ask(int fd, FILE *out, struct buf *b, const char *fmt, ...) MUST_CHECK
+    __attribute__((format(printf, 4, 5)));
 
 /*
  * Read one line from fd into b (without the newline), a byte at a time so that nothing
  * past it is consumed. 0 (also at end of input), or -1 on a read error or a line longer
  * than b's max.
  */
-int	prompt_line(int fd, struct buf *b) MUST_CHECK;
+int prompt_line(int fd, struct buf *b) MUST_CHECK;
 
 #endif

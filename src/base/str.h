@@ -5,9 +5,9 @@
 #define MAILOUT_STR_H
 
 /* 1 if s (may be NULL) contains a CR or an LF: it must not reach a command or header line. */
-int	 has_crlf(const char *s);
+int has_crlf(const char *s);
 /* Case-insensitive ASCII equality / prefix. */
-int	 streq_ci(const char *a, const char *b);
-int	 startswith_ci(const char *s, const char *prefix);
+int streq_ci(const char *a, const char *b);
+int startswith_ci(const char *s, const char *prefix);
 
 #endif

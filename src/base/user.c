@@ -118,8 +118,10 @@ mail_name(void)
 	n = strcspn(name, " \t\r\n");
 	name[n] = '\0';
 	/* A domain or nothing: the file is the administrator's, the name goes into mail. */
-	if (name[strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789.-")] != '\0' || name[0] == '.' || name[0] == '-')
+	if (name[strspn(name,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789.-")] != '\0' ||
+	    name[0] == '.' || name[0] == '-')
 		name[0] = '\0';
 out:
 	return name[0] != '\0' ? name : NULL;

@@ -28,17 +28,17 @@ enum kind { L_OTHER, L_SECTION, L_KEY };
 
 /* One logical line: [start, end) with its line breaks; content without them. */
 struct line {
-	size_t		 start, end;
-	size_t		 cstart, clen;	/* the first physical line's content, stripped */
-	int		 joined;	/* more than one physical line */
-	enum kind	 kind;
-	char		*name;		/* section or key, lower case */
+	size_t start, end;
+	size_t cstart, clen; /* the first physical line's content, stripped */
+	int joined; /* more than one physical line */
+	enum kind kind;
+	char *name; /* section or key, lower case */
 };
 
 struct text {
-	struct line	*l;
-	size_t		 n;
-	const char	*eol;		/* "\n" or "\r\n", as the first line ends */
+	struct line *l;
+	size_t n;
+	const char *eol; /* "\n" or "\r\n", as the first line ends */
 };
 
 static int
@@ -210,7 +210,7 @@ line_value(const char *s, const struct line *l, struct buf *out)
 	size_t vs, ve;
 
 	if (l->joined)
-		return buf_addstr(out, "");	/* not one of ours: read as written elsewhere */
+		return buf_addstr(out, ""); /* not one of ours: read as written elsewhere */
 	value_span(s, l, &vs, &ve);
 	if (ve - vs >= 2 && (s[vs] == '"' || s[vs] == '\'') && s[ve - 1] == s[vs])
 		return buf_add(out, s + vs + 1, ve - vs - 2);
@@ -218,8 +218,7 @@ line_value(const char *s, const struct line *l, struct buf *out)
 }
 
 int
-confedit_get(const char *text, size_t len, const char *section, const char *key,
-    struct buf *out)
+confedit_get(const char *text, size_t len, const char *section, const char *key, struct buf *out)
 {
 	struct text t;
 	const struct line *found = NULL;
@@ -262,17 +261,18 @@ confedit_quote(const char *v, struct buf *out)
 
 /* "key = value" + eol, checked against iniparser's line length. 0, or -1 with err. */
 static int
-new_line(struct buf *out, const char *key, const char *value, const char *eol,
-    struct err *e)
+new_line(struct buf *out, const char *key, const char *value, const char *eol, struct err *e)
 {
 	struct buf q;
 	int rc = -1;
 
 	buf_init(&q, MAX_CONFIG_LINE);
 	if (confedit_quote(value, &q) == -1 || strlen(key) + 3 + q.len > MAX_CONFIG_LINE) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: the value cannot be written in "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "%s: the value cannot be written in "
 		    "sendmail.conf (a line break, both kinds of quote with a ';' or '#', or "
-		    "longer than %d characters)", key, MAX_CONFIG_LINE - 3 - (int)strlen(key));
+		    "longer than %d characters)",
+		    key, MAX_CONFIG_LINE - 3 - (int)strlen(key));
 		goto out;
 	}
 	if (buf_addf(out, "%s = %s%s", key, q.data != NULL ? q.data : "", eol) == -1) {
@@ -301,9 +301,11 @@ replace_line(struct buf *out, const char *s, const struct line *l, const char *k
 	first = line_end(s, l->end, l->start) - l->start;
 	if (confedit_quote(value, &q) == -1 ||
 	    (l->cstart + l->clen - ve) + (vs - l->cstart) + q.len > MAX_CONFIG_LINE) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: the value cannot be written in "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "%s: the value cannot be written in "
 		    "sendmail.conf (a line break, both kinds of quote with a ';' or '#', or "
-		    "too long for one line)", key);
+		    "too long for one line)",
+		    key);
 		goto out;
 	}
 	/* "host=" with nothing after it gets the value right after the '='. */
@@ -359,15 +361,16 @@ ends_blank(const struct buf *out)
 		return 1;
 	if (out->data[k - 1] != '\n')
 		return 0;
-	for (k--; k > 0 && (out->data[k - 1] == ' ' || out->data[k - 1] == '\t' ||
-	    out->data[k - 1] == '\r'); k--)
+	for (k--; k > 0 &&
+	     (out->data[k - 1] == ' ' || out->data[k - 1] == '\t' || out->data[k - 1] == '\r');
+	     k--)
 		;
 	return k == 0 || out->data[k - 1] == '\n';
 }
 
 int
-confedit_set(const char *text, size_t len, const char *section,
-    const struct confedit_kv *kv, size_t n, struct buf *out, struct err *e)
+confedit_set(const char *text, size_t len, const char *section, const struct confedit_kv *kv,
+    size_t n, struct buf *out, struct err *e)
 {
 	struct text t;
 	const struct confedit_kv *k;
@@ -465,8 +468,10 @@ confedit_read(const char *path, struct buf *text, struct err *e)
 		if (r == 0)
 			break;
 		if (buf_add(text, block, (size_t)r) == -1) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: larger than %zu bytes: not a "
-			    "configuration file", path, text->max);
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "%s: larger than %zu bytes: not a "
+			    "configuration file",
+			    path, text->max);
 			goto out;
 		}
 	}
@@ -532,8 +537,10 @@ confedit_stage(const char *path, const char *text, size_t len, mode_t mode, char
 	*tmp = NULL;
 	have = stat(path, &st) == 0;
 	if (make_parents(path, 0700) == -1)
-		return err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot make the directory of %s: "
-		    "%s", path, strerror(errno));
+		return err_set(e, ERR_TEMP, CAUSE_CANTCREAT,
+		    "cannot make the directory of %s: "
+		    "%s",
+		    path, strerror(errno));
 	if (write_beside(path, "", text, len, have ? &st : NULL, mode, tmp) == -1)
 		return err_set(e, ERR_TEMP, errno == ENAMETOOLONG ? CAUSE_CANTCREAT : CAUSE_IOERR,
 		    "cannot write a new %s beside the old one: %s", path, strerror(errno));
@@ -545,8 +552,9 @@ static void
 sync_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	char *dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") :
-	    xstrndup(path, (size_t)(slash - path));
+	char *dir = slash == NULL ? xstrdup(".")
+	    : slash == path       ? xstrdup("/")
+				  : xstrndup(path, (size_t)(slash - path));
 	int fd;
 
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
@@ -557,8 +565,7 @@ sync_dir(const char *path)
 }
 
 int
-confedit_commit(const char *path, char *tmp, const struct buf *old, char **backup,
-    struct err *e)
+confedit_commit(const char *path, char *tmp, const struct buf *old, char **backup, struct err *e)
 {
 	struct buf now;
 	struct stat st;
@@ -569,18 +576,25 @@ confedit_commit(const char *path, char *tmp, const struct buf *old, char **backu
 	buf_init(&now, MAX_CONFIG_FILE);
 	if ((r = confedit_read(path, &now, e)) == -1)
 		goto out;
-	if ((old == NULL) != (r == 0) || (old != NULL && (now.len != old->len ||
-	    (now.len > 0 && memcmp(now.data, old->data, now.len) != 0)))) {
-		err_set(e, ERR_TEMP, CAUSE_CONFIG, "%s changed while mailout was working on it: "
-		    "nothing was written; run the command again", path);
+	if ((old == NULL) != (r == 0) ||
+	    (old != NULL &&
+		(now.len != old->len ||
+		    (now.len > 0 && memcmp(now.data, old->data, now.len) != 0)))) {
+		err_set(e, ERR_TEMP, CAUSE_CONFIG,
+		    "%s changed while mailout was working on it: "
+		    "nothing was written; run the command again",
+		    path);
 		goto out;
 	}
 	if (old != NULL) {
 		if ((bak = path_fmt("%s.bak", path)) == NULL || stat(path, &st) == -1 ||
 		    write_beside(bak, "", old->len > 0 ? old->data : "", old->len, &st, 0600,
-		    &btmp) == -1 || rename(btmp, bak) == -1) {
-			err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot keep the old %s as %s.bak: "
-			    "%s; nothing was written", path, path, strerror(errno));
+			&btmp) == -1 ||
+		    rename(btmp, bak) == -1) {
+			err_set(e, ERR_TEMP, CAUSE_CANTCREAT,
+			    "cannot keep the old %s as %s.bak: "
+			    "%s; nothing was written",
+			    path, path, strerror(errno));
 			if (btmp != NULL)
 				unlink(btmp);
 			goto out;

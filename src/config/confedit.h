@@ -25,8 +25,8 @@ struct buf;
 struct err;
 
 struct confedit_kv {
-	const char	*key;		/* lower case */
-	const char	*value;		/* NULL: remove every line of this key */
+	const char *key; /* lower case */
+	const char *value; /* NULL: remove every line of this key */
 };
 
 /*
@@ -34,14 +34,14 @@ struct confedit_kv {
  * repeats ("defaults" included when present): *names (n strings, free with
  * xfree_strv).
  */
-void	confedit_sections(const char *text, size_t len, char ***names, size_t *n);
+void confedit_sections(const char *text, size_t len, char ***names, size_t *n);
 
 /*
  * The value of key in section as iniparser reads it (the last line wins, quotes
  * removed), appended to out. 1 found, 0 not there, -1 when it does not fit out.
  */
-int	confedit_get(const char *text, size_t len, const char *section, const char *key,
-	    struct buf *out) MUST_CHECK;
+int confedit_get(const char *text, size_t len, const char *section, const char *key,
+    struct buf *out) MUST_CHECK;
 
 /*
  * text with section's keys set as kv says, into out (reset first). A key that is
@@ -53,8 +53,8 @@ int	confedit_get(const char *text, size_t len, const char *section, const char *
  * 0, or -1 with err (PERM CAUSE_CONFIG): a value iniparser could not read back (a line
  * break, both kinds of quote with a ';' or '#', a line over its length), or too long.
  */
-int	confedit_set(const char *text, size_t len, const char *section,
-	    const struct confedit_kv *kv, size_t n, struct buf *out, struct err *e) MUST_CHECK;
+int confedit_set(const char *text, size_t len, const char *section, const struct confedit_kv *kv,
+    size_t n, struct buf *out, struct err *e) MUST_CHECK;
 
 /*
  * value as it must be written after "key = " for iniparser to read it back whole:
@@ -62,13 +62,13 @@ int	confedit_set(const char *text, size_t len, const char *section,
  * quote, a trailing '\'). 0, or -1 when it cannot be written (CR, LF, NUL, or a ';'
  * or '#' with both quotes) or does not fit out.
  */
-int	confedit_quote(const char *value, struct buf *out) MUST_CHECK;
+int confedit_quote(const char *value, struct buf *out) MUST_CHECK;
 
 /*
  * Read path whole into text (reset first). 1 read, 0 the file does not exist (text
  * empty), -1 with err (PERM CAUSE_CONFIG: not a regular file, too large, unreadable).
  */
-int	confedit_read(const char *path, struct buf *text, struct err *e) MUST_CHECK;
+int confedit_read(const char *path, struct buf *text, struct err *e) MUST_CHECK;
 
 /*
  * Write text to a new temporary file beside path (".NAME.XXXXXX"), with the owner,
@@ -76,8 +76,8 @@ int	confedit_read(const char *path, struct buf *text, struct err *e) MUST_CHECK;
  * caller passes it to confedit_commit or confedit_discard), or -1 with err (TEMP
  * CAUSE_CANTCREAT or CAUSE_IOERR; nothing is left behind).
  */
-int	confedit_stage(const char *path, const char *text, size_t len, mode_t mode,
-	    char **tmp, struct err *e) MUST_CHECK;
+int confedit_stage(const char *path, const char *text, size_t len, mode_t mode, char **tmp,
+    struct err *e) MUST_CHECK;
 
 /*
  * Put tmp in path's place. old is what path held when it was read (NULL when there was
@@ -86,10 +86,10 @@ int	confedit_stage(const char *path, const char *text, size_t len, mode_t mode,
  * its name, or NULL when there was no old file), then tmp is renamed over path and the
  * directory is flushed. 0, or -1 with err; tmp is gone either way.
  */
-int	confedit_commit(const char *path, char *tmp, const struct buf *old, char **backup,
-	    struct err *e) MUST_CHECK;
+int confedit_commit(const char *path, char *tmp, const struct buf *old, char **backup,
+    struct err *e) MUST_CHECK;
 
 /* Remove a staged file and free its name. NULL is fine. */
-void	confedit_discard(char *tmp);
+void confedit_discard(char *tmp);
 
 #endif

@@ -35,12 +35,12 @@
 #include "base/str.h"
 #include "base/user.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-#define NFILES		2	/* the system file, then the user file or -C */
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define NFILES 2 /* the system file, then the user file or -C */
 
 enum vtype {
-	V_STR,		/* any text */
-	V_PATH,		/* /absolute or ~/relative to the home of getuid() */
+	V_STR, /* any text */
+	V_PATH, /* /absolute or ~/relative to the home of getuid() */
 	V_HOST,
 	V_PORT,
 	V_TLS,
@@ -50,33 +50,33 @@ enum vtype {
 	V_AUTH,
 	V_OAUTH,
 	V_URL,
-	V_FROM,		/* address template: %U, %H, %% */
+	V_FROM, /* address template: %U, %H, %% */
 	V_REWRITE,
 	V_SIZE,
 	V_RCPTS,
 	V_TIMEOUT,
-	V_NAME,		/* an account name */
+	V_NAME, /* an account name */
 	V_NOTIFY,
 	V_RET,
-	V_DOMAIN,	/* template, stored expanded */
+	V_DOMAIN, /* template, stored expanded */
 	V_DURATION,
-	V_LIMIT,	/* a duration, or 0 / off for none */
+	V_LIMIT, /* a duration, or 0 / off for none */
 	V_FACILITY,
-	V_LADDRS,	/* [listen] address: host, host:port, [v6]:port, ... */
-	V_CIDRS,	/* address ranges */
+	V_LADDRS, /* [listen] address: host, host:port, [v6]:port, ... */
+	V_CIDRS, /* address ranges */
 	V_OWN,
 	V_LAUTH,
-	V_LRELAY,	/* by-sender, by-user or an account name */
-	V_GLOBS,	/* address patterns */
-	V_COUNT,	/* connections */
-	V_LOGIN,	/* a user name of this system */
-	V_LONGTIME,	/* seconds, up to a day */
+	V_LRELAY, /* by-sender, by-user or an account name */
+	V_GLOBS, /* address patterns */
+	V_COUNT, /* connections */
+	V_LOGIN, /* a user name of this system */
+	V_LONGTIME, /* seconds, up to a day */
 };
 
 /* What a bad value is not, and what would be accepted instead. */
 static const struct {
-	const char	*what;
-	const char	*accepted;
+	const char *what;
+	const char *accepted;
 } vdesc[] = {
 	[V_STR] = { "not a valid value", "any text" },
 	[V_PATH] = { "not an absolute path", "/path, or ~/path in your home" },
@@ -87,7 +87,8 @@ static const struct {
 	[V_FPR] = { "not a certificate fingerprint",
 	    "sha256: followed by 32 hex bytes, colons optional" },
 	[V_TLSVER] = { "not a TLS version", "1.2, 1.3" },
-	[V_AUTH] = { "not an authentication method", "auto, off, plain, login, cram-md5, "
+	[V_AUTH] = { "not an authentication method",
+	    "auto, off, plain, login, cram-md5, "
 	    "scram-sha-1, scram-sha-256, xoauth2, oauthbearer, external" },
 	[V_OAUTH] = { "not an OAuth2 provider", "none, google, microsoft, custom" },
 	[V_URL] = { "not an HTTPS URL", "https://..., or http:// to localhost only" },
@@ -110,7 +111,8 @@ static const struct {
 	[V_LADDRS] = { "not a list of addresses to listen on",
 	    "addresses or host names, each with an optional :port, IPv6 in brackets "
 	    "([::1]:25), separated by commas or spaces" },
-	[V_CIDRS] = { "not a list of address ranges", "addresses or ranges (192.168.1.0/24, "
+	[V_CIDRS] = { "not a list of address ranges",
+	    "addresses or ranges (192.168.1.0/24, "
 	    "2001:db8::/32, with no bits set past the prefix), separated by commas or spaces" },
 	[V_OWN] = { "not a rule for this computer's own addresses", "normal, block, safe" },
 	[V_LAUTH] = { "not an authentication rule", "off, required" },
@@ -125,102 +127,102 @@ static const struct {
 
 /* Where a key may be written, and so which struct its field is in. */
 enum scope {
-	SC_ACCOUNT,	/* an account or [defaults]: struct account */
-	SC_GLOBAL,	/* [defaults] only: struct config */
-	SC_LISTEN,	/* [listen] only: struct listen_config */
+	SC_ACCOUNT, /* an account or [defaults]: struct account */
+	SC_GLOBAL, /* [defaults] only: struct config */
+	SC_LISTEN, /* [listen] only: struct listen_config */
 };
 
 struct keydef {
-	const char	*name;
-	enum vtype	 type;
-	enum scope	 scope;
-	size_t		 off;		/* in the struct of the scope */
-	const char	*def;		/* built-in default; NULL: unset */
+	const char *name;
+	enum vtype type;
+	enum scope scope;
+	size_t off; /* in the struct of the scope */
+	const char *def; /* built-in default; NULL: unset */
 };
 
-#define ACC(f)	SC_ACCOUNT, offsetof(struct account, f)
-#define GLOB(f)	SC_GLOBAL, offsetof(struct config, f)
-#define LST(f)	SC_LISTEN, offsetof(struct listen_config, f)
+#define ACC(f) SC_ACCOUNT, offsetof(struct account, f)
+#define GLOB(f) SC_GLOBAL, offsetof(struct config, f)
+#define LST(f) SC_LISTEN, offsetof(struct listen_config, f)
 
 /* The [listen] section's name, which no account may take. */
-#define LISTEN_SECTION	"listen"
+#define LISTEN_SECTION "listen"
 
 static const struct keydef keys[] = {
-	{ "host",		V_HOST,		ACC(host),		NULL },
-	{ "port",		V_PORT,		ACC(port),		NULL },
-	{ "tls",		V_TLS,		ACC(tls),		"starttls" },
-	{ "tls_verify",		V_BOOL,		ACC(tls_verify),	"on" },
-	{ "tls_ca_file",	V_PATH,		ACC(tls_ca_file),	NULL },
-	{ "tls_fingerprint",	V_FPR,		ACC(tls_fingerprint),	NULL },
-	{ "tls_cert_file",	V_PATH,		ACC(tls_cert_file),	NULL },
-	{ "tls_key_file",	V_PATH,		ACC(tls_key_file),	NULL },
-	{ "tls_min_version",	V_TLSVER,	ACC(tls_min_version),	"1.2" },
-	{ "tls_server_name",	V_HOST,		ACC(tls_server_name),	NULL },
-	{ "auth",		V_AUTH,		ACC(auth),		"auto" },
-	{ "user",		V_STR,		ACC(user),		NULL },
-	{ "password",		V_STR,		ACC(password),		NULL },
-	{ "password_command",	V_STR,		ACC(password_command),	NULL },
-	{ "password_file",	V_PATH,		ACC(password_file),	NULL },
-	{ "allow_plaintext_auth", V_BOOL,	ACC(allow_plaintext_auth), "off" },
-	{ "oauth",		V_OAUTH,	ACC(oauth),		"none" },
-	{ "oauth_client_id",	V_STR,		ACC(oauth_client_id),	NULL },
-	{ "oauth_client_secret", V_STR,		ACC(oauth_client_secret), NULL },
-	{ "oauth_tenant",	V_STR,		ACC(oauth_tenant),	NULL },
-	{ "oauth_auth_url",	V_URL,		ACC(oauth_auth_url),	NULL },
-	{ "oauth_token_url",	V_URL,		ACC(oauth_token_url),	NULL },
-	{ "oauth_device_url",	V_URL,		ACC(oauth_device_url),	NULL },
-	{ "oauth_scope",	V_STR,		ACC(oauth_scope),	NULL },
-	{ "oauth_token_file",	V_PATH,		ACC(oauth_token_file),	NULL },
-	{ "from",		V_FROM,		ACC(from),		NULL },
-	{ "from_name",		V_STR,		ACC(from_name),		NULL },
-	{ "rewrite_from",	V_REWRITE,	ACC(rewrite_from),	"local" },
+	{ "host", V_HOST, ACC(host), NULL },
+	{ "port", V_PORT, ACC(port), NULL },
+	{ "tls", V_TLS, ACC(tls), "starttls" },
+	{ "tls_verify", V_BOOL, ACC(tls_verify), "on" },
+	{ "tls_ca_file", V_PATH, ACC(tls_ca_file), NULL },
+	{ "tls_fingerprint", V_FPR, ACC(tls_fingerprint), NULL },
+	{ "tls_cert_file", V_PATH, ACC(tls_cert_file), NULL },
+	{ "tls_key_file", V_PATH, ACC(tls_key_file), NULL },
+	{ "tls_min_version", V_TLSVER, ACC(tls_min_version), "1.2" },
+	{ "tls_server_name", V_HOST, ACC(tls_server_name), NULL },
+	{ "auth", V_AUTH, ACC(auth), "auto" },
+	{ "user", V_STR, ACC(user), NULL },
+	{ "password", V_STR, ACC(password), NULL },
+	{ "password_command", V_STR, ACC(password_command), NULL },
+	{ "password_file", V_PATH, ACC(password_file), NULL },
+	{ "allow_plaintext_auth", V_BOOL, ACC(allow_plaintext_auth), "off" },
+	{ "oauth", V_OAUTH, ACC(oauth), "none" },
+	{ "oauth_client_id", V_STR, ACC(oauth_client_id), NULL },
+	{ "oauth_client_secret", V_STR, ACC(oauth_client_secret), NULL },
+	{ "oauth_tenant", V_STR, ACC(oauth_tenant), NULL },
+	{ "oauth_auth_url", V_URL, ACC(oauth_auth_url), NULL },
+	{ "oauth_token_url", V_URL, ACC(oauth_token_url), NULL },
+	{ "oauth_device_url", V_URL, ACC(oauth_device_url), NULL },
+	{ "oauth_scope", V_STR, ACC(oauth_scope), NULL },
+	{ "oauth_token_file", V_PATH, ACC(oauth_token_file), NULL },
+	{ "from", V_FROM, ACC(from), NULL },
+	{ "from_name", V_STR, ACC(from_name), NULL },
+	{ "rewrite_from", V_REWRITE, ACC(rewrite_from), "local" },
 	/*
 	 * Without one a user could fill the queue's file system with one message. 35M is
 	 * above Gmail's 25 MB and Microsoft 365's 35 MB outbound limits (whose SIZE still
 	 * applies), far below what fills a disk.
 	 */
-	{ "max_message_size",	V_SIZE,		ACC(max_message_size),	"35M" },
-	{ "max_recipients",	V_RCPTS,	ACC(max_recipients),	"1000" },
-	{ "address_strict",	V_BOOL,		ACC(address_strict),	"off" },
-	{ "timeout",		V_TIMEOUT,	ACC(timeout),		"60" },
-	{ "session_timeout",	V_LIMIT,	ACC(session_timeout),	"10m" },
-	{ "fallback",		V_NAME,		ACC(fallback),		NULL },
-	{ "dsn_notify",		V_NOTIFY,	ACC(dsn_notify),	NULL },
-	{ "dsn_return",		V_RET,		ACC(dsn_return),	NULL },
-	{ "domain",		V_DOMAIN,	ACC(domain),		NULL },
+	{ "max_message_size", V_SIZE, ACC(max_message_size), "35M" },
+	{ "max_recipients", V_RCPTS, ACC(max_recipients), "1000" },
+	{ "address_strict", V_BOOL, ACC(address_strict), "off" },
+	{ "timeout", V_TIMEOUT, ACC(timeout), "60" },
+	{ "session_timeout", V_LIMIT, ACC(session_timeout), "10m" },
+	{ "fallback", V_NAME, ACC(fallback), NULL },
+	{ "dsn_notify", V_NOTIFY, ACC(dsn_notify), NULL },
+	{ "dsn_return", V_RET, ACC(dsn_return), NULL },
+	{ "domain", V_DOMAIN, ACC(domain), NULL },
 
-	{ "account",		V_NAME,		GLOB(default_account),	NULL },
-	{ "default_domain",	V_HOST,		GLOB(default_domain),	NULL },
-	{ "aliases",		V_PATH,		GLOB(aliases),		"/etc/aliases" },
-	{ "queue",		V_BOOL,		GLOB(queue),		"on" },
-	{ "queue_dir",		V_PATH,		GLOB(queue_dir),	NULL },
-	{ "queue_lifetime",	V_DURATION,	GLOB(queue_lifetime),	"5d" },
-	{ "syslog",		V_FACILITY,	GLOB(syslog_facility),	"mail" },
-	{ "logfile",		V_PATH,		GLOB(logfile),		NULL },
-	{ "rewrite_to",		V_BOOL,		GLOB(rewrite_to),	"off" },
+	{ "account", V_NAME, GLOB(default_account), NULL },
+	{ "default_domain", V_HOST, GLOB(default_domain), NULL },
+	{ "aliases", V_PATH, GLOB(aliases), "/etc/aliases" },
+	{ "queue", V_BOOL, GLOB(queue), "on" },
+	{ "queue_dir", V_PATH, GLOB(queue_dir), NULL },
+	{ "queue_lifetime", V_DURATION, GLOB(queue_lifetime), "5d" },
+	{ "syslog", V_FACILITY, GLOB(syslog_facility), "mail" },
+	{ "logfile", V_PATH, GLOB(logfile), NULL },
+	{ "rewrite_to", V_BOOL, GLOB(rewrite_to), "off" },
 
-	{ "address",		V_LADDRS,	LST(addrs),		"127.0.0.1 ::1" },
-	{ "port",		V_PORT,		LST(port),		"25" },
-	{ "max_connections",	V_COUNT,	LST(max_connections),	"20" },
-	{ "max_connections_per_ip", V_COUNT,	LST(max_connections_per_ip), "10" },
-	{ "max_recipients",	V_RCPTS,	LST(max_recipients),	"100" },
-	{ "max_message_size",	V_SIZE,		LST(max_message_size),	"35M" },
-	{ "command_timeout",	V_TIMEOUT,	LST(command_timeout),	"300" },
-	{ "session_timeout",	V_LONGTIME,	LST(session_timeout),	"1800" },
-	{ "allow_from",		V_CIDRS,	LST(allow_from),	NULL },
-	{ "safe_ips",		V_CIDRS,	LST(safe_ips),		NULL },
-	{ "own_addresses",	V_OWN,		LST(own_addresses),	"normal" },
-	{ "auth",		V_LAUTH,	LST(auth),		"off" },
-	{ "users_file",		V_PATH,		LST(users_file),	NULL },
-	{ "user",		V_NAME,		LST(user),		NULL },
-	{ "password_file",	V_PATH,		LST(password_file),	NULL },
-	{ "senders",		V_GLOBS,	LST(senders),		NULL },
-	{ "account",		V_LRELAY,	LST(account),		"by-sender" },
-	{ "run_as",		V_LOGIN,	LST(run_as),		"mailout" },
-	{ "tls_cert_file",	V_PATH,		LST(tls_cert_file),	NULL },
-	{ "tls_key_file",	V_PATH,		LST(tls_key_file),	NULL },
-	{ "tls_min_version",	V_TLSVER,	LST(tls_min_version),	"1.2" },
-	{ "hostname",		V_DOMAIN,	LST(hostname),		"%H" },
+	{ "address", V_LADDRS, LST(addrs), "127.0.0.1 ::1" },
+	{ "port", V_PORT, LST(port), "25" },
+	{ "max_connections", V_COUNT, LST(max_connections), "20" },
+	{ "max_connections_per_ip", V_COUNT, LST(max_connections_per_ip), "10" },
+	{ "max_recipients", V_RCPTS, LST(max_recipients), "100" },
+	{ "max_message_size", V_SIZE, LST(max_message_size), "35M" },
+	{ "command_timeout", V_TIMEOUT, LST(command_timeout), "300" },
+	{ "session_timeout", V_LONGTIME, LST(session_timeout), "1800" },
+	{ "allow_from", V_CIDRS, LST(allow_from), NULL },
+	{ "safe_ips", V_CIDRS, LST(safe_ips), NULL },
+	{ "own_addresses", V_OWN, LST(own_addresses), "normal" },
+	{ "auth", V_LAUTH, LST(auth), "off" },
+	{ "users_file", V_PATH, LST(users_file), NULL },
+	{ "user", V_NAME, LST(user), NULL },
+	{ "password_file", V_PATH, LST(password_file), NULL },
+	{ "senders", V_GLOBS, LST(senders), NULL },
+	{ "account", V_LRELAY, LST(account), "by-sender" },
+	{ "run_as", V_LOGIN, LST(run_as), "mailout" },
+	{ "tls_cert_file", V_PATH, LST(tls_cert_file), NULL },
+	{ "tls_key_file", V_PATH, LST(tls_key_file), NULL },
+	{ "tls_min_version", V_TLSVER, LST(tls_min_version), "1.2" },
+	{ "hostname", V_DOMAIN, LST(hostname), "%H" },
 };
 
 static const char *const tls_names[] = { "off", "opportunistic", "starttls", "implicit" };
@@ -229,49 +231,74 @@ static const char *const rewrite_names[] = { "never", "local", "always" };
 static const char *const own_names[] = { "normal", "block", "safe" };
 static const char *const lauth_names[] = { "off", "required" };
 static const char *const auth_names[] = {
-	"auto", "off", "plain", "login", "cram-md5", "scram-sha-1", "scram-sha-256",
-	"xoauth2", "oauthbearer", "external",
+	"auto",
+	"off",
+	"plain",
+	"login",
+	"cram-md5",
+	"scram-sha-1",
+	"scram-sha-256",
+	"xoauth2",
+	"oauthbearer",
+	"external",
 };
 
 /* The relays that OAuth2 providers imply, so that `oauth = google` is a whole account. */
 static const char *const oauth_hosts[] = {
-	[OAUTH_NONE] = NULL, [OAUTH_GOOGLE] = "smtp.gmail.com",
-	[OAUTH_MICROSOFT] = "smtp.office365.com", [OAUTH_CUSTOM] = NULL,
+	[OAUTH_NONE] = NULL,
+	[OAUTH_GOOGLE] = "smtp.gmail.com",
+	[OAUTH_MICROSOFT] = "smtp.office365.com",
+	[OAUTH_CUSTOM] = NULL,
 };
 
 /* One key as written: the file it is in, for messages. */
 struct kv {
-	char		*key;
-	char		*val;
-	const char	*file;
+	char *key;
+	char *val;
+	const char *file;
 };
 
 struct section {
-	char		*name;
-	const char	*file;
-	struct kv	*kv;
-	size_t		 nkv;
+	char *name;
+	const char *file;
+	struct kv *kv;
+	size_t nkv;
 };
 
 /* Everything read so far, merged. */
 struct raw {
-	char		*files[NFILES];
-	size_t		 nfiles;
-	struct kv	*defs;
-	size_t		 ndefs;
-	struct kv	*lst;		/* [listen] */
-	size_t		 nlst;
-	struct section	*secs;
-	size_t		 nsecs;
+	char *files[NFILES];
+	size_t nfiles;
+	struct kv *defs;
+	size_t ndefs;
+	struct kv *lst; /* [listen] */
+	size_t nlst;
+	struct section *secs;
+	size_t nsecs;
 };
 
 static int
 is_string(enum vtype t)
 {
 	switch (t) {
-	case V_PORT: case V_TLS: case V_BOOL: case V_TLSVER: case V_OAUTH: case V_REWRITE:
-	case V_SIZE: case V_RCPTS: case V_TIMEOUT: case V_DURATION: case V_LIMIT: case V_FACILITY:
-	case V_LADDRS: case V_CIDRS: case V_OWN: case V_LAUTH: case V_GLOBS: case V_COUNT:
+	case V_PORT:
+	case V_TLS:
+	case V_BOOL:
+	case V_TLSVER:
+	case V_OAUTH:
+	case V_REWRITE:
+	case V_SIZE:
+	case V_RCPTS:
+	case V_TIMEOUT:
+	case V_DURATION:
+	case V_LIMIT:
+	case V_FACILITY:
+	case V_LADDRS:
+	case V_CIDRS:
+	case V_OWN:
+	case V_LAUTH:
+	case V_GLOBS:
+	case V_COUNT:
 	case V_LONGTIME:
 		return 0;
 	default:
@@ -326,7 +353,7 @@ valid_name(const char *s)
 		return 0;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("._-@+", *s) != NULL))
+			(*s >= '0' && *s <= '9') || strchr("._-@+", *s) != NULL))
 			return 0;
 	return 1;
 }
@@ -441,11 +468,24 @@ parse_duration(const char *s, uint64_t *out)
 		return -1;
 	memcpy(num, s, len + 1);
 	switch (num[len - 1]) {
-	case 's': case 'S': mult = 1; break;
-	case 'm': case 'M': mult = 60; break;
-	case 'h': case 'H': mult = 3600; break;
-	case 'd': case 'D': mult = 86400; break;
-	default: break;
+	case 's':
+	case 'S':
+		mult = 1;
+		break;
+	case 'm':
+	case 'M':
+		mult = 60;
+		break;
+	case 'h':
+	case 'H':
+		mult = 3600;
+		break;
+	case 'd':
+	case 'D':
+		mult = 86400;
+		break;
+	default:
+		break;
 	}
 	if (mult != 0)
 		num[len - 1] = '\0';
@@ -461,13 +501,21 @@ static int
 parse_facility(const char *s, int *out)
 {
 	static const struct {
-		const char	*name;
-		int		 fac;
+		const char *name;
+		int fac;
 	} facs[] = {
-		{ "off", -1 }, { "mail", LOG_MAIL }, { "user", LOG_USER },
-		{ "daemon", LOG_DAEMON }, { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
-		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
-		{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+		{ "off", -1 },
+		{ "mail", LOG_MAIL },
+		{ "user", LOG_USER },
+		{ "daemon", LOG_DAEMON },
+		{ "local0", LOG_LOCAL0 },
+		{ "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 },
+		{ "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 },
+		{ "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 },
+		{ "local7", LOG_LOCAL7 },
 	};
 	size_t i;
 
@@ -638,7 +686,7 @@ valid_login(const char *s)
 		return 0;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("._-", *s) != NULL))
+			(*s >= '0' && *s <= '9') || strchr("._-", *s) != NULL))
 			return 0;
 	return 1;
 }
@@ -920,8 +968,8 @@ static int
 bad_value(struct err *e, const char *file, const char *sec, const struct keydef *k,
     const char *val)
 {
-	return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] %s = %s: %s (accepted: %s)",
-	    file, sec, k->name, val, vdesc[k->type].what, vdesc[k->type].accepted);
+	return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] %s = %s: %s (accepted: %s)", file, sec,
+	    k->name, val, vdesc[k->type].what, vdesc[k->type].accepted);
 }
 
 static size_t
@@ -968,8 +1016,10 @@ unknown_key(struct err *e, const char *file, const char *sec, const char *key)
 		}
 	}
 	if (best != NULL)
-		return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] key '%s': unknown key "
-		    "(see sendmail.conf(5)); did you mean '%s'?", file, sec, key, best);
+		return err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "%s: [%s] key '%s': unknown key "
+		    "(see sendmail.conf(5)); did you mean '%s'?",
+		    file, sec, key, best);
 	return err_set(e, ERR_PERM, CAUSE_CONFIG,
 	    "%s: [%s] key '%s': unknown key (see sendmail.conf(5))", file, sec, key);
 }
@@ -1063,8 +1113,7 @@ private_enough(const struct stat *st)
 /* iniparser reports through a callback; keep its first message to find the line. */
 static char ini_msg[512];
 
-static int __attribute__((format(printf, 1, 2)))
-ini_error(const char *fmt, ...)
+static int __attribute__((format(printf, 1, 2))) ini_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -1100,8 +1149,10 @@ syntax_error(struct err *e, const char *path)
 		return err_set(e, ERR_PERM, CAUSE_CONFIG,
 		    "%s: line %lu is too long (at most 1023 characters)", path, line);
 	if (line > 0)
-		return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: syntax error on line %lu "
-		    "(expected [section], key = value, or a comment)", path, line);
+		return err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "%s: syntax error on line %lu "
+		    "(expected [section], key = value, or a comment)",
+		    path, line);
 	return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: syntax error", path);
 }
 
@@ -1110,9 +1161,8 @@ syntax_error(struct err *e, const char *path)
  * [listen] into lst, accounts into secs.
  */
 static int
-read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **defs,
-    size_t *ndefs, struct kv **lst, size_t *nlst, struct section **secs, size_t *nsecs,
-    struct err *e)
+read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **defs, size_t *ndefs,
+    struct kv **lst, size_t *nlst, struct section **secs, size_t *nsecs, struct err *e)
 {
 	const char *k, *colon, *key;
 	const struct keydef *kd;
@@ -1145,8 +1195,10 @@ read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **de
 		n = colon != NULL ? (size_t)(colon - k) : 0;
 		key = colon != NULL ? colon + 1 : k;
 		if (n == 0) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: key '%s' is outside any "
-			    "section (start with [defaults] or [account])", path, key);
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "%s: key '%s' is outside any "
+			    "section (start with [defaults] or [account])",
+			    path, key);
 			goto out;
 		}
 		if (n >= sizeof(secname))
@@ -1169,28 +1221,32 @@ read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **de
 				goto out;
 			}
 			if (kd->scope == SC_GLOBAL) {
-				err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] %s: allowed only in "
-				    "[defaults], not in an account", path, secname, key);
+				err_set(e, ERR_PERM, CAUSE_CONFIG,
+				    "%s: [%s] %s: allowed only in "
+				    "[defaults], not in an account",
+				    path, secname, key);
 				goto out;
 			}
 		}
 		/* One file serves every user: ~ would be whoever runs us, their files. */
 		if (kd->type == V_PATH && priv_system() && d->val[i][0] == '~') {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] %s: ~/ paths are not "
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "%s: [%s] %s: ~/ paths are not "
 			    "allowed in system mode (the binary is setgid): write an absolute "
-			    "path", path, secname, key);
+			    "path",
+			    path, secname, key);
 			goto out;
 		}
 		if (conv(kd, d->val[i], NULL) == -1) {
 			bad_value(e, path, secname, kd, d->val[i]);
 			goto out;
 		}
-		if (strcmp(key, "password") == 0 && d->val[i][0] != '\0' &&
-		    !private_enough(st)) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] password: the file can "
+		if (strcmp(key, "password") == 0 && d->val[i][0] != '\0' && !private_enough(st)) {
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "%s: [%s] password: the file can "
 			    "be read by other users (mode %04o); run chmod 600 %s, or use "
-			    "password_command, password_file or the keyring instead", path,
-			    secname, (unsigned)(st->st_mode & 07777), path);
+			    "password_command, password_file or the keyring instead",
+			    path, secname, (unsigned)(st->st_mode & 07777), path);
 			goto out;
 		}
 		if (kd->scope == SC_LISTEN)
@@ -1212,8 +1268,7 @@ out:
  * root:mailout 0640 when it holds a literal password); no other file ever is.
  */
 static int
-load_file(struct raw *r, const char *path, int must_exist, int with_group,
-    struct err *e)
+load_file(struct raw *r, const char *path, int must_exist, int with_group, struct err *e)
 {
 	struct kv *defs = NULL, *lst = NULL;
 	struct section *secs = NULL, *merged = NULL;
@@ -1245,8 +1300,10 @@ load_file(struct raw *r, const char *path, int must_exist, int with_group,
 		goto out;
 	}
 	if (st.st_size > MAX_CONFIG_FILE) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: larger than %d bytes: not a "
-		    "configuration file", path, MAX_CONFIG_FILE);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "%s: larger than %d bytes: not a "
+		    "configuration file",
+		    path, MAX_CONFIG_FILE);
 		goto out;
 	}
 
@@ -1325,8 +1382,8 @@ field(void *base, const struct keydef *k)
 }
 
 static int
-apply(void *base, const struct keydef *k, const struct kv *from, const char *file,
-    const char *sec, struct err *e)
+apply(void *base, const struct keydef *k, const struct kv *from, const char *file, const char *sec,
+    struct err *e)
 {
 	const char *val = from != NULL ? from->val : "";
 
@@ -1342,8 +1399,9 @@ build_globals(struct config *cfg, struct raw *r, struct err *e)
 	int rc = -1;
 
 	for (i = 0; i < NELEM(keys); i++)
-		if (keys[i].scope == SC_GLOBAL && apply(cfg, &keys[i], kv_find(r->defs, r->ndefs,
-		    keys[i].name), "(built-in)", "defaults", e) == -1)
+		if (keys[i].scope == SC_GLOBAL &&
+		    apply(cfg, &keys[i], kv_find(r->defs, r->ndefs, keys[i].name), "(built-in)",
+			"defaults", e) == -1)
 			goto out;
 	rc = 0;
 out:
@@ -1353,8 +1411,8 @@ out:
 static int
 missing(struct err *e, const struct account *a, const char *key, const char *why)
 {
-	return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] %s: missing (%s)", a->file,
-	    a->name, key, why);
+	return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] %s: missing (%s)", a->file, a->name,
+	    key, why);
 }
 
 /* Built-in defaults, then [defaults], then the section's own keys. */
@@ -1373,7 +1431,7 @@ build_account(struct account *a, const struct section *s, struct raw *r, struct 
 		own = kv_find(s->kv, s->nkv, keys[i].name);
 		def = kv_find(r->defs, r->ndefs, keys[i].name);
 		if (apply(a, &keys[i], own != NULL ? own : def, s->file,
-		    own != NULL || def == NULL ? s->name : "defaults", e) == -1)
+			own != NULL || def == NULL ? s->name : "defaults", e) == -1)
 			goto out;
 	}
 	own = kv_find(s->kv, s->nkv, "from");
@@ -1395,7 +1453,8 @@ build_account(struct account *a, const struct section *s, struct raw *r, struct 
 		a->domain = xstrdup(host_name());
 
 	if (a->host == NULL) {
-		missing(e, a, "host", "every account needs one, unless oauth is google or "
+		missing(e, a, "host",
+		    "every account needs one, unless oauth is google or "
 		    "microsoft");
 		goto out;
 	}
@@ -1418,7 +1477,8 @@ build_account(struct account *a, const struct section *s, struct raw *r, struct 
 		goto out;
 	}
 	if (a->oauth != OAUTH_NONE && a->oauth_client_id == NULL) {
-		missing(e, a, "oauth_client_id", "oauth needs the client ID of the application "
+		missing(e, a, "oauth_client_id",
+		    "oauth needs the client ID of the application "
 		    "registered with the provider");
 		goto out;
 	}
@@ -1454,12 +1514,14 @@ build_listen(struct config *cfg, struct raw *r, struct err *e)
 	int rc = -1;
 
 	for (i = 0; i < NELEM(keys); i++)
-		if (keys[i].scope == SC_LISTEN && apply(l, &keys[i], kv_find(r->lst, r->nlst,
-		    keys[i].name), "(built-in)", LISTEN_SECTION, e) == -1)
+		if (keys[i].scope == SC_LISTEN &&
+		    apply(l, &keys[i], kv_find(r->lst, r->nlst, keys[i].name), "(built-in)",
+			LISTEN_SECTION, e) == -1)
 			goto out;
 	l->addrs_default = kv_find(r->lst, r->nlst, "address") == NULL;
 	if (l->addrs.n == 0) {
-		listen_error(e, r, "address: empty (give the addresses to listen on, or leave "
+		listen_error(e, r,
+		    "address: empty (give the addresses to listen on, or leave "
 		    "the key out for 127.0.0.1 and ::1)");
 		goto out;
 	}
@@ -1470,8 +1532,10 @@ build_listen(struct config *cfg, struct raw *r, struct err *e)
 	else if (config_find(cfg, l->account) != NULL)
 		l->relay = RELAY_FIXED;
 	else {
-		listen_error(e, r, "account = %s: no such account (accepted: by-sender, "
-		    "by-user, or an account's name)", l->account);
+		listen_error(e, r,
+		    "account = %s: no such account (accepted: by-sender, "
+		    "by-user, or an account's name)",
+		    l->account);
 		goto out;
 	}
 	if ((l->tls_cert_file == NULL) != (l->tls_key_file == NULL)) {
@@ -1481,24 +1545,29 @@ build_listen(struct config *cfg, struct raw *r, struct err *e)
 		goto out;
 	}
 	if ((l->user == NULL) != (l->password_file == NULL)) {
-		listen_error(e, r, "%s: missing (%s needs it: the one user's name and the file "
-		    "with its password)", l->user == NULL ? "user" : "password_file",
+		listen_error(e, r,
+		    "%s: missing (%s needs it: the one user's name and the file "
+		    "with its password)",
+		    l->user == NULL ? "user" : "password_file",
 		    l->user == NULL ? "password_file" : "user");
 		goto out;
 	}
 	if (l->auth == LAUTH_REQUIRED && l->users_file == NULL && l->user == NULL) {
-		listen_error(e, r, "auth = required: no users (set users_file, or user and "
+		listen_error(e, r,
+		    "auth = required: no users (set users_file, or user and "
 		    "password_file)");
 		goto out;
 	}
 	if (l->auth == LAUTH_OFF && (l->users_file != NULL || l->user != NULL)) {
-		listen_error(e, r, "%s is set but auth = off: nobody would be asked for a "
-		    "password (set auth = required, or remove it)", l->users_file != NULL ?
-		    "users_file" : "user");
+		listen_error(e, r,
+		    "%s is set but auth = off: nobody would be asked for a "
+		    "password (set auth = required, or remove it)",
+		    l->users_file != NULL ? "users_file" : "user");
 		goto out;
 	}
 	if (l->relay == RELAY_BY_USER && l->auth != LAUTH_REQUIRED) {
-		listen_error(e, r, "account = by-user needs auth = required (the account is "
+		listen_error(e, r,
+		    "account = by-user needs auth = required (the account is "
 		    "the name a client logs in with)");
 		goto out;
 	}
@@ -1522,13 +1591,17 @@ check_fallbacks(struct config *cfg, struct err *e)
 		if (a->fallback == NULL)
 			continue;
 		if (strcmp(a->fallback, a->name) == 0) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] fallback = %s: an account "
-			    "cannot fall back to itself", a->file, a->name, a->fallback);
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "%s: [%s] fallback = %s: an account "
+			    "cannot fall back to itself",
+			    a->file, a->name, a->fallback);
 			goto out;
 		}
 		if (config_find(cfg, a->fallback) == NULL) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] fallback = %s: no such "
-			    "account", a->file, a->name, a->fallback);
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "%s: [%s] fallback = %s: no such "
+			    "account",
+			    a->file, a->name, a->fallback);
 			goto out;
 		}
 	}
@@ -1573,13 +1646,14 @@ config_user_path(struct err *e)
 	if (xdg != NULL && xdg[0] == '/')
 		p = path_fmt("%s/mailout/sendmail.conf", xdg);
 	else
-		p = path_fmt("%s/.config/mailout/sendmail.conf", strcmp(home, "/") == 0 ? "" :
-		    home);
+		p = path_fmt("%s/.config/mailout/sendmail.conf",
+		    strcmp(home, "/") == 0 ? "" : home);
 	if (p == NULL)
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "the user's sendmail.conf has a name too long "
-		    "to open (%s is %zu bytes)", xdg != NULL && xdg[0] == '/' ?
-		    "XDG_CONFIG_HOME" : "the home directory", strlen(xdg != NULL && xdg[0] == '/' ?
-		    xdg : home));
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "the user's sendmail.conf has a name too long "
+		    "to open (%s is %zu bytes)",
+		    xdg != NULL && xdg[0] == '/' ? "XDG_CONFIG_HOME" : "the home directory",
+		    strlen(xdg != NULL && xdg[0] == '/' ? xdg : home));
 	return p;
 }
 
@@ -1599,9 +1673,10 @@ config_load(struct config *cfg, const char *sysfile, const char *cfile, struct e
 
 	/* System mode serves every user from the system file: theirs cannot name its secrets. */
 	if (cfile != NULL && priv_restricted()) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "-C %s: not allowed in system mode (the binary "
-		    "is setgid) for users other than root; the system file %s is used", cfile,
-		    sysfile != NULL ? sysfile : config_system_path());
+		err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "-C %s: not allowed in system mode (the binary "
+		    "is setgid) for users other than root; the system file %s is used",
+		    cfile, sysfile != NULL ? sysfile : config_system_path());
 		goto out;
 	}
 	if (sysfile != NULL && load_file(&r, sysfile, 0, 1, e) == -1)
@@ -1631,15 +1706,18 @@ config_load(struct config *cfg, const char *sysfile, const char *cfile, struct e
 		goto out;
 	if (cfg->default_account != NULL && config_find(cfg, cfg->default_account) == NULL) {
 		acc = kv_find(r.defs, r.ndefs, "account");
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [defaults] account = %s: no such "
-		    "account", acc != NULL ? acc->file : "?", cfg->default_account);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "%s: [defaults] account = %s: no such "
+		    "account",
+		    acc != NULL ? acc->file : "?", cfg->default_account);
 		goto out;
 	}
 
 	/* Each name was opened, so each fits in MAX_PATH: the list always fits. */
 	if (buf_addjoin(&files, r.files, r.nfiles, ", ") == -1 ||
 	    (cfg->files_read = buf_steal(&files)) == NULL) {
-		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "the configuration files' names are too "
+		err_set(e, ERR_PERM, CAUSE_SOFTWARE,
+		    "the configuration files' names are too "
 		    "long");
 		goto out;
 	}
@@ -1710,7 +1788,7 @@ match_sender(const struct config *cfg, const char *sender)
 			else
 				hit = fnmatch(from, sender, FNM_CASEFOLD) == 0 ||
 				    (stripped != NULL &&
-				    fnmatch(from, stripped, FNM_CASEFOLD) == 0);
+					fnmatch(from, stripped, FNM_CASEFOLD) == 0);
 			free(from);
 			if (hit)
 				found = a;
@@ -1732,8 +1810,7 @@ list_accounts(const struct config *cfg, struct buf *b)
 }
 
 const struct account *
-config_select(const struct config *cfg, const char *name, const char *sender,
-    struct err *e)
+config_select(const struct config *cfg, const char *name, const char *sender, struct err *e)
 {
 	const struct account *a = NULL;
 	struct buf list;
@@ -1743,12 +1820,15 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 		if ((a = config_find(cfg, name)) != NULL)
 			goto out;
 		if (cfg->naccounts == 0)
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "account '%s' is not defined: %s",
-			    name, cfg->files_read == NULL || cfg->files_read[0] == '\0' ?
-			    "no configuration file was found" : "no accounts are configured");
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "account '%s' is not defined: %s", name,
+			    cfg->files_read == NULL || cfg->files_read[0] == '\0'
+				? "no configuration file was found"
+				: "no accounts are configured");
 		else {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "account '%s' is not defined "
-			    "(accounts: %s)", name, list_accounts(cfg, &list));
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "account '%s' is not defined "
+			    "(accounts: %s)",
+			    name, list_accounts(cfg, &list));
 		}
 		goto out;
 	}
@@ -1762,23 +1842,30 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 	}
 	if (cfg->naccounts == 0) {
 		if (cfg->files_read == NULL || cfg->files_read[0] == '\0')
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "no account is configured: neither %s "
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "no account is configured: neither %s "
 			    "nor the user's ~/.config/mailout/sendmail.conf exists; create one "
-			    "with an account (see sendmail.conf(5))", config_system_path());
+			    "with an account (see sendmail.conf(5))",
+			    config_system_path());
 		else
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "no account is configured in %s "
-			    "(see sendmail.conf(5))", cfg->files_read);
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "no account is configured in %s "
+			    "(see sendmail.conf(5))",
+			    cfg->files_read);
 		goto out;
 	}
 	if (sender != NULL && sender[0] != '\0')
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "cannot choose an account for sender "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "cannot choose an account for sender "
 		    "<%s>: no account's from matches it, [defaults] sets no account, and "
-		    "there are %zu accounts (%s); use -a NAME", sender, cfg->naccounts,
-		    list_accounts(cfg, &list));
+		    "there are %zu accounts (%s); use -a NAME",
+		    sender, cfg->naccounts, list_accounts(cfg, &list));
 	else
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "cannot choose an account: no sender to "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "cannot choose an account: no sender to "
 		    "match, [defaults] sets no account, and there are %zu accounts (%s); "
-		    "use -a NAME", cfg->naccounts, list_accounts(cfg, &list));
+		    "use -a NAME",
+		    cfg->naccounts, list_accounts(cfg, &list));
 out:
 	buf_free(&list);
 	return a;
@@ -1812,7 +1899,7 @@ config_free(struct config *cfg)
 }
 
 #ifndef SYSCONFDIR
-#define SYSCONFDIR	"/etc"
+#define SYSCONFDIR "/etc"
 #endif
 
 /* The test build names another file, so that tests never read /etc (hooks.h). */

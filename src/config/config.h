@@ -31,50 +31,50 @@ enum rewrite_from { REWRITE_NEVER, REWRITE_LOCAL, REWRITE_ALWAYS };
 enum oauth_provider { OAUTH_NONE, OAUTH_GOOGLE, OAUTH_MICROSOFT, OAUTH_CUSTOM };
 
 struct account {
-	char		*name;
-	char		*file;		/* where it was defined, for messages */
+	char *name;
+	char *file; /* where it was defined, for messages */
 
-	char		*host;
-	unsigned	 port;		/* resolved default: 587 starttls, 465 implicit, 25 off */
-	enum tls_mode	 tls;
-	int		 tls_verify;
-	char		*tls_ca_file;
-	char		*tls_fingerprint;
-	char		*tls_cert_file;
-	char		*tls_key_file;
-	int		 tls_min_version;	/* 12 or 13 */
-	char		*tls_server_name;
+	char *host;
+	unsigned port; /* resolved default: 587 starttls, 465 implicit, 25 off */
+	enum tls_mode tls;
+	int tls_verify;
+	char *tls_ca_file;
+	char *tls_fingerprint;
+	char *tls_cert_file;
+	char *tls_key_file;
+	int tls_min_version; /* 12 or 13 */
+	char *tls_server_name;
 
-	char		*auth;		/* auto | off | plain | login | ... (lower case) */
-	char		*user;
-	char		*password;	/* literal; only from a file no other user can read */
-	char		*password_command;
-	char		*password_file;
-	int		 allow_plaintext_auth;
+	char *auth; /* auto | off | plain | login | ... (lower case) */
+	char *user;
+	char *password; /* literal; only from a file no other user can read */
+	char *password_command;
+	char *password_file;
+	int allow_plaintext_auth;
 
 	enum oauth_provider oauth;
-	char		*oauth_client_id;
-	char		*oauth_client_secret;
-	char		*oauth_tenant;
-	char		*oauth_auth_url;
-	char		*oauth_token_url;
-	char		*oauth_device_url;
-	char		*oauth_scope;
-	char		*oauth_token_file;
+	char *oauth_client_id;
+	char *oauth_client_secret;
+	char *oauth_tenant;
+	char *oauth_auth_url;
+	char *oauth_token_url;
+	char *oauth_device_url;
+	char *oauth_scope;
+	char *oauth_token_file;
 
-	char		*from;		/* envelope sender template (%U, %H) */
-	int		 from_explicit;	/* set in the account's own section: used for selection */
-	char		*from_name;
+	char *from; /* envelope sender template (%U, %H) */
+	int from_explicit; /* set in the account's own section: used for selection */
+	char *from_name;
 	enum rewrite_from rewrite_from;
-	uint64_t	 max_message_size;	/* 0 = no limit of ours (default 35M) */
-	unsigned	 max_recipients;
-	int		 address_strict;
-	unsigned	 timeout;		/* seconds for each reply, whole */
-	uint64_t	 session_timeout;	/* seconds for a message's session; 0: none */
-	char		*fallback;
-	char		*dsn_notify;
-	char		*dsn_return;
-	char		*domain;		/* EHLO name, Message-ID domain */
+	uint64_t max_message_size; /* 0 = no limit of ours (default 35M) */
+	unsigned max_recipients;
+	int address_strict;
+	unsigned timeout; /* seconds for each reply, whole */
+	uint64_t session_timeout; /* seconds for a message's session; 0: none */
+	char *fallback;
+	char *dsn_notify;
+	char *dsn_return;
+	char *domain; /* EHLO name, Message-ID domain */
 };
 
 /* [listen]: the SMTP listener of `mailout -bd` (send/listen.h says how each is used). */
@@ -83,65 +83,65 @@ enum listen_auth { LAUTH_OFF, LAUTH_REQUIRED };
 enum listen_relay { RELAY_BY_SENDER, RELAY_BY_USER, RELAY_FIXED };
 
 struct listen_addr {
-	char		*host;		/* a name or an address, IPv6 without brackets */
-	unsigned	 port;		/* 0: [listen] port */
+	char *host; /* a name or an address, IPv6 without brackets */
+	unsigned port; /* 0: [listen] port */
 };
 
 /* Lists as written in one value, in order. */
 struct listen_addrs {
 	struct listen_addr *v;
-	size_t		 n;
+	size_t n;
 };
 struct cidr_list {
-	struct cidr	*v;
-	size_t		 n;
+	struct cidr *v;
+	size_t n;
 };
 struct str_list {
-	char		**v;
-	size_t		 n;
+	char **v;
+	size_t n;
 };
 
 struct listen_config {
-	struct listen_addrs addrs;	/* address = (default: 127.0.0.1 and ::1) */
-	int		 addrs_default;	/* address = was not set */
-	unsigned	 port;
-	unsigned	 max_connections;	/* per listening address */
-	unsigned	 max_connections_per_ip;
-	unsigned	 max_recipients;
-	uint64_t	 max_message_size;	/* 0: no limit */
-	unsigned	 command_timeout;	/* seconds */
-	unsigned	 session_timeout;	/* seconds */
-	struct cidr_list allow_from;	/* empty: no range control */
+	struct listen_addrs addrs; /* address = (default: 127.0.0.1 and ::1) */
+	int addrs_default; /* address = was not set */
+	unsigned port;
+	unsigned max_connections; /* per listening address */
+	unsigned max_connections_per_ip;
+	unsigned max_recipients;
+	uint64_t max_message_size; /* 0: no limit */
+	unsigned command_timeout; /* seconds */
+	unsigned session_timeout; /* seconds */
+	struct cidr_list allow_from; /* empty: no range control */
 	struct cidr_list safe_ips;
-	enum listen_own	 own_addresses;
+	enum listen_own own_addresses;
 	enum listen_auth auth;
-	char		*users_file;	/* name:hash[:senders] lines */
-	char		*user;		/* the one user, with password_file */
-	char		*password_file;
-	struct str_list	 senders;	/* envelope senders allowed (globs); none: any */
-	enum listen_relay relay;	/* account = by-sender | by-user | NAME */
-	char		*account;	/* RELAY_FIXED: the account's name */
-	char		*run_as;	/* the user the listener runs as once bound */
-	char		*tls_cert_file;	/* with tls_key_file: STARTTLS is offered */
-	char		*tls_key_file;
-	int		 tls_min_version;	/* 12 or 13 */
-	char		*hostname;	/* in the greeting and EHLO reply */
+	char *users_file; /* name:hash[:senders] lines */
+	char *user; /* the one user, with password_file */
+	char *password_file;
+	struct str_list senders; /* envelope senders allowed (globs); none: any */
+	enum listen_relay relay; /* account = by-sender | by-user | NAME */
+	char *account; /* RELAY_FIXED: the account's name */
+	char *run_as; /* the user the listener runs as once bound */
+	char *tls_cert_file; /* with tls_key_file: STARTTLS is offered */
+	char *tls_key_file;
+	int tls_min_version; /* 12 or 13 */
+	char *hostname; /* in the greeting and EHLO reply */
 };
 
 struct config {
-	char		*default_account;	/* [defaults] account = */
-	char		*default_domain;
-	char		*aliases;
-	int		 queue;			/* on/off */
-	char		*queue_dir;		/* NULL: the default for the mode */
-	uint64_t	 queue_lifetime;	/* seconds */
-	int		 syslog_facility;	/* LOG_MAIL etc., or -1 for off */
-	char		*logfile;
-	int		 rewrite_to;
-	struct account	*accounts;
-	size_t		 naccounts;
-	char		*files_read;		/* "a, b": for messages */
-	struct listen_config listen;		/* [listen], defaults filled in */
+	char *default_account; /* [defaults] account = */
+	char *default_domain;
+	char *aliases;
+	int queue; /* on/off */
+	char *queue_dir; /* NULL: the default for the mode */
+	uint64_t queue_lifetime; /* seconds */
+	int syslog_facility; /* LOG_MAIL etc., or -1 for off */
+	char *logfile;
+	int rewrite_to;
+	struct account *accounts;
+	size_t naccounts;
+	char *files_read; /* "a, b": for messages */
+	struct listen_config listen; /* [listen], defaults filled in */
 };
 
 /*
@@ -151,7 +151,7 @@ struct config {
  * is CAUSE_CONFIG with "FILE: [section] key: problem (accepted: ...)".
  * Returns 0 or -1.
  */
-int	config_load(struct config *cfg, const char *sysfile, const char *cfile, struct err *e);
+int config_load(struct config *cfg, const char *sysfile, const char *cfile, struct err *e);
 
 /*
  * Choose the account: by name (-a) if given; else the first account whose explicit
@@ -159,14 +159,14 @@ int	config_load(struct config *cfg, const char *sysfile, const char *cfile, stru
  * else [defaults] account; else the only account if there is exactly one. Returns
  * NULL with CAUSE_CONFIG when none fits, naming what was tried.
  */
-const struct account *config_select(const struct config *cfg, const char *name,
-	    const char *sender, struct err *e);
+const struct account *config_select(const struct config *cfg, const char *name, const char *sender,
+    struct err *e);
 const struct account *config_find(const struct config *cfg, const char *name);
 
 /* The envelope sender from a template (%U user, %H host, %% percent): owned by caller. */
-char	*config_expand(const char *tmpl);
+char *config_expand(const char *tmpl);
 
-void	config_free(struct config *cfg);
+void config_free(struct config *cfg);
 
 /*
  * The system config file: SYSCONFDIR "/sendmail.conf" (SYSCONFDIR set by the build); the
@@ -179,6 +179,6 @@ const char *config_system_path(void);
  * ~/.config/mailout/sendmail.conf (home from getpwuid). The caller frees it. NULL with
  * err (PERM CAUSE_CONFIG) when the name would be too long.
  */
-char	*config_user_path(struct err *e);
+char *config_user_path(struct err *e);
 
 #endif

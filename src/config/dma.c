@@ -113,8 +113,8 @@ auth_of(struct import *im, struct import_account *a, const char *auth, size_t al
 }
 
 int
-dma_parse(const char *conf, size_t clen, const char *auth, size_t alen,
-    const char *mailname, struct import *im, struct err *e)
+dma_parse(const char *conf, size_t clen, const char *auth, size_t alen, const char *mailname,
+    struct import *im, struct err *e)
 {
 	const char *p = conf, *end = conf + clen, *name = mailname;
 	struct import_account *a;
@@ -162,33 +162,41 @@ dma_parse(const char *conf, size_t clen, const char *auth, size_t alen,
 		} else if (strcmp(k, "AUTHPATH") == 0)
 			continue;
 		else if (strcmp(k, "NULLCLIENT") == 0)
-			import_note(im, "NULLCLIENT: mailout sends everything through the relay "
+			import_note(im,
+			    "NULLCLIENT: mailout sends everything through the relay "
 			    "anyway");
 		else if (strcmp(k, "SPOOLDIR") == 0 || strcmp(k, "DEFER") == 0 ||
 		    strcmp(k, "FULLBOUNCE") == 0)
-			import_note(im, "%s%s%s: mailout has its own queue (queue_dir, "
-			    "queue_lifetime; failure notices carry the message)", k,
-			    v != NULL ? " " : "", v != NULL ? v : "");
+			import_note(im,
+			    "%s%s%s: mailout has its own queue (queue_dir, "
+			    "queue_lifetime; failure notices carry the message)",
+			    k, v != NULL ? " " : "", v != NULL ? v : "");
 		else
 			import_note(im, "%s%s%s: no equivalent in mailout", k,
 			    v != NULL ? " " : "", v != NULL ? v : "");
 	}
 	if (host == NULL) {
-		err_set(e, ERR_PERM, CAUSE_DATA, "no SMARTHOST: dma delivers by MX itself, which "
+		err_set(e, ERR_PERM, CAUSE_DATA,
+		    "no SMARTHOST: dma delivers by MX itself, which "
 		    "mailout does not (it submits to a relay)");
 		goto out;
 	}
 	import_set(a, "host", host);
 	import_set(a, "port", port != NULL ? port : "25");
-	import_set(a, "tls", !secure ? "off" : !starttls ? "implicit" : opportunistic ?
-	    "opportunistic" : "starttls");
+	import_set(a, "tls",
+	    !secure             ? "off"
+		: !starttls     ? "implicit"
+		: opportunistic ? "opportunistic"
+				: "starttls");
 	if (secure && import_get(a, "tls_fingerprint") == NULL)
-		import_note(im, "dma did not check the server's certificate; mailout does: if "
+		import_note(im,
+		    "dma did not check the server's certificate; mailout does: if "
 		    "it fails, mailout --serverinfo shows why");
 	if (auth != NULL)
 		auth_of(im, a, auth, alen, host);
 	if (a->secret != NULL && !secure && import_get(a, "allow_plaintext_auth") == NULL)
-		import_note(im, "no SECURETRANSFER: mailout sends no password without TLS (set "
+		import_note(im,
+		    "no SECURETRANSFER: mailout sends no password without TLS (set "
 		    "tls = starttls, or allow_plaintext_auth = on as INSECURE did)");
 	if (name != NULL)
 		import_default(im, "default_domain", name);

@@ -23,7 +23,7 @@ valid_name(const char *s)
 	v = xstrndup(n > 0 ? s : "imported", n > 0 ? n : 8);
 	for (i = 0; v[i] != '\0'; i++)
 		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
-		    (v[i] >= '0' && v[i] <= '9') || strchr("._-@+", v[i]) != NULL))
+			(v[i] >= '0' && v[i] <= '9') || strchr("._-@+", v[i]) != NULL))
 			v[i] = '-';
 	/* [defaults] is no account. */
 	if (strcasecmp(v, "defaults") == 0) {

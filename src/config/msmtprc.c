@@ -26,12 +26,12 @@
 
 /* One account (or the defaults) in msmtp's own words. */
 struct macc {
-	char	*name;
-	char	**key;
-	char	**val;
-	size_t	 n;
-	int	 own;		/* settings of its own lines, not inherited */
-	int	 line;
+	char *name;
+	char **key;
+	char **val;
+	size_t n;
+	int own; /* settings of its own lines, not inherited */
+	int line;
 };
 
 static void
@@ -181,8 +181,10 @@ convert(struct import *im, const struct macc *m, const char *label)
 		else if (strcmp(k, "from") == 0) {
 			/* mailout's %H is already the canonical name: msmtp's %C is %H. */
 			if (strstr(v, "%M") != NULL)
-				import_note(im, "%s: from %s: %%M (the mail name) has no "
-				    "equivalent in from; write the domain out", label, v);
+				import_note(im,
+				    "%s: from %s: %%M (the mail name) has no "
+				    "equivalent in from; write the domain out",
+				    label, v);
 			else if (from_of(v, &b) == 0)
 				import_set(a, "from", *v != '\0' ? b.data : NULL);
 		} else if (strcmp(k, "password") == 0) {
@@ -198,14 +200,18 @@ convert(struct import *im, const struct macc *m, const char *label)
 			else if (strcasecmp(v, "gssapi") == 0 || strcasecmp(v, "ntlm") == 0 ||
 			    strcasecmp(v, "digest-md5") == 0) {
 				import_set(a, "auth", "auto");
-				import_note(im, "%s: auth %s: mailout does not speak it; auth = "
-				    "auto picks what the server offers", label, v);
+				import_note(im,
+				    "%s: auth %s: mailout does not speak it; auth = "
+				    "auto picks what the server offers",
+				    label, v);
 			} else
 				import_set(a, "auth", v);
 		} else if (strcmp(k, "tls_trust_file") == 0) {
 			if (*v == '\0')
-				import_note(im, "%s: tls_trust_file with no file (trust no CA): "
-				    "pin the server with tls_fingerprint instead", label);
+				import_note(im,
+				    "%s: tls_trust_file with no file (trust no CA): "
+				    "pin the server with tls_fingerprint instead",
+				    label);
 			else if (strcmp(v, "system") != 0)
 				import_set(a, "tls_ca_file", v);
 		} else if (strcmp(k, "tls_fingerprint") == 0) {
@@ -216,15 +222,19 @@ convert(struct import *im, const struct macc *m, const char *label)
 				if (buf_addf(&b, "sha256:%s", v) == 0)
 					import_set(a, "tls_fingerprint", b.data);
 			} else
-				import_note(im, "%s: tls_fingerprint %s is not a SHA-256 one: "
+				import_note(im,
+				    "%s: tls_fingerprint %s is not a SHA-256 one: "
 				    "mailout --serverinfo -a %s shows the SHA-256 fingerprint to "
-				    "pin", label, v, a->name);
+				    "pin",
+				    label, v, a->name);
 		} else if (strcmp(k, "tls_certcheck") == 0) {
 			if (!is_on(v)) {
 				import_set(a, "tls_verify", "off");
-				import_note(im, "%s: tls_certcheck off: kept as tls_verify = off, "
+				import_note(im,
+				    "%s: tls_certcheck off: kept as tls_verify = off, "
 				    "which leaves the connection open to interception; pin the "
-				    "certificate with tls_fingerprint instead", label);
+				    "certificate with tls_fingerprint instead",
+				    label);
 			}
 		} else if (strcmp(k, "tls_host_override") == 0)
 			import_set(a, "tls_server_name", *v != '\0' ? v : NULL);
@@ -237,45 +247,57 @@ convert(struct import *im, const struct macc *m, const char *label)
 				import_set(a, "rewrite_from", "always");
 			else if (strcasecmp(v, "off") == 0) {
 				import_set(a, "rewrite_from", "never");
-				import_note(im, "%s: %s off: mailout still adds a From header "
-				    "to a message that has none", label, k);
+				import_note(im,
+				    "%s: %s off: mailout still adds a From header "
+				    "to a message that has none",
+				    label, k);
 			}
 		} else if (strcmp(k, "dsn_notify") == 0 || strcmp(k, "dsn_return") == 0) {
 			if (strcasecmp(v, "off") != 0 && *v != '\0')
 				import_set(a, k, strcasecmp(v, "headers") == 0 ? "hdrs" : v);
 		} else if (strcmp(k, "aliases") == 0 || strcmp(k, "logfile") == 0 ||
 		    strcmp(k, "syslog") == 0)
-			continue;	/* global in mailout: settled by msmtprc_parse */
+			continue; /* global in mailout: settled by msmtprc_parse */
 		else if (strcmp(k, "remove_bcc_headers") == 0) {
 			if (!is_on(v))
-				import_note(im, "%s: remove_bcc_headers off: mailout always "
-				    "removes Bcc headers", label);
+				import_note(im,
+				    "%s: remove_bcc_headers off: mailout always "
+				    "removes Bcc headers",
+				    label);
 		} else if (strcmp(k, "set_date_header") == 0 ||
 		    strcmp(k, "add_missing_date_header") == 0 ||
 		    strcmp(k, "set_msgid_header") == 0) {
 			if (strcasecmp(v, "off") == 0)
-				import_note(im, "%s: %s off: mailout adds Date and Message-ID to "
-				    "a message that has none", label, k);
+				import_note(im,
+				    "%s: %s off: mailout adds Date and Message-ID to "
+				    "a message that has none",
+				    label, k);
 		} else if (strcmp(k, "protocol") == 0) {
 			if (strcasecmp(v, "smtp") != 0)
 				import_note(im, "%s: protocol %s: mailout speaks SMTP only", label,
 				    v);
 		} else if (strcmp(k, "allow_from_override") == 0) {
 			if (!is_on(v))
-				import_note(im, "%s: allow_from_override off: mailout takes -f "
-				    "as given; rewrite_from = always sets the From header", label);
+				import_note(im,
+				    "%s: allow_from_override off: mailout takes -f "
+				    "as given; rewrite_from = always sets the From header",
+				    label);
 		} else if (*v != '\0' && strcasecmp(v, "off") != 0)
 			import_note(im, "%s: %s %s: no equivalent in mailout", label, k,
 			    strcmp(k, "eval") == 0 ? "(a command, not run)" : v);
 	}
-	if (!tls_on && (a->secret != NULL || import_get(a, "password_command") != NULL ||
-	    import_get(a, "user") != NULL))
-		import_note(im, "%s: tls off: mailout sends no password without TLS (set tls = "
-		    "starttls, or allow_plaintext_auth = on)", label);
+	if (!tls_on &&
+	    (a->secret != NULL || import_get(a, "password_command") != NULL ||
+		import_get(a, "user") != NULL))
+		import_note(im,
+		    "%s: tls off: mailout sends no password without TLS (set tls = "
+		    "starttls, or allow_plaintext_auth = on)",
+		    label);
 	if (mget(m, "user") != NULL && a->secret == NULL && mget(m, "passwordeval") == NULL)
-		import_note(im, "%s: no password in the file: the keyring entry msmtp uses "
-		    "(host %s, service smtp, user %s) works as it is", label, mget(m, "host"),
-		    mget(m, "user"));
+		import_note(im,
+		    "%s: no password in the file: the keyring entry msmtp uses "
+		    "(host %s, service smtp, user %s) works as it is",
+		    label, mget(m, "host"), mget(m, "user"));
 	buf_free(&b);
 }
 
@@ -293,19 +315,22 @@ globals(struct import *im, struct macc *acc, size_t n, const struct macc *dflt)
 			v = mget(&acc[i], keys[k]);
 		for (i = 0; v != NULL && i < n; i++)
 			if ((w = mget(&acc[i], keys[k])) != NULL && strcmp(w, v) != 0)
-				import_note(im, "account %s: %s %s: mailout has one %s for every "
-				    "account (%s is used)", acc[i].name, keys[k], w, keys[k], v);
+				import_note(im,
+				    "account %s: %s %s: mailout has one %s for every "
+				    "account (%s is used)",
+				    acc[i].name, keys[k], w, keys[k], v);
 		if (v == NULL || *v == '\0')
 			continue;
 		if (strcmp(keys[k], "syslog") == 0) {
 			if (strcasecmp(v, "off") == 0)
 				import_default(im, "syslog", "off");
 			else if (strcasecmp(v, "on") == 0)
-				import_note(im, "syslog on: msmtp logs as LOG_USER; mailout "
+				import_note(im,
+				    "syslog on: msmtp logs as LOG_USER; mailout "
 				    "logs as mail (syslog = user to keep it)");
 			else
-				import_default(im, "syslog", strncasecmp(v, "LOG_", 4) == 0 ?
-				    v + 4 : v);
+				import_default(im, "syslog",
+				    strncasecmp(v, "LOG_", 4) == 0 ? v + 4 : v);
 		} else if (strcmp(keys[k], "logfile") == 0 && strcmp(v, "-") == 0)
 			import_note(im, "logfile -: mailout never writes to standard output");
 		else
@@ -338,13 +363,15 @@ msmtprc_parse(const char *text, size_t len, struct import *im, struct err *e)
 		for (s += strlen(cmd); *s == ' ' || *s == '\t'; s++)
 			;
 		if (argument(s, &arg) == -1) {
-			err_set(e, ERR_PERM, CAUSE_DATA, "line %d: %s: a quoted argument is not "
-			    "closed", lineno, cmd);
+			err_set(e, ERR_PERM, CAUSE_DATA,
+			    "line %d: %s: a quoted argument is not "
+			    "closed",
+			    lineno, cmd);
 			goto out;
 		}
 		/* Trailing blanks are no part of an unquoted argument. */
-		while (arg.len > 0 && *s != '"' && (arg.data[arg.len - 1] == ' ' ||
-		    arg.data[arg.len - 1] == '\t'))
+		while (arg.len > 0 && *s != '"' &&
+		    (arg.data[arg.len - 1] == ' ' || arg.data[arg.len - 1] == '\t'))
 			arg.data[--arg.len] = '\0';
 		if (strcmp(cmd, "defaults") == 0) {
 			cur = &defs;
@@ -352,8 +379,10 @@ msmtprc_parse(const char *text, size_t len, struct import *im, struct err *e)
 		}
 		if (strcmp(cmd, "account") != 0) {
 			if (cur == NULL) {
-				err_set(e, ERR_PERM, CAUSE_DATA, "line %d: %s before any "
-				    "account or defaults", lineno, cmd);
+				err_set(e, ERR_PERM, CAUSE_DATA,
+				    "line %d: %s before any "
+				    "account or defaults",
+				    lineno, cmd);
 				goto out;
 			}
 			mset(cur, cmd, arg.data != NULL ? arg.data : "");
@@ -383,14 +412,15 @@ msmtprc_parse(const char *text, size_t len, struct import *im, struct err *e)
 			while (*list == ' ' || *list == '\t')
 				list++;
 			for (k = strlen(list);
-			    k > 0 && (list[k - 1] == ' ' || list[k - 1] == '\t'); k--)
+			     k > 0 && (list[k - 1] == ' ' || list[k - 1] == '\t'); k--)
 				list[k - 1] = '\0';
 			for (i = 0; i + 1 < n && strcmp(acc[i].name, list) != 0; i++)
 				;
 			if (i + 1 == n) {
-				err_set(e, ERR_PERM, CAUSE_DATA, "line %d: account %s inherits "
-				    "from %s, which is not defined before it", lineno, cur->name,
-				    list);
+				err_set(e, ERR_PERM, CAUSE_DATA,
+				    "line %d: account %s inherits "
+				    "from %s, which is not defined before it",
+				    lineno, cur->name, list);
 				goto out;
 			}
 			mcopy(cur, &acc[i]);
@@ -418,8 +448,8 @@ msmtprc_parse(const char *text, size_t len, struct import *im, struct err *e)
 	}
 	/* A default account with settings of its own stays an account of its own. */
 	if (d != NULL)
-		import_default(im, "account", dflt_of != NULL && d->own == 0 ? dflt_of :
-		    "default");
+		import_default(im, "account",
+		    dflt_of != NULL && d->own == 0 ? dflt_of : "default");
 	globals(im, acc, n, d);
 	rc = 0;
 out:

@@ -74,9 +74,11 @@ remote(struct import *im, struct import_account *a, char *line, int lineno)
 			import_set(a, "tls_key_file", val);
 		} else if (strcmp(name, "insecure") == 0) {
 			import_set(a, "tls_verify", "off");
-			import_note(im, "remotes line %d: --insecure: kept as tls_verify = off, "
+			import_note(im,
+			    "remotes line %d: --insecure: kept as tls_verify = off, "
 			    "which leaves the connection open to interception; pin the "
-			    "certificate with tls_fingerprint instead", lineno);
+			    "certificate with tls_fingerprint instead",
+			    lineno);
 		} else
 			import_note(im, "remotes line %d: --%s%s%s: no equivalent in mailout",
 			    lineno, name, val != NULL ? "=" : "", val != NULL ? val : "");
@@ -84,15 +86,17 @@ remote(struct import *im, struct import_account *a, char *line, int lineno)
 	import_set(a, "port", port != NULL ? port : ssl && !starttls ? "465" : "25");
 	import_set(a, "tls", starttls ? "starttls" : ssl ? "implicit" : "off");
 	if (!ssl && !starttls && a->secret != NULL)
-		import_note(im, "remotes line %d: no TLS: mailout sends no password without TLS "
-		    "(set tls = starttls, or allow_plaintext_auth = on)", lineno);
+		import_note(im,
+		    "remotes line %d: no TLS: mailout sends no password without TLS "
+		    "(set tls = starttls, or allow_plaintext_auth = on)",
+		    lineno);
 	return 0;
 }
 
 int
 nullmailer_parse(const char *remotes, size_t rlen, const char *defaulthost,
-    const char *defaultdomain, const char *adminaddr, const char *me,
-    struct import *im, struct err *e)
+    const char *defaultdomain, const char *adminaddr, const char *me, struct import *im,
+    struct err *e)
 {
 	const char *p = remotes, *end = remotes + rlen, *host;
 	struct import_account *a;
@@ -151,9 +155,11 @@ nullmailer_parse(const char *remotes, size_t rlen, const char *defaulthost,
 		}
 	}
 	if (adminaddr != NULL && *adminaddr != '\0')
-		import_note(im, "adminaddr %s: nullmailer sent all mail for local users there; "
+		import_note(im,
+		    "adminaddr %s: nullmailer sent all mail for local users there; "
 		    "mailout follows the aliases file: put \"root: %s\" (and a line for each "
-		    "user whose mail should go there) in it", adminaddr, adminaddr);
+		    "user whose mail should go there) in it",
+		    adminaddr, adminaddr);
 	import_default(im, "account", im->acc[0].name);
 	rc = 0;
 out:

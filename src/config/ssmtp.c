@@ -35,14 +35,12 @@ trim(char **s)
 static int
 yes(const char *v)
 {
-	return strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
-	    strcmp(v, "1") == 0;
+	return strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0;
 }
 
 /* revaliases: "user:address[:mailhub[:port]]", each compared with what mailout does. */
 static void
-revaliases(struct import *im, const char *text, size_t len, const char *domain,
-    const char *hub)
+revaliases(struct import *im, const char *text, size_t len, const char *domain, const char *hub)
 {
 	const char *p = text, *end = text + len;
 	struct buf line;
@@ -70,13 +68,15 @@ revaliases(struct import *im, const char *text, size_t len, const char *domain,
 		c = strchr(addr, '@');
 		if (domain != NULL && c != NULL && strncmp(addr, user, (size_t)(c - addr)) == 0 &&
 		    strlen(user) == (size_t)(c - addr) && strcasecmp(c + 1, domain) == 0)
-			;	/* what mailout does anyway (from = %U@domain) */
+			; /* what mailout does anyway (from = %U@domain) */
 		else
-			import_note(im, "revaliases line %d: mail of local user %s left as %s; "
+			import_note(im,
+			    "revaliases line %d: mail of local user %s left as %s; "
 			    "mailout sends it as %s@%s (sendmail -f %s keeps the old address)",
 			    lineno, user, addr, user, domain != NULL ? domain : "this host", addr);
 		if (mh != NULL && *mh != '\0' && (hub == NULL || strcasecmp(mh, hub) != 0))
-			import_note(im, "revaliases line %d: user %s's own mailhub %s: mailout "
+			import_note(im,
+			    "revaliases line %d: user %s's own mailhub %s: mailout "
 			    "chooses the relay by sender (from = in an account), not by user",
 			    lineno, user, mh);
 	}
@@ -84,8 +84,8 @@ revaliases(struct import *im, const char *text, size_t len, const char *domain,
 }
 
 int
-ssmtp_parse(const char *conf, size_t clen, const char *rev, size_t rlen,
-    struct import *im, struct err *e)
+ssmtp_parse(const char *conf, size_t clen, const char *rev, size_t rlen, struct import *im,
+    struct err *e)
 {
 	const char *p = conf, *end = conf + clen, *domain;
 	struct import_account *a;
@@ -143,8 +143,8 @@ ssmtp_parse(const char *conf, size_t clen, const char *rev, size_t rlen,
 			secret_free(a->secret);
 			a->secret = xstrdup(val);
 		} else if (strcasecmp(key, "authmethod") == 0)
-			import_set(a, "auth", strcasecmp(val, "cram-md5") == 0 ? "cram-md5" :
-			    "auto");
+			import_set(a, "auth",
+			    strcasecmp(val, "cram-md5") == 0 ? "cram-md5" : "auto");
 		else if (strcasecmp(key, "rewritedomain") == 0)
 			import_default(im, "default_domain", val);
 		else if (strcasecmp(key, "hostname") == 0)
@@ -156,8 +156,10 @@ ssmtp_parse(const char *conf, size_t clen, const char *rev, size_t rlen,
 		else if (strcasecmp(key, "tlskey") == 0)
 			import_set(a, "tls_key_file", val);
 		else if (strcasecmp(key, "root") == 0)
-			import_note(im, "Root=%s: mailout sends mail for root where the aliases "
-			    "file says: put \"root: %s\" in it (aliases =)", val, val);
+			import_note(im,
+			    "Root=%s: mailout sends mail for root where the aliases "
+			    "file says: put \"root: %s\" in it (aliases =)",
+			    val, val);
 		else if (strcasecmp(key, "debug") == 0)
 			import_note(im, "Debug=%s: use mailout -v for the SMTP dialogue", val);
 		else
@@ -171,10 +173,12 @@ ssmtp_parse(const char *conf, size_t clen, const char *rev, size_t rlen,
 	import_set(a, "port", port != NULL ? port : "25");
 	import_set(a, "tls", starttls ? "starttls" : tls ? "implicit" : "off");
 	if (starttls || tls)
-		import_note(im, "ssmtp did not check the server's certificate; mailout does: "
+		import_note(im,
+		    "ssmtp did not check the server's certificate; mailout does: "
 		    "if it fails, mailout --serverinfo shows why");
 	else if (a->secret != NULL)
-		import_note(im, "no TLS: mailout sends no password without TLS (set tls = "
+		import_note(im,
+		    "no TLS: mailout sends no password without TLS (set tls = "
 		    "starttls, or allow_plaintext_auth = on)");
 	/* ssmtp's sender and From: USER@RewriteDomain, else USER@HostName. */
 	domain = NULL;

@@ -20,61 +20,59 @@
 #include "base/user.h"
 
 enum target_kind {
-	T_ADDR,		/* an address or local name: local ones are expanded again */
-	T_FINAL,	/* "\name": a local name that is not expanded again */
-	T_SKIPPED,	/* :include:, |pipe, /file: not ours to deliver */
+	T_ADDR, /* an address or local name: local ones are expanded again */
+	T_FINAL, /* "\name": a local name that is not expanded again */
+	T_SKIPPED, /* :include:, |pipe, /file: not ours to deliver */
 };
 
 struct target {
 	enum target_kind kind;
-	char		*text;
-	unsigned	 line;
+	char *text;
+	unsigned line;
 };
 
 struct alias {
-	char		*key;		/* unquoted, lower case: what lookups compare */
-	char		*name;		/* as written, for messages */
-	unsigned	 line;
-	struct target	*v;
-	size_t		 n;
+	char *key; /* unquoted, lower case: what lookups compare */
+	char *name; /* as written, for messages */
+	unsigned line;
+	struct target *v;
+	size_t n;
 };
 
 struct aliases {
-	char		*path;
-	struct alias	*v;		/* in file order */
-	size_t		 n;
-	size_t		 cap;
-	size_t		*slot;		/* open addressing over v: index + 1, 0 = empty */
-	size_t		 nslot;		/* power of two, at least twice n */
+	char *path;
+	struct alias *v; /* in file order */
+	size_t n;
+	size_t cap;
+	size_t *slot; /* open addressing over v: index + 1, 0 = empty */
+	size_t nslot; /* power of two, at least twice n */
 };
 
 /* Where a physical line begins inside the joined logical line. */
 struct linestart {
-	size_t		 off;
-	unsigned	 line;
+	size_t off;
+	unsigned line;
 };
 
 struct parser {
-	const char	*path;
-	struct aliases	*t;
-	aliases_warn_fn	 warn;
-	void		*warn_ctx;
-	FILE		*report;	/* aliases_check: every problem is written here */
-	int		 keep_going;	/* aliases_check: go on after an error */
-	int		 nerr;
-	struct err	*e;
-	struct linestart *ls;		/* physical lines of the current entry */
-	size_t		 nls;
-	size_t		 cls;
+	const char *path;
+	struct aliases *t;
+	aliases_warn_fn warn;
+	void *warn_ctx;
+	FILE *report; /* aliases_check: every problem is written here */
+	int keep_going; /* aliases_check: go on after an error */
+	int nerr;
+	struct err *e;
+	struct linestart *ls; /* physical lines of the current entry */
+	size_t nls;
+	size_t cls;
 };
 
 static const char *const builtin_local[] = { "localhost", "localhost.localdomain", NULL };
 
-static void
-perr(struct parser *p, unsigned line, const char *fmt, ...)
+static void perr(struct parser *p, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void
-pwarn(struct parser *p, unsigned line, const char *fmt, ...)
+static void pwarn(struct parser *p, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Messages quote the file: its control characters must not reach a terminal or a log. */
@@ -200,7 +198,7 @@ slot_insert(struct aliases *t, size_t idx)
 	size_t j;
 
 	for (j = hash(t->v[idx].key) & (t->nslot - 1); t->slot[j] != 0;
-	    j = (j + 1) & (t->nslot - 1))
+	     j = (j + 1) & (t->nslot - 1))
 		;
 	t->slot[j] = idx + 1;
 }
@@ -322,8 +320,10 @@ parse_target(struct parser *p, struct alias *a, char *s, unsigned line)
 		what = "file";
 	if (what != NULL) {
 		/* mailout hands mail to a relay; commands and files are an MTA's job. */
-		pwarn(p, line, "alias \"%s\": %s target %s skipped (mailout delivers only to "
-		    "mail addresses)", a->name, what, s);
+		pwarn(p, line,
+		    "alias \"%s\": %s target %s skipped (mailout delivers only to "
+		    "mail addresses)",
+		    a->name, what, s);
 		alias_add_target(a, T_SKIPPED, s, line);
 		ret = 0;
 		goto out;
@@ -391,7 +391,10 @@ split_targets(struct parser *p, struct alias *a, char *s, const char *start)
 			continue;
 		if (*s == '\0' && (q || angle || paren)) {
 			perr(p, line_at(p, (size_t)(piece - start)), "alias \"%s\": unbalanced %s",
-			    a->name, q ? "quotes" : angle ? "<brackets>" : "(parentheses)");
+			    a->name,
+			    q           ? "quotes"
+				: angle ? "<brackets>"
+					: "(parentheses)");
 			goto out;
 		}
 		last = *s == '\0';
@@ -474,11 +477,13 @@ parse_entry(struct parser *p, char *s)
 		if (a.v[i].kind == T_SKIPPED)
 			nskipped++;
 	if (nskipped == a.n)
-		pwarn(p, line, "alias \"%s\" has no target mailout can deliver to: mail to it "
-		    "will be refused", a.name);
+		pwarn(p, line,
+		    "alias \"%s\" has no target mailout can deliver to: mail to it "
+		    "will be refused",
+		    a.name);
 	if (lookup(p->t, a.key) != NULL) {
-		pwarn(p, line, "duplicate alias \"%s\" ignored (first defined on line %u)",
-		    a.name, lookup(p->t, a.key)->line);
+		pwarn(p, line, "duplicate alias \"%s\" ignored (first defined on line %u)", a.name,
+		    lookup(p->t, a.key)->line);
 		ret = 0;
 		goto out;
 	}
@@ -582,8 +587,8 @@ parse_file(struct parser *p, int *missing)
 		if (r == -1)
 			goto out;
 		/* An entry ends where the next one starts or at end of file. */
-		if (r == 0 || (phys.len > 0 && !is_space(phys.data[0]) &&
-		    !is_blank_or_comment(phys.data))) {
+		if (r == 0 ||
+		    (phys.len > 0 && !is_space(phys.data[0]) && !is_blank_or_comment(phys.data))) {
 			if (have && parse_entry(p, entry.data) == -1 && !p->keep_going)
 				goto out;
 			have = 0;
@@ -681,19 +686,18 @@ aliases_load(const char *path, aliases_warn_fn warn, void *warn_ctx, struct err 
 /* Expansion. */
 
 struct xctx {
-	const struct aliases	*t;
-	const char *const	*local_domains;
-	struct addrlist		*out;
-	size_t			 produced;
-	const struct target	*skipped;	/* first skipped target met, for the message */
-	const struct alias	*chain[MAX_ALIAS_DEPTH];
-	size_t			 depth;
-	unsigned		 line;		/* where the problem is, for the message */
-	char			 why[MAX_ERROR_TEXT / 2];
+	const struct aliases *t;
+	const char *const *local_domains;
+	struct addrlist *out;
+	size_t produced;
+	const struct target *skipped; /* first skipped target met, for the message */
+	const struct alias *chain[MAX_ALIAS_DEPTH];
+	size_t depth;
+	unsigned line; /* where the problem is, for the message */
+	char why[MAX_ERROR_TEXT / 2];
 };
 
-static int
-xfail(struct xctx *x, unsigned line, const char *fmt, ...)
+static int xfail(struct xctx *x, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
@@ -712,9 +716,10 @@ static int
 emit(struct xctx *x, const char *addr)
 {
 	if (++x->produced > MAX_ALIAS_EXPANSION)
-		return xfail(x, x->depth ? x->chain[0]->line : 0, "alias \"%s\" expands to more "
-		    "than %d addresses", x->depth ? x->chain[0]->name : addr,
-		    MAX_ALIAS_EXPANSION);
+		return xfail(x, x->depth ? x->chain[0]->line : 0,
+		    "alias \"%s\" expands to more "
+		    "than %d addresses",
+		    x->depth ? x->chain[0]->name : addr, MAX_ALIAS_EXPANSION);
 	addrlist_add(x->out, addr);
 	return 0;
 }
@@ -754,8 +759,7 @@ expand_alias(struct xctx *x, const struct alias *a)
 		}
 	if (x->depth == MAX_ALIAS_DEPTH) {
 		chain_str(x, a->name, chain, sizeof(chain));
-		xfail(x, a->line, "aliases nested more than %d deep: %s", MAX_ALIAS_DEPTH,
-		    chain);
+		xfail(x, a->line, "aliases nested more than %d deep: %s", MAX_ALIAS_DEPTH, chain);
 		goto out;
 	}
 	x->chain[x->depth++] = a;
@@ -775,7 +779,8 @@ expand_alias(struct xctx *x, const struct alias *a)
 		if (aliases_is_local(tg->text, x->local_domains)) {
 			at = at_sign(tg->text);
 			if (make_key(tg->text, at ? (size_t)(at - tg->text) : strlen(tg->text),
-			    key, sizeof(key)) == 0 && strcmp(key, a->key) == 0) {
+				key, sizeof(key)) == 0 &&
+			    strcmp(key, a->key) == 0) {
 				if (at != NULL) {
 					char *local = xstrndup(tg->text, (size_t)(at - tg->text));
 					int r = emit(x, local);
@@ -814,8 +819,7 @@ expand_addr(struct xctx *x, const char *addr)
 	at = at_sign(addr);
 	llen = at != NULL ? (size_t)(at - addr) : strlen(addr);
 	local = xstrndup(addr, llen);
-	if (make_key(local, llen, key, sizeof(key)) == -1 ||
-	    (a = lookup(x->t, key)) == NULL) {
+	if (make_key(local, llen, key, sizeof(key)) == -1 || (a = lookup(x->t, key)) == NULL) {
 		ret = emit(x, local);
 		goto out;
 	}
@@ -843,9 +847,11 @@ aliases_expand(const struct aliases *t, const char *rcpt, const char *const *loc
 	}
 	if (x.produced == 0) {
 		/* Only pipes or files behind this name: refusing beats losing the mail. */
-		err_set(e, ERR_PERM, CAUSE_NOUSER, "recipient <%s>: alias has no target mailout "
-		    "can deliver to (%s:%u: %s skipped)", rcpt, t->path,
-		    x.skipped ? x.skipped->line : 0, x.skipped ? x.skipped->text : "?");
+		err_set(e, ERR_PERM, CAUSE_NOUSER,
+		    "recipient <%s>: alias has no target mailout "
+		    "can deliver to (%s:%u: %s skipped)",
+		    rcpt, t->path, x.skipped ? x.skipped->line : 0,
+		    x.skipped ? x.skipped->text : "?");
 		goto out;
 	}
 	ret = 0;
@@ -919,14 +925,14 @@ aliases_is_local(const char *addr, const char *const *local_domains)
 	if (dlen == 0)
 		goto out;
 	for (i = 0; builtin_local[i] != NULL; i++)
-		if (strlen(builtin_local[i]) == dlen && strncasecmp(dom, builtin_local[i],
-		    dlen) == 0) {
+		if (strlen(builtin_local[i]) == dlen &&
+		    strncasecmp(dom, builtin_local[i], dlen) == 0) {
 			ret = 1;
 			goto out;
 		}
 	for (i = 0; local_domains != NULL && local_domains[i] != NULL; i++)
-		if (strlen(local_domains[i]) == dlen && strncasecmp(dom, local_domains[i],
-		    dlen) == 0) {
+		if (strlen(local_domains[i]) == dlen &&
+		    strncasecmp(dom, local_domains[i], dlen) == 0) {
 			ret = 1;
 			goto out;
 		}

@@ -34,11 +34,11 @@ typedef void (*aliases_warn_fn)(void *ctx, const char *file, unsigned line, cons
  * PERM/CAUSE_CONFIG "FILE:LINE: problem"; an unreadable file is PERM/CAUSE_CONFIG too.
  * warn (may be NULL) receives each warning; nothing is printed.
  */
-struct aliases	*aliases_load(const char *path, aliases_warn_fn warn, void *warn_ctx,
-		    struct err *e);
-void		 aliases_free(struct aliases *t);
+struct aliases *aliases_load(const char *path, aliases_warn_fn warn, void *warn_ctx,
+    struct err *e);
+void aliases_free(struct aliases *t);
 /* Number of aliases in the table (0 for NULL). */
-size_t		 aliases_count(const struct aliases *t);
+size_t aliases_count(const struct aliases *t);
 
 /*
  * For newaliases / -bi: read the whole file, write every error and warning to report as
@@ -47,7 +47,7 @@ size_t		 aliases_count(const struct aliases *t);
  * reported as such and counts as 0 aliases. Returns the number of aliases, or -1 with err
  * (CAUSE_CONFIG, naming the first error and the error count) when anything is wrong.
  */
-int		 aliases_check(const char *path, FILE *report, struct err *e);
+int aliases_check(const char *path, FILE *report, struct err *e);
 
 /*
  * Expand one envelope recipient and append the result to out (deduplicated). A recipient
@@ -60,8 +60,8 @@ int		 aliases_check(const char *path, FILE *report, struct err *e);
  * an alias whose targets were all skipped (PERM/CAUSE_NOUSER). On error out may hold part
  * of the expansion.
  */
-int		 aliases_expand(const struct aliases *t, const char *rcpt,
-		    const char *const *local_domains, struct addrlist *out, struct err *e);
+int aliases_expand(const struct aliases *t, const char *rcpt, const char *const *local_domains,
+    struct addrlist *out, struct err *e);
 
 /*
  * 1 if addr is delivered here (then aliases apply): a bare local name, or a domain that is
@@ -69,12 +69,12 @@ int		 aliases_expand(const struct aliases *t, const char *rcpt,
  * (NULL-terminated, may be NULL). Domains compare case-insensitively; a trailing dot is
  * ignored. 0 otherwise (also for "" and addresses with an empty local part).
  */
-int		 aliases_is_local(const char *addr, const char *const *local_domains);
+int aliases_is_local(const char *addr, const char *const *local_domains);
 
 /*
  * A bare name gets "@default_domain"; anything else is copied. With default_domain NULL
  * or "" the copy is unchanged. Caller frees the result.
  */
-char		*aliases_qualify(const char *addr, const char *default_domain);
+char *aliases_qualify(const char *addr, const char *default_domain);
 
 #endif

@@ -18,9 +18,9 @@
 #include "base/str.h"
 
 struct out {
-	int		 fd;
-	uint64_t	 size;
-	int		 eight;
+	int fd;
+	uint64_t size;
+	int eight;
 };
 
 int
@@ -80,8 +80,8 @@ status_of(const char *reply, int expired, char *s, size_t n)
 {
 	size_t len = 0;
 
-	if (is_smtp_reply(reply) && reply[0] == '5' && reply[3] == ' ' &&
-	    reply[4] == '5' && reply[5] == '.')
+	if (is_smtp_reply(reply) && reply[0] == '5' && reply[3] == ' ' && reply[4] == '5' &&
+	    reply[5] == '.')
 		len = strspn(reply + 4, "0123456789.");
 	if (len >= 5 && len < n) {
 		memcpy(s, reply + 4, len);
@@ -125,8 +125,7 @@ copy_headers(struct out *o, int msg_fd)
 	int ret = -1;
 
 	buf_init(&b, MAX_HEADER_BLOCK + sizeof(block));
-	while (b.len < MAX_HEADER_BLOCK &&
-	    (n = pread(msg_fd, block, sizeof(block), off)) != 0) {
+	while (b.len < MAX_HEADER_BLOCK && (n = pread(msg_fd, block, sizeof(block), off)) != 0) {
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 || buf_add(&b, block, (size_t)n) == -1)
@@ -185,17 +184,24 @@ dsn_write(int out, const struct queue_meta *m, int msg_fd, const struct dsn_opts
 	/* RFC 3834: automatic; well-behaved responders will not answer it. */
 	bad |= buf_addf(&b, "Auto-Submitted: auto-replied\r\n");
 	bad |= buf_addf(&b, "MIME-Version: 1.0\r\n");
-	bad |= buf_addf(&b, "Content-Type: multipart/report; report-type=delivery-status;\r\n"
-	    "\tboundary=\"%s\"\r\n\r\n", boundary);
+	bad |= buf_addf(&b,
+	    "Content-Type: multipart/report; report-type=delivery-status;\r\n"
+	    "\tboundary=\"%s\"\r\n\r\n",
+	    boundary);
 	bad |= buf_addf(&b, "This is a MIME-encapsulated message.\r\n\r\n");
 
-	bad |= buf_addf(&b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-	    "Content-Transfer-Encoding: 8bit\r\n\r\n", boundary);
+	bad |= buf_addf(&b,
+	    "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: 8bit\r\n\r\n",
+	    boundary);
 	bad |= buf_addf(&b, "This is the mail system at host %s.\r\n\r\n", o->domain);
-	bad |= buf_addf(&b, "Your message of %s could not be delivered to one or more\r\n"
-	    "recipients. ", arr);
+	bad |= buf_addf(&b,
+	    "Your message of %s could not be delivered to one or more\r\n"
+	    "recipients. ",
+	    arr);
 	if (o->expired)
-		bad |= buf_addf(&b, "It stayed in the queue for %llu days, the longest\r\n"
+		bad |= buf_addf(&b,
+		    "It stayed in the queue for %llu days, the longest\r\n"
 		    "this system keeps a message, and the relay did not accept it.\r\n",
 		    (unsigned long long)(o->lifetime / 86400));
 	else
@@ -222,8 +228,10 @@ dsn_write(int out, const struct queue_meta *m, int msg_fd, const struct dsn_opts
 		if (rc->state != QR_FAILED || rc->notified)
 			continue;
 		status_of(rc->reply, o->expired, status, sizeof(status));
-		bad |= buf_addf(&b, "\r\nFinal-Recipient: rfc822; %s\r\nAction: failed\r\n"
-		    "Status: %s\r\n", rc->addr, status);
+		bad |= buf_addf(&b,
+		    "\r\nFinal-Recipient: rfc822; %s\r\nAction: failed\r\n"
+		    "Status: %s\r\n",
+		    rc->addr, status);
 		if (rc->reply[0] != '\0')
 			bad |= buf_addf(&b, "Diagnostic-Code: %s; %s\r\n",
 			    is_smtp_reply(rc->reply) ? "smtp" : "X-mailout", rc->reply);
@@ -270,8 +278,7 @@ dsn_write(int out, const struct queue_meta *m, int msg_fd, const struct dsn_opts
 	rv = 0;
 	goto out;
 io:
-	err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write the failure notice: %s",
-	    strerror(errno));
+	err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write the failure notice: %s", strerror(errno));
 out:
 	buf_free(&b);
 	return rv;

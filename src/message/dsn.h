@@ -14,14 +14,14 @@ struct err;
 struct queue_meta;
 
 struct dsn_opts {
-	const char	*domain;	/* Reporting-MTA; From: MAILER-DAEMON@domain */
-	int64_t		 now;
-	int		 expired;	/* recipients failed because queue_lifetime ran out */
-	uint64_t	 lifetime;	/* seconds, for the explanation */
+	const char *domain; /* Reporting-MTA; From: MAILER-DAEMON@domain */
+	int64_t now;
+	int expired; /* recipients failed because queue_lifetime ran out */
+	uint64_t lifetime; /* seconds, for the explanation */
 };
 
 /* 1 if m has failed recipients without a notice yet and may get one. */
-int	dsn_wanted(const struct queue_meta *m);
+int dsn_wanted(const struct queue_meta *m);
 
 /*
  * Write the notice about m's failed, not yet notified recipients to out (a new spool
@@ -31,7 +31,7 @@ int	dsn_wanted(const struct queue_meta *m);
  * envelope: null sender, the original sender as its one recipient, Notice set. Returns
  * 0, or -1 with err (CAUSE_IOERR).
  */
-int	dsn_write(int out, const struct queue_meta *m, int msg_fd, const struct dsn_opts *o,
-	    struct queue_meta *n, struct err *e);
+int dsn_write(int out, const struct queue_meta *m, int msg_fd, const struct dsn_opts *o,
+    struct queue_meta *n, struct err *e);
 
 #endif

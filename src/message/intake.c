@@ -45,51 +45,61 @@
 #include "base/user.h"
 
 enum phase {
-	PH_HEADER,	/* in the header block */
-	PH_MBOX,	/* dropping a leading "From " line */
+	PH_HEADER, /* in the header block */
+	PH_MBOX, /* dropping a leading "From " line */
 	PH_BODY,
 };
 
 /* What the current header-block line is, as far as its bytes so far tell. */
 enum lstate {
-	L_START,	/* nothing yet */
-	L_NAME,		/* could be a field name */
-	L_NAMEWSP,	/* a name then white space: only ':' may follow */
-	L_FIELD,	/* a field or a continuation line */
+	L_START, /* nothing yet */
+	L_NAME, /* could be a field name */
+	L_NAMEWSP, /* a name then white space: only ':' may follow */
+	L_FIELD, /* a field or a continuation line */
 };
 
 enum fkind {
-	F_OTHER, F_TO, F_CC, F_BCC, F_RTO, F_RCC, F_RBCC, F_FROM, F_DATE, F_MID, F_REPLYTO,
+	F_OTHER,
+	F_TO,
+	F_CC,
+	F_BCC,
+	F_RTO,
+	F_RCC,
+	F_RBCC,
+	F_FROM,
+	F_DATE,
+	F_MID,
+	F_REPLYTO,
 };
 
 struct field {
-	size_t		 start;		/* offsets in the header block */
-	size_t		 end;		/* after the last CRLF, continuation lines included */
-	size_t		 name_len;
-	size_t		 value;		/* after the colon */
-	enum fkind	 kind;
-	int		 drop;
+	size_t start; /* offsets in the header block */
+	size_t end; /* after the last CRLF, continuation lines included */
+	size_t name_len;
+	size_t value; /* after the colon */
+	enum fkind kind;
+	int drop;
 };
 
 struct intake {
 	const struct intake_opts *o;
-	struct msg	*m;
-	struct err	*e;
-	enum phase	 phase;
-	enum lstate	 ls;
-	size_t		 lines;		/* lines completed in the header phase */
-	size_t		 ncr;		/* CRs not yet known to be CRLF or bare */
-	struct buf	 hdr;		/* the header block so far, CRLF lines */
-	size_t		 line_start;	/* in hdr: where the current line begins */
-	char		*out;		/* output block */
-	size_t		 outlen;
-	int		 in_header;	/* the bytes being output belong to the header block */
-	char		 dkim_h[MAX_DKIM_H];	/* ":from:to:date:": fields a DKIM-Signature
+	struct msg *m;
+	struct err *e;
+	enum phase phase;
+	enum lstate ls;
+	size_t lines; /* lines completed in the header phase */
+	size_t ncr; /* CRs not yet known to be CRLF or bare */
+	struct buf hdr; /* the header block so far, CRLF lines */
+	size_t line_start; /* in hdr: where the current line begins */
+	char *out; /* output block */
+	size_t outlen;
+	int in_header; /* the bytes being output belong to the header block */
+	char dkim_h[MAX_DKIM_H]; /* ":from:to:date:": fields a DKIM-Signature
 						   covers (its h=), lower case */
-	size_t		 col;		/* bytes in the current output line, CR included */
-	size_t		 body_max;	/* longest body line, without CRLF */
-	struct addrlist	 rcpts;
-	struct addrlist	 ops;		/* from the operands, added after the headers' */
+	size_t col; /* bytes in the current output line, CR included */
+	size_t body_max; /* longest body line, without CRLF */
+	struct addrlist rcpts;
+	struct addrlist ops; /* from the operands, added after the headers' */
 };
 
 /* The spool file's name for errors: an anonymous one has none. */
@@ -156,8 +166,7 @@ out_put(struct intake *in, const void *p, size_t n)
 		nl = memchr(s + i, '\n', n - i);
 		k = nl ? (size_t)(nl - s) : n;
 		/* Once a flag is set there is nothing left to look for. */
-		if ((!m->body_8bit || (in->in_header && !m->hdr_8bit)) &&
-		    has_8bit(s + i, k - i)) {
+		if ((!m->body_8bit || (in->in_header && !m->hdr_8bit)) && has_8bit(s + i, k - i)) {
 			m->body_8bit = 1;
 			m->hdr_8bit |= in->in_header;
 		}
@@ -175,8 +184,8 @@ out_put(struct intake *in, const void *p, size_t n)
 	if (in->o->max_size > 0 && m->size > in->o->max_size)
 		return err_set(in->e, ERR_PERM, CAUSE_DATA,
 		    "message larger than the limit of %llu bytes (%.1f MiB, max_message_size); "
-		    "nothing was sent or queued", (unsigned long long)in->o->max_size,
-		    (double)in->o->max_size / (1024 * 1024));
+		    "nothing was sent or queued",
+		    (unsigned long long)in->o->max_size, (double)in->o->max_size / (1024 * 1024));
 	while (n > 0) {
 		k = IO_BLOCK - in->outlen;
 		if (k > n)
@@ -207,12 +216,18 @@ static enum fkind
 field_kind(const char *name, size_t n)
 {
 	static const struct {
-		const char	*name;
-		enum fkind	 kind;
+		const char *name;
+		enum fkind kind;
 	} k[] = {
-		{ "to", F_TO }, { "cc", F_CC }, { "bcc", F_BCC },
-		{ "resent-to", F_RTO }, { "resent-cc", F_RCC }, { "resent-bcc", F_RBCC },
-		{ "from", F_FROM }, { "date", F_DATE }, { "message-id", F_MID },
+		{ "to", F_TO },
+		{ "cc", F_CC },
+		{ "bcc", F_BCC },
+		{ "resent-to", F_RTO },
+		{ "resent-cc", F_RCC },
+		{ "resent-bcc", F_RBCC },
+		{ "from", F_FROM },
+		{ "date", F_DATE },
+		{ "message-id", F_MID },
 		{ "reply-to", F_REPLYTO },
 	};
 	size_t i;
@@ -377,7 +392,7 @@ add_date(struct intake *in)
 {
 	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
-	    "Aug", "Sep", "Oct", "Nov", "Dec" };
+		"Aug", "Sep", "Oct", "Nov", "Dec" };
 	char line[128];
 	time_t t = (time_t)now_s();
 	struct tm tm;
@@ -389,8 +404,7 @@ add_date(struct intake *in)
 	off = tm.tm_gmtoff / 60;
 	snprintf(line, sizeof(line), "Date: %s, %d %s %d %02d:%02d:%02d %c%02ld%02ld\r\n",
 	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+', labs(off) / 60,
-	    labs(off) % 60);
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
 	return out_str(in, line);
 }
 
@@ -407,7 +421,7 @@ new_msgid(const char *domain)
 		    (uint64_t)(uintptr_t)&r;
 	buf_init(&b, MAX_ADDRESS * 2);
 	if (buf_addf(&b, "%lld.%ld.%016llx@%s", (long long)now_s(), (long)getpid(),
-	    (unsigned long long)r, msgid_domain(domain)) == -1) {
+		(unsigned long long)r, msgid_domain(domain)) == -1) {
 		buf_free(&b);
 		return NULL;
 	}
@@ -489,7 +503,7 @@ put_field(struct intake *in, const char *p, size_t n)
 		 * s: start of what is left of this line; the fold puts its white space first.
 		 * pad: the space a cut put before it, which counts against the next line.
 		 */
-		for (s = i, pad = 0; pad + i + len - s > MAX_LINE_OCTETS; ) {
+		for (s = i, pad = 0; pad + i + len - s > MAX_LINE_OCTETS;) {
 			for (k = s + MAX_LINE_OCTETS - pad; k > s + 1; k--)
 				if (p[k] == ' ' || p[k] == '\t')
 					break;
@@ -628,8 +642,9 @@ put_from(struct intake *in, const struct field *f, struct mailbox_list *orig)
 	}
 	/* always: the account's address; the name is from_name, or the one written there. */
 	mb.addr = (char *)o->rewrite_addr;
-	mb.name = (char *)(o->rewrite_name != NULL ? o->rewrite_name : parsed && l.n == 1 ?
-	    l.v[0].name : o->full_name);
+	mb.name = (char *)(o->rewrite_name != NULL ? o->rewrite_name
+		: parsed && l.n == 1               ? l.v[0].name
+						   : o->full_name);
 	nl.v = &mb;
 	nl.n = 1;
 	in->m->repairs |= INTAKE_FROM_REPLACED;
@@ -750,8 +765,8 @@ finish_headers(struct intake *in, size_t blocklen)
 		nf++;
 	}
 	for (i = 0; i < nf; i++)
-		if (f[i].name_len > 0 && name_is(b + f[i].start, f[i].name_len,
-		    "dkim-signature")) {
+		if (f[i].name_len > 0 &&
+		    name_is(b + f[i].start, f[i].name_len, "dkim-signature")) {
 			m->dkim_signed = 1;
 			dkim_fields(in, b + f[i].value, f[i].end - f[i].value);
 		}
@@ -768,8 +783,8 @@ finish_headers(struct intake *in, size_t blocklen)
 	}
 	/* RFC 5322 3.6.6 as sendmail applies it: a resent message goes to the Resent-*. */
 	for (i = 0; in->o->read_rcpts && i < nf; i++) {
-		if (resent ? f[i].kind != F_RTO && f[i].kind != F_RCC && f[i].kind != F_RBCC :
-		    f[i].kind != F_TO && f[i].kind != F_CC && f[i].kind != F_BCC)
+		if (resent ? f[i].kind != F_RTO && f[i].kind != F_RCC && f[i].kind != F_RBCC
+			   : f[i].kind != F_TO && f[i].kind != F_CC && f[i].kind != F_BCC)
 			continue;
 		snprintf(what, sizeof(what), "%.*s header", (int)f[i].name_len, b + f[i].start);
 		if (add_list(in, NULL, b + f[i].value, f[i].end - f[i].value, what) == -1)
@@ -790,8 +805,9 @@ finish_headers(struct intake *in, size_t blocklen)
 		if (f[i].kind == F_FROM && !from_done && !m->dkim_signed) {
 			from_done = 1;
 			r = put_from(in, &f[i], &orig);
-		} else if (in->o->map_local != NULL && !m->dkim_signed && (f[i].kind == F_TO ||
-		    f[i].kind == F_CC || f[i].kind == F_RTO || f[i].kind == F_RCC))
+		} else if (in->o->map_local != NULL && !m->dkim_signed &&
+		    (f[i].kind == F_TO || f[i].kind == F_CC || f[i].kind == F_RTO ||
+			f[i].kind == F_RCC))
 			r = put_rcpt_field(in, &f[i]);
 		else
 			r = put_field(in, b + f[i].start, f[i].end - f[i].start);
@@ -810,8 +826,10 @@ finish_headers(struct intake *in, size_t blocklen)
 		goto out;
 	if (m->message_id == NULL && !dkim_covers(in, "message-id")) {
 		if ((m->message_id = new_msgid(in->o->domain)) == NULL) {
-			err_set(in->e, ERR_PERM, CAUSE_CONFIG, "the domain is too long for a "
-			    "Message-ID: %.64s...", in->o->domain);
+			err_set(in->e, ERR_PERM, CAUSE_CONFIG,
+			    "the domain is too long for a "
+			    "Message-ID: %.64s...",
+			    in->o->domain);
 			goto out;
 		}
 		if (out_str(in, "Message-ID: <") == -1 || out_str(in, m->message_id) == -1 ||
@@ -1068,8 +1086,10 @@ spool_create_anon(struct intake *in, char *path)
 			unlink(path);
 	}
 	if (fd == -1)
-		err_set(in->e, ERR_PERM, CAUSE_CANTCREAT, "cannot create a temporary spool "
-		    "file in %s: %s (set TMPDIR to a writable directory)", dir, strerror(errno));
+		err_set(in->e, ERR_PERM, CAUSE_CANTCREAT,
+		    "cannot create a temporary spool "
+		    "file in %s: %s (set TMPDIR to a writable directory)",
+		    dir, strerror(errno));
 	return fd;
 }
 
@@ -1097,7 +1117,8 @@ spool_create(struct intake *in)
 		priv_lower();
 		err_set(in->e, ERR_PERM, CAUSE_CANTCREAT,
 		    "cannot create spool directory %s: %s (create it writable by uid %ld, "
-		    "or set queue_dir in sendmail.conf)", dir, strerror(errno), (long)getuid());
+		    "or set queue_dir in sendmail.conf)",
+		    dir, strerror(errno), (long)getuid());
 		goto out;
 	}
 	/* mkostemp: O_CREAT|O_EXCL, mode 0600 whatever the umask. */
@@ -1109,14 +1130,16 @@ spool_create(struct intake *in)
 	 * readable by the group as it will be in the queue, so that any user's run can
 	 * check it.
 	 */
-	if (in->m->fd != -1 && (flock(in->m->fd, LOCK_EX | LOCK_NB) == -1 ||
-	    (priv_system() && fchmod(in->m->fd, 0640) == -1))) {
+	if (in->m->fd != -1 &&
+	    (flock(in->m->fd, LOCK_EX | LOCK_NB) == -1 ||
+		(priv_system() && fchmod(in->m->fd, 0640) == -1))) {
 		/* No flock here (rare): the sweep then spares the file for a minute only. */
 	}
 	if (in->m->fd == -1) {
 		err_set(in->e, ERR_PERM, CAUSE_CANTCREAT,
 		    "cannot create a spool file in %s: %s (it must be writable by uid %ld, "
-		    "or set queue_dir in sendmail.conf)", dir, strerror(errno), (long)getuid());
+		    "or set queue_dir in sendmail.conf)",
+		    dir, strerror(errno), (long)getuid());
 		goto out;
 	}
 	in->m->path = path;
@@ -1214,14 +1237,14 @@ field_token(const char *v, size_t n, char *out, size_t outlen)
 	out[k] = '\0';
 }
 
-#define QP_CTE	"Content-Transfer-Encoding: quoted-printable\r\n"
+#define QP_CTE "Content-Transfer-Encoding: quoted-printable\r\n"
 
 /* What the top-level entity is, from its header block: only a single text part is re-encoded. */
 struct entity {
-	int	has_mv;		/* MIME-Version is there */
-	int	has_ct;		/* Content-Type is there */
-	int	text;		/* text/anything, or no Content-Type */
-	int	plain;		/* 7bit, 8bit, binary, or no Content-Transfer-Encoding */
+	int has_mv; /* MIME-Version is there */
+	int has_ct; /* Content-Type is there */
+	int text; /* text/anything, or no Content-Type */
+	int plain; /* 7bit, 8bit, binary, or no Content-Transfer-Encoding */
 };
 
 static void
@@ -1315,8 +1338,10 @@ read_header(struct intake *in, unsigned char *blk, struct buf *hdr)
 		if ((r = spool_pread(in, blk, IO_BLOCK, off)) == -1)
 			goto out;
 		if (r == 0) {
-			err_set(in->e, ERR_PERM, CAUSE_IOERR, "cannot read back spool file %s: "
-			    "it is shorter than its header block", spool_name(m));
+			err_set(in->e, ERR_PERM, CAUSE_IOERR,
+			    "cannot read back spool file %s: "
+			    "it is shorter than its header block",
+			    spool_name(m));
 			goto out;
 		}
 		if ((uint64_t)off + (uint64_t)r > m->header_size)
@@ -1373,11 +1398,13 @@ repair_body(struct intake *in)
 	w.in_header = 1;
 	if (put_header_again(&w, &hdr, qp, &cte_done) == -1)
 		goto out;
-	if (qp && ((!en.has_mv && out_str(&w, "MIME-Version: 1.0\r\n") == -1) ||
-	    (!en.has_ct && m->body_8bit && out_str(&w, utf8 ?
-	    "Content-Type: text/plain; charset=UTF-8\r\n" :
-	    "Content-Type: text/plain; charset=ISO-8859-1\r\n") == -1) ||
-	    (!cte_done && out_str(&w, QP_CTE) == -1)))
+	if (qp &&
+	    ((!en.has_mv && out_str(&w, "MIME-Version: 1.0\r\n") == -1) ||
+		(!en.has_ct && m->body_8bit &&
+		    out_str(&w,
+			utf8 ? "Content-Type: text/plain; charset=UTF-8\r\n"
+			     : "Content-Type: text/plain; charset=ISO-8859-1\r\n") == -1) ||
+		(!cte_done && out_str(&w, QP_CTE) == -1)))
 		goto out;
 	if (out_put(&w, "\r\n", 2) == -1)
 		goto out;
@@ -1437,7 +1464,7 @@ intake_read(int fd, const struct intake_opts *o, struct msg *m, struct err *e)
 	/* Operands first: a bad one fails before anything is created. */
 	for (i = 0; i < o->noperands; i++)
 		if (add_list(&in, &in.ops, o->operands[i], strlen(o->operands[i]),
-		    "recipient argument") == -1)
+			"recipient argument") == -1)
 			goto out;
 	if (!o->read_rcpts && in.ops.n == 0) {
 		no_rcpts(&in);
@@ -1466,8 +1493,8 @@ intake_read(int fd, const struct intake_opts *o, struct msg *m, struct err *e)
 	if (in.body_max > MAX_LINE_OCTETS && repair_body(&in) == -1)
 		goto out;
 	if (lseek(m->fd, 0, SEEK_SET) == -1) {
-		err_set(e, ERR_PERM, CAUSE_IOERR, "cannot rewind spool file %s: %s",
-		    spool_name(m), strerror(errno));
+		err_set(e, ERR_PERM, CAUSE_IOERR, "cannot rewind spool file %s: %s", spool_name(m),
+		    strerror(errno));
 		goto out;
 	}
 	m->rcpts = in.rcpts.v;

@@ -45,59 +45,58 @@ struct addrlist;
 struct err;
 
 /* rewrite_to: the resolution of one local address (aliases, qualification) into out. */
-typedef int (*intake_map_fn)(void *ctx, const char *addr, struct addrlist *out,
-    struct err *e);
+typedef int (*intake_map_fn)(void *ctx, const char *addr, struct addrlist *out, struct err *e);
 
 struct intake_opts {
-	int		 read_rcpts;	/* -t: To, Cc, Bcc (or Resent-* when present) */
-	char *const	*operands;	/* recipient address lists from argv */
-	size_t		 noperands;
-	const char	*sender;	/* envelope sender, decided by the caller; "" = null */
-	const char	*from_addr;	/* address for an added From: header */
-	const char	*full_name;	/* -F: display name for an added From: */
-	const char	*domain;	/* right side of an added Message-ID */
+	int read_rcpts; /* -t: To, Cc, Bcc (or Resent-* when present) */
+	char *const *operands; /* recipient address lists from argv */
+	size_t noperands;
+	const char *sender; /* envelope sender, decided by the caller; "" = null */
+	const char *from_addr; /* address for an added From: header */
+	const char *full_name; /* -F: display name for an added From: */
+	const char *domain; /* right side of an added Message-ID */
 	/* bare names (root) become root@qualify_domain; NULL: keep them bare */
-	const char	*qualify_domain;
-	const char	*spool_dir;	/* the spool file's directory (created 0700 if missing) */
-	int		 spool_anon;	/* spool_dir is a temporary directory ($TMPDIR): the
+	const char *qualify_domain;
+	const char *spool_dir; /* the spool file's directory (created 0700 if missing) */
+	int spool_anon; /* spool_dir is a temporary directory ($TMPDIR): the
 					   file has no name there (m->path NULL) and is never
 					   committed to a queue */
-	uint64_t	 max_size;	/* 0: no limit; larger input is CAUSE_DATA */
-	unsigned	 max_rcpts;	/* 0: MAX_RECIPIENTS */
-	int		 address_strict;
+	uint64_t max_size; /* 0: no limit; larger input is CAUSE_DATA */
+	unsigned max_rcpts; /* 0: MAX_RECIPIENTS */
+	int address_strict;
 
-	enum rewrite_from rewrite_from;	/* an existing From: (REWRITE_NEVER is 0) */
-	const char	*rewrite_addr;	/* always: the account's address (an added From too) */
-	const char	*rewrite_name;	/* always: its display name; NULL: the original's */
-	const char	*local_domain;	/* qualifies a local From; NULL: it stays */
+	enum rewrite_from rewrite_from; /* an existing From: (REWRITE_NEVER is 0) */
+	const char *rewrite_addr; /* always: the account's address (an added From too) */
+	const char *rewrite_name; /* always: its display name; NULL: the original's */
+	const char *local_domain; /* qualifies a local From; NULL: it stays */
 	const char *const *local_domains; /* more names of this host (aliases_is_local) */
-	intake_map_fn	 map_local;	/* NULL: To and Cc stay as written */
-	void		*map_ctx;
+	intake_map_fn map_local; /* NULL: To and Cc stay as written */
+	void *map_ctx;
 };
 
 /* What intake changed (struct msg's repairs), for logs and -v. */
-#define INTAKE_FROM_QUALIFIED	0x01	/* a local From got the local domain */
-#define INTAKE_FROM_REPLACED	0x02	/* rewrite_from = always replaced From */
-#define INTAKE_REPLY_TO_ADDED	0x04	/* ... and kept the original in Reply-To */
-#define INTAKE_TO_REWRITTEN	0x08	/* rewrite_to changed To/Cc */
-#define INTAKE_HEADER_FOLDED	0x10	/* a header line over 998 octets was folded */
-#define INTAKE_BODY_QP		0x20	/* long body lines: now quoted-printable */
-#define INTAKE_BODY_FOLDED	0x40	/* long body lines: cut at 998 octets */
+#define INTAKE_FROM_QUALIFIED 0x01 /* a local From got the local domain */
+#define INTAKE_FROM_REPLACED 0x02 /* rewrite_from = always replaced From */
+#define INTAKE_REPLY_TO_ADDED 0x04 /* ... and kept the original in Reply-To */
+#define INTAKE_TO_REWRITTEN 0x08 /* rewrite_to changed To/Cc */
+#define INTAKE_HEADER_FOLDED 0x10 /* a header line over 998 octets was folded */
+#define INTAKE_BODY_QP 0x20 /* long body lines: now quoted-printable */
+#define INTAKE_BODY_FOLDED 0x40 /* long body lines: cut at 998 octets */
 
 struct msg {
-	int		 fd;		/* spool file, read-write, -1 if none */
-	char		*path;		/* spool file path; NULL for an anonymous file */
-	uint64_t	 size;		/* bytes in the spool file */
-	uint64_t	 header_size;	/* bytes of the header block incl. the empty line */
-	int		 body_8bit;	/* some byte >= 0x80 anywhere */
-	int		 hdr_8bit;	/* raw 8-bit in the header block (SMTPUTF8) */
-	size_t		 max_line;	/* longest line, without CRLF (after repairs) */
-	unsigned	 repairs;	/* INTAKE_* flags */
-	int		 dkim_signed;	/* carries a DKIM-Signature: headers kept as written */
-	char		*sender;	/* envelope sender; "" = null sender */
-	char		**rcpts;	/* envelope recipients, deduplicated, in order given */
-	size_t		 nrcpts;
-	char		*message_id;	/* without angle brackets */
+	int fd; /* spool file, read-write, -1 if none */
+	char *path; /* spool file path; NULL for an anonymous file */
+	uint64_t size; /* bytes in the spool file */
+	uint64_t header_size; /* bytes of the header block incl. the empty line */
+	int body_8bit; /* some byte >= 0x80 anywhere */
+	int hdr_8bit; /* raw 8-bit in the header block (SMTPUTF8) */
+	size_t max_line; /* longest line, without CRLF (after repairs) */
+	unsigned repairs; /* INTAKE_* flags */
+	int dkim_signed; /* carries a DKIM-Signature: headers kept as written */
+	char *sender; /* envelope sender; "" = null sender */
+	char **rcpts; /* envelope recipients, deduplicated, in order given */
+	size_t nrcpts;
+	char *message_id; /* without angle brackets */
 };
 
 /*
@@ -106,11 +105,11 @@ struct msg {
  * CAUSE_DATA for a header block over the limit, a message over max_size, a bad address
  * in strict mode, or no recipients (CAUSE_USAGE). On failure no spool file is left.
  */
-int	intake_read(int fd, const struct intake_opts *o, struct msg *m, struct err *e);
+int intake_read(int fd, const struct intake_opts *o, struct msg *m, struct err *e);
 
 /* Close and unlink the spool file (unless msg_release was called) and free. */
-void	msg_free(struct msg *m);
+void msg_free(struct msg *m);
 /* Forget the spool file without unlinking it (it now belongs to the queue). */
-void	msg_release(struct msg *m);
+void msg_release(struct msg *m);
 
 #endif

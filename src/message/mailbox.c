@@ -19,18 +19,18 @@
 enum tok { T_ATOM, T_QUOTED };
 
 struct word {
-	enum tok	 kind;
-	char		*raw;	/* as written (a quoted string with its quotes) */
-	char		*text;	/* quotes and escapes removed */
+	enum tok kind;
+	char *raw; /* as written (a quoted string with its quotes) */
+	char *text; /* quotes and escapes removed */
 };
 
 struct elem {
-	struct word	 w[64];		/* words outside the angle address */
-	size_t		 nw;
-	size_t		 nbefore;	/* words before '<' */
-	struct buf	 comment;
-	struct buf	 angle;		/* inside <...>, spaces and comments removed */
-	int		 has_angle;
+	struct word w[64]; /* words outside the angle address */
+	size_t nw;
+	size_t nbefore; /* words before '<' */
+	struct buf comment;
+	struct buf angle; /* inside <...>, spaces and comments removed */
+	int has_angle;
 };
 
 static void
@@ -387,7 +387,7 @@ mailbox_parse(const char *s, size_t len, size_t max, struct mailbox_list *out)
 			}
 			out->v[out->n++] = mb;
 		}
-		i++;	/* past the comma, or past the end */
+		i++; /* past the comma, or past the end */
 	}
 	rc = 0;
 out:

@@ -19,15 +19,15 @@
 struct buf;
 
 struct mailbox {
-	char	*name;	/* display name: the phrase (quotes removed) or else the comment
+	char *name; /* display name: the phrase (quotes removed) or else the comment
 			   text; NULL if there is none */
-	char	*addr;	/* addr-spec as written, without angle brackets, route or spaces;
+	char *addr; /* addr-spec as written, without angle brackets, route or spaces;
 			   a bare local name ("root") stays bare */
 };
 
 struct mailbox_list {
-	struct mailbox	*v;
-	size_t		 n;
+	struct mailbox *v;
+	size_t n;
 };
 
 /*
@@ -38,15 +38,14 @@ struct mailbox_list {
  * not be written without its angle brackets ("<a,b@x>", "<u@[192.0.2.1]>"), a NUL byte,
  * or more than max mailboxes.
  */
-int	mailbox_parse(const char *s, size_t len, size_t max, struct mailbox_list *out)
-    MUST_CHECK;
-void	mailbox_list_free(struct mailbox_list *l);
+int mailbox_parse(const char *s, size_t len, size_t max, struct mailbox_list *out) MUST_CHECK;
+void mailbox_list_free(struct mailbox_list *l);
 
 /*
  * Append "name <addr>" (name as atoms, a quoted string, or RFC 2047 encoded words when it
  * has 8-bit bytes; see rfc2047_phrase), or the bare addr when name is NULL or blank.
  * Returns 0, or -1 when b would grow past its maximum.
  */
-int	mailbox_format(struct buf *b, const char *name, const char *addr) MUST_CHECK;
+int mailbox_format(struct buf *b, const char *name, const char *addr) MUST_CHECK;
 
 #endif

@@ -15,19 +15,19 @@
 #include <stddef.h>
 
 /* RFC 2045 6.7: an encoded line is at most 76 characters. */
-#define QP_LINE		76
+#define QP_LINE 76
 /* What one input byte can turn into: a soft break, a held white space, another soft
  * break and =XX. */
-#define QP_OUT		16
+#define QP_OUT 16
 
 struct qp {
-	size_t	col;	/* characters on the current encoded line */
-	int	ws;	/* a space or tab held back: encoded if the line ends after it */
+	size_t col; /* characters on the current encoded line */
+	int ws; /* a space or tab held back: encoded if the line ends after it */
 };
 
 /* Start an encoding. */
-void	qp_init(struct qp *q);
+void qp_init(struct qp *q);
 /* Encode byte c: its encoding goes into out; returns how many bytes (0 to QP_OUT). */
-size_t	qp_byte(struct qp *q, unsigned char c, char out[QP_OUT]);
+size_t qp_byte(struct qp *q, unsigned char c, char out[QP_OUT]);
 
 #endif

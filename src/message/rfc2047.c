@@ -49,8 +49,7 @@ rfc2047_utf8_valid(const unsigned char *s, size_t n)
 static int
 base64(struct buf *b, const unsigned char *s, size_t n)
 {
-	static const char a[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char q[4];
 	size_t i;
 	uint32_t v;
@@ -126,7 +125,7 @@ rfc2047_phrase(struct buf *b, const char *name, size_t max)
 	for (i = 0; i < n; i++)
 		if (s[i] != ' ' && s[i] < 0x80 && strchr("!#$%&'*+-/=?^_`{|}~", s[i]) == NULL &&
 		    !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9')))
+			(s[i] >= '0' && s[i] <= '9')))
 			special = 1;
 	if (eight)
 		r = rfc2047_encode(b, s, n, "\r\n ");
@@ -167,9 +166,21 @@ static enum fclass
 field_class(const char *name, size_t n)
 {
 	static const char *const addr[] = {
-		"from", "sender", "reply-to", "to", "cc", "bcc", "resent-from",
-		"resent-sender", "resent-reply-to", "resent-to", "resent-cc", "resent-bcc",
-		"disposition-notification-to", "errors-to", "return-receipt-to",
+		"from",
+		"sender",
+		"reply-to",
+		"to",
+		"cc",
+		"bcc",
+		"resent-from",
+		"resent-sender",
+		"resent-reply-to",
+		"resent-to",
+		"resent-cc",
+		"resent-bcc",
+		"disposition-notification-to",
+		"errors-to",
+		"return-receipt-to",
 	};
 	size_t i;
 
@@ -310,8 +321,8 @@ down_params(const char *v, size_t n, struct buf *out)
 			}
 			if (has_8bit(text.data, text.len)) {
 				r |= buf_addc(out, '"');
-				r |= rfc2047_encode(out, (unsigned char *)text.data,
-				    text.len, " ");
+				r |= rfc2047_encode(out, (unsigned char *)text.data, text.len,
+				    " ");
 				r |= buf_addc(out, '"');
 			} else
 				r |= buf_add(out, v + i, (k < n ? k + 1 : n) - i);
@@ -410,14 +421,17 @@ tmp_open(const char *dir, struct err *e)
 	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) != -1)
 		goto out;
 	if ((path = path_fmt("%s/mailout-7bit.XXXXXX", dir)) == NULL) {
-		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write a 7-bit copy of the message "
+		err_set(e, ERR_TEMP, CAUSE_IOERR,
+		    "cannot write a 7-bit copy of the message "
 		    "headers: %s is too long (%zu bytes, %.40s...) for a file name in it",
 		    what, strlen(dir), dir);
 		goto out;
 	}
 	if ((fd = mkostemp(path, O_CLOEXEC)) == -1) {
-		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write a 7-bit copy of the message "
-		    "headers in %s: %s", dir, strerror(errno));
+		err_set(e, ERR_TEMP, CAUSE_IOERR,
+		    "cannot write a 7-bit copy of the message "
+		    "headers in %s: %s",
+		    dir, strerror(errno));
 		goto out;
 	}
 	unlink(path);
@@ -493,7 +507,8 @@ rfc2047_downgrade(int fd, const char *tmpdir, struct err *e)
 				break;
 			if (rfc5322_field_name(hdr.data + pos, end - pos, &nlen, &v) == -1)
 				nlen = 0;
-			err_set(e, ERR_PERM, CAUSE_DATA, "the relay does not support SMTPUTF8 and "
+			err_set(e, ERR_PERM, CAUSE_DATA,
+			    "the relay does not support SMTPUTF8 and "
 			    "the %.*s header cannot do without it: %s",
 			    (int)(nlen < 64 ? nlen : 64), hdr.data + pos, why);
 			goto out;
@@ -506,8 +521,10 @@ rfc2047_downgrade(int fd, const char *tmpdir, struct err *e)
 	if ((nfd = tmp_open(tmpdir, e)) == -1)
 		goto out;
 	if (write_all(nfd, out.data, out.len) == -1) {
-		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write a 7-bit copy of the message "
-		    "headers: %s", strerror(errno));
+		err_set(e, ERR_TEMP, CAUSE_IOERR,
+		    "cannot write a 7-bit copy of the message "
+		    "headers: %s",
+		    strerror(errno));
 		goto out;
 	}
 	for (off = (off_t)hdr.len;; off += r) {
@@ -517,8 +534,10 @@ rfc2047_downgrade(int fd, const char *tmpdir, struct err *e)
 		if (r == 0)
 			break;
 		if (r == -1 || write_all(nfd, block, (size_t)r) == -1) {
-			err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot copy the message for a 7-bit "
-			    "header: %s", strerror(errno));
+			err_set(e, ERR_TEMP, CAUSE_IOERR,
+			    "cannot copy the message for a 7-bit "
+			    "header: %s",
+			    strerror(errno));
 			goto out;
 		}
 	}

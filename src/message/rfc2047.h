@@ -27,14 +27,13 @@ struct buf;
 struct err;
 
 /* 1 if the n bytes are valid UTF-8 (plain ASCII is), else 0. */
-int	rfc2047_utf8_valid(const unsigned char *s, size_t n);
+int rfc2047_utf8_valid(const unsigned char *s, size_t n);
 
 /*
  * Append s as encoded words separated by sep ("\r\n " folds the field between words;
  * " " keeps them on one line). 0, or -1 when b would grow past its maximum.
  */
-int	rfc2047_encode(struct buf *b, const unsigned char *s, size_t n, const char *sep)
-    MUST_CHECK;
+int rfc2047_encode(struct buf *b, const unsigned char *s, size_t n, const char *sep) MUST_CHECK;
 
 /*
  * Append a display name: atoms when it is plain, a quoted string when it has specials,
@@ -42,7 +41,7 @@ int	rfc2047_encode(struct buf *b, const unsigned char *s, size_t n, const char *
  * controls (CR and LF among them) become spaces, at most max bytes of it are used.
  * 0, or -1 when b would grow past its maximum.
  */
-int	rfc2047_phrase(struct buf *b, const char *name, size_t max) MUST_CHECK;
+int rfc2047_phrase(struct buf *b, const char *name, size_t max) MUST_CHECK;
 
 /*
  * One complete header field f (name, value, folds, final CRLF), which has 8-bit bytes,
@@ -50,8 +49,7 @@ int	rfc2047_phrase(struct buf *b, const char *name, size_t max) MUST_CHECK;
  * (static text) when it cannot be: a non-ASCII address, an address field that does not
  * parse as mailboxes.
  */
-int	rfc2047_downgrade_field(const char *f, size_t n, struct buf *out, const char **why)
-    MUST_CHECK;
+int rfc2047_downgrade_field(const char *f, size_t n, struct buf *out, const char **why) MUST_CHECK;
 
 /*
  * Copy the message in fd (the spool: CRLF lines, header block, empty line, body; read
@@ -62,6 +60,6 @@ int	rfc2047_downgrade_field(const char *f, size_t n, struct buf *out, const char
  * TEMP/CAUSE_IOERR when the copy cannot be written (a temporary directory whose name is
  * too long for a file in it among the reasons).
  */
-int	rfc2047_downgrade(int fd, const char *tmpdir, struct err *e) MUST_CHECK;
+int rfc2047_downgrade(int fd, const char *tmpdir, struct err *e) MUST_CHECK;
 
 #endif

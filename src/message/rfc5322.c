@@ -20,30 +20,40 @@
 #include "base/str.h"
 
 enum tok_type {
-	T_END, T_ATOM, T_QSTR, T_DLIT, T_DOT, T_AT, T_LT, T_GT, T_COMMA, T_COLON, T_SEMI,
+	T_END,
+	T_ATOM,
+	T_QSTR,
+	T_DLIT,
+	T_DOT,
+	T_AT,
+	T_LT,
+	T_GT,
+	T_COMMA,
+	T_COLON,
+	T_SEMI,
 	T_JUNK
 };
 
 struct tok {
-	enum tok_type	 type;
-	int		 ws;	/* whitespace or a comment came before it */
-	size_t		 off;
-	size_t		 len;
-	const char	*why;	/* T_JUNK: what is wrong, for strict mode */
+	enum tok_type type;
+	int ws; /* whitespace or a comment came before it */
+	size_t off;
+	size_t len;
+	const char *why; /* T_JUNK: what is wrong, for strict mode */
 };
 
 struct parser {
 	const unsigned char *s;
-	size_t		 len;
-	size_t		 pos;
-	int		 strict;
-	struct tok	*t;	/* the tokens of the current element */
-	size_t		 nt;
-	size_t		 capt;
-	struct addrlist	*out;
-	struct err	*e;
-	struct buf	 addr;	/* the addr-spec being built */
-	struct buf	 tmp;	/* a decoded local part */
+	size_t len;
+	size_t pos;
+	int strict;
+	struct tok *t; /* the tokens of the current element */
+	size_t nt;
+	size_t capt;
+	struct addrlist *out;
+	struct err *e;
+	struct buf addr; /* the addr-spec being built */
+	struct buf tmp; /* a decoded local part */
 };
 
 static int
@@ -133,8 +143,8 @@ again:
 			t->len = j + 1 - i;
 		} else if (p->strict) {
 			t->type = T_JUNK;
-			t->why = s[i] == '"' ? "unterminated quoted string" :
-			    "unterminated domain literal";
+			t->why = s[i] == '"' ? "unterminated quoted string"
+					     : "unterminated domain literal";
 			t->len = n - i;
 		} else {
 			i++;
@@ -256,8 +266,8 @@ local_part(struct parser *p, size_t a, size_t b)
 		}
 	}
 	if (!quoted || is_dot_atom(p->tmp.data, p->tmp.len))
-		return buf_add(&p->addr, p->tmp.data, p->tmp.len) == -1 ? "address too long" :
-		    NULL;
+		return buf_add(&p->addr, p->tmp.data, p->tmp.len) == -1 ? "address too long"
+									: NULL;
 	if (buf_addc(&p->addr, '"') == -1)
 		return "address too long";
 	for (k = 0; k < p->tmp.len; k++) {
@@ -337,8 +347,8 @@ addr_spec(struct parser *p, size_t a, size_t b)
 				return "words not separated by '.' (a display name needs <...>)";
 			la = i;
 		}
-		if (p->strict && t[i].type == T_DOT && (i == la || i + 1 == lb ||
-		    t[i + 1].type == T_DOT))
+		if (p->strict && t[i].type == T_DOT &&
+		    (i == la || i + 1 == lb || t[i + 1].type == T_DOT))
 			return "misplaced '.' in local part";
 	}
 	if ((why = local_part(p, la, lb)) != NULL)
@@ -485,8 +495,8 @@ lax_words(struct parser *p, size_t a, size_t b)
 
 	/* A stray '>' or ':' is dropped and counts as a space ("a@x> b@x"). */
 	for (i = k = a; i < b; i++) {
-		if (p->t[i].type == T_GT || p->t[i].type == T_COLON ||
-		    p->t[i].type == T_SEMI || p->t[i].type == T_LT) {
+		if (p->t[i].type == T_GT || p->t[i].type == T_COLON || p->t[i].type == T_SEMI ||
+		    p->t[i].type == T_LT) {
 			ws = 1;
 			continue;
 		}
@@ -613,8 +623,7 @@ gather(struct parser *p, int in_group, int *too_long)
 }
 
 int
-rfc5322_parse_addrlist(const char *s, size_t len, struct addrlist *out, int strict,
-    struct err *e)
+rfc5322_parse_addrlist(const char *s, size_t len, struct addrlist *out, int strict, struct err *e)
 {
 	struct parser p;
 	enum tok_type end;
@@ -796,7 +805,7 @@ domain_ok(const char *s, size_t n)
 			continue;
 		}
 		if (!(c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			(c >= '0' && c <= '9') || c == '-' || c == '_'))
 			return 0;
 		label++;
 	}

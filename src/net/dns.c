@@ -46,7 +46,8 @@ u16(const unsigned char *p)
 static int
 walk(const unsigned char *msg, int len, ns_type t,
     int (*take)(void *ctx, const unsigned char *msg, int len, const unsigned char *rd,
-    size_t rdlen), void *ctx)
+	size_t rdlen),
+    void *ctx)
 {
 	ns_msg h;
 	ns_rr rr;
@@ -68,13 +69,12 @@ walk(const unsigned char *msg, int len, ns_type t,
 }
 
 struct srvs {
-	struct dns_srv	*r;
-	size_t		 n;
+	struct dns_srv *r;
+	size_t n;
 };
 
 static int
-take_srv(void *ctx, const unsigned char *msg, int len, const unsigned char *rd,
-    size_t rdlen)
+take_srv(void *ctx, const unsigned char *msg, int len, const unsigned char *rd, size_t rdlen)
 {
 	struct srvs *s = ctx;
 	struct dns_srv *x;
@@ -128,13 +128,12 @@ dns_parse_srv(const unsigned char *msg, int len, struct dns_srv **out, size_t *n
 }
 
 struct mxs {
-	struct dns_mx	*r;
-	size_t		 n;
+	struct dns_mx *r;
+	size_t n;
 };
 
 static int
-take_mx(void *ctx, const unsigned char *msg, int len, const unsigned char *rd,
-    size_t rdlen)
+take_mx(void *ctx, const unsigned char *msg, int len, const unsigned char *rd, size_t rdlen)
 {
 	struct mxs *s = ctx;
 	char *host;
@@ -209,8 +208,10 @@ dns_srv(const char *name, struct dns_srv **out, size_t *n, struct err *e)
 	if ((len = query(name, ns_t_srv, ans, e)) <= 0)
 		rc = len;
 	else if ((rc = dns_parse_srv(ans, len, out, n)) == -1)
-		err_set(e, ERR_TEMP, CAUSE_PROTOCOL, "DNS lookup of %s (SRV): a malformed "
-		    "answer", name);
+		err_set(e, ERR_TEMP, CAUSE_PROTOCOL,
+		    "DNS lookup of %s (SRV): a malformed "
+		    "answer",
+		    name);
 	free(ans);
 	return rc;
 }
@@ -226,8 +227,10 @@ dns_mx(const char *domain, struct dns_mx **out, size_t *n, struct err *e)
 	if ((len = query(domain, ns_t_mx, ans, e)) <= 0)
 		rc = len;
 	else if ((rc = dns_parse_mx(ans, len, out, n)) == -1)
-		err_set(e, ERR_TEMP, CAUSE_PROTOCOL, "DNS lookup of %s (MX): a malformed "
-		    "answer", domain);
+		err_set(e, ERR_TEMP, CAUSE_PROTOCOL,
+		    "DNS lookup of %s (MX): a malformed "
+		    "answer",
+		    domain);
 	free(ans);
 	return rc;
 }

@@ -13,15 +13,15 @@
 struct err;
 
 struct dns_srv {
-	char		*target;	/* host name, without the final dot */
-	unsigned	 port;
-	unsigned	 priority;
-	unsigned	 weight;
+	char *target; /* host name, without the final dot */
+	unsigned port;
+	unsigned priority;
+	unsigned weight;
 };
 
 struct dns_mx {
-	char		*host;		/* without the final dot */
-	unsigned	 preference;
+	char *host; /* without the final dot */
+	unsigned preference;
 };
 
 /*
@@ -31,18 +31,18 @@ struct dns_mx {
  * no such name, no SRV record, or the single "." target that says the service is not
  * offered. -1 with err (TEMP CAUSE_TEMP): the resolver could not say.
  */
-int	dns_srv(const char *name, struct dns_srv **out, size_t *n, struct err *e) MUST_CHECK;
-void	dns_srv_free(struct dns_srv *r, size_t n);
+int dns_srv(const char *name, struct dns_srv **out, size_t *n, struct err *e) MUST_CHECK;
+void dns_srv_free(struct dns_srv *r, size_t n);
 
 /* The MX records of domain, lowest preference first. 1, 0 or -1 as for dns_srv. */
-int	dns_mx(const char *domain, struct dns_mx **out, size_t *n, struct err *e) MUST_CHECK;
-void	dns_mx_free(struct dns_mx *r, size_t n);
+int dns_mx(const char *domain, struct dns_mx **out, size_t *n, struct err *e) MUST_CHECK;
+void dns_mx_free(struct dns_mx *r, size_t n);
 
 /*
  * The parsers of a resolver answer (msg, len bytes as res_query returns it), exposed
  * for the unit tests. 1 with records, 0 none, -1 malformed.
  */
-int	dns_parse_srv(const unsigned char *msg, int len, struct dns_srv **out, size_t *n);
-int	dns_parse_mx(const unsigned char *msg, int len, struct dns_mx **out, size_t *n);
+int dns_parse_srv(const unsigned char *msg, int len, struct dns_srv **out, size_t *n);
+int dns_parse_mx(const unsigned char *msg, int len, struct dns_mx **out, size_t *n);
 
 #endif

@@ -21,18 +21,18 @@
 #include "net/stream.h"
 
 struct fdstream {
-	struct stream	 s;
-	int		 rfd;
-	int		 wfd;
-	int		 timeout_s;
-	int64_t		 deadline_ms;	/* see stream_ops.deadline; 0: none */
-	int		 owned;		/* close rfd (== wfd) with the stream */
-	int		 tryfirst;	/* non-blocking: try the call, wait only on EAGAIN */
-	int		 quickack;	/* a TCP connection we made (see fd_read) */
-	int		 notsock;	/* wfd is no socket: plain write(2) */
-	enum err_cause	 cause;		/* of a failed read, write or poll */
-	char		 name[300];	/* s.name */
-	char		 peer[320];	/* in timeout messages: "the server (NAME)" */
+	struct stream s;
+	int rfd;
+	int wfd;
+	int timeout_s;
+	int64_t deadline_ms; /* see stream_ops.deadline; 0: none */
+	int owned; /* close rfd (== wfd) with the stream */
+	int tryfirst; /* non-blocking: try the call, wait only on EAGAIN */
+	int quickack; /* a TCP connection we made (see fd_read) */
+	int notsock; /* wfd is no socket: plain write(2) */
+	enum err_cause cause; /* of a failed read, write or poll */
+	char name[300]; /* s.name */
+	char peer[320]; /* in timeout messages: "the server (NAME)" */
 };
 
 /*
@@ -130,8 +130,7 @@ fd_read(struct stream *s, void *p, size_t n, struct err *e)
 		if (fs->tryfirst && fd_wait(fs, fs->rfd, POLLIN, e) == -1)
 			goto out;
 	}
-	err_set(e, ERR_TEMP, fs->cause, "connection to %s lost: %s", fs->s.name,
-	    strerror(errno));
+	err_set(e, ERR_TEMP, fs->cause, "connection to %s lost: %s", fs->s.name, strerror(errno));
 out:
 	return r;
 }

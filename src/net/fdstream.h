@@ -20,7 +20,7 @@ struct stream;
  * Failures are TEMP/CAUSE_TEMP ("connection to NAME lost: ...", "timeout after N s
  * waiting for the server (NAME)"). The stream owns fd: closing it closes fd. Never NULL.
  */
-struct stream	*fdstream_socket(int fd, const char *name, int timeout_s);
+struct stream *fdstream_socket(int fd, const char *name, int timeout_s);
 
 /*
  * A stream that reads rfd and writes wfd (they may be one descriptor; a pipe, a terminal
@@ -28,6 +28,6 @@ struct stream	*fdstream_socket(int fd, const char *name, int timeout_s);
  * I/O failures are TEMP/CAUSE_IOERR, a timeout TEMP/CAUSE_TEMP. Closing it leaves the
  * descriptors open. Never NULL.
  */
-struct stream	*fdstream_new(int rfd, int wfd, int timeout_s);
+struct stream *fdstream_new(int rfd, int wfd, int timeout_s);
 
 #endif

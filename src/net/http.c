@@ -24,13 +24,13 @@
 #include "base/str.h"
 
 /* Body bytes are copied through this; the conn buffers the socket reads already. */
-#define HTTP_BLOCK	4096
+#define HTTP_BLOCK 4096
 
 struct rctx {
-	struct conn	*c;
-	int64_t		 deadline;	/* now_ms() value; 0: none */
-	int		 timeout_s;
-	char		*line;		/* MAX_HTTP_LINE */
+	struct conn *c;
+	int64_t deadline; /* now_ms() value; 0: none */
+	int timeout_s;
+	char *line; /* MAX_HTTP_LINE */
 };
 
 static void
@@ -74,8 +74,10 @@ http_url_parse(const char *url, struct http_url *u, struct err *e)
 	}
 	pstart = p + strcspn(p, "/?#");
 	if (memchr(p, '@', (size_t)(pstart - p)) != NULL) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "URL %s: user names in URLs are not "
-		    "supported", url);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "URL %s: user names in URLs are not "
+		    "supported",
+		    url);
 		goto out;
 	}
 	if (*p == '[') {
@@ -183,10 +185,12 @@ parse_status(const char *line, struct http_response *r, struct err *e)
 
 	if (strncmp(p, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)p[7]) || p[8] != ' ' ||
 	    !isdigit((unsigned char)p[9]) || !isdigit((unsigned char)p[10]) ||
-	    !isdigit((unsigned char)p[11]) || (p[12] != ' ' && p[12] != '\0') ||
-	    p[9] < '1' || p[9] > '5')
-		return err_set(e, ERR_TEMP, CAUSE_PROTOCOL, "not an HTTP/1.x status line: "
-		    "\"%.80s\"", line);
+	    !isdigit((unsigned char)p[11]) || (p[12] != ' ' && p[12] != '\0') || p[9] < '1' ||
+	    p[9] > '5')
+		return err_set(e, ERR_TEMP, CAUSE_PROTOCOL,
+		    "not an HTTP/1.x status line: "
+		    "\"%.80s\"",
+		    line);
 	r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
 	clean_copy(r->reason, sizeof(r->reason), p[12] == ' ' ? p + 13 : "");
 	return 0;
@@ -209,10 +213,10 @@ te_chunked(const char *v)
 }
 
 struct framing {
-	int		 chunked;
-	int		 te;		/* a Transfer-Encoding header was seen */
-	int		 has_len;
-	uint64_t	 len;
+	int chunked;
+	int te; /* a Transfer-Encoding header was seen */
+	int has_len;
+	uint64_t len;
 };
 
 /* One header line into the framing and r. 0, or -1 with err. */
@@ -224,10 +228,9 @@ parse_header(char *line, struct framing *f, struct http_response *r, struct err 
 	int rc = 0;
 
 	if (line[0] == ' ' || line[0] == '\t')
-		goto out;	/* obsolete folding: nothing we read is folded */
+		goto out; /* obsolete folding: nothing we read is folded */
 	if ((colon = strchr(line, ':')) == NULL || colon == line) {
-		rc = err_set(e, ERR_TEMP, CAUSE_PROTOCOL, "malformed header line \"%.80s\"",
-		    line);
+		rc = err_set(e, ERR_TEMP, CAUSE_PROTOCOL, "malformed header line \"%.80s\"", line);
 		goto out;
 	}
 	*colon = '\0';
@@ -257,8 +260,10 @@ out:
 static int
 too_big(struct err *e)
 {
-	return err_set(e, ERR_TEMP, CAUSE_PROTOCOL, "the response body is larger than %d "
-	    "bytes", MAX_HTTP_BODY);
+	return err_set(e, ERR_TEMP, CAUSE_PROTOCOL,
+	    "the response body is larger than %d "
+	    "bytes",
+	    MAX_HTTP_BODY);
 }
 
 /* n bytes of body into r. */
@@ -334,7 +339,7 @@ read_chunked(struct rctx *x, struct http_response *r, struct err *e)
 			;
 		if (digits == 0 || digits > MAX_HTTP_CHUNK_DIGITS ||
 		    (p[digits] != '\0' && p[digits] != ';' && p[digits] != ' ' &&
-		    p[digits] != '\t')) {
+			p[digits] != '\t')) {
 			err_set(e, ERR_TEMP, CAUSE_PROTOCOL, "bad chunk size line \"%.40s\"", p);
 			goto out;
 		}
@@ -376,8 +381,10 @@ read_response(struct rctx *x, int head, struct http_response *r, struct err *e)
 
 	for (interim = 0;; interim++) {
 		if (interim > MAX_HTTP_INTERIM) {
-			err_set(e, ERR_TEMP, CAUSE_PROTOCOL, "more than %d interim (1xx) "
-			    "responses", MAX_HTTP_INTERIM);
+			err_set(e, ERR_TEMP, CAUSE_PROTOCOL,
+			    "more than %d interim (1xx) "
+			    "responses",
+			    MAX_HTTP_INTERIM);
 			goto out;
 		}
 		memset(&f, 0, sizeof(f));
@@ -447,8 +454,8 @@ url_for_msg(const struct http_url *u, char *dst, size_t len)
 {
 	int v6 = strchr(u->host, ':') != NULL;
 
-	snprintf(dst, len, "%s://%s%s%s:%u%.*s", u->tls ? "https" : "http", v6 ? "[" : "",
-	    u->host, v6 ? "]" : "", u->port, (int)strcspn(u->path, "?"), u->path);
+	snprintf(dst, len, "%s://%s%s%s:%u%.*s", u->tls ? "https" : "http", v6 ? "[" : "", u->host,
+	    v6 ? "]" : "", u->port, (int)strcspn(u->path, "?"), u->path);
 }
 
 int
@@ -500,12 +507,14 @@ http_do(const struct http_request *rq, struct http_response *r, struct err *e)
 	s = NULL;
 	x.c = c;
 	v6 = strchr(u.host, ':') != NULL;
-	bad = buf_addf(&req, "%s %s HTTP/1.1\r\nHost: %s%s%s", rq->method, u.path,
-	    v6 ? "[" : "", u.host, v6 ? "]" : "");
+	bad = buf_addf(&req, "%s %s HTTP/1.1\r\nHost: %s%s%s", rq->method, u.path, v6 ? "[" : "",
+	    u.host, v6 ? "]" : "");
 	if (u.port != (u.tls ? 443u : 80u))
 		bad |= buf_addf(&req, ":%u", u.port);
-	bad |= buf_addf(&req, "\r\nUser-Agent: mailout/%s\r\nAccept: application/json\r\n"
-	    "Connection: close\r\n", VERSION);
+	bad |= buf_addf(&req,
+	    "\r\nUser-Agent: mailout/%s\r\nAccept: application/json\r\n"
+	    "Connection: close\r\n",
+	    VERSION);
 	if (rq->content_type != NULL)
 		bad |= buf_addf(&req, "Content-Type: %s\r\nContent-Length: %zu\r\n",
 		    rq->content_type, rq->bodylen);
@@ -626,8 +635,9 @@ http_query_get(const char *query, const char *key, struct buf *out)
 		eq = memchr(p, '=', n);
 		if ((eq != NULL ? (size_t)(eq - p) : n) == klen && strncmp(p, key, klen) == 0) {
 			/* "key" alone is an empty value. */
-			rc = eq == NULL || urldecode(eq + 1, (size_t)(amp - eq - 1), out) == 0 ?
-			    1 : -1;
+			rc = eq == NULL || urldecode(eq + 1, (size_t)(amp - eq - 1), out) == 0
+			    ? 1
+			    : -1;
 			break;
 		}
 		p = *amp == '&' ? amp + 1 : amp;

@@ -28,7 +28,7 @@
  * With several addresses (IPv6 and IPv4), one that drops packets must not eat the whole
  * deadline: each gets its share of what is left, but never less than this.
  */
-#define NET_MIN_ATTEMPT_MS	2000
+#define NET_MIN_ATTEMPT_MS 2000
 
 /*
  * One non-blocking connect within ms milliseconds (-1: no limit). Returns the connected
@@ -128,8 +128,8 @@ net_connect(const char *host, unsigned port, int connect_timeout_s, int io_timeo
 	}
 	if (r != 0) {
 		/* EAI_AGAIN, EAI_FAIL, EAI_MEMORY: the resolver, not the name, is at fault. */
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "cannot look up relay host '%s' (DNS): %s",
-		    host, gai_strerror(r));
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "cannot look up relay host '%s' (DNS): %s", host,
+		    gai_strerror(r));
 		goto out;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next)
@@ -154,11 +154,13 @@ net_connect(const char *host, unsigned port, int connect_timeout_s, int io_timeo
 	}
 	if (fd == -1) {
 		if (ntried > 1)
-			err_set(e, ERR_TEMP, CAUSE_TEMP, "cannot connect to %s port %u: %s "
-			    "(%d addresses tried)", host, port, reason, ntried);
+			err_set(e, ERR_TEMP, CAUSE_TEMP,
+			    "cannot connect to %s port %u: %s "
+			    "(%d addresses tried)",
+			    host, port, reason, ntried);
 		else
-			err_set(e, ERR_TEMP, CAUSE_TEMP, "cannot connect to %s port %u: %s",
-			    host, port, reason);
+			err_set(e, ERR_TEMP, CAUSE_TEMP, "cannot connect to %s port %u: %s", host,
+			    port, reason);
 		goto out;
 	}
 	if (strchr(host, ':') != NULL)

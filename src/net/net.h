@@ -16,7 +16,7 @@ struct stream;
  * resolver failure, refused or timed-out connection is TEMP/CAUSE_TEMP. The message
  * names host, port and reason.
  */
-struct stream	*net_connect(const char *host, unsigned port, int connect_timeout_s,
-		    int io_timeout_s, struct err *e);
+struct stream *net_connect(const char *host, unsigned port, int connect_timeout_s,
+    int io_timeout_s, struct err *e);
 
 #endif

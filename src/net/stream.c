@@ -14,24 +14,24 @@
 #include "base/mem.h"
 
 /* Replies and commands are short; 16 KiB holds a whole pipelined batch of replies. */
-#define CONN_RBUF	(16 * 1024)
+#define CONN_RBUF (16 * 1024)
 /*
  * Output leaves in pieces of exactly this size: one system call (and one TLS record
  * group) per 64 KiB, never a small write that waits for a delayed ACK.
  */
-#define CONN_FLUSH_AT	IO_BLOCK
+#define CONN_FLUSH_AT IO_BLOCK
 
 struct conn {
-	struct stream	*s;
-	size_t		 rpos;
-	size_t		 rlen;
-	int		 eof;		/* the peer closed its side */
-	int64_t		 deadline;	/* every read and write (now_ms), 0: none */
-	int64_t		 rdeadline;	/* reads only, 0: none */
-	int		 rtimeout_s;	/* what rdeadline was set from, for the error */
-	char		 dlabel[128];	/* what deadline stands for, for the error */
-	struct buf	 wbuf;
-	char		 rbuf[CONN_RBUF];
+	struct stream *s;
+	size_t rpos;
+	size_t rlen;
+	int eof; /* the peer closed its side */
+	int64_t deadline; /* every read and write (now_ms), 0: none */
+	int64_t rdeadline; /* reads only, 0: none */
+	int rtimeout_s; /* what rdeadline was set from, for the error */
+	char dlabel[128]; /* what deadline stands for, for the error */
+	struct buf wbuf;
+	char rbuf[CONN_RBUF];
 };
 
 struct conn *
@@ -84,11 +84,15 @@ conn_fail(const struct conn *c, int reading, const struct err *le, struct err *e
 	if (at == 0 || now < at)
 		*e = *le;
 	else if (reading && at == c->rdeadline)
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "no complete reply from %s within %d s "
-		    "(timeout)", c->s->name, c->rtimeout_s);
+		err_set(e, ERR_TEMP, CAUSE_TEMP,
+		    "no complete reply from %s within %d s "
+		    "(timeout)",
+		    c->s->name, c->rtimeout_s);
 	else
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "the time allowed for the session with %s "
-		    "ran out (%s)", c->s->name, c->dlabel);
+		err_set(e, ERR_TEMP, CAUSE_TEMP,
+		    "the time allowed for the session with %s "
+		    "ran out (%s)",
+		    c->s->name, c->dlabel);
 }
 
 /* Before a read or write: the stream stops at the binding deadline. -1 if it has passed. */
@@ -231,8 +235,8 @@ toolong:
 	/* Leave the byte that did not fit for the next read: nothing is lost. */
 	c->rpos--;
 	line[len] = '\0';
-	err_set(e, ERR_PERM, CAUSE_PROTOCOL, "%s sent a line longer than %zu bytes",
-	    c->s->name, max - 1);
+	err_set(e, ERR_PERM, CAUSE_PROTOCOL, "%s sent a line longer than %zu bytes", c->s->name,
+	    max - 1);
 out:
 	return ret;
 }

@@ -51,17 +51,17 @@
 #include "base/mem.h"
 
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
-#define MBEDTLS3	1
+#define MBEDTLS3 1
 /* The received alert is only in the context's (private) input buffer. */
-#define SSL_IN_MSG(ssl)		((ssl)->MBEDTLS_PRIVATE(in_msg))
-#define SSL_IN_MSGTYPE(ssl)	((ssl)->MBEDTLS_PRIVATE(in_msgtype))
+#define SSL_IN_MSG(ssl) ((ssl)->MBEDTLS_PRIVATE(in_msg))
+#define SSL_IN_MSGTYPE(ssl) ((ssl)->MBEDTLS_PRIVATE(in_msgtype))
 /* The handshake is stepped to load the CA only when the server's certificate is next. */
-#define SSL_STATE(ssl)		((ssl)->MBEDTLS_PRIVATE(state))
+#define SSL_STATE(ssl) ((ssl)->MBEDTLS_PRIVATE(state))
 #else
-#define MBEDTLS3	0
-#define SSL_IN_MSG(ssl)		((ssl)->in_msg)
-#define SSL_IN_MSGTYPE(ssl)	((ssl)->in_msgtype)
-#define SSL_STATE(ssl)		((ssl)->state)
+#define MBEDTLS3 0
+#define SSL_IN_MSG(ssl) ((ssl)->in_msg)
+#define SSL_IN_MSGTYPE(ssl) ((ssl)->in_msgtype)
+#define SSL_STATE(ssl) ((ssl)->state)
 #endif
 
 /*
@@ -69,16 +69,16 @@
  * every full handshake, as if no session were cached.
  */
 #if defined(MBEDTLS_SSL_SERVER_NAME_INDICATION)
-#define LAZY_CA		1
+#define LAZY_CA 1
 #else
-#define LAZY_CA		0
+#define LAZY_CA 0
 #endif
 
 /* The session cache key's version: a change in what the key covers must change it. */
-#define SESSION_KEY_VERSION	"mailout-tls-session 1"
+#define SESSION_KEY_VERSION "mailout-tls-session 1"
 
 /* One TLS record carries at most 16 KiB of data: hand mbedTLS whole records. */
-#define TLS_RECORD	16384
+#define TLS_RECORD 16384
 
 /*
  * Key exchange groups, cheapest first. mbedTLS 2.28 offers P-521 first, and OpenSSL
@@ -122,40 +122,40 @@ static const mbedtls_ecp_group_id tls_groups[] = {
 
 /* Where distributions keep the CA bundle, most common first. */
 static const char *const ca_bundles[] = {
-	"/etc/ssl/certs/ca-certificates.crt",		/* Debian, Ubuntu, Arch, Gentoo */
-	"/etc/pki/tls/certs/ca-bundle.crt",		/* Fedora, RHEL, CentOS */
-	"/etc/ssl/cert.pem",				/* Alpine, macOS, OpenBSD */
-	"/etc/ssl/ca-bundle.pem",			/* openSUSE */
+	"/etc/ssl/certs/ca-certificates.crt", /* Debian, Ubuntu, Arch, Gentoo */
+	"/etc/pki/tls/certs/ca-bundle.crt", /* Fedora, RHEL, CentOS */
+	"/etc/ssl/cert.pem", /* Alpine, macOS, OpenBSD */
+	"/etc/ssl/ca-bundle.pem", /* openSUSE */
 	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL 7+ */
 	NULL
 };
 
 struct tls_stream {
-	struct stream		 s;
-	struct stream		*lower;
-	struct err		 ioerr;		/* the lower stream's failure: the real cause */
-	int			 eof;		/* close_notify or end of the lower stream */
-	int			 up;		/* handshake done and peer accepted */
-	unsigned char		 head[64];	/* first bytes from the server */
-	size_t			 nhead;
-	const char		*ca_file;	/* tls_ca_file, to load it late (LAZY_CA) */
-	const char		*ca_used;	/* for messages */
-	int			 ca_loaded;	/* ca holds the CA certificates */
-	int			 min_version;	/* 12 or 13, for messages */
-	int			 client_cert;	/* we have one to present */
-	char			*sess_path;	/* session cache file, or NULL */
-	unsigned char		 sess_key[32];	/* what the cached session stands for */
-	int			 offered;	/* a cached session was offered */
-	int			 resumed;	/* the handshake resumed a cached session */
-	int			 authmode;	/* MBEDTLS_SSL_VERIFY_NONE or _OPTIONAL */
-	int			 new_ticket;	/* TLS 1.3: a ticket arrived after it */
-	mbedtls_ssl_context	 ssl;
-	mbedtls_ssl_config	 conf;
-	mbedtls_entropy_context	 entropy;
+	struct stream s;
+	struct stream *lower;
+	struct err ioerr; /* the lower stream's failure: the real cause */
+	int eof; /* close_notify or end of the lower stream */
+	int up; /* handshake done and peer accepted */
+	unsigned char head[64]; /* first bytes from the server */
+	size_t nhead;
+	const char *ca_file; /* tls_ca_file, to load it late (LAZY_CA) */
+	const char *ca_used; /* for messages */
+	int ca_loaded; /* ca holds the CA certificates */
+	int min_version; /* 12 or 13, for messages */
+	int client_cert; /* we have one to present */
+	char *sess_path; /* session cache file, or NULL */
+	unsigned char sess_key[32]; /* what the cached session stands for */
+	int offered; /* a cached session was offered */
+	int resumed; /* the handshake resumed a cached session */
+	int authmode; /* MBEDTLS_SSL_VERIFY_NONE or _OPTIONAL */
+	int new_ticket; /* TLS 1.3: a ticket arrived after it */
+	mbedtls_ssl_context ssl;
+	mbedtls_ssl_config conf;
+	mbedtls_entropy_context entropy;
 	mbedtls_ctr_drbg_context drbg;
-	mbedtls_x509_crt	 ca;
-	mbedtls_x509_crt	 cert;
-	mbedtls_pk_context	 key;
+	mbedtls_x509_crt ca;
+	mbedtls_x509_crt cert;
+	mbedtls_pk_context key;
 };
 
 static const struct stream_ops tls_ops;
@@ -211,7 +211,7 @@ bio_recv(void *ctx, unsigned char *p, size_t n)
 		ret = MBEDTLS_ERR_NET_RECV_FAILED;
 	else if (r == 0) {
 		ts->eof = 1;
-		ret = 0;	/* mbedTLS: MBEDTLS_ERR_SSL_CONN_EOF */
+		ret = 0; /* mbedTLS: MBEDTLS_ERR_SSL_CONN_EOF */
 	} else {
 		/* Kept to recognise a server that answers in plain text. */
 		if (ts->nhead < sizeof(ts->head)) {
@@ -275,13 +275,16 @@ tls_check_opts(const struct tls_opts *o, struct err *e)
 		goto out;
 	}
 	if (o->min_version == 13 && !tls_has_tls13()) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "tls_min_version = 1.3 needs TLS 1.3, which "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "tls_min_version = 1.3 needs TLS 1.3, which "
 		    "this build's %s does not have; set tls_min_version = 1.2, or build "
-		    "mailout with mbedTLS 3", tls_library_version());
+		    "mailout with mbedTLS 3",
+		    tls_library_version());
 		goto out;
 	}
 	if (!empty(o->fingerprint) && tls_fingerprint_valid(o->fingerprint) == -1) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "tls_fingerprint \"%s\" is not a SHA-256 "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "tls_fingerprint \"%s\" is not a SHA-256 "
 		    "fingerprint (sha256: and 32 hex bytes, e.g. from mailout --serverinfo)",
 		    o->fingerprint);
 		goto out;
@@ -324,14 +327,12 @@ ip_literal(const char *name, unsigned char addr[16], size_t *alen)
  * (as mbedTLS 2.28 and older CAs have it) a DNS entry that spells the literal.
  */
 static int
-ip_matches(const mbedtls_x509_crt *c, const char *name, const unsigned char *addr,
-    size_t alen)
+ip_matches(const mbedtls_x509_crt *c, const char *name, const unsigned char *addr, size_t alen)
 {
 	const mbedtls_x509_sequence *q;
 	int type, match = 0;
 
-	for (q = &c->subject_alt_names; !match && q != NULL && q->buf.p != NULL;
-	    q = q->next) {
+	for (q = &c->subject_alt_names; !match && q != NULL && q->buf.p != NULL; q = q->next) {
 		if ((q->buf.tag & MBEDTLS_ASN1_CONTEXT_SPECIFIC) == 0)
 			continue;
 		type = q->buf.tag & MBEDTLS_ASN1_TAG_VALUE_MASK;
@@ -364,9 +365,11 @@ load_ca(struct tls_stream *ts, const char *ca_file, struct err *e)
 		else
 			r = mbedtls_x509_crt_parse_file(&ts->ca, ca_file);
 		if (r < 0 || ts->ca.version == 0) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "tls_ca_file %s: no CA certificate "
-			    "could be read (%s)", ca_file, r < 0 ? lib_error(r, buf, sizeof(buf)) :
-			    "none in PEM or DER form");
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "tls_ca_file %s: no CA certificate "
+			    "could be read (%s)",
+			    ca_file,
+			    r < 0 ? lib_error(r, buf, sizeof(buf)) : "none in PEM or DER form");
 			goto out;
 		}
 		ts->ca_used = ca_file;
@@ -386,10 +389,11 @@ load_ca(struct tls_stream *ts, const char *ca_file, struct err *e)
 			goto out;
 		}
 	}
-	err_set(e, ERR_PERM, CAUSE_CONFIG, "no system CA bundle found (looked for %s, %s, %s, "
+	err_set(e, ERR_PERM, CAUSE_CONFIG,
+	    "no system CA bundle found (looked for %s, %s, %s, "
 	    "%s, %s); install the ca-certificates package, or set tls_ca_file, or pin the "
-	    "server's certificate with tls_fingerprint", ca_bundles[0], ca_bundles[1],
-	    ca_bundles[2], ca_bundles[3], ca_bundles[4]);
+	    "server's certificate with tls_fingerprint",
+	    ca_bundles[0], ca_bundles[1], ca_bundles[2], ca_bundles[3], ca_bundles[4]);
 out:
 	return ret;
 }
@@ -428,8 +432,10 @@ load_client_cert(struct tls_stream *ts, const struct tls_opts *o, struct err *e)
 	priv_lower();
 	held = 0;
 	if (r != 0) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "tls_key_file %s: cannot read the private key "
-		    "(%s)", keyf, lib_error(r, buf, sizeof(buf)));
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "tls_key_file %s: cannot read the private key "
+		    "(%s)",
+		    keyf, lib_error(r, buf, sizeof(buf)));
 		goto out;
 	}
 #if MBEDTLS3
@@ -438,8 +444,10 @@ load_client_cert(struct tls_stream *ts, const struct tls_opts *o, struct err *e)
 	r = mbedtls_pk_check_pair(&ts->cert.pk, &ts->key);
 #endif
 	if (r != 0) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "tls_key_file %s is not the key of "
-		    "tls_cert_file %s", keyf, o->cert_file);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "tls_key_file %s is not the key of "
+		    "tls_cert_file %s",
+		    keyf, o->cert_file);
 		goto out;
 	}
 	if ((r = mbedtls_ssl_conf_own_cert(&ts->conf, &ts->cert, &ts->key)) != 0) {
@@ -458,32 +466,58 @@ static const char *
 alert_name(int a)
 {
 	switch (a) {
-	case 0:		return "close_notify";
-	case 10:	return "unexpected_message";
-	case 20:	return "bad_record_mac";
-	case 22:	return "record_overflow";
-	case 40:	return "handshake_failure";
-	case 42:	return "bad_certificate";
-	case 43:	return "unsupported_certificate";
-	case 44:	return "certificate_revoked";
-	case 45:	return "certificate_expired";
-	case 46:	return "certificate_unknown";
-	case 47:	return "illegal_parameter";
-	case 48:	return "unknown_ca";
-	case 49:	return "access_denied";
-	case 50:	return "decode_error";
-	case 51:	return "decrypt_error";
-	case 70:	return "protocol_version";
-	case 71:	return "insufficient_security";
-	case 80:	return "internal_error";
-	case 86:	return "inappropriate_fallback";
-	case 90:	return "user_canceled";
-	case 109:	return "missing_extension";
-	case 110:	return "unsupported_extension";
-	case 112:	return "unrecognized_name";
-	case 116:	return "certificate_required";
-	case 120:	return "no_application_protocol";
-	default:	return "unknown alert";
+	case 0:
+		return "close_notify";
+	case 10:
+		return "unexpected_message";
+	case 20:
+		return "bad_record_mac";
+	case 22:
+		return "record_overflow";
+	case 40:
+		return "handshake_failure";
+	case 42:
+		return "bad_certificate";
+	case 43:
+		return "unsupported_certificate";
+	case 44:
+		return "certificate_revoked";
+	case 45:
+		return "certificate_expired";
+	case 46:
+		return "certificate_unknown";
+	case 47:
+		return "illegal_parameter";
+	case 48:
+		return "unknown_ca";
+	case 49:
+		return "access_denied";
+	case 50:
+		return "decode_error";
+	case 51:
+		return "decrypt_error";
+	case 70:
+		return "protocol_version";
+	case 71:
+		return "insufficient_security";
+	case 80:
+		return "internal_error";
+	case 86:
+		return "inappropriate_fallback";
+	case 90:
+		return "user_canceled";
+	case 109:
+		return "missing_extension";
+	case 110:
+		return "unsupported_extension";
+	case 112:
+		return "unrecognized_name";
+	case 116:
+		return "certificate_required";
+	case 120:
+		return "no_application_protocol";
+	default:
+		return "unknown alert";
 	}
 }
 
@@ -499,25 +533,37 @@ alert_error(struct tls_stream *ts, const char *when, int alert, struct err *e)
 	enum err_cause cause = CAUSE_CONFIG;
 
 	switch (alert) {
-	case 70:	/* protocol_version */
-		hint = !tls_has_tls13() ? ": the server wants a TLS version this build does "
-		    "not have (TLS 1.2 only); build mailout with mbedTLS 3" :
-		    ts->min_version == 13 ? ": the server does not do TLS 1.3 (tls_min_version "
-		    "= 1.3)" : ": the server accepts neither TLS 1.2 nor 1.3";
+	case 70: /* protocol_version */
+		hint = !tls_has_tls13()     ? ": the server wants a TLS version this build does "
+					      "not have (TLS 1.2 only); "
+					      "build mailout with mbedTLS 3"
+		    : ts->min_version == 13 ? ": the server does not do TLS 1.3 (tls_min_version "
+					      "= 1.3)"
+					    : ": the server accepts neither TLS 1.2 nor 1.3";
 		break;
-	case 40: case 71:	/* handshake_failure, insufficient_security */
-		hint = ts->client_cert ? ": no TLS parameters in common with the server" :
-		    ": no TLS parameters in common with the server, or it wants a client "
-		    "certificate (tls_cert_file, tls_key_file)";
+	case 40:
+	case 71: /* handshake_failure, insufficient_security */
+		hint = ts->client_cert
+		    ? ": no TLS parameters in common with the server"
+		    : ": no TLS parameters in common with the server, or it wants a client "
+		      "certificate (tls_cert_file, tls_key_file)";
 		break;
-	case 42: case 43: case 44: case 45: case 46: case 48: case 49: case 116:
+	case 42:
+	case 43:
+	case 44:
+	case 45:
+	case 46:
+	case 48:
+	case 49:
+	case 116:
 		hint = ts->client_cert ? ": the server refused our client certificate "
-		    "(tls_cert_file)" : ": the server wants a client certificate "
-		    "(tls_cert_file, tls_key_file)";
+					 "(tls_cert_file)"
+				       : ": the server wants a client certificate "
+					 "(tls_cert_file, tls_key_file)";
 		break;
-	case 112:	/* unrecognized_name */
+	case 112: /* unrecognized_name */
 		hint = ": the server does not know the name we asked for (tls_server_name or "
-		    "host)";
+		       "host)";
 		break;
 	default:
 		kind = ERR_TEMP;
@@ -566,8 +612,8 @@ salvage_alert(struct tls_stream *ts)
 	}
 	ts->lower->ops->timeout(ts->lower, old);
 	/* type 21 (alert), version 3.x, length 2, level 2 (fatal), description */
-	if (n == sizeof(rec) && rec[0] == MBEDTLS_SSL_MSG_ALERT && rec[1] == 3 &&
-	    rec[3] == 0 && rec[4] == 2 && rec[5] == MBEDTLS_SSL_ALERT_LEVEL_FATAL)
+	if (n == sizeof(rec) && rec[0] == MBEDTLS_SSL_MSG_ALERT && rec[1] == 3 && rec[3] == 0 &&
+	    rec[4] == 2 && rec[5] == MBEDTLS_SSL_ALERT_LEVEL_FATAL)
 		alert = rec[6];
 out:
 	return alert;
@@ -620,11 +666,14 @@ handshake_error(struct tls_stream *ts, int r, struct err *e)
 		for (i = 0; i < ts->nhead && i < sizeof(head) - 1 && isprint(ts->head[i]); i++)
 			head[i] = (char)ts->head[i];
 		head[i] = '\0';
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "TLS handshake: the server answered in plain "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "TLS handshake: the server answered in plain "
 		    "text (\"%s\"), not TLS; this port wants tls = starttls (implicit TLS is "
-		    "usually port 465)", head);
+		    "usually port 465)",
+		    head);
 	} else if (r == MBEDTLS_ERR_SSL_CONN_EOF || ts->eof)
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "TLS handshake: the server closed the "
+		err_set(e, ERR_TEMP, CAUSE_TEMP,
+		    "TLS handshake: the server closed the "
 		    "connection");
 	else {
 		switch (r) {
@@ -634,9 +683,11 @@ handshake_error(struct tls_stream *ts, int r, struct err *e)
 #if defined(MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION)
 		case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION:
 #endif
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "TLS handshake failed: the server "
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "TLS handshake failed: the server "
 			    "chose a TLS version we do not accept (tls_min_version = 1.%d, %s): "
-			    "%s", ts->min_version == 13 ? 3 : 2, tls_library_version(),
+			    "%s",
+			    ts->min_version == 13 ? 3 : 2, tls_library_version(),
 			    lib_error(r, buf, sizeof(buf)));
 			break;
 #if defined(MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE)
@@ -681,47 +732,56 @@ explain(struct tls_stream *ts, const struct tls_opts *o, const mbedtls_x509_crt 
 		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA);
 		if (top == peer && peer->subject_raw.len == peer->issuer_raw.len &&
 		    memcmp(peer->subject_raw.p, peer->issuer_raw.p, peer->subject_raw.len) == 0)
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate is self-signed "
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "server certificate is self-signed "
 			    "(%s) and not trusted; if it is the right one, pin it with "
-			    "tls_fingerprint = sha256:%s, or set tls_ca_file to it", ci->subject,
-			    ci->sha256);
+			    "tls_fingerprint = sha256:%s, or set tls_ca_file to it",
+			    ci->subject, ci->sha256);
 		else
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate (%s) is not "
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "server certificate (%s) is not "
 			    "trusted: its issuer \"%s\" is not a CA in %s; set tls_ca_file to "
 			    "that CA's certificate, or pin this server's certificate with "
-			    "tls_fingerprint = sha256:%s", ci->subject, cn, ts->ca_used,
-			    ci->sha256);
+			    "tls_fingerprint = sha256:%s",
+			    ci->subject, cn, ts->ca_used, ci->sha256);
 	} else if (flags & MBEDTLS_X509_BADCERT_EXPIRED) {
 		for (c = peer; c != NULL && c->raw.p != NULL; c = c->next)
 			if (mbedtls_x509_time_is_past(&c->valid_to))
 				break;
 		tls_cert_describe(c != NULL && c->raw.p != NULL ? c : peer, ci);
 		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED);
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate expired on %s (%s, "
-		    "issuer %s); its administrator must renew it", ci->not_after, ci->subject,
-		    ci->issuer);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "server certificate expired on %s (%s, "
+		    "issuer %s); its administrator must renew it",
+		    ci->not_after, ci->subject, ci->issuer);
 	} else if (flags & MBEDTLS_X509_BADCERT_FUTURE) {
 		for (c = peer; c != NULL && c->raw.p != NULL; c = c->next)
 			if (mbedtls_x509_time_is_future(&c->valid_from))
 				break;
 		tls_cert_describe(c != NULL && c->raw.p != NULL ? c : peer, ci);
 		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate is not valid before %s "
-		    "(%s); check this computer's clock", ci->not_before, ci->subject);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "server certificate is not valid before %s "
+		    "(%s); check this computer's clock",
+		    ci->not_before, ci->subject);
 	} else if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
 		tls_cert_names(peer, names, sizeof(names));
 		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate does not match the name "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "server certificate does not match the name "
 		    "%s: it is for %s; if this is the right server, set tls_server_name to one "
-		    "of those names", o->server_name, names[0] != '\0' ? names : "no name at all");
+		    "of those names",
+		    o->server_name, names[0] != '\0' ? names : "no name at all");
 	} else {
 		mbedtls_x509_crt_verify_info(names, sizeof(names), "", flags);
 		for (char *p = names; *p != '\0'; p++)
 			if (*p == '\n')
 				*p = ';';
 		send_alert(ts, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate (%s) failed "
-		    "verification: %s", ci->subject, names);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "server certificate (%s) failed "
+		    "verification: %s",
+		    ci->subject, names);
 	}
 }
 
@@ -730,8 +790,7 @@ explain(struct tls_stream *ts, const struct tls_opts *o, const mbedtls_x509_crt 
  * fatal alert to the server).
  */
 static int
-check_peer(struct tls_stream *ts, const struct tls_opts *o, struct tls_info *info,
-    struct err *e)
+check_peer(struct tls_stream *ts, const struct tls_opts *o, struct tls_info *info, struct err *e)
 {
 	const mbedtls_x509_crt *peer;
 	struct tls_cert_info ci;
@@ -758,10 +817,12 @@ check_peer(struct tls_stream *ts, const struct tls_opts *o, struct tls_info *inf
 		    memcmp(want, got, sizeof(got)) != 0) {
 			tls_cert_hex(want, sizeof(want), wantfp, sizeof(wantfp));
 			send_alert(ts, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "server certificate (%s) has the "
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "server certificate (%s) has the "
 			    "fingerprint sha256:%s, not tls_fingerprint sha256:%s; if the server "
 			    "changed its certificate, check the new one (mailout --serverinfo) "
-			    "and update tls_fingerprint", ci.subject, ci.sha256, wantfp);
+			    "and update tls_fingerprint",
+			    ci.subject, ci.sha256, wantfp);
 			goto out;
 		}
 		ret = 0;
@@ -818,10 +879,10 @@ sess_key(const struct stream *lower, const struct tls_opts *o, unsigned char key
 
 	buf_init(&b, MAX_SESSION_KEY_TEXT);
 	if (buf_addf(&b, "%s\n%s\n%s\n%d\n%s\n%s\n%s\n%s\n%d\n", SESSION_KEY_VERSION,
-	    lower->name != NULL ? lower->name : "", o->server_name, o->verify,
-	    empty(o->ca_file) ? "" : o->ca_file, empty(o->fingerprint) ? "" : o->fingerprint,
-	    empty(o->cert_file) ? "" : o->cert_file, empty(o->key_file) ? "" : o->key_file,
-	    o->min_version) == -1)
+		lower->name != NULL ? lower->name : "", o->server_name, o->verify,
+		empty(o->ca_file) ? "" : o->ca_file, empty(o->fingerprint) ? "" : o->fingerprint,
+		empty(o->cert_file) ? "" : o->cert_file, empty(o->key_file) ? "" : o->key_file,
+		o->min_version) == -1)
 		goto out;
 	if (tls_cert_sha256((const unsigned char *)b.data, b.len, key) != 0)
 		goto out;
@@ -923,13 +984,13 @@ configure(struct tls_stream *ts, int endpoint, struct err *e)
 	int r, rc = -1;
 
 	if ((r = mbedtls_ctr_drbg_seed(&ts->drbg, mbedtls_entropy_func, &ts->entropy, pers,
-	    sizeof(pers) - 1)) != 0) {
+		 sizeof(pers) - 1)) != 0) {
 		err_set(e, ERR_TEMP, CAUSE_OSERR, "TLS: cannot seed the random generator: %s",
 		    lib_error(r, buf, sizeof(buf)));
 		goto out;
 	}
-	if ((r = mbedtls_ssl_config_defaults(&ts->conf, endpoint,
-	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)) != 0) {
+	if ((r = mbedtls_ssl_config_defaults(&ts->conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
+		 MBEDTLS_SSL_PRESET_DEFAULT)) != 0) {
 		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "TLS configuration: %s",
 		    lib_error(r, buf, sizeof(buf)));
 		goto out;
@@ -937,8 +998,8 @@ configure(struct tls_stream *ts, int endpoint, struct err *e)
 	mbedtls_ssl_conf_rng(&ts->conf, mbedtls_ctr_drbg_random, &ts->drbg);
 #if MBEDTLS3
 	mbedtls_ssl_conf_groups(&ts->conf, tls_groups);
-	mbedtls_ssl_conf_min_tls_version(&ts->conf, ts->min_version == 13 ?
-	    MBEDTLS_SSL_VERSION_TLS1_3 : MBEDTLS_SSL_VERSION_TLS1_2);
+	mbedtls_ssl_conf_min_tls_version(&ts->conf,
+	    ts->min_version == 13 ? MBEDTLS_SSL_VERSION_TLS1_3 : MBEDTLS_SSL_VERSION_TLS1_2);
 #else
 	mbedtls_ssl_conf_curves(&ts->conf, tls_groups);
 	mbedtls_ssl_conf_min_version(&ts->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
@@ -955,8 +1016,7 @@ out:
  * stream. 0, or -1 with err.
  */
 static int
-prepare(struct tls_stream *ts, const struct tls_opts *o, mbedtls_ssl_session *sess,
-    struct err *e)
+prepare(struct tls_stream *ts, const struct tls_opts *o, mbedtls_ssl_session *sess, struct err *e)
 {
 	unsigned char addr[16];
 	char buf[256];
@@ -991,8 +1051,7 @@ prepare(struct tls_stream *ts, const struct tls_opts *o, mbedtls_ssl_session *se
 	if (!empty(o->cert_file) && load_client_cert(ts, o, e) == -1)
 		goto out;
 	if ((r = mbedtls_ssl_setup(&ts->ssl, &ts->conf)) != 0) {
-		err_set(e, ERR_TEMP, CAUSE_OSERR, "TLS setup: %s", lib_error(r, buf,
-		    sizeof(buf)));
+		err_set(e, ERR_TEMP, CAUSE_OSERR, "TLS setup: %s", lib_error(r, buf, sizeof(buf)));
 		goto out;
 	}
 	/* No SNI for an IP literal (RFC 6066 3); check_peer() matches it instead. */
@@ -1060,8 +1119,7 @@ out:
 }
 
 struct stream *
-tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
-    struct err *e)
+tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info, struct err *e)
 {
 	struct tls_stream *ts = NULL;
 	struct stream *ret = NULL;
@@ -1114,8 +1172,8 @@ out:
 }
 
 struct stream *
-tls_accept(struct stream *lower, const char *cert_file, const char *key_file,
-    int min_version, struct err *e)
+tls_accept(struct stream *lower, const char *cert_file, const char *key_file, int min_version,
+    struct err *e)
 {
 	struct tls_opts o;
 	struct tls_stream *ts = NULL;
@@ -1127,7 +1185,7 @@ tls_accept(struct stream *lower, const char *cert_file, const char *key_file,
 	o.cert_file = cert_file;
 	o.key_file = key_file;
 	o.min_version = min_version;
-	o.server_name = lower->name;	/* not used: no name is checked on this side */
+	o.server_name = lower->name; /* not used: no name is checked on this side */
 	if (tls_check_opts(&o, e) == -1)
 		goto out;
 #if MBEDTLS3
@@ -1139,13 +1197,11 @@ tls_accept(struct stream *lower, const char *cert_file, const char *key_file,
 	ts = tls_new(lower, &o);
 	/* The client presents no certificate: devices have none, and AUTH says who. */
 	ts->authmode = MBEDTLS_SSL_VERIFY_NONE;
-	if (configure(ts, MBEDTLS_SSL_IS_SERVER, e) == -1 ||
-	    load_client_cert(ts, &o, e) == -1)
+	if (configure(ts, MBEDTLS_SSL_IS_SERVER, e) == -1 || load_client_cert(ts, &o, e) == -1)
 		goto out;
 	mbedtls_ssl_conf_authmode(&ts->conf, ts->authmode);
 	if ((r = mbedtls_ssl_setup(&ts->ssl, &ts->conf)) != 0) {
-		err_set(e, ERR_TEMP, CAUSE_OSERR, "TLS setup: %s", lib_error(r, buf,
-		    sizeof(buf)));
+		err_set(e, ERR_TEMP, CAUSE_OSERR, "TLS setup: %s", lib_error(r, buf, sizeof(buf)));
 		goto out;
 	}
 	mbedtls_ssl_set_bio(&ts->ssl, ts, bio_send, bio_recv, NULL);
@@ -1281,8 +1337,8 @@ tls_timeout(struct stream *s, int timeout_s)
 {
 	struct tls_stream *ts = (struct tls_stream *)s;
 
-	return ts->lower->ops->timeout != NULL ?
-	    ts->lower->ops->timeout(ts->lower, timeout_s) : -1;
+	return ts->lower->ops->timeout != NULL ? ts->lower->ops->timeout(ts->lower, timeout_s)
+					       : -1;
 }
 
 /* The lower stream waits: the deadline is its. */

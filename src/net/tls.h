@@ -44,34 +44,34 @@ struct err;
 struct stream;
 
 struct tls_opts {
-	const char	*server_name;	/* SNI and name to verify (DNS name or IP literal) */
-	int		 verify;	/* 0: accept any certificate */
-	const char	*ca_file;	/* PEM file or directory; NULL: the system bundle */
-	const char	*fingerprint;	/* "sha256:AA:BB:..." (colons optional); NULL: none */
-	const char	*cert_file;	/* client certificate (PEM), with key_file */
-	const char	*key_file;
-	int		 min_version;	/* 12 or 13 (0 = 12) */
-	const char	*session_file;	/* resumption cache (see above); NULL: none */
+	const char *server_name; /* SNI and name to verify (DNS name or IP literal) */
+	int verify; /* 0: accept any certificate */
+	const char *ca_file; /* PEM file or directory; NULL: the system bundle */
+	const char *fingerprint; /* "sha256:AA:BB:..." (colons optional); NULL: none */
+	const char *cert_file; /* client certificate (PEM), with key_file */
+	const char *key_file;
+	int min_version; /* 12 or 13 (0 = 12) */
+	const char *session_file; /* resumption cache (see above); NULL: none */
 };
 
 struct tls_cert_info {
-	char	subject[256];		/* "CN=localhost, O=Example" */
-	char	issuer[256];
-	char	names[512];		/* "DNS:localhost, IP:127.0.0.1" or "" */
-	char	not_before[24];		/* "2025-01-31 12:00:00 UTC" */
-	char	not_after[24];
-	char	sha256[96];		/* "AA:BB:...", 32 bytes in hex with colons */
+	char subject[256]; /* "CN=localhost, O=Example" */
+	char issuer[256];
+	char names[512]; /* "DNS:localhost, IP:127.0.0.1" or "" */
+	char not_before[24]; /* "2025-01-31 12:00:00 UTC" */
+	char not_after[24];
+	char sha256[96]; /* "AA:BB:...", 32 bytes in hex with colons */
 };
 
 struct tls_info {
-	int			done;		/* the handshake completed */
-	char			version[16];	/* "TLSv1.3" */
-	char			cipher[80];	/* mbedTLS ciphersuite name */
-	int			verified;	/* chain and name, or fingerprint, are ok */
-	int			resumed;	/* a cached session was resumed */
-	char			ca[256];	/* CA file checked against, "" if none */
-	size_t			nchain;		/* peer certificates as sent, leaf first */
-	struct tls_cert_info	chain[MAX_TLS_CHAIN];
+	int done; /* the handshake completed */
+	char version[16]; /* "TLSv1.3" */
+	char cipher[80]; /* mbedTLS ciphersuite name */
+	int verified; /* chain and name, or fingerprint, are ok */
+	int resumed; /* a cached session was resumed */
+	char ca[256]; /* CA file checked against, "" if none */
+	size_t nchain; /* peer certificates as sent, leaf first */
+	struct tls_cert_info chain[MAX_TLS_CHAIN];
 };
 
 /*
@@ -81,8 +81,8 @@ struct tls_info {
  * undefined TLS state and may only be closed. info (may be NULL) is filled as far as the
  * handshake got: after a certificate failure it holds the chain, for --serverinfo.
  */
-struct stream	*tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
-		    struct err *e);
+struct stream *tls_wrap(struct stream *lower, const struct tls_opts *o, struct tls_info *info,
+    struct err *e);
 
 /*
  * The server side, for the listener's STARTTLS: the handshake over lower with the
@@ -92,23 +92,23 @@ struct stream	*tls_wrap(struct stream *lower, const struct tls_opts *o, struct t
  * connection may only be closed): unreadable or mismatched files are PERM/CAUSE_CONFIG,
  * a client that fails the handshake TEMP.
  */
-struct stream	*tls_accept(struct stream *lower, const char *cert_file, const char *key_file,
-		    int min_version, struct err *e);
+struct stream *tls_accept(struct stream *lower, const char *cert_file, const char *key_file,
+    int min_version, struct err *e);
 
 /*
  * Check options before any network activity: tls_min_version the library can do, a
  * well-formed fingerprint, a key file only with a certificate. 0, or -1 with err set
  * (PERM/CAUSE_CONFIG). tls_wrap() checks them too.
  */
-int		 tls_check_opts(const struct tls_opts *o, struct err *e);
+int tls_check_opts(const struct tls_opts *o, struct err *e);
 
 /* Check a tls_fingerprint value: 0 if it is sha256: and 32 hex bytes, else -1. */
-int		 tls_fingerprint_valid(const char *s);
+int tls_fingerprint_valid(const char *s);
 
 /* 1 if the library can do TLS 1.3, 0 if not (mbedTLS 2.28). */
-int		 tls_has_tls13(void);
+int tls_has_tls13(void);
 
 /* "mbedTLS 3.6.2" (the library loaded at run time). Static storage. */
-const char	*tls_library_version(void);
+const char *tls_library_version(void);
 
 #endif

@@ -19,8 +19,8 @@
 #include "base/bounds.h"
 
 /* A session file is a header line and a serialized session of a few KiB. */
-#define CACHE_FILE_SIZE	65536
-#define CACHE_MAGIC	"mailout-tls-session 1"
+#define CACHE_FILE_SIZE 65536
+#define CACHE_MAGIC "mailout-tls-session 1"
 
 /* "CACHE_MAGIC <key in hex> " */
 static void
@@ -36,8 +36,7 @@ head_of(const unsigned char key[32], char *buf, size_t len)
 }
 
 int
-tls_cache_load(const char *path, const unsigned char key[32], unsigned char **blob,
-    size_t *len)
+tls_cache_load(const char *path, const unsigned char key[32], unsigned char **blob, size_t *len)
 {
 	unsigned char *data = NULL, *nl;
 	char head[128], num[24];

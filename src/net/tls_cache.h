@@ -19,17 +19,17 @@
  * 0 when there is none to offer: no file, another key, older than MAX_TLS_SESSION_AGE or
  * saved in the future, not a regular file of ours alone (mode 0600), or malformed.
  */
-int	 tls_cache_load(const char *path, const unsigned char key[32], unsigned char **blob,
-	    size_t *len);
+int tls_cache_load(const char *path, const unsigned char key[32], unsigned char **blob,
+    size_t *len);
 /*
  * Keep blob under key in path, making its directories (0700). A cache: failures are
  * ignored (the next connection makes a full handshake).
  */
-void	 tls_cache_save(const char *path, const unsigned char key[32],
-	    const unsigned char *blob, size_t len);
+void tls_cache_save(const char *path, const unsigned char key[32], const unsigned char *blob,
+    size_t len);
 /* Remove path: a session that failed must not be offered again. */
-void	 tls_cache_drop(const char *path);
+void tls_cache_drop(const char *path);
 /* Wipe and free a blob from tls_cache_load. NULL is fine. */
-void	 tls_cache_free(unsigned char *blob, size_t len);
+void tls_cache_free(unsigned char *blob, size_t len);
 
 #endif

@@ -38,8 +38,8 @@ append(char *buf, size_t len, const char *sep, const char *s)
 static void
 fmt_time(char *buf, size_t len, const mbedtls_x509_time *t)
 {
-	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d UTC", t->year, t->mon, t->day,
-	    t->hour, t->min, t->sec);
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d UTC", t->year, t->mon, t->day, t->hour,
+	    t->min, t->sec);
 }
 
 /* "DNS:a, IP:1.2.3.4, IP:::1" from the subjectAltName entries. */
@@ -59,9 +59,10 @@ san_list(const mbedtls_x509_crt *c, char *buf, size_t len)
 		if (type == MBEDTLS_X509_SAN_DNS_NAME)
 			snprintf(one, sizeof(one), "DNS:%.*s",
 			    (int)(q->buf.len > 255 ? 255 : q->buf.len), (const char *)q->buf.p);
-		else if (type == MBEDTLS_X509_SAN_IP_ADDRESS && (q->buf.len == 4 ||
-		    q->buf.len == 16) && inet_ntop(q->buf.len == 4 ? AF_INET : AF_INET6,
-		    q->buf.p, addr, sizeof(addr)) != NULL)
+		else if (type == MBEDTLS_X509_SAN_IP_ADDRESS &&
+		    (q->buf.len == 4 || q->buf.len == 16) &&
+		    inet_ntop(q->buf.len == 4 ? AF_INET : AF_INET6, q->buf.p, addr,
+			sizeof(addr)) != NULL)
 			snprintf(one, sizeof(one), "IP:%s", addr);
 		else
 			continue;
@@ -128,8 +129,7 @@ tls_cert_chain(const mbedtls_x509_crt *peer, struct tls_info *info)
 	const mbedtls_x509_crt *c;
 
 	info->nchain = 0;
-	for (c = peer; c != NULL && c->raw.p != NULL && info->nchain < MAX_TLS_CHAIN;
-	    c = c->next)
+	for (c = peer; c != NULL && c->raw.p != NULL && info->nchain < MAX_TLS_CHAIN; c = c->next)
 		tls_cert_describe(c, &info->chain[info->nchain++]);
 }
 
@@ -168,10 +168,10 @@ tls_cert_fingerprint(const char *s, unsigned char out[32])
 		}
 		if (n == 32 || !isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
 			goto out;
-		hi = isdigit((unsigned char)s[0]) ? s[0] - '0' : (tolower((unsigned char)s[0]) -
-		    'a' + 10);
-		lo = isdigit((unsigned char)s[1]) ? s[1] - '0' : (tolower((unsigned char)s[1]) -
-		    'a' + 10);
+		hi = isdigit((unsigned char)s[0]) ? s[0] - '0'
+						  : (tolower((unsigned char)s[0]) - 'a' + 10);
+		lo = isdigit((unsigned char)s[1]) ? s[1] - '0'
+						  : (tolower((unsigned char)s[1]) - 'a' + 10);
 		out[n++] = (unsigned char)(hi << 4 | lo);
 		s += 2;
 	}

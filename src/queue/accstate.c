@@ -23,7 +23,6 @@
 #include "queue/accstate.h"
 #include "queue/queue.h"
 
-
 /* QUEUE/accounts, and the account's file in it (with suffix); NULL when too long. */
 static char *
 state_path(const struct queue *q, const char *account, const char *suffix)
@@ -118,7 +117,7 @@ accstate_write(const struct queue *q, const char *account, const struct accstate
 		if (buf_addc(&b, (unsigned char)*p < 0x20 ? ' ' : *p) == -1)
 			goto fail;
 	if (buf_addf(&b, "\nSince: %lld\nFingerprint: %s\n", (long long)st->since,
-	    st->fingerprint) == -1)
+		st->fingerprint) == -1)
 		goto fail;
 	if ((text = buf_cstr(&b)) == NULL)
 		goto fail;
@@ -126,16 +125,18 @@ accstate_write(const struct queue *q, const char *account, const struct accstate
 	    (tmp = state_path(q, account, ".new")) == NULL || (dfd = lock_dir(q)) == -1)
 		goto fail;
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    q->shared ? 0640 : 0600)) == -1 || (q->shared && fchmod(fd, 0640) == -1) ||
-	    write_all(fd, text, strlen(text)) == -1 || fsync(fd) == -1 ||
-	    rename(tmp, path) == -1)
+		 q->shared ? 0640 : 0600)) == -1 ||
+	    (q->shared && fchmod(fd, 0640) == -1) || write_all(fd, text, strlen(text)) == -1 ||
+	    fsync(fd) == -1 || rename(tmp, path) == -1)
 		goto fail;
 	fsync(dfd);
 	ret = 0;
 	goto out;
 fail:
-	err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot record the state of account %s in %s/"
-	    "accounts: %s", account, q->dir != NULL ? q->dir : "?", strerror(errno));
+	err_set(e, ERR_TEMP, CAUSE_IOERR,
+	    "cannot record the state of account %s in %s/"
+	    "accounts: %s",
+	    account, q->dir != NULL ? q->dir : "?", strerror(errno));
 	if (tmp != NULL && fd != -1)
 		unlink(tmp);
 out:

@@ -25,22 +25,22 @@
 struct err;
 struct queue;
 
-#define ACCSTATE_FP_LEN		16
+#define ACCSTATE_FP_LEN 16
 
 struct accstate {
-	char	held[MAX_ERROR_TEXT];			/* "" = not held */
-	int64_t	since;
-	char	fingerprint[ACCSTATE_FP_LEN + 1];
+	char held[MAX_ERROR_TEXT]; /* "" = not held */
+	int64_t since;
+	char fingerprint[ACCSTATE_FP_LEN + 1];
 };
 
 /* Read the account's state: 1 when the account is held (st filled), else 0 (st empty). */
-int	accstate_read(const struct queue *q, const char *account, struct accstate *st);
+int accstate_read(const struct queue *q, const char *account, struct accstate *st);
 
 /* Record st for the account, atomically. 0, or -1 with err (the old state stays). */
-int	accstate_write(const struct queue *q, const char *account, const struct accstate *st,
-	    struct err *e);
+int accstate_write(const struct queue *q, const char *account, const struct accstate *st,
+    struct err *e);
 
 /* Forget the account's state: 1 when there was one, 0 when not, -1 when it stays. */
-int	accstate_clear(const struct queue *q, const char *account);
+int accstate_clear(const struct queue *q, const char *account);
 
 #endif

@@ -37,9 +37,9 @@
 
 /* Modes in a shared queue (see queue.h); a private queue keeps 0600 files, 0700 dirs. */
 /* queue_remove() fsyncs queue/ once per this many removals, and queue_close() the rest. */
-#define SYNC_REMOVALS		100
-#define SHARED_FILE_MODE	0640
-#define SHARED_DIR_MODE		02770
+#define SYNC_REMOVALS 100
+#define SHARED_FILE_MODE 0640
+#define SHARED_DIR_MODE 02770
 
 /*
  * dir/name+suffix. queue_open has refused a directory too long for its own entries'
@@ -96,8 +96,10 @@ queue_open(struct queue *q, const char *dir, int create, struct err *e)
 	priv_raise();
 	/* The longest name an entry has: DIR/failed/ID.meta. */
 	if (strlen(dir) + sizeof("/failed/") + QUEUE_ID_LEN + sizeof(".meta") > MAX_PATH) {
-		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "the queue directory name %.64s... is too "
-		    "long (%zu bytes, at most %d)", dir, strlen(dir),
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT,
+		    "the queue directory name %.64s... is too "
+		    "long (%zu bytes, at most %d)",
+		    dir, strlen(dir),
 		    MAX_PATH - (int)(sizeof("/failed/") + QUEUE_ID_LEN + sizeof(".meta")));
 		goto out;
 	}
@@ -106,8 +108,9 @@ queue_open(struct queue *q, const char *dir, int create, struct err *e)
 	q->active = join(dir, "queue", "");
 	q->failed = join(dir, "failed", "");
 	/* setgid and group-writable: what install-system makes, whoever runs us now (root). */
-	q->shared = priv_system() || (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
-	    (sb.st_mode & (S_ISGID | S_IWGRP)) == (S_ISGID | S_IWGRP));
+	q->shared = priv_system() ||
+	    (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+		(sb.st_mode & (S_ISGID | S_IWGRP)) == (S_ISGID | S_IWGRP));
 	if (!create) {
 		ret = 0;
 		goto out;
@@ -237,7 +240,9 @@ static int
 field(struct buf *b, const char *key, const char *value)
 {
 	return buf_addf(b, "%s: ", key) == -1 || add_clean(b, value) == -1 ||
-	    buf_addc(b, '\n') == -1 ? -1 : 0;
+		buf_addc(b, '\n') == -1
+	    ? -1
+	    : 0;
 }
 
 static int
@@ -681,8 +686,8 @@ queue_commit(struct queue *q, int spool_fd, const char *spool_path, struct queue
 			break;
 	}
 	if (share_file(q, spool_fd) == -1 || fsync(spool_fd) == -1) {
-		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write the spool file %s: %s",
-		    spool_path, strerror(errno));
+		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write the spool file %s: %s", spool_path,
+		    strerror(errno));
 		goto out;
 	}
 	if (put_meta(q, m, q->active, e) == -1)
@@ -1042,10 +1047,9 @@ sweep_one(const char *path, int64_t now)
 	 * The lock first, then the age: a writer between creating its file and locking it
 	 * has a file younger than QUEUE_DEAD_AGE. The name must still be this file.
 	 */
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &fsb) == 0 &&
-	    S_ISREG(fsb.st_mode) && (int64_t)fsb.st_mtime + QUEUE_DEAD_AGE < now &&
-	    lstat(path, &psb) == 0 && psb.st_ino == fsb.st_ino && psb.st_dev == fsb.st_dev &&
-	    unlink(path) == 0)
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &fsb) == 0 && S_ISREG(fsb.st_mode) &&
+	    (int64_t)fsb.st_mtime + QUEUE_DEAD_AGE < now && lstat(path, &psb) == 0 &&
+	    psb.st_ino == fsb.st_ino && psb.st_dev == fsb.st_dev && unlink(path) == 0)
 		ret = 1;
 	close(fd);
 	return ret;

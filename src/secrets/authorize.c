@@ -35,25 +35,24 @@
 #include "base/str.h"
 
 /* How long a person gets to finish in the browser. */
-#define AUTHORIZE_TIMEOUT	600
+#define AUTHORIZE_TIMEOUT 600
 /* One browser request must arrive whole within this. */
-#define AUTHORIZE_REQUEST_TIMEOUT	10
+#define AUTHORIZE_REQUEST_TIMEOUT 10
 /* RFC 8628 3.5: slow_down adds 5 seconds to the interval. */
-#define DEVICE_SLOW_DOWN	5
+#define DEVICE_SLOW_DOWN 5
 
 struct flow {
-	const struct account	*a;
-	struct oauth2_provider	 p;
-	FILE			*out;
-	char			 verifier[OAUTH2_VERIFIER_LEN + 1];
-	char			 state[32];
-	char			 redirect[64];
-	struct buf		 code;		/* secret */
-	int			 browser;	/* the connection waiting for its page, or -1 */
+	const struct account *a;
+	struct oauth2_provider p;
+	FILE *out;
+	char verifier[OAUTH2_VERIFIER_LEN + 1];
+	char state[32];
+	char redirect[64];
+	struct buf code; /* secret */
+	int browser; /* the connection waiting for its page, or -1 */
 };
 
-static void
-say(struct flow *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct flow *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 say(struct flow *f, const char *fmt, ...)
@@ -80,13 +79,18 @@ page(int fd, int status, const char *title, const char *text)
 	 * A page that does not fit is not sent: the browser sees the connection close, the
 	 * terminal says what happened.
 	 */
-	if (buf_addf(&body, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
-	    "mailout: %s</title></head>\n<body><h1>%s</h1><p>%s</p></body></html>\n", title,
-	    title, text) == -1 ||
-	    buf_addf(&b, "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\n"
-	    "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n%s",
-	    status, status == 200 ? "OK" : status == 404 ? "Not Found" : "Bad Request",
-	    body.len, body.data) == -1)
+	if (buf_addf(&body,
+		"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
+		"mailout: %s</title></head>\n<body><h1>%s</h1><p>%s</p></body></html>\n",
+		title, title, text) == -1 ||
+	    buf_addf(&b,
+		"HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\n"
+		"Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+		status,
+		status == 200       ? "OK"
+		    : status == 404 ? "Not Found"
+				    : "Bad Request",
+		body.len, body.data) == -1)
 		goto out;
 	if (write(fd, b.data, b.len) == -1) {
 		/* The browser went away: nothing to tell it. */
@@ -134,11 +138,13 @@ listen_loopback(unsigned *port, struct err *e)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = 0;	/* RFC 8252 7.3: any free port */
+	sin.sin_port = 0; /* RFC 8252 7.3: any free port */
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 || listen(fd, 8) == -1 ||
 	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
-		err_set(e, ERR_TEMP, CAUSE_OSERR, "cannot listen on 127.0.0.1 for the browser's "
-		    "redirect: %s", strerror(errno));
+		err_set(e, ERR_TEMP, CAUSE_OSERR,
+		    "cannot listen on 127.0.0.1 for the browser's "
+		    "redirect: %s",
+		    strerror(errno));
 		goto out;
 	}
 	*port = ntohs(sin.sin_port);
@@ -155,8 +161,7 @@ out:
  * usable (told why in *why); -1: the provider reported an error (err set).
  */
 static int
-take_query(struct flow *f, const char *query, int need_state, const char **why,
-    struct err *e)
+take_query(struct flow *f, const char *query, int need_state, const char **why, struct err *e)
 {
 	struct buf v, d;
 	int rc = 0;
@@ -168,9 +173,10 @@ take_query(struct flow *f, const char *query, int need_state, const char **why,
 		/* A description that is malformed or too long is left out. */
 		if (http_query_get(query, "error_description", &d) != 1)
 			buf_reset(&d);
-		err_set(e, ERR_PERM, CAUSE_NOPERM, "account %s: the provider did not authorize "
-		    "mailout (%s%s%.300s)", f->a->name, buf_cstr(&v), d.len ? ": " : "",
-		    d.len ? d.data : "");
+		err_set(e, ERR_PERM, CAUSE_NOPERM,
+		    "account %s: the provider did not authorize "
+		    "mailout (%s%s%.300s)",
+		    f->a->name, buf_cstr(&v), d.len ? ": " : "", d.len ? d.data : "");
 		rc = -1;
 		goto out;
 	}
@@ -180,8 +186,8 @@ take_query(struct flow *f, const char *query, int need_state, const char **why,
 	 * someone else's account (login CSRF). A person pasting a bare code is trusted.
 	 */
 	/* Found (1): v is not failed, buf_cstr is a string. */
-	if (http_query_get(query, "state", &v) == 1 ? strcmp(buf_cstr(&v), f->state) != 0 :
-	    need_state) {
+	if (http_query_get(query, "state", &v) == 1 ? strcmp(buf_cstr(&v), f->state) != 0
+						    : need_state) {
 		*why = "its state does not match: it belongs to another authorization attempt";
 		goto out;
 	}
@@ -206,7 +212,7 @@ browser_request(struct flow *f, int fd, struct err *e)
 
 	c = conn_new(fdstream_new(fd, fd, AUTHORIZE_REQUEST_TIMEOUT));
 	if (conn_readline(c, line, MAX_HTTP_LINE, e) == -1) {
-		err_init(e);	/* a stray connection: not our business */
+		err_init(e); /* a stray connection: not our business */
 		goto out;
 	}
 	target = NULL;
@@ -230,10 +236,12 @@ browser_request(struct flow *f, int fd, struct err *e)
 	}
 	rc = take_query(f, strchr(target, '?') + 1, 1, &why, e);
 	if (rc == 0)
-		page(fd, 400, "Not authorized", "This address holds no authorization code for "
+		page(fd, 400, "Not authorized",
+		    "This address holds no authorization code for "
 		    "this attempt.");
 	else if (rc == -1)
-		page(fd, 400, "Not authorized", "The provider did not authorize mailout; see "
+		page(fd, 400, "Not authorized",
+		    "The provider did not authorize mailout; see "
 		    "the terminal.");
 	if (rc == 0) {
 		say(f, "mailout: ignored a request to the listener: %s\n", why);
@@ -266,12 +274,15 @@ pasted(struct flow *f, char *s, struct err *e)
 	    strstr(s, "error=") != NULL) {
 		rc = take_query(f, q != NULL ? q + 1 : s, 0, &why, e);
 		if (rc == 0)
-			say(f, "mailout: that address cannot be used (%s); paste the address the "
-			    "browser ended up on, or the code\n", why);
+			say(f,
+			    "mailout: that address cannot be used (%s); paste the address the "
+			    "browser ended up on, or the code\n",
+			    why);
 		goto out;
 	}
 	if (strpbrk(s, " \t\"<>") != NULL) {
-		say(f, "mailout: that is neither an address nor a code; paste the address the "
+		say(f,
+		    "mailout: that is neither an address nor a code; paste the address the "
 		    "browser ended up on, or the code\n");
 		goto out;
 	}
@@ -302,8 +313,10 @@ wait_code(struct flow *f, int lfd, int in_fd, struct err *e)
 	buf_init_secret(&in, MAX_AUTHORIZE_PASTE);
 	for (;;) {
 		if ((left = deadline - now_ms()) <= 0) {
-			err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: no authorization arrived "
-			    "within %d s; run mailout --authorize again", f->a->name, limit);
+			err_set(e, ERR_TEMP, CAUSE_TEMP,
+			    "account %s: no authorization arrived "
+			    "within %d s; run mailout --authorize again",
+			    f->a->name, limit);
 			goto out;
 		}
 		pfd[0].fd = lfd;
@@ -339,8 +352,8 @@ wait_code(struct flow *f, int lfd, int in_fd, struct err *e)
 				if (in.len == 0)
 					continue;
 			}
-			if ((n <= 0 ? buf_addc(&in, '\n') :
-			    buf_add(&in, block, (size_t)n)) == -1) {
+			if ((n <= 0 ? buf_addc(&in, '\n') : buf_add(&in, block, (size_t)n)) ==
+			    -1) {
 				say(f, "mailout: the pasted line is too long; ignored\n");
 				buf_reset(&in);
 				continue;
@@ -385,18 +398,19 @@ out:
 
 /* A failed exchange or poll, in the words of --authorize. */
 static void
-refused(struct flow *f, const char *what, const struct oauth2_error *oe, int status,
-    struct err *e)
+refused(struct flow *f, const char *what, const struct oauth2_error *oe, int status, struct err *e)
 {
 	if (strcmp(oe->code, "invalid_client") == 0 ||
-	    strcmp(oe->code, "unauthorized_client") == 0 ||
-	    strcmp(oe->code, "invalid_scope") == 0)
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: the provider refused %s (%s): "
-		    "check oauth_client_id, oauth_client_secret and oauth_scope", f->a->name,
-		    what, oe->text);
+	    strcmp(oe->code, "unauthorized_client") == 0 || strcmp(oe->code, "invalid_scope") == 0)
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: the provider refused %s (%s): "
+		    "check oauth_client_id, oauth_client_secret and oauth_scope",
+		    f->a->name, what, oe->text);
 	else if (oe->code[0] == '\0' && (status >= 500 || status == 429 || status == 200))
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: the token endpoint failed on %s: "
-		    "%s", f->a->name, what, oe->text);
+		err_set(e, ERR_TEMP, CAUSE_TEMP,
+		    "account %s: the token endpoint failed on %s: "
+		    "%s",
+		    f->a->name, what, oe->text);
 	else
 		err_set(e, ERR_PERM, CAUSE_NOPERM, "account %s: the provider refused %s (%s)",
 		    f->a->name, what, oe->text);
@@ -408,19 +422,24 @@ need_refresh_token(struct flow *f, const struct oauth2_tokens *t, struct err *e)
 {
 	if (t->refresh_token != NULL)
 		return 0;
-	return err_set(e, ERR_PERM, CAUSE_NOPERM, "account %s: the provider returned no "
-	    "refresh token, so the authorization would end within the hour%s", f->a->name,
-	    f->a->oauth == OAUTH_MICROSOFT ? " (the scope must include offline_access)" :
-	    f->a->oauth == OAUTH_GOOGLE ? " (revoke mailout's access in the Google account "
-	    "and authorize again)" : "");
+	return err_set(e, ERR_PERM, CAUSE_NOPERM,
+	    "account %s: the provider returned no "
+	    "refresh token, so the authorization would end within the hour%s",
+	    f->a->name,
+	    f->a->oauth == OAUTH_MICROSOFT    ? " (the scope must include offline_access)"
+		: f->a->oauth == OAUTH_GOOGLE ? " (revoke mailout's access in the Google account "
+						"and authorize again)"
+					      : "");
 }
 
 /* A request to the provider that does not fit: only the config's values can make it so. */
 static void
 too_large(const struct flow *f, struct err *e)
 {
-	err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: the request to the provider is too "
-	    "large (oauth_client_id, oauth_client_secret, the scope or the URL)", f->a->name);
+	err_set(e, ERR_PERM, CAUSE_CONFIG,
+	    "account %s: the request to the provider is too "
+	    "large (oauth_client_id, oauth_client_secret, the scope or the URL)",
+	    f->a->name);
 }
 
 static int
@@ -448,8 +467,8 @@ exchange_code(struct flow *f, struct err *e)
 	}
 	if (oauth2_post(f->a, f->p.token_url, "token endpoint", &form, &r, e) == -1)
 		goto out;
-	if (oauth2_parse_token(r.status, r.reason, r.body.data, r.body.len, now_s(), &t,
-	    &oe) == -1) {
+	if (oauth2_parse_token(r.status, r.reason, r.body.data, r.body.len, now_s(), &t, &oe) ==
+	    -1) {
 		refused(f, "the authorization code", &oe, r.status, e);
 		goto out;
 	}
@@ -475,9 +494,11 @@ code_flow(struct flow *f, int in_fd, struct err *e)
 	buf_init(&q, MAX_AUTHORIZE_URL);
 	buf_init(&html, MAX_BROWSER_PAGE);
 	if (f->p.auth_url == NULL) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth = custom needs "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: oauth = custom needs "
 		    "oauth_auth_url for --authorize (or use --authorize --device with "
-		    "oauth_device_url)", f->a->name);
+		    "oauth_device_url)",
+		    f->a->name);
 		goto out;
 	}
 	if (oauth2_random_b64url(32, f->verifier, sizeof(f->verifier)) == -1 ||
@@ -511,11 +532,12 @@ code_flow(struct flow *f, int in_fd, struct err *e)
 		too_large(f, e);
 		goto out;
 	}
-	say(f, "To authorize mailout to send mail as %s (account %s, %s), open this address "
+	say(f,
+	    "To authorize mailout to send mail as %s (account %s, %s), open this address "
 	    "in a web browser:\n\n%s\n\nWaiting for the browser to come back to %s ...\n"
 	    "If the browser runs on another machine, paste here the address it ends up on "
-	    "(or just its code) and press Enter.\n", f->a->user, f->a->name, f->p.name,
-	    url.data, f->redirect);
+	    "(or just its code) and press Enter.\n",
+	    f->a->user, f->a->name, f->p.name, url.data, f->redirect);
 	if (wait_code(f, lfd, in_fd, e) == -1)
 		goto fail;
 	close(lfd);
@@ -527,12 +549,15 @@ code_flow(struct flow *f, int in_fd, struct err *e)
 	bad |= buf_addstr(&html, " (account ");
 	bad |= html_name(&html, f->a->name);
 	bad |= buf_addstr(&html, "). You can close this window.");
-	page(f->browser, 200, "Authorized", bad == 0 ? html.data : "mailout may now send "
-	    "mail. You can close this window.");
+	page(f->browser, 200, "Authorized",
+	    bad == 0 ? html.data
+		     : "mailout may now send "
+		       "mail. You can close this window.");
 	rc = 0;
 	goto out;
 fail:
-	page(f->browser, 400, "Not authorized", "mailout could not complete the "
+	page(f->browser, 400, "Not authorized",
+	    "mailout could not complete the "
 	    "authorization; the terminal says why.");
 out:
 	if (f->browser != -1) {
@@ -560,8 +585,10 @@ nap(int64_t s)
 static void
 code_expired(struct flow *f, const struct oauth2_device *d, struct err *e)
 {
-	err_set(e, ERR_PERM, CAUSE_NOPERM, "account %s: the code %s expired before it was "
-	    "entered; run mailout --authorize --device again", f->a->name, d->user_code);
+	err_set(e, ERR_PERM, CAUSE_NOPERM,
+	    "account %s: the code %s expired before it was "
+	    "entered; run mailout --authorize --device again",
+	    f->a->name, d->user_code);
 }
 
 static int
@@ -581,8 +608,10 @@ device_flow(struct flow *f, struct err *e)
 	memset(&t, 0, sizeof(t));
 	buf_init_secret(&form, MAX_OAUTH2_STORED);
 	if (f->p.device_url == NULL) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: --device needs oauth_device_url "
-		    "(oauth = custom)", f->a->name);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: --device needs oauth_device_url "
+		    "(oauth = custom)",
+		    f->a->name);
 		goto out;
 	}
 	bad = http_form_add(&form, "client_id", f->a->oauth_client_id);
@@ -592,8 +621,8 @@ device_flow(struct flow *f, struct err *e)
 		too_large(f, e);
 		goto out;
 	}
-	if (oauth2_post(f->a, f->p.device_url, "device authorization endpoint", &form, &r,
-	    e) == -1)
+	if (oauth2_post(f->a, f->p.device_url, "device authorization endpoint", &form, &r, e) ==
+	    -1)
 		goto out;
 	if (oauth2_parse_device(r.status, r.reason, r.body.data, r.body.len, &d, &oe) == -1) {
 		refused(f, "the device authorization request", &oe, r.status, e);
@@ -605,9 +634,10 @@ device_flow(struct flow *f, struct err *e)
 		say(f, "To authorize mailout to send mail as %s (account %s): %s\n", f->a->user,
 		    f->a->name, d.message);
 	else
-		say(f, "To authorize mailout to send mail as %s (account %s), open %s on any "
-		    "device and enter the code %s\n", f->a->user, f->a->name, d.verification_uri,
-		    d.user_code);
+		say(f,
+		    "To authorize mailout to send mail as %s (account %s), open %s on any "
+		    "device and enter the code %s\n",
+		    f->a->user, f->a->name, d.verification_uri, d.user_code);
 	if (d.verification_uri_complete != NULL)
 		say(f, "(or open %s, which holds the code)\n", d.verification_uri_complete);
 	say(f, "Waiting for the authorization (the code is valid for %lld minutes) ...\n",
@@ -640,12 +670,12 @@ device_flow(struct flow *f, struct err *e)
 			/* RFC 8628 3.5: back off on connection problems, keep trying. */
 			if (!warned++)
 				say(f, "mailout: %s; still trying\n", pe.msg);
-			interval = interval * 2 > MAX_DEVICE_INTERVAL ? MAX_DEVICE_INTERVAL :
-			    interval * 2;
+			interval = interval * 2 > MAX_DEVICE_INTERVAL ? MAX_DEVICE_INTERVAL
+								      : interval * 2;
 			continue;
 		}
 		if (oauth2_parse_token(r.status, r.reason, r.body.data, r.body.len, now_s(), &t,
-		    &oe) == 0)
+			&oe) == 0)
 			break;
 		if (strcmp(oe.code, "authorization_pending") == 0)
 			continue;
@@ -658,8 +688,10 @@ device_flow(struct flow *f, struct err *e)
 			goto out;
 		}
 		if (strcmp(oe.code, "access_denied") == 0) {
-			err_set(e, ERR_PERM, CAUSE_NOPERM, "account %s: the authorization was "
-			    "denied (%s)", f->a->name, oe.text);
+			err_set(e, ERR_PERM, CAUSE_NOPERM,
+			    "account %s: the authorization was "
+			    "denied (%s)",
+			    f->a->name, oe.text);
 			goto out;
 		}
 		refused(f, "the device code", &oe, r.status, e);

@@ -34,7 +34,6 @@ struct err;
  * (its error and description quoted), TEMP when it could not be reached or nothing came
  * in time.
  */
-int	authorize_run(const struct account *a, int device, int in_fd, FILE *out,
-	    struct err *e);
+int authorize_run(const struct account *a, int device, int in_fd, FILE *out, struct err *e);
 
 #endif

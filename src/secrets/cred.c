@@ -30,19 +30,24 @@
 #include "base/mem.h"
 
 /* A password command that has not answered in this long is waiting for something. */
-#define CRED_COMMAND_TIMEOUT	30
+#define CRED_COMMAND_TIMEOUT 30
 /* Commands quoted in messages are cut to this many characters. */
-#define CRED_QUOTE		200
+#define CRED_QUOTE 200
 
 const char *
 cred_source_name(enum cred_source src)
 {
 	switch (src) {
-	case CRED_COMMAND:	return "password_command";
-	case CRED_FILE:		return "password_file";
-	case CRED_LITERAL:	return "password";
-	case CRED_KEYRING:	return "the keyring";
-	default:		return "nowhere";
+	case CRED_COMMAND:
+		return "password_command";
+	case CRED_FILE:
+		return "password_file";
+	case CRED_LITERAL:
+		return "password";
+	case CRED_KEYRING:
+		return "the keyring";
+	default:
+		return "nowhere";
 	}
 }
 
@@ -131,7 +136,7 @@ cred_command(const char *cmd, int timeout_s, char **secret, struct err *e)
 		pfd.fd = pipefd[0];
 		pfd.events = POLLIN;
 		if ((n = poll(&pfd, 1, (int)left)) == 0)
-			continue;	/* the deadline is checked above */
+			continue; /* the deadline is checked above */
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -149,8 +154,10 @@ cred_command(const char *cmd, int timeout_s, char **secret, struct err *e)
 			goto kill;
 		}
 		if (buf_add(&out, block, (size_t)n) == -1) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "password_command `%s` printed more "
-			    "than %d bytes: that is not a password", quoted, MAX_CRED_OUTPUT);
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "password_command `%s` printed more "
+			    "than %d bytes: that is not a password",
+			    quoted, MAX_CRED_OUTPUT);
 			goto kill;
 		}
 	}
@@ -175,21 +182,26 @@ cred_command(const char *cmd, int timeout_s, char **secret, struct err *e)
 		/* 126, 127: the shell could not run it at all: fix the config. */
 		err_set(e, WEXITSTATUS(status) >= 126 ? ERR_PERM : ERR_TEMP,
 		    WEXITSTATUS(status) >= 126 ? CAUSE_CONFIG : CAUSE_TEMP,
-		    "password_command `%s` exited with status %d%s", quoted,
-		    WEXITSTATUS(status), WEXITSTATUS(status) == 127 ? " (command not found)" :
-		    WEXITSTATUS(status) == 126 ? " (cannot execute)" : "");
+		    "password_command `%s` exited with status %d%s", quoted, WEXITSTATUS(status),
+		    WEXITSTATUS(status) == 127       ? " (command not found)"
+			: WEXITSTATUS(status) == 126 ? " (cannot execute)"
+						     : "");
 		goto out;
 	}
 	if (first_line(&out, secret) == -1) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "password_command `%s` printed no password "
-		    "on its first line", quoted);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "password_command `%s` printed no password "
+		    "on its first line",
+		    quoted);
 		goto out;
 	}
 	rc = 0;
 	goto out;
 timeout:
-	err_set(e, ERR_TEMP, CAUSE_TEMP, "password_command `%s` did not finish within %d s: "
-	    "it was killed", quoted, timeout_s);
+	err_set(e, ERR_TEMP, CAUSE_TEMP,
+	    "password_command `%s` did not finish within %d s: "
+	    "it was killed",
+	    quoted, timeout_s);
 kill:
 	kill_child(pid, own_group);
 	pid = -1;
@@ -213,7 +225,7 @@ systemd_credential(const char *path)
 
 	return strncmp(path, "/run/credentials/", 17) == 0 ||
 	    (dir != NULL && dir[0] == '/' && strncmp(path, dir, strlen(dir)) == 0 &&
-	    path[strlen(dir)] == '/');
+		path[strlen(dir)] == '/');
 }
 
 int
@@ -236,19 +248,18 @@ cred_file(const char *path, char **secret, struct err *e)
 	if (fd == -1 && errno == EACCES && priv_system() &&
 	    (gr = getgrgid(priv_group())) != NULL) {
 		/* A file the admin made root-only (chmod 600): the exact fix, not only EACCES. */
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: %s; in system mode the "
-		    "group %s must be able to read it: chown root:%s %s; chmod 640 %s", path,
-		    strerror(EACCES), gr->gr_name, gr->gr_name, path, path);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "password_file %s: %s; in system mode the "
+		    "group %s must be able to read it: chown root:%s %s; chmod 640 %s",
+		    path, strerror(EACCES), gr->gr_name, gr->gr_name, path, path);
 		goto out;
 	}
 	if (fd == -1) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: %s", path,
-		    strerror(errno));
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: not a regular file",
-		    path);
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: not a regular file", path);
 		goto out;
 	}
 	/*
@@ -256,12 +267,16 @@ cred_file(const char *path, char **secret, struct err *e)
 	 * Group read is how system mode shares a secret with mailout's group: no warning.
 	 */
 	if ((st.st_mode & S_IROTH) && !systemd_credential(path))
-		fprintf(stderr, "mailout: warning: password_file %s can be read by every user "
-		    "(mode %04o): chmod o-r %s\n", path, (unsigned)(st.st_mode & 07777), path);
+		fprintf(stderr,
+		    "mailout: warning: password_file %s can be read by every user "
+		    "(mode %04o): chmod o-r %s\n",
+		    path, (unsigned)(st.st_mode & 07777), path);
 	while (memchr(buf_cstr(&b), '\n', b.len) == NULL) {
 		if (b.len == b.max) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: the first line is "
-			    "longer than %d bytes", path, MAX_SECRET);
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "password_file %s: the first line is "
+			    "longer than %d bytes",
+			    path, MAX_SECRET);
 			goto out;
 		}
 		want = b.max - b.len < sizeof(block) ? b.max - b.len : sizeof(block);
@@ -276,8 +291,10 @@ cred_file(const char *path, char **secret, struct err *e)
 		}
 		/* want kept it within max. */
 		if (buf_add(&b, block, (size_t)n) == -1) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: the first line is "
-			    "longer than %d bytes", path, MAX_SECRET);
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "password_file %s: the first line is "
+			    "longer than %d bytes",
+			    path, MAX_SECRET);
 			goto out;
 		}
 	}
@@ -303,10 +320,11 @@ from_keyring(const struct account *a, char **secret, struct err *e)
 
 	err_init(&ke);
 	if (a->user == NULL || a->user[0] == '\0') {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s has no password: set "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s has no password: set "
 		    "password_command, password_file or password, or set user and store the "
-		    "password in the keyring with mailout --store-password -a %s", a->name,
-		    a->name);
+		    "password in the keyring with mailout --store-password -a %s",
+		    a->name, a->name);
 		goto out;
 	}
 	if ((r = keyring_lookup(a->host, "smtp", a->user, secret, &ke)) == 1) {
@@ -314,21 +332,26 @@ from_keyring(const struct account *a, char **secret, struct err *e)
 		goto out;
 	}
 	if (r == 0) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s has no password_command, "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s has no password_command, "
 		    "password_file or password, and the keyring has no password for user %s at "
 		    "host %s (service smtp); store one with mailout --store-password -a %s, or "
-		    "set password_command or password_file", a->name, a->user, a->host,
-		    a->name);
+		    "set password_command or password_file",
+		    a->name, a->user, a->host, a->name);
 		goto out;
 	}
 	if (ke.kind == ERR_TEMP)
-		err_set(e, ke.kind, ke.cause, "account %s has no password_command, "
+		err_set(e, ke.kind, ke.cause,
+		    "account %s has no password_command, "
 		    "password_file or password, and %s; set password_command or password_file, "
 		    "or store the password with mailout --store-password -a %s from a desktop "
-		    "session and run the queue there", a->name, ke.msg, a->name);
+		    "session and run the queue there",
+		    a->name, ke.msg, a->name);
 	else
-		err_set(e, ke.kind, ke.cause, "account %s has no password_command, "
-		    "password_file or password, and %s", a->name, ke.msg);
+		err_set(e, ke.kind, ke.cause,
+		    "account %s has no password_command, "
+		    "password_file or password, and %s",
+		    a->name, ke.msg);
 out:
 	return rc;
 }
@@ -346,15 +369,18 @@ system_refuses(const struct account *a, enum cred_source src, struct err *e)
 
 	/* password_command: the caller adds "account NAME: ". */
 	if (src == CRED_COMMAND && priv_restricted())
-		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "password_command is not run in system "
+		rc = err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "password_command is not run in system "
 		    "mode (the binary is setgid) for users other than root; put the password "
 		    "in a file in " SYSCONFDIR "/mailout (mode 0640, the binary's group) and "
 		    "set password_file");
 	else if (src == CRED_KEYRING && priv_system())
-		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s has no password_file: in "
+		rc = err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s has no password_file: in "
 		    "system mode (the binary is setgid) the keyring is not used; put the "
 		    "password in a file in " SYSCONFDIR "/mailout (mode 0640, the binary's "
-		    "group) and set password_file", a->name);
+		    "group) and set password_file",
+		    a->name);
 	return rc;
 }
 
@@ -379,7 +405,7 @@ cred_get(const struct account *a, char **secret, enum cred_source *src, struct e
 	} else {
 		*src = CRED_KEYRING;
 		if (system_refuses(a, *src, e) == 0)
-			rc = from_keyring(a, secret, e);	/* its messages name the account */
+			rc = from_keyring(a, secret, e); /* its messages name the account */
 	}
 	if (rc == -1 && *src != CRED_KEYRING)
 		err_prefix(e, "account %s: ", a->name);

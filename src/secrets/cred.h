@@ -18,14 +18,14 @@ struct err;
 
 enum cred_source {
 	CRED_NONE = 0,
-	CRED_COMMAND,		/* password_command */
-	CRED_FILE,		/* password_file */
-	CRED_LITERAL,		/* password = */
-	CRED_KEYRING,		/* the Secret Service */
+	CRED_COMMAND, /* password_command */
+	CRED_FILE, /* password_file */
+	CRED_LITERAL, /* password = */
+	CRED_KEYRING, /* the Secret Service */
 };
 
 /* "password_command", "password_file", "password", "the keyring". */
-const char	*cred_source_name(enum cred_source src);
+const char *cred_source_name(enum cred_source src);
 
 /*
  * The account's password (or token). Returns 0 with *secret and *src, or -1 with err:
@@ -34,21 +34,20 @@ const char	*cred_source_name(enum cred_source src);
  * TEMP for one that may work later (a command that failed or timed out, a keyring that
  * is locked, hung or has no session bus: the message is queued and retried).
  */
-int		 cred_get(const struct account *a, char **secret, enum cred_source *src,
-		    struct err *e);
+int cred_get(const struct account *a, char **secret, enum cred_source *src, struct err *e);
 
 /*
  * Run cmd with /bin/sh -c, stdin /dev/null, stderr inherited, in its own process group;
  * the first line of its standard output is the secret. It must exit 0 within timeout_s
  * seconds (else its group is killed) and print at most a bounded amount. 0 or -1.
  */
-int		 cred_command(const char *cmd, int timeout_s, char **secret, struct err *e);
+int cred_command(const char *cmd, int timeout_s, char **secret, struct err *e);
 
 /*
  * The first line of the file at path. A file other users can read gets a warning on
  * stderr (unless it is a systemd credential); a group-readable one does not, because
  * system mode shares secrets with mailout's own group. 0 or -1.
  */
-int		 cred_file(const char *path, char **secret, struct err *e);
+int cred_file(const char *path, char **secret, struct err *e);
 
 #endif

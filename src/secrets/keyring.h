@@ -20,18 +20,17 @@ struct err;
  * (caller frees with secret_free), 0 if there is no such entry, -1 with err (TEMP: no
  * session bus, timed out, locked, D-Bus error; PERM CAUSE_CONFIG: no keyring support).
  */
-int		 keyring_lookup(const char *host, const char *service, const char *user,
-		    char **secret, struct err *e);
+int keyring_lookup(const char *host, const char *service, const char *user, char **secret,
+    struct err *e);
 
 /* Store (replacing an existing entry with the same attributes). 0 or -1 with err. */
-int		 keyring_store(const char *host, const char *service, const char *user,
-		    const char *label, const char *secret, struct err *e);
+int keyring_store(const char *host, const char *service, const char *user, const char *label,
+    const char *secret, struct err *e);
 
 /* Remove msmtp-form entries for these attributes. 1 removed, 0 none, -1 with err. */
-int		 keyring_forget(const char *host, const char *service, const char *user,
-		    struct err *e);
+int keyring_forget(const char *host, const char *service, const char *user, struct err *e);
 
 /* "libsecret" or "none", for --version. */
-const char	*keyring_backend(void);
+const char *keyring_backend(void);
 
 #endif

@@ -32,9 +32,9 @@
 #include "base/mem.h"
 
 /* A Secret Service that has not answered in this long will not: fail, and queue. */
-#define KEYRING_TIMEOUT_MS	5000
+#define KEYRING_TIMEOUT_MS 5000
 /* After cancelling, how long to wait for the call to notice before abandoning it. */
-#define KEYRING_GRACE_MS	1000
+#define KEYRING_GRACE_MS 1000
 
 /* msmtp's schema (msmtp.c): secret-tool's items with the same attributes match it. */
 static const SecretSchema msmtp_schema = {
@@ -49,40 +49,42 @@ static const SecretSchema msmtp_schema = {
 };
 
 /* The soname, not the .so link: only the -dev package installs that. */
-#define LIBSECRET_SONAME	"libsecret-1.so.0"
+#define LIBSECRET_SONAME "libsecret-1.so.0"
 
 /* What is called through dlsym(): libsecret's calls and the GLib ones (its dependencies). */
 static struct {
-	int	 loaded;
-	__typeof__(secret_password_lookup)		*lookup;
-	__typeof__(secret_password_lookup_finish)	*lookup_finish;
-	__typeof__(secret_password_store)		*store;
-	__typeof__(secret_password_store_finish)	*store_finish;
-	__typeof__(secret_password_clear)		*clear;
-	__typeof__(secret_password_clear_finish)	*clear_finish;
-	__typeof__(secret_password_free)		*password_free;
-	const SecretSchema				**compat_network;
-	__typeof__(g_io_error_quark)			*io_error_quark;
-	__typeof__(g_error_matches)			*error_matches;
-	__typeof__(g_error_free)			*error_free;
-	__typeof__(g_cancellable_new)			*cancellable_new;
-	__typeof__(g_cancellable_cancel)		*cancellable_cancel;
-	__typeof__(g_object_unref)			*object_unref;
-	__typeof__(g_main_context_new)			*context_new;
-	__typeof__(g_main_context_push_thread_default)	*push_default;
-	__typeof__(g_main_context_pop_thread_default)	*pop_default;
-	__typeof__(g_main_context_iteration)		*iteration;
-	__typeof__(g_timeout_source_new)		*timeout_source_new;
-	__typeof__(g_source_set_callback)		*source_set_callback;
-	__typeof__(g_source_attach)			*source_attach;
-	__typeof__(g_source_destroy)			*source_destroy;
-	__typeof__(g_source_unref)			*source_unref;
+	int loaded;
+	__typeof__(secret_password_lookup) *lookup;
+	__typeof__(secret_password_lookup_finish) *lookup_finish;
+	__typeof__(secret_password_store) *store;
+	__typeof__(secret_password_store_finish) *store_finish;
+	__typeof__(secret_password_clear) *clear;
+	__typeof__(secret_password_clear_finish) *clear_finish;
+	__typeof__(secret_password_free) *password_free;
+	const SecretSchema **compat_network;
+	__typeof__(g_io_error_quark) *io_error_quark;
+	__typeof__(g_error_matches) *error_matches;
+	__typeof__(g_error_free) *error_free;
+	__typeof__(g_cancellable_new) *cancellable_new;
+	__typeof__(g_cancellable_cancel) *cancellable_cancel;
+	__typeof__(g_object_unref) *object_unref;
+	__typeof__(g_main_context_new) *context_new;
+	__typeof__(g_main_context_push_thread_default) *push_default;
+	__typeof__(g_main_context_pop_thread_default) *pop_default;
+	__typeof__(g_main_context_iteration) *iteration;
+	__typeof__(g_timeout_source_new) *timeout_source_new;
+	__typeof__(g_source_set_callback) *source_set_callback;
+	__typeof__(g_source_attach) *source_attach;
+	__typeof__(g_source_destroy) *source_destroy;
+	__typeof__(g_source_unref) *source_unref;
 } lib;
 
+/* clang-format off */
 #define SYM(field, name)	{ name, offsetof(__typeof__(lib), field) }
+/* clang-format on */
 static const struct {
-	const char	*name;
-	size_t		 off;
+	const char *name;
+	size_t off;
 } syms[] = {
 	SYM(lookup, "secret_password_lookup"),
 	SYM(lookup_finish, "secret_password_lookup_finish"),
@@ -112,14 +114,14 @@ static const struct {
 enum op { OP_LOOKUP, OP_STORE, OP_CLEAR };
 
 struct call {
-	enum op		 op;
-	int		 done;
-	int		 timed_out;
-	int		 abandoned;
-	gchar		*password;
-	gboolean	 ok;
-	GError		*error;
-	GCancellable	*cancel;
+	enum op op;
+	int done;
+	int timed_out;
+	int abandoned;
+	gchar *password;
+	gboolean ok;
+	GError *error;
+	GCancellable *cancel;
 };
 
 static GMainContext *keyring_ctx;
@@ -140,13 +142,15 @@ bus_check(struct err *e)
 
 	/* System mode has put the group down already: the ids alone would not tell. */
 	if (priv_system() || getuid() != geteuid() || getgid() != getegid())
-		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "the keyring cannot be used by a set-ID "
+		rc = err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "the keyring cannot be used by a set-ID "
 		    "mailout (system mode): GLib refuses such programs the session bus; use "
 		    "password_file in " SYSCONFDIR "/mailout");
-	else if ((addr == NULL || addr[0] == '\0') && !(rt != NULL && rt[0] == '/' &&
-	    (path = path_fmt("%s/bus", rt)) != NULL && stat(path, &st) == 0 &&
-	    S_ISSOCK(st.st_mode)))
-		rc = err_set(e, ERR_TEMP, CAUSE_TEMP, "the system keyring cannot be reached: "
+	else if ((addr == NULL || addr[0] == '\0') &&
+	    !(rt != NULL && rt[0] == '/' && (path = path_fmt("%s/bus", rt)) != NULL &&
+		stat(path, &st) == 0 && S_ISSOCK(st.st_mode)))
+		rc = err_set(e, ERR_TEMP, CAUSE_TEMP,
+		    "the system keyring cannot be reached: "
 		    "there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set and there "
 		    "is no $XDG_RUNTIME_DIR/bus), as under cron, PHP or a system service");
 	free(path);
@@ -173,18 +177,21 @@ lib_load(struct err *e)
 	dlerror();
 	if ((h = dlopen(LIBSECRET_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		why = dlerror();
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "the system keyring cannot be used: "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "the system keyring cannot be used: "
 		    "%s could not be loaded (%s); install libsecret (Debian: libsecret-1-0), "
-		    "or use password_command or password_file", LIBSECRET_SONAME,
-		    why != NULL ? why : "unknown error");
+		    "or use password_command or password_file",
+		    LIBSECRET_SONAME, why != NULL ? why : "unknown error");
 		goto out;
 	}
 	/* A handle's lookups cover its dependencies: GLib's symbols are found through it. */
 	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
 		if ((p = dlsym(h, syms[i].name)) == NULL) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "the system keyring cannot be used: "
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "the system keyring cannot be used: "
 			    "%s has no %s (too old a libsecret?); use password_command or "
-			    "password_file", LIBSECRET_SONAME, syms[i].name);
+			    "password_file",
+			    LIBSECRET_SONAME, syms[i].name);
 			goto out;
 		}
 		memcpy((char *)&lib + syms[i].off, &p, sizeof(p));
@@ -274,11 +281,14 @@ call_result(struct call *c, const char *what, struct err *e)
 {
 	int rc = 0;
 
-	if (c->abandoned || (c->timed_out && c->error != NULL &&
-	    lib.error_matches(c->error, lib.io_error_quark(), G_IO_ERROR_CANCELLED)))
-		rc = err_set(e, ERR_TEMP, CAUSE_TEMP, "the system keyring did not answer "
+	if (c->abandoned ||
+	    (c->timed_out && c->error != NULL &&
+		lib.error_matches(c->error, lib.io_error_quark(), G_IO_ERROR_CANCELLED)))
+		rc = err_set(e, ERR_TEMP, CAUSE_TEMP,
+		    "the system keyring did not answer "
 		    "within %d seconds while %s (is the Secret Service hung, or waiting for "
-		    "the keyring to be unlocked?)", KEYRING_TIMEOUT_MS / 1000, what);
+		    "the keyring to be unlocked?)",
+		    KEYRING_TIMEOUT_MS / 1000, what);
 	else if (c->error != NULL)
 		rc = err_set(e, ERR_TEMP, CAUSE_TEMP, "the system keyring failed while %s: %s",
 		    what, c->error->message);
@@ -308,7 +318,8 @@ take_password(struct call *c, char **secret, struct err *e)
 	while (n > 0 && (c->password[n - 1] == '\n' || c->password[n - 1] == '\r'))
 		n--;
 	if (memchr(c->password, '\n', n) != NULL || memchr(c->password, '\r', n) != NULL)
-		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "the password stored in the keyring "
+		rc = err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "the password stored in the keyring "
 		    "contains a line break");
 	else
 		*secret = xstrndup(c->password, n);
@@ -326,8 +337,8 @@ keyring_lookup(const char *host, const char *service, const char *user, char **s
 	if (bus_check(e) == -1 || lib_load(e) == -1)
 		goto out;
 	c = call_new(OP_LOOKUP);
-	lib.lookup(&msmtp_schema, c->cancel, call_done, c, "host", host,
-	    "service", service, "user", user, NULL);
+	lib.lookup(&msmtp_schema, c->cancel, call_done, c, "host", host, "service", service,
+	    "user", user, NULL);
 	call_wait(c);
 	if (call_result(c, "looking up the password", e) == -1)
 		goto out;
@@ -335,8 +346,8 @@ keyring_lookup(const char *host, const char *service, const char *user, char **s
 		/* Not in msmtp's form: perhaps a GNOME network password (Evolution...). */
 		call_free(c);
 		c = call_new(OP_LOOKUP);
-		lib.lookup(*lib.compat_network, c->cancel, call_done, c,
-		    "server", host, "protocol", "smtp", "user", user, NULL);
+		lib.lookup(*lib.compat_network, c->cancel, call_done, c, "server", host,
+		    "protocol", "smtp", "user", user, NULL);
 		call_wait(c);
 		if (call_result(c, "looking up the password", e) == -1)
 			goto out;
@@ -363,13 +374,14 @@ keyring_store(const char *host, const char *service, const char *user, const cha
 	if (bus_check(e) == -1 || lib_load(e) == -1)
 		goto out;
 	c = call_new(OP_STORE);
-	lib.store(&msmtp_schema, SECRET_COLLECTION_DEFAULT, label, secret,
-	    c->cancel, call_done, c, "host", host, "service", service, "user", user, NULL);
+	lib.store(&msmtp_schema, SECRET_COLLECTION_DEFAULT, label, secret, c->cancel, call_done, c,
+	    "host", host, "service", service, "user", user, NULL);
 	call_wait(c);
 	if (call_result(c, "storing the password", e) == -1)
 		goto out;
 	if (!c->ok) {
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "the system keyring did not store the password "
+		err_set(e, ERR_TEMP, CAUSE_TEMP,
+		    "the system keyring did not store the password "
 		    "(is it locked?)");
 		goto out;
 	}
@@ -388,8 +400,8 @@ keyring_forget(const char *host, const char *service, const char *user, struct e
 	if (bus_check(e) == -1 || lib_load(e) == -1)
 		goto out;
 	c = call_new(OP_CLEAR);
-	lib.clear(&msmtp_schema, c->cancel, call_done, c, "host", host,
-	    "service", service, "user", user, NULL);
+	lib.clear(&msmtp_schema, c->cancel, call_done, c, "host", host, "service", service, "user",
+	    user, NULL);
 	call_wait(c);
 	if (call_result(c, "removing the password", e) == -1)
 		goto out;

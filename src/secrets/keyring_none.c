@@ -10,7 +10,8 @@
 static int
 none(struct err *e)
 {
-	return err_set(e, ERR_PERM, CAUSE_CONFIG, "this build has no keyring support (built "
+	return err_set(e, ERR_PERM, CAUSE_CONFIG,
+	    "this build has no keyring support (built "
 	    "with KEYRING=none): use password_command or password_file");
 }
 

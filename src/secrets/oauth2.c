@@ -42,27 +42,25 @@
 #include "base/user.h"
 
 /* How long a token lives when the endpoint does not say (the providers' usual hour). */
-#define OAUTH2_DEFAULT_LIFETIME	3600
+#define OAUTH2_DEFAULT_LIFETIME 3600
 /* Polling interval while waiting for another process's lock. */
-#define OAUTH2_LOCK_POLL_MS	20
+#define OAUTH2_LOCK_POLL_MS 20
 /* Provider text quoted in messages. */
-#define OAUTH2_QUOTE		300
+#define OAUTH2_QUOTE 300
 
 struct provider_def {
-	const char	*name;
-	const char	*auth;
-	const char	*token;
-	const char	*device;
-	const char	*scope;
+	const char *name;
+	const char *auth;
+	const char *token;
+	const char *device;
+	const char *scope;
 };
 
 /* Microsoft's URLs take the tenant in place of %s. */
 static const struct provider_def providers[] = {
 	[OAUTH_NONE] = { "none", NULL, NULL, NULL, NULL },
-	[OAUTH_GOOGLE] = { "google",
-	    "https://accounts.google.com/o/oauth2/v2/auth",
-	    "https://oauth2.googleapis.com/token",
-	    "https://oauth2.googleapis.com/device/code",
+	[OAUTH_GOOGLE] = { "google", "https://accounts.google.com/o/oauth2/v2/auth",
+	    "https://oauth2.googleapis.com/token", "https://oauth2.googleapis.com/device/code",
 	    "https://mail.google.com/" },
 	[OAUTH_MICROSOFT] = { "microsoft",
 	    "https://login.microsoftonline.com/%s/oauth2/v2.0/authorize",
@@ -86,7 +84,7 @@ valid_tenant(const char *s)
 		return 0;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == '_'))
+			(*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == '_'))
 			return 0;
 	return 1;
 }
@@ -119,15 +117,18 @@ oauth2_provider(const struct account *a, struct oauth2_provider *p, struct err *
 	int rc = -1;
 
 	memset(p, 0, sizeof(*p));
-	if (a->oauth == OAUTH_NONE || (size_t)a->oauth >= sizeof(providers) /
-	    sizeof(providers[0])) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s does not use OAuth2 (set oauth = "
-		    "google, microsoft or custom)", a->name);
+	if (a->oauth == OAUTH_NONE ||
+	    (size_t)a->oauth >= sizeof(providers) / sizeof(providers[0])) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s does not use OAuth2 (set oauth = "
+		    "google, microsoft or custom)",
+		    a->name);
 		goto out;
 	}
 	d = &providers[a->oauth];
 	if (!valid_tenant(tenant) || tenant[0] == '\0') {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth_tenant = %s is not a tenant "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: oauth_tenant = %s is not a tenant "
 		    "(accepted: common, organizations, consumers, a domain or a tenant ID)",
 		    a->name, tenant);
 		goto out;
@@ -143,16 +144,20 @@ oauth2_provider(const struct account *a, struct oauth2_provider *p, struct err *
 		goto out;
 	}
 	if (empty(a->oauth_client_id)) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth = %s needs oauth_client_id "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: oauth = %s needs oauth_client_id "
 		    "(and, for Google, oauth_client_secret): register an application with the "
 		    "provider (Google Cloud console: OAuth client of type Desktop app; Microsoft "
 		    "Entra: app registration with a mobile and desktop redirect URI "
-		    "http://localhost) and copy its client ID here", a->name, d->name);
+		    "http://localhost) and copy its client ID here",
+		    a->name, d->name);
 		goto out;
 	}
 	if (empty(a->user)) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth = %s needs user, the "
-		    "mailbox address the token is for", a->name, d->name);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: oauth = %s needs user, the "
+		    "mailbox address the token is for",
+		    a->name, d->name);
 		goto out;
 	}
 	rc = 0;
@@ -221,8 +226,8 @@ oauth2_pkce_challenge(const char *verifier, char challenge[OAUTH2_CHALLENGE_LEN 
 	unsigned char digest[32];
 	int rc = -1;
 
-	if (md == NULL || mbedtls_md(md, (const unsigned char *)verifier, strlen(verifier),
-	    digest) != 0)
+	if (md == NULL ||
+	    mbedtls_md(md, (const unsigned char *)verifier, strlen(verifier), digest) != 0)
 		goto out;
 	rc = oauth2_b64url(digest, sizeof(digest), challenge, OAUTH2_CHALLENGE_LEN + 1);
 out:
@@ -386,11 +391,15 @@ oauth2_tokens_format(const struct oauth2_tokens *t, struct buf *out)
 
 	buf_reset(out);
 	rc = buf_addstr(out, "{\"refresh_token\":") == -1 ||
-	    json_quote(out, t->refresh_token != NULL ? t->refresh_token : "") == -1 ? -1 : 0;
+		json_quote(out, t->refresh_token != NULL ? t->refresh_token : "") == -1
+	    ? -1
+	    : 0;
 	if (rc == 0 && t->access_token != NULL)
 		rc = buf_addstr(out, ",\"access_token\":") == -1 ||
-		    json_quote(out, t->access_token) == -1 ||
-		    buf_addf(out, ",\"expires_at\":%lld", (long long)t->expires_at) == -1 ? -1 : 0;
+			json_quote(out, t->access_token) == -1 ||
+			buf_addf(out, ",\"expires_at\":%lld", (long long)t->expires_at) == -1
+		    ? -1
+		    : 0;
 	return rc == 0 ? buf_addc(out, '}') : -1;
 }
 
@@ -451,7 +460,8 @@ answer_error(int status, const char *reason, const cJSON *j, struct oauth2_error
 	}
 	snprintf(r, sizeof(r), "%s", reason != NULL ? reason : "");
 	if (status == 200)
-		snprintf(oe->text, sizeof(oe->text), "the answer is not the JSON object of a "
+		snprintf(oe->text, sizeof(oe->text),
+		    "the answer is not the JSON object of a "
 		    "token response");
 	else
 		snprintf(oe->text, sizeof(oe->text), "HTTP %d%s%s%s", status, r[0] ? " " : "", r,
@@ -459,8 +469,8 @@ answer_error(int status, const char *reason, const cJSON *j, struct oauth2_error
 }
 
 int
-oauth2_parse_token(int status, const char *reason, const char *body, size_t len,
-    int64_t now, struct oauth2_tokens *t, struct oauth2_error *oe)
+oauth2_parse_token(int status, const char *reason, const char *body, size_t len, int64_t now,
+    struct oauth2_tokens *t, struct oauth2_error *oe)
 {
 	cJSON *j = json_parse(body, len);
 	const char *at, *rt;
@@ -538,12 +548,13 @@ oauth2_parse_device(int status, const char *reason, const char *body, size_t len
 	dc = json_str(j, "device_code");
 	uc = json_str(j, "user_code");
 	if ((uri = json_str(j, "verification_uri")) == NULL)
-		uri = json_str(j, "verification_url");	/* Google's spelling */
+		uri = json_str(j, "verification_url"); /* Google's spelling */
 	full = json_str(j, "verification_uri_complete");
 	msg = json_str(j, "message");
 	if (dc == NULL || !valid_token(dc) || uc == NULL || uc[0] == '\0' || uri == NULL ||
 	    uri[0] == '\0') {
-		snprintf(oe->text, sizeof(oe->text), "the answer lacks device_code, user_code "
+		snprintf(oe->text, sizeof(oe->text),
+		    "the answer lacks device_code, user_code "
 		    "or verification_uri");
 		goto out;
 	}
@@ -578,30 +589,40 @@ oauth2_refresh_error(const struct account *a, int status, const struct oauth2_er
     struct err *e)
 {
 	static const char *const config[] = { "invalid_client", "unauthorized_client",
-	    "invalid_scope", "invalid_request", "unsupported_grant_type", NULL };
-	static const char *const temp[] = { "temporarily_unavailable", "server_error",
-	    "slow_down", NULL };
+		"invalid_scope", "invalid_request", "unsupported_grant_type", NULL };
+	static const char *const temp[] = { "temporarily_unavailable", "server_error", "slow_down",
+		NULL };
 
 	if (strcmp(oe->code, "invalid_grant") == 0) {
 		/* A person must act; until then the mail waits in the queue, not lost. */
-		err_set(e, ERR_TEMP, CAUSE_NOPERM, "account %s: the OAuth2 provider no longer "
+		err_set(e, ERR_TEMP, CAUSE_NOPERM,
+		    "account %s: the OAuth2 provider no longer "
 		    "accepts the stored refresh token (%s): it was revoked or has expired, or "
 		    "the password was changed; run `mailout --authorize -a %s` to authorize "
-		    "again", a->name, oe->text, a->name);
-		log_line(LOG_ERR, "account=%s oauth2=invalid_grant: authorization revoked or "
+		    "again",
+		    a->name, oe->text, a->name);
+		log_line(LOG_ERR,
+		    "account=%s oauth2=invalid_grant: authorization revoked or "
 		    "expired; mail for this account stays queued until `mailout --authorize "
-		    "-a %s` is run", a->name, a->name);
+		    "-a %s` is run",
+		    a->name, a->name);
 	} else if (code_in(oe->code, config))
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: the OAuth2 token endpoint "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: the OAuth2 token endpoint "
 		    "refused the request (%s): check oauth_client_id, oauth_client_secret and "
-		    "oauth_scope", a->name, oe->text);
+		    "oauth_scope",
+		    a->name, oe->text);
 	else if (code_in(oe->code, temp) || status >= 500 || status == 429 || status == 408 ||
 	    oe->code[0] == '\0')
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: the OAuth2 token endpoint failed: "
-		    "%s", a->name, oe->text);
+		err_set(e, ERR_TEMP, CAUSE_TEMP,
+		    "account %s: the OAuth2 token endpoint failed: "
+		    "%s",
+		    a->name, oe->text);
 	else
-		err_set(e, ERR_TEMP, CAUSE_NOPERM, "account %s: the OAuth2 token endpoint "
-		    "refused to refresh the token (%s)", a->name, oe->text);
+		err_set(e, ERR_TEMP, CAUSE_NOPERM,
+		    "account %s: the OAuth2 token endpoint "
+		    "refused to refresh the token (%s)",
+		    a->name, oe->text);
 }
 
 /* Storage */
@@ -632,9 +653,11 @@ oauth2_lock(const struct account *a, int timeout_s, int *fd, struct err *e)
 
 	*fd = -1;
 	if (path == NULL) {
-		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: no OAuth2 lock file: its "
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT,
+		    "account %s: no OAuth2 lock file: its "
 		    "name would be too long (oauth_token_file, or XDG_STATE_HOME or the home "
-		    "directory)", a->name);
+		    "directory)",
+		    a->name);
 		goto out;
 	}
 	/* System mode: the lock is the group's, next to its token file (priv.h). */
@@ -646,8 +669,10 @@ oauth2_lock(const struct account *a, int timeout_s, int *fd, struct err *e)
 		fchmod(*fd, 0640);
 	priv_lower();
 	if (*fd == -1) {
-		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot open the OAuth2 lock "
-		    "file %s: %s", a->name, path, strerror(errno));
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT,
+		    "account %s: cannot open the OAuth2 lock "
+		    "file %s: %s",
+		    a->name, path, strerror(errno));
 		goto out;
 	}
 	while (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
@@ -657,9 +682,10 @@ oauth2_lock(const struct account *a, int timeout_s, int *fd, struct err *e)
 			goto out;
 		}
 		if (now_ms() >= deadline) {
-			err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: another mailout has been "
-			    "refreshing the OAuth2 token for more than %d s (lock %s)", a->name,
-			    timeout_s, path);
+			err_set(e, ERR_TEMP, CAUSE_TEMP,
+			    "account %s: another mailout has been "
+			    "refreshing the OAuth2 token for more than %d s (lock %s)",
+			    a->name, timeout_s, path);
 			goto out;
 		}
 		usleep(OAUTH2_LOCK_POLL_MS * 1000);
@@ -678,7 +704,7 @@ void
 oauth2_unlock(int fd)
 {
 	if (fd != -1)
-		close(fd);	/* releases the flock */
+		close(fd); /* releases the flock */
 }
 
 const char *
@@ -715,14 +741,17 @@ load_file(const struct account *a, int warn, struct buf *b, struct err *e)
 		goto out;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth_token_file %s is not a "
-		    "regular file", a->name, path);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: oauth_token_file %s is not a "
+		    "regular file",
+		    a->name, path);
 		goto out;
 	}
 	if (warn && (st.st_mode & S_IROTH))
-		fprintf(stderr, "mailout: warning: oauth_token_file %s can be read by every "
-		    "user (mode %04o): chmod 600 %s\n", path, (unsigned)(st.st_mode & 07777),
-		    path);
+		fprintf(stderr,
+		    "mailout: warning: oauth_token_file %s can be read by every "
+		    "user (mode %04o): chmod 600 %s\n",
+		    path, (unsigned)(st.st_mode & 07777), path);
 	while ((n = read(fd, block, sizeof(block))) != 0) {
 		if (n == -1) {
 			if (errno == EINTR)
@@ -732,8 +761,10 @@ load_file(const struct account *a, int warn, struct buf *b, struct err *e)
 			goto out;
 		}
 		if (buf_add(b, block, (size_t)n) == -1) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth_token_file %s is "
-			    "larger than %d bytes", a->name, path, MAX_OAUTH2_STORED);
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "account %s: oauth_token_file %s is "
+			    "larger than %d bytes",
+			    a->name, path, MAX_OAUTH2_STORED);
 			goto out;
 		}
 	}
@@ -770,7 +801,8 @@ load(const struct account *a, int warn, struct oauth2_tokens *t, struct err *e)
 			goto out;
 		}
 		if (buf_addstr(&b, secret) == -1) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: the keyring's OAuth2 "
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "account %s: the keyring's OAuth2 "
 			    "entry is over %d bytes; "
 			    "run `mailout --authorize -a %s` to replace it",
 			    a->name, MAX_OAUTH2_STORED, a->name);
@@ -778,10 +810,13 @@ load(const struct account *a, int warn, struct oauth2_tokens *t, struct err *e)
 		}
 	}
 	if (oauth2_tokens_parse(b.data, b.len, t, &le) == -1) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: %s holds %s: %s; run `mailout "
-		    "--authorize -a %s` to replace it", a->name, oauth2_storage_name(a),
-		    empty(a->oauth_token_file) ? "an entry that is not mailout's" :
-		    "no valid token JSON", le.msg, a->name);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: %s holds %s: %s; run `mailout "
+		    "--authorize -a %s` to replace it",
+		    a->name, oauth2_storage_name(a),
+		    empty(a->oauth_token_file) ? "an entry that is not mailout's"
+					       : "no valid token JSON",
+		    le.msg, a->name);
 		goto out;
 	}
 	rc = 1;
@@ -807,14 +842,16 @@ store_file(const struct account *a, const struct buf *json, struct err *e)
 	/* System mode: the file is the group's; group-readable, so the next user reads it. */
 	priv_raise();
 	if ((tmp = path_fmt("%s.tmp", a->oauth_token_file)) == NULL) {
-		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot write %.64s...: the "
-		    "name is too long", a->name, a->oauth_token_file);
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT,
+		    "account %s: cannot write %.64s...: the "
+		    "name is too long",
+		    a->name, a->oauth_token_file);
 		goto out;
 	}
 	make_parents(a->oauth_token_file, 0700);
 	unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) == -1 || fchmod(fd, priv_system() ? 0640 : 0600) == -1 ||
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1 ||
+	    fchmod(fd, priv_system() ? 0640 : 0600) == -1 ||
 	    write(fd, json->data, json->len) != (ssize_t)json->len || write(fd, "\n", 1) != 1 ||
 	    fsync(fd) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot write %s: %s", a->name,
@@ -829,8 +866,8 @@ store_file(const struct account *a, const struct buf *json, struct err *e)
 	}
 	fd = -1;
 	if (rename(tmp, a->oauth_token_file) == -1) {
-		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot replace %s: %s",
-		    a->name, a->oauth_token_file, strerror(errno));
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot replace %s: %s", a->name,
+		    a->oauth_token_file, strerror(errno));
 		goto out;
 	}
 	/* The rename itself must survive a crash, or the old (rotated away) token returns. */
@@ -863,8 +900,10 @@ oauth2_store(const struct account *a, const struct oauth2_tokens *t, struct err 
 	buf_init_secret(&json, MAX_OAUTH2_STORED);
 	buf_init(&label, MAX_KEYRING_LABEL);
 	if (oauth2_tokens_format(t, &json) == -1) {
-		err_set(e, ERR_TEMP, CAUSE_SOFTWARE, "account %s: the tokens are too large to "
-		    "store", a->name);
+		err_set(e, ERR_TEMP, CAUSE_SOFTWARE,
+		    "account %s: the tokens are too large to "
+		    "store",
+		    a->name);
 		goto out;
 	}
 	if (!empty(a->oauth_token_file))
@@ -872,7 +911,7 @@ oauth2_store(const struct account *a, const struct oauth2_tokens *t, struct err 
 	else {
 		/* Only what the keyring shows a person: the short form when this is too long. */
 		if (buf_addf(&label, "mailout: OAuth2 tokens for %s (account %s)", a->user,
-		    a->name) == -1) {
+			a->name) == -1) {
 			buf_reset(&label);
 			if (buf_addstr(&label, "mailout: OAuth2 tokens") == -1) {
 				err_set(e, ERR_TEMP, CAUSE_OSERR, "out of memory");
@@ -892,8 +931,8 @@ out:
 /* Refresh */
 
 int
-oauth2_post(const struct account *a, const char *url, const char *what,
-    const struct buf *form, struct http_response *r, struct err *e)
+oauth2_post(const struct account *a, const char *url, const char *what, const struct buf *form,
+    struct http_response *r, struct err *e)
 {
 	struct http_request rq;
 	struct tls_opts to;
@@ -929,8 +968,7 @@ oauth2_post(const struct account *a, const char *url, const char *what,
 				*pin = '\0';
 			err_set(e, le.kind, le.cause, "account %s: OAuth2 %s: %s", a->name, what,
 			    le.msg);
-		}
-		else
+		} else
 			err_set(e, ERR_TEMP, le.cause == CAUSE_NOHOST ? CAUSE_TEMP : le.cause,
 			    "account %s: OAuth2 %s: %s", a->name, what, le.msg);
 		goto out;
@@ -974,15 +1012,17 @@ refresh(const struct account *a, const struct oauth2_provider *p, struct oauth2_
 	if (a->oauth != OAUTH_GOOGLE && !empty(p->scope))
 		bad |= http_form_add(&form, "scope", p->scope);
 	if (bad != 0) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: the token refresh request is too "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: the token refresh request is too "
 		    "large (the refresh token, oauth_client_id, oauth_client_secret or the "
-		    "scope)", a->name);
+		    "scope)",
+		    a->name);
 		goto out;
 	}
 	if (oauth2_post(a, p->token_url, "token endpoint", &form, &r, e) == -1)
 		goto out;
-	if (oauth2_parse_token(r.status, r.reason, r.body.data, r.body.len, now_s(), &nt,
-	    &oe) == -1) {
+	if (oauth2_parse_token(r.status, r.reason, r.body.data, r.body.len, now_s(), &nt, &oe) ==
+	    -1) {
 		oauth2_refresh_error(a, r.status, &oe, e);
 		goto out;
 	}
@@ -992,8 +1032,10 @@ refresh(const struct account *a, const struct oauth2_provider *p, struct oauth2_
 		t->refresh_token = NULL;
 	}
 	if (oauth2_store(a, &nt, e) == -1) {
-		err_prefix(e, "%s", rotated ? "the provider issued a new refresh token but it "
-		    "could not be stored, so the stored one may no longer work: " : "");
+		err_prefix(e, "%s",
+		    rotated ? "the provider issued a new refresh token but it "
+			      "could not be stored, so the stored one may no longer work: "
+			    : "");
 		goto out;
 	}
 	log_line(LOG_INFO, "account=%s oauth2: access token refreshed%s", a->name,
@@ -1011,8 +1053,7 @@ out:
 }
 
 int
-oauth2_access_token(const struct account *a, const char *rejected, char **token,
-    struct err *e)
+oauth2_access_token(const struct account *a, const char *rejected, char **token, struct err *e)
 {
 	struct oauth2_provider p;
 	struct oauth2_tokens t;
@@ -1034,7 +1075,8 @@ oauth2_access_token(const struct account *a, const char *rejected, char **token,
 	if ((r = load(a, 0, &t, e)) == -1)
 		goto out;
 	if (r == 0) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s uses OAuth2 (oauth = %s) but is "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s uses OAuth2 (oauth = %s) but is "
 		    "not authorized yet: %s holds no tokens; run `mailout --authorize -a %s`",
 		    a->name, p.name, oauth2_storage_name(a), a->name);
 		goto out;

@@ -52,53 +52,53 @@ struct err;
 struct http_response;
 
 /* A stored access token is used while it has more than this many seconds left. */
-#define OAUTH2_MIN_LIFETIME	300
+#define OAUTH2_MIN_LIFETIME 300
 /* PKCE (RFC 7636 4.1): 32 random bytes, base64url: 43 characters. */
-#define OAUTH2_VERIFIER_LEN	43
+#define OAUTH2_VERIFIER_LEN 43
 /* base64url of a SHA-256 digest. */
-#define OAUTH2_CHALLENGE_LEN	43
+#define OAUTH2_CHALLENGE_LEN 43
 
 struct oauth2_provider {
-	const char	*name;		/* "google", "microsoft", "custom" */
-	char		*auth_url;	/* NULL when unknown */
-	char		*token_url;
-	char		*device_url;	/* NULL when unknown */
-	char		*scope;		/* may be "" for custom */
+	const char *name; /* "google", "microsoft", "custom" */
+	char *auth_url; /* NULL when unknown */
+	char *token_url;
+	char *device_url; /* NULL when unknown */
+	char *scope; /* may be "" for custom */
 };
 
 struct oauth2_tokens {
-	char	*refresh_token;		/* secret; NULL if none */
-	char	*access_token;		/* secret; NULL if none */
-	int64_t	 expires_at;		/* Unix seconds; 0: unknown */
+	char *refresh_token; /* secret; NULL if none */
+	char *access_token; /* secret; NULL if none */
+	int64_t expires_at; /* Unix seconds; 0: unknown */
 };
 
 /* An error answer from a token or device endpoint ("error" and its explanation). */
 struct oauth2_error {
-	char	code[64];		/* "invalid_grant", "" if none */
-	char	text[512];		/* "invalid_grant: Token has been expired or revoked." */
+	char code[64]; /* "invalid_grant", "" if none */
+	char text[512]; /* "invalid_grant: Token has been expired or revoked." */
 };
 
 struct oauth2_device {
-	char	*device_code;		/* secret */
-	char	*user_code;
-	char	*verification_uri;	/* verification_uri, or Google's verification_url */
-	char	*verification_uri_complete;	/* NULL if not given */
-	char	*message;		/* Microsoft's sentence for the user, or NULL */
-	int64_t	 expires_in;		/* seconds */
-	int64_t	 interval;		/* seconds between polls (default 5) */
+	char *device_code; /* secret */
+	char *user_code;
+	char *verification_uri; /* verification_uri, or Google's verification_url */
+	char *verification_uri_complete; /* NULL if not given */
+	char *message; /* Microsoft's sentence for the user, or NULL */
+	int64_t expires_in; /* seconds */
+	int64_t interval; /* seconds between polls (default 5) */
 };
 
 /* The account's endpoints and scope (overrides applied). 0, or -1 with CAUSE_CONFIG. */
-int	 oauth2_provider(const struct account *a, struct oauth2_provider *p, struct err *e);
-void	 oauth2_provider_free(struct oauth2_provider *p);
+int oauth2_provider(const struct account *a, struct oauth2_provider *p, struct err *e);
+void oauth2_provider_free(struct oauth2_provider *p);
 
 /*
  * The access token to authenticate with (caller frees with secret_free). rejected: NULL,
  * or the token the server just refused: then a stored token equal to it is not used and
  * a refresh is made (at most one per call). Returns 0 or -1 with err as above.
  */
-int	 oauth2_access_token(const struct account *a, const char *rejected, char **token,
-	    struct err *e);
+int oauth2_access_token(const struct account *a, const char *rejected, char **token,
+    struct err *e);
 
 /* "oauth_token_file /path" or "the keyring (service oauth2)". Static storage. */
 const char *oauth2_storage_name(const struct account *a);
@@ -108,19 +108,19 @@ const char *oauth2_storage_name(const struct account *a);
  * (a malformed file is PERM CAUSE_CONFIG naming it). oauth2_store: 0 or -1. Callers
  * that change tokens hold the lock.
  */
-int	 oauth2_load(const struct account *a, struct oauth2_tokens *t, struct err *e);
-int	 oauth2_store(const struct account *a, const struct oauth2_tokens *t, struct err *e);
+int oauth2_load(const struct account *a, struct oauth2_tokens *t, struct err *e);
+int oauth2_store(const struct account *a, const struct oauth2_tokens *t, struct err *e);
 /* Take the account's lock, waiting up to timeout_s. *fd for oauth2_unlock. 0 or -1. */
-int	 oauth2_lock(const struct account *a, int timeout_s, int *fd, struct err *e);
-void	 oauth2_unlock(int fd);
+int oauth2_lock(const struct account *a, int timeout_s, int *fd, struct err *e);
+void oauth2_unlock(int fd);
 
 /*
  * POST form (application/x-www-form-urlencoded) to url with the account's certificate
  * settings and timeout. 0 with the response, whatever its status; -1 with err (TEMP
  * unless it is a certificate problem). what names the endpoint in messages.
  */
-int	 oauth2_post(const struct account *a, const char *url, const char *what,
-	    const struct buf *form, struct http_response *r, struct err *e);
+int oauth2_post(const struct account *a, const char *url, const char *what, const struct buf *form,
+    struct http_response *r, struct err *e);
 
 /*
  * Pure parsers.
@@ -129,10 +129,9 @@ int	 oauth2_post(const struct account *a, const char *url, const char *what,
  * refresh_token) with err (PERM CAUSE_CONFIG, message without the value).
  * oauth2_tokens_format: the stored JSON for t, into out (reset first). 0 or -1.
  */
-int	 oauth2_tokens_parse(const char *json, size_t len, struct oauth2_tokens *t,
-	    struct err *e);
-int	 oauth2_tokens_format(const struct oauth2_tokens *t, struct buf *out);
-void	 oauth2_tokens_clear(struct oauth2_tokens *t);
+int oauth2_tokens_parse(const char *json, size_t len, struct oauth2_tokens *t, struct err *e);
+int oauth2_tokens_format(const struct oauth2_tokens *t, struct buf *out);
+void oauth2_tokens_clear(struct oauth2_tokens *t);
 
 /*
  * A token endpoint's answer. 200 with an access_token: 0 with t (expires_at = now +
@@ -140,25 +139,25 @@ void	 oauth2_tokens_clear(struct oauth2_tokens *t);
  * oe filled when the body is an OAuth2 error object (else oe->code is "" and oe->text
  * says what came: "HTTP 502 Bad Gateway", "the answer is not JSON").
  */
-int	 oauth2_parse_token(int status, const char *reason, const char *body, size_t len,
-	    int64_t now, struct oauth2_tokens *t, struct oauth2_error *oe);
+int oauth2_parse_token(int status, const char *reason, const char *body, size_t len, int64_t now,
+    struct oauth2_tokens *t, struct oauth2_error *oe);
 /* A device authorization answer (RFC 8628 3.2). 0 with d, or -1 with oe as above. */
-int	 oauth2_parse_device(int status, const char *reason, const char *body, size_t len,
-	    struct oauth2_device *d, struct oauth2_error *oe);
-void	 oauth2_device_clear(struct oauth2_device *d);
+int oauth2_parse_device(int status, const char *reason, const char *body, size_t len,
+    struct oauth2_device *d, struct oauth2_error *oe);
+void oauth2_device_clear(struct oauth2_device *d);
 
 /*
  * Classify a refresh failure for account (see the list above) into err. The caller's
  * words come first: "the token endpoint refused the refresh token".
  */
-void	 oauth2_refresh_error(const struct account *a, int status,
-	    const struct oauth2_error *oe, struct err *e);
+void oauth2_refresh_error(const struct account *a, int status, const struct oauth2_error *oe,
+    struct err *e);
 
 /* PKCE S256 (RFC 7636 4.2): challenge = BASE64URL(SHA256(verifier)). 0 or -1. */
-int	 oauth2_pkce_challenge(const char *verifier, char challenge[OAUTH2_CHALLENGE_LEN + 1]);
+int oauth2_pkce_challenge(const char *verifier, char challenge[OAUTH2_CHALLENGE_LEN + 1]);
 /* n random bytes as base64url without padding into dst (size >= 4*n/3 + 2). 0 or -1. */
-int	 oauth2_random_b64url(size_t n, char *dst, size_t dstlen);
+int oauth2_random_b64url(size_t n, char *dst, size_t dstlen);
 /* base64url without padding (RFC 4648 5) of p, into dst. 0, or -1 if it does not fit. */
-int	 oauth2_b64url(const void *p, size_t n, char *dst, size_t dstlen);
+int oauth2_b64url(const void *p, size_t n, char *dst, size_t dstlen);
 
 #endif

@@ -28,8 +28,10 @@ keyring_account(const struct account *a, const char *what, struct err *e)
 	int rc = 0;
 
 	if (a->user == NULL || a->user[0] == '\0')
-		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s has no user, so there is "
-		    "no keyring entry to %s: set user = in the account", a->name, what);
+		rc = err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s has no user, so there is "
+		    "no keyring entry to %s: set user = in the account",
+		    a->name, what);
 	else if (a->host == NULL || a->host[0] == '\0')
 		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s has no host", a->name);
 	return rc;
@@ -77,8 +79,8 @@ secret_dir(const char *path)
 	dir = xstrndup(path, (size_t)(slash - path));
 	if (stat(dir, &st) == -1) {
 		if (priv_system())
-			rc = make_dirs(dir, 0750) == 0 && chown(dir, 0, priv_group()) == 0 ?
-			    0 : -1;
+			rc = make_dirs(dir, 0750) == 0 && chown(dir, 0, priv_group()) == 0 ? 0
+											   : -1;
 		else
 			rc = make_dirs(dir, 0700);
 	}
@@ -93,17 +95,20 @@ password_write_file(const char *path, const char *secret, struct err *e)
 	char *tmp = NULL;
 	int fd = -1, r, rc = -1;
 
-	if (secret_dir(path) == -1 || (tmp = slash == NULL ? path_fmt(".%s.XXXXXX", path) :
-	    path_fmt("%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1)) == NULL ||
+	if (secret_dir(path) == -1 ||
+	    (tmp = slash == NULL
+		    ? path_fmt(".%s.XXXXXX", path)
+		    : path_fmt("%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1)) == NULL ||
 	    (fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot write %s: %s", path,
 		    strerror(errno));
 		goto out;
 	}
 	/* Mode first, owner then: the file is never readable by more than it should be. */
-	if ((priv_system() ? fchmod(fd, 0640) == -1 || fchown(fd, 0, priv_group()) == -1 :
-	    fchmod(fd, 0600) == -1) || write_all(fd, secret, strlen(secret)) == -1 ||
-	    write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
+	if ((priv_system() ? fchmod(fd, 0640) == -1 || fchown(fd, 0, priv_group()) == -1
+			   : fchmod(fd, 0600) == -1) ||
+	    write_all(fd, secret, strlen(secret)) == -1 || write_all(fd, "\n", 1) == -1 ||
+	    fsync(fd) == -1) {
 		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
@@ -137,9 +142,11 @@ password_save(const struct account *a, const char *secret, struct err *e)
 	if (!priv_system())
 		return keep_in_keyring(a, secret, e);
 	if (a->password_file == NULL || a->password_file[0] == '\0')
-		return err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s has no password_file: in "
-		    "system mode (the binary is setgid) the password goes in a file in "
-		    SYSCONFDIR "/mailout", a->name);
+		return err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s has no password_file: in "
+		    "system mode (the binary is setgid) the password goes in a file in " SYSCONFDIR
+		    "/mailout",
+		    a->name);
 	return password_write_file(a->password_file, secret, e);
 }
 
@@ -154,11 +161,13 @@ password_store(const struct account *a, FILE *in, struct err *e)
 		goto out;
 	if (isatty(fileno(in))) {
 		if (prompt_password(&b, e, "Password for %s at %s (account %s): ", a->user,
-		    a->host, a->name) == -1)
+			a->host, a->name) == -1)
 			goto out;
 	} else if (prompt_line(fileno(in), &b) == -1) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "could not read the password from standard "
-		    "input (the first line, at most %d bytes)", MAX_SECRET);
+		err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "could not read the password from standard "
+		    "input (the first line, at most %d bytes)",
+		    MAX_SECRET);
 		goto out;
 	}
 	if (b.len > 0 && b.data[b.len - 1] == '\r')
@@ -169,12 +178,15 @@ password_store(const struct account *a, FILE *in, struct err *e)
 	}
 	if (password_save(a, b.data, e) == -1)
 		goto out;
-	printf("mailout: stored the password for %s at %s (account %s) in the keyring\n",
-	    a->user, a->host, a->name);
+	printf("mailout: stored the password for %s at %s (account %s) in the keyring\n", a->user,
+	    a->host, a->name);
 	if (a->password_command != NULL || a->password_file != NULL || a->password != NULL)
 		printf("mailout: note: account %s also sets %s, which is used before the "
-		    "keyring\n", a->name, a->password_command != NULL ? "password_command" :
-		    a->password_file != NULL ? "password_file" : "password");
+		       "keyring\n",
+		    a->name,
+		    a->password_command != NULL    ? "password_command"
+			: a->password_file != NULL ? "password_file"
+						   : "password");
 	fflush(stdout);
 	rc = 0;
 out:
@@ -195,10 +207,11 @@ password_forget(const struct account *a, struct err *e)
 	}
 	if (r == 1)
 		printf("mailout: removed the password for %s at %s (account %s) from the "
-		    "keyring\n", a->user, a->host, a->name);
-	else
-		printf("mailout: the keyring had no password for %s at %s (account %s)\n",
+		       "keyring\n",
 		    a->user, a->host, a->name);
+	else
+		printf("mailout: the keyring had no password for %s at %s (account %s)\n", a->user,
+		    a->host, a->name);
 	fflush(stdout);
 	rc = 0;
 out:
@@ -214,18 +227,21 @@ password_store_file(const struct account *a, FILE *in, gid_t gid, struct err *e)
 
 	buf_init_secret(&b, MAX_SECRET);
 	if (a->password_file == NULL || a->password_file[0] == '\0') {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s has no password_file, so there "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s has no password_file, so there "
 		    "is nowhere to store it: add the line \"password_file = " SYSCONFDIR
-		    "/mailout/%s.password\" to [%s] in %s, then run this again", a->name,
-		    a->name, a->name, a->file);
+		    "/mailout/%s.password\" to [%s] in %s, then run this again",
+		    a->name, a->name, a->name, a->file);
 		goto out;
 	}
 	if (isatty(fileno(in))) {
 		if (prompt_password(&b, e, "Password for account %s: ", a->name) == -1)
 			goto out;
 	} else if (prompt_line(fileno(in), &b) == -1) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "could not read the password from standard "
-		    "input (the first line, at most %d bytes)", MAX_SECRET);
+		err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "could not read the password from standard "
+		    "input (the first line, at most %d bytes)",
+		    MAX_SECRET);
 		goto out;
 	}
 	if (b.len > 0 && b.data[b.len - 1] == '\r')

@@ -18,14 +18,14 @@ struct err;
  * note when the account also names a source that is used before the keyring.
  * 0, or -1 with err.
  */
-int	password_store(const struct account *a, FILE *in, struct err *e);
+int password_store(const struct account *a, FILE *in, struct err *e);
 /*
  * Keep secret as a's password where this mode keeps secrets: in system mode (the
  * binary setgid, run by root) in the account's password_file, through
  * password_write_file; otherwise in the keyring, in msmtp's form (host, service smtp,
  * user). Prints nothing. 0, or -1 with err. (password_store is this, after reading.)
  */
-int	password_save(const struct account *a, const char *secret, struct err *e);
+int password_save(const struct account *a, const char *secret, struct err *e);
 
 /*
  * Make path hold secret and a newline, whole or not at all: a temporary file in the
@@ -34,7 +34,7 @@ int	password_save(const struct account *a, const char *secret, struct err *e);
  * otherwise it is the caller's, mode 0600 (the directory made 0700). 0, or -1 with
  * err (TEMP CAUSE_CANTCREAT or CAUSE_IOERR; nothing is left behind).
  */
-int	password_write_file(const char *path, const char *secret, struct err *e);
+int password_write_file(const char *path, const char *secret, struct err *e);
 
 /*
  * System mode, root's --store-password: read the password as password_store does and
@@ -42,8 +42,8 @@ int	password_write_file(const char *path, const char *secret, struct err *e);
  * account without password_file: CAUSE_CONFIG naming the line to add. Prints one
  * confirmation line. 0, or -1 with err.
  */
-int	password_store_file(const struct account *a, FILE *in, gid_t gid, struct err *e);
+int password_store_file(const struct account *a, FILE *in, gid_t gid, struct err *e);
 /* Remove it; says on stdout whether there was one. 0, or -1 with err. */
-int	password_forget(const struct account *a, struct err *e);
+int password_forget(const struct account *a, struct err *e);
 
 #endif

@@ -50,8 +50,10 @@ read_file(const char *path, struct buf *b, struct err *e)
 		goto out;
 	}
 	if ((st.st_mode & 004) != 0) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "users_file %s: every user can read it (mode "
-		    "%04o); run chmod 640 %s", path, (unsigned)(st.st_mode & 07777), path);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "users_file %s: every user can read it (mode "
+		    "%04o); run chmod 640 %s",
+		    path, (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
@@ -130,7 +132,7 @@ users_name_ok(const char *s)
 		return 0;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("._-@+", *s) != NULL))
+			(*s >= '0' && *s <= '9') || strchr("._-@+", *s) != NULL))
 			return 0;
 	return 1;
 }
@@ -164,8 +166,8 @@ split_senders(const char *s, struct str_list *l)
  * place (returns 0), or -1 with err naming the line.
  */
 static int
-parse_line(char *line, const char *path, unsigned lineno, char **name, char **hash,
-    char **senders, struct err *e)
+parse_line(char *line, const char *path, unsigned lineno, char **name, char **hash, char **senders,
+    struct err *e)
 {
 	char *p, *q;
 	int rc = -1;
@@ -178,14 +180,16 @@ parse_line(char *line, const char *path, unsigned lineno, char **name, char **ha
 		goto out;
 	}
 	if ((q = strchr(p, ':')) == NULL) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "users_file %s: line %u: not name:hash",
-		    path, lineno);
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "users_file %s: line %u: not name:hash", path,
+		    lineno);
 		goto out;
 	}
 	*q++ = '\0';
 	if (!users_name_ok(p)) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "users_file %s: line %u: not a user name "
-		    "(letters, digits, . _ - @ +)", path, lineno);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "users_file %s: line %u: not a user name "
+		    "(letters, digits, . _ - @ +)",
+		    path, lineno);
 		goto out;
 	}
 	*name = p;
@@ -196,8 +200,10 @@ parse_line(char *line, const char *path, unsigned lineno, char **name, char **ha
 		*senders = q;
 	}
 	if (!strong_hash(*hash)) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "users_file %s: line %u (%s): not a yescrypt "
-		    "($y$) or SHA-512 ($6$) crypt hash", path, lineno, *name);
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "users_file %s: line %u (%s): not a yescrypt "
+		    "($y$) or SHA-512 ($6$) crypt hash",
+		    path, lineno, *name);
 		goto out;
 	}
 	rc = 0;
@@ -206,8 +212,8 @@ out:
 }
 
 int
-users_check(const char *path, const char *name, const char *password,
-    struct str_list *senders, struct err *e)
+users_check(const char *path, const char *name, const char *password, struct str_list *senders,
+    struct err *e)
 {
 	struct buf b;
 	char *line, *next, *n, *h, *s;

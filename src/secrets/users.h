@@ -30,16 +30,16 @@ struct str_list;
  * unreadable, readable by every user, a malformed line: PERM/CAUSE_CONFIG naming the
  * file and line).
  */
-int	users_check(const char *path, const char *name, const char *password,
-	    struct str_list *senders, struct err *e) MUST_CHECK;
+int users_check(const char *path, const char *name, const char *password, struct str_list *senders,
+    struct err *e) MUST_CHECK;
 
 /* The one-user form: 1, 0 or -1 as users_check; password_file as cred_file reads it. */
-int	users_check_one(const char *user, const char *password_file, const char *name,
-	    const char *password, struct err *e) MUST_CHECK;
+int users_check_one(const char *user, const char *password_file, const char *name,
+    const char *password, struct err *e) MUST_CHECK;
 
 /* 1 if name is usable in a users file (letters, digits, . _ - @ +; no ':'). */
-int	users_name_ok(const char *name);
+int users_name_ok(const char *name);
 
-void	users_senders_free(struct str_list *l);
+void users_senders_free(struct str_list *l);
 
 #endif

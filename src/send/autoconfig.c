@@ -25,31 +25,31 @@
 #include "send/candidate.h"
 
 /* Elements deeper than this are no part of the format; their text is ignored. */
-#define DEPTH	8
+#define DEPTH 8
 
 enum field { F_NONE, F_HOST, F_PORT, F_SOCKET, F_AUTH, F_USER, F_ISSUER };
 
 struct server {
-	struct buf	 host, port, socket, user;
-	int		 password, oauth2, noauth, other;
+	struct buf host, port, socket, user;
+	int password, oauth2, noauth, other;
 };
 
 struct state {
-	XML_Parser		 p;
-	const char		*address;
-	const char		*source;
-	struct candidates	*out;
-	struct err		*e;
-	char			*path[DEPTH];	/* element names from the root */
-	int			 depth;
-	int			 root_ok;
-	int			 in_smtp;	/* inside an outgoingServer type="smtp" */
-	enum field		 field;
-	struct buf		 text;		/* the text of the element being read */
-	struct server		 s;
-	struct buf		 issuer;
-	struct candidates	 found;		/* this document's, oauth filled in at the end */
-	int			 refused;
+	XML_Parser p;
+	const char *address;
+	const char *source;
+	struct candidates *out;
+	struct err *e;
+	char *path[DEPTH]; /* element names from the root */
+	int depth;
+	int root_ok;
+	int in_smtp; /* inside an outgoingServer type="smtp" */
+	enum field field;
+	struct buf text; /* the text of the element being read */
+	struct server s;
+	struct buf issuer;
+	struct candidates found; /* this document's, oauth filled in at the end */
+	int refused;
 };
 
 static void
@@ -74,8 +74,7 @@ server_free(struct server *s)
 static int
 at(const struct state *st, int depth, const char *name)
 {
-	return st->depth > depth && st->path[depth] != NULL &&
-	    strcmp(st->path[depth], name) == 0;
+	return st->depth > depth && st->path[depth] != NULL && strcmp(st->path[depth], name) == 0;
 }
 
 static void XMLCALL
@@ -91,8 +90,7 @@ on_start(void *ctx, const XML_Char *name, const XML_Char **attr)
 	st->depth++;
 	st->field = F_NONE;
 	buf_reset(&st->text);
-	if (st->depth == 3 && at(st, 1, "emailProvider") &&
-	    strcmp(name, "outgoingServer") == 0) {
+	if (st->depth == 3 && at(st, 1, "emailProvider") && strcmp(name, "outgoingServer") == 0) {
 		for (i = 0; attr[i] != NULL; i += 2)
 			if (strcmp(attr[i], "type") == 0 && strcmp(attr[i + 1], "smtp") == 0)
 				st->in_smtp = 1;
@@ -136,8 +134,8 @@ trimmed(struct buf *b)
 	for (s = b->data; *s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'; s++)
 		;
 	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
-	    end[-1] == '\n'))
+	while (
+	    end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
 		*--end = '\0';
 	return *s != '\0' ? s : NULL;
 }
@@ -156,8 +154,7 @@ keep(struct buf *dst, struct buf *text)
 static char *
 user_of(const char *tmpl, const char *address)
 {
-	static const char *const ph[] = { "%EMAILADDRESS%", "%EMAILLOCALPART%",
-	    "%EMAILDOMAIN%" };
+	static const char *const ph[] = { "%EMAILADDRESS%", "%EMAILLOCALPART%", "%EMAILDOMAIN%" };
 	const char *at_sign = strrchr(address, '@'), *p = tmpl;
 	struct buf b;
 	size_t i, n;
@@ -171,8 +168,8 @@ user_of(const char *tmpl, const char *address)
 		if (i == 0)
 			r |= buf_addstr(&b, address);
 		else if (i == 1)
-			r |= buf_add(&b, address, at_sign != NULL ? (size_t)(at_sign - address) :
-			    strlen(address));
+			r |= buf_add(&b, address,
+			    at_sign != NULL ? (size_t)(at_sign - address) : strlen(address));
 		else if (i == 2)
 			r |= buf_addstr(&b, at_sign != NULL ? at_sign + 1 : "");
 		else if (*p == '%')
@@ -203,7 +200,7 @@ host_ok(const char *s)
 		return 0;
 	for (p = s; *p != '\0'; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == ':'))
+			(*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == ':'))
 			return 0;
 	return 1;
 }
@@ -227,12 +224,12 @@ end_server(struct state *st)
 	else if (strcasecmp(sock, "STARTTLS") == 0)
 		c.tls = TLS_STARTTLS;
 	else
-		return;		/* plain: mailout sends no credentials in clear */
+		return; /* plain: mailout sends no credentials in clear */
 	c.port = (unsigned)port;
 	c.password = s->password || (!s->noauth && !s->oauth2);
-	c.oauth = s->oauth2 ? OAUTH_CUSTOM : OAUTH_NONE;	/* settled by the issuer */
-	c.user = buf_cstr(&s->user) != NULL && s->user.len > 0 ?
-	    user_of(s->user.data, st->address) : NULL;
+	c.oauth = s->oauth2 ? OAUTH_CUSTOM : OAUTH_NONE; /* settled by the issuer */
+	c.user = buf_cstr(&s->user) != NULL && s->user.len > 0 ? user_of(s->user.data, st->address)
+							       : NULL;
 	c.source = (char *)st->source;
 	candidate_add(&st->found, &c);
 	free(c.user);
@@ -292,14 +289,20 @@ on_end(void *ctx, const XML_Char *name)
 }
 
 static void XMLCALL
-on_entity(void *ctx, const XML_Char *name, int is_param, const XML_Char *value,
-    int value_len, const XML_Char *base, const XML_Char *system_id,
-    const XML_Char *public_id, const XML_Char *notation)
+on_entity(void *ctx, const XML_Char *name, int is_param, const XML_Char *value, int value_len,
+    const XML_Char *base, const XML_Char *system_id, const XML_Char *public_id,
+    const XML_Char *notation)
 {
 	struct state *st = ctx;
 
-	(void)name; (void)is_param; (void)value; (void)value_len; (void)base;
-	(void)system_id; (void)public_id; (void)notation;
+	(void)name;
+	(void)is_param;
+	(void)value;
+	(void)value_len;
+	(void)base;
+	(void)system_id;
+	(void)public_id;
+	(void)notation;
 	st->refused = 1;
 	XML_StopParser(st->p, XML_FALSE);
 }
@@ -345,19 +348,24 @@ autoconfig_parse(const char *xml, size_t len, const char *address, const char *s
 	XML_SetElementHandler(st.p, on_start, on_end);
 	XML_SetCharacterDataHandler(st.p, on_text);
 	XML_SetEntityDeclHandler(st.p, on_entity);
-	if (len > MAX_AUTOCONFIG_XML || XML_Parse(st.p, xml, (int)len, XML_TRUE) !=
-	    XML_STATUS_OK || st.refused || !st.root_ok) {
-		err_set(e, ERR_PERM, CAUSE_DATA, "%s: %s", source, st.refused ?
-		    "the document declares XML entities: refused" : len > MAX_AUTOCONFIG_XML ?
-		    "larger than an autoconfig document" : !st.root_ok &&
-		    XML_GetErrorCode(st.p) == XML_ERROR_NONE ? "not a clientConfig document" :
-		    XML_ErrorString(XML_GetErrorCode(st.p)));
+	if (len > MAX_AUTOCONFIG_XML ||
+	    XML_Parse(st.p, xml, (int)len, XML_TRUE) != XML_STATUS_OK || st.refused ||
+	    !st.root_ok) {
+		err_set(e, ERR_PERM, CAUSE_DATA, "%s: %s", source,
+		    st.refused                     ? "the document declares XML entities: refused"
+			: len > MAX_AUTOCONFIG_XML ? "larger than an autoconfig document"
+			: !st.root_ok && XML_GetErrorCode(st.p) == XML_ERROR_NONE
+			? "not a clientConfig document"
+			: XML_ErrorString(XML_GetErrorCode(st.p)));
 		goto out;
 	}
 	for (i = 0; i < st.found.n; i++) {
 		if (st.found.c[i].oauth != OAUTH_NONE)
 			st.found.c[i].oauth = provider_of(buf_cstr(&st.issuer) != NULL &&
-			    st.issuer.len > 0 ? st.issuer.data : NULL, st.found.c[i].host);
+				    st.issuer.len > 0
+				? st.issuer.data
+				: NULL,
+			    st.found.c[i].host);
 		added += candidate_add(out, &st.found.c[i]);
 	}
 	rc = added;
@@ -403,8 +411,10 @@ autoconfig_fetch(const char *url, const char *ca_file, int timeout_s, struct buf
 	}
 	if (r.body.len > MAX_AUTOCONFIG_XML ||
 	    buf_add(body, r.body.data != NULL ? r.body.data : "", r.body.len) == -1) {
-		err_set(e, ERR_PERM, CAUSE_DATA, "larger than an autoconfig document (%zu "
-		    "bytes)", r.body.len);
+		err_set(e, ERR_PERM, CAUSE_DATA,
+		    "larger than an autoconfig document (%zu "
+		    "bytes)",
+		    r.body.len);
 		goto out;
 	}
 	rc = 1;

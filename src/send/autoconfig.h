@@ -29,8 +29,8 @@ struct err;
  * with err (PERM CAUSE_DATA) when the document is not well-formed XML, declares
  * entities, or is not a clientConfig.
  */
-int	autoconfig_parse(const char *xml, size_t len, const char *address,
-	    const char *source, struct candidates *out, struct err *e) MUST_CHECK;
+int autoconfig_parse(const char *xml, size_t len, const char *address, const char *source,
+    struct candidates *out, struct err *e) MUST_CHECK;
 
 /*
  * GET url over HTTPS (net/http.h), checked against ca_file (NULL: the system bundle),
@@ -38,7 +38,7 @@ int	autoconfig_parse(const char *xml, size_t len, const char *address,
  * there is none (404, 410), -1 with err: unreachable, another status, not XML, larger
  * than MAX_AUTOCONFIG_XML, or a certificate problem.
  */
-int	autoconfig_fetch(const char *url, const char *ca_file, int timeout_s,
-	    struct buf *body, struct err *e) MUST_CHECK;
+int autoconfig_fetch(const char *url, const char *ca_file, int timeout_s, struct buf *body,
+    struct err *e) MUST_CHECK;
 
 #endif

@@ -57,9 +57,13 @@ const char *
 candidate_tls_name(enum tls_mode m)
 {
 	switch (m) {
-	case TLS_IMPLICIT:	return "implicit TLS";
-	case TLS_STARTTLS:	return "STARTTLS";
-	case TLS_OPPORTUNISTIC:	return "STARTTLS if offered";
-	default:		return "no TLS";
+	case TLS_IMPLICIT:
+		return "implicit TLS";
+	case TLS_STARTTLS:
+		return "STARTTLS";
+	case TLS_OPPORTUNISTIC:
+		return "STARTTLS if offered";
+	default:
+		return "no TLS";
 	}
 }

@@ -32,58 +32,75 @@
 #include "send/trial.h"
 
 /* Each HTTPS request of discovery, and each step of a trial connection, in seconds. */
-#define HTTP_TIMEOUT	10
-#define TRIAL_TIMEOUT	10
+#define HTTP_TIMEOUT 10
+#define TRIAL_TIMEOUT 10
 /* Keys of an account that setup owns: removed when it does not set them. */
 const char *const configure_owned[] = {
-	"host", "port", "tls", "tls_verify", "tls_ca_file", "tls_fingerprint",
-	"tls_server_name", "auth", "user", "password", "password_command", "password_file",
-	"oauth", "oauth_client_id", "oauth_client_secret", "oauth_tenant", "oauth_auth_url",
-	"oauth_token_url", "oauth_device_url", "oauth_scope", "oauth_token_file", "from",
+	"host",
+	"port",
+	"tls",
+	"tls_verify",
+	"tls_ca_file",
+	"tls_fingerprint",
+	"tls_server_name",
+	"auth",
+	"user",
+	"password",
+	"password_command",
+	"password_file",
+	"oauth",
+	"oauth_client_id",
+	"oauth_client_secret",
+	"oauth_tenant",
+	"oauth_auth_url",
+	"oauth_token_url",
+	"oauth_device_url",
+	"oauth_scope",
+	"oauth_token_file",
+	"from",
 	NULL,
 };
-#define NOWNED		CONFIGURE_NOWNED
+#define NOWNED CONFIGURE_NOWNED
 /* The account's lines (MAX_SETUP_KEYS): the owned keys and what --set adds. */
 _Static_assert(MAX_SETUP_KEYS >= NOWNED + 64, "room for the owned keys and 64 more");
 
 struct kvlist {
-	struct confedit_kv	 kv[MAX_SETUP_KEYS];
-	char			*own[MAX_SETUP_KEYS];
-	size_t			 n;
+	struct confedit_kv kv[MAX_SETUP_KEYS];
+	char *own[MAX_SETUP_KEYS];
+	size_t n;
 };
 
 struct setup {
 	const struct configure_opts *o;
-	struct err		*e;
-	FILE			*out;
-	int			 tty;		/* questions may be asked */
-	char			*target;	/* the file to write */
-	struct buf		 old;		/* its text as read */
-	int			 exists;
-	struct buf		 answer;
-	char			*address;
-	char			*name;
-	int			 replacing;	/* the account is in the file already */
-	char			*default_to;	/* [defaults] account to write, or NULL */
-	struct trial		 chosen;
-	struct candidate	 cand;		/* where chosen came from (strings owned) */
-	char			*pinned;	/* tls_fingerprint, when pinned */
-	int			 auth_off;
-	enum oauth_provider	 oauth;
-	char			*client_id;	/* asked on the terminal */
-	struct buf		 client_secret;	/* secret */
-	char			*user;
-	struct buf		 secret;	/* the password, held until it is kept */
-	int			 have_secret;
-	char			*password_file;	/* for the account */
-	char			*rcpt;
-	char			**set_keys;	/* --set KEY=VALUE, split, keys lower case */
-	char			**set_vals;
-	size_t			 nsets;
+	struct err *e;
+	FILE *out;
+	int tty; /* questions may be asked */
+	char *target; /* the file to write */
+	struct buf old; /* its text as read */
+	int exists;
+	struct buf answer;
+	char *address;
+	char *name;
+	int replacing; /* the account is in the file already */
+	char *default_to; /* [defaults] account to write, or NULL */
+	struct trial chosen;
+	struct candidate cand; /* where chosen came from (strings owned) */
+	char *pinned; /* tls_fingerprint, when pinned */
+	int auth_off;
+	enum oauth_provider oauth;
+	char *client_id; /* asked on the terminal */
+	struct buf client_secret; /* secret */
+	char *user;
+	struct buf secret; /* the password, held until it is kept */
+	int have_secret;
+	char *password_file; /* for the account */
+	char *rcpt;
+	char **set_keys; /* --set KEY=VALUE, split, keys lower case */
+	char **set_vals;
+	size_t nsets;
 };
 
-static void
-say(struct setup *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct setup *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 say(struct setup *st, const char *fmt, ...)
@@ -108,13 +125,16 @@ ask(struct setup *st, const char *dflt, const char *question)
 	r = prompt_ask(STDIN_FILENO, st->out, &st->answer, "%s%s%s%s: ", question,
 	    dflt != NULL ? " [" : "", dflt != NULL ? dflt : "", dflt != NULL ? "]" : "");
 	if (r == -1) {
-		err_set(st->e, ERR_PERM, CAUSE_USAGE, "could not read the answer (at most %d "
-		    "bytes)", MAX_IMPORT_LINE);
+		err_set(st->e, ERR_PERM, CAUSE_USAGE,
+		    "could not read the answer (at most %d "
+		    "bytes)",
+		    MAX_IMPORT_LINE);
 		return NULL;
 	}
 	if (r == 0) {
 		say(st, "\n");
-		err_set(st->e, ERR_PERM, CAUSE_USAGE, "no answer (end of input): nothing "
+		err_set(st->e, ERR_PERM, CAUSE_USAGE,
+		    "no answer (end of input): nothing "
 		    "was written");
 		return NULL;
 	}
@@ -167,7 +187,7 @@ valid_name(const char *s)
 		return 0;
 	for (p = s; *p != '\0'; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("._-@+", *p) != NULL))
+			(*p >= '0' && *p <= '9') || strchr("._-@+", *p) != NULL))
 			return 0;
 	return 1;
 }
@@ -196,7 +216,8 @@ old_value(struct setup *st, const char *section, const char *key)
 
 	buf_init(&b, MAX_CONFIG_LINE);
 	if (confedit_get(st->old.data != NULL ? st->old.data : "", st->old.len, section, key,
-	    &b) == 1 && b.len > 0)
+		&b) == 1 &&
+	    b.len > 0)
 		v = buf_steal(&b);
 	buf_free(&b);
 	return v;
@@ -210,8 +231,10 @@ configure_target(const char *config_file, struct err *e)
 	if (config_file != NULL)
 		target = xstrdup(config_file);
 	else if (priv_restricted()) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "in system mode (the binary is setgid) only "
-		    "root sets up the accounts of %s", config_system_path());
+		err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "in system mode (the binary is setgid) only "
+		    "root sets up the accounts of %s",
+		    config_system_path());
 		return NULL;
 	} else if (priv_system())
 		target = xstrdup(config_system_path());
@@ -245,7 +268,8 @@ get_address(struct setup *st)
 	const char *a = st->o->address;
 
 	if (a == NULL && !st->tty)
-		return err_set(st->e, ERR_PERM, CAUSE_USAGE, "--configure: give the address "
+		return err_set(st->e, ERR_PERM, CAUSE_USAGE,
+		    "--configure: give the address "
 		    "(mailout --configure ADDRESS): standard input is not a terminal");
 	while (a == NULL) {
 		if ((a = ask(st, NULL, "Email address")) == NULL)
@@ -256,8 +280,10 @@ get_address(struct setup *st)
 		}
 	}
 	if (!valid_address(a))
-		return err_set(st->e, ERR_PERM, CAUSE_USAGE, "--configure: '%s' is not an email "
-		    "address (name@domain)", a);
+		return err_set(st->e, ERR_PERM, CAUSE_USAGE,
+		    "--configure: '%s' is not an email "
+		    "address (name@domain)",
+		    a);
 	st->address = xstrdup(a);
 	return 0;
 }
@@ -278,9 +304,11 @@ choose_default(struct setup *st)
 		}
 	cur = old_value(st, "defaults", "account");
 	r = st->o->make_default;
-	if (!r && others > 0 && (cur == NULL || strcasecmp(cur, st->name) != 0) &&
-	    st->tty && !st->o->yes && (r = confirm(st, 0, "Make it the default account "
-	    "(used when no -a is given and no account's from matches)?")) == -1)
+	if (!r && others > 0 && (cur == NULL || strcasecmp(cur, st->name) != 0) && st->tty &&
+	    !st->o->yes &&
+	    (r = confirm(st, 0,
+		 "Make it the default account "
+		 "(used when no -a is given and no account's from matches)?")) == -1)
 		goto out;
 	if (r)
 		st->default_to = xstrdup(st->name);
@@ -306,9 +334,10 @@ choose_name(struct setup *st)
 
 	if (st->o->account != NULL) {
 		if (!valid_name(st->o->account))
-			return err_set(st->e, ERR_PERM, CAUSE_USAGE, "-a %s: not an account name "
-			    "(letters, digits, . _ - @ +; at most %d)", st->o->account,
-			    MAX_ACCOUNT_NAME);
+			return err_set(st->e, ERR_PERM, CAUSE_USAGE,
+			    "-a %s: not an account name "
+			    "(letters, digits, . _ - @ +; at most %d)",
+			    st->o->account, MAX_ACCOUNT_NAME);
 		st->name = xstrdup(st->o->account);
 	} else {
 		st->name = xstrdup(valid_name(domain) ? domain : "mail");
@@ -352,15 +381,19 @@ given_server(struct setup *st, const char *host, const char *port, const char *t
 	c->password = 1;
 	c->source = "the command line";
 	if (port != NULL && parse_uint(port, 1, 65535, &p) == -1)
-		return err_set(st->e, ERR_PERM, CAUSE_USAGE, "--port %s: not a port number "
-		    "(1-65535)", port);
+		return err_set(st->e, ERR_PERM, CAUSE_USAGE,
+		    "--port %s: not a port number "
+		    "(1-65535)",
+		    port);
 	if (tls != NULL && strcasecmp(tls, "implicit") == 0)
 		c->tls = TLS_IMPLICIT;
 	else if (tls != NULL && strcasecmp(tls, "starttls") == 0)
 		c->tls = TLS_STARTTLS;
 	else if (tls != NULL)
-		return err_set(st->e, ERR_PERM, CAUSE_USAGE, "--tls %s: not a TLS mode mailout "
-		    "sets up (accepted: implicit, starttls)", tls);
+		return err_set(st->e, ERR_PERM, CAUSE_USAGE,
+		    "--tls %s: not a TLS mode mailout "
+		    "sets up (accepted: implicit, starttls)",
+		    tls);
 	else
 		c->tls = p == 465 ? TLS_IMPLICIT : TLS_STARTTLS;
 	c->port = (unsigned)p;
@@ -399,29 +432,35 @@ offer_pin(struct setup *st, const struct trial *t, size_t nt, const struct candi
 		;
 	if (i == nt)
 		return 1;
-	say(st, "No server's certificate could be verified. %s port %u showed:\n"
-	    "  certificate: %s\n  fingerprint: %s\n  problem:     %s\n", t[i].host, t[i].port,
-	    t[i].cert, t[i].fingerprint, t[i].why);
+	say(st,
+	    "No server's certificate could be verified. %s port %u showed:\n"
+	    "  certificate: %s\n  fingerprint: %s\n  problem:     %s\n",
+	    t[i].host, t[i].port, t[i].cert, t[i].fingerprint, t[i].why);
 	if (st->o->fingerprint != NULL) {
-		err_set(st->e, ERR_PERM, CAUSE_CONFIG, "the certificate of %s port %u does not "
-		    "match --tls-fingerprint %s: nothing was written", t[i].host, t[i].port,
-		    st->o->fingerprint);
+		err_set(st->e, ERR_PERM, CAUSE_CONFIG,
+		    "the certificate of %s port %u does not "
+		    "match --tls-fingerprint %s: nothing was written",
+		    t[i].host, t[i].port, st->o->fingerprint);
 		goto out;
 	}
 	if (!st->tty || st->o->yes) {
-		err_set(st->e, ERR_PERM, CAUSE_CONFIG, "the certificate of %s port %u did not "
+		err_set(st->e, ERR_PERM, CAUSE_CONFIG,
+		    "the certificate of %s port %u did not "
 		    "verify (%s); if it is the server's own (check the fingerprint with its "
-		    "administrator), run again with --tls-fingerprint %s", t[i].host, t[i].port,
-		    t[i].why, t[i].fingerprint);
+		    "administrator), run again with --tls-fingerprint %s",
+		    t[i].host, t[i].port, t[i].why, t[i].fingerprint);
 		goto out;
 	}
-	say(st, "Pinning accepts this one certificate, whoever issued it, and no other: do it "
+	say(st,
+	    "Pinning accepts this one certificate, whoever issued it, and no other: do it "
 	    "only if the fingerprint is the one the server's administrator gives (or it is "
 	    "your own server, or Proton Mail Bridge).\n");
 	if ((r = confirm(st, 0, "Pin this certificate (tls_fingerprint)?")) != 1) {
 		if (r == 0)
-			err_set(st->e, ERR_PERM, CAUSE_CONFIG, "the certificate of %s port %u was "
-			    "not accepted: nothing was written", t[i].host, t[i].port);
+			err_set(st->e, ERR_PERM, CAUSE_CONFIG,
+			    "the certificate of %s port %u was "
+			    "not accepted: nothing was written",
+			    t[i].host, t[i].port);
 		r = -1;
 		goto out;
 	}
@@ -435,8 +474,10 @@ offer_pin(struct setup *st, const struct trial *t, size_t nt, const struct candi
 	pin.fingerprint = t[i].fingerprint;
 	n = 0;
 	if (trial_run(&c, &pin, &again, &n) != 0) {
-		err_set(st->e, ERR_TEMP, CAUSE_TEMP, "%s port %u failed when tried again with "
-		    "the pinned certificate: %s", t[i].host, t[i].port, n > 0 ? again[0].why : "");
+		err_set(st->e, ERR_TEMP, CAUSE_TEMP,
+		    "%s port %u failed when tried again with "
+		    "the pinned certificate: %s",
+		    t[i].host, t[i].port, n > 0 ? again[0].why : "");
 		goto out;
 	}
 	st->pinned = xstrdup(t[i].fingerprint);
@@ -456,15 +497,19 @@ nothing_found(struct setup *st, const struct trial *t, size_t nt)
 
 	for (i = 0; i < nt; i++)
 		if (t[i].result == TRIAL_NOTLS)
-			return err_set(st->e, ERR_PERM, CAUSE_UNAVAILABLE, "%s port %u offers no "
+			return err_set(st->e, ERR_PERM, CAUSE_UNAVAILABLE,
+			    "%s port %u offers no "
 			    "STARTTLS, and no server with TLS was found: nothing was written",
 			    t[i].host, t[i].port);
 	if (st->o->host != NULL)
-		return err_set(st->e, ERR_TEMP, CAUSE_TEMP, "%s could not be reached%s%s: "
-		    "nothing was written", st->o->host, nt > 0 ? ": " : "",
-		    nt > 0 ? t[nt - 1].why : "");
-	return err_set(st->e, ERR_PERM, CAUSE_NOHOST, "no submission server found for %s: "
-	    "give it with --host HOST (and --port, --tls); nothing was written", domain);
+		return err_set(st->e, ERR_TEMP, CAUSE_TEMP,
+		    "%s could not be reached%s%s: "
+		    "nothing was written",
+		    st->o->host, nt > 0 ? ": " : "", nt > 0 ? t[nt - 1].why : "");
+	return err_set(st->e, ERR_PERM, CAUSE_NOHOST,
+	    "no submission server found for %s: "
+	    "give it with --host HOST (and --port, --tls); nothing was written",
+	    domain);
 }
 
 /* Discovery (or --host), trials, the proposal. 0 with st->chosen, or -1. */
@@ -542,8 +587,9 @@ propose(struct setup *st)
 			goto out;
 		if (r == 1)
 			break;
-		if ((h = ask(st, NULL, "Server to use instead (HOST or HOST:PORT; empty to "
-		    "stop)")) == NULL)
+		if ((h = ask(st, NULL,
+			 "Server to use instead (HOST or HOST:PORT; empty to "
+			 "stop)")) == NULL)
 			goto out;
 		if (*h == '\0') {
 			err_set(st->e, ERR_PERM, CAUSE_USAGE, "stopped: nothing was written");
@@ -581,10 +627,14 @@ static const char *
 oauth_name(enum oauth_provider p)
 {
 	switch (p) {
-	case OAUTH_GOOGLE:	return "google";
-	case OAUTH_MICROSOFT:	return "microsoft";
-	case OAUTH_CUSTOM:	return "custom";
-	default:		return NULL;
+	case OAUTH_GOOGLE:
+		return "google";
+	case OAUTH_MICROSOFT:
+		return "microsoft";
+	case OAUTH_CUSTOM:
+		return "custom";
+	default:
+		return NULL;
 	}
 }
 
@@ -594,17 +644,19 @@ ask_oauth(struct setup *st)
 {
 	const char *id;
 
-	say(st, "%s signs in with OAuth2. That needs the client id of an OAuth app you "
-	    "registered with %s (mailout has none of its own).\n", st->cand.source,
-	    st->cand.oauth == OAUTH_GOOGLE ? "Google Cloud" : "Microsoft Entra");
-	if ((id = ask(st, NULL, "OAuth2 client id (empty: sign in with a password instead)"))
-	    == NULL)
+	say(st,
+	    "%s signs in with OAuth2. That needs the client id of an OAuth app you "
+	    "registered with %s (mailout has none of its own).\n",
+	    st->cand.source, st->cand.oauth == OAUTH_GOOGLE ? "Google Cloud" : "Microsoft Entra");
+	if ((id = ask(st, NULL, "OAuth2 client id (empty: sign in with a password instead)")) ==
+	    NULL)
 		return -1;
 	if (*id == '\0')
 		return 0;
 	st->client_id = xstrdup(id);
 	st->oauth = st->cand.oauth;
-	return prompt_password(&st->client_secret, st->e, "OAuth2 client secret (empty if "
+	return prompt_password(&st->client_secret, st->e,
+	    "OAuth2 client secret (empty if "
 	    "the app has none; not shown): ");
 }
 
@@ -614,18 +666,23 @@ read_password(struct setup *st)
 {
 	buf_reset(&st->secret);
 	if (st->tty) {
-		if (prompt_password(&st->secret, st->e, "Password for %s at %s (not shown): ",
-		    st->user, st->chosen.host) == -1)
+		if (prompt_password(&st->secret, st->e,
+			"Password for %s at %s (not shown): ", st->user, st->chosen.host) == -1)
 			return -1;
 	} else if (prompt_line(STDIN_FILENO, &st->secret) == -1)
-		return err_set(st->e, ERR_PERM, CAUSE_USAGE, "could not read the password from "
-		    "standard input (the first line, at most %d bytes)", MAX_SECRET);
+		return err_set(st->e, ERR_PERM, CAUSE_USAGE,
+		    "could not read the password from "
+		    "standard input (the first line, at most %d bytes)",
+		    MAX_SECRET);
 	if (st->secret.len > 0 && st->secret.data[st->secret.len - 1] == '\r')
 		st->secret.data[--st->secret.len] = '\0';
 	if (st->secret.len == 0 || memchr(st->secret.data, '\0', st->secret.len) != NULL)
-		return err_set(st->e, ERR_PERM, CAUSE_USAGE, "no password given%s: nothing was "
-		    "written", st->tty ? "" : " on standard input (give it there, or "
-		    "--password-file, --password-command, --oauth or --no-auth)");
+		return err_set(st->e, ERR_PERM, CAUSE_USAGE,
+		    "no password given%s: nothing was "
+		    "written",
+		    st->tty ? ""
+			    : " on standard input (give it there, or "
+			      "--password-file, --password-command, --oauth or --no-auth)");
 	st->have_secret = 1;
 	return 0;
 }
@@ -643,14 +700,17 @@ sign_in(struct setup *st)
 		return 0;
 	}
 	if (o->oauth != NULL && (st->oauth = oauth_of(o->oauth)) == OAUTH_NONE)
-		return err_set(st->e, ERR_PERM, CAUSE_USAGE, "--oauth %s: not an OAuth2 "
-		    "provider (accepted: google, microsoft, custom)", o->oauth);
-	if (st->oauth == OAUTH_NONE && o->password_file == NULL &&
-	    o->password_command == NULL && st->cand.oauth != OAUTH_NONE && st->tty &&
-	    !o->yes && !priv_system() && ask_oauth(st) == -1)
+		return err_set(st->e, ERR_PERM, CAUSE_USAGE,
+		    "--oauth %s: not an OAuth2 "
+		    "provider (accepted: google, microsoft, custom)",
+		    o->oauth);
+	if (st->oauth == OAUTH_NONE && o->password_file == NULL && o->password_command == NULL &&
+	    st->cand.oauth != OAUTH_NONE && st->tty && !o->yes && !priv_system() &&
+	    ask_oauth(st) == -1)
 		return -1;
 	if (st->oauth != OAUTH_NONE && priv_system())
-		return err_set(st->e, ERR_PERM, CAUSE_CONFIG, "OAuth2 accounts are not ready for "
+		return err_set(st->e, ERR_PERM, CAUSE_CONFIG,
+		    "OAuth2 accounts are not ready for "
 		    "system mode (the token files are rewritten on refresh, and users' "
 		    "processes do not take the group for them): use a password (an app "
 		    "password) here");
@@ -661,8 +721,10 @@ sign_in(struct setup *st)
 	if (st->oauth != OAUTH_NONE || o->password_file != NULL || o->password_command != NULL)
 		return 0;
 	if (st->chosen.auth[0] == '\0') {
-		say(st, "%s offers no AUTH over TLS: it takes mail without signing in (by the "
-		    "address you send from).\n", st->chosen.host);
+		say(st,
+		    "%s offers no AUTH over TLS: it takes mail without signing in (by the "
+		    "address you send from).\n",
+		    st->chosen.host);
 		if ((r = confirm(st, 1, "Send without signing in?")) == -1)
 			return -1;
 		if (r == 1) {
@@ -726,8 +788,10 @@ build_kv(struct setup *st, int with_file, struct kvlist *l)
 	} else {
 		kv_set(l, "user", st->user);
 		kv_set(l, "password_command", o->password_command);
-		kv_set(l, "password_file", o->password_file != NULL ? o->password_file :
-		    with_file ? st->password_file : NULL);
+		kv_set(l, "password_file",
+		    o->password_file != NULL ? o->password_file
+			: with_file          ? st->password_file
+					     : NULL);
 		kv_set(l, "oauth", oauth_name(st->oauth));
 		kv_set(l, "oauth_client_id", st->client_id);
 		if (st->client_secret.len > 0)
@@ -751,7 +815,7 @@ new_text(struct setup *st, int with_file, struct buf *out)
 	buf_init(&tmp, MAX_CONFIG_FILE);
 	if (build_kv(st, with_file, &l) == -1 ||
 	    confedit_set(st->old.data != NULL ? st->old.data : "", st->old.len, st->name, l.kv,
-	    l.n, &tmp, st->e) == -1)
+		l.n, &tmp, st->e) == -1)
 		goto out;
 	dflt.key = "account";
 	dflt.value = st->default_to;
@@ -761,7 +825,8 @@ new_text(struct setup *st, int with_file, struct buf *out)
 	} else {
 		buf_reset(out);
 		if (buf_add(out, tmp.data, tmp.len) == -1 || buf_cstr(out) == NULL) {
-			err_set(st->e, ERR_PERM, CAUSE_CONFIG, "the configuration would be too "
+			err_set(st->e, ERR_PERM, CAUSE_CONFIG,
+			    "the configuration would be too "
 			    "large");
 			goto out;
 		}
@@ -819,10 +884,11 @@ test_account(struct setup *st)
 	buf_init(&text, MAX_CONFIG_FILE);
 	if (new_text(st, 0, &text) == -1 ||
 	    confedit_stage(st->target, text.data, text.len, priv_system() ? 0644 : 0600, &tmp,
-	    st->e) == -1)
+		st->e) == -1)
 		goto out;
-	if (config_load(&cfg, priv_system() || st->o->config_file != NULL ? NULL :
-	    config_system_path(), tmp, st->e) == -1) {
+	if (config_load(&cfg,
+		priv_system() || st->o->config_file != NULL ? NULL : config_system_path(), tmp,
+		st->e) == -1) {
 		err_prefix(st->e, "the account as it would be written does not load: ");
 		goto out;
 	}
@@ -830,8 +896,10 @@ test_account(struct setup *st)
 		if (strcasecmp(cfg.accounts[i].name, st->name) == 0)
 			a = &cfg.accounts[i];
 	if (a == NULL) {
-		err_set(st->e, ERR_PERM, CAUSE_SOFTWARE, "account %s is not in the staged "
-		    "configuration", st->name);
+		err_set(st->e, ERR_PERM, CAUSE_SOFTWARE,
+		    "account %s is not in the staged "
+		    "configuration",
+		    st->name);
 		goto out;
 	}
 	free(a->file);
@@ -841,10 +909,12 @@ test_account(struct setup *st)
 		a->password = xstrdup(st->secret.data);
 	}
 	if (st->oauth != OAUTH_NONE) {
-		device = st->o->device || (getenv("DISPLAY") == NULL &&
-		    getenv("WAYLAND_DISPLAY") == NULL);
-		say(st, "Signing in with OAuth2 (%s):\n", device ? "the device flow: no display "
-		    "here for a browser" : "in a browser");
+		device = st->o->device ||
+		    (getenv("DISPLAY") == NULL && getenv("WAYLAND_DISPLAY") == NULL);
+		say(st, "Signing in with OAuth2 (%s):\n",
+		    device ? "the device flow: no display "
+			     "here for a browser"
+			   : "in a browser");
 		if (authorize_run(a, device, st->tty ? STDIN_FILENO : -1, st->out, st->e) == -1)
 			goto out;
 	}
@@ -877,7 +947,8 @@ keep_secret(struct setup *st)
 	a.user = st->user;
 	if (priv_system()) {
 		if ((st->password_file = secret_path(st)) == NULL) {
-			err_set(st->e, ERR_PERM, CAUSE_CANTCREAT, "the password file's name is "
+			err_set(st->e, ERR_PERM, CAUSE_CANTCREAT,
+			    "the password file's name is "
 			    "too long");
 			goto out;
 		}
@@ -902,8 +973,10 @@ keep_secret(struct setup *st)
 	}
 	if (password_write_file(st->password_file, st->secret.data, st->e) == -1)
 		goto out;
-	say(st, "The keyring could not take the password (%s): it is in %s (mode 0600) "
-	    "instead, named by password_file.\n", ke.msg, st->password_file);
+	say(st,
+	    "The keyring could not take the password (%s): it is in %s (mode 0600) "
+	    "instead, named by password_file.\n",
+	    ke.msg, st->password_file);
 	rc = 0;
 out:
 	return rc;
@@ -920,7 +993,7 @@ write_account(struct setup *st)
 	buf_init(&text, MAX_CONFIG_FILE);
 	if (new_text(st, 1, &text) == -1 ||
 	    confedit_stage(st->target, text.data, text.len, priv_system() ? 0644 : 0600, &tmp,
-	    st->e) == -1)
+		st->e) == -1)
 		goto out;
 	if (confedit_commit(st->target, tmp, st->exists ? &st->old : NULL, &bak, st->e) == -1)
 		goto out;
@@ -950,8 +1023,10 @@ split_sets(struct setup *st)
 	for (i = 0; i < st->o->nsets; i++) {
 		s = st->o->sets[i];
 		if ((eq = strchr(s, '=')) == NULL || eq == s)
-			return err_set(st->e, ERR_PERM, CAUSE_USAGE, "--set %s: KEY=VALUE "
-			    "expected", s);
+			return err_set(st->e, ERR_PERM, CAUSE_USAGE,
+			    "--set %s: KEY=VALUE "
+			    "expected",
+			    s);
 		st->set_keys[i] = xstrndup(s, (size_t)(eq - s));
 		for (k = 0; st->set_keys[i][k] != '\0'; k++)
 			if (st->set_keys[i][k] >= 'A' && st->set_keys[i][k] <= 'Z')
@@ -992,8 +1067,10 @@ absolute(const char *path, const char *opt, struct err *e)
 {
 	if (path == NULL || path[0] == '/')
 		return 1;
-	err_set(e, ERR_PERM, CAUSE_USAGE, "%s %s: give the file's absolute name (it is "
-	    "written into the account, which is read from anywhere)", opt, path);
+	err_set(e, ERR_PERM, CAUSE_USAGE,
+	    "%s %s: give the file's absolute name (it is "
+	    "written into the account, which is read from anywhere)",
+	    opt, path);
 	return 0;
 }
 
@@ -1014,7 +1091,8 @@ configure_run(const struct configure_opts *o, struct err *e)
 	buf_init_secret(&st.client_secret, MAX_SECRET);
 	buf_init_secret(&st.secret, MAX_SECRET);
 	if (!st.tty && !o->yes) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "--configure: standard input is not a "
+		err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "--configure: standard input is not a "
 		    "terminal, so nothing can be asked: give --yes to take what is found, with "
 		    "the address and the sign-in on the command line (mailout(8))");
 		goto out;
@@ -1032,8 +1110,10 @@ configure_run(const struct configure_opts *o, struct err *e)
 		goto out;
 	st.rcpt = xstrdup(r != NULL ? r : st.address);
 	if (!valid_address(st.rcpt)) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "'%s' is not an email address for the test "
-		    "message", st.rcpt);
+		err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "'%s' is not an email address for the test "
+		    "message",
+		    st.rcpt);
 		goto out;
 	}
 	if (test_account(&st) == -1 || keep_secret(&st) == -1 || write_account(&st) == -1)

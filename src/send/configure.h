@@ -36,30 +36,30 @@
 struct err;
 
 struct configure_opts {
-	const char	*address;	/* NULL: asked */
-	const char	*account;	/* -a: the section name */
-	const char	*config_file;	/* -C: the file to write */
-	const char	*host;		/* --host: no discovery */
-	const char	*port;		/* --port */
-	const char	*tls;		/* --tls: implicit | starttls */
-	const char	*user;		/* --user */
-	const char	*password_file;	/* --password-file: named in the account */
-	const char	*password_command;	/* --password-command */
-	const char	*oauth;		/* --oauth: google | microsoft | custom */
-	const char	*ca_file;	/* --tls-ca-file */
-	const char	*fingerprint;	/* --tls-fingerprint */
-	const char	*test_to;	/* --test-to */
-	char *const	*sets;		/* --set KEY=VALUE, for the account */
-	size_t		 nsets;
-	int		 no_auth;	/* --no-auth */
-	int		 yes;		/* --yes: accept the proposals, ask nothing */
-	int		 make_default;	/* --default */
-	int		 device;	/* --device: OAuth2 device flow */
-	int		 verbose;	/* -v: the SMTP dialogues on stderr */
+	const char *address; /* NULL: asked */
+	const char *account; /* -a: the section name */
+	const char *config_file; /* -C: the file to write */
+	const char *host; /* --host: no discovery */
+	const char *port; /* --port */
+	const char *tls; /* --tls: implicit | starttls */
+	const char *user; /* --user */
+	const char *password_file; /* --password-file: named in the account */
+	const char *password_command; /* --password-command */
+	const char *oauth; /* --oauth: google | microsoft | custom */
+	const char *ca_file; /* --tls-ca-file */
+	const char *fingerprint; /* --tls-fingerprint */
+	const char *test_to; /* --test-to */
+	char *const *sets; /* --set KEY=VALUE, for the account */
+	size_t nsets;
+	int no_auth; /* --no-auth */
+	int yes; /* --yes: accept the proposals, ask nothing */
+	int make_default; /* --default */
+	int device; /* --device: OAuth2 device flow */
+	int verbose; /* -v: the SMTP dialogues on stderr */
 };
 
 /* Run it, talking on standard input and output. 0, or -1 with err (see above). */
-int	configure_run(const struct configure_opts *o, struct err *e);
+int configure_run(const struct configure_opts *o, struct err *e);
 
 /*
  * What --configure and --import share. configure_target: the file to write (-C FILE;
@@ -68,11 +68,11 @@ int	configure_run(const struct configure_opts *o, struct err *e);
  * where an account's password file goes: beside target, or in system mode in the
  * mailout/ directory beside it (SYSCONFDIR/mailout). Both owned by the caller.
  */
-char	*configure_target(const char *config_file, struct err *e);
-char	*configure_secret_path(const char *target, const char *account);
+char *configure_target(const char *config_file, struct err *e);
+char *configure_secret_path(const char *target, const char *account);
 
 /* The account keys setup owns: the server, TLS, sign-in and from (NULL-terminated). */
-#define CONFIGURE_NOWNED	22
+#define CONFIGURE_NOWNED 22
 extern const char *const configure_owned[CONFIGURE_NOWNED + 1];
 
 #endif

@@ -29,21 +29,21 @@
  * session_timeout grows with the message: one second more for every this many bytes, so
  * that a large upload on a slow line still fits (80 kbit/s: 25 MiB get 43 minutes more).
  */
-#define DELIVER_MIN_RATE	(10 * 1024)
+#define DELIVER_MIN_RATE (10 * 1024)
 
 /*
  * Seconds of silence after connect (tls not implicit) before a second connection checks
  * whether the port speaks TLS first: long enough for any server that greets at once.
  */
-#define DELIVER_GREETING_PROBE	3
+#define DELIVER_GREETING_PROBE 3
 
 struct deliver {
-	struct smtp	*smtp;
+	struct smtp *smtp;
 	const struct account *a;
-	int		 tls;		/* the session runs over TLS (credentials may go) */
-	int64_t		 t0;		/* when connecting began (now_ms) */
-	unsigned	 nsent;		/* deliver_send calls so far */
-	char		 relay[300];
+	int tls; /* the session runs over TLS (credentials may go) */
+	int64_t t0; /* when connecting began (now_ms) */
+	unsigned nsent; /* deliver_send calls so far */
+	char relay[300];
 };
 
 /*
@@ -51,8 +51,8 @@ struct deliver {
  * there is one), in *at (0: session_timeout = off), and what it stands for in label.
  */
 static void
-session_deadline(const struct account *a, int64_t t0, uint64_t size, int64_t *at,
-    char *label, size_t n)
+session_deadline(const struct account *a, int64_t t0, uint64_t size, int64_t *at, char *label,
+    size_t n)
 {
 	uint64_t extra = size / DELIVER_MIN_RATE;
 
@@ -62,8 +62,10 @@ session_deadline(const struct account *a, int64_t t0, uint64_t size, int64_t *at
 		return;
 	*at = t0 + (int64_t)(a->session_timeout + extra) * 1000;
 	if (extra > 0)
-		snprintf(label, n, "session_timeout = %llu s, and %llu s for the %llu-byte "
-		    "message", (unsigned long long)a->session_timeout, (unsigned long long)extra,
+		snprintf(label, n,
+		    "session_timeout = %llu s, and %llu s for the %llu-byte "
+		    "message",
+		    (unsigned long long)a->session_timeout, (unsigned long long)extra,
 		    (unsigned long long)size);
 	else
 		snprintf(label, n, "session_timeout = %llu s",
@@ -100,8 +102,8 @@ session_file(const struct account *a)
 	const char *dir;
 	char *name, *p;
 
-	if (priv_system() || (!a->tls_verify && (a->tls_fingerprint == NULL ||
-	    a->tls_fingerprint[0] == '\0')))
+	if (priv_system() ||
+	    (!a->tls_verify && (a->tls_fingerprint == NULL || a->tls_fingerprint[0] == '\0')))
 		return NULL;
 	/* No state directory (its name too long): no cache, a full handshake each run. */
 	if ((dir = user_state_dir()) == NULL)
@@ -117,8 +119,9 @@ static void
 tls_opts_of(struct tls_opts *o, const struct account *a)
 {
 	memset(o, 0, sizeof(*o));
-	o->server_name = a->tls_server_name != NULL && a->tls_server_name[0] != '\0' ?
-	    a->tls_server_name : a->host;
+	o->server_name = a->tls_server_name != NULL && a->tls_server_name[0] != '\0'
+	    ? a->tls_server_name
+	    : a->host;
 	o->verify = a->tls_verify;
 	o->ca_file = a->tls_ca_file;
 	o->fingerprint = a->tls_fingerprint;
@@ -130,22 +133,28 @@ tls_opts_of(struct tls_opts *o, const struct account *a)
 /* Where deliver_open is, for the watcher. */
 struct progress {
 	const struct deliver_opts *o;
-	enum deliver_stage	 stage;		/* the stage under way */
-	int			 started;	/* the configuration passed: stages began */
-	int			 secure;	/* the session runs over TLS */
-	const struct tls_info	*tls;		/* the last handshake's, once one began */
+	enum deliver_stage stage; /* the stage under way */
+	int started; /* the configuration passed: stages began */
+	int secure; /* the session runs over TLS */
+	const struct tls_info *tls; /* the last handshake's, once one began */
 };
 
 static const char *
 stage_name(enum deliver_stage st)
 {
 	switch (st) {
-	case DELIVER_CONNECT:	return "connect";
-	case DELIVER_TLS:	return "tls";
-	case DELIVER_GREETING:	return "greeting";
-	case DELIVER_EHLO:	return "ehlo";
-	case DELIVER_AUTH:	return "auth";
-	default:		return "?";
+	case DELIVER_CONNECT:
+		return "connect";
+	case DELIVER_TLS:
+		return "tls";
+	case DELIVER_GREETING:
+		return "greeting";
+	case DELIVER_EHLO:
+		return "ehlo";
+	case DELIVER_AUTH:
+		return "auth";
+	default:
+		return "?";
 	}
 }
 
@@ -196,9 +205,11 @@ passed_tls(struct progress *pg, const struct tls_info *ti)
 	if (ti->nchain == 0)
 		snprintf(detail, sizeof(detail), "%s, %s", ti->version, ti->cipher);
 	else
-		snprintf(detail, sizeof(detail), "%s, %s; certificate %s, issuer %s, valid "
-		    "until %s, %s", ti->version, ti->cipher, c->subject, c->issuer,
-		    c->not_after, ti->verified ? "verified" : "NOT verified (tls_verify = off)");
+		snprintf(detail, sizeof(detail),
+		    "%s, %s; certificate %s, issuer %s, valid "
+		    "until %s, %s",
+		    ti->version, ti->cipher, c->subject, c->issuer, c->not_after,
+		    ti->verified ? "verified" : "NOT verified (tls_verify = off)");
 	passed(pg, NULL, detail);
 }
 
@@ -208,13 +219,13 @@ passed_tls(struct progress *pg, const struct tls_info *ti)
  * a port speaks TLS first, which is all it is for.
  */
 static const unsigned char client_hello[] = {
-	0x16, 0x03, 0x01, 0x00, 0x2f,			/* handshake record, 47 bytes */
-	0x01, 0x00, 0x00, 0x2b, 0x03, 0x03,		/* ClientHello, 43 bytes, TLS 1.2 */
-	'm', 'a', 'i', 'l', 'o', 'u', 't', ' ', 'p', 'r', 'o', 'b', 'e', ' ', 'f', 'o',
-	'r', ' ', 'a', ' ', 'T', 'L', 'S', ' ', 'f', 'i', 'r', 's', 't', ' ', 'p', '.',
-	0x00,						/* no session id */
-	0x00, 0x04, 0xc0, 0x2f, 0x00, 0x9c,		/* two cipher suites */
-	0x01, 0x00,					/* no compression */
+	0x16, 0x03, 0x01, 0x00, 0x2f, /* handshake record, 47 bytes */
+	0x01, 0x00, 0x00, 0x2b, 0x03, 0x03, /* ClientHello, 43 bytes, TLS 1.2 */
+	'm', 'a', 'i', 'l', 'o', 'u', 't', ' ', 'p', 'r', 'o', 'b', 'e', ' ', 'f', 'o', 'r', ' ',
+	'a', ' ', 'T', 'L', 'S', ' ', 'f', 'i', 'r', 's', 't', ' ', 'p', '.',
+	0x00, /* no session id */
+	0x00, 0x04, 0xc0, 0x2f, 0x00, 0x9c, /* two cipher suites */
+	0x01, 0x00, /* no compression */
 };
 
 /* 1 if host:port answers a ClientHello with a TLS record within seconds, else 0. */
@@ -232,8 +243,7 @@ speaks_tls(const struct account *a, int seconds)
 	if ((s = net_connect(a->host, a->port, seconds, seconds, &e)) == NULL)
 		return 0;
 	if (s->ops->write(s, client_hello, sizeof(client_hello), &e) == 0)
-		while (got < sizeof(r) && (n = s->ops->read(s, r + got, sizeof(r) - got,
-		    &e)) > 0)
+		while (got < sizeof(r) && (n = s->ops->read(s, r + got, sizeof(r) - got, &e)) > 0)
 			got += (size_t)n;
 	/* A handshake (22) or alert (21) record of TLS 1.x. */
 	yes = got == sizeof(r) && (r[0] == 0x16 || r[0] == 0x15) && r[1] == 0x03;
@@ -261,9 +271,11 @@ silent_tls_port(struct deliver *d, const struct account *a, struct err *e)
 		goto out;
 	}
 	if (w == 0 && speaks_tls(a, DELIVER_GREETING_PROBE))
-		rc = err_set(e, ERR_PERM, CAUSE_CONFIG, "port %u expects TLS from the first "
+		rc = err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "port %u expects TLS from the first "
 		    "byte: set tls = implicit in account %s (the server sent no greeting in %d "
-		    "s, and answered a TLS handshake)", a->port, a->name, DELIVER_GREETING_PROBE);
+		    "s, and answered a TLS handshake)",
+		    a->port, a->name, DELIVER_GREETING_PROBE);
 out:
 	return rc;
 }
@@ -315,9 +327,11 @@ starttls(struct deliver *d, const struct account *a, const struct tls_opts *to,
 	pg->tls = ti;
 	if (!smtp_caps(d->smtp)->starttls) {
 		if (a->tls == TLS_STARTTLS) {
-			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE, "the server does not offer "
+			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE,
+			    "the server does not offer "
 			    "STARTTLS, and account %s requires it (tls = starttls); nothing was "
-			    "sent", a->name);
+			    "sent",
+			    a->name);
 			goto out;
 		}
 		rc = 0;
@@ -368,16 +382,17 @@ deliver_open(const struct account *a, const struct deliver_opts *o, struct err *
 	pg.o = o;
 	tls_opts_of(&to, a);
 	/* A watcher (--test, --serverinfo) sees a full handshake, the certificate, its checks. */
-	to.session_file = sfile = a->tls != TLS_OFF && o->step == NULL ? session_file(a) :
-	    NULL;
+	to.session_file = sfile = a->tls != TLS_OFF && o->step == NULL ? session_file(a) : NULL;
 	if (a->tls != TLS_OFF) {
 		/* Configuration errors before any network traffic. */
 		if (tls_check_opts(&to, e) == -1)
 			goto out;
-		if (!a->tls_verify && (a->tls_fingerprint == NULL ||
-		    a->tls_fingerprint[0] == '\0'))
-			fprintf(stderr, "mailout: warning: TLS certificate verification is off "
-			    "for account %s\n", a->name);
+		if (!a->tls_verify &&
+		    (a->tls_fingerprint == NULL || a->tls_fingerprint[0] == '\0'))
+			fprintf(stderr,
+			    "mailout: warning: TLS certificate verification is off "
+			    "for account %s\n",
+			    a->name);
 	}
 	pg.started = 1;
 	/* The session's deadline: connection, TLS, EHLO, AUTH and the first message. */
@@ -473,11 +488,15 @@ deliver_send(struct deliver *d, const struct smtp_envelope *env, int fd,
 	if (env->smtputf8 && !smtp_caps(d->smtp)->smtputf8 && smtp_envelope_ascii(env)) {
 		if (env->dkim_signed) {
 			/* Said, then done as for any message: delivered beats refused. */
-			fprintf(stderr, "mailout: warning: relay %s does not offer SMTPUTF8: "
+			fprintf(stderr,
+			    "mailout: warning: relay %s does not offer SMTPUTF8: "
 			    "the message's 8-bit header fields are sent RFC 2047-encoded, which "
-			    "breaks its DKIM signature\n", d->relay);
-			log_line(LOG_WARNING, "relay=%s status=dkim-broken reason=\"no SMTPUTF8: "
-			    "8-bit header fields re-encoded\"", d->relay);
+			    "breaks its DKIM signature\n",
+			    d->relay);
+			log_line(LOG_WARNING,
+			    "relay=%s status=dkim-broken reason=\"no SMTPUTF8: "
+			    "8-bit header fields re-encoded\"",
+			    d->relay);
 		}
 		if ((dfd = rfc2047_downgrade(fd, NULL, e)) == -1) {
 			not_sent(st, env->nrcpts, e);
@@ -485,7 +504,7 @@ deliver_send(struct deliver *d, const struct smtp_envelope *env, int fd,
 		}
 		env7 = *env;
 		env7.smtputf8 = 0;
-		env7.size = 0;		/* the copy's own, which smtp_send takes from dfd */
+		env7.size = 0; /* the copy's own, which smtp_send takes from dfd */
 		env = &env7;
 		fd = dfd;
 	}

@@ -19,7 +19,7 @@
 #include "send/discover.h"
 #include "send/providers.h"
 
-#define ISPDB_URL	"https://autoconfig.thunderbird.net/v1.1/"
+#define ISPDB_URL "https://autoconfig.thunderbird.net/v1.1/"
 
 enum source { S_TABLE, S_SRV, S_AUTOCONFIG, S_ISPDB, S_MX, S_GUESS, S_END };
 
@@ -78,8 +78,7 @@ from_table(struct discover *d, struct candidates *out)
 
 /* One SRV name: its targets as candidates with tls. */
 static int
-from_srv_name(struct discover *d, const char *service, enum tls_mode tls,
-    struct candidates *out)
+from_srv_name(struct discover *d, const char *service, enum tls_mode tls, struct candidates *out)
 {
 	struct dns_srv *r = NULL;
 	struct candidate c;
@@ -163,11 +162,14 @@ from_autoconfig(struct discover *d, struct candidates *out)
 	/* The query on its own first: http_form_add puts '&' after anything already there. */
 	if (http_form_add(&query, "emailaddress", d->address) == 0 &&
 	    buf_addf(&url, "https://autoconfig.%s/mail/config-v1.1.xml?%s", d->domain,
-	    query.data) == 0)
+		query.data) == 0)
 		added = from_url(d, "autoconfig", url.data, out);
 	buf_reset(&url);
-	if (added == 0 && buf_addf(&url, "https://%s/.well-known/autoconfig/mail/"
-	    "config-v1.1.xml", d->domain) == 0)
+	if (added == 0 &&
+	    buf_addf(&url,
+		"https://%s/.well-known/autoconfig/mail/"
+		"config-v1.1.xml",
+		d->domain) == 0)
 		added = from_url(d, "autoconfig", url.data, out);
 	buf_free(&url);
 	buf_free(&query);

@@ -23,21 +23,21 @@
 struct candidates;
 
 struct discover_opts {
-	const char	*ca_file;	/* HTTPS checked against it; NULL: the system bundle */
-	int		 timeout_s;	/* for each HTTPS request */
-	FILE		*out;		/* a line per source, for people; NULL: silent */
+	const char *ca_file; /* HTTPS checked against it; NULL: the system bundle */
+	int timeout_s; /* for each HTTPS request */
+	FILE *out; /* a line per source, for people; NULL: silent */
 };
 
 struct discover {
-	const char		*address;
-	const char		*domain;	/* in address */
-	struct discover_opts	 o;
-	int			 next;		/* the next source to ask */
-	char			*mx;		/* the first MX host, once asked */
+	const char *address;
+	const char *domain; /* in address */
+	struct discover_opts o;
+	int next; /* the next source to ask */
+	char *mx; /* the first MX host, once asked */
 };
 
 /* Start at the first source. address must hold an '@' and stay valid meanwhile. */
-void	discover_init(struct discover *d, const char *address, const struct discover_opts *o);
+void discover_init(struct discover *d, const char *address, const struct discover_opts *o);
 
 /*
  * Ask the next sources until one of them adds candidates to out (those it finds
@@ -45,8 +45,8 @@ void	discover_init(struct discover *d, const char *address, const struct discove
  * source has been asked. A source that cannot be reached is reported on out and
  * passed over: finding nothing is not an error.
  */
-int	discover_next(struct discover *d, struct candidates *out);
+int discover_next(struct discover *d, struct candidates *out);
 
-void	discover_free(struct discover *d);
+void discover_free(struct discover *d);
 
 #endif

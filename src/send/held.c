@@ -39,15 +39,20 @@ const char *
 held_fix(const struct account *a, const struct err *e, char *buf, size_t n)
 {
 	if (e->cause == CAUSE_NOPERM)
-		snprintf(buf, n, "check user and password of account %s in %s (password_file, "
-		    "password_command, or mailout --store-password -a %s)", a->name, a->file,
-		    a->name);
+		snprintf(buf, n,
+		    "check user and password of account %s in %s (password_file, "
+		    "password_command, or mailout --store-password -a %s)",
+		    a->name, a->file, a->name);
 	else if (e->cause == CAUSE_UNAVAILABLE)
-		snprintf(buf, n, "check host, port and tls of account %s in %s against what the "
-		    "relay offers (mailout --serverinfo -a %s)", a->name, a->file, a->name);
+		snprintf(buf, n,
+		    "check host, port and tls of account %s in %s against what the "
+		    "relay offers (mailout --serverinfo -a %s)",
+		    a->name, a->file, a->name);
 	else
-		snprintf(buf, n, "fix account %s in %s (mailout --test -a %s ADDRESS shows each "
-		    "step)", a->name, a->file, a->name);
+		snprintf(buf, n,
+		    "fix account %s in %s (mailout --test -a %s ADDRESS shows each "
+		    "step)",
+		    a->name, a->file, a->name);
 	return buf;
 }
 
@@ -55,10 +60,14 @@ static const char *
 tls_word(const struct account *a)
 {
 	switch (a->tls) {
-	case TLS_OFF:		return "off";
-	case TLS_OPPORTUNISTIC:	return "opportunistic";
-	case TLS_STARTTLS:	return "starttls";
-	default:		return "implicit";
+	case TLS_OFF:
+		return "off";
+	case TLS_OPPORTUNISTIC:
+		return "opportunistic";
+	case TLS_STARTTLS:
+		return "starttls";
+	default:
+		return "implicit";
 	}
 }
 
@@ -82,8 +91,8 @@ held_bind(const struct config *cfg, const struct account *a, struct queue_meta *
 	cur = a->fallback != NULL ? config_find(cfg, a->fallback) : NULL;
 	/* A chain may loop (a -> b -> a): each account once, as send_attempt tries them. */
 	for (hops = 0; cur != NULL && cur != a && hops < cfg->naccounts; hops++) {
-		snprintf(entry, sizeof(entry), "%s %s", cur->name, held_identity(cur, id,
-		    sizeof(id)));
+		snprintf(entry, sizeof(entry), "%s %s", cur->name,
+		    held_identity(cur, id, sizeof(id)));
 		queue_meta_add_fallback(m, entry);
 		cur = cur->fallback != NULL ? config_find(cfg, cur->fallback) : NULL;
 	}
@@ -143,7 +152,7 @@ held_fingerprint(const struct account *a, char fp[ACCSTATE_FP_LEN + 1])
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	unsigned v[4] = { a->port, (unsigned)a->tls, (unsigned)a->tls_verify,
-	    (unsigned)a->tls_min_version };
+		(unsigned)a->tls_min_version };
 
 	mix(&h, v, sizeof(v));
 	mix_str(&h, a->host);
@@ -202,8 +211,10 @@ held_record(const struct queue *q, const struct account *a, const char *reason)
 		return;
 	}
 	/* The reason is on the message's own status=held line, logged with this one. */
-	log_line(LOG_WARNING, "account=%s status=held fingerprint=%s (no new attempt until it "
-	    "changes, or sendmail -q)", a->name, st.fingerprint);
+	log_line(LOG_WARNING,
+	    "account=%s status=held fingerprint=%s (no new attempt until it "
+	    "changes, or sendmail -q)",
+	    a->name, st.fingerprint);
 }
 
 void

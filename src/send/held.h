@@ -32,9 +32,8 @@ struct err;
 struct queue;
 struct queue_meta;
 
-
 /* 1 if e is a failure only a person can fix (see above), else 0. */
-int	held_kind(const struct err *e);
+int held_kind(const struct err *e);
 
 /* What to do about e on account a, one clause ("check the password of ..."), in buf. */
 const char *held_fix(const struct account *a, const struct err *e, char *buf, size_t n);
@@ -43,33 +42,33 @@ const char *held_fix(const struct account *a, const struct err *e, char *buf, si
 const char *held_identity(const struct account *a, char *buf, size_t n);
 
 /* Record a's identity and its fallback chain (each with its identity) in m. */
-void	held_bind(const struct config *cfg, const struct account *a, struct queue_meta *m);
+void held_bind(const struct config *cfg, const struct account *a, struct queue_meta *m);
 
 /* A -C file as recorded and compared: its real path when it has one (caller frees). */
-char	*held_config_path(const char *file);
+char *held_config_path(const char *file);
 
 /* The fingerprint of what a person changes to fix a held account. */
-void	held_fingerprint(const struct account *a, char fp[ACCSTATE_FP_LEN + 1]);
+void held_fingerprint(const struct account *a, char fp[ACCSTATE_FP_LEN + 1]);
 
 /*
  * Whether account a is held and nothing was changed since: 1 with st filled; 0 when it
  * is not held, or held with another fingerprint (worth one more try).
  */
-int	held_account(const struct queue *q, const struct account *a, struct accstate *st);
+int held_account(const struct queue *q, const struct account *a, struct accstate *st);
 
 /*
  * Mark a held for reason (with the current fingerprint). One log line when it was not
  * held already with the same reason and fingerprint. Errors are logged only.
  */
-void	held_record(const struct queue *q, const struct account *a, const char *reason);
+void held_record(const struct queue *q, const struct account *a, const char *reason);
 
 /* a works again (or a person asked): forget its hold, with one log line if it had one. */
-void	held_clear(const struct queue *q, const struct account *a, const char *why);
+void held_clear(const struct queue *q, const struct account *a, const char *why);
 
 /*
  * A person changed a's secret (--store-password): forget its hold in the queue of cfg,
  * so that the next run tries it. Best effort.
  */
-void	held_forget(const struct config *cfg, const struct account *a);
+void held_forget(const struct config *cfg, const struct account *a);
 
 #endif

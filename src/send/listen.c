@@ -47,54 +47,54 @@
 #include "smtp/serve.h"
 
 /* Connections waiting for accept(): the kernel's queue, beyond our limits. */
-#define LISTEN_BACKLOG	128
+#define LISTEN_BACKLOG 128
 
 struct lsock {
-	int		 fd;
-	char		 name[NI_MAXHOST + 16];	/* "127.0.0.1:25", "[::1]:25" */
-	unsigned	 active;		/* children serving its connections */
+	int fd;
+	char name[NI_MAXHOST + 16]; /* "127.0.0.1:25", "[::1]:25" */
+	unsigned active; /* children serving its connections */
 };
 
 struct child {
-	pid_t		 pid;		/* 0: a free slot */
-	size_t		 sock;
-	struct cidr	 ip;
+	pid_t pid; /* 0: a free slot */
+	size_t sock;
+	struct cidr ip;
 };
 
 enum access { ACC_ALLOW, ACC_SAFE, ACC_REFUSE };
 
 /* Failed logins of one client address, counted in the parent across its sessions. */
 struct failures {
-	struct cidr	 ip;
-	unsigned	 n;
-	time_t		 first;		/* of the current window */
+	struct cidr ip;
+	unsigned n;
+	time_t first; /* of the current window */
 };
 
 struct listener {
-	const struct config	*cfg;
+	const struct config *cfg;
 	const struct listen_config *l;
-	int			 verbose;
-	struct lsock		 socks[MAX_LISTEN_SOCKETS];
-	size_t			 nsocks;
-	struct child		*kids;
-	size_t			 nkids;		/* slots */
-	struct cidr		*own;		/* this computer's addresses */
-	size_t			 nown;
-	struct failures		*fails;
-	size_t			 nfails;
-	int			 failpipe[2];	/* children write a struct cidr per failure */
+	int verbose;
+	struct lsock socks[MAX_LISTEN_SOCKETS];
+	size_t nsocks;
+	struct child *kids;
+	size_t nkids; /* slots */
+	struct cidr *own; /* this computer's addresses */
+	size_t nown;
+	struct failures *fails;
+	size_t nfails;
+	int failpipe[2]; /* children write a struct cidr per failure */
 };
 
 /* What one child serves: one client. */
 struct session {
-	const struct listener	*ls;
-	struct submit		*sub;
-	char			 client[CIDR_STR_LEN];
-	char			 who[CIDR_STR_LEN + 16];
-	struct cidr		 ip;
-	enum access		 acc;
-	char			*user;		/* logged in as */
-	struct str_list		 senders;	/* the user's own senders (users_file) */
+	const struct listener *ls;
+	struct submit *sub;
+	char client[CIDR_STR_LEN];
+	char who[CIDR_STR_LEN + 16];
+	struct cidr ip;
+	enum access acc;
+	char *user; /* logged in as */
+	struct str_list senders; /* the user's own senders (users_file) */
 };
 
 static int sigpipe_fds[2] = { -1, -1 };
@@ -129,7 +129,7 @@ sa_name(const struct sockaddr *sa, socklen_t len, char *out, size_t n)
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
 
 	if (getnameinfo(sa, len, host, sizeof(host), serv, sizeof(serv),
-	    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
 		snprintf(out, n, "?");
 		return;
 	}
@@ -180,17 +180,19 @@ bind_one(struct listener *ls, const struct addrinfo *ai, struct err *e)
 	}
 	/* No open relay by accident: beyond loopback, someone must have said who may send. */
 	if (!cidr_is_loopback(&c) && l->allow_from.n == 0 && l->auth == LAUTH_OFF) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "[listen] address %s is not a loopback "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "[listen] address %s is not a loopback "
 		    "address, and neither allow_from nor auth = required is set: every host "
 		    "that reaches it could send mail through the account (an open relay). Set "
-		    "allow_from to the ranges of the devices, or auth = required", s->name);
+		    "allow_from to the ranges of the devices, or auth = required",
+		    s->name);
 		goto out;
 	}
 	if ((fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol)) == -1 ||
 	    set_flags(fd) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
 	    (ai->ai_family == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1) ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 || listen(fd, LISTEN_BACKLOG) == -1) {
 		/* The default ::1 on a host without IPv6: 127.0.0.1 is enough. */
 		if (l->addrs_default && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT)) {
@@ -272,9 +274,11 @@ drop_root(const struct listener *ls, struct err *e)
 	}
 	errno = 0;
 	if ((pw = getpwnam(ls->l->run_as)) == NULL) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "[listen] run_as = %s: no such user (the "
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "[listen] run_as = %s: no such user (the "
 		    "listener does not stay root; create it as mailout(8) says, or name "
-		    "another)", ls->l->run_as);
+		    "another)",
+		    ls->l->run_as);
 		goto out;
 	}
 	if (pw->pw_uid == 0) {
@@ -284,8 +288,8 @@ drop_root(const struct listener *ls, struct err *e)
 	}
 	if (setgroups(0, NULL) == -1 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1 || setuid(0) != -1) {
-		err_set(e, ERR_TEMP, CAUSE_OSERR, "listen: cannot become %s: %s",
-		    ls->l->run_as, strerror(errno));
+		err_set(e, ERR_TEMP, CAUSE_OSERR, "listen: cannot become %s: %s", ls->l->run_as,
+		    strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -339,8 +343,9 @@ sess_submit(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts, in
 	size_t i;
 
 	memset(&r, 0, sizeof(r));
-	r.account = l->relay == RELAY_FIXED ? l->account : l->relay == RELAY_BY_USER ?
-	    x->user : NULL;
+	r.account = l->relay == RELAY_FIXED ? l->account
+	    : l->relay == RELAY_BY_USER     ? x->user
+					    : NULL;
 	r.sender_set = 1;
 	r.sender = sender;
 	r.rcpts = rcpts;
@@ -353,9 +358,11 @@ sess_submit(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts, in
 	r.fd = msg_fd;
 	submit_message(x->sub, &r, &res);
 	reply_from_submit(&res, out);
-	log_line(out->code < 300 ? LOG_INFO : LOG_NOTICE, "listen: client %s%s%s: from=<%s> "
-	    "rcpts=%zu: %d %s", x->client, x->user != NULL ? " user " : "",
-	    x->user != NULL ? x->user : "", sender, nrcpts, out->code, out->text);
+	log_line(out->code < 300 ? LOG_INFO : LOG_NOTICE,
+	    "listen: client %s%s%s: from=<%s> "
+	    "rcpts=%zu: %d %s",
+	    x->client, x->user != NULL ? " user " : "", x->user != NULL ? x->user : "", sender,
+	    nrcpts, out->code, out->text);
 	return 0;
 }
 
@@ -372,8 +379,8 @@ sess_rcpt(void *ctx, const char *rcpt, struct serve_result *out)
 	if (submit_resolve(x->sub, rcpt, &l, &e) == 0) {
 		out->code = 250;
 		snprintf(out->text, sizeof(out->text), "2.1.5 Ok");
-	} else if (e.cause == CAUSE_NOUSER || (e.cause == CAUSE_CONFIG &&
-	    strstr(e.msg, "loop") != NULL)) {
+	} else if (e.cause == CAUSE_NOUSER ||
+	    (e.cause == CAUSE_CONFIG && strstr(e.msg, "loop") != NULL)) {
 		out->code = 550;
 		snprintf(out->text, sizeof(out->text), "5.1.1 %s", e.msg);
 	} else {
@@ -396,10 +403,14 @@ sess_sender(void *ctx, const char *sender, struct serve_result *out)
 		if (fnmatch(s->v[i], sender, FNM_CASEFOLD) == 0)
 			out->code = 250;
 	if (out->code != 250) {
-		snprintf(out->text, sizeof(out->text), "5.7.1 Sender <%s> not allowed "
-		    "here", sender);
-		log_line(LOG_NOTICE, "listen: client %s: sender <%s> refused (not in "
-		    "senders)", x->client, sender);
+		snprintf(out->text, sizeof(out->text),
+		    "5.7.1 Sender <%s> not allowed "
+		    "here",
+		    sender);
+		log_line(LOG_NOTICE,
+		    "listen: client %s: sender <%s> refused (not in "
+		    "senders)",
+		    x->client, sender);
 	}
 }
 
@@ -414,8 +425,8 @@ sess_auth(void *ctx, const char *user, const char *password)
 	int r;
 
 	err_init(&e);
-	r = l->users_file != NULL ? users_check(l->users_file, user, password, &x->senders,
-	    &e) : users_check_one(l->user, l->password_file, user, password, &e);
+	r = l->users_file != NULL ? users_check(l->users_file, user, password, &x->senders, &e)
+				  : users_check_one(l->user, l->password_file, user, password, &e);
 	if (r == 1) {
 		x->user = xstrdup(user);
 		log_line(LOG_INFO, "listen: client %s: logged in as %s", x->client, user);
@@ -424,8 +435,7 @@ sess_auth(void *ctx, const char *user, const char *password)
 		w = write(x->ls->failpipe[1], &x->ip, sizeof(x->ip));
 		(void)w;
 	} else
-		log_line(LOG_ERR, "listen: client %s: cannot check a login: %s", x->client,
-		    e.msg);
+		log_line(LOG_ERR, "listen: client %s: cannot check a login: %s", x->client, e.msg);
 	return r;
 }
 
@@ -438,8 +448,8 @@ sess_starttls(void *ctx, struct conn *c, struct err *e)
 	struct stream *t;
 	int rc = -1;
 
-	if ((t = tls_accept(conn_stream(c), l->tls_cert_file, l->tls_key_file,
-	    l->tls_min_version, e)) == NULL) {
+	if ((t = tls_accept(conn_stream(c), l->tls_cert_file, l->tls_key_file, l->tls_min_version,
+		 e)) == NULL) {
 		err_prefix(e, "-bd %s: STARTTLS: ", x->client);
 		goto out;
 	}
@@ -473,8 +483,10 @@ serve_client(const struct listener *ls, int fd, const struct cidr *ip, enum acce
 	memset(&o, 0, sizeof(o));
 	if ((x.sub = submit_new(ls->cfg, ls->verbose, &e)) == NULL ||
 	    submit_spool_dir(x.sub, &o.tmp_dir, &e) == -1) {
-		snprintf(line, sizeof(line), "421 4.3.0 %s Service not available, try again "
-		    "later\r\n", l->hostname);
+		snprintf(line, sizeof(line),
+		    "421 4.3.0 %s Service not available, try again "
+		    "later\r\n",
+		    l->hostname);
 		log_line(LOG_ERR, "listen: client %s: %s", x.client, e.msg);
 		/* Best effort: the client is told to come back; a failure changes nothing. */
 		err_init(&e);
@@ -603,8 +615,8 @@ accept_one(struct listener *ls, size_t si)
 	int fd, ret = 0;
 
 	/* Non-blocking, as fdstream_socket wants it: a read that waits must time out. */
-	if ((fd = accept4(s->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC)) == -1)
+	if ((fd = accept4(s->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
+	    -1)
 		goto out;
 	if (cidr_from_sockaddr((struct sockaddr *)&ss, &ip) == -1) {
 		close(fd);
@@ -613,27 +625,29 @@ accept_one(struct listener *ls, size_t si)
 	cidr_str(&ip, addr, sizeof(addr));
 	if ((acc = decide(ls, &ip, &why)) == ACC_REFUSE) {
 		log_line(LOG_NOTICE, "listen: refused %s on %s: %s", addr, s->name, why);
-		snprintf(line, sizeof(line), "554 5.7.1 %s: access denied\r\n",
-		    ls->l->hostname);
+		snprintf(line, sizeof(line), "554 5.7.1 %s: access denied\r\n", ls->l->hostname);
 		refuse(fd, line);
 		goto out;
 	}
 	if ((f = fails_of(ls, &ip, 0)) != NULL && f->n >= MAX_LOGIN_FAILURES) {
-		log_line(LOG_NOTICE, "listen: refused %s on %s: %u failed logins in %d s",
-		    addr, s->name, f->n, LOGIN_FAILURE_WINDOW);
-		snprintf(line, sizeof(line), "421 4.7.0 %s Too many failed logins, try again "
-		    "later\r\n", ls->l->hostname);
+		log_line(LOG_NOTICE, "listen: refused %s on %s: %u failed logins in %d s", addr,
+		    s->name, f->n, LOGIN_FAILURE_WINDOW);
+		snprintf(line, sizeof(line),
+		    "421 4.7.0 %s Too many failed logins, try again "
+		    "later\r\n",
+		    ls->l->hostname);
 		refuse(fd, line);
 		goto out;
 	}
 	if (s->active >= ls->l->max_connections ||
 	    count_ip(ls, &ip) >= ls->l->max_connections_per_ip) {
-		why = s->active >= ls->l->max_connections ? "max_connections" :
-		    "max_connections_per_ip";
-		log_line(LOG_NOTICE, "listen: refused %s on %s: %s reached", addr, s->name,
-		    why);
-		snprintf(line, sizeof(line), "421 4.7.0 %s Too many connections, try again "
-		    "later\r\n", ls->l->hostname);
+		why = s->active >= ls->l->max_connections ? "max_connections"
+							  : "max_connections_per_ip";
+		log_line(LOG_NOTICE, "listen: refused %s on %s: %s reached", addr, s->name, why);
+		snprintf(line, sizeof(line),
+		    "421 4.7.0 %s Too many connections, try again "
+		    "later\r\n",
+		    ls->l->hostname);
 		refuse(fd, line);
 		goto out;
 	}
@@ -700,9 +714,10 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 		goto out;
 	}
 	/* Read in each session as run_as: a key only root can read would fail every one. */
-	if (ls.l->tls_cert_file != NULL && (access(ls.l->tls_cert_file, R_OK) == -1 ||
-	    access(ls.l->tls_key_file, R_OK) == -1)) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "[listen] tls_cert_file %s or tls_key_file "
+	if (ls.l->tls_cert_file != NULL &&
+	    (access(ls.l->tls_cert_file, R_OK) == -1 || access(ls.l->tls_key_file, R_OK) == -1)) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "[listen] tls_cert_file %s or tls_key_file "
 		    "%s: %s (both must be readable by the user the listener runs as, run_as)",
 		    ls.l->tls_cert_file, ls.l->tls_key_file, strerror(errno));
 		goto out;

@@ -34,8 +34,8 @@ struct config;
 struct err;
 
 enum listen_end {
-	LISTEN_STOPPED,		/* the parent was asked to stop (SIGTERM, SIGINT) */
-	LISTEN_SESSION_DONE,	/* in a child: its one session is over; the caller exits */
+	LISTEN_STOPPED, /* the parent was asked to stop (SIGTERM, SIGINT) */
+	LISTEN_SESSION_DONE, /* in a child: its one session is over; the caller exits */
 };
 
 /*
@@ -44,7 +44,7 @@ enum listen_end {
  * start: a bad or unsafe address, a bind failure, no run_as user (CAUSE_CONFIG,
  * CAUSE_OSERR, CAUSE_NOPERM).
  */
-int	listen_run(const struct config *cfg, int verbose, enum listen_end *end,
-	    struct err *e) MUST_CHECK;
+int listen_run(const struct config *cfg, int verbose, enum listen_end *end,
+    struct err *e) MUST_CHECK;
 
 #endif

@@ -27,15 +27,15 @@ enum format { F_UNKNOWN, F_MSMTP, F_SSMTP, F_DMA, F_NULLMAILER };
 
 struct run {
 	const struct migrate_opts *o;
-	struct err		*e;
-	enum format		 format;
-	char			*dir;		/* where the agent's files are */
-	char			*main;		/* its main file */
-	struct import		 im;
-	char			*target;
-	struct buf		 old;
-	int			 exists;
-	char			**secret_files;	/* per account, or NULL */
+	struct err *e;
+	enum format format;
+	char *dir; /* where the agent's files are */
+	char *main; /* its main file */
+	struct import im;
+	char *target;
+	struct buf old;
+	int exists;
+	char **secret_files; /* per account, or NULL */
 };
 
 /* Read path whole into b (reset first). 1 read, 0 not there, -1 with err. */
@@ -104,11 +104,15 @@ find_format(struct run *r)
 {
 	const char *f = r->o->file, *slash = strrchr(f, '/'), *base = slash ? slash + 1 : f;
 	static const struct {
-		const char	*name;
-		enum format	 format;
+		const char *name;
+		enum format format;
 	} names[] = {
-		{ "remotes", F_NULLMAILER }, { "dma.conf", F_DMA }, { "auth.conf", F_DMA },
-		{ "ssmtp.conf", F_SSMTP }, { "revaliases", F_SSMTP }, { "msmtprc", F_MSMTP },
+		{ "remotes", F_NULLMAILER },
+		{ "dma.conf", F_DMA },
+		{ "auth.conf", F_DMA },
+		{ "ssmtp.conf", F_SSMTP },
+		{ "revaliases", F_SSMTP },
+		{ "msmtprc", F_MSMTP },
 		{ ".msmtprc", F_MSMTP },
 	};
 	static const char *const mains[] = { NULL, "msmtprc", "ssmtp.conf", "dma.conf",
@@ -128,12 +132,13 @@ find_format(struct run *r)
 		else if (r->format != F_UNKNOWN)
 			r->main = path_fmt("%s/%s", f, mains[r->format]);
 		else if (exists(f, "config")) {
-			r->format = F_MSMTP;	/* ~/.config/msmtp/config */
+			r->format = F_MSMTP; /* ~/.config/msmtp/config */
 			r->main = path_fmt("%s/config", f);
 		}
 	} else {
-		r->dir = slash == NULL ? xstrdup(".") : slash == f ? xstrdup("/") :
-		    xstrndup(f, (size_t)(slash - f));
+		r->dir = slash == NULL ? xstrdup(".")
+		    : slash == f       ? xstrdup("/")
+				       : xstrndup(f, (size_t)(slash - f));
 		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			if (strcmp(base, names[i].name) == 0)
 				r->format = names[i].format;
@@ -143,8 +148,9 @@ find_format(struct run *r)
 		    strstr(r->dir, "msmtp") != NULL)
 			r->format = F_MSMTP;
 		/* revaliases and auth.conf lead to the main file beside them. */
-		r->main = r->format == F_SSMTP || r->format == F_DMA || r->format == F_NULLMAILER ?
-		    path_fmt("%s/%s", r->dir, mains[r->format]) : xstrdup(f);
+		r->main = r->format == F_SSMTP || r->format == F_DMA || r->format == F_NULLMAILER
+		    ? path_fmt("%s/%s", r->dir, mains[r->format])
+		    : xstrdup(f);
 		if (r->format == F_UNKNOWN) {
 			/* The content: each format has a word no other has. */
 			if (read_file(f, &b, r->e) == -1)
@@ -153,14 +159,18 @@ find_format(struct run *r)
 				r->format = F_SSMTP;
 			else if (b.data != NULL && strstr(b.data, "SMARTHOST") != NULL)
 				r->format = F_DMA;
-			else if (b.data != NULL && (strstr(b.data, "account") != NULL ||
-			    strstr(b.data, "defaults") != NULL) && strstr(b.data, "host ") != NULL)
+			else if (b.data != NULL &&
+			    (strstr(b.data, "account") != NULL ||
+				strstr(b.data, "defaults") != NULL) &&
+			    strstr(b.data, "host ") != NULL)
 				r->format = F_MSMTP;
 		}
 	}
 	if (r->format == F_UNKNOWN || r->main == NULL) {
-		err_set(r->e, ERR_PERM, CAUSE_USAGE, "--import %s: not a file mailout can tell "
-		    "(msmtp's msmtprc, /etc/ssmtp, /etc/dma or /etc/nullmailer)", f);
+		err_set(r->e, ERR_PERM, CAUSE_USAGE,
+		    "--import %s: not a file mailout can tell "
+		    "(msmtp's msmtprc, /etc/ssmtp, /etc/dma or /etc/nullmailer)",
+		    f);
 		goto out;
 	}
 	rc = 0;
@@ -194,8 +204,8 @@ parse(struct run *r)
 		if ((path = path_fmt("%s/revaliases", r->dir)) == NULL ||
 		    (have = read_file(path, &other, r->e)) == -1)
 			goto out;
-		rc = ssmtp_parse(main.data, main.len, have ? other.data : NULL, other.len,
-		    &r->im, r->e);
+		rc = ssmtp_parse(main.data, main.len, have ? other.data : NULL, other.len, &r->im,
+		    r->e);
 		break;
 	case F_DMA:
 		dma_files(main.data, main.len, &auth, &mname);
@@ -203,8 +213,8 @@ parse(struct run *r)
 			goto out;
 		if (mname != NULL)
 			mailname = first_line(r->dir, mname, r->e);
-		rc = dma_parse(main.data, main.len, have ? other.data : NULL, other.len,
-		    mailname, &r->im, r->e);
+		rc = dma_parse(main.data, main.len, have ? other.data : NULL, other.len, mailname,
+		    &r->im, r->e);
 		break;
 	default:
 		dhost = first_line(r->dir, "defaulthost", r->e);
@@ -238,8 +248,9 @@ old_value(struct run *r, const char *section, const char *key)
 	char *v = NULL;
 
 	buf_init(&b, MAX_CONFIG_LINE);
-	if (confedit_get(r->old.data != NULL ? r->old.data : "", r->old.len, section, key,
-	    &b) == 1 && b.len > 0)
+	if (confedit_get(r->old.data != NULL ? r->old.data : "", r->old.len, section, key, &b) ==
+		1 &&
+	    b.len > 0)
 		v = buf_steal(&b);
 	buf_free(&b);
 	return v;
@@ -278,18 +289,20 @@ settle_defaults(struct run *r)
 		have = old_value(r, "defaults", im->defaults[i].key);
 		if (have != NULL && strcmp(have, im->defaults[i].value) != 0 &&
 		    (strcmp(im->defaults[i].key, "account") != 0 || others > 0)) {
-			import_note(im, "[defaults] %s: the file says %s already, which is kept "
-			    "(%s had %s%s)", im->defaults[i].key, have, im->format,
-			    im->defaults[i].value, strcmp(im->defaults[i].key, "account") == 0 ?
-			    "; -a chooses it" : "");
+			import_note(im,
+			    "[defaults] %s: the file says %s already, which is kept "
+			    "(%s had %s%s)",
+			    im->defaults[i].key, have, im->format, im->defaults[i].value,
+			    strcmp(im->defaults[i].key, "account") == 0 ? "; -a chooses it" : "");
 			secret_free(im->defaults[i].value);
 			im->defaults[i].value = NULL;
 		} else if (strcmp(im->defaults[i].key, "account") == 0 && others > 0 &&
 		    have == NULL) {
 			/* The file's accounts were chosen without a default: keep it that way. */
-			import_note(im, "[defaults] account: not set to %s, as the file has other "
-			    "accounts (-a %s chooses it)", im->defaults[i].value,
-			    im->defaults[i].value);
+			import_note(im,
+			    "[defaults] account: not set to %s, as the file has other "
+			    "accounts (-a %s chooses it)",
+			    im->defaults[i].value, im->defaults[i].value);
 			secret_free(im->defaults[i].value);
 			im->defaults[i].value = NULL;
 		}
@@ -333,8 +346,7 @@ account_kv(struct run *r, size_t i, size_t *n)
 
 /* The new file text, or (alone: an empty file) one account's lines for review. */
 static int
-render(struct run *r, const char *base, size_t blen, size_t only, int defaults,
-    struct buf *out)
+render(struct run *r, const char *base, size_t blen, size_t only, int defaults, struct buf *out)
 {
 	struct confedit_kv *kv, dk;
 	struct buf cur;
@@ -348,8 +360,8 @@ render(struct run *r, const char *base, size_t blen, size_t only, int defaults,
 		if (only != (size_t)-1 && i != only)
 			continue;
 		kv = account_kv(r, i, &n);
-		k = confedit_set(cur.data != NULL ? cur.data : "", cur.len, r->im.acc[i].name,
-		    kv, n, out, r->e);
+		k = confedit_set(cur.data != NULL ? cur.data : "", cur.len, r->im.acc[i].name, kv,
+		    n, out, r->e);
 		free(kv);
 		if (k != 0)
 			goto out;
@@ -363,15 +375,14 @@ render(struct run *r, const char *base, size_t blen, size_t only, int defaults,
 		dk.key = r->im.defaults[i].key;
 		dk.value = r->im.defaults[i].value;
 		if (confedit_set(cur.data != NULL ? cur.data : "", cur.len, "defaults", &dk, 1,
-		    out, r->e) == -1)
+			out, r->e) == -1)
 			goto out;
 		buf_reset(&cur);
 		if (buf_add(&cur, out->data, out->len) == -1)
 			goto toolarge;
 	}
 	buf_reset(out);
-	if (buf_add(out, cur.data != NULL ? cur.data : "", cur.len) == -1 ||
-	    buf_cstr(out) == NULL)
+	if (buf_add(out, cur.data != NULL ? cur.data : "", cur.len) == -1 || buf_cstr(out) == NULL)
 		goto toolarge;
 	rc = 0;
 	goto out;
@@ -391,8 +402,8 @@ show(struct run *r)
 	int rc = -1;
 
 	buf_init(&one, MAX_CONFIG_FILE);
-	printf("%s settings from %s, as sendmail.conf accounts for %s:\n", r->im.format,
-	    r->main, r->target);
+	printf("%s settings from %s, as sendmail.conf accounts for %s:\n", r->im.format, r->main,
+	    r->target);
 	for (i = 0; i < r->im.nacc; i++) {
 		if (render(r, "", 0, i, 0, &one) == -1)
 			goto out;
@@ -429,7 +440,7 @@ check(struct run *r, const struct buf *text, char **tmp)
 
 	memset(&cfg, 0, sizeof(cfg));
 	if (confedit_stage(r->target, text->data, text->len, priv_system() ? 0644 : 0600, tmp,
-	    r->e) == -1)
+		r->e) == -1)
 		goto out;
 	if (config_load(&cfg, NULL, *tmp, r->e) == -1) {
 		err_prefix(r->e, "--import: the accounts as they would be written do not load: ");
@@ -493,14 +504,16 @@ migrate_run(const struct migrate_opts *o, struct err *e)
 	for (i = 0; i < r.im.nacc; i++)
 		if (r.im.acc[i].secret != NULL &&
 		    (r.secret_files[i] = configure_secret_path(r.target, r.im.acc[i].name)) ==
-		    NULL) {
-			err_set(e, ERR_PERM, CAUSE_CANTCREAT, "--import: the password file's name "
+			NULL) {
+			err_set(e, ERR_PERM, CAUSE_CANTCREAT,
+			    "--import: the password file's name "
 			    "is too long");
 			goto out;
 		}
 	settle_defaults(&r);
-	if (render(&r, r.old.data != NULL ? r.old.data : "", r.old.len, (size_t)-1, 1,
-	    &text) == -1 || show(&r) == -1 || check(&r, &text, &tmp) == -1)
+	if (render(&r, r.old.data != NULL ? r.old.data : "", r.old.len, (size_t)-1, 1, &text) ==
+		-1 ||
+	    show(&r) == -1 || check(&r, &text, &tmp) == -1)
 		goto out;
 	if (!o->yes) {
 		printf("\nNothing was written: run it again with --yes to write this to %s.\n",

@@ -21,9 +21,9 @@
 struct err;
 
 struct migrate_opts {
-	const char	*file;		/* --import FILE */
-	const char	*config_file;	/* -C: the file to write */
-	int		 yes;		/* write it */
+	const char *file; /* --import FILE */
+	const char *config_file; /* -C: the file to write */
+	int yes; /* write it */
 };
 
 /*
@@ -31,6 +31,6 @@ struct migrate_opts {
  * cannot be told, CAUSE_DATA for a file that cannot be parsed, CAUSE_CONFIG when the
  * result does not load, CAUSE_CANTCREAT/IOERR when writing fails.
  */
-int	migrate_run(const struct migrate_opts *o, struct err *e);
+int migrate_run(const struct migrate_opts *o, struct err *e);
 
 #endif

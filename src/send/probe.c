@@ -33,11 +33,11 @@ line(FILE *out, const char *stage, int ok, const char *detail)
 }
 
 struct progress {
-	FILE		*out;
-	const char	*stages[4];	/* the lines, in the order deliver.c passes them */
-	size_t		 done;
-	char		 greeting[MAX_REPLY_TEXT];	/* shown once EHLO has passed too */
-	int		 ehlo;		/* the first EHLO has passed */
+	FILE *out;
+	const char *stages[4]; /* the lines, in the order deliver.c passes them */
+	size_t done;
+	char greeting[MAX_REPLY_TEXT]; /* shown once EHLO has passed too */
+	int ehlo; /* the first EHLO has passed */
 };
 
 static void
@@ -77,8 +77,8 @@ failed_stage(const struct progress *p)
 }
 
 /* Print the relay's addresses; a name that does not resolve fails here, clearly. */
-static const char *
-shown(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *shown(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* fmt's text in b (reset first), for a line of the report; a stand-in when too long. */
 static const char *
@@ -151,19 +151,23 @@ message(const struct account *a, const char *sender, const char *rcpt, uint64_t 
 	localtime_r(&t, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
 	buf_init(&b, MAX_TEST_MESSAGE);
-	if (buf_addf(&b, "From: <%s>\r\nTo: <%s>\r\nSubject: mailout test message (account %s)\r\n"
-	    "Date: %s\r\nMessage-ID: <%lld.%ld.test@%s>\r\nMIME-Version: 1.0\r\n"
-	    "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
-	    "This is a test message sent by mailout --test through account %s\r\n"
-	    "(relay %s port %u). No reply is needed.\r\n", sender, rcpt, a->name, date,
-	    (long long)t, (long)getpid(), a->domain, a->name, a->host, a->port) == -1) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "the test message does not fit in %d bytes: "
-		    "the addresses or the account's names are too long", MAX_TEST_MESSAGE);
+	if (buf_addf(&b,
+		"From: <%s>\r\nTo: <%s>\r\nSubject: mailout test message (account %s)\r\n"
+		"Date: %s\r\nMessage-ID: <%lld.%ld.test@%s>\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+		"This is a test message sent by mailout --test through account %s\r\n"
+		"(relay %s port %u). No reply is needed.\r\n",
+		sender, rcpt, a->name, date, (long long)t, (long)getpid(), a->domain, a->name,
+		a->host, a->port) == -1) {
+		err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "the test message does not fit in %d bytes: "
+		    "the addresses or the account's names are too long",
+		    MAX_TEST_MESSAGE);
 		goto out;
 	}
-	if ((f = tmpfile()) == NULL || fwrite(b.data, 1, b.len, f) != b.len ||
-	    fflush(f) != 0) {
-		err_set(e, ERR_PERM, CAUSE_CANTCREAT, "cannot write the test message to a "
+	if ((f = tmpfile()) == NULL || fwrite(b.data, 1, b.len, f) != b.len || fflush(f) != 0) {
+		err_set(e, ERR_PERM, CAUSE_CANTCREAT,
+		    "cannot write the test message to a "
 		    "temporary file (check TMPDIR)");
 		if (f != NULL)
 			fclose(f);
@@ -178,8 +182,8 @@ out:
 }
 
 int
-probe_run(const struct config *cfg, const struct account *a, const char *sender,
-    const char *rcpt, int verbose, FILE *out, struct err *e)
+probe_run(const struct config *cfg, const struct account *a, const char *sender, const char *rcpt,
+    int verbose, FILE *out, struct err *e)
 {
 	struct deliver_opts o;
 	struct progress pg;
@@ -198,10 +202,12 @@ probe_run(const struct config *cfg, const struct account *a, const char *sender,
 	else if (a->from != NULL && strpbrk(a->from, "*?[") == NULL)
 		from = config_expand(a->from);
 	else if (buf_addf(&b, "%s@%s", user_name(),
-	    cfg->default_domain != NULL ? cfg->default_domain : a->domain) == -1 ||
+		     cfg->default_domain != NULL ? cfg->default_domain : a->domain) == -1 ||
 	    (from = buf_steal(&b)) == NULL) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "the sender %s@ and the domain are too long "
-		    "for an address", user_name());
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "the sender %s@ and the domain are too long "
+		    "for an address",
+		    user_name());
 		goto out;
 	}
 	fprintf(out, "%-10s %s (%s)\n", "account", a->name, a->file ? a->file : "");

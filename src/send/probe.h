@@ -17,7 +17,7 @@ struct err;
  * (NULL: the account's from, else the real user at the domain). Returns 0 when the relay
  * accepted the message, else -1 with err (the same one-line explanation as a normal send).
  */
-int	probe_run(const struct config *cfg, const struct account *a, const char *sender,
-	    const char *rcpt, int verbose, FILE *out, struct err *e);
+int probe_run(const struct config *cfg, const struct account *a, const char *sender,
+    const char *rcpt, int verbose, FILE *out, struct err *e);
 
 #endif

@@ -26,16 +26,19 @@ reply_from_submit(const struct submit_result *r, struct serve_result *out)
 		snprintf(out->text, sizeof(out->text), "2.0.0 Ok: queued as %s", r->queue_id);
 	} else if (r->outcome == SUBMIT_PARTIAL && r->notice) {
 		out->code = 250;
-		snprintf(out->text, sizeof(out->text), "2.0.0 Ok: %s (a failure notice goes to "
-		    "the sender)", why);
+		snprintf(out->text, sizeof(out->text),
+		    "2.0.0 Ok: %s (a failure notice goes to "
+		    "the sender)",
+		    why);
 	} else if (e->kind == ERR_TEMP) {
 		out->code = 451;
 		snprintf(out->text, sizeof(out->text), "4.3.0 %s", why);
 	} else if (e->cause == CAUSE_NOUSER) {
 		out->code = 550;
 		snprintf(out->text, sizeof(out->text), "5.1.1 %s", why);
-	} else if (e->cause == CAUSE_DATA && (e->code == 552 ||
-	    strstr(e->msg, "max_message_size") != NULL || strstr(e->msg, "(SIZE)") != NULL)) {
+	} else if (e->cause == CAUSE_DATA &&
+	    (e->code == 552 || strstr(e->msg, "max_message_size") != NULL ||
+		strstr(e->msg, "(SIZE)") != NULL)) {
 		/* Too large: for our limit, for the relay's SIZE, or by its 552. */
 		out->code = 552;
 		snprintf(out->text, sizeof(out->text), "5.3.4 %s", why);
@@ -48,4 +51,3 @@ reply_from_submit(const struct submit_result *r, struct serve_result *out)
 		snprintf(out->text, sizeof(out->text), "4.3.0 %s", why);
 	}
 }
-

@@ -13,6 +13,6 @@ struct submit_result;
  * configuration, the queue, the relay's access rules) is 451; a refusal of the message or
  * of every recipient is 5xx. Fills out.
  */
-void	reply_from_submit(const struct submit_result *r, struct serve_result *out);
+void reply_from_submit(const struct submit_result *r, struct serve_result *out);
 
 #endif

@@ -29,24 +29,24 @@
 #include "base/bounds.h"
 
 /* queue_lifetime when the configuration gives none. */
-#define RUNQ_LIFETIME_DEFAULT	(5 * 24 * 60 * 60)
+#define RUNQ_LIFETIME_DEFAULT (5 * 24 * 60 * 60)
 
 struct run {
-	const struct config	*cfg;
-	struct queue		*q;
-	struct send_ctx		*sc;
-	const struct runq_opts	*o;
-	struct runq_stats	*st;
-	int64_t			 now;
-	uint64_t		 lifetime;
-	char			*config;	/* the run's -C, as held_config_path has it */
+	const struct config *cfg;
+	struct queue *q;
+	struct send_ctx *sc;
+	const struct runq_opts *o;
+	struct runq_stats *st;
+	int64_t now;
+	uint64_t lifetime;
+	char *config; /* the run's -C, as held_config_path has it */
 };
 
 /* One entry as seen by the scan, before it is locked. */
 struct item {
-	char	*id;
-	char	*account;	/* NULL: metadata unreadable for now */
-	int	 due;
+	char *id;
+	char *account; /* NULL: metadata unreadable for now */
+	int due;
 };
 
 static const char *
@@ -54,8 +54,7 @@ notice_domain(const struct config *cfg, const char *account)
 {
 	const struct account *a = config_find(cfg, account);
 
-	return a != NULL && a->domain != NULL && a->domain[0] != '\0' ? a->domain :
-	    host_name();
+	return a != NULL && a->domain != NULL && a->domain[0] != '\0' ? a->domain : host_name();
 }
 
 int
@@ -117,8 +116,8 @@ fail_log(const char *id, const char *who, const struct err *e)
 {
 	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
 
-	log_line(LOG_ERR, "queue=%s %s status=error error=\"%s\"", id, who != NULL ? who :
-	    "user=? uid=?", err_str(e, line, sizeof(line)));
+	log_line(LOG_ERR, "queue=%s %s status=error error=\"%s\"", id,
+	    who != NULL ? who : "user=? uid=?", err_str(e, line, sizeof(line)));
 }
 
 static void process(struct run *r, const char *id);
@@ -141,9 +140,11 @@ finish(struct run *r, struct queue_entry *qe, int expire, struct err *e)
 
 	if (expire) {
 		r->st->expired++;
-		log_line(LOG_WARNING, "msgid=<%s> queue=%s %s from=<%s> status=expired "
-		    "attempts=%u error=\"%s\"", m->message_id ? m->message_id : "", m->id,
-		    log_user(who, sizeof(who), m->uid), m->sender, m->attempts, m->last_error);
+		log_line(LOG_WARNING,
+		    "msgid=<%s> queue=%s %s from=<%s> status=expired "
+		    "attempts=%u error=\"%s\"",
+		    m->message_id ? m->message_id : "", m->id, log_user(who, sizeof(who), m->uid),
+		    m->sender, m->attempts, m->last_error);
 		ret = queue_fail(r->q, qe, e);
 	} else
 		ret = queue_remove(r->q, qe, e);
@@ -174,8 +175,8 @@ settle(struct run *r, struct queue_entry *qe, int attempted)
 	}
 	expire = m->expired != 0;
 	if (pending > 0) {
-		m->next_attempt = r->now + queue_backoff(m->attempts ? m->attempts : 1,
-		    queue_random());
+		m->next_attempt = r->now +
+		    queue_backoff(m->attempts ? m->attempts : 1, queue_random());
 		if (m->held != NULL)
 			r->st->held++;
 		else
@@ -240,9 +241,11 @@ hold(struct run *r, struct queue_meta *m, const char *reason, int binding)
 	queue_meta_set(&m->held, reason);
 	m->held_since = r->now;
 	m->held_binding = binding;
-	log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s from=<%s> status=held "
-	    "reason=\"%s\"", m->message_id ? m->message_id : "", m->id,
-	    log_user(who, sizeof(who), m->uid), m->account, m->sender, reason);
+	log_line(LOG_WARNING,
+	    "msgid=<%s> queue=%s %s account=%s from=<%s> status=held "
+	    "reason=\"%s\"",
+	    m->message_id ? m->message_id : "", m->id, log_user(who, sizeof(who), m->uid),
+	    m->account, m->sender, reason);
 	return 1;
 }
 
@@ -254,9 +257,11 @@ unhold(struct queue_meta *m, const char *why)
 
 	if (m->held == NULL)
 		return;
-	log_line(LOG_NOTICE, "msgid=<%s> queue=%s %s account=%s status=released by=%s "
-	    "reason=\"%s\"", m->message_id ? m->message_id : "", m->id,
-	    log_user(who, sizeof(who), m->uid), m->account, user_name(), why);
+	log_line(LOG_NOTICE,
+	    "msgid=<%s> queue=%s %s account=%s status=released by=%s "
+	    "reason=\"%s\"",
+	    m->message_id ? m->message_id : "", m->id, log_user(who, sizeof(who), m->uid),
+	    m->account, user_name(), why);
 	queue_meta_set(&m->held, NULL);
 	m->held_since = 0;
 	m->held_binding = 0;
@@ -272,23 +277,29 @@ bound_account(struct run *r, const struct queue_meta *m, char *why, size_t n)
 	const struct account *a = NULL;
 	char id[MAX_RELAY_IDENTITY];
 
-	if ((m->config != NULL || r->config != NULL) && (m->config == NULL ||
-	    r->config == NULL || strcmp(m->config, r->config) != 0)) {
-		snprintf(why, n, "accepted with %s%s, and this run reads %s: run it with "
+	if ((m->config != NULL || r->config != NULL) &&
+	    (m->config == NULL || r->config == NULL || strcmp(m->config, r->config) != 0)) {
+		snprintf(why, n,
+		    "accepted with %s%s, and this run reads %s: run it with "
 		    "that file (sendmail%s%s -q), or send it through an account of this one "
-		    "(mailout --requeue %s -a ACCOUNT)", m->config ? "-C " : "the default "
-		    "configuration", m->config ? m->config : "", r->cfg->files_read ?
-		    r->cfg->files_read : "no file", m->config ? " -C " : "", m->config ?
-		    m->config : "", m->id);
+		    "(mailout --requeue %s -a ACCOUNT)",
+		    m->config ? "-C "
+			      : "the default "
+				"configuration",
+		    m->config ? m->config : "",
+		    r->cfg->files_read ? r->cfg->files_read : "no file", m->config ? " -C " : "",
+		    m->config ? m->config : "", m->id);
 	} else if ((a = config_find(r->cfg, m->account)) == NULL) {
-		snprintf(why, n, "account %s is no longer in %s; restore it, or send the message "
-		    "through another account: mailout --requeue %s -a ACCOUNT", m->account,
-		    r->cfg->files_read ? r->cfg->files_read : "the configuration", m->id);
-	} else if (m->relay != NULL && strcmp(m->relay, held_identity(a, id,
-	    sizeof(id))) != 0) {
-		snprintf(why, n, "account %s's relay changed from %s to %s since the message "
-		    "was accepted; to send it there: mailout --requeue %s -a %s", m->account,
-		    m->relay, id, m->id, m->account);
+		snprintf(why, n,
+		    "account %s is no longer in %s; restore it, or send the message "
+		    "through another account: mailout --requeue %s -a ACCOUNT",
+		    m->account, r->cfg->files_read ? r->cfg->files_read : "the configuration",
+		    m->id);
+	} else if (m->relay != NULL && strcmp(m->relay, held_identity(a, id, sizeof(id))) != 0) {
+		snprintf(why, n,
+		    "account %s's relay changed from %s to %s since the message "
+		    "was accepted; to send it there: mailout --requeue %s -a %s",
+		    m->account, m->relay, id, m->id, m->account);
 		a = NULL;
 	}
 	return a;
@@ -327,7 +338,7 @@ process(struct run *r, const char *id)
 	if (!priv_owns(m->uid) ||
 	    (r->o->account != NULL && strcmp(m->account, r->o->account) != 0) ||
 	    (!r->o->all && m->held == NULL && m->next_attempt > r->now &&
-	    m->arrival + (int64_t)r->lifetime > r->now))
+		m->arrival + (int64_t)r->lifetime > r->now))
 		goto skip;
 	if (queue_meta_count(m, QR_PENDING) > 0) {
 		/* Never through another account: a broken binding waits for a person. */
@@ -343,22 +354,22 @@ process(struct run *r, const char *id)
 			goto held;
 		}
 		if (m->held != NULL)
-			unhold(m, r->o->release ? "asked by a person" : "the account's settings "
-			    "or secret changed");
+			unhold(m,
+			    r->o->release ? "asked by a person"
+					  : "the account's settings "
+					    "or secret changed");
 		r->st->tried++;
 		attempted = 1;
 		send_attempt(r->sc, a, m, qe.fd, &res);
 		if (res.pending > 0)
-			queue_meta_set(&m->last_error, err_str(&res.defer, line,
-			    sizeof(line)));
+			queue_meta_set(&m->last_error, err_str(&res.defer, line, sizeof(line)));
 		else if (res.failed_now > 0)
-			queue_meta_set(&m->last_error, err_str(&res.perm, line,
-			    sizeof(line)));
+			queue_meta_set(&m->last_error, err_str(&res.perm, line, sizeof(line)));
 		else
 			queue_meta_set(&m->last_error, "");
 		if (res.pending > 0 && held_kind(&res.defer)) {
-			snprintf(why, sizeof(why), "%s; %s", line, held_fix(a, &res.defer, fix,
-			    sizeof(fix)));
+			snprintf(why, sizeof(why), "%s; %s", line,
+			    held_fix(a, &res.defer, fix, sizeof(fix)));
 			hold(r, m, why, 0);
 			held_record(r->q, a, why);
 		} else if (res.account != NULL && strcmp(res.account, a->name) == 0)
@@ -384,8 +395,7 @@ held:
 	}
 skip:
 	queue_unlock(&qe);
-out:
-	;
+out:;
 }
 
 static void
@@ -407,8 +417,8 @@ run_items(struct run *r, struct item *v, size_t n, const char *account)
 	size_t i, done = 0;
 
 	for (i = 0; i < n; i++) {
-		if (account != NULL && (v[i].account == NULL ||
-		    strcmp(v[i].account, account) != 0))
+		if (account != NULL &&
+		    (v[i].account == NULL || strcmp(v[i].account, account) != 0))
 			continue;
 		if (r->o->max != 0 && done >= r->o->max)
 			break;
@@ -432,8 +442,8 @@ add_stats(struct runq_stats *to, const struct runq_stats *from)
 }
 
 struct child {
-	pid_t	pid;
-	int	fd;
+	pid_t pid;
+	int fd;
 };
 
 static void
@@ -498,8 +508,8 @@ run_parallel(struct run *r, struct item *v, size_t n, char **accts, size_t na)
 }
 
 int
-runq_run(const struct config *cfg, struct queue *q, struct send_ctx *sc,
-    const struct runq_opts *o, struct runq_stats *st, struct err *e)
+runq_run(const struct config *cfg, struct queue *q, struct send_ctx *sc, const struct runq_opts *o,
+    struct runq_stats *st, struct err *e)
 {
 	struct run r;
 	struct item *v = NULL;
@@ -539,10 +549,11 @@ runq_run(const struct config *cfg, struct queue *q, struct send_ctx *sc,
 			mine = priv_owns(m.uid);
 			queue_meta_free(&m);
 		} else
-			v[n].due = 1;	/* process() reports what is wrong with it */
+			v[n].due = 1; /* process() reports what is wrong with it */
 		/* System mode: a user's run works on that user's entries; the runner on all. */
-		if (!mine || (o->account != NULL && (v[n].account == NULL ||
-		    strcmp(v[n].account, o->account) != 0))) {
+		if (!mine ||
+		    (o->account != NULL &&
+			(v[n].account == NULL || strcmp(v[n].account, o->account) != 0))) {
 			free(v[n].id);
 			free(v[n].account);
 			continue;
@@ -626,7 +637,7 @@ count_failed(struct queue *q)
 }
 
 static const char list_head[] = "-Queue ID-          --Size-- ----Arrival Time---- "
-    "-Sender/Recipient-------\n";
+				"-Sender/Recipient-------\n";
 
 /* One entry of the listing. */
 static void
@@ -644,10 +655,11 @@ list_entry(FILE *out, const struct queue_meta *m)
 		fprintf(out, "    (%s)\n", m->last_error);
 	when(t2, sizeof(t2), m->next_attempt);
 	if (m->held != NULL)
-		fprintf(out, "    account %s, %u attempt%s, held since %s: not retried until "
-		    "fixed (mailout --release %s sends it on)\n", m->account, m->attempts,
-		    m->attempts == 1 ? "" : "s", (when(t2, sizeof(t2), m->held_since), t2),
-		    m->id);
+		fprintf(out,
+		    "    account %s, %u attempt%s, held since %s: not retried until "
+		    "fixed (mailout --release %s sends it on)\n",
+		    m->account, m->attempts, m->attempts == 1 ? "" : "s",
+		    (when(t2, sizeof(t2), m->held_since), t2), m->id);
 	else
 		fprintf(out, "    account %s, %u attempt%s, next attempt %s\n", m->account,
 		    m->attempts, m->attempts == 1 ? "" : "s",
@@ -690,7 +702,8 @@ runq_list(struct queue *q, FILE *out, struct err *e)
 				continue;
 			}
 			if (pass == 1 && nheld++ == 0)
-				fprintf(out, "%s-- Held: waiting for a person (the timer does not "
+				fprintf(out,
+				    "%s-- Held: waiting for a person (the timer does not "
 				    "retry these; sendmail -q or mailout --release does) --\n",
 				    shown > 0 ? "" : list_head);
 			else if (pass == 0 && shown == 0)
@@ -792,8 +805,10 @@ runq_remove(struct queue *q, const char *id, struct err *e)
 	rv = queue_lock(q, id, &qe, &le);
 	if (rv == 0) {
 		if (known)
-			err_set(e, ERR_TEMP, CAUSE_TEMP, "queue entry %s is being delivered "
-			    "right now; try again in a moment", id);
+			err_set(e, ERR_TEMP, CAUSE_TEMP,
+			    "queue entry %s is being delivered "
+			    "right now; try again in a moment",
+			    id);
 		else
 			not_found(e, id);
 		goto out;
@@ -808,8 +823,8 @@ runq_remove(struct queue *q, const char *id, struct err *e)
 		goto out;
 	}
 	log_line(LOG_NOTICE, "msgid=<%s> queue=%s %s from=<%s> status=removed by=%s",
-	    qe.meta.message_id ? qe.meta.message_id : "", id, rv == 1 ?
-	    log_user(who, sizeof(who), qe.meta.uid) : "user=? uid=?",
+	    qe.meta.message_id ? qe.meta.message_id : "", id,
+	    rv == 1 ? log_user(who, sizeof(who), qe.meta.uid) : "user=? uid=?",
 	    qe.meta.sender ? qe.meta.sender : "", user_name());
 	if (queue_remove(q, &qe, e) == -1)
 		goto out;
@@ -820,8 +835,8 @@ out:
 }
 
 int
-runq_requeue(const struct config *cfg, struct queue *q, const char *id,
-    const char *account, const char *config_file, struct err *e)
+runq_requeue(const struct config *cfg, struct queue *q, const char *id, const char *account,
+    const char *config_file, struct err *e)
 {
 	struct queue_entry qe;
 	const struct account *a;
@@ -842,16 +857,20 @@ runq_requeue(const struct config *cfg, struct queue *q, const char *id,
 		goto out;
 	}
 	if ((rv = queue_lock(q, id, &qe, &le)) == 0) {
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "queue entry %s is being delivered right now, "
-		    "or is gone; see mailq", id);
+		err_set(e, ERR_TEMP, CAUSE_TEMP,
+		    "queue entry %s is being delivered right now, "
+		    "or is gone; see mailq",
+		    id);
 		goto out;
 	}
 	if (rv == -1 || !priv_owns(qe.meta.uid)) {
 		not_found(e, id);
 		goto out;
 	}
-	log_line(LOG_NOTICE, "msgid=<%s> queue=%s %s status=requeued account=%s previous=%s "
-	    "by=%s", qe.meta.message_id ? qe.meta.message_id : "", id,
+	log_line(LOG_NOTICE,
+	    "msgid=<%s> queue=%s %s status=requeued account=%s previous=%s "
+	    "by=%s",
+	    qe.meta.message_id ? qe.meta.message_id : "", id,
 	    log_user(who, sizeof(who), qe.meta.uid), a->name, qe.meta.account, user_name());
 	queue_meta_set(&qe.meta.account, a->name);
 	held_bind(cfg, a, &qe.meta);

@@ -18,18 +18,18 @@
 #include "base/mem.h"
 
 struct sess {
-	const struct account	*a;
-	struct deliver		*d;
-	int			 used;	/* carried a transaction: a failure may mean stale */
-	int			 down;	/* could not be opened: not tried again */
-	struct err		 err;	/* why it is down */
+	const struct account *a;
+	struct deliver *d;
+	int used; /* carried a transaction: a failure may mean stale */
+	int down; /* could not be opened: not tried again */
+	struct err err; /* why it is down */
 };
 
 struct send_ctx {
-	const struct config	*cfg;
-	struct deliver_opts	 o;
-	struct sess		*s;
-	size_t			 n;
+	const struct config *cfg;
+	struct deliver_opts o;
+	struct sess *s;
+	size_t n;
 };
 
 struct send_ctx *
@@ -151,9 +151,11 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 		/* A new message gets one line from main.c saying whether it was queued. */
 		if (m->id[0] == '\0')
 			goto out;
-		log_line(LOG_WARNING, "msgid=<%s>%s %s account=%s relay=%s:%u from=<%s> to=%s "
-		    "status=deferred error=\"%s\"", m->message_id ? m->message_id : "", qid,
-		    who, a->name, a->host, a->port, m->sender, tolist, line);
+		log_line(LOG_WARNING,
+		    "msgid=<%s>%s %s account=%s relay=%s:%u from=<%s> to=%s "
+		    "status=deferred error=\"%s\"",
+		    m->message_id ? m->message_id : "", qid, who, a->name, a->host, a->port,
+		    m->sender, tolist, line);
 		goto out;
 	}
 	relay = deliver_relay(s->d);
@@ -169,8 +171,8 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 	env.dsn_ret = m->dsn_ret;
 	env.dsn_envid = m->dsn_envid;
 	st = xcalloc(np, sizeof(*st));
-	if (deliver_send(s->d, &env, fd, st, &e) == -1 && s->used &&
-	    !deliver_timed_out(s->d) && smtp_stale(deliver_smtp(s->d))) {
+	if (deliver_send(s->d, &env, fd, st, &e) == -1 && s->used && !deliver_timed_out(s->d) &&
+	    smtp_stale(deliver_smtp(s->d))) {
 		/*
 		 * The relay ended a session we had used before (idle timeout, a limit of
 		 * messages per connection) and took nothing of this message: once more on a
@@ -222,20 +224,21 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 			rc->state = QR_FAILED;
 			nperm++;
 			r->failed_now++;
-			log_line(LOG_ERR, "msgid=<%s>%s %s account=%s relay=%s from=<%s> "
-			    "to=<%s> status=failed reply=\"%s\"", m->message_id ?
-			    m->message_id : "", qid, who, a->name, relay, m->sender, rc->addr,
-			    st[i].reply);
+			log_line(LOG_ERR,
+			    "msgid=<%s>%s %s account=%s relay=%s from=<%s> "
+			    "to=<%s> status=failed reply=\"%s\"",
+			    m->message_id ? m->message_id : "", qid, who, a->name, relay,
+			    m->sender, rc->addr, st[i].reply);
 		} else
 			nleft++;
 		queue_meta_set(&rc->reply, st[i].reply);
 	}
 	if (nok > 0) {
-		log_line(LOG_INFO, "msgid=<%s>%s %s account=%s relay=%s from=<%s> to=%s "
+		log_line(LOG_INFO,
+		    "msgid=<%s>%s %s account=%s relay=%s from=<%s> to=%s "
 		    "size=%llu status=sent accepted=%zu refused=%zu reply=\"%s\"",
 		    m->message_id ? m->message_id : "", qid, who, a->name, relay, m->sender,
-		    log_join(&to, ok, nok),
-		    (unsigned long long)m->size, nok, np - nok,
+		    log_join(&to, ok, nok), (unsigned long long)m->size, nok, np - nok,
 		    smtp_accepted_reply(deliver_smtp(s->d)));
 		snprintf(r->relay, sizeof(r->relay), "%s", relay);
 		r->account = a->name;
@@ -245,10 +248,11 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 			err_set(&e, ERR_TEMP, CAUSE_TEMP, "%zu recipients refused for now", nleft);
 		err_prefix(&e, "relay %s: ", relay);
 		if (m->id[0] != '\0')
-			log_line(LOG_WARNING, "msgid=<%s>%s %s account=%s relay=%s from=<%s> "
-			    "status=deferred pending=%zu error=\"%s\"", m->message_id ?
-			    m->message_id : "", qid, who, a->name, relay, m->sender, nleft,
-			    err_str(&e, line, sizeof(line)));
+			log_line(LOG_WARNING,
+			    "msgid=<%s>%s %s account=%s relay=%s from=<%s> "
+			    "status=deferred pending=%zu error=\"%s\"",
+			    m->message_id ? m->message_id : "", qid, who, a->name, relay,
+			    m->sender, nleft, err_str(&e, line, sizeof(line)));
 	}
 out:
 	if (nleft > 0) {
@@ -261,8 +265,10 @@ out:
 		if (e.kind == ERR_PERM)
 			r->perm = e;
 		else {
-			err_set(&r->perm, ERR_PERM, CAUSE_NOUSER, "relay %s refused %zu "
-			    "recipients", relay, nperm);
+			err_set(&r->perm, ERR_PERM, CAUSE_NOUSER,
+			    "relay %s refused %zu "
+			    "recipients",
+			    relay, nperm);
 			for (i = 0; i < np; i++)
 				if (st[i].kind == ERR_PERM && st[i].code > 0) {
 					err_reply(&r->perm, st[i].code, st[i].reply + 4);
@@ -289,18 +295,23 @@ bound_fallback(const struct send_ctx *sc, const struct queue_meta *m, size_t i)
 	const char *sp = strchr(m->fallbacks[i], ' ');
 	char name[MAX_ERROR_TEXT], id[MAX_RELAY_IDENTITY], who[LOG_USER_LEN];
 
-	snprintf(name, sizeof(name), "%.*s", sp != NULL ? (int)(sp - m->fallbacks[i]) :
-	    (int)strlen(m->fallbacks[i]), m->fallbacks[i]);
+	snprintf(name, sizeof(name), "%.*s",
+	    sp != NULL ? (int)(sp - m->fallbacks[i]) : (int)strlen(m->fallbacks[i]),
+	    m->fallbacks[i]);
 	log_user(who, sizeof(who), m->uid);
 	if ((a = config_find(sc->cfg, name)) == NULL) {
-		log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s status=fallback-skipped "
-		    "reason=\"fallback %s is no longer configured\"", m->message_id ?
-		    m->message_id : "", m->id[0] ? m->id : "-", who, m->account, name);
+		log_line(LOG_WARNING,
+		    "msgid=<%s> queue=%s %s account=%s status=fallback-skipped "
+		    "reason=\"fallback %s is no longer configured\"",
+		    m->message_id ? m->message_id : "", m->id[0] ? m->id : "-", who, m->account,
+		    name);
 	} else if (sp == NULL || strcmp(sp + 1, held_identity(a, id, sizeof(id))) != 0) {
-		log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s status=fallback-skipped "
+		log_line(LOG_WARNING,
+		    "msgid=<%s> queue=%s %s account=%s status=fallback-skipped "
 		    "reason=\"fallback %s changed from %s to %s since the message was "
-		    "accepted\"", m->message_id ? m->message_id : "", m->id[0] ? m->id : "-",
-		    who, m->account, name, sp != NULL ? sp + 1 : "?", id);
+		    "accepted\"",
+		    m->message_id ? m->message_id : "", m->id[0] ? m->id : "-", who, m->account,
+		    name, sp != NULL ? sp + 1 : "?", id);
 		a = NULL;
 	}
 	return a;

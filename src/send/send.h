@@ -26,20 +26,20 @@ struct queue_meta;
 struct send_ctx;
 
 struct send_result {
-	size_t		 sent, failed, pending;	/* recipients in each state, after */
-	size_t		 sent_now, failed_now;	/* changed by this attempt */
-	struct err	 defer;		/* why some are still pending (first cause) */
-	int		 queueable;	/* a pending one failed in a way worth a retry */
-	struct err	 perm;		/* first permanent refusal, if any */
-	char		 relay[300];	/* host:port that accepted recipients, or "" */
-	char		 first_relay[300];	/* host:port of the first account tried */
-	const char	*account;	/* account that accepted recipients, or NULL */
+	size_t sent, failed, pending; /* recipients in each state, after */
+	size_t sent_now, failed_now; /* changed by this attempt */
+	struct err defer; /* why some are still pending (first cause) */
+	int queueable; /* a pending one failed in a way worth a retry */
+	struct err perm; /* first permanent refusal, if any */
+	char relay[300]; /* host:port that accepted recipients, or "" */
+	char first_relay[300]; /* host:port of the first account tried */
+	const char *account; /* account that accepted recipients, or NULL */
 };
 
 /* Never NULL. cfg and o must outlive the context. */
-struct send_ctx	*send_new(const struct config *cfg, const struct deliver_opts *o);
+struct send_ctx *send_new(const struct config *cfg, const struct deliver_opts *o);
 /* QUIT every open session and free. NULL is fine. */
-void		 send_free(struct send_ctx *sc);
+void send_free(struct send_ctx *sc);
 
 /*
  * Offer m's pending recipients the message in fd (the spool file, read from offset 0)
@@ -49,14 +49,14 @@ void		 send_free(struct send_ctx *sc);
  * state and reply in m (nothing else in m), logs one line per relay transaction, and
  * fills r. Returns 0 when no recipient is left pending, -1 otherwise.
  */
-int		 send_attempt(struct send_ctx *sc, const struct account *a,
-		    struct queue_meta *m, int fd, struct send_result *r);
+int send_attempt(struct send_ctx *sc, const struct account *a, struct queue_meta *m, int fd,
+    struct send_result *r);
 
 /*
  * Whether a failure is worth keeping the message for: temporary failures, a relay that
  * broke the protocol, and the permanent ones an administrator fixes without the sender's
  * help (held.h: the message is then kept as held).
  */
-int		 send_queueable(const struct err *e);
+int send_queueable(const struct err *e);
 
 #endif

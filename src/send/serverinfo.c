@@ -22,11 +22,16 @@ static const char *
 tls_mode_name(enum tls_mode m)
 {
 	switch (m) {
-	case TLS_OFF:		return "off";
-	case TLS_OPPORTUNISTIC:	return "opportunistic";
-	case TLS_STARTTLS:	return "starttls";
-	case TLS_IMPLICIT:	return "implicit";
-	default:		return "?";
+	case TLS_OFF:
+		return "off";
+	case TLS_OPPORTUNISTIC:
+		return "opportunistic";
+	case TLS_STARTTLS:
+		return "starttls";
+	case TLS_IMPLICIT:
+		return "implicit";
+	default:
+		return "?";
 	}
 }
 
@@ -39,8 +44,7 @@ print_caps(FILE *out, const char *label, const struct smtp_caps *c)
 
 	buf_init(&b, MAX_REPORT_LINE);
 	if (!c->esmtp) {
-		fprintf(out, "%s: none (the server refused EHLO: plain SMTP, HELO only)\n",
-		    label);
+		fprintf(out, "%s: none (the server refused EHLO: plain SMTP, HELO only)\n", label);
 		goto out;
 	}
 	if (c->starttls)
@@ -64,18 +68,19 @@ print_caps(FILE *out, const char *label, const struct smtp_caps *c)
 		r |= buf_addstr(&b, ", DSN");
 	if (c->enhanced)
 		r |= buf_addstr(&b, ", ENHANCEDSTATUSCODES");
-	fprintf(out, "%s: %s\n", label, r != 0 ? "(too many to show)" : b.len > 2 ?
-	    b.data + 2 : "(none)");
+	fprintf(out, "%s: %s\n", label,
+	    r != 0          ? "(too many to show)"
+		: b.len > 2 ? b.data + 2
+			    : "(none)");
 	if (c->auth[0] == '\0')
-		fprintf(out, "%s: no AUTH offered%s\n", label, c->starttls ?
-		    " (many servers offer it only after STARTTLS)" : "");
+		fprintf(out, "%s: no AUTH offered%s\n", label,
+		    c->starttls ? " (many servers offer it only after STARTTLS)" : "");
 out:
 	buf_free(&b);
 }
 
 static void
-print_tls(FILE *out, const struct account *a, const struct tls_info *ti,
-    const struct err *terr)
+print_tls(FILE *out, const struct account *a, const struct tls_info *ti, const struct err *terr)
 {
 	const struct tls_cert_info *c;
 	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32];
@@ -92,8 +97,10 @@ print_tls(FILE *out, const struct account *a, const struct tls_info *ti,
 		fprintf(out, "certificate: NOT verified (tls_verify = off)\n");
 	else
 		fprintf(out, "certificate: ok, verified for %s against %s\n",
-		    a->tls_server_name != NULL && a->tls_server_name[0] != '\0' ?
-		    a->tls_server_name : a->host, ti->ca);
+		    a->tls_server_name != NULL && a->tls_server_name[0] != '\0'
+			? a->tls_server_name
+			: a->host,
+		    ti->ca);
 	for (i = 0; i < ti->nchain; i++) {
 		c = &ti->chain[i];
 		fprintf(out, "certificate %zu%s:\n", i, i == 0 ? " (the server's)" : "");
@@ -105,14 +112,16 @@ print_tls(FILE *out, const struct account *a, const struct tls_info *ti,
 		fprintf(out, "  sha256:  %s\n", c->sha256);
 	}
 	if (ti->nchain > 0)
-		fprintf(out, "to pin this certificate, put in [%s]:\ntls_fingerprint = "
-		    "sha256:%s\n", a->name, ti->chain[0].sha256);
+		fprintf(out,
+		    "to pin this certificate, put in [%s]:\ntls_fingerprint = "
+		    "sha256:%s\n",
+		    a->name, ti->chain[0].sha256);
 }
 
 /* serverinfo_run's watcher of deliver_open. */
 struct look {
-	FILE			*out;
-	const struct account	*a;
+	FILE *out;
+	const struct account *a;
 };
 
 /* The greeting's lines on one line, control characters shown as '?'. */

@@ -20,6 +20,6 @@ struct err;
  * with err, after printing whatever was learnt (a certificate that failed verification
  * is still shown, with its fingerprint, so that it can be checked and pinned).
  */
-int	serverinfo_run(const struct account *a, int verbose, FILE *out, struct err *e);
+int serverinfo_run(const struct account *a, int verbose, FILE *out, struct err *e);
 
 #endif

@@ -30,30 +30,29 @@
 #include "base/mem.h"
 #include "base/user.h"
 
-#define PROG	"mailout"
+#define PROG "mailout"
 
 struct submit {
-	const struct config	*cfg;
-	struct aliases		*aliases;
-	struct deliver_opts	 dopts;
-	struct send_ctx		*sc;
-	char			*qdir;
+	const struct config *cfg;
+	struct aliases *aliases;
+	struct deliver_opts dopts;
+	struct send_ctx *sc;
+	char *qdir;
 	/*
 	 * Where spool files are made (prepare_spool): the queue's tmp/, or with spool_anon a
 	 * temporary directory where they are anonymous: queue = off, or a user whose queue
 	 * cannot be made (noqueue says why: HOME not writable, /nonexistent, /var/www).
 	 */
-	char			*spool_dir;
-	int			 spool_anon;
-	char			*noqueue;
-	const char		*domain;	/* qualifies local names for this message */
-	const char		*config_file;	/* -C, for the queue runs made here */
-	int			 verbose;
-	int			 warned_short;	/* short_domain_warning said it */
+	char *spool_dir;
+	int spool_anon;
+	char *noqueue;
+	const char *domain; /* qualifies local names for this message */
+	const char *config_file; /* -C, for the queue runs made here */
+	int verbose;
+	int warned_short; /* short_domain_warning said it */
 };
 
-static void
-warn_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warn_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* One line on stderr; callers may have pointed stderr at /dev/null: the log has it too. */
 static void
@@ -103,13 +102,17 @@ submit_queue_dir(const struct config *cfg, char **dir, struct err *e)
 		*dir = xstrdup(LOCALSTATEDIR "/spool/mailout");
 	else if (xdg != NULL && xdg[0] == '/' && getuid() == geteuid()) {
 		if ((*dir = path_fmt("%s/mailout/queue", xdg)) == NULL) {
-			err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "no queue directory: "
-			    "XDG_STATE_HOME is too long (%zu bytes)", strlen(xdg));
+			err_set(e, ERR_TEMP, CAUSE_CANTCREAT,
+			    "no queue directory: "
+			    "XDG_STATE_HOME is too long (%zu bytes)",
+			    strlen(xdg));
 			goto out;
 		}
 	} else if ((*dir = path_fmt("%s/.local/state/mailout/queue", user_home())) == NULL) {
-		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "no queue directory: the home directory "
-		    "%.64s... is too long", user_home());
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT,
+		    "no queue directory: the home directory "
+		    "%.64s... is too long",
+		    user_home());
 		goto out;
 	}
 	rc = 0;
@@ -194,8 +197,10 @@ prepare_spool(struct submit *s, struct err *e)
 	if (s->spool_anon)
 		s->spool_dir = xstrdup(tmp_dir());
 	else if ((s->spool_dir = path_fmt("%s/tmp", s->qdir)) == NULL) {
-		err_set(e, ERR_PERM, CAUSE_CANTCREAT, "the queue directory name %.64s... is too "
-		    "long", s->qdir);
+		err_set(e, ERR_PERM, CAUSE_CANTCREAT,
+		    "the queue directory name %.64s... is too "
+		    "long",
+		    s->qdir);
 		goto out;
 	}
 	rc = 0;
@@ -238,10 +243,13 @@ short_domain_warning(struct submit *s, const char *name)
 		return;
 	s->warned_short = 1;
 	warn_line("warning: bare names like %s get the domain %s, which is only a host name "
-	    "(no default_domain in sendmail.conf, no /etc/mailname, no domain in the host "
-	    "name); set default_domain", name, s->domain);
-	log_line(LOG_WARNING, "warning: bare names like %s get the domain %s (no "
-	    "default_domain, no /etc/mailname)", name, s->domain);
+		  "(no default_domain in sendmail.conf, no /etc/mailname, no domain in the host "
+		  "name); set default_domain",
+	    name, s->domain);
+	log_line(LOG_WARNING,
+	    "warning: bare names like %s get the domain %s (no "
+	    "default_domain, no /etc/mailname)",
+	    name, s->domain);
 }
 
 int
@@ -302,8 +310,10 @@ at_domain(const char *local, size_t n, const char *domain)
 static int
 sender_too_long(const struct submit *s, const char *sender, struct err *e)
 {
-	return err_set(e, ERR_PERM, CAUSE_USAGE, "the sender %.64s%s at the domain %.64s%s is "
-	    "too long for an address", sender, strlen(sender) > 64 ? "..." : "", s->domain,
+	return err_set(e, ERR_PERM, CAUSE_USAGE,
+	    "the sender %.64s%s at the domain %.64s%s is "
+	    "too long for an address",
+	    sender, strlen(sender) > 64 ? "..." : "", s->domain,
 	    strlen(s->domain) > 64 ? "..." : "");
 }
 
@@ -319,8 +329,7 @@ qualify_sender(const struct submit *s, const char *sender)
 	if (sender[0] == '\0' || !aliases_is_local(sender, NULL))
 		return xstrdup(sender);
 	at = strrchr(sender, '@');
-	return at_domain(sender, at != NULL ? (size_t)(at - sender) : strlen(sender),
-	    s->domain);
+	return at_domain(sender, at != NULL ? (size_t)(at - sender) : strlen(sender), s->domain);
 }
 
 /*
@@ -347,8 +356,7 @@ print_dry_run(const struct account *a, const struct msg *m)
 	ssize_t n;
 	size_t i;
 
-	printf("account: %s\nrelay: %s:%u\nsender: <%s>\n", a->name, a->host, a->port,
-	    m->sender);
+	printf("account: %s\nrelay: %s:%u\nsender: <%s>\n", a->name, a->host, a->port, m->sender);
 	for (i = 0; i < m->nrcpts; i++)
 		printf("recipient: <%s>\n", m->rcpts[i]);
 	printf("\n");
@@ -378,8 +386,10 @@ expand_rcpts(struct submit *s, const struct account *a, struct msg *m, struct er
 		if (submit_resolve(s, m->rcpts[i], &out, e) == -1)
 			goto out;
 	if (out.n > max) {
-		err_set(e, ERR_PERM, CAUSE_DATA, "too many recipients after alias expansion: "
-		    "%zu, the limit is %u (max_recipients)", out.n, max);
+		err_set(e, ERR_PERM, CAUSE_DATA,
+		    "too many recipients after alias expansion: "
+		    "%zu, the limit is %u (max_recipients)",
+		    out.n, max);
 		goto out;
 	}
 	xfree_strv(m->rcpts, m->nrcpts);
@@ -442,8 +452,8 @@ flush_after_send(struct submit *s, const struct account *a, int took)
  * only by that user's next send and `mailout -q` run by that user.
  */
 static void
-retry_warning(const struct submit *s, const struct queue *q, const char *relay,
-    const char *reason, const struct queue_meta *qm)
+retry_warning(const struct submit *s, const struct queue *q, const char *relay, const char *reason,
+    const struct queue_meta *qm)
 {
 	char when[32] = "?";
 	struct tm tm;
@@ -456,9 +466,9 @@ retry_warning(const struct submit *s, const struct queue *q, const char *relay,
 		    relay, reason, qm->id, when);
 	else
 		warn_line("relay %s unavailable (%s); message queued as %s in your own queue "
-		    "%s, retried after %s only by your next send or your `mailout -q` (the "
-		    "queue timer runs as root over the system queue)", relay, reason, qm->id,
-		    s->qdir, when);
+			  "%s, retried after %s only by your next send or your `mailout -q` (the "
+			  "queue timer runs as root over the system queue)",
+		    relay, reason, qm->id, s->qdir, when);
 }
 
 /*
@@ -468,9 +478,8 @@ retry_warning(const struct submit *s, const struct queue *q, const char *relay,
  * so that a run cannot pick up the entry before it knows the notice exists.
  */
 static int
-queue_message(struct submit *s, const struct account *a, struct msg *m,
-    struct queue_meta *qm, const struct send_result *sr, const char *held, const char *said,
-    struct submit_result *res)
+queue_message(struct submit *s, const struct account *a, struct msg *m, struct queue_meta *qm,
+    const struct send_result *sr, const char *held, const char *said, struct submit_result *res)
 {
 	struct queue q;
 	struct queue_entry qe;
@@ -494,8 +503,8 @@ queue_message(struct submit *s, const struct account *a, struct msg *m,
 	tolist = log_join(&to, pending, np);
 	free(pending);
 	log_user(who, sizeof(who), qm->uid);
-	snprintf(reason, sizeof(reason), "%s", without_relay(err_str(&sr->defer, line,
-	    sizeof(line))));
+	snprintf(reason, sizeof(reason), "%s",
+	    without_relay(err_str(&sr->defer, line, sizeof(line))));
 	qm->attempts = 1;
 	qm->last_attempt = now_s();
 	qm->next_attempt = qm->last_attempt + queue_backoff(1, queue_random());
@@ -512,21 +521,23 @@ queue_message(struct submit *s, const struct account *a, struct msg *m,
 	msg_release(m);
 	snprintf(res->queue_id, sizeof(res->queue_id), "%s", qm->id);
 	if (held != NULL) {
-		warn_line("message held (not sent): %s; then run sendmail -q", said != NULL ?
-		    said : held);
-		log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s from=<%s> to=%s "
-		    "size=%llu status=held reason=\"%s\"", qm->message_id ? qm->message_id : "",
-		    qm->id, who, qm->account, qm->sender, tolist, (unsigned long long)qm->size,
-		    held);
+		warn_line("message held (not sent): %s; then run sendmail -q",
+		    said != NULL ? said : held);
+		log_line(LOG_WARNING,
+		    "msgid=<%s> queue=%s %s account=%s from=<%s> to=%s "
+		    "size=%llu status=held reason=\"%s\"",
+		    qm->message_id ? qm->message_id : "", qm->id, who, qm->account, qm->sender,
+		    tolist, (unsigned long long)qm->size, held);
 		/* A new hold of the account (said is set when it was held already). */
 		if (said == NULL)
 			held_record(&q, a, held);
 	} else {
 		retry_warning(s, &q, sr->first_relay, reason, qm);
-		log_line(LOG_WARNING, "msgid=<%s> queue=%s %s account=%s from=<%s> to=%s "
-		    "size=%llu status=queued error=\"%s\"", qm->message_id ? qm->message_id :
-		    "", qm->id, who, qm->account, qm->sender, tolist, (unsigned long long)qm->size,
-		    reason);
+		log_line(LOG_WARNING,
+		    "msgid=<%s> queue=%s %s account=%s from=<%s> to=%s "
+		    "size=%llu status=queued error=\"%s\"",
+		    qm->message_id ? qm->message_id : "", qm->id, who, qm->account, qm->sender,
+		    tolist, (unsigned long long)qm->size, reason);
 	}
 	if (nid[0] != '\0') {
 		/* The relay may take the notice even if it would not take this message. */
@@ -542,12 +553,13 @@ fail:
 	/* The caller keeps the message: a notice about it must not go out either. */
 	if (nid[0] != '\0' && queue_lock(&q, nid, &qe, &le) == 1)
 		queue_remove(&q, &qe, &le);
-	err_prefix(&e, "message NOT queued (relay %s unavailable: %s): ", sr->first_relay,
-	    reason);
+	err_prefix(&e, "message NOT queued (relay %s unavailable: %s): ", sr->first_relay, reason);
 	report(&e);
-	log_line(LOG_ERR, "msgid=<%s> %s account=%s from=<%s> to=%s size=%llu status=failed "
-	    "error=\"%s\"", qm->message_id ? qm->message_id : "", who, qm->account,
-	    qm->sender, tolist, (unsigned long long)qm->size, err_str(&e, line, sizeof(line)));
+	log_line(LOG_ERR,
+	    "msgid=<%s> %s account=%s from=<%s> to=%s size=%llu status=failed "
+	    "error=\"%s\"",
+	    qm->message_id ? qm->message_id : "", who, qm->account, qm->sender, tolist,
+	    (unsigned long long)qm->size, err_str(&e, line, sizeof(line)));
 	res->e = e;
 out:
 	queue_close(&q);
@@ -573,19 +585,20 @@ sweep_leftovers(struct submit *s)
 
 /* The log line for a message that was neither delivered nor queued. */
 static void
-log_failure(const struct account *a, const struct msg *m, const char *sender,
-    const struct err *e)
+log_failure(const struct account *a, const struct msg *m, const char *sender, const struct err *e)
 {
 	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32], who[LOG_USER_LEN];
 	struct buf to;
 
 	buf_init(&to, MAX_LOG_LIST);
-	log_line(LOG_ERR, "msgid=<%s> %s account=%s from=<%s> to=%s size=%llu status=%s "
-	    "error=\"%s\"", m->message_id ? m->message_id : "",
-	    log_user(who, sizeof(who), (uint64_t)getuid()), a ? a->name : "-",
-	    m->sender ? m->sender : (sender ? sender : ""), log_join(&to, m->rcpts, m->nrcpts),
-	    (unsigned long long)m->size, e->kind == ERR_TEMP ? "deferred-not-queued" :
-	    "failed", err_str(e, line, sizeof(line)));
+	log_line(LOG_ERR,
+	    "msgid=<%s> %s account=%s from=<%s> to=%s size=%llu status=%s "
+	    "error=\"%s\"",
+	    m->message_id ? m->message_id : "", log_user(who, sizeof(who), (uint64_t)getuid()),
+	    a ? a->name : "-", m->sender ? m->sender : (sender ? sender : ""),
+	    log_join(&to, m->rcpts, m->nrcpts), (unsigned long long)m->size,
+	    e->kind == ERR_TEMP ? "deferred-not-queued" : "failed",
+	    err_str(e, line, sizeof(line)));
 	buf_free(&to);
 }
 
@@ -614,8 +627,10 @@ account_held(struct submit *s, const struct account *a, struct queue_meta *qm,
 		memset(sr, 0, sizeof(*sr));
 		err_init(&sr->perm);
 		err_init(&sr->defer);
-		err_set(&sr->defer, ERR_PERM, CAUSE_NOPERM, "account %s is held since %s, not "
-		    "tried again until its settings or secret change", a->name, when);
+		err_set(&sr->defer, ERR_PERM, CAUSE_NOPERM,
+		    "account %s is held since %s, not "
+		    "tried again until its settings or secret change",
+		    a->name, when);
 		snprintf(held, n, "%s", st.held);
 		snprintf(said, nsaid, "%s: %s", sr->defer.msg, st.held);
 		sr->queueable = 1;
@@ -664,8 +679,8 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 		qm.config = held_config_path(r->config_file);
 	}
 
-	if (cfg->queue && s->noqueue == NULL && account_held(s, a, &qm, &sr, held,
-	    sizeof(held), said, sizeof(said))) {
+	if (cfg->queue && s->noqueue == NULL &&
+	    account_held(s, a, &qm, &sr, held, sizeof(held), said, sizeof(said))) {
 		/* Held and unchanged: no connection, no failed login for the provider. */
 		if (queue_message(s, a, m, &qm, &sr, held, said, res) == 0)
 			res->outcome = SUBMIT_QUEUED;
@@ -680,8 +695,8 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 	 * of its recipients: it is said once, by the error below.
 	 */
 	for (i = 0; i < qm.nrcpts; i++)
-		if (qm.rcpts[i].state == QR_FAILED && (!err_failed(&sr.perm) ||
-		    sr.perm.cause == CAUSE_NOUSER))
+		if (qm.rcpts[i].state == QR_FAILED &&
+		    (!err_failed(&sr.perm) || sr.perm.cause == CAUSE_NOUSER))
 			warn_line("recipient <%s> refused: %s", qm.rcpts[i].addr,
 			    qm.rcpts[i].reply);
 	if (sr.pending == 0 && sr.failed == 0) {
@@ -692,8 +707,10 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 	if (sr.pending == 0 && sr.sent > 0) {
 		/* Delivered to some: the caller must not resend to all, but must know. */
 		res->outcome = SUBMIT_PARTIAL;
-		err_set(e, ERR_PERM, CAUSE_NOUSER, "delivered to %zu of %zu recipients; %zu "
-		    "refused permanently", sr.sent, qm.nrcpts, sr.failed);
+		err_set(e, ERR_PERM, CAUSE_NOUSER,
+		    "delivered to %zu of %zu recipients; %zu "
+		    "refused permanently",
+		    sr.sent, qm.nrcpts, sr.failed);
 		report(e);
 		goto out;
 	}
@@ -704,19 +721,22 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 	if (cfg->queue && sr.queueable && s->noqueue == NULL) {
 		/* Only a person can fix it: kept, not retried by the timer (held.h). */
 		if (held_kind(&sr.defer))
-			snprintf(held, sizeof(held), "%s; %s", err_str(&sr.defer, line,
-			    sizeof(line)), held_fix(a, &sr.defer, why, sizeof(why)));
-		if (queue_message(s, a, m, &qm, &sr, held_kind(&sr.defer) ? held : NULL,
-		    NULL, res) == 0)
+			snprintf(held, sizeof(held), "%s; %s",
+			    err_str(&sr.defer, line, sizeof(line)),
+			    held_fix(a, &sr.defer, why, sizeof(why)));
+		if (queue_message(s, a, m, &qm, &sr, held_kind(&sr.defer) ? held : NULL, NULL,
+			res) == 0)
 			res->outcome = SUBMIT_QUEUED;
 		goto out;
 	}
 	*e = sr.defer;
 	if (sr.sent > 0 || sr.failed > 0) {
 		err_init(e);
-		err_set(e, sr.defer.kind, sr.defer.cause, "delivered to %zu of %zu "
-		    "recipients; %zu refused permanently, %zu not now (%s)", sr.sent,
-		    qm.nrcpts, sr.failed, sr.pending, err_str(&sr.defer, line, sizeof(line)));
+		err_set(e, sr.defer.kind, sr.defer.cause,
+		    "delivered to %zu of %zu "
+		    "recipients; %zu refused permanently, %zu not now (%s)",
+		    sr.sent, qm.nrcpts, sr.failed, sr.pending,
+		    err_str(&sr.defer, line, sizeof(line)));
 	}
 	if (cfg->queue && sr.queueable && !held_kind(&sr.defer)) {
 		/*
@@ -730,9 +750,11 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 		else
 			snprintf(line, sizeof(line), "%s", why);
 		err_init(e);
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "message NOT queued: there is no queue for user "
+		err_set(e, ERR_TEMP, CAUSE_TEMP,
+		    "message NOT queued: there is no queue for user "
 		    "%s (%s; on a server, use the system install: README, \"Server install\"): "
-		    "%s", user_name(), s->noqueue, line);
+		    "%s",
+		    user_name(), s->noqueue, line);
 	}
 fail:
 	res->outcome = SUBMIT_FAILED;
@@ -778,8 +800,7 @@ submit_message(struct submit *s, const struct submit_req *r, struct submit_resul
 		from_addr = xstrdup(sender);
 	else if (acct_addr != NULL)
 		from_addr = xstrdup(acct_addr);
-	else if ((from_addr = at_domain(user_name(), strlen(user_name()), s->domain)) ==
-	    NULL) {
+	else if ((from_addr = at_domain(user_name(), strlen(user_name()), s->domain)) == NULL) {
 		sender_too_long(s, user_name(), e);
 		goto fail;
 	}
@@ -825,16 +846,18 @@ submit_message(struct submit *s, const struct submit_req *r, struct submit_resul
 		    m.repairs & INTAKE_BODY_QP ? " body quoted-printable" : "",
 		    m.repairs & INTAKE_BODY_FOLDED ? " long body lines folded" : "");
 
-	if (m.dkim_signed && (m.repairs & (INTAKE_HEADER_FOLDED | INTAKE_BODY_QP |
-	    INTAKE_BODY_FOLDED)) != 0) {
+	if (m.dkim_signed &&
+	    (m.repairs & (INTAKE_HEADER_FOLDED | INTAKE_BODY_QP | INTAKE_BODY_FOLDED)) != 0) {
 		/* SMTP cannot carry a line over 998 octets: mended as for any message, said. */
 		warn_line("warning: the message's DKIM signature will break: it has lines over "
-		    "998 octets, which SMTP cannot carry, and they were %s",
+			  "998 octets, which SMTP cannot carry, and they were %s",
 		    m.repairs & INTAKE_BODY_QP ? "re-encoded as quoted-printable" : "folded");
-		log_line(LOG_WARNING, "msgid=<%s> %s status=dkim-broken reason=\"lines over "
-		    "998 octets %s\"", m.message_id ? m.message_id : "", log_user(who,
-		    sizeof(who), (uint64_t)getuid()), m.repairs & INTAKE_BODY_QP ?
-		    "re-encoded as quoted-printable" : "folded");
+		log_line(LOG_WARNING,
+		    "msgid=<%s> %s status=dkim-broken reason=\"lines over "
+		    "998 octets %s\"",
+		    m.message_id ? m.message_id : "",
+		    log_user(who, sizeof(who), (uint64_t)getuid()),
+		    m.repairs & INTAKE_BODY_QP ? "re-encoded as quoted-printable" : "folded");
 	}
 	if (r->dry_run) {
 		print_dry_run(a, &m);
@@ -853,7 +876,9 @@ out:
 	free(from_addr);
 	free(acct_addr);
 	return res->outcome == SUBMIT_SENT || res->outcome == SUBMIT_QUEUED ||
-	    res->outcome == SUBMIT_DRY_RUN ? 0 : -1;
+		res->outcome == SUBMIT_DRY_RUN
+	    ? 0
+	    : -1;
 }
 
 /* How one address resolves, on one line. 0, or -1 with err. */
@@ -886,8 +911,10 @@ verify_one(struct submit *s, const char *addr, FILE *out, struct err *e)
 		fprintf(out, "%s -> %s\n", addr, buf_cstr(&b));
 	else if (x.n == 1 && strncmp(x.v[0], addr, llen) == 0 && x.v[0][llen] == '@')
 		fprintf(out, "%s -> %s (local name, %s %s)\n", addr, buf_cstr(&b),
-		    s->cfg->default_domain != NULL ? "default_domain" : mail_name() != NULL ?
-		    "/etc/mailname" : "domain", s->domain);
+		    s->cfg->default_domain != NULL ? "default_domain"
+			: mail_name() != NULL      ? "/etc/mailname"
+						   : "domain",
+		    s->domain);
 	else
 		fprintf(out, "%s -> %s (alias in %s)\n", addr, buf_cstr(&b), s->cfg->aliases);
 	for (i = 0; i < x.n; i++)
@@ -902,8 +929,8 @@ out:
 }
 
 int
-submit_verify(struct submit *s, const char *account, const char *sender,
-    char *const *addrs, size_t n, FILE *out, struct err *e)
+submit_verify(struct submit *s, const char *account, const char *sender, char *const *addrs,
+    size_t n, FILE *out, struct err *e)
 {
 	const struct account *a;
 	struct submit_req r;
@@ -934,7 +961,7 @@ submit_verify(struct submit *s, const char *account, const char *sender,
 		addrlist_init(&l);
 		err_init(&le);
 		if (rfc5322_parse_addrlist(addrs[i], strlen(addrs[i]), &l, a->address_strict,
-		    &le) == -1) {
+			&le) == -1) {
 			fprintf(out, "%s -> error: %s\n", addrs[i], le.msg);
 			err_set(e, le.kind, le.cause, "%s", le.msg);
 			continue;
@@ -942,8 +969,7 @@ submit_verify(struct submit *s, const char *account, const char *sender,
 		for (k = 0; k < l.n; k++)
 			verify_one(s, l.v[k], out, e);
 	}
-	fprintf(out, "via account %s, relay %s:%u, sender <%s>\n", a->name, a->host, a->port,
-	    snd);
+	fprintf(out, "via account %s, relay %s:%u, sender <%s>\n", a->name, a->host, a->port, snd);
 	rc = err_failed(e) ? -1 : 0;
 out:
 	free(snd);

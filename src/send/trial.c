@@ -26,8 +26,8 @@ on_step(void *ctx, const struct deliver_step *st)
 
 	if (st->stage == DELIVER_TLS && st->tls != NULL && st->tls->nchain > 0) {
 		c = &st->tls->chain[0];
-		snprintf(t->cert, sizeof(t->cert), "%s, issuer %s, valid until %s",
-		    c->subject, c->issuer, c->not_after);
+		snprintf(t->cert, sizeof(t->cert), "%s, issuer %s, valid until %s", c->subject,
+		    c->issuer, c->not_after);
 		snprintf(t->fingerprint, sizeof(t->fingerprint), "sha256:%s", c->sha256);
 	}
 	if (st->err != NULL) {
@@ -48,8 +48,8 @@ on_step(void *ctx, const struct deliver_step *st)
 
 /* One attempt at host:port with tls. */
 static void
-attempt(const struct candidate *c, unsigned port, enum tls_mode tls,
-    const struct trial_opts *o, struct trial *t)
+attempt(const struct candidate *c, unsigned port, enum tls_mode tls, const struct trial_opts *o,
+    struct trial *t)
 {
 	struct account a;
 	struct deliver_opts d;
@@ -94,9 +94,11 @@ report(FILE *out, const struct trial *t, int pinned)
 	fprintf(out, "  trying %s port %u (%s): ", t->host, t->port, candidate_tls_name(t->tls));
 	switch (t->result) {
 	case TRIAL_OK:
-		fprintf(out, "ok, certificate %s (%s)%s%s\n", pinned ? "matches the pinned "
-		    "fingerprint" : "verified", t->cert, t->auth[0] != '\0' ? "; AUTH " : "",
-		    t->auth);
+		fprintf(out, "ok, certificate %s (%s)%s%s\n",
+		    pinned ? "matches the pinned "
+			     "fingerprint"
+			   : "verified",
+		    t->cert, t->auth[0] != '\0' ? "; AUTH " : "", t->auth);
 		break;
 	case TRIAL_CERT:
 		fprintf(out, "reached, but %s\n", t->why);
@@ -112,11 +114,15 @@ report(FILE *out, const struct trial *t, int pinned)
 }
 
 int
-trial_run(const struct candidate *c, const struct trial_opts *o, struct trial **t,
-    size_t *n)
+trial_run(const struct candidate *c, const struct trial_opts *o, struct trial **t, size_t *n)
 {
-	static const struct { unsigned port; enum tls_mode tls; } usual[] = {
-		{ 465, TLS_IMPLICIT }, { 587, TLS_STARTTLS }, { 25, TLS_STARTTLS },
+	static const struct {
+		unsigned port;
+		enum tls_mode tls;
+	} usual[] = {
+		{ 465, TLS_IMPLICIT },
+		{ 587, TLS_STARTTLS },
+		{ 25, TLS_STARTTLS },
 	};
 	struct trial *x;
 	size_t i, count = c->port != 0 ? 1 : sizeof(usual) / sizeof(usual[0]);

@@ -24,11 +24,17 @@
 
 /* What auth = auto tries, strongest first; a password can serve all of them. */
 static const enum sasl_mech auto_tls[] = {
-	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5,
+	SASL_SCRAM_SHA_256,
+	SASL_SCRAM_SHA_1,
+	SASL_PLAIN,
+	SASL_LOGIN,
+	SASL_CRAM_MD5,
 };
 /* Without TLS only mechanisms that do not reveal the password to a listener. */
 static const enum sasl_mech auto_clear[] = {
-	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_CRAM_MD5,
+	SASL_SCRAM_SHA_256,
+	SASL_SCRAM_SHA_1,
+	SASL_CRAM_MD5,
 };
 
 /* Is name one of the space-separated words in list? */
@@ -82,32 +88,41 @@ auth_choose(const struct account *a, const char *offers, int tls_active, enum sa
 	int rc = -1;
 
 	*m = SASL_NONE;
-	if (streq_ci(mode, "off") || (streq_ci(mode, "auto") &&
-	    (a->user == NULL || a->user[0] == '\0'))) {
+	if (streq_ci(mode, "off") ||
+	    (streq_ci(mode, "auto") && (a->user == NULL || a->user[0] == '\0'))) {
 		rc = 0;
 		goto out;
 	}
 	if (offers == NULL || offers[0] == '\0') {
 		if (a->user != NULL && a->user[0] != '\0')
-			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE, "the server offers no "
-			    "authentication (AUTH) but account %s has user %s%s", a->name, a->user,
-			    tls_active || a->tls != TLS_OFF ? "" :
-			    " (many relays offer AUTH only after STARTTLS: try tls = starttls)");
+			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE,
+			    "the server offers no "
+			    "authentication (AUTH) but account %s has user %s%s",
+			    a->name, a->user,
+			    tls_active || a->tls != TLS_OFF
+				? ""
+				: " (many relays offer AUTH only after STARTTLS: "
+				  "try tls = starttls)");
 		else
-			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE, "the server offers no "
-			    "authentication (AUTH) but account %s has auth = %s", a->name, mode);
+			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE,
+			    "the server offers no "
+			    "authentication (AUTH) but account %s has auth = %s",
+			    a->name, mode);
 		goto out;
 	}
 	if (!streq_ci(mode, "auto")) {
 		if ((*m = sasl_mech_parse(mode)) == SASL_NONE) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: auth = %s is not a "
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "account %s: auth = %s is not a "
 			    "mechanism mailout knows (accepted: auto, off, plain, login, "
 			    "cram-md5, scram-sha-1, scram-sha-256, external, xoauth2, "
-			    "oauthbearer)", a->name, mode);
+			    "oauthbearer)",
+			    a->name, mode);
 			goto out;
 		}
 		if (!offered(offers, sasl_mech_name(*m))) {
-			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE, "the server does not offer "
+			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE,
+			    "the server does not offer "
 			    "mechanism %s, which account %s asks for (auth = %s); it offers: %s",
 			    sasl_mech_name(*m), a->name, mode, offers);
 			goto out;
@@ -115,15 +130,18 @@ auth_choose(const struct account *a, const char *offers, int tls_active, enum sa
 		/* A bearer token is as good as a password to whoever reads it. */
 		if ((sasl_mech_cleartext(*m) || sasl_mech_token(*m)) && !tls_active &&
 		    !a->allow_plaintext_auth) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: auth = %s would send the "
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "account %s: auth = %s would send the "
 			    "%s in the clear, because the connection has no TLS; use tls = "
 			    "starttls or implicit, or set allow_plaintext_auth = yes to allow it",
 			    a->name, mode, sasl_mech_token(*m) ? "token" : "password");
 			goto out;
 		}
 		if (*m == SASL_EXTERNAL && !tls_active) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: auth = external needs TLS "
-			    "with a client certificate (tls_cert_file)", a->name);
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "account %s: auth = external needs TLS "
+			    "with a client certificate (tls_cert_file)",
+			    a->name);
 			goto out;
 		}
 		rc = 1;
@@ -133,9 +151,11 @@ auth_choose(const struct account *a, const char *offers, int tls_active, enum sa
 		/* An OAuth2 account has a token, not a password: the provider's mechanisms. */
 		list = oauth_mechs(a, &n);
 		if (!tls_active) {
-			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE, "account %s uses OAuth2, and "
+			err_set(e, ERR_PERM, CAUSE_UNAVAILABLE,
+			    "account %s uses OAuth2, and "
 			    "its token would travel in the clear: the connection has no TLS; use "
-			    "tls = starttls or implicit", a->name);
+			    "tls = starttls or implicit",
+			    a->name);
 			goto out;
 		}
 		for (i = 0; i < n; i++)
@@ -144,14 +164,15 @@ auth_choose(const struct account *a, const char *offers, int tls_active, enum sa
 				rc = 1;
 				goto out;
 			}
-		err_set(e, ERR_PERM, CAUSE_UNAVAILABLE, "account %s uses OAuth2, but the "
-		    "server offers neither OAUTHBEARER nor XOAUTH2 (it offers: %s)", a->name,
-		    offers);
+		err_set(e, ERR_PERM, CAUSE_UNAVAILABLE,
+		    "account %s uses OAuth2, but the "
+		    "server offers neither OAUTHBEARER nor XOAUTH2 (it offers: %s)",
+		    a->name, offers);
 		goto out;
 	}
 	list = tls_active ? auto_tls : auto_clear;
-	n = tls_active ? sizeof(auto_tls) / sizeof(auto_tls[0]) :
-	    sizeof(auto_clear) / sizeof(auto_clear[0]);
+	n = tls_active ? sizeof(auto_tls) / sizeof(auto_tls[0])
+		       : sizeof(auto_clear) / sizeof(auto_clear[0]);
 	for (i = 0; i < n; i++)
 		if (offered(offers, sasl_mech_name(list[i]))) {
 			*m = list[i];
@@ -159,16 +180,19 @@ auth_choose(const struct account *a, const char *offers, int tls_active, enum sa
 			goto out;
 		}
 	if (!tls_active && (offered(offers, "PLAIN") || offered(offers, "LOGIN")))
-		err_set(e, ERR_PERM, CAUSE_UNAVAILABLE, "the server offers only mechanisms "
+		err_set(e, ERR_PERM, CAUSE_UNAVAILABLE,
+		    "the server offers only mechanisms "
 		    "that send the password in the clear (%s) and the connection has no TLS; "
 		    "use tls = starttls or implicit, or, to send it in the clear anyway, set "
 		    "auth = plain (or login) and allow_plaintext_auth = yes in account %s",
 		    offers, a->name);
 	else
-		err_set(e, ERR_PERM, CAUSE_UNAVAILABLE, "the server offers no mechanism "
+		err_set(e, ERR_PERM, CAUSE_UNAVAILABLE,
+		    "the server offers no mechanism "
 		    "mailout can use with a password for account %s (it offers: %s; mailout "
 		    "has SCRAM-SHA-256, SCRAM-SHA-1, PLAIN, LOGIN, CRAM-MD5; set auth = NAME for "
-		    "XOAUTH2, OAUTHBEARER or EXTERNAL)", a->name, offers);
+		    "XOAUTH2, OAUTHBEARER or EXTERNAL)",
+		    a->name, offers);
 out:
 	return rc;
 }
@@ -187,21 +211,22 @@ auth_hint(int code, const char *text)
 		return NULL;
 	if (code == 534 && says(text, "5.7.9"))
 		return "Gmail wants an app password (Google account, Security, App passwords) "
-		    "or OAuth2 (auth = xoauth2 or oauthbearer) instead of the account password";
-	if (code == 535 && says(text, "5.7.8") && (says(text, "google.com") ||
-	    says(text, "gsmtp") || says(text, "BadCredentials")))
+		       "or OAuth2 (auth = xoauth2 or oauthbearer) instead of the account password";
+	if (code == 535 && says(text, "5.7.8") &&
+	    (says(text, "google.com") || says(text, "gsmtp") || says(text, "BadCredentials")))
 		return "Gmail rejected the user name or password: with 2-step verification "
-		    "use an app password, or OAuth2 (auth = xoauth2 or oauthbearer)";
+		       "use an app password, or OAuth2 (auth = xoauth2 or oauthbearer)";
 	if (says(text, "5.7.139"))
 		return "Microsoft 365: SMTP AUTH (basic authentication) is disabled for this "
-		    "tenant or mailbox; an administrator must enable Authenticated SMTP for the "
-		    "mailbox, or use OAuth2 (auth = xoauth2)";
+		       "tenant or mailbox; an administrator must enable "
+		       "Authenticated SMTP for the "
+		       "mailbox, or use OAuth2 (auth = xoauth2)";
 	if (says(text, "5.7.3") && (code == 535 || code == 534))
 		return "Microsoft 365: wrong credentials (the user name is the full address; an "
-		    "account with multi-factor authentication needs an app password or OAuth2)";
+		       "account with multi-factor authentication needs an app password or OAuth2)";
 	if (code == 534 && says(text, "5.7.14"))
 		return "the provider wants you to sign in once with a web browser, or to use "
-		    "an app password or OAuth2";
+		       "an app password or OAuth2";
 	return NULL;
 }
 
@@ -210,8 +235,8 @@ auth_hint(int code, const char *text)
  * reply comes scrubbed from the engine; the mechanism's decoded error is scrubbed here).
  */
 static void
-auth_failed(const struct smtp *s, const struct account *a, enum sasl_mech m,
-    const char *from, const struct smtp_reply *r, const struct sasl *sa, struct err *e)
+auth_failed(const struct smtp *s, const struct account *a, enum sasl_mech m, const char *from,
+    const struct smtp_reply *r, const struct sasl *sa, struct err *e)
 {
 	const char *hint = auth_hint(r->code, r->text);
 	const char *what = sasl_mech_token(m) ? "token" : "password";
@@ -229,20 +254,26 @@ auth_failed(const struct smtp *s, const struct account *a, enum sasl_mech m,
 	buf_init(&msg, MAX_ERROR_TEXT);
 	if (r->code >= 400 && r->code < 500) {
 		kind = ERR_TEMP;
-		cut |= buf_addf(&msg, "authentication failed temporarily: the server could not "
-		    "check the login of account %s just now (mechanism %s)", a->name,
-		    sasl_mech_name(m));
+		cut |= buf_addf(&msg,
+		    "authentication failed temporarily: the server could not "
+		    "check the login of account %s just now (mechanism %s)",
+		    a->name, sasl_mech_name(m));
 	} else if (r->code == 504) {
 		cause = CAUSE_UNAVAILABLE;
-		cut |= buf_addf(&msg, "authentication failed: the server refused mechanism %s "
-		    "for account %s, though it offered it", sasl_mech_name(m), a->name);
+		cut |= buf_addf(&msg,
+		    "authentication failed: the server refused mechanism %s "
+		    "for account %s, though it offered it",
+		    sasl_mech_name(m), a->name);
 	} else if (m == SASL_EXTERNAL)
-		cut |= buf_addf(&msg, "authentication failed: the server rejected the client "
-		    "certificate of account %s (mechanism EXTERNAL)", a->name);
+		cut |= buf_addf(&msg,
+		    "authentication failed: the server rejected the client "
+		    "certificate of account %s (mechanism EXTERNAL)",
+		    a->name);
 	else {
-		cut |= buf_addf(&msg, "authentication failed: the server rejected user %s of "
-		    "account %s (mechanism %s, %s from %s)", a->user, a->name, sasl_mech_name(m),
-		    what, from);
+		cut |= buf_addf(&msg,
+		    "authentication failed: the server rejected user %s of "
+		    "account %s (mechanism %s, %s from %s)",
+		    a->user, a->name, sasl_mech_name(m), what, from);
 		if (hint == NULL)
 			cut |= buf_addf(&msg, ": check the user name and the %s", what);
 	}
@@ -251,8 +282,7 @@ auth_failed(const struct smtp *s, const struct account *a, enum sasl_mech m,
 	if (hint != NULL)
 		cut |= buf_addf(&msg, "; %s", hint);
 	/* err keeps MAX_ERROR_TEXT bytes anyway; a cut is marked, not silent. */
-	err_set(e, kind, cause, "%s%s", msg.data != NULL ? msg.data : "",
-	    cut != 0 ? "..." : "");
+	err_set(e, kind, cause, "%s%s", msg.data != NULL ? msg.data : "", cut != 0 ? "..." : "");
 	err_reply(e, r->code, r->text);
 	buf_free(&msg);
 }
@@ -273,7 +303,8 @@ keep_secret(struct smtp *s, const char *secret, struct err *e)
 		goto out;
 	}
 	if (base64_encode(&b64, secret, strlen(secret)) == -1 || buf_cstr(&b64) == NULL) {
-		err_set(e, ERR_PERM, CAUSE_SOFTWARE, "the secret is too long to keep out of the "
+		err_set(e, ERR_PERM, CAUSE_SOFTWARE,
+		    "the secret is too long to keep out of the "
 		    "relay's replies");
 		goto out;
 	}
@@ -290,8 +321,8 @@ static int
 mech_failed(const struct smtp *s, const struct account *a, struct err *se, struct err *e)
 {
 	smtp_scrub(s, se->msg, sizeof(se->msg));
-	return err_set(e, se->kind, se->cause, "authentication failed for account %s: %s",
-	    a->name, se->msg);
+	return err_set(e, se->kind, se->cause, "authentication failed for account %s: %s", a->name,
+	    se->msg);
 }
 
 /*
@@ -345,17 +376,19 @@ exchange(struct smtp *s, const struct account *a, enum sasl_mech m, const char *
 			goto out;
 		}
 	} else if (has_ir)
-		pending = 1;	/* RFC 4954: after the server's empty 334 */
+		pending = 1; /* RFC 4954: after the server's empty 334 */
 	if (smtp_cmd(s, buf_cstr(&line), has_ir && !pending, r, e) == -1)
 		goto out;
 	for (n = 0; r->code == 334; n++) {
 		if (n == MAX_AUTH_CHALLENGES) {
-			err_set(e, ERR_PERM, CAUSE_PROTOCOL, "the server sent more than %d "
-			    "authentication challenges", MAX_AUTH_CHALLENGES);
+			err_set(e, ERR_PERM, CAUSE_PROTOCOL,
+			    "the server sent more than %d "
+			    "authentication challenges",
+			    MAX_AUTH_CHALLENGES);
 			goto out;
 		}
 		if (pending)
-			pending = 0;	/* resp still holds the initial response */
+			pending = 0; /* resp still holds the initial response */
 		else if (sasl_step(sa, r->text, &resp, &se) == -1) {
 			/* Abandon the exchange; the server's answer to "*" is of no interest. */
 			if (smtp_cmd(s, "*", 0, r, e) == -1)
@@ -379,8 +412,8 @@ out:
 }
 
 int
-auth_login_ex(struct smtp *s, const struct account *a, int tls_active, char *used,
-    size_t usedlen, struct err *e)
+auth_login_ex(struct smtp *s, const struct account *a, int tls_active, char *used, size_t usedlen,
+    struct err *e)
 {
 	const struct smtp_caps *caps = smtp_caps(s);
 	struct sasl *sa = NULL;

@@ -35,8 +35,8 @@ struct smtp;
  * used (may be NULL) receives "MECH (password from SOURCE)" for --test.
  * Messages do not name the relay: the caller prefixes it (deliver_open does).
  */
-int	auth_login_ex(struct smtp *s, const struct account *a, int tls_active, char *used,
-	    size_t usedlen, struct err *e);
+int auth_login_ex(struct smtp *s, const struct account *a, int tls_active, char *used,
+    size_t usedlen, struct err *e);
 
 /*
  * The mechanism for an account given the server's AUTH list (upper case, space
@@ -47,14 +47,14 @@ int	auth_login_ex(struct smtp *s, const struct account *a, int tls_active, char 
  * need allow_plaintext_auth = yes. Returns 1 with *m, 0 when no authentication is
  * wanted, -1 with err. Pure.
  */
-int	auth_choose(const struct account *a, const char *offered, int tls_active,
-	    enum sasl_mech *m, struct err *e);
+int auth_choose(const struct account *a, const char *offered, int tls_active, enum sasl_mech *m,
+    struct err *e);
 
 /*
  * RFC 4954 4: would "AUTH MECH INITIAL-RESPONSE" plus CRLF fit in 512 octets? If not,
  * the initial response goes after an empty 334 instead. irlen is the base64 length.
  */
-int	auth_initial_fits(const char *mech, size_t irlen);
+int auth_initial_fits(const char *mech, size_t irlen);
 
 /* The known hint for a provider's rejection (Gmail, Microsoft 365), or NULL. Pure. */
 const char *auth_hint(int code, const char *text);

@@ -23,41 +23,41 @@
 #include "base/str.h"
 
 /* RFC 5802 5.1: the client nonce; 24 random bytes are 32 base64 characters. */
-#define SCRAM_NONCE_BYTES	24
+#define SCRAM_NONCE_BYTES 24
 /* Iteration counts a server may ask for: below 4096 is weak but some servers use it. */
-#define SCRAM_MIN_ITER		1
-#define SCRAM_DIGEST_LEN	32	/* SHA-256 */
+#define SCRAM_MIN_ITER 1
+#define SCRAM_DIGEST_LEN 32 /* SHA-256 */
 
 enum scram_state { SCRAM_FIRST, SCRAM_FINAL, SCRAM_DONE };
 
 struct sasl {
-	enum sasl_mech	 mech;
-	char		*user;
-	char		*secret;
-	char		*host;
-	unsigned	 port;
-	int		 steps;		/* challenges answered */
-	int		 verified;	/* SCRAM: server signature checked */
-	char		*server_error;
+	enum sasl_mech mech;
+	char *user;
+	char *secret;
+	char *host;
+	unsigned port;
+	int steps; /* challenges answered */
+	int verified; /* SCRAM: server signature checked */
+	char *server_error;
 	/* SCRAM */
-	char		 nonce[128];
-	struct buf	 client_first_bare;
-	unsigned char	 server_sig[SCRAM_DIGEST_LEN];
-	size_t		 sig_len;
+	char nonce[128];
+	struct buf client_first_bare;
+	unsigned char server_sig[SCRAM_DIGEST_LEN];
+	size_t sig_len;
 };
 
 static const struct {
-	enum sasl_mech	 mech;
-	const char	*name;
+	enum sasl_mech mech;
+	const char *name;
 } mech_names[] = {
-	{ SASL_PLAIN,		"PLAIN" },
-	{ SASL_LOGIN,		"LOGIN" },
-	{ SASL_CRAM_MD5,	"CRAM-MD5" },
-	{ SASL_SCRAM_SHA_1,	"SCRAM-SHA-1" },
-	{ SASL_SCRAM_SHA_256,	"SCRAM-SHA-256" },
-	{ SASL_EXTERNAL,	"EXTERNAL" },
-	{ SASL_XOAUTH2,		"XOAUTH2" },
-	{ SASL_OAUTHBEARER,	"OAUTHBEARER" },
+	{ SASL_PLAIN, "PLAIN" },
+	{ SASL_LOGIN, "LOGIN" },
+	{ SASL_CRAM_MD5, "CRAM-MD5" },
+	{ SASL_SCRAM_SHA_1, "SCRAM-SHA-1" },
+	{ SASL_SCRAM_SHA_256, "SCRAM-SHA-256" },
+	{ SASL_EXTERNAL, "EXTERNAL" },
+	{ SASL_XOAUTH2, "XOAUTH2" },
+	{ SASL_OAUTHBEARER, "OAUTHBEARER" },
 };
 
 const char *
@@ -122,8 +122,7 @@ sasl_new(enum sasl_mech m, const struct sasl_params *p, struct err *e)
 		goto out;
 	}
 	/* A line break or NUL inside would end the field early or split the protocol line. */
-	if ((p->user != NULL && has_crlf(p->user)) ||
-	    (p->secret != NULL && has_crlf(p->secret)) ||
+	if ((p->user != NULL && has_crlf(p->user)) || (p->secret != NULL && has_crlf(p->secret)) ||
 	    (p->host != NULL && has_crlf(p->host))) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "the user name or %s contains a line break",
 		    sasl_mech_token(m) ? "token" : "password");
@@ -246,8 +245,8 @@ sasl_initial(struct sasl *sa, struct buf *out, struct err *e)
 		rc = 1;
 		goto out;
 	case SASL_XOAUTH2:
-		if (buf_addf(&raw, "user=%s\001auth=Bearer %s\001\001", sa->user,
-		    sa->secret) == -1)
+		if (buf_addf(&raw, "user=%s\001auth=Bearer %s\001\001", sa->user, sa->secret) ==
+		    -1)
 			goto toolong;
 		break;
 	case SASL_OAUTHBEARER:
@@ -287,8 +286,10 @@ decode_challenge(struct sasl *sa, const char *challenge, struct buf *dec, struct
 	while (len > 0 && (challenge[len - 1] == ' ' || challenge[len - 1] == '\t'))
 		len--;
 	if (base64_decode(dec, challenge, len) == -1)
-		rc = err_set(e, ERR_PERM, CAUSE_PROTOCOL, "%s: the server's challenge is not "
-		    "valid base64", sasl_mech_name(sa->mech));
+		rc = err_set(e, ERR_PERM, CAUSE_PROTOCOL,
+		    "%s: the server's challenge is not "
+		    "valid base64",
+		    sasl_mech_name(sa->mech));
 	return rc;
 }
 
@@ -311,8 +312,7 @@ cram_md5(struct sasl *sa, const struct buf *chal, struct buf *out)
 	int rc = -1;
 
 	buf_init_secret(&raw, MAX_AUTH_LINE);
-	if (hmac(MBEDTLS_MD_MD5, sa->secret, strlen(sa->secret), chal->data, chal->len,
-	    mac) == -1)
+	if (hmac(MBEDTLS_MD_MD5, sa->secret, strlen(sa->secret), chal->data, chal->len, mac) == -1)
 		goto out;
 	if (buf_addstr(&raw, sa->user) == -1 || buf_addc(&raw, ' ') == -1)
 		goto out;
@@ -328,21 +328,21 @@ out:
 }
 
 static int
-pbkdf2(mbedtls_md_type_t t, const char *pw, const unsigned char *salt, size_t slen,
-    unsigned iter, unsigned char *out, size_t olen)
+pbkdf2(mbedtls_md_type_t t, const char *pw, const unsigned char *salt, size_t slen, unsigned iter,
+    unsigned char *out, size_t olen)
 {
 	int rc;
 #if MBEDTLS_VERSION_NUMBER >= 0x03030000
-	rc = mbedtls_pkcs5_pbkdf2_hmac_ext(t, (const unsigned char *)pw, strlen(pw), salt,
-	    slen, iter, (uint32_t)olen, out);
+	rc = mbedtls_pkcs5_pbkdf2_hmac_ext(t, (const unsigned char *)pw, strlen(pw), salt, slen,
+	    iter, (uint32_t)olen, out);
 #else
 	mbedtls_md_context_t ctx;
 
 	mbedtls_md_init(&ctx);
 	rc = mbedtls_md_setup(&ctx, mbedtls_md_info_from_type(t), 1);
 	if (rc == 0)
-		rc = mbedtls_pkcs5_pbkdf2_hmac(&ctx, (const unsigned char *)pw, strlen(pw),
-		    salt, slen, iter, (uint32_t)olen, out);
+		rc = mbedtls_pkcs5_pbkdf2_hmac(&ctx, (const unsigned char *)pw, strlen(pw), salt,
+		    slen, iter, (uint32_t)olen, out);
 	mbedtls_md_free(&ctx);
 #endif
 	return rc == 0 ? 0 : -1;
@@ -370,8 +370,7 @@ scram_attr(const char *s, size_t len, char name, const char **val, size_t *vlen)
 static int
 scram_first(struct sasl *sa, const struct buf *sf, struct buf *out, struct err *e)
 {
-	mbedtls_md_type_t t = sa->mech == SASL_SCRAM_SHA_1 ? MBEDTLS_MD_SHA1 :
-	    MBEDTLS_MD_SHA256;
+	mbedtls_md_type_t t = sa->mech == SASL_SCRAM_SHA_1 ? MBEDTLS_MD_SHA1 : MBEDTLS_MD_SHA256;
 	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(t);
 	unsigned char salted[SCRAM_DIGEST_LEN], ckey[SCRAM_DIGEST_LEN];
 	unsigned char stored[SCRAM_DIGEST_LEN], csig[SCRAM_DIGEST_LEN];
@@ -399,8 +398,10 @@ scram_first(struct sasl *sa, const struct buf *sf, struct buf *out, struct err *
 	p = sf->data;
 	end = sf->data + sf->len;
 	if (sf->len >= 2 && p[0] == 'm' && p[1] == '=') {
-		err_set(e, ERR_PERM, CAUSE_PROTOCOL, "%s: the server requires an extension "
-		    "(m=) that mailout does not support", sasl_mech_name(sa->mech));
+		err_set(e, ERR_PERM, CAUSE_PROTOCOL,
+		    "%s: the server requires an extension "
+		    "(m=) that mailout does not support",
+		    sasl_mech_name(sa->mech));
 		goto out;
 	}
 	for (i = 0; p < end && i < 3; i++) {
@@ -423,8 +424,10 @@ scram_first(struct sasl *sa, const struct buf *sf, struct buf *out, struct err *
 		goto malformed;
 	/* The server must extend our nonce, or this is a replay or a confused server. */
 	if (nlen <= ourlen || memcmp(nonce, sa->nonce, ourlen) != 0) {
-		err_set(e, ERR_PERM, CAUSE_PROTOCOL, "%s: the server's nonce does not begin "
-		    "with ours: refusing to go on", sasl_mech_name(sa->mech));
+		err_set(e, ERR_PERM, CAUSE_PROTOCOL,
+		    "%s: the server's nonce does not begin "
+		    "with ours: refusing to go on",
+		    sasl_mech_name(sa->mech));
 		goto out;
 	}
 	for (i = 0; i < nlen; i++)
@@ -434,14 +437,16 @@ scram_first(struct sasl *sa, const struct buf *sf, struct buf *out, struct err *
 		goto malformed;
 	if (buf_add(&itbuf, iter_s, ilen) == -1 ||
 	    parse_uint(itbuf.data, SCRAM_MIN_ITER, MAX_SCRAM_ITER, &iter) == -1) {
-		err_set(e, ERR_PERM, CAUSE_PROTOCOL, "%s: the server asks for an iteration "
-		    "count of \"%.*s\" (accepted: %d to %d)", sasl_mech_name(sa->mech),
-		    (int)(ilen < 32 ? ilen : 32), iter_s, SCRAM_MIN_ITER, MAX_SCRAM_ITER);
+		err_set(e, ERR_PERM, CAUSE_PROTOCOL,
+		    "%s: the server asks for an iteration "
+		    "count of \"%.*s\" (accepted: %d to %d)",
+		    sasl_mech_name(sa->mech), (int)(ilen < 32 ? ilen : 32), iter_s, SCRAM_MIN_ITER,
+		    MAX_SCRAM_ITER);
 		goto out;
 	}
 
-	if (pbkdf2(t, sa->secret, (unsigned char *)salt.data, salt.len, (unsigned)iter,
-	    salted, dlen) == -1 ||
+	if (pbkdf2(t, sa->secret, (unsigned char *)salt.data, salt.len, (unsigned)iter, salted,
+		dlen) == -1 ||
 	    hmac(t, salted, dlen, "Client Key", 10, ckey) == -1 ||
 	    mbedtls_md(md, ckey, dlen, stored) != 0 ||
 	    hmac(t, salted, dlen, "Server Key", 10, skey) == -1) {
@@ -522,7 +527,8 @@ scram_final(struct sasl *sa, const struct buf *sf, struct err *e)
 	for (i = 0; i < sa->sig_len && i < sig.len; i++)
 		diff |= (unsigned char)sig.data[i] ^ sa->server_sig[i];
 	if (diff != 0) {
-		err_set(e, ERR_PERM, CAUSE_NOPERM, "%s: server signature did not verify: the "
+		err_set(e, ERR_PERM, CAUSE_NOPERM,
+		    "%s: server signature did not verify: the "
 		    "server may not know your password or may be an impostor",
 		    sasl_mech_name(sa->mech));
 		goto out;
@@ -580,7 +586,7 @@ sasl_step(struct sasl *sa, const char *challenge, struct buf *out, struct err *e
 		if (step == 0)
 			rc = scram_first(sa, &dec, out, e);
 		else if (step == 1)
-			rc = scram_final(sa, &dec, e);	/* answered with an empty line */
+			rc = scram_final(sa, &dec, e); /* answered with an empty line */
 		else
 			goto unexpected;
 		break;
@@ -614,7 +620,8 @@ sasl_finish(struct sasl *sa, struct err *e)
 	int rc = 0;
 
 	if (is_scram(sa->mech) && !sa->verified)
-		rc = err_set(e, ERR_PERM, CAUSE_NOPERM, "%s: the server accepted us without "
+		rc = err_set(e, ERR_PERM, CAUSE_NOPERM,
+		    "%s: the server accepted us without "
 		    "proving that it knows the password (no server signature): not trusting it",
 		    sasl_mech_name(sa->mech));
 	return rc;

@@ -32,55 +32,53 @@
 #include "base/str.h"
 
 enum rd {
-	RD_LINE,	/* a line is in the buffer */
-	RD_LONG,	/* a line was too long; it has been skipped */
-	RD_EOF,		/* the client closed its side */
-	RD_TIMEOUT,	/* the client was silent for timeout_s */
-	RD_ERROR,	/* read error (err set) */
+	RD_LINE, /* a line is in the buffer */
+	RD_LONG, /* a line was too long; it has been skipped */
+	RD_EOF, /* the client closed its side */
+	RD_TIMEOUT, /* the client was silent for timeout_s */
+	RD_ERROR, /* read error (err set) */
 };
 
 struct session {
-	struct conn		*c;
-	const struct serve_opts	*o;
-	struct err		*e;
-	int			 dead;		/* a write failed: stop talking */
-	int			 nerrors;
-	int			 crlf;		/* a command line ended in CRLF (see cmd_data) */
-	int			 last_crlf;	/* the last line read ended in CRLF */
-	char			 helo[MAX_DOMAIN + 1];
-	int			 esmtp;
-	int			 tls;		/* STARTTLS done */
-	int			 authed;	/* a good AUTH in this session */
-	int			 auth_failures;
-	char			*dline;		/* DATA line buffer, allocated at first DATA */
+	struct conn *c;
+	const struct serve_opts *o;
+	struct err *e;
+	int dead; /* a write failed: stop talking */
+	int nerrors;
+	int crlf; /* a command line ended in CRLF (see cmd_data) */
+	int last_crlf; /* the last line read ended in CRLF */
+	char helo[MAX_DOMAIN + 1];
+	int esmtp;
+	int tls; /* STARTTLS done */
+	int authed; /* a good AUTH in this session */
+	int auth_failures;
+	char *dline; /* DATA line buffer, allocated at first DATA */
 
 	/* The current transaction. */
-	int			 in_mail;
-	char			*sender;
-	char			**rcpts;
-	char			**notify;
-	char			**orcpt;
-	size_t			 nrcpts;
-	size_t			 cap;
-	uint64_t		 size;
-	int			 body_8bit;
-	int			 smtputf8;
-	char			*ret;
-	char			*envid;
+	int in_mail;
+	char *sender;
+	char **rcpts;
+	char **notify;
+	char **orcpt;
+	size_t nrcpts;
+	size_t cap;
+	uint64_t size;
+	int body_8bit;
+	int smtputf8;
+	char *ret;
+	char *envid;
 };
 
 /* The session's name in errors: "-bs", or the listener's "client 192.0.2.7". */
-#define WHO(s)	((s)->o->who != NULL ? (s)->o->who : "-bs")
+#define WHO(s) ((s)->o->who != NULL ? (s)->o->who : "-bs")
 
 /* AUTH is offered: on loopback (auth_offer), or once the session is encrypted. */
-#define AUTH_NOW(s)	((s)->o->auth != NULL && ((s)->o->auth_offer || (s)->tls))
+#define AUTH_NOW(s) ((s)->o->auth != NULL && ((s)->o->auth_offer || (s)->tls))
 
-static int reply(struct session *, int, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
+static int reply(struct session *, int, const char *, ...) __attribute__((format(printf, 3, 4)));
 static int reply_more(struct session *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
-static int bad(struct session *, int, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
+static int bad(struct session *, int, const char *, ...) __attribute__((format(printf, 3, 4)));
 
 /* Client text echoed in a reply must not end the line or smuggle a control. */
 static void
@@ -196,8 +194,7 @@ get_line(struct session *s, char *line, size_t max, size_t *len)
 	if (le.cause == CAUSE_IOERR) {
 		err_set(s->e, le.kind, le.cause, "%s", le.msg);
 		ret = RD_ERROR;
-	} else if (s->o->timeout_s > 0 &&
-	    now_ms() - t0 >= (int64_t)s->o->timeout_s * 1000 - 50)
+	} else if (s->o->timeout_s > 0 && now_ms() - t0 >= (int64_t)s->o->timeout_s * 1000 - 50)
 		ret = RD_TIMEOUT;
 	else
 		ret = RD_EOF;
@@ -264,8 +261,9 @@ addr_problem(const char *a)
 	if (*p == '\0')
 		return "empty domain";
 	if (*p == '[')
-		return p[strlen(p) - 1] == ']' && strchr(p + 1, '[') == NULL ? NULL :
-		    "bad domain literal";
+		return p[strlen(p) - 1] == ']' && strchr(p + 1, '[') == NULL
+		    ? NULL
+		    : "bad domain literal";
 	for (; *p != '\0'; p++)
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' &&
 		    (unsigned char)*p < 0x80)
@@ -402,11 +400,9 @@ cmd_helo(struct session *s, char *arg, int esmtp)
 	}
 	/* Only what we honour: no CHUNKING, AUTH or STARTTLS on a local pipe. */
 	if (reply_more(s, 250, "%s Hello %s", o->hostname, s->helo) == -1 ||
-	    reply_more(s, 250, "PIPELINING") == -1 ||
-	    reply_more(s, 250, "8BITMIME") == -1 ||
+	    reply_more(s, 250, "PIPELINING") == -1 || reply_more(s, 250, "8BITMIME") == -1 ||
 	    reply_more(s, 250, "SIZE %llu", (unsigned long long)o->max_size) == -1 ||
-	    reply_more(s, 250, "DSN") == -1 ||
-	    reply_more(s, 250, "SMTPUTF8") == -1 ||
+	    reply_more(s, 250, "DSN") == -1 || reply_more(s, 250, "SMTPUTF8") == -1 ||
 	    reply_more(s, 250, "ENHANCEDSTATUSCODES") == -1 ||
 	    (o->starttls != NULL && !s->tls && reply_more(s, 250, "STARTTLS") == -1) ||
 	    (AUTH_NOW(s) && reply_more(s, 250, "AUTH PLAIN LOGIN") == -1))
@@ -514,8 +510,10 @@ cmd_mail(struct session *s, char *arg)
 	/* A refused MAIL leaves no half-made transaction behind. */
 	txn_reset(s);
 	if (code == 552)
-		ret = reply(s, 552, "5.3.4 Message size exceeds fixed maximum message size "
-		    "(%llu)", (unsigned long long)s->o->max_size);
+		ret = reply(s, 552,
+		    "5.3.4 Message size exceeds fixed maximum message size "
+		    "(%llu)",
+		    (unsigned long long)s->o->max_size);
 	else
 		ret = bad(s, code, "5.5.4 %s MAIL parameter %s", why, k);
 out:
@@ -600,9 +598,10 @@ cmd_rcpt(struct session *s, char *arg)
 			goto out;
 		}
 		if (res.code >= 400) {
-			ret = reply(s, res.code, "%s", res.text[0] != '\0' ? res.text :
-			    res.code < 500 ? "4.1.1 Recipient refused for now" :
-			    "5.1.1 Recipient refused");
+			ret = reply(s, res.code, "%s",
+			    res.text[0] != '\0'  ? res.text
+				: res.code < 500 ? "4.1.1 Recipient refused for now"
+						 : "5.1.1 Recipient refused");
 			goto out;
 		}
 	}
@@ -675,11 +674,16 @@ submit(struct session *s, int fd)
 		snprintf(res.text, sizeof(res.text), "4.3.0 Error: internal error, try again");
 	}
 	res.text[sizeof(res.text) - 1] = '\0';
-	if (reply(s, code, "%s", res.text[0] != '\0' ? res.text : code < 300 ?
-	    "2.0.0 Ok: message accepted" : code < 500 ? "4.3.0 Try again later" :
-	    "5.3.0 Message refused") == -1 || r == -1) {
-		err_set(s->e, ERR_TEMP, CAUSE_TEMP, "%s session ended after a message was "
-		    "answered %d", WHO(s), code);
+	if (reply(s, code, "%s",
+		res.text[0] != '\0' ? res.text
+		    : code < 300    ? "2.0.0 Ok: message accepted"
+		    : code < 500    ? "4.3.0 Try again later"
+				    : "5.3.0 Message refused") == -1 ||
+	    r == -1) {
+		err_set(s->e, ERR_TEMP, CAUSE_TEMP,
+		    "%s session ended after a message was "
+		    "answered %d",
+		    WHO(s), code);
 		return -1;
 	}
 	return 0;
@@ -740,13 +744,17 @@ cmd_data(struct session *s, const char *arg)
 		}
 		if (r == RD_TIMEOUT) {
 			reply(s, 421, "4.4.2 %s Error: timeout exceeded", s->o->hostname);
-			err_set(s->e, ERR_TEMP, CAUSE_TEMP, "%s client silent for %d s during "
-			    "DATA; message discarded", WHO(s), s->o->timeout_s);
+			err_set(s->e, ERR_TEMP, CAUSE_TEMP,
+			    "%s client silent for %d s during "
+			    "DATA; message discarded",
+			    WHO(s), s->o->timeout_s);
 			goto out;
 		}
 		if (r == RD_EOF)
-			err_set(s->e, ERR_TEMP, CAUSE_IOERR, "%s input ended during DATA; "
-			    "message discarded", WHO(s));
+			err_set(s->e, ERR_TEMP, CAUSE_IOERR,
+			    "%s input ended during DATA; "
+			    "message discarded",
+			    WHO(s));
 		if (r != RD_LINE)
 			goto out;
 		/*
@@ -754,8 +762,8 @@ cmd_data(struct session *s, const char *arg)
 		 * always on the network listener (strict_crlf), a dot line after a bare LF or
 		 * ended by one is data, never the end (SMTP smuggling).
 		 */
-		if (len == 1 && s->dline[0] == '.' && ((!s->crlf && !s->o->strict_crlf) ||
-		    (prev_crlf && s->last_crlf)))
+		if (len == 1 && s->dline[0] == '.' &&
+		    ((!s->crlf && !s->o->strict_crlf) || (prev_crlf && s->last_crlf)))
 			break;
 		was_crlf = prev_crlf;
 		prev_crlf = s->last_crlf;
@@ -792,11 +800,12 @@ cmd_data(struct session *s, const char *arg)
 		ret = reply(s, 552, "5.3.4 Error: a message line is longer than %d bytes",
 		    MAX_SERVE_DATA_LINE - 1);
 	else if (toobig)
-		ret = reply(s, 552, "5.3.4 Error: message size exceeds fixed maximum message "
-		    "size (%llu)", (unsigned long long)s->o->max_size);
+		ret = reply(s, 552,
+		    "5.3.4 Error: message size exceeds fixed maximum message "
+		    "size (%llu)",
+		    (unsigned long long)s->o->max_size);
 	else if (werr)
-		ret = reply(s, 451, "4.3.0 Error: cannot write the message: %s",
-		    strerror(werr));
+		ret = reply(s, 451, "4.3.0 Error: cannot write the message: %s", strerror(werr));
 	else if (lseek(fd, 0, SEEK_SET) == -1)
 		ret = reply(s, 451, "4.3.0 Error: cannot read the message back: %s",
 		    strerror(errno));
@@ -858,8 +867,8 @@ cmd_auth(struct session *s, char *arg)
 		goto out;
 	}
 	if (s->authed || s->in_mail) {
-		ret = bad(s, 503, "5.5.1 Error: %s", s->authed ? "already authenticated" :
-		    "AUTH not allowed during a transaction");
+		ret = bad(s, 503, "5.5.1 Error: %s",
+		    s->authed ? "already authenticated" : "AUTH not allowed during a transaction");
 		goto out;
 	}
 	if ((initial = strchr(arg, ' ')) != NULL) {
@@ -928,8 +937,8 @@ cmd_starttls(struct session *s, const char *arg)
 	int ret = -1;
 
 	if (s->o->starttls == NULL || s->tls) {
-		ret = bad(s, s->tls ? 503 : 502, "5.5.1 Error: %s", s->tls ?
-		    "TLS already active" : "command not implemented");
+		ret = bad(s, s->tls ? 503 : 502, "5.5.1 Error: %s",
+		    s->tls ? "TLS already active" : "command not implemented");
 		goto out;
 	}
 	if (*arg != '\0') {
@@ -938,8 +947,10 @@ cmd_starttls(struct session *s, const char *arg)
 	}
 	if (conn_pending(s->c) > 0) {
 		reply(s, 554, "5.5.1 Error: commands pipelined after STARTTLS");
-		err_set(s->e, ERR_PERM, CAUSE_PROTOCOL, "%s client pipelined commands after "
-		    "STARTTLS", WHO(s));
+		err_set(s->e, ERR_PERM, CAUSE_PROTOCOL,
+		    "%s client pipelined commands after "
+		    "STARTTLS",
+		    WHO(s));
 		goto out;
 	}
 	if (reply(s, 220, "2.0.0 Ready to start TLS") == -1 || conn_flush(s->c, s->e) == -1) {
@@ -996,17 +1007,19 @@ command(struct session *s, char *line)
 	} else if (streq_ci(line, "NOOP"))
 		ret = reply(s, 250, "2.0.0 Ok");
 	else if (streq_ci(line, "VRFY"))
-		ret = *arg == '\0' ? bad(s, 501, "5.5.4 Syntax: VRFY address") :
-		    reply(s, 252, "2.5.2 Cannot VRFY user, but will accept message and "
-		    "attempt delivery");
+		ret = *arg == '\0' ? bad(s, 501, "5.5.4 Syntax: VRFY address")
+				   : reply(s, 252,
+					 "2.5.2 Cannot VRFY user, but will accept message and "
+					 "attempt delivery");
 	else if (streq_ci(line, "HELP"))
-		ret = reply(s, 214, "2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY "
+		ret = reply(s, 214,
+		    "2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY "
 		    "HELP QUIT");
 	else if (streq_ci(line, "QUIT")) {
 		reply(s, 221, "2.0.0 %s closing connection", s->o->hostname);
 		ret = s->dead ? -1 : 1;
-	} else if (streq_ci(line, "EXPN") || streq_ci(line, "BDAT") ||
-	    streq_ci(line, "ETRN") || streq_ci(line, "TURN"))
+	} else if (streq_ci(line, "EXPN") || streq_ci(line, "BDAT") || streq_ci(line, "ETRN") ||
+	    streq_ci(line, "TURN"))
 		ret = bad(s, 502, "5.5.1 Error: command not implemented");
 	else if (line[0] == '\0')
 		ret = bad(s, 500, "5.5.2 Error: bad syntax");
@@ -1050,8 +1063,8 @@ serve_run(struct conn *c, const struct serve_opts *o, struct err *e)
 			continue;
 		case RD_TIMEOUT:
 			reply(&s, 421, "4.4.2 %s Error: timeout exceeded", o->hostname);
-			err_set(e, ERR_TEMP, CAUSE_TEMP, "%s client silent for %d s",
-			    WHO(&s), o->timeout_s);
+			err_set(e, ERR_TEMP, CAUSE_TEMP, "%s client silent for %d s", WHO(&s),
+			    o->timeout_s);
 			goto out;
 		case RD_EOF:
 			/* Between transactions the client may simply go; nothing is lost. */
@@ -1076,8 +1089,8 @@ out:
 	if (!s.dead && conn_flush(c, &fe) == -1)
 		s.dead = 1;
 	if (ret == -1 && !err_failed(e))
-		err_set(e, ERR_TEMP, CAUSE_IOERR, "%s: cannot write to the client%s%s",
-		    WHO(&s), err_failed(&fe) ? ": " : "", fe.msg);
+		err_set(e, ERR_TEMP, CAUSE_IOERR, "%s: cannot write to the client%s%s", WHO(&s),
+		    err_failed(&fe) ? ": " : "", fe.msg);
 	txn_reset(&s);
 	free(s.dline);
 	return ret;

@@ -28,21 +28,21 @@ struct err;
 
 /* What the client declared for one transaction (MAIL and RCPT parameters). */
 struct serve_params {
-	const char	*helo;		/* HELO/EHLO argument, "" if the client sent neither */
-	int		 esmtp;		/* the client said EHLO */
-	uint64_t	 size;		/* SIZE= from MAIL, 0 if not given */
-	int		 body_8bit;	/* BODY=8BITMIME */
-	int		 smtputf8;	/* SMTPUTF8 on MAIL */
-	const char	*dsn_ret;	/* RET=: "FULL", "HDRS" (upper case) or NULL */
-	const char	*dsn_envid;	/* ENVID=, xtext decoded, or NULL */
-	char *const	*dsn_notify;	/* per RCPT: NOTIFY= in upper case, or NULL */
-	char *const	*dsn_orcpt;	/* per RCPT: ORCPT= as sent ("rfc822;a+40b"), or NULL */
+	const char *helo; /* HELO/EHLO argument, "" if the client sent neither */
+	int esmtp; /* the client said EHLO */
+	uint64_t size; /* SIZE= from MAIL, 0 if not given */
+	int body_8bit; /* BODY=8BITMIME */
+	int smtputf8; /* SMTPUTF8 on MAIL */
+	const char *dsn_ret; /* RET=: "FULL", "HDRS" (upper case) or NULL */
+	const char *dsn_envid; /* ENVID=, xtext decoded, or NULL */
+	char *const *dsn_notify; /* per RCPT: NOTIFY= in upper case, or NULL */
+	char *const *dsn_orcpt; /* per RCPT: ORCPT= as sent ("rfc822;a+40b"), or NULL */
 };
 
 /* The answer to one message: code 200-599 and one line of text ("2.0.0 Queued as X"). */
 struct serve_result {
-	int	code;
-	char	text[512];	/* should begin with the enhanced status code; "" = default */
+	int code;
+	char text[512]; /* should begin with the enhanced status code; "" = default */
 };
 
 /*
@@ -51,8 +51,8 @@ struct serve_result {
  * 200-599 becomes "451 4.3.0". Return 0 to go on with the session, -1 to end it after
  * the reply (the reply is then sent as given, e.g. 421).
  */
-typedef int (*serve_submit_fn)(void *ctx, const char *sender, char *const *rcpts,
-	    size_t nrcpts, int msg_fd, const struct serve_params *p, struct serve_result *res);
+typedef int (*serve_submit_fn)(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts,
+    int msg_fd, const struct serve_params *p, struct serve_result *res);
 
 /*
  * Optional check of one RCPT (an address from the client, angle brackets removed): fill
@@ -73,21 +73,21 @@ typedef int (*serve_auth_fn)(void *ctx, const char *user, const char *password);
 typedef int (*serve_starttls_fn)(void *ctx, struct conn *c, struct err *e);
 
 struct serve_opts {
-	const char	*hostname;	/* in the greeting and the EHLO reply */
-	const char	*tmp_dir;	/* for message files (made 0700 if missing) */
-	uint64_t	 max_size;	/* 0: no limit; advertised as SIZE and enforced */
-	unsigned	 max_rcpts;	/* 0: MAX_RECIPIENTS; more get 452 */
-	int		 timeout_s;	/* client silent this long: 421 and end (<= 0: never) */
-	serve_submit_fn	 submit;	/* required */
-	serve_rcpt_fn	 check_rcpt;	/* may be NULL: every well-formed RCPT is accepted */
-	serve_rcpt_fn	 check_sender;	/* may be NULL: the same for MAIL FROM (250 takes it) */
-	serve_auth_fn	 auth;		/* NULL: no AUTH */
-	int		 auth_offer;	/* AUTH before STARTTLS too (the listener: loopback) */
-	serve_starttls_fn starttls;	/* NULL: no STARTTLS; else offered, and AUTH after it */
-	int		 auth_required;	/* MAIL needs a good AUTH first (530) */
-	int		 strict_crlf;	/* DATA ends only at CRLF.CRLF (the network listener) */
-	const char	*who;		/* the session in errors; NULL: "-bs" */
-	void		*ctx;		/* passed to both callbacks */
+	const char *hostname; /* in the greeting and the EHLO reply */
+	const char *tmp_dir; /* for message files (made 0700 if missing) */
+	uint64_t max_size; /* 0: no limit; advertised as SIZE and enforced */
+	unsigned max_rcpts; /* 0: MAX_RECIPIENTS; more get 452 */
+	int timeout_s; /* client silent this long: 421 and end (<= 0: never) */
+	serve_submit_fn submit; /* required */
+	serve_rcpt_fn check_rcpt; /* may be NULL: every well-formed RCPT is accepted */
+	serve_rcpt_fn check_sender; /* may be NULL: the same for MAIL FROM (250 takes it) */
+	serve_auth_fn auth; /* NULL: no AUTH */
+	int auth_offer; /* AUTH before STARTTLS too (the listener: loopback) */
+	serve_starttls_fn starttls; /* NULL: no STARTTLS; else offered, and AUTH after it */
+	int auth_required; /* MAIL needs a good AUTH first (530) */
+	int strict_crlf; /* DATA ends only at CRLF.CRLF (the network listener) */
+	const char *who; /* the session in errors; NULL: "-bs" */
+	void *ctx; /* passed to both callbacks */
 };
 
 /*
@@ -100,6 +100,6 @@ struct serve_opts {
  * CAUSE_PROTOCOL), a read or write error, or a submit callback that returned -1.
  * Messages answered 250 before that stay submitted.
  */
-int	serve_run(struct conn *c, const struct serve_opts *o, struct err *e);
+int serve_run(struct conn *c, const struct serve_opts *o, struct err *e);
 
 #endif

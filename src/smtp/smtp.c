@@ -31,47 +31,48 @@
 #include "smtp/smtp.h"
 
 /* "RCPT TO:<>" and CRLF around an address. */
-#define PATH_OVERHEAD		12
+#define PATH_OVERHEAD 12
 /*
  * Commands sent before their replies are read: the replies to a larger group could fill
  * the socket buffers while we are still writing, and both sides would wait (RFC 2920 3.1).
  */
-#define PIPE_WINDOW		100
+#define PIPE_WINDOW 100
 /* What a secret in a reply becomes. */
-#define REDACTED		"<redacted>"
+#define REDACTED "<redacted>"
 
 /* The states of a session; each but the greeting is a command the engine sends. */
 enum state {
-	S_GREETING,	/* nothing to send: the server speaks first */
+	S_GREETING, /* nothing to send: the server speaks first */
 	S_EHLO,
-	S_HELO,		/* after a refused EHLO: a server without extensions */
+	S_HELO, /* after a refused EHLO: a server without extensions */
 	S_STARTTLS,
-	S_AUTH,		/* a line of an AUTH exchange with no secret ("AUTH LOGIN", "*") */
-	S_AUTH_SECRET,	/* one with a secret: redacted in the transcript, cut out of replies */
+	S_AUTH, /* a line of an AUTH exchange with no secret ("AUTH LOGIN", "*") */
+	S_AUTH_SECRET, /* one with a secret: redacted in the transcript, cut out of replies */
 	S_MAIL,
 	S_RCPT,
 	S_DATA,
-	S_BODY,		/* the message, dot-stuffed, and the final dot */
-	S_DOT,		/* a lone dot: ends a DATA that no recipient is left for */
-	S_BDAT,		/* BDAT <size> LAST and the message's raw bytes */
+	S_BODY, /* the message, dot-stuffed, and the final dot */
+	S_DOT, /* a lone dot: ends a DATA that no recipient is left for */
+	S_BDAT, /* BDAT <size> LAST and the message's raw bytes */
 	S_RSET,
-	S_QUIT,		/* its reply is not awaited */
+	S_QUIT, /* its reply is not awaited */
 	S_COUNT
 };
 
 /* What a reply that does not accept a command means, and our words; %s: what was refused. */
 struct verdict {
-	enum err_kind	 kind;
-	enum err_cause	 cause;
-	const char	*words;
+	enum err_kind kind;
+	enum err_cause cause;
+	const char *words;
 };
 
 /* The reply that accepts the command of a state, and the verdict on any other. */
 struct rule {
-	int		 want;		/* the one code that accepts; 0: any 2xx */
-	struct verdict	 by_class[4];	/* on a reply of class 2xx, 3xx, 4xx, 5xx */
+	int want; /* the one code that accepts; 0: any 2xx */
+	struct verdict by_class[4]; /* on a reply of class 2xx, 3xx, 4xx, 5xx */
 };
 
+/* clang-format off */
 #define NO(k, c, w)	{ ERR_##k, CAUSE_##c, w }
 #define ODD(what)	NO(PERM, PROTOCOL, "unexpected reply to " what)
 /* The usual row: a 2xx other than the one wanted, or a 3xx, breaks the protocol. */
@@ -83,41 +84,41 @@ struct rule {
 #define END_ROW(what)	ROW(0, what, \
 			    NO(TEMP, TEMP, "the relay did not take the message now"), \
 			    NO(PERM, DATA, "the relay refused the message"))
+/* clang-format on */
 
 /*
  * The judgement of every reply. AUTH replies are auth.c's to judge, with the provider's
  * hints (smtp_cmd returns them); their rows say what the engine would make of them.
  */
 static const struct rule rules[S_COUNT] = {
-	[S_GREETING] = { 220, {
-		NO(PERM, PROTOCOL, "the relay sent no 220 greeting"),
+	[S_GREETING] = { 220,
+	    { NO(PERM, PROTOCOL, "the relay sent no 220 greeting"),
 		NO(PERM, PROTOCOL, "the relay sent no 220 greeting"),
 		NO(TEMP, UNAVAILABLE, "the relay does not accept connections now"),
 		NO(PERM, UNAVAILABLE, "the relay refused the connection") } },
 	[S_EHLO] = ROW(0, "EHLO", NO(TEMP, TEMP, "the relay refused EHLO for now"),
-		NO(PERM, UNAVAILABLE, "the relay refused EHLO")),
+	    NO(PERM, UNAVAILABLE, "the relay refused EHLO")),
 	[S_HELO] = ROW(0, "HELO", NO(TEMP, TEMP, "the relay refused HELO for now"),
-		NO(PERM, UNAVAILABLE, "the relay refused EHLO and HELO")),
-	[S_STARTTLS] = { 220, {
-		NO(PERM, UNAVAILABLE, "the relay refused STARTTLS"),
+	    NO(PERM, UNAVAILABLE, "the relay refused EHLO and HELO")),
+	[S_STARTTLS] = { 220,
+	    { NO(PERM, UNAVAILABLE, "the relay refused STARTTLS"),
 		NO(PERM, UNAVAILABLE, "the relay refused STARTTLS"),
 		NO(TEMP, TEMP, "the relay cannot start TLS now"),
 		NO(PERM, UNAVAILABLE, "the relay refused STARTTLS") } },
 	[S_AUTH] = AUTH_ROW,
 	[S_AUTH_SECRET] = AUTH_ROW,
 	[S_MAIL] = ROW(0, "MAIL", NO(TEMP, TEMP, "the relay refused the sender <%s> for now"),
-		NO(PERM, UNAVAILABLE, "the relay refused the sender <%s>")),
+	    NO(PERM, UNAVAILABLE, "the relay refused the sender <%s>")),
 	[S_RCPT] = ROW(0, "RCPT", NO(TEMP, TEMP, "the relay refused %s for now"),
-		NO(PERM, NOUSER, "the relay refused %s")),
+	    NO(PERM, NOUSER, "the relay refused %s")),
 	[S_DATA] = ROW(354, "DATA",
-		NO(TEMP, TEMP, "the relay did not take the message now (at DATA)"),
-		NO(PERM, DATA, "the relay refused the message (at DATA)")),
+	    NO(TEMP, TEMP, "the relay did not take the message now (at DATA)"),
+	    NO(PERM, DATA, "the relay refused the message (at DATA)")),
 	[S_BODY] = END_ROW("the end of the message"),
 	[S_DOT] = END_ROW("the end of an empty DATA"),
 	[S_BDAT] = END_ROW("BDAT"),
-	[S_RSET] = { 0, {
-		NO(PERM, TEMP, "the relay refused RSET"),
-		NO(PERM, TEMP, "the relay refused RSET"),
+	[S_RSET] = { 0,
+	    { NO(PERM, TEMP, "the relay refused RSET"), NO(PERM, TEMP, "the relay refused RSET"),
 		NO(TEMP, TEMP, "the relay refused RSET"),
 		NO(PERM, TEMP, "the relay refused RSET") } },
 	[S_QUIT] = ROW(0, "QUIT", ODD("QUIT"), ODD("QUIT")),
@@ -125,8 +126,8 @@ static const struct rule rules[S_COUNT] = {
 
 /* Two more rows: replies that mean the same after whichever command they answer. */
 static const struct verdict closed = NO(TEMP, TEMP, "the relay closed the session");
-static const struct verdict too_big =
-    NO(PERM, DATA, "the message is too large for the relay (SIZE): %s");
+static const struct verdict too_big = NO(PERM, DATA,
+    "the message is too large for the relay (SIZE): %s");
 
 #undef NO
 #undef ODD
@@ -136,35 +137,35 @@ static const struct verdict too_big =
 
 /* A command whose reply is owed, in a transaction. */
 struct owed {
-	enum state	 state;
-	size_t		 rcpt;		/* S_RCPT: which recipient */
+	enum state state;
+	size_t rcpt; /* S_RCPT: which recipient */
 };
 
 /* One message's transaction (smtp_send). */
 struct txn {
 	const struct smtp_envelope *env;
-	struct smtp_rcpt_status	*st;
-	int			 fd;
-	uint64_t		 size;		/* declared (SIZE=), checked against the relay's */
-	uint64_t		 fsize;		/* bytes in fd: what BDAT sends */
-	int			 open;		/* MAIL sent, and no final reply ended it */
-	struct smtp_reply	 mail, data, final;	/* code 0 until read */
-	struct owed		 owed[PIPE_WINDOW + 2];	/* sent, reply not read; oldest first */
-	size_t			 nowed;
+	struct smtp_rcpt_status *st;
+	int fd;
+	uint64_t size; /* declared (SIZE=), checked against the relay's */
+	uint64_t fsize; /* bytes in fd: what BDAT sends */
+	int open; /* MAIL sent, and no final reply ended it */
+	struct smtp_reply mail, data, final; /* code 0 until read */
+	struct owed owed[PIPE_WINDOW + 2]; /* sent, reply not read; oldest first */
+	size_t nowed;
 };
 
 struct smtp {
-	struct conn		*conn;
-	char			*helo;
-	const char		*line;		/* the AUTH line smtp_cmd is sending */
-	int			 verbose;
-	int			 timeout_s;	/* for each reply, however it trickles in */
-	int			 broken;	/* after an I/O or protocol error, or 421 */
-	int			 stale;		/* see smtp_stale() */
-	struct smtp_caps	 caps;
-	struct buf		 secrets;	/* smtp_secret's strings, each NUL-ended; wiped */
-	char			 greeting[MAX_REPLY_TEXT];
-	char			 accepted[512];	/* the reply that accepted the last message */
+	struct conn *conn;
+	char *helo;
+	const char *line; /* the AUTH line smtp_cmd is sending */
+	int verbose;
+	int timeout_s; /* for each reply, however it trickles in */
+	int broken; /* after an I/O or protocol error, or 421 */
+	int stale; /* see smtp_stale() */
+	struct smtp_caps caps;
+	struct buf secrets; /* smtp_secret's strings, each NUL-ended; wiped */
+	char greeting[MAX_REPLY_TEXT];
+	char accepted[512]; /* the reply that accepted the last message */
 };
 
 struct smtp *
@@ -256,8 +257,10 @@ smtp_secret(struct smtp *s, const char *secret, struct err *e)
 			return 0;
 	if (buf_add(&s->secrets, secret, strlen(secret) + 1) == 0)
 		return 0;
-	return err_set(e, ERR_PERM, CAUSE_SOFTWARE, "more secrets than can be kept out of the "
-	    "relay's replies (%d bytes); the AUTH line was not sent", MAX_SCRUB_TEXT);
+	return err_set(e, ERR_PERM, CAUSE_SOFTWARE,
+	    "more secrets than can be kept out of the "
+	    "relay's replies (%d bytes); the AUTH line was not sent",
+	    MAX_SCRUB_TEXT);
 }
 
 /*
@@ -287,7 +290,7 @@ smtp_scrub(const struct smtp *s, char *text, size_t size)
 	if (nhit == 0)
 		goto out;
 	copy = xstrdup(text);
-	for (i = 0; i < len; ) {
+	for (i = 0; i < len;) {
 		if (!hit[i]) {
 			if (out + 1 >= size)
 				break;
@@ -418,8 +421,8 @@ smtp_parse_reply_line(const char *line, size_t len, int *code, int *last, const 
 
 	if (len < 3)
 		goto out;
-	if (line[0] < '2' || line[0] > '5' || line[1] < '0' || line[1] > '5' ||
-	    line[2] < '0' || line[2] > '9')
+	if (line[0] < '2' || line[0] > '5' || line[1] < '0' || line[1] > '5' || line[2] < '0' ||
+	    line[2] > '9')
 		goto out;
 	if (len == 3) {
 		/* A bare "250" ends a reply: some servers send no text. */
@@ -444,8 +447,8 @@ malformed(const char *line, struct err *e)
 	size_t i;
 
 	for (i = 0; line[i] != '\0' && i < MAX_REPLY_QUOTE; i++)
-		q[i] = (unsigned char)line[i] < 0x20 || (unsigned char)line[i] >= 0x7f ?
-		    '?' : line[i];
+		q[i] = (unsigned char)line[i] < 0x20 || (unsigned char)line[i] >= 0x7f ? '?'
+										       : line[i];
 	q[i] = '\0';
 	if (line[i] != '\0')
 		memcpy(q + i, "...", 4);
@@ -751,8 +754,7 @@ mail_line(const struct smtp *s, const struct smtp_envelope *env, uint64_t size, 
 }
 
 static int
-rcpt_line(const struct smtp *s, const struct smtp_envelope *env, const char *rcpt,
-    struct buf *b)
+rcpt_line(const struct smtp *s, const struct smtp_envelope *env, const char *rcpt, struct buf *b)
 {
 	int r;
 
@@ -900,15 +902,13 @@ out:
 
 /* S_RCPT: an address that cannot be sent is refused alone; NULL when it can go. */
 static const char *
-rcpt_unsendable(const struct smtp *s, const struct smtp_envelope *env, size_t i,
-    struct buf *b)
+rcpt_unsendable(const struct smtp *s, const struct smtp_envelope *env, size_t i, struct buf *b)
 {
 	const char *why;
 
 	if ((why = bad_path(env->rcpts[i])) != NULL)
 		return why;
-	return rcpt_line(s, env, env->rcpts[i], b) != 0 ? "RCPT command too long, not sent" :
-	    NULL;
+	return rcpt_line(s, env, env->rcpts[i], b) != 0 ? "RCPT command too long, not sent" : NULL;
 }
 
 /*
@@ -936,8 +936,11 @@ put(struct smtp *s, enum state st, struct txn *t, size_t i, struct err *e)
 	case S_DATA:
 	case S_RSET:
 	case S_QUIT:
-		r = buf_addstr(&b, st == S_STARTTLS ? "STARTTLS" : st == S_DATA ? "DATA" :
-		    st == S_RSET ? "RSET" : "QUIT");
+		r = buf_addstr(&b,
+		    st == S_STARTTLS   ? "STARTTLS"
+			: st == S_DATA ? "DATA"
+			: st == S_RSET ? "RSET"
+				       : "QUIT");
 		break;
 	case S_AUTH:
 	case S_AUTH_SECRET:
@@ -979,7 +982,8 @@ owed:
 		/* PIPE_WINDOW commands and DATA or BDAT at most: a reply lost would desync. */
 		if (t->nowed == sizeof(t->owed) / sizeof(t->owed[0])) {
 			s->broken = 1;
-			ret = err_set(e, ERR_PERM, CAUSE_SOFTWARE, "more commands sent than "
+			ret = err_set(e, ERR_PERM, CAUSE_SOFTWARE,
+			    "more commands sent than "
 			    "replies awaited");
 			goto out;
 		}
@@ -994,8 +998,7 @@ out:
 
 /* Outside a transaction: send the command of st and read its reply. */
 static int
-ask(struct smtp *s, enum state st, struct smtp_reply *r, struct smtp_caps *caps,
-    struct err *e)
+ask(struct smtp *s, enum state st, struct smtp_reply *r, struct smtp_caps *caps, struct err *e)
 {
 	if (usable(s, e) == -1 || put(s, st, NULL, 0, e) == -1 || flush(s, e) == -1)
 		return -1;
@@ -1061,7 +1064,8 @@ smtp_starttls(struct smtp *s, struct err *e)
 	 */
 	if (conn_pending(s->conn) != 0) {
 		s->broken = 1;
-		err_set(e, ERR_PERM, CAUSE_PROTOCOL, "server sent data after its "
+		err_set(e, ERR_PERM, CAUSE_PROTOCOL,
+		    "server sent data after its "
 		    "STARTTLS reply (possible STARTTLS injection attack): aborting");
 		goto out;
 	}
@@ -1146,8 +1150,8 @@ size_words(const struct smtp *s, uint64_t size, char *w, size_t n)
 
 /* 0 when r accepts the command of st; else -1 with e, in words that name what it refused. */
 static int
-txn_judged(const struct smtp *s, const struct txn *t, enum state st,
-    const struct smtp_reply *r, struct err *e)
+txn_judged(const struct smtp *s, const struct txn *t, enum state st, const struct smtp_reply *r,
+    struct err *e)
 {
 	const struct verdict *v = judge(st, r);
 	char subject[160];
@@ -1188,8 +1192,8 @@ txn_check(struct smtp *s, struct txn *t, struct err *e)
 	/* Headers can be downgraded, by the caller (smtp.h); an address cannot. */
 	if (env->smtputf8 && !s->caps.smtputf8) {
 		err_set(e, ERR_PERM, CAUSE_DATA, "the relay does not support SMTPUTF8 and %s",
-		    smtp_envelope_ascii(env) ? "the message's headers need it" :
-		    "an envelope address is not ASCII");
+		    smtp_envelope_ascii(env) ? "the message's headers need it"
+					     : "an envelope address is not ASCII");
 		goto out;
 	}
 	if (s->caps.size && s->caps.size_max != 0 && t->size > s->caps.size_max) {
@@ -1198,8 +1202,7 @@ txn_check(struct smtp *s, struct txn *t, struct err *e)
 		goto out;
 	}
 	if ((why = bad_path(env->sender)) != NULL) {
-		err_set(e, ERR_PERM, CAUSE_DATA, "sender <%.100s> not sent: %s", env->sender,
-		    why);
+		err_set(e, ERR_PERM, CAUSE_DATA, "sender <%.100s> not sent: %s", env->sender, why);
 		goto out;
 	}
 	ret = 0;
@@ -1213,8 +1216,7 @@ out:
  * that it stays queued (a duplicate beats a loss).
  */
 static int
-read_owed(struct smtp *s, const struct txn *t, enum state st, struct smtp_reply *r,
-    struct err *e)
+read_owed(struct smtp *s, const struct txn *t, enum state st, struct smtp_reply *r, struct err *e)
 {
 	struct err le;
 	int ret = -1;
@@ -1222,8 +1224,10 @@ read_owed(struct smtp *s, const struct txn *t, enum state st, struct smtp_reply 
 	err_init(&le);
 	if (st == S_BODY || st == S_BDAT) {
 		if (read_reply(s, r, NULL, &le) == -1) {
-			err_set(e, ERR_TEMP, CAUSE_TEMP, "connection lost after the message was "
-			    "sent, before the server confirmed it (%s)", le.msg);
+			err_set(e, ERR_TEMP, CAUSE_TEMP,
+			    "connection lost after the message was "
+			    "sent, before the server confirmed it (%s)",
+			    le.msg);
 			goto out;
 		}
 	} else if (read_reply(s, r, NULL, e) == -1 ||
@@ -1408,8 +1412,8 @@ st_fail(struct smtp_rcpt_status *st, size_t n, const struct err *e)
 }
 
 int
-smtp_send(struct smtp *s, const struct smtp_envelope *env, int fd,
-    struct smtp_rcpt_status *st, struct err *e)
+smtp_send(struct smtp *s, const struct smtp_envelope *env, int fd, struct smtp_rcpt_status *st,
+    struct err *e)
 {
 	struct txn t;
 	struct err le;

@@ -53,16 +53,20 @@ check_account(const struct config *cfg, const struct account *a)
 	FUZZ_ASSERT(config_find(cfg, a->name) == a, "an account is found by its name");
 	FUZZ_ASSERT(a->port > 0 && a->port <= 65535, "a port in range");
 	FUZZ_ASSERT(a->tls <= TLS_IMPLICIT && a->rewrite_from <= REWRITE_ALWAYS &&
-	    a->oauth <= OAUTH_CUSTOM, "enums in range");
+		a->oauth <= OAUTH_CUSTOM,
+	    "enums in range");
 	FUZZ_ASSERT(a->tls_min_version == 12 || a->tls_min_version == 13, "TLS 1.2 or 1.3");
 	FUZZ_ASSERT(fingerprint(a->tls_fingerprint), "sha256: and 64 lower-case hex digits");
 	FUZZ_ASSERT(a->auth != NULL && lower(a->auth) && lower(a->dsn_notify) &&
-	    lower(a->dsn_return), "auth and DSN keywords in lower case");
+		lower(a->dsn_return),
+	    "auth and DSN keywords in lower case");
 	FUZZ_ASSERT(absolute(a->tls_ca_file) && absolute(a->tls_cert_file) &&
-	    absolute(a->tls_key_file) && absolute(a->password_file) &&
-	    absolute(a->oauth_token_file), "account paths are absolute");
-	FUZZ_ASSERT(a->fallback == NULL || (config_find(cfg, a->fallback) != NULL &&
-	    strcmp(a->fallback, a->name) != 0), "a fallback names another account");
+		absolute(a->tls_key_file) && absolute(a->password_file) &&
+		absolute(a->oauth_token_file),
+	    "account paths are absolute");
+	FUZZ_ASSERT(a->fallback == NULL ||
+		(config_find(cfg, a->fallback) != NULL && strcmp(a->fallback, a->name) != 0),
+	    "a fallback names another account");
 	if (a->from != NULL) {
 		s = config_expand(a->from);
 		FUZZ_ASSERT(s != NULL, "from expands");
@@ -95,12 +99,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_account(&cfg, &cfg.accounts[i]);
 	err_init(&e);
 	a = config_select(&cfg, NULL, "joe@example.com", &e);
-	FUZZ_ASSERT(a != NULL ? a >= cfg.accounts && a < cfg.accounts + cfg.naccounts :
-	    err_failed(&e), "selection gives an account of the list, or says why");
+	FUZZ_ASSERT(a != NULL ? a >= cfg.accounts && a < cfg.accounts + cfg.naccounts
+			      : err_failed(&e),
+	    "selection gives an account of the list, or says why");
 	for (i = 0; i < cfg.naccounts; i++) {
 		err_init(&e);
-		FUZZ_ASSERT(config_select(&cfg, cfg.accounts[i].name, "", &e) ==
-		    &cfg.accounts[i], "-a selects the account named");
+		FUZZ_ASSERT(config_select(&cfg, cfg.accounts[i].name, "", &e) == &cfg.accounts[i],
+		    "-a selects the account named");
 	}
 	config_free(&cfg);
 	return 0;

@@ -23,12 +23,12 @@
 #include "fuzz.h"
 
 struct fuzz_stream {
-	struct stream	 s;
-	const uint8_t	*data;
-	size_t		 size;
-	size_t		 pos;
-	size_t		 chunk;
-	struct buf	*out;
+	struct stream s;
+	const uint8_t *data;
+	size_t size;
+	size_t pos;
+	size_t chunk;
+	struct buf *out;
 };
 
 static ssize_t
@@ -53,8 +53,7 @@ fs_write(struct stream *s, const void *p, size_t n, struct err *e)
 
 	(void)e;
 	/* Past out's max the rest is dropped: the peer stopped listening, not an error. */
-	if (fs->out != NULL && n <= fs->out->max - fs->out->len &&
-	    buf_add(fs->out, p, n) == -1)
+	if (fs->out != NULL && n <= fs->out->max - fs->out->len && buf_add(fs->out, p, n) == -1)
 		fuzz_fail(__FILE__, __LINE__, "cannot keep the output");
 	return 0;
 }
@@ -179,8 +178,8 @@ fuzz_dir(void)
 	if (dir != NULL)
 		return dir;
 	buf_init(&b, 4096);
-	if (buf_addf(&b, "%s/mailout-fuzz.XXXXXX", t != NULL && *t == '/' ? t : "/tmp") ==
-	    -1 || mkdtemp(b.data) == NULL) {
+	if (buf_addf(&b, "%s/mailout-fuzz.XXXXXX", t != NULL && *t == '/' ? t : "/tmp") == -1 ||
+	    mkdtemp(b.data) == NULL) {
 		perror("fuzz: cannot make a scratch directory");
 		abort();
 	}
@@ -218,12 +217,12 @@ fuzz_memfd(const uint8_t *data, size_t size)
 
 /* The writing side of fuzz_reader: one packet per chunk, so each read gets one. */
 static struct {
-	pthread_t	 thread;
-	int		 running;
-	int		 fd;
-	const uint8_t	*data;
-	size_t		 size;
-	size_t		 chunk;
+	pthread_t thread;
+	int running;
+	int fd;
+	const uint8_t *data;
+	size_t size;
+	size_t chunk;
 } rd = { .fd = -1 };
 
 static void *

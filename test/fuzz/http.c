@@ -76,8 +76,10 @@ form(const char *s)
 	struct buf b, v;
 	char *key;
 
-	if (eq == NULL || eq == s || strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~") != (size_t)(eq - s))
+	if (eq == NULL || eq == s ||
+	    strspn(s,
+		"abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~") != (size_t)(eq - s))
 		return;
 	key = fuzz_str((const uint8_t *)s, (size_t)(eq - s));
 	buf_init(&b, 1024 * 1024);

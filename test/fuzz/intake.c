@@ -27,7 +27,7 @@
 #include "fuzz.h"
 
 /* RFC 5322 2.1.1, which intake.h promises for every line of the spool. */
-#define MAX_LINE_OCTETS	998
+#define MAX_LINE_OCTETS 998
 
 static char *operands[] = { "root, Bob <bob@example.org>", "carol@Example.ORG" };
 static const char *const local_domains[] = { "mail.example.org", "example.org", NULL };
@@ -113,8 +113,8 @@ has_field(const char *h, size_t n, const char *name)
 	for (i = 0; i + k < n; i++) {
 		if (i > 0 && h[i - 1] != '\n')
 			continue;
-		if (strncasecmp(h + i, name, k) == 0 && (h[i + k] == ':' || h[i + k] == ' ' ||
-		    h[i + k] == '\t'))
+		if (strncasecmp(h + i, name, k) == 0 &&
+		    (h[i + k] == ':' || h[i + k] == ' ' || h[i + k] == '\t'))
 			return 1;
 	}
 	return 0;
@@ -145,11 +145,12 @@ check_spool(const struct msg *m, const struct buf *s)
 	FUZZ_ASSERT(m->max_line == longest, "max_line is the longest line");
 	FUZZ_ASSERT(m->header_size >= 2 && m->header_size <= m->size, "header_size in range");
 	FUZZ_ASSERT(memcmp(s->data + m->header_size - 2, "\r\n", 2) == 0 &&
-	    (m->header_size == 2 || memcmp(s->data + m->header_size - 4, "\r\n\r\n", 4) == 0),
+		(m->header_size == 2 || memcmp(s->data + m->header_size - 4, "\r\n\r\n", 4) == 0),
 	    "the header block ends with the empty line");
 	FUZZ_ASSERT(memmem(s->data, m->header_size, "\r\n\r\n", 4) == NULL ||
-	    (char *)memmem(s->data, m->header_size, "\r\n\r\n", 4) ==
-	    s->data + m->header_size - 4, "one empty line, at the end of the header block");
+		(char *)memmem(s->data, m->header_size, "\r\n\r\n", 4) ==
+		    s->data + m->header_size - 4,
+	    "one empty line, at the end of the header block");
 	FUZZ_ASSERT(!has_field(s->data, m->header_size, "bcc"), "Bcc removed");
 	FUZZ_ASSERT(!has_field(s->data, m->header_size, "resent-bcc"), "Resent-Bcc removed");
 	FUZZ_ASSERT(has_field(s->data, m->header_size, "date"), "Date present");
@@ -159,7 +160,8 @@ check_spool(const struct msg *m, const struct buf *s)
 	FUZZ_ASSERT(m->hdr_8bit == has_8bit(s->data, m->header_size),
 	    "hdr_8bit: an 8-bit byte in the header block");
 	FUZZ_ASSERT(m->message_id != NULL && m->message_id[0] != '\0' &&
-	    strpbrk(m->message_id, "<> \t\r\n") == NULL, "a Message-ID without brackets");
+		strpbrk(m->message_id, "<> \t\r\n") == NULL,
+	    "a Message-ID without brackets");
 	FUZZ_ASSERT(m->nrcpts > 0, "at least one recipient");
 	for (i = 0; i < m->nrcpts; i++)
 		FUZZ_ASSERT(m->rcpts[i][0] != '\0', "no empty recipient");
@@ -176,13 +178,13 @@ check_downgrade(const struct msg *m, const struct buf *s, int fd)
 	buf_init(&d, 64 * 1024 * 1024);
 	read_all(fd, &d);
 	FUZZ_ASSERT(fuzz_crlf_clean(d.data, d.len), "7-bit copy: CRLF lines");
-	end = d.len >= 2 && memcmp(d.data, "\r\n", 2) == 0 ? d.data :
-	    memmem(d.data, d.len, "\r\n\r\n", 4);
+	end = d.len >= 2 && memcmp(d.data, "\r\n", 2) == 0 ? d.data
+							   : memmem(d.data, d.len, "\r\n\r\n", 4);
 	FUZZ_ASSERT(end != NULL, "7-bit copy has a header block");
 	hlen = (size_t)(end - d.data) + (end == d.data ? 2 : 4);
 	FUZZ_ASSERT(!has_8bit(d.data, hlen), "7-bit copy: the header block is 7-bit");
 	FUZZ_ASSERT(d.len - hlen == s->len - m->header_size &&
-	    memcmp(d.data + hlen, s->data + m->header_size, d.len - hlen) == 0,
+		memcmp(d.data + hlen, s->data + m->header_size, d.len - hlen) == 0,
 	    "7-bit copy: the body unchanged");
 	buf_free(&d);
 }
@@ -202,8 +204,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&o, 0, sizeof(o));
 	o.read_rcpts = (a & 0x08) != 0;
 	o.address_strict = (a & 0x10) != 0;
-	o.rewrite_from = (a >> 5) & 3 ? ((a >> 5) & 3) >= 2 ? REWRITE_ALWAYS : REWRITE_LOCAL :
-	    REWRITE_NEVER;
+	o.rewrite_from = (a >> 5) & 3 ? ((a >> 5) & 3) >= 2 ? REWRITE_ALWAYS : REWRITE_LOCAL
+				      : REWRITE_NEVER;
 	o.rewrite_addr = "joe@example.org";
 	o.rewrite_name = ((a >> 5) & 3) == 3 ? "Joe Sender" : NULL;
 	o.local_domain = "example.org";
@@ -212,7 +214,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.max_rcpts = (b & 0x02) ? 3 : 0;
 	o.operands = operands;
 	o.noperands = (b & 0x04) ? 2 : 0;
-	o.full_name = (b & 0x08) ? "J\xc3\xb6rg \"the\" Sch\xc3\xa4" "fer" : NULL;
+	o.full_name = (b & 0x08) ? "J\xc3\xb6rg \"the\" Sch\xc3\xa4"
+				   "fer"
+				 : NULL;
 	o.qualify_domain = (b & 0x10) ? NULL : "example.org";
 	o.local_domains = (b & 0x20) ? local_domains : NULL;
 	o.sender = (b & 0x40) ? "" : "joe@example.org";

@@ -14,7 +14,7 @@
 #include "secrets/oauth2.h"
 #include "fuzz.h"
 
-#define NOW	1700000000
+#define NOW 1700000000
 
 static int
 one_line(const char *s)
@@ -75,9 +75,10 @@ device_answer(int status, const char *body, size_t len)
 	if (oauth2_parse_device(status, "Bad Request", body, len, &d, &oe) == 0) {
 		FUZZ_ASSERT(token_ok(d.device_code), "a device code is a token");
 		FUZZ_ASSERT(one_line(d.user_code) && one_line(d.verification_uri) &&
-		    (d.verification_uri_complete == NULL ||
-		    one_line(d.verification_uri_complete)) &&
-		    (d.message == NULL || one_line(d.message)), "what is shown is one line");
+			(d.verification_uri_complete == NULL ||
+			    one_line(d.verification_uri_complete)) &&
+			(d.message == NULL || one_line(d.message)),
+		    "what is shown is one line");
 		FUZZ_ASSERT(d.expires_in > 0 && d.interval > 0, "positive times");
 		oauth2_device_clear(&d);
 	} else
@@ -104,9 +105,10 @@ stored(const char *body, size_t len)
 	FUZZ_ASSERT(oauth2_tokens_parse(out.data, out.len, &back, &e) == 0,
 	    "tokens written can be read");
 	FUZZ_ASSERT(strcmp(t.refresh_token, back.refresh_token) == 0 &&
-	    (t.access_token == NULL) == (back.access_token == NULL) &&
-	    (t.access_token == NULL || strcmp(t.access_token, back.access_token) == 0) &&
-	    t.expires_at == back.expires_at, "tokens read back the same");
+		(t.access_token == NULL) == (back.access_token == NULL) &&
+		(t.access_token == NULL || strcmp(t.access_token, back.access_token) == 0) &&
+		t.expires_at == back.expires_at,
+	    "tokens read back the same");
 	oauth2_tokens_clear(&back);
 	oauth2_tokens_clear(&t);
 	buf_free(&out);

@@ -22,7 +22,7 @@
 #include "fuzz.h"
 
 /* Larger than any corpus file; libFuzzer's own inputs stay far below. */
-#define REPLAY_MAX	(16 * 1024 * 1024)
+#define REPLAY_MAX (16 * 1024 * 1024)
 
 static int
 run_file(const char *path)

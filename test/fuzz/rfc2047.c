@@ -26,8 +26,9 @@ is_7bit_text(const char *p, size_t n)
 		if ((unsigned char)p[i] >= 0x80 || p[i] == '\0')
 			return 0;
 		/* Controls only as a fold: CRLF then white space. */
-		if ((unsigned char)p[i] < 0x20 && p[i] != '\t' && !(p[i] == '\r' &&
-		    i + 2 < n && p[i + 1] == '\n' && (p[i + 2] == ' ' || p[i + 2] == '\t')) &&
+		if ((unsigned char)p[i] < 0x20 && p[i] != '\t' &&
+		    !(p[i] == '\r' && i + 2 < n && p[i + 1] == '\n' &&
+			(p[i + 2] == ' ' || p[i + 2] == '\t')) &&
 		    !(p[i] == '\n' && i > 0 && p[i - 1] == '\r'))
 			return 0;
 	}
@@ -64,7 +65,8 @@ check_words(const char *w, size_t wlen, const char *sep, const uint8_t *in, size
 	while (p < end) {
 		if (k++ > 0) {
 			FUZZ_ASSERT((size_t)(end - p) > strlen(sep) &&
-			    memcmp(p, sep, strlen(sep)) == 0, "words are separated by sep");
+				memcmp(p, sep, strlen(sep)) == 0,
+			    "words are separated by sep");
 			p += strlen(sep);
 		}
 		FUZZ_ASSERT(end - p >= 2 && p[0] == '=' && p[1] == '?', "a word starts with =?");
@@ -72,7 +74,8 @@ check_words(const char *w, size_t wlen, const char *sep, const uint8_t *in, size
 		FUZZ_ASSERT(q != NULL, "a word has a charset");
 		cs_end = q;
 		FUZZ_ASSERT((size_t)(cs_end - p - 2) == strlen(utf8 ? "UTF-8" : "ISO-8859-1") &&
-		    memcmp(p + 2, utf8 ? "UTF-8" : "ISO-8859-1", (size_t)(cs_end - p - 2)) == 0,
+			memcmp(p + 2, utf8 ? "UTF-8" : "ISO-8859-1", (size_t)(cs_end - p - 2)) ==
+			    0,
 		    "the charset is UTF-8 for valid UTF-8, else ISO-8859-1");
 		FUZZ_ASSERT(end - q >= 3 && q[1] == 'B' && q[2] == '?', "B encoding");
 		q += 3;
@@ -145,15 +148,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(s);
 
 	buf_reset(&b);
-	buf_init(&f, 3 * size + 4);	/* an empty line becomes " \r\n" */
+	buf_init(&f, 3 * size + 4); /* an empty line becomes " \r\n" */
 	as_field(data, size, &f);
 	if (rfc2047_downgrade_field(f.data, f.len, &b, &why) == 0) {
 		FUZZ_ASSERT(b.len >= 2 && memcmp(b.data + b.len - 2, "\r\n", 2) == 0,
 		    "a downgraded field ends with CRLF");
 		FUZZ_ASSERT(fuzz_crlf_clean(b.data, b.len), "a downgraded field has CRLF lines");
 		FUZZ_ASSERT(!has_8bit(b.data, b.len), "a downgraded field is 7-bit");
-		FUZZ_ASSERT(memchr(b.data, ':', b.len) != NULL && memcmp(b.data, f.data,
-		    (size_t)((char *)memchr(b.data, ':', b.len) - b.data)) == 0,
+		FUZZ_ASSERT(memchr(b.data, ':', b.len) != NULL &&
+			memcmp(b.data, f.data,
+			    (size_t)((char *)memchr(b.data, ':', b.len) - b.data)) == 0,
 		    "a downgraded field keeps its name");
 	} else
 		FUZZ_ASSERT(why != NULL, "a refused field says why");

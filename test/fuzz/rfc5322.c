@@ -28,7 +28,8 @@ field_name(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(v > line + n && v <= line + size && v[-1] == ':', "value after the colon");
 	for (i = 0; i < n; i++)
 		FUZZ_ASSERT((unsigned char)line[i] >= 33 && (unsigned char)line[i] <= 126 &&
-		    line[i] != ':', "field name characters");
+			line[i] != ':',
+		    "field name characters");
 }
 
 static void
@@ -83,8 +84,8 @@ mailboxes(const uint8_t *data, size_t size)
 	buf_init(&b, MAX_HEADER_FIELD);
 	for (i = 0; i < l.n; i++) {
 		FUZZ_ASSERT(l.v[i].addr != NULL && l.v[i].addr[0] != '\0', "an address");
-		FUZZ_ASSERT(l.v[i].name == NULL || l.v[i].name[strspn(l.v[i].name, " \t")] !=
-		    '\0', "a name is NULL or not blank");
+		FUZZ_ASSERT(l.v[i].name == NULL || l.v[i].name[strspn(l.v[i].name, " \t")] != '\0',
+		    "a name is NULL or not blank");
 		buf_reset(&b);
 		if (mailbox_format(&b, l.v[i].name, l.v[i].addr) == -1)
 			continue;

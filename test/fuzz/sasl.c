@@ -20,15 +20,21 @@
 #include "smtp/sasl.h"
 #include "fuzz.h"
 
-#define USER	"user@example.test"
-#define PASS	"secret-pw"
-#define NONCE	"fyko+d2lbbFgONRv9qkxdawL"
+#define USER "user@example.test"
+#define PASS "secret-pw"
+#define NONCE "fyko+d2lbbFgONRv9qkxdawL"
 /* More than any mechanism takes: the rest must be refused. */
-#define MAX_STEPS	4
+#define MAX_STEPS 4
 
 static const enum sasl_mech mechs[8] = {
-	SASL_LOGIN, SASL_CRAM_MD5, SASL_SCRAM_SHA_1, SASL_SCRAM_SHA_256, SASL_XOAUTH2,
-	SASL_OAUTHBEARER, SASL_PLAIN, SASL_EXTERNAL,
+	SASL_LOGIN,
+	SASL_CRAM_MD5,
+	SASL_SCRAM_SHA_1,
+	SASL_SCRAM_SHA_256,
+	SASL_XOAUTH2,
+	SASL_OAUTHBEARER,
+	SASL_PLAIN,
+	SASL_EXTERNAL,
 };
 
 /* out decodes as base64; its bytes into dec. */

@@ -18,7 +18,7 @@
 #include "fuzz.h"
 
 /* Replies kept for the checks; a session that says more is cut off there. */
-#define OUT_MAX		(1024 * 1024)
+#define OUT_MAX (1024 * 1024)
 
 static unsigned opt;
 
@@ -42,16 +42,17 @@ submit(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts, int fd,
 	while ((n = read(fd, block, sizeof(block))) > 0)
 		FUZZ_ASSERT(buf_add(&msg, block, (size_t)n) == 0, "message fits");
 	FUZZ_ASSERT(n == 0, "the message file reads");
-	FUZZ_ASSERT(msg.len == 0 || (msg.len >= 2 && memcmp(msg.data + msg.len - 2, "\r\n",
-	    2) == 0), "the message ends with CRLF");
+	FUZZ_ASSERT(msg.len == 0 ||
+		(msg.len >= 2 && memcmp(msg.data + msg.len - 2, "\r\n", 2) == 0),
+	    "the message ends with CRLF");
 	/* A CR inside a line is data as received; an LF only ever ends a line. */
 	for (i = 0; i < msg.len; i++)
 		FUZZ_ASSERT(msg.data[i] != '\n' || (i > 0 && msg.data[i - 1] == '\r'),
 		    "every line of the message ends in CRLF");
 	buf_free(&msg);
 	res->code = (opt & 0x20) ? 451 : 250;
-	snprintf(res->text, sizeof(res->text), "%s", (opt & 0x20) ? "4.3.0 try later" :
-	    "2.0.0 Ok: queued as FUZZ");
+	snprintf(res->text, sizeof(res->text), "%s",
+	    (opt & 0x20) ? "4.3.0 try later" : "2.0.0 Ok: queued as FUZZ");
 	return (opt & 0x40) ? -1 : 0;
 }
 
@@ -81,7 +82,7 @@ check_replies(const struct buf *out)
 			break;
 		FUZZ_ASSERT(nl - p >= 5 && nl[-1] == '\r', "reply line ends in CRLF");
 		FUZZ_ASSERT(p[0] >= '2' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' &&
-		    p[2] >= '0' && p[2] <= '9' && (p[3] == ' ' || p[3] == '-'),
+			p[2] >= '0' && p[2] <= '9' && (p[3] == ' ' || p[3] == '-'),
 		    "reply line starts with a code");
 		for (q = p + 4; q < nl - 1; q++)
 			FUZZ_ASSERT((unsigned char)*q >= 0x20 && (unsigned char)*q < 0x7f,

@@ -17,7 +17,7 @@
 #include "smtp/smtp.h"
 #include "fuzz.h"
 
-#define MSG	"From: a@x.example\r\nSubject: caf\xc3\xa9\r\n\r\nhello\r\n.dot\r\n"
+#define MSG "From: a@x.example\r\nSubject: caf\xc3\xa9\r\n\r\nhello\r\n.dot\r\n"
 
 static char *rcpts[] = { "b@y.example", "c@y.example", "d@y.example" };
 
@@ -94,8 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "AUTH list terminated");
 	if ((opt & 0x08) && (smtp_starttls(s, &e) == -1 || smtp_ehlo(s, &e) == -1))
 		goto out;
-	if ((opt & 0x10) && smtp_cmd(s, "AUTH PLAIN AGFAeC5leGFtcGxlAHNlY3JldA==", 1, &r,
-	    &e) == 0)
+	if ((opt & 0x10) && smtp_cmd(s, "AUTH PLAIN AGFAeC5leGFtcGxlAHNlY3JldA==", 1, &r, &e) == 0)
 		FUZZ_ASSERT(r.code >= 200 && r.code <= 599, "AUTH reply code");
 	memset(&env, 0, sizeof(env));
 	env.sender = "a@x.example";

@@ -100,8 +100,9 @@ test_debian_default(void)
 
 	/* Debian's exim4-config default. */
 	t = load("# /etc/aliases\nmailer-daemon: postmaster\npostmaster: root\n"
-	    "nobody: root\nhostmaster: root\nusenet: root\nnews: root\nwebmaster: root\n"
-	    "www: root\nftp: root\nabuse: root\nnoc: root\nsecurity: root\nroot: alice\n", &e);
+		 "nobody: root\nhostmaster: root\nusenet: root\nnews: root\nwebmaster: root\n"
+		 "www: root\nftp: root\nabuse: root\nnoc: root\nsecurity: root\nroot: alice\n",
+	    &e);
 	CHECK(t != NULL && aliases_count(t) == 13, "debian exim default loads, 13 aliases");
 	CHECK_STR(expand(t, "MAILER-DAEMON"), "alice",
 	    "mailer-daemon -> postmaster -> root -> alice");
@@ -118,14 +119,15 @@ test_format(void)
 	struct err e;
 
 	t = load("team: alice,\n  bob@example.com,\n\tcarol\n"
-	    "team2: a@x.org,\n# a comment inside the entry\n\n   b@x.org  \n"
-	    "  # indented comment\n"
-	    "many: one@x.org,two@x.org ,  three@x.org,, four\n"
-	    "\"a b\": quoted@x.org\n"
-	    "boss: \"The Boss\" <boss@example.com>, other@example.com (comment)\n"
-	    "qt: \"x y\"@example.com\n"
-	    "crlf: c@x.org\r\n"
-	    "spaced   :   s@x.org\n", &e);
+		 "team2: a@x.org,\n# a comment inside the entry\n\n   b@x.org  \n"
+		 "  # indented comment\n"
+		 "many: one@x.org,two@x.org ,  three@x.org,, four\n"
+		 "\"a b\": quoted@x.org\n"
+		 "boss: \"The Boss\" <boss@example.com>, other@example.com (comment)\n"
+		 "qt: \"x y\"@example.com\n"
+		 "crlf: c@x.org\r\n"
+		 "spaced   :   s@x.org\n",
+	    &e);
 	CHECK(t != NULL, "format file loads");
 	if (t == NULL) {
 		printf("# %s\n", e.msg);
@@ -156,11 +158,12 @@ test_recursion(void)
 	const char *r;
 
 	t = load("l1: l2, z@x.org\nl2: l3@localhost, l3\nl3: final@x.org\n"
-	    "la: lb\nlb: lc, ok@x.org\nlc: la\n"
-	    "root: root, admin@example.com\n"
-	    "ops: \\ops, pager@example.com\n"
-	    "me: me@localhost\n"
-	    "both: l3, final@x.org, l2\n", &e);
+		 "la: lb\nlb: lc, ok@x.org\nlc: la\n"
+		 "root: root, admin@example.com\n"
+		 "ops: \\ops, pager@example.com\n"
+		 "me: me@localhost\n"
+		 "both: l3, final@x.org, l2\n",
+	    &e);
 	CHECK(t != NULL, "recursion file loads");
 	if (t == NULL)
 		return;
@@ -225,18 +228,23 @@ test_skipped(void)
 	const char *r;
 
 	t = load("# skipped targets\n"
-	    "list: :include:/etc/mail/list,\n"
-	    "   \"|/usr/bin/procmail -a x\", /var/mail/list,\n"
-	    "   real@x.org\n"
-	    "bounce: |/bin/false\n", &e);
+		 "list: :include:/etc/mail/list,\n"
+		 "   \"|/usr/bin/procmail -a x\", /var/mail/list,\n"
+		 "   real@x.org\n"
+		 "bounce: |/bin/false\n",
+	    &e);
 	CHECK(t != NULL, "file with skipped targets loads");
 	if (t == NULL)
 		return;
 	CHECK(nwarn == 5, "four skipped targets, one undeliverable alias warned");
-	CHECK(contains(buf_cstr(&warnings), ":2: alias \"list\": :include: target "
-	    ":include:/etc/mail/list skipped"), ":include: warned with its line");
-	CHECK(contains(buf_cstr(&warnings), ":3: alias \"list\": pipe target "
-	    "\"|/usr/bin/procmail -a x\" skipped"), "pipe warned with its continuation line");
+	CHECK(contains(buf_cstr(&warnings),
+		  ":2: alias \"list\": :include: target "
+		  ":include:/etc/mail/list skipped"),
+	    ":include: warned with its line");
+	CHECK(contains(buf_cstr(&warnings),
+		  ":3: alias \"list\": pipe target "
+		  "\"|/usr/bin/procmail -a x\" skipped"),
+	    "pipe warned with its continuation line");
 	CHECK(contains(buf_cstr(&warnings), ":3: alias \"list\": file target /var/mail/list"),
 	    "file warned with its line");
 	CHECK(contains(buf_cstr(&warnings), ":5: alias \"bounce\": pipe target |/bin/false"),
@@ -279,8 +287,9 @@ test_errors(void)
 	CHECK(t == NULL && contains(e.msg, ":1: ") && contains(e.msg, "unbalanced quotes"),
 	    "unbalanced quotes");
 	t = load("a: b\nb: c\na: d\n", &e);
-	CHECK(t != NULL && nwarn == 1 && contains(buf_cstr(&warnings),
-	    ":3: duplicate alias \"a\" ignored (first defined on line 1)"),
+	CHECK(t != NULL && nwarn == 1 &&
+		contains(buf_cstr(&warnings),
+		    ":3: duplicate alias \"a\" ignored (first defined on line 1)"),
 	    "duplicate is a warning");
 	CHECK_STR(expand(t, "a"), "c", "first duplicate wins");
 	aliases_free(t);
@@ -356,8 +365,8 @@ test_local(void)
 	snprintf(addr, sizeof(addr), "root@%s", host_name());
 	CHECK(aliases_is_local(addr, NULL), "@host_name() is local");
 	if (strchr(host_name(), '.') != NULL) {
-		snprintf(addr, sizeof(addr), "root@%.*s", (int)(strchr(host_name(), '.') -
-		    host_name()), host_name());
+		snprintf(addr, sizeof(addr), "root@%.*s",
+		    (int)(strchr(host_name(), '.') - host_name()), host_name());
 		CHECK(aliases_is_local(addr, NULL), "@short host name is local");
 	}
 	CHECK(aliases_is_local("a@mail.internal", extra), "configured local domain");

@@ -41,8 +41,9 @@ test_max(void)
 	buf_init(&b, 8);
 	CHECK_STR(buf_cstr(&b), "", "a new buffer reads as the empty string");
 	CHECK(b.data == NULL, "a new buffer holds no memory");
-	CHECK(buf_add(&b, "abcd", 4) == 0 && buf_addstr(&b, "ef") == 0 &&
-	    buf_addc(&b, 'g') == 0 && buf_addc(&b, 'h') == 0, "appends up to max succeed");
+	CHECK(buf_add(&b, "abcd", 4) == 0 && buf_addstr(&b, "ef") == 0 && buf_addc(&b, 'g') == 0 &&
+		buf_addc(&b, 'h') == 0,
+	    "appends up to max succeed");
 	CHECK(b.len == 8 && !buf_failed(&b), "exactly max bytes: len is max, not failed");
 	CHECK_STR(buf_cstr(&b), "abcdefgh", "the bytes are there, NUL-terminated");
 	CHECK(b.cap == 9, "the memory never grows past max and its NUL");
@@ -68,7 +69,8 @@ test_max(void)
 	for (int i = 0; i < 10000; i++)
 		MUST(buf_addf(&b, "%04d", i % 10000));
 	CHECK(b.len == 40000 && memcmp(b.data + 39996, "9999", 4) == 0 &&
-	    memcmp(b.data, "00000001", 8) == 0, "growth keeps what was appended");
+		memcmp(b.data, "00000001", 8) == 0,
+	    "growth keeps what was appended");
 	buf_free(&b);
 }
 
@@ -128,7 +130,8 @@ test_addf(void)
 	CHECK(buf_addf(&b, "%d", 12345) == 0 && b.len == 5, "addf: exactly max fits");
 	buf_reset(&b);
 	CHECK(buf_addf(&b, "%d", 123456) == -1, "addf: one over max fails");
-	CHECK(b.len == 0 && b.data[0] == '\0', "addf: a failed format appends nothing "
+	CHECK(b.len == 0 && b.data[0] == '\0',
+	    "addf: a failed format appends nothing "
 	    "(no cut copy as snprintf would leave)");
 	buf_reset(&b);
 	MUST(buf_addstr(&b, "ab"));
@@ -204,11 +207,13 @@ test_secret(void)
 		MUST(buf_addstr(&b, "0123456789"));
 	CHECK(b.len == 200 && b.cap > cap && memcmp(b.data + 190, "0123456789", 10) == 0,
 	    "secret growth keeps the bytes");
-	CHECK(buf_addstr(&b, "0123456789012345678901234567890123456789012345678901234567")
-	    == -1 && buf_failed(&b), "secret buffer: past max fails and marks");
+	CHECK(buf_addstr(&b, "0123456789012345678901234567890123456789012345678901234567") == -1 &&
+		buf_failed(&b),
+	    "secret buffer: past max fails and marks");
 	cap = b.cap;
 	buf_reset(&b);
-	CHECK(!buf_failed(&b) && zeroed(b.data, cap), "a failed secret buffer is wiped by "
+	CHECK(!buf_failed(&b) && zeroed(b.data, cap),
+	    "a failed secret buffer is wiped by "
 	    "reset, and unmarked");
 	MUST(buf_addstr(&b, "pw"));
 	CHECK(buf_addstr(&b, "x") == 0, "a secret buffer works after reset");

@@ -11,8 +11,8 @@
 #include "unit.h"
 
 /* cli_parse may rewrite argv strings in place (as real argv allows): give it copies. */
-static char	*args[64];
-static int	 nargs;
+static char *args[64];
+static int nargs;
 static struct cli c;
 static struct err e;
 
@@ -41,8 +41,8 @@ parse_v(const char *prog, ...)
 	return cli_parse(&c, nargs, args, &e);
 }
 
-#define P(...)		parse_v("sendmail", __VA_ARGS__, (const char *)NULL)
-#define PROG(...)	parse_v(__VA_ARGS__, (const char *)NULL)
+#define P(...) parse_v("sendmail", __VA_ARGS__, (const char *)NULL)
+#define PROG(...) parse_v(__VA_ARGS__, (const char *)NULL)
 
 /* The operands equal the words given, in order. */
 static int
@@ -63,8 +63,8 @@ ops(const char *first, ...)
 	return ok && n == c.noperands;
 }
 
-#define OPS(...)	ops(__VA_ARGS__, (const char *)NULL)
-#define NOOPS()		(c.noperands == 0)
+#define OPS(...) ops(__VA_ARGS__, (const char *)NULL)
+#define NOOPS() (c.noperands == 0)
 
 static int
 usage_error(const char *want)
@@ -158,7 +158,8 @@ callers(void)
 
 	/* mutt, neomutt: everything at once. */
 	CHECK(P("-oem", "-oi", "-f", "a@x", "-B8BITMIME", "-N", "failure,delay", "-R", "hdrs",
-	    "--", "r1@x", "r2@x") == 0, "mutt parses");
+		  "--", "r1@x", "r2@x") == 0,
+	    "mutt parses");
 	CHECK(c.ignore_dots && !c.read_rcpts && OPS("r1@x", "r2@x"), "mutt operands");
 	CHECK_STR(c.sender, "a@x", "mutt sender");
 	CHECK_STR(c.body_type, "8BITMIME", "mutt body");
@@ -173,8 +174,7 @@ callers(void)
 	CHECK_STR(c.sender, "root@h", "mdadm sender");
 	CHECK(P("-oi", "-t") == 0 && c.read_rcpts && c.ignore_dots, "unattended-upgrades");
 
-	CHECK(P("-f", "root@host", "root@localhost") == 0 && OPS("root@localhost"),
-	    "fail2ban");
+	CHECK(P("-f", "root@host", "root@localhost") == 0 && OPS("root@localhost"), "fail2ban");
 	CHECK_STR(c.sender, "root@host", "fail2ban sender");
 	CHECK(!c.ignore_dots, "fail2ban has no -i");
 
@@ -186,8 +186,7 @@ callers(void)
 	CHECK(c.read_rcpts && c.ignore_dots && NOOPS(), "MIME::Lite flags");
 	CHECK_STR(c.sender, "app@x", "MIME::Lite sender");
 
-	CHECK(P("-i", "-f", "F@x", "--", "a@x", "b@x") == 0 && OPS("a@x", "b@x"),
-	    "Email::Sender");
+	CHECK(P("-i", "-f", "F@x", "--", "a@x", "b@x") == 0 && OPS("a@x", "b@x"), "Email::Sender");
 	CHECK_STR(c.sender, "F@x", "Email::Sender sender");
 	CHECK(P("-i", "-t", "-f", "F@x", "--", "a@x") == 0 && c.read_rcpts && OPS("a@x"),
 	    "Ruby mail with -t");
@@ -254,10 +253,11 @@ spellings(void)
 	CHECK(P("root", "-f", "x@y") == 0 && OPS("root"), "recipients before options");
 	CHECK_STR(c.sender, "x@y", "option after operand");
 	CHECK(P("a@x", "-t", "b@x", "-i", "c@x", "--", "-d@x") == 0 &&
-	    OPS("a@x", "b@x", "c@x", "-d@x") && c.read_rcpts && c.ignore_dots,
+		OPS("a@x", "b@x", "c@x", "-d@x") && c.read_rcpts && c.ignore_dots,
 	    "interleaved operands keep their order");
 	CHECK(strcmp(args[1], "-t") == 0 && strcmp(args[2], "-i") == 0 &&
-	    strcmp(args[3], "--") == 0, "argv permuted: options first");
+		strcmp(args[3], "--") == 0,
+	    "argv permuted: options first");
 	CHECK(P("a@x,b@x, c@x") == 0 && OPS("a@x,b@x, c@x"), "comma list operand");
 	CHECK(P("-bs", "-i") == 0 && c.mode == MODE_SMTP, "-bs -i");
 	CHECK(PROG("/usr/sbin/sendmail", "-t") == 0 && c.mode == MODE_SEND, "/usr/sbin/sendmail");
@@ -289,8 +289,8 @@ flags(void)
 	CHECK(P("-qIabc123") == 0 && c.mode == MODE_QUEUE_FLUSH, "-qI<id>");
 	CHECK_STR(c.queue_id, "abc123", "-qI id");
 	CHECK(P("-vq") == 0 && c.mode == MODE_QUEUE_FLUSH && c.verbose == 1, "-vq");
-	CHECK(P("-L", "tag", "-Lx", "-m", "-n", "-G", "-U", "-h", "5", "-h9") == 0 &&
-	    NOOPS(), "ignored flags");
+	CHECK(P("-L", "tag", "-Lx", "-m", "-n", "-G", "-U", "-h", "5", "-h9") == 0 && NOOPS(),
+	    "ignored flags");
 	CHECK(P("-Am", "-Ac", "-A", "m") == 0 && NOOPS(), "-A ignored");
 	CHECK(P("-X", "/nonexistent/log", "-X/x", "a@x") == 0 && OPS("a@x"), "-X ignored");
 	CHECK(P("-v", "-v") == 0 && c.verbose == 2, "-v counts");
@@ -324,33 +324,39 @@ flags(void)
 	CHECK_STR(c.test_rcpt, "you@x", "-a corp --test you@x: the recipient");
 	CHECK_STR(c.account, "corp", "-a corp --test you@x: the account");
 	CHECK(P("--test", "you@x", "-a", "corp", "-v") == 0 && c.mode == MODE_TEST && NOOPS() &&
-	    c.verbose == 1, "--test RCPT -a ACCOUNT -v");
+		c.verbose == 1,
+	    "--test RCPT -a ACCOUNT -v");
 	CHECK_STR(c.account, "corp", "--test you@x -a corp: the account");
 	CHECK(P("--test", "-v", "-C", "/x.conf", "you@x") == 0 && c.verbose == 1 && NOOPS(),
 	    "--test -v -C FILE RCPT");
 	CHECK_STR(c.test_rcpt, "you@x", "--test -v -C f you@x: the recipient");
 	CHECK_STR(c.config_file, "/x.conf", "--test -v -C f you@x: the file");
-	CHECK(P("--test", "-a", "corp") == -1 && usage_error("--test needs one recipient "
-	    "address (mailout --test [-a ACCOUNT] ADDRESS)"), "--test -a corp: no recipient");
-	CHECK(P("--test", "a@x", "b@x") == -1 && usage_error("--test takes one recipient "
-	    "address; 'b@x' is one too many"), "--test with two recipients");
+	CHECK(P("--test", "-a", "corp") == -1 &&
+		usage_error("--test needs one recipient "
+			    "address (mailout --test [-a ACCOUNT] ADDRESS)"),
+	    "--test -a corp: no recipient");
+	CHECK(P("--test", "a@x", "b@x") == -1 &&
+		usage_error("--test takes one recipient "
+			    "address; 'b@x' is one too many"),
+	    "--test with two recipients");
 	CHECK(P("--release", "6B1608631185751E84B") == 0 && c.mode == MODE_QUEUE_RELEASE,
 	    "--release ID");
 	CHECK_STR(c.queue_id, "6B1608631185751E84B", "--release ID: the id");
-	CHECK(P("--release", "--all") == 0 && c.mode == MODE_QUEUE_RELEASE &&
-	    c.queue_id == NULL, "--release --all");
+	CHECK(P("--release", "--all") == 0 && c.mode == MODE_QUEUE_RELEASE && c.queue_id == NULL,
+	    "--release --all");
 	CHECK(P("--requeue", "6B1608631185751E84B", "-a", "other") == 0 &&
-	    c.mode == MODE_QUEUE_REQUEUE, "--requeue ID -a ACCOUNT");
+		c.mode == MODE_QUEUE_REQUEUE,
+	    "--requeue ID -a ACCOUNT");
 	CHECK_STR(c.account, "other", "--requeue: the account");
-	CHECK(P("--requeue", "6B1608631185751E84B") == -1 && usage_error("--requeue "
-	    "6B1608631185751E84B needs the account to send it through: -a ACCOUNT"),
+	CHECK(P("--requeue", "6B1608631185751E84B") == -1 &&
+		usage_error(
+		    "--requeue "
+		    "6B1608631185751E84B needs the account to send it through: -a ACCOUNT"),
 	    "--requeue without -a");
 	CHECK(P("--store-password", "-a", "w") == 0 && c.mode == MODE_STORE_PASSWORD,
 	    "--store-password");
-	CHECK(P("--forget-password") == 0 && c.mode == MODE_FORGET_PASSWORD,
-	    "--forget-password");
-	CHECK(P("--authorize") == 0 && c.mode == MODE_AUTHORIZE && !c.device_flow,
-	    "--authorize");
+	CHECK(P("--forget-password") == 0 && c.mode == MODE_FORGET_PASSWORD, "--forget-password");
+	CHECK(P("--authorize") == 0 && c.mode == MODE_AUTHORIZE && !c.device_flow, "--authorize");
 	CHECK(P("--authorize", "--device") == 0 && c.mode == MODE_AUTHORIZE && c.device_flow,
 	    "--authorize --device");
 	CHECK(P("--device", "--authorize") == 0 && c.device_flow, "--device --authorize");
@@ -368,10 +374,10 @@ flags(void)
 	CHECK(PROG("mailout", "a@x") == 0 && c.mode == MODE_SEND && OPS("a@x"), "mailout");
 	CHECK(PROG("") == 0 && c.mode == MODE_SEND, "empty argv[0]");
 	CHECK_STR(c.prog, "mailout", "empty argv[0] prog");
-	CHECK(cli_parse(&c, 0, args + nargs, &e) == 0 && c.mode == MODE_SEND && NOOPS(),
-	    "argc 0");
+	CHECK(cli_parse(&c, 0, args + nargs, &e) == 0 && c.mode == MODE_SEND && NOOPS(), "argc 0");
 	CHECK(strstr(cli_help_text, "--dry-run") != NULL &&
-	    strstr(cli_help_text, "--store-password") != NULL, "help text");
+		strstr(cli_help_text, "--store-password") != NULL,
+	    "help text");
 }
 
 static void
@@ -385,8 +391,10 @@ errors(void)
 	CHECK(P("--frob=1") == -1 && usage_error("unknown option --frob; see mailout --help"),
 	    "--frob=1");
 	CHECK(P("--help=1") == -1 && usage_error("option --help takes no value"), "--help=1");
-	CHECK(P("-bt") == -1 && usage_error("unknown mode -bt (accepted: -bm, -bs, -bp, -bi, "
-	    "-bv, -bd, -bV); see mailout --help"), "-bt");
+	CHECK(P("-bt") == -1 &&
+		usage_error("unknown mode -bt (accepted: -bm, -bs, -bp, -bi, "
+			    "-bv, -bd, -bV); see mailout --help"),
+	    "-bt");
 	CHECK(P("-F") == -1 && usage_error("option -F needs a value; see mailout --help"),
 	    "bare -F");
 	CHECK(P("-C") == -1 && usage_error(NULL), "bare -C");
@@ -397,11 +405,15 @@ errors(void)
 	CHECK(P("--account=") == -1 && usage_error(NULL), "--account=");
 	CHECK(P("-qI") == -1 && usage_error(NULL), "-qI with no id");
 	CHECK(P("-R", "body") == -1 &&
-	    usage_error("-R body: not a DSN return type (accepted: full, hdrs)"), "-R body");
+		usage_error("-R body: not a DSN return type (accepted: full, hdrs)"),
+	    "-R body");
 	CHECK(P("-B", "binarymime") == -1 &&
-	    usage_error("-B binarymime: not a body type (accepted: 7BIT, 8BITMIME)"), "-B bad");
-	CHECK(P("-N", "never,failure") == -1 && usage_error("-N never,failure: not a DSN "
-	    "notify list (accepted: never, or a comma list of success, failure, delay)"),
+		usage_error("-B binarymime: not a body type (accepted: 7BIT, 8BITMIME)"),
+	    "-B bad");
+	CHECK(P("-N", "never,failure") == -1 &&
+		usage_error(
+		    "-N never,failure: not a DSN "
+		    "notify list (accepted: never, or a comma list of success, failure, delay)"),
 	    "-N never is alone");
 	CHECK(P("-N", "failure,") == -1 && usage_error(NULL), "-N trailing comma");
 	CHECK(P("-N", ",failure") == -1 && usage_error(NULL), "-N leading comma");
@@ -409,7 +421,8 @@ errors(void)
 	CHECK(P("-N", "fail") == -1 && usage_error(NULL), "-N prefix of a word");
 	CHECK(P("-N", "failures") == -1 && usage_error(NULL), "-N longer than a word");
 	CHECK(P("-f", "a@b\r\nRCPT TO:<x@y>") == -1 &&
-	    usage_error("-f: a line break (CR or LF) is not allowed in the value"), "-f CRLF");
+		usage_error("-f: a line break (CR or LF) is not allowed in the value"),
+	    "-f CRLF");
 	CHECK(P("-fa@b\n") == -1 && usage_error(NULL), "-f glued LF");
 	CHECK(P("-F", "Name\nBcc: x@y") == -1 && usage_error(NULL), "-F LF");
 	CHECK(P("-V", "id\r") == -1 && usage_error(NULL), "-V CR");
@@ -419,17 +432,25 @@ errors(void)
 	CHECK(P("-o", "i\n") == -1 && usage_error(NULL), "-o LF");
 	CHECK(P("-X", "f\n") == -1 && usage_error(NULL), "-X LF");
 	CHECK(P("--test", "a@x\r\n") == -1 && usage_error(NULL), "--test CRLF");
-	CHECK(P("a@x\nb@x") == -1 && usage_error("recipient 'a@x b@x': a line break "
-	    "(CR or LF) is not allowed in an address"), "operand LF");
+	CHECK(P("a@x\nb@x") == -1 &&
+		usage_error("recipient 'a@x b@x': a line break "
+			    "(CR or LF) is not allowed in an address"),
+	    "operand LF");
 	CHECK(P("--", "a@x\r") == -1 && usage_error(NULL), "operand CR after --");
-	CHECK(P("--device") == -1 && usage_error("--device is only meaningful with "
-	    "--authorize or --configure"), "--device alone");
+	CHECK(P("--device") == -1 &&
+		usage_error("--device is only meaningful with "
+			    "--authorize or --configure"),
+	    "--device alone");
 	CHECK(P("--host", "h", "a@x") == -1 &&
-	    usage_error("--host is only meaningful with --configure"), "--host alone");
+		usage_error("--host is only meaningful with --configure"),
+	    "--host alone");
 	CHECK(P("--import", "f", "--tls", "implicit") == -1 &&
-	    usage_error("--tls is only meaningful with --configure"), "--import --tls");
-	CHECK(P("--yes", "-t") == -1 && usage_error("--yes is only meaningful with "
-	    "--configure or --import"), "--yes alone");
+		usage_error("--tls is only meaningful with --configure"),
+	    "--import --tls");
+	CHECK(P("--yes", "-t") == -1 &&
+		usage_error("--yes is only meaningful with "
+			    "--configure or --import"),
+	    "--yes alone");
 	CHECK(P("--import") == -1 && usage_error(NULL), "--import without FILE");
 }
 
@@ -439,9 +460,10 @@ setup(void)
 {
 	CHECK(P("--configure") == 0 && c.mode == MODE_CONFIGURE && NOOPS(), "--configure");
 	CHECK(P("--configure", "me@example.org", "--host", "smtp.example.org", "--port=465",
-	    "--tls", "implicit", "--user", "me", "--password-file", "/p", "--test-to", "t@x",
-	    "--set", "from=me@example.org", "--set", "dsn_notify=never", "--default",
-	    "--yes") == 0 && c.mode == MODE_CONFIGURE && OPS("me@example.org"),
+		  "--tls", "implicit", "--user", "me", "--password-file", "/p", "--test-to", "t@x",
+		  "--set", "from=me@example.org", "--set", "dsn_notify=never", "--default",
+		  "--yes") == 0 &&
+		c.mode == MODE_CONFIGURE && OPS("me@example.org"),
 	    "--configure with flags");
 	CHECK_STR(c.setup.host, "smtp.example.org", "--host value");
 	CHECK_STR(c.setup.port, "465", "--port= value");
@@ -453,18 +475,21 @@ setup(void)
 	CHECK_STR(c.setup.sets[1], "dsn_notify=never", "--set second value");
 	CHECK(c.setup.make_default && c.setup.yes && !c.setup.no_auth, "--default --yes");
 	CHECK(P("--configure", "--no-auth", "--oauth", "google", "--device") == 0 &&
-	    c.setup.no_auth && c.device_flow, "--configure --no-auth --device");
+		c.setup.no_auth && c.device_flow,
+	    "--configure --no-auth --device");
 	CHECK_STR(c.setup.oauth, "google", "--oauth value");
 	CHECK(P("--configure", "--tls-ca-file", "/ca", "--tls-fingerprint", "AB:CD",
-	    "--password-command", "pass x") == 0, "--configure TLS options");
+		  "--password-command", "pass x") == 0,
+	    "--configure TLS options");
 	CHECK_STR(c.setup.ca_file, "/ca", "--tls-ca-file value");
 	CHECK_STR(c.setup.fingerprint, "AB:CD", "--tls-fingerprint value");
 	CHECK_STR(c.setup.password_command, "pass x", "--password-command value");
 	CHECK(P("--import", "/home/u/.msmtprc", "--yes") == 0 && c.mode == MODE_IMPORT &&
-	    c.setup.yes && NOOPS(), "--import FILE --yes");
+		c.setup.yes && NOOPS(),
+	    "--import FILE --yes");
 	CHECK_STR(c.setup.import_file, "/home/u/.msmtprc", "--import value");
 	CHECK(P("--configure", "--host", "h", "--serverinfo") == -1 &&
-	    usage_error("--host is only meaningful with --configure"),
+		usage_error("--host is only meaningful with --configure"),
 	    "--configure then another mode");
 }
 

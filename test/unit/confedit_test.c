@@ -19,29 +19,27 @@
 #include "unit.h"
 
 /* A configuration as people write them: comments everywhere, odd spacing, two accounts. */
-static const char conf[] =
-"# /etc/sendmail.conf -- edited by hand since 2019\n"
-"\n"
-"[defaults]\n"
-"account = work   ; the one cron uses\n"
-"aliases = /etc/aliases\n"
-"\n"
-"; Work: the office relay\n"
-"[work]\n"
-"host=smtp.work.example\n"
-"port = 587\n"
-"user = joe@work.example\n"
-"password_command = \"pass show smtp/work; true\"\n"
-"# keep the fingerprint until the new certificate is out\n"
-"\n"
-"[Home]\n"
-"\thost = mail.home.example\t# the NAS\n"
-"from = joe@home.example\n";
+static const char conf[] = "# /etc/sendmail.conf -- edited by hand since 2019\n"
+			   "\n"
+			   "[defaults]\n"
+			   "account = work   ; the one cron uses\n"
+			   "aliases = /etc/aliases\n"
+			   "\n"
+			   "; Work: the office relay\n"
+			   "[work]\n"
+			   "host=smtp.work.example\n"
+			   "port = 587\n"
+			   "user = joe@work.example\n"
+			   "password_command = \"pass show smtp/work; true\"\n"
+			   "# keep the fingerprint until the new certificate is out\n"
+			   "\n"
+			   "[Home]\n"
+			   "\thost = mail.home.example\t# the NAS\n"
+			   "from = joe@home.example\n";
 
 /* Run confedit_set; the new text, or NULL (err in e). */
 static char *
-edit(const char *text, const char *sec, const struct confedit_kv *kv, size_t n,
-    struct err *e)
+edit(const char *text, const char *sec, const struct confedit_kv *kv, size_t n, struct err *e)
 {
 	struct buf out;
 	char *s;
@@ -86,8 +84,11 @@ static void
 test_new_section(void)
 {
 	static const struct confedit_kv kv[] = {
-		{ "host", "smtp.gmail.com" }, { "port", "465" }, { "tls", "implicit" },
-		{ "user", "joe@gmail.com" }, { "from", "joe@gmail.com" },
+		{ "host", "smtp.gmail.com" },
+		{ "port", "465" },
+		{ "tls", "implicit" },
+		{ "user", "joe@gmail.com" },
+		{ "from", "joe@gmail.com" },
 		{ "password_command", NULL },
 	};
 	struct err e;
@@ -99,7 +100,8 @@ test_new_section(void)
 	if (s == NULL)
 		return;
 	CHECK(strncmp(s, conf, n) == 0, "every byte of the old file is kept, in order");
-	CHECK_STR(s + n, "\n[gmail.com]\nhost = smtp.gmail.com\nport = 465\ntls = implicit\n"
+	CHECK_STR(s + n,
+	    "\n[gmail.com]\nhost = smtp.gmail.com\nport = 465\ntls = implicit\n"
 	    "user = joe@gmail.com\nfrom = joe@gmail.com\n",
 	    "the account is appended after a blank line; a removed key is not written");
 	v = ini_get(s, "gmail.com:port");
@@ -115,8 +117,11 @@ static void
 test_replace_in_place(void)
 {
 	static const struct confedit_kv kv[] = {
-		{ "host", "smtp.new.example" }, { "port", "465" }, { "tls", "implicit" },
-		{ "password_command", NULL }, { "password_file", "/etc/mailout/work.password" },
+		{ "host", "smtp.new.example" },
+		{ "port", "465" },
+		{ "tls", "implicit" },
+		{ "password_command", NULL },
+		{ "password_file", "/etc/mailout/work.password" },
 	};
 	struct err e;
 	char *s, *v;
@@ -155,7 +160,7 @@ static void
 test_comment_after_value(void)
 {
 	static const struct confedit_kv kv[] = { { "host", "nas.home.example" },
-	    { "account", "home" } };
+		{ "account", "home" } };
 	struct err e;
 	char *s, *t;
 
@@ -242,12 +247,13 @@ test_continuation_and_repeats(void)
 	    "[a]\nhost = one.example\npassword_command = pass \\\n  show x\n"
 	    "[b]\nhost = other\n[a]\nhost = two.example\n";
 	static const struct confedit_kv kv[] = { { "host", "new.example" },
-	    { "password_command", "pass show y" } };
+		{ "password_command", "pass show y" } };
 	struct err e;
 	char *s, *v;
 
 	s = edit(text, "a", kv, 2, &e);
-	CHECK_STR(s, "[a]\nhost = new.example\npassword_command = pass show y\n"
+	CHECK_STR(s,
+	    "[a]\nhost = new.example\npassword_command = pass show y\n"
 	    "[b]\nhost = other\n[a]\nhost = new.example\n",
 	    "a continued line is replaced whole; a repeated section gets the value in both");
 	v = s != NULL ? ini_get(s, "a:host") : NULL;
@@ -265,16 +271,19 @@ test_get_and_sections(void)
 
 	buf_init(&b, 256);
 	CHECK(confedit_get(conf, strlen(conf), "defaults", "account", &b) == 1 &&
-	    strcmp(b.data, "work") == 0, "get: a value before a comment");
+		strcmp(b.data, "work") == 0,
+	    "get: a value before a comment");
 	buf_reset(&b);
 	CHECK(confedit_get(conf, strlen(conf), "work", "password_command", &b) == 1 &&
-	    strcmp(b.data, "pass show smtp/work; true") == 0, "get: a quoted value");
+		strcmp(b.data, "pass show smtp/work; true") == 0,
+	    "get: a quoted value");
 	buf_reset(&b);
 	CHECK(confedit_get(conf, strlen(conf), "home", "port", &b) == 0, "get: no such key");
 	buf_free(&b);
 	confedit_sections(conf, strlen(conf), &names, &n);
 	CHECK(n == 3 && strcmp(names[0], "defaults") == 0 && strcmp(names[1], "work") == 0 &&
-	    strcmp(names[2], "home") == 0, "the sections, lower case, in order");
+		strcmp(names[2], "home") == 0,
+	    "the sections, lower case, in order");
 	xfree_strv(names, n);
 }
 
@@ -298,21 +307,21 @@ test_files(void)
 	err_init(&e);
 	CHECK(confedit_read(path, &old, &e) == 0, "a missing file reads as none");
 	CHECK(confedit_stage(path, "[a]\n", 4, 0644, &tmp, &e) == 0 &&
-	    confedit_commit(path, tmp, NULL, &bak, &e) == 0 && bak == NULL,
+		confedit_commit(path, tmp, NULL, &bak, &e) == 0 && bak == NULL,
 	    "a new file needs no backup");
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0644, "a new file gets the mode");
 	chmod(path, 0640);
 	CHECK(confedit_read(path, &old, &e) == 1 && old.len == 4, "the file reads back");
 	tmp = NULL;
 	CHECK(confedit_stage(path, "[b]\n", 4, 0600, &tmp, &e) == 0 &&
-	    confedit_commit(path, tmp, &old, &bak, &e) == 0 && bak != NULL,
+		confedit_commit(path, tmp, &old, &bak, &e) == 0 && bak != NULL,
 	    "an edit puts the new file in place");
 	CHECK(confedit_read(path, &got, &e) == 1 && strcmp(got.data, "[b]\n") == 0,
 	    "the new text is there");
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640,
 	    "the edited file keeps its mode");
-	CHECK(bak != NULL && confedit_read(bak, &got, &e) == 1 &&
-	    strcmp(got.data, "[a]\n") == 0, "the old text is kept as FILE.bak");
+	CHECK(bak != NULL && confedit_read(bak, &got, &e) == 1 && strcmp(got.data, "[a]\n") == 0,
+	    "the old text is kept as FILE.bak");
 	CHECK(bak != NULL && stat(bak, &st) == 0 && (st.st_mode & 07777) == 0640,
 	    "the backup has the old file's mode");
 	/* Someone else writes the file between our read and our commit. */
@@ -325,7 +334,8 @@ test_files(void)
 	close(fd);
 	err_init(&e);
 	CHECK(confedit_commit(path, tmp, &old, &bak, &e) == -1 &&
-	    strstr(e.msg, "changed while") != NULL, "a file changed meanwhile is not replaced");
+		strstr(e.msg, "changed while") != NULL,
+	    "a file changed meanwhile is not replaced");
 	CHECK(confedit_read(path, &got, &e) >= 0 && strcmp(got.data, "[b]\nx = y\n") == 0,
 	    "the other writer's text stays");
 	free(bak);

@@ -14,10 +14,10 @@
 #include "base/user.h"
 #include "unit.h"
 
-static char		 dir[] = "/tmp/config_test.XXXXXX";
-static char		 sysf[128], userf[128], xf[128];
-static struct config	 cfg;
-static struct err	 e;
+static char dir[] = "/tmp/config_test.XXXXXX";
+static char sysf[128], userf[128], xf[128];
+static struct config cfg;
+static struct err e;
 
 static void
 write_file(const char *path, mode_t mode, const char *text)
@@ -117,24 +117,26 @@ defaults(void)
 	CHECK_STR(cfg.files_read, xf, "files_read");
 
 	CHECK(loadx("[a]\nhost=h\ntls=implicit\n[b]\nhost=h\ntls=off\n"
-	    "[c]\nhost=h\ntls=OPPORTUNISTIC\n[d]\nhost=h\ntls=implicit\nport=2465\n") == 0,
+		    "[c]\nhost=h\ntls=OPPORTUNISTIC\n[d]\nhost=h\ntls=implicit\nport=2465\n") == 0,
 	    "tls modes load");
 	CHECK(config_find(&cfg, "a")->port == 465 && config_find(&cfg, "a")->tls == TLS_IMPLICIT,
 	    "implicit: 465");
 	CHECK(config_find(&cfg, "b")->port == 25 && config_find(&cfg, "b")->tls == TLS_OFF,
 	    "off: 25");
 	CHECK(config_find(&cfg, "c")->port == 587 &&
-	    config_find(&cfg, "c")->tls == TLS_OPPORTUNISTIC, "opportunistic: 587");
+		config_find(&cfg, "c")->tls == TLS_OPPORTUNISTIC,
+	    "opportunistic: 587");
 	CHECK(config_find(&cfg, "d")->port == 2465, "explicit port wins");
 	CHECK(loadx("[a]\nhost=h\nport=465\n[b]\nhost=h\nport=465\ntls=starttls\n"
-	    "[c]\nhost=h\nport=587\n[d]\nhost=h\nport=25\n") == 0, "ports without tls load");
+		    "[c]\nhost=h\nport=587\n[d]\nhost=h\nport=25\n") == 0,
+	    "ports without tls load");
 	CHECK(config_find(&cfg, "a")->tls == TLS_IMPLICIT, "port 465, tls unset: implicit");
 	CHECK(config_find(&cfg, "b")->tls == TLS_STARTTLS, "port 465, tls = starttls: as said");
 	CHECK(config_find(&cfg, "c")->tls == TLS_STARTTLS, "port 587, tls unset: starttls");
 	CHECK(config_find(&cfg, "d")->tls == TLS_STARTTLS, "port 25, tls unset: starttls");
 
 	CHECK(loadx("[g]\noauth = google\nuser = me@gmail.com\noauth_client_id = c\n"
-	    "[m]\noauth = Microsoft\nuser = me@example.com\noauth_client_id = c\n") == 0,
+		    "[m]\noauth = Microsoft\nuser = me@example.com\noauth_client_id = c\n") == 0,
 	    "oauth providers imply the host");
 	CHECK_STR(config_find(&cfg, "g")->host, "smtp.gmail.com", "google host");
 	CHECK_STR(config_find(&cfg, "m")->host, "smtp.office365.com", "microsoft host");
@@ -142,7 +144,8 @@ defaults(void)
 	    "google port");
 
 	CHECK(loadx("[x]\nhost = h\nfrom_name = \"Joe ; Smith\"\npassword_command = "
-	    "\"pass show smtp/x # work\"\n") == 0, "quoted values");
+		    "\"pass show smtp/x # work\"\n") == 0,
+	    "quoted values");
 	CHECK_STR(config_find(&cfg, "x")->from_name, "Joe ; Smith", "quoted ; kept");
 	CHECK_STR(config_find(&cfg, "x")->password_command, "pass show smtp/x # work",
 	    "quoted # kept");
@@ -156,26 +159,28 @@ values(void)
 	const struct account *a;
 	char want[PATH_MAX + 32];
 
-	CHECK(loadx("[defaults]\naccount = Work\ndefault_domain = example.com\n"
-	    "aliases = /etc/aliases\nqueue = off\nqueue_dir = /var/spool/x\n"
-	    "queue_lifetime = 36h\nsyslog = LOCAL3\nlogfile = ~/mailout.log\n"
-	    "rewrite_to = yes\n"
-	    "[work]\nhost = smtp.example.com\nport = 2525\ntls = implicit\ntls_verify = no\n"
-	    "tls_ca_file = /etc/ssl/ca.pem\n"
-	    "tls_fingerprint = SHA256:AB:cd:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:"
-	    "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd\n"
-	    "tls_cert_file = /c.pem\ntls_key_file = /k.pem\ntls_min_version = 1.3\n"
-	    "tls_server_name = mx.example.com\nauth = SCRAM-SHA-256\nuser = joe\n"
-	    "password_file = /run/credentials/x\nallow_plaintext_auth = true\n"
-	    "oauth = custom\noauth_client_id = id\noauth_client_secret = sec\n"
-	    "oauth_tenant = t\noauth_auth_url = https://a.example/auth\n"
-	    "oauth_token_url = http://127.0.0.1:8080/token\n"
-	    "oauth_device_url = https://a.example/device\noauth_scope = s1 s2\n"
-	    "oauth_token_file = /t\nfrom = joe@example.com\nfrom_name = Joe\n"
-	    "rewrite_from = always\nmax_message_size = 25M\nmax_recipients = 100\n"
-	    "address_strict = 1\ntimeout = 3600\nsession_timeout = 2h\nfallback = BACKUP\n"
-	    "dsn_notify = Failure,Delay\ndsn_return = HDRS\ndomain = mail.%H\n"
-	    "[backup]\nhost = backup.example.com\n") == 0, "every key loads");
+	CHECK(loadx(
+		  "[defaults]\naccount = Work\ndefault_domain = example.com\n"
+		  "aliases = /etc/aliases\nqueue = off\nqueue_dir = /var/spool/x\n"
+		  "queue_lifetime = 36h\nsyslog = LOCAL3\nlogfile = ~/mailout.log\n"
+		  "rewrite_to = yes\n"
+		  "[work]\nhost = smtp.example.com\nport = 2525\ntls = implicit\ntls_verify = no\n"
+		  "tls_ca_file = /etc/ssl/ca.pem\n"
+		  "tls_fingerprint = SHA256:AB:cd:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:"
+		  "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd\n"
+		  "tls_cert_file = /c.pem\ntls_key_file = /k.pem\ntls_min_version = 1.3\n"
+		  "tls_server_name = mx.example.com\nauth = SCRAM-SHA-256\nuser = joe\n"
+		  "password_file = /run/credentials/x\nallow_plaintext_auth = true\n"
+		  "oauth = custom\noauth_client_id = id\noauth_client_secret = sec\n"
+		  "oauth_tenant = t\noauth_auth_url = https://a.example/auth\n"
+		  "oauth_token_url = http://127.0.0.1:8080/token\n"
+		  "oauth_device_url = https://a.example/device\noauth_scope = s1 s2\n"
+		  "oauth_token_file = /t\nfrom = joe@example.com\nfrom_name = Joe\n"
+		  "rewrite_from = always\nmax_message_size = 25M\nmax_recipients = 100\n"
+		  "address_strict = 1\ntimeout = 3600\nsession_timeout = 2h\nfallback = BACKUP\n"
+		  "dsn_notify = Failure,Delay\ndsn_return = HDRS\ndomain = mail.%H\n"
+		  "[backup]\nhost = backup.example.com\n") == 0,
+	    "every key loads");
 	a = config_find(&cfg, "WORK");
 	CHECK(a != NULL, "find is case-insensitive");
 	if (a == NULL)
@@ -187,14 +192,16 @@ values(void)
 	CHECK_STR(cfg.queue_dir, "/var/spool/x", "queue_dir");
 	CHECK(cfg.queue_lifetime == 36 * 3600, "queue_lifetime 36h");
 	CHECK(cfg.syslog_facility == LOG_LOCAL3, "syslog local3");
-	snprintf(want, sizeof(want), "%s/mailout.log", strcmp(user_home(), "/") == 0 ? "" :
-	    user_home());
+	snprintf(want, sizeof(want), "%s/mailout.log",
+	    strcmp(user_home(), "/") == 0 ? "" : user_home());
 	CHECK_STR(cfg.logfile, want, "~/ expands to the home of getuid()");
 	CHECK(cfg.rewrite_to == 1, "rewrite_to");
 	CHECK(a->port == 2525 && a->tls == TLS_IMPLICIT && a->tls_verify == 0, "port tls");
 	CHECK_STR(a->tls_ca_file, "/etc/ssl/ca.pem", "ca file");
-	CHECK_STR(a->tls_fingerprint, "sha256:abcd00112233445566778899aabbccddeeff0011223344556677"
-	    "8899aabbccdd", "fingerprint normalised");
+	CHECK_STR(a->tls_fingerprint,
+	    "sha256:abcd00112233445566778899aabbccddeeff0011223344556677"
+	    "8899aabbccdd",
+	    "fingerprint normalised");
 	CHECK_STR(a->tls_cert_file, "/c.pem", "cert");
 	CHECK_STR(a->tls_key_file, "/k.pem", "key");
 	CHECK(a->tls_min_version == 13, "min version 1.3");
@@ -225,22 +232,27 @@ values(void)
 	CHECK_STR(a->domain, want, "domain template expanded");
 
 	CHECK(loadx("[defaults]\nsyslog = off\nqueue_lifetime = 600\n[a]\nhost=h\n"
-	    "tls_fingerprint = sha256:" "00112233445566778899AABBCCDDEEFF"
-	    "00112233445566778899aabbccddeeff\n") == 0, "more values");
+		    "tls_fingerprint = sha256:"
+		    "00112233445566778899AABBCCDDEEFF"
+		    "00112233445566778899aabbccddeeff\n") == 0,
+	    "more values");
 	CHECK(cfg.syslog_facility == -1 && cfg.queue_lifetime == 600, "syslog off, seconds");
-	CHECK_STR(config_find(&cfg, "a")->tls_fingerprint, "sha256:00112233445566778899aabbcc"
-	    "ddeeff00112233445566778899aabbccddeeff", "fingerprint without colons");
+	CHECK_STR(config_find(&cfg, "a")->tls_fingerprint,
+	    "sha256:00112233445566778899aabbcc"
+	    "ddeeff00112233445566778899aabbccddeeff",
+	    "fingerprint without colons");
 
 	/* An empty value means the built-in default, also over an inherited one. */
 	CHECK(loadx("[defaults]\ntimeout = 5\nfrom = x@y\n[a]\nhost = h\ntimeout =\nfrom =\n"
-	    "port =\ntls_ca_file =\n") == 0, "empty values load");
+		    "port =\ntls_ca_file =\n") == 0,
+	    "empty values load");
 	a = config_find(&cfg, "a");
 	CHECK(a->timeout == 60 && a->from == NULL && !a->from_explicit && a->port == 587,
 	    "empty value resets to the built-in default");
 
 	/* No limit of ours: 0 or off, for the size and the session alike. */
 	CHECK(loadx("[a]\nhost = h\nmax_message_size = off\nsession_timeout = off\n"
-	    "[b]\nhost = h\nmax_message_size = 0\nsession_timeout = 0\n") == 0,
+		    "[b]\nhost = h\nmax_message_size = 0\nsession_timeout = 0\n") == 0,
 	    "off and 0 load");
 	a = config_find(&cfg, "a");
 	CHECK(a->max_message_size == 0 && a->session_timeout == 0, "off: no limits");
@@ -254,8 +266,9 @@ inheritance(void)
 	const struct account *a, *b;
 
 	CHECK(loadx("[defaults]\nfrom = %U@example.com\ntimeout = 30\nport = 2525\n"
-	    "user = shared\n[a]\nhost = a.example\n[b]\nhost = b.example\ntimeout = 10\n"
-	    "from = b@example.com\n") == 0, "inheritance loads");
+		    "user = shared\n[a]\nhost = a.example\n[b]\nhost = b.example\ntimeout = 10\n"
+		    "from = b@example.com\n") == 0,
+	    "inheritance loads");
 	a = config_find(&cfg, "a");
 	b = config_find(&cfg, "b");
 	CHECK(a != NULL && b != NULL, "both accounts");
@@ -270,7 +283,8 @@ inheritance(void)
 	CHECK(b->from_explicit, "own from is explicit");
 
 	/* A later file: its [defaults] override, its accounts replace and come first. */
-	write_file(sysf, 0644, "[defaults]\ntimeout = 5\naccount = a\nport = 26\n"
+	write_file(sysf, 0644,
+	    "[defaults]\ntimeout = 5\naccount = a\nport = 26\n"
 	    "[a]\nhost = sys.a\ntls = off\n[b]\nhost = sys.b\n");
 	write_file(xf, 0600, "[defaults]\ntimeout = 7\n[a]\nhost = user.a\n[c]\nhost = user.c\n");
 	config_free(&cfg);
@@ -331,7 +345,8 @@ files(void)
 	err_init(&e);
 	unlink(xf);
 	CHECK(config_load(&cfg, sysf, xf, &e) == -1 &&
-	    xerror("%s: cannot open: No such file or directory"), "-C must exist");
+		xerror("%s: cannot open: No such file or directory"),
+	    "-C must exist");
 	config_free(&cfg);
 	err_init(&e);
 	CHECK(config_load(&cfg, dir, NULL, &e) == -1, "a directory is refused");
@@ -340,7 +355,8 @@ files(void)
 	config_free(&cfg);
 	err_init(&e);
 	CHECK(config_load(&cfg, "/dev/null", NULL, &e) == -1 &&
-	    config_error("/dev/null: not a regular file"), "a device is refused");
+		config_error("/dev/null: not a regular file"),
+	    "a device is refused");
 
 	{
 		FILE *f;
@@ -353,7 +369,7 @@ files(void)
 			fputs("; padding \n", f);
 		fclose(f);
 		CHECK(config_load(&cfg, NULL, xf, &e) == -1 &&
-		    xerror("%s: larger than 1048576 bytes: not a configuration file"),
+			xerror("%s: larger than 1048576 bytes: not a configuration file"),
 		    "too large");
 	}
 
@@ -368,119 +384,165 @@ files(void)
 
 /* Each row: the file's text after "[a]\nhost = h\n" and the message after "FILE: ". */
 static const struct {
-	const char	*text;
-	const char	*msg;
+	const char *text;
+	const char *msg;
 } bad[] = {
 	{ "port = 99999\n", "[a] port = 99999: not a port number (accepted: 1-65535)" },
 	{ "port = 0\n", "[a] port = 0: not a port number (accepted: 1-65535)" },
 	{ "port = 25x\n", "[a] port = 25x: not a port number (accepted: 1-65535)" },
 	{ "port = -1\n", "[a] port = -1: not a port number (accepted: 1-65535)" },
-	{ "tls = ssl\n", "[a] tls = ssl: not a TLS mode (accepted: off, opportunistic, "
+	{ "tls = ssl\n",
+	    "[a] tls = ssl: not a TLS mode (accepted: off, opportunistic, "
 	    "starttls, implicit)" },
-	{ "tls_verify = maybe\n", "[a] tls_verify = maybe: not a boolean (accepted: on, off, "
+	{ "tls_verify = maybe\n",
+	    "[a] tls_verify = maybe: not a boolean (accepted: on, off, "
 	    "yes, no, true, false, 1, 0)" },
-	{ "tls_fingerprint = AB:CD\n", "[a] tls_fingerprint = AB:CD: not a certificate "
+	{ "tls_fingerprint = AB:CD\n",
+	    "[a] tls_fingerprint = AB:CD: not a certificate "
 	    "fingerprint (accepted: sha256: followed by 32 hex bytes, colons optional)" },
-	{ "tls_fingerprint = sha256:0011\n", "[a] tls_fingerprint = sha256:0011: not a "
+	{ "tls_fingerprint = sha256:0011\n",
+	    "[a] tls_fingerprint = sha256:0011: not a "
 	    "certificate fingerprint (accepted: sha256: followed by 32 hex bytes, colons "
 	    "optional)" },
 	{ "tls_fingerprint = sha256:00112233445566778899aabbccddeeff00112233445566778899aa"
-	    "bbccddeefg\n", "[a] tls_fingerprint = sha256:00112233445566778899aabbccddeeff001"
+	  "bbccddeefg\n",
+	    "[a] tls_fingerprint = sha256:00112233445566778899aabbccddeeff001"
 	    "12233445566778899aabbccddeefg: not a certificate fingerprint (accepted: sha256: "
 	    "followed by 32 hex bytes, colons optional)" },
-	{ "tls_min_version = 1.1\n", "[a] tls_min_version = 1.1: not a TLS version "
+	{ "tls_min_version = 1.1\n",
+	    "[a] tls_min_version = 1.1: not a TLS version "
 	    "(accepted: 1.2, 1.3)" },
-	{ "auth = digest-md5\n", "[a] auth = digest-md5: not an authentication method "
+	{ "auth = digest-md5\n",
+	    "[a] auth = digest-md5: not an authentication method "
 	    "(accepted: auto, off, plain, login, cram-md5, scram-sha-1, scram-sha-256, "
 	    "xoauth2, oauthbearer, external)" },
-	{ "allow_plaintext_auth = 2\n", "[a] allow_plaintext_auth = 2: not a boolean "
+	{ "allow_plaintext_auth = 2\n",
+	    "[a] allow_plaintext_auth = 2: not a boolean "
 	    "(accepted: on, off, yes, no, true, false, 1, 0)" },
-	{ "oauth = yahoo\n", "[a] oauth = yahoo: not an OAuth2 provider (accepted: none, "
+	{ "oauth = yahoo\n",
+	    "[a] oauth = yahoo: not an OAuth2 provider (accepted: none, "
 	    "google, microsoft, custom)" },
-	{ "oauth_token_url = http://example.com/t\n", "[a] oauth_token_url = "
+	{ "oauth_token_url = http://example.com/t\n",
+	    "[a] oauth_token_url = "
 	    "http://example.com/t: not an HTTPS URL (accepted: https://..., or http:// to "
 	    "localhost only)" },
-	{ "oauth_auth_url = ftp://x\n", "[a] oauth_auth_url = ftp://x: not an HTTPS URL "
+	{ "oauth_auth_url = ftp://x\n",
+	    "[a] oauth_auth_url = ftp://x: not an HTTPS URL "
 	    "(accepted: https://..., or http:// to localhost only)" },
-	{ "oauth_device_url = http://localhost.evil.com/\n", "[a] oauth_device_url = "
+	{ "oauth_device_url = http://localhost.evil.com/\n",
+	    "[a] oauth_device_url = "
 	    "http://localhost.evil.com/: not an HTTPS URL (accepted: https://..., or http:// "
 	    "to localhost only)" },
-	{ "from = %u@x\n", "[a] from = %u@x: not an address template (accepted: an address "
+	{ "from = %u@x\n",
+	    "[a] from = %u@x: not an address template (accepted: an address "
 	    "without spaces; %U user, %H host name, %% a percent sign)" },
-	{ "from = joe smith@x\n", "[a] from = joe smith@x: not an address template (accepted: "
+	{ "from = joe smith@x\n",
+	    "[a] from = joe smith@x: not an address template (accepted: "
 	    "an address without spaces; %U user, %H host name, %% a percent sign)" },
-	{ "rewrite_from = sometimes\n", "[a] rewrite_from = sometimes: not a rewrite mode "
+	{ "rewrite_from = sometimes\n",
+	    "[a] rewrite_from = sometimes: not a rewrite mode "
 	    "(accepted: never, local, always)" },
-	{ "max_message_size = 25MB\n", "[a] max_message_size = 25MB: not a size (accepted: "
+	{ "max_message_size = 25MB\n",
+	    "[a] max_message_size = 25MB: not a size (accepted: "
 	    "bytes, or a number with K, M or G; 0 or off for no limit)" },
-	{ "session_timeout = soon\n", "[a] session_timeout = soon: not a time limit (accepted: "
+	{ "session_timeout = soon\n",
+	    "[a] session_timeout = soon: not a time limit (accepted: "
 	    "seconds, or a number with s, m or h, e.g. 10m; 0 or off for none)" },
-	{ "session_timeout = 2d\n", "[a] session_timeout = 2d: not a time limit (accepted: "
+	{ "session_timeout = 2d\n",
+	    "[a] session_timeout = 2d: not a time limit (accepted: "
 	    "seconds, or a number with s, m or h, e.g. 10m; 0 or off for none)" },
-	{ "max_recipients = 0\n", "[a] max_recipients = 0: not a recipient count (accepted: "
+	{ "max_recipients = 0\n",
+	    "[a] max_recipients = 0: not a recipient count (accepted: "
 	    "1-10000)" },
-	{ "max_recipients = 10001\n", "[a] max_recipients = 10001: not a recipient count "
+	{ "max_recipients = 10001\n",
+	    "[a] max_recipients = 10001: not a recipient count "
 	    "(accepted: 1-10000)" },
-	{ "address_strict = enabled\n", "[a] address_strict = enabled: not a boolean "
+	{ "address_strict = enabled\n",
+	    "[a] address_strict = enabled: not a boolean "
 	    "(accepted: on, off, yes, no, true, false, 1, 0)" },
 	{ "timeout = 0\n", "[a] timeout = 0: not a timeout in seconds (accepted: 1-3600)" },
-	{ "timeout = 3601\n", "[a] timeout = 3601: not a timeout in seconds (accepted: "
+	{ "timeout = 3601\n",
+	    "[a] timeout = 3601: not a timeout in seconds (accepted: "
 	    "1-3600)" },
 	{ "timeout = 1m\n", "[a] timeout = 1m: not a timeout in seconds (accepted: 1-3600)" },
-	{ "fallback = no/such\n", "[a] fallback = no/such: not an account name (accepted: "
+	{ "fallback = no/such\n",
+	    "[a] fallback = no/such: not an account name (accepted: "
 	    "letters, digits, . _ - @ +)" },
-	{ "dsn_notify = never,failure\n", "[a] dsn_notify = never,failure: not a DSN notify "
+	{ "dsn_notify = never,failure\n",
+	    "[a] dsn_notify = never,failure: not a DSN notify "
 	    "list (accepted: never, or a comma list of success, failure, delay)" },
-	{ "dsn_notify = failure,\n", "[a] dsn_notify = failure,: not a DSN notify list "
+	{ "dsn_notify = failure,\n",
+	    "[a] dsn_notify = failure,: not a DSN notify list "
 	    "(accepted: never, or a comma list of success, failure, delay)" },
-	{ "dsn_return = body\n", "[a] dsn_return = body: not a DSN return type (accepted: "
+	{ "dsn_return = body\n",
+	    "[a] dsn_return = body: not a DSN return type (accepted: "
 	    "full, hdrs)" },
-	{ "domain = %X\n", "[a] domain = %X: not a domain name (accepted: a host name; %H this "
+	{ "domain = %X\n",
+	    "[a] domain = %X: not a domain name (accepted: a host name; %H this "
 	    "host's name)" },
-	{ "domain = a b\n", "[a] domain = a b: not a domain name (accepted: a host name; %H "
+	{ "domain = a b\n",
+	    "[a] domain = a b: not a domain name (accepted: a host name; %H "
 	    "this host's name)" },
-	{ "tls_server_name = a/b\n", "[a] tls_server_name = a/b: not a host name (accepted: "
+	{ "tls_server_name = a/b\n",
+	    "[a] tls_server_name = a/b: not a host name (accepted: "
 	    "a name or address, no spaces)" },
-	{ "tls_ca_file = certs/ca.pem\n", "[a] tls_ca_file = certs/ca.pem: not an absolute "
+	{ "tls_ca_file = certs/ca.pem\n",
+	    "[a] tls_ca_file = certs/ca.pem: not an absolute "
 	    "path (accepted: /path, or ~/path in your home)" },
-	{ "password_file = ~joe/pw\n", "[a] password_file = ~joe/pw: not an absolute path "
+	{ "password_file = ~joe/pw\n",
+	    "[a] password_file = ~joe/pw: not an absolute path "
 	    "(accepted: /path, or ~/path in your home)" },
-	{ "prot = 25\n", "[a] key 'prot': unknown key (see sendmail.conf(5)); did you mean "
+	{ "prot = 25\n",
+	    "[a] key 'prot': unknown key (see sendmail.conf(5)); did you mean "
 	    "'port'?" },
-	{ "tls_verfy = on\n", "[a] key 'tls_verfy': unknown key (see sendmail.conf(5)); did "
+	{ "tls_verfy = on\n",
+	    "[a] key 'tls_verfy': unknown key (see sendmail.conf(5)); did "
 	    "you mean 'tls_verify'?" },
-	{ "pasword = x\n", "[a] key 'pasword': unknown key (see sendmail.conf(5)); did you "
+	{ "pasword = x\n",
+	    "[a] key 'pasword': unknown key (see sendmail.conf(5)); did you "
 	    "mean 'password'?" },
 	{ "xyzzy = 1\n", "[a] key 'xyzzy': unknown key (see sendmail.conf(5))" },
 	{ "queue = off\n", "[a] queue: allowed only in [defaults], not in an account" },
 	{ "account = a\n", "[a] account: allowed only in [defaults], not in an account" },
 	{ "syslog = mail\n", "[a] syslog: allowed only in [defaults], not in an account" },
 	{ "rewrite_to = on\n", "[a] rewrite_to: allowed only in [defaults], not in an account" },
-	{ "default_domain = x\n", "[a] default_domain: allowed only in [defaults], not in an "
+	{ "default_domain = x\n",
+	    "[a] default_domain: allowed only in [defaults], not in an "
 	    "account" },
-	{ "[defaults]\nqueue = maybe\n", "[defaults] queue = maybe: not a boolean (accepted: "
+	{ "[defaults]\nqueue = maybe\n",
+	    "[defaults] queue = maybe: not a boolean (accepted: "
 	    "on, off, yes, no, true, false, 1, 0)" },
-	{ "[defaults]\nqueue_lifetime = 5w\n", "[defaults] queue_lifetime = 5w: not a duration "
+	{ "[defaults]\nqueue_lifetime = 5w\n",
+	    "[defaults] queue_lifetime = 5w: not a duration "
 	    "(accepted: seconds, or a number with s, m, h or d, e.g. 5d; at most 3650d)" },
-	{ "[defaults]\nqueue_lifetime = 0\n", "[defaults] queue_lifetime = 0: not a duration "
+	{ "[defaults]\nqueue_lifetime = 0\n",
+	    "[defaults] queue_lifetime = 0: not a duration "
 	    "(accepted: seconds, or a number with s, m, h or d, e.g. 5d; at most 3650d)" },
-	{ "[defaults]\nqueue_lifetime = 3651d\n", "[defaults] queue_lifetime = 3651d: not a "
+	{ "[defaults]\nqueue_lifetime = 3651d\n",
+	    "[defaults] queue_lifetime = 3651d: not a "
 	    "duration (accepted: seconds, or a number with s, m, h or d, e.g. 5d; at most "
 	    "3650d)" },
-	{ "[defaults]\nsyslog = local8\n", "[defaults] syslog = local8: not a syslog facility "
+	{ "[defaults]\nsyslog = local8\n",
+	    "[defaults] syslog = local8: not a syslog facility "
 	    "(accepted: mail, user, daemon, local0-local7, off)" },
-	{ "[defaults]\nqueue_dir = spool\n", "[defaults] queue_dir = spool: not an absolute "
+	{ "[defaults]\nqueue_dir = spool\n",
+	    "[defaults] queue_dir = spool: not an absolute "
 	    "path (accepted: /path, or ~/path in your home)" },
-	{ "[defaults]\ndefault_domain = ex ample\n", "[defaults] default_domain = ex ample: "
+	{ "[defaults]\ndefault_domain = ex ample\n",
+	    "[defaults] default_domain = ex ample: "
 	    "not a host name (accepted: a name or address, no spaces)" },
-	{ "[defaults]\nport = 70000\n", "[defaults] port = 70000: not a port number (accepted: "
+	{ "[defaults]\nport = 70000\n",
+	    "[defaults] port = 70000: not a port number (accepted: "
 	    "1-65535)" },
-	{ "[defaults]\ntimeot = 5\n", "[defaults] key 'timeot': unknown key (see "
+	{ "[defaults]\ntimeot = 5\n",
+	    "[defaults] key 'timeot': unknown key (see "
 	    "sendmail.conf(5)); did you mean 'timeout'?" },
 	{ "[defaults]\naccount = nope\n", "[defaults] account = nope: no such account" },
-	{ "[b c]\nhost = h\n", "[b c]: not an account name (accepted: letters, digits, . _ - @ "
+	{ "[b c]\nhost = h\n",
+	    "[b c]: not an account name (accepted: letters, digits, . _ - @ "
 	    "+)" },
-	{ "[b:c]\nhost = h\n", "[b:c]: not an account name (accepted: letters, digits, . _ - @ "
+	{ "[b:c]\nhost = h\n",
+	    "[b:c]: not an account name (accepted: letters, digits, . _ - @ "
 	    "+)" },
 };
 
@@ -500,13 +562,16 @@ bad_values(void)
 	}
 
 	CHECK(loadx("top = 1\n[a]\nhost = h\n") == -1 &&
-	    xerror("%s: key 'top' is outside any section (start with [defaults] or [account])"),
+		xerror(
+		    "%s: key 'top' is outside any section (start with [defaults] or [account])"),
 	    "key before any section");
 	CHECK(loadx("[a]\nhost = h\nfoo bar\n") == -1 &&
-	    xerror("%s: syntax error on line 3 (expected [section], key = value, or a comment)"),
+		xerror(
+		    "%s: syntax error on line 3 (expected [section], key = value, or a comment)"),
 	    "syntax error names the line");
 	CHECK(loadx("[a]\nhost = h\n[b\n") == -1 &&
-	    xerror("%s: syntax error on line 3 (expected [section], key = value, or a comment)"),
+		xerror(
+		    "%s: syntax error on line 3 (expected [section], key = value, or a comment)"),
 	    "unclosed section");
 	{
 		char longline[1200];
@@ -516,25 +581,36 @@ bad_values(void)
 		longline[sizeof(longline) - 2] = '\n';
 		longline[sizeof(longline) - 1] = '\0';
 		CHECK(loadx(longline) == -1 &&
-		    xerror("%s: line 2 is too long (at most 1023 characters)"), "long line");
+			xerror("%s: line 2 is too long (at most 1023 characters)"),
+		    "long line");
 	}
-	CHECK(loadx("[a]\nport = 25\n") == -1 && xerror("%s: [a] host: missing (every account "
-	    "needs one, unless oauth is google or microsoft)"), "host missing");
-	CHECK(loadx("[a]\n") == -1 && xerror("%s: [a] host: missing (every account needs one, "
-	    "unless oauth is google or microsoft)"), "empty section");
-	CHECK(loadx("[a]\noauth = custom\n") == -1 && xerror("%s: [a] host: missing (every "
-	    "account needs one, unless oauth is google or microsoft)"), "custom needs host");
+	CHECK(loadx("[a]\nport = 25\n") == -1 &&
+		xerror("%s: [a] host: missing (every account "
+		       "needs one, unless oauth is google or microsoft)"),
+	    "host missing");
+	CHECK(loadx("[a]\n") == -1 &&
+		xerror("%s: [a] host: missing (every account needs one, "
+		       "unless oauth is google or microsoft)"),
+	    "empty section");
+	CHECK(loadx("[a]\noauth = custom\n") == -1 &&
+		xerror("%s: [a] host: missing (every "
+		       "account needs one, unless oauth is google or microsoft)"),
+	    "custom needs host");
 	CHECK(loadx("[a]\nhost = h\noauth = custom\nuser = u\noauth_client_id = c\n") == -1 &&
-	    xerror("%s: [a] "
-	    "oauth_token_url: missing (oauth = custom needs it)"), "custom needs token url");
-	CHECK(loadx("[a]\nhost = h\ntls_cert_file = /c\n") == -1 && xerror("%s: [a] "
-	    "tls_key_file: missing (tls_cert_file needs it: give both or neither)"),
+		xerror("%s: [a] "
+		       "oauth_token_url: missing (oauth = custom needs it)"),
+	    "custom needs token url");
+	CHECK(loadx("[a]\nhost = h\ntls_cert_file = /c\n") == -1 &&
+		xerror("%s: [a] "
+		       "tls_key_file: missing (tls_cert_file needs it: give both or neither)"),
 	    "cert without key");
-	CHECK(loadx("[a]\nhost = h\ntls_key_file = /k\n") == -1 && xerror("%s: [a] "
-	    "tls_cert_file: missing (tls_key_file needs it: give both or neither)"),
+	CHECK(loadx("[a]\nhost = h\ntls_key_file = /k\n") == -1 &&
+		xerror("%s: [a] "
+		       "tls_cert_file: missing (tls_key_file needs it: give both or neither)"),
 	    "key without cert");
 	CHECK(loadx("[defaults]\ntls_cert_file = /c\ntls_key_file = /k\n[a]\nhost = h\n"
-	    "tls_key_file =\n") == -1, "pair broken by an empty override");
+		    "tls_key_file =\n") == -1,
+	    "pair broken by an empty override");
 }
 
 static void
@@ -547,9 +623,11 @@ passwords(void)
 	config_free(&cfg);
 	err_init(&e);
 	CHECK(config_load(&cfg, NULL, xf, &e) == -1, "password in a 0644 file is refused");
-	snprintf(want, sizeof(want), "%s: [a] password: the file can be read by other users "
+	snprintf(want, sizeof(want),
+	    "%s: [a] password: the file can be read by other users "
 	    "(mode 0644); run chmod 600 %s, or use password_command, password_file or the "
-	    "keyring instead", xf, xf);
+	    "keyring instead",
+	    xf, xf);
 	CHECK(config_error(want), "password refusal names the file and the fix");
 	CHECK(strstr(e.msg, "s3cret") == NULL, "the password is not in the message");
 
@@ -576,14 +654,15 @@ passwords(void)
 	write_file(xf, 0644, "[defaults]\npassword = s3cret\n[a]\nhost = h\n");
 	config_free(&cfg);
 	err_init(&e);
-	CHECK(config_load(&cfg, NULL, xf, &e) == -1 && strstr(e.msg, "[defaults] password:")
-	    != NULL, "password in [defaults] of a 0644 file is refused");
+	CHECK(config_load(&cfg, NULL, xf, &e) == -1 &&
+		strstr(e.msg, "[defaults] password:") != NULL,
+	    "password in [defaults] of a 0644 file is refused");
 	write_file(xf, 0644, "[a]\nhost = h\npassword =\npassword_command = pass x\n");
 	config_free(&cfg);
 	err_init(&e);
 	CHECK(config_load(&cfg, NULL, xf, &e) == 0, "empty password in a 0644 file is fine");
-	CHECK(loadx("[a]\nhost = h\nuser = u\n") == 0 &&
-	    config_find(&cfg, "a")->password == NULL, "no password");
+	CHECK(loadx("[a]\nhost = h\nuser = u\n") == 0 && config_find(&cfg, "a")->password == NULL,
+	    "no password");
 
 	/* A password-less system file may be world-readable while the user file has one. */
 	write_file(sysf, 0644, "[defaults]\nport = 2525\n[s]\nhost = s\n");
@@ -596,26 +675,30 @@ passwords(void)
 static void
 fallbacks(void)
 {
-	CHECK(loadx("[a]\nhost = h\nfallback = b\n[b]\nhost = h\nfallback = c\n[c]\nhost = h\n")
-	    == 0, "a fallback chain is fine");
+	CHECK(loadx("[a]\nhost = h\nfallback = b\n[b]\nhost = h\nfallback = c\n[c]\nhost = h\n") ==
+		0,
+	    "a fallback chain is fine");
 	CHECK_STR(config_find(&cfg, "a")->fallback, "b", "a -> b");
 	CHECK_STR(config_find(&cfg, "b")->fallback, "c", "b -> c");
 	CHECK(config_find(&cfg, "c")->fallback == NULL, "c ends it");
 	CHECK(loadx("[a]\nhost = h\nfallback = nope\n") == -1 &&
-	    xerror("%s: [a] fallback = nope: no such account"), "fallback to nothing");
+		xerror("%s: [a] fallback = nope: no such account"),
+	    "fallback to nothing");
 	CHECK(loadx("[a]\nhost = h\nfallback = a\n") == -1 &&
-	    xerror("%s: [a] fallback = a: an account cannot fall back to itself"),
+		xerror("%s: [a] fallback = a: an account cannot fall back to itself"),
 	    "fallback to itself");
 	CHECK(loadx("[a]\nhost = h\nfallback = b\n[b]\nhost = h\nfallback = a\n") == -1 &&
-	    xerror("%s: [a] fallback = b: fallback loop (a -> b -> a)"), "two-account loop");
+		xerror("%s: [a] fallback = b: fallback loop (a -> b -> a)"),
+	    "two-account loop");
 	CHECK(loadx("[x]\nhost = h\nfallback = a\n[a]\nhost = h\nfallback = b\n[b]\nhost = h\n"
-	    "fallback = c\n[c]\nhost = h\nfallback = a\n") == -1 &&
-	    xerror("%s: [a] fallback = b: fallback loop (a -> b -> c -> a)"),
+		    "fallback = c\n[c]\nhost = h\nfallback = a\n") == -1 &&
+		xerror("%s: [a] fallback = b: fallback loop (a -> b -> c -> a)"),
 	    "three-account loop reached from outside");
 	CHECK(loadx("[defaults]\nfallback = backup\n[a]\nhost = h\n[backup]\nhost = h\n") == 0,
 	    "fallback in [defaults] skips the account it names");
 	CHECK_STR(config_find(&cfg, "a")->fallback, "backup", "a inherits the fallback");
-	CHECK(config_find(&cfg, "backup")->fallback == NULL, "backup does not fall back to "
+	CHECK(config_find(&cfg, "backup")->fallback == NULL,
+	    "backup does not fall back to "
 	    "itself");
 }
 
@@ -644,15 +727,18 @@ selection(void)
 	char *s;
 
 	CHECK(loadx("[defaults]\nfrom = %U@example.com\n"
-	    "[work]\nhost = w\nfrom = Joe@Work.example\n"
-	    "[glob]\nhost = g\nfrom = *@lists.example\n"
-	    "[exact]\nhost = e\nfrom = alice@lists.example\n"
-	    "[tagged]\nhost = t\nfrom = bob+smtp@t.example\n"
-	    "[plain]\nhost = p\n") == 0, "selection config loads");
+		    "[work]\nhost = w\nfrom = Joe@Work.example\n"
+		    "[glob]\nhost = g\nfrom = *@lists.example\n"
+		    "[exact]\nhost = e\nfrom = alice@lists.example\n"
+		    "[tagged]\nhost = t\nfrom = bob+smtp@t.example\n"
+		    "[plain]\nhost = p\n") == 0,
+	    "selection config loads");
 	CHECK(selected(sel("plain", "joe@work.example"), "plain"), "-a wins over the sender");
 	CHECK(selected(sel("WORK", NULL), "work"), "-a is case-insensitive");
-	CHECK(sel("nope", NULL) == NULL && config_error("account 'nope' is not defined "
-	    "(accounts: work, glob, exact, tagged, plain)"), "-a unknown");
+	CHECK(sel("nope", NULL) == NULL &&
+		config_error("account 'nope' is not defined "
+			     "(accounts: work, glob, exact, tagged, plain)"),
+	    "-a unknown");
 	CHECK(selected(sel(NULL, "joe@work.example"), "work"), "sender matches from");
 	CHECK(selected(sel(NULL, "JOE@WORK.EXAMPLE"), "work"), "case-insensitive");
 	CHECK(selected(sel(NULL, "joe+cron@work.example"), "work"), "user+tag matches user");
@@ -662,12 +748,18 @@ selection(void)
 	CHECK(selected(sel(NULL, "X+y@LISTS.example"), "glob"), "glob, tag, case");
 	CHECK(selected(sel(NULL, "alice@lists.example"), "exact"), "exact beats an earlier glob");
 	CHECK(sel(NULL, "someone@else.example") == NULL, "no match, no default");
-	CHECK(config_error("cannot choose an account for sender <someone@else.example>: no "
-	    "account's from matches it, [defaults] sets no account, and there are 5 accounts "
-	    "(work, glob, exact, tagged, plain); use -a NAME"), "no match: message");
-	CHECK(sel(NULL, NULL) == NULL && config_error("cannot choose an account: no sender to "
-	    "match, [defaults] sets no account, and there are 5 accounts (work, glob, exact, "
-	    "tagged, plain); use -a NAME"), "no sender: message");
+	CHECK(
+	    config_error(
+		"cannot choose an account for sender <someone@else.example>: no "
+		"account's from matches it, [defaults] sets no account, and there are 5 accounts "
+		"(work, glob, exact, tagged, plain); use -a NAME"),
+	    "no match: message");
+	CHECK(sel(NULL, NULL) == NULL &&
+		config_error("cannot choose an account: no sender to "
+			     "match, [defaults] sets no account, and there are 5 accounts "
+			     "(work, glob, exact, "
+			     "tagged, plain); use -a NAME"),
+	    "no sender: message");
 	/* plain inherits a from template, which must not select it. */
 	snprintf(want, sizeof(want), "%s@example.com", user_name());
 	CHECK(sel(NULL, want) == NULL, "an inherited from does not select");
@@ -690,14 +782,17 @@ selection(void)
 
 	CHECK(loadx("") == 0, "empty config");
 	CHECK(sel(NULL, "a@b") == NULL, "no account at all");
-	snprintf(want, sizeof(want), "no account is configured in %s (see sendmail.conf(5))",
-	    xf);
+	snprintf(want, sizeof(want), "no account is configured in %s (see sendmail.conf(5))", xf);
 	CHECK(config_error(want), "no account: message");
-	CHECK(sel("work", NULL) == NULL && config_error("account 'work' is not defined: no "
-	    "accounts are configured"), "-a with no accounts");
-	snprintf(want, sizeof(want), "no account is configured: neither %s nor the user's "
+	CHECK(sel("work", NULL) == NULL &&
+		config_error("account 'work' is not defined: no "
+			     "accounts are configured"),
+	    "-a with no accounts");
+	snprintf(want, sizeof(want),
+	    "no account is configured: neither %s nor the user's "
 	    "~/.config/mailout/sendmail.conf exists; create one with an account (see "
-	    "sendmail.conf(5))", config_system_path());
+	    "sendmail.conf(5))",
+	    config_system_path());
 	CHECK(load(NULL, NULL) == 0 && sel(NULL, NULL) == NULL && config_error(want),
 	    "no file: message");
 
@@ -737,15 +832,17 @@ listen_section(void)
 	CHECK(l->tls_cert_file == NULL && l->tls_min_version == 12, "no TLS, 1.2");
 	CHECK_STR(l->hostname, host_name(), "hostname: this host");
 
-	CHECK(loadx("[work]\nhost = h\n[listen]\naddress = 192.0.2.7, [2001:db8::1]:2525 "
-	    "mail.example.com:587 fe80::1\nport = 2526\nmax_connections = 5\n"
-	    "max_connections_per_ip = 2\nmax_recipients = 3\nmax_message_size = 1M\n"
-	    "command_timeout = 10\nsession_timeout = 7200\n"
-	    "allow_from = 192.168.1.0/24,10.0.0.0/8 2001:db8::/32\nsafe_ips = 192.168.1.20\n"
-	    "own_addresses = Block\nauth = required\nusers_file = /etc/mailout/users\n"
-	    "senders = *@example.com, scanner@example.org\naccount = work\n"
-	    "run_as = mo-listen\ntls_cert_file = /c.pem\ntls_key_file = /k.pem\n"
-	    "tls_min_version = 1.3\nhostname = relay.%H\n") == 0, "every [listen] key loads");
+	CHECK(loadx(
+		  "[work]\nhost = h\n[listen]\naddress = 192.0.2.7, [2001:db8::1]:2525 "
+		  "mail.example.com:587 fe80::1\nport = 2526\nmax_connections = 5\n"
+		  "max_connections_per_ip = 2\nmax_recipients = 3\nmax_message_size = 1M\n"
+		  "command_timeout = 10\nsession_timeout = 7200\n"
+		  "allow_from = 192.168.1.0/24,10.0.0.0/8 2001:db8::/32\nsafe_ips = 192.168.1.20\n"
+		  "own_addresses = Block\nauth = required\nusers_file = /etc/mailout/users\n"
+		  "senders = *@example.com, scanner@example.org\naccount = work\n"
+		  "run_as = mo-listen\ntls_cert_file = /c.pem\ntls_key_file = /k.pem\n"
+		  "tls_min_version = 1.3\nhostname = relay.%H\n") == 0,
+	    "every [listen] key loads");
 	CHECK(l->addrs.n == 4 && !l->addrs_default, "four addresses");
 	if (l->addrs.n == 4) {
 		CHECK_STR(l->addrs.v[0].host, "192.0.2.7", "IPv4 address");
@@ -780,53 +877,66 @@ listen_section(void)
 	    "TLS files, 1.3");
 
 	CHECK(loadx("[listen]\nauth = required\nuser = scanner\npassword_file = /p\n"
-	    "account = by-user\n") == 0, "one user, account by user");
+		    "account = by-user\n") == 0,
+	    "one user, account by user");
 	CHECK(l->relay == RELAY_BY_USER, "by-user");
 	CHECK_STR(l->user, "scanner", "the user");
 
 	CHECK(load("[listen]\nport = 2525\nallow_from = 10.0.0.0/8\n",
-	    "[listen]\nport = 2626\n") == 0, "[listen] in two files");
+		  "[listen]\nport = 2626\n") == 0,
+	    "[listen] in two files");
 	CHECK(l->port == 2626 && l->allow_from.n == 1, "the later file's key wins, others stay");
 
 	CHECK(loadx("[listen]\nhost = x\n") == -1, "an account key in [listen]");
 	CHECK(xerror("%s: [listen] key 'host': unknown key (see sendmail.conf(5)); did you "
-	    "mean 'port'?"), "is unknown there, and a [listen] key is suggested");
+		     "mean 'port'?"),
+	    "is unknown there, and a [listen] key is suggested");
 	CHECK(loadx("[w]\nhost = h\nallow_from = 10.0.0.0/8\n") == -1,
 	    "a [listen] key in an account");
 	CHECK(xerror("%s: [w] key 'allow_from': unknown key (see sendmail.conf(5))"),
 	    "is unknown there");
 	CHECK(loadx("[listen]\nallow_from = 192.168.1.5/24\n") == -1, "host bits set");
-	CHECK(xerror("%s: [listen] allow_from = 192.168.1.5/24: not a list of address ranges "
-	    "(accepted: addresses or ranges (192.168.1.0/24, 2001:db8::/32, with no bits set "
-	    "past the prefix), separated by commas or spaces)"), "named with what is accepted");
+	CHECK(
+	    xerror(
+		"%s: [listen] allow_from = 192.168.1.5/24: not a list of address ranges "
+		"(accepted: addresses or ranges (192.168.1.0/24, 2001:db8::/32, with no bits set "
+		"past the prefix), separated by commas or spaces)"),
+	    "named with what is accepted");
 	CHECK(loadx("[listen]\nallow_from = 10.0.0.0/33\n") == -1, "prefix too long");
 	CHECK(loadx("[listen]\naddress = [::1\n") == -1, "unclosed bracket");
 	CHECK(loadx("[listen]\naddress = 127.0.0.1:0\n") == -1, "port 0");
 	CHECK(loadx("[listen]\naddress = 1::2::3\n") == -1, "not IPv6");
 	CHECK(loadx("[listen]\naddress = ,\n") == -1, "no address");
 	CHECK(xerror("%s: [listen] address: empty (give the addresses to listen on, or leave "
-	    "the key out for 127.0.0.1 and ::1)"), "says so");
+		     "the key out for 127.0.0.1 and ::1)"),
+	    "says so");
 	CHECK(loadx("[listen]\nown_addresses = trusted\n") == -1, "own_addresses word");
 	CHECK(xerror("%s: [listen] own_addresses = trusted: not a rule for this computer's own "
-	    "addresses (accepted: normal, block, safe)"), "lists the words");
+		     "addresses (accepted: normal, block, safe)"),
+	    "lists the words");
 	CHECK(loadx("[listen]\nrun_as = root\n") == -1, "run_as root refused");
 	CHECK(loadx("[listen]\nmax_connections = 0\n") == -1, "0 connections");
 	CHECK(loadx("[listen]\nauth = required\n") == -1, "auth without users");
 	CHECK(xerror("%s: [listen] auth = required: no users (set users_file, or user and "
-	    "password_file)"), "says where users come from");
+		     "password_file)"),
+	    "says where users come from");
 	CHECK(loadx("[listen]\nusers_file = /u\n") == -1, "users but auth off");
 	CHECK(xerror("%s: [listen] users_file is set but auth = off: nobody would be asked for "
-	    "a password (set auth = required, or remove it)"), "says auth is off");
+		     "a password (set auth = required, or remove it)"),
+	    "says auth is off");
 	CHECK(loadx("[listen]\nauth = required\nuser = x\n") == -1, "user alone");
 	CHECK(xerror("%s: [listen] password_file: missing (user needs it: the one user's name "
-	    "and the file with its password)"), "names password_file");
+		     "and the file with its password)"),
+	    "names password_file");
 	CHECK(loadx("[listen]\naccount = nosuch\n") == -1, "an unknown account");
 	CHECK(xerror("%s: [listen] account = nosuch: no such account (accepted: by-sender, "
-	    "by-user, or an account's name)"), "names it");
+		     "by-user, or an account's name)"),
+	    "names it");
 	CHECK(loadx("[listen]\naccount = by-user\n") == -1, "by-user without auth");
 	CHECK(loadx("[listen]\ntls_cert_file = /c\n") == -1, "cert without key");
 	CHECK(xerror("%s: [listen] tls_key_file: missing (tls_cert_file needs it: give both "
-	    "or neither)"), "names the key file");
+		     "or neither)"),
+	    "names the key file");
 	CHECK(loadx("[listen]\nsenders = <a@b>\n") == -1, "a sender in brackets");
 }
 

@@ -9,8 +9,8 @@
 #include "unit.h"
 
 struct msg {
-	unsigned char	b[1024];
-	int		n;
+	unsigned char b[1024];
+	int n;
 };
 
 static void
@@ -54,7 +54,7 @@ begin(struct msg *m, const char *name, unsigned type, unsigned an)
 {
 	m->n = 0;
 	put16(m, 0x1234);
-	put16(m, 0x8180);	/* response, RD, RA, no error */
+	put16(m, 0x8180); /* response, RD, RA, no error */
 	put16(m, 1);
 	put16(m, an);
 	put16(m, 0);
@@ -114,8 +114,8 @@ test_srv(void)
 	srv_rr(&m, 0, 50, 465, "a.example.com");
 	CHECK(dns_parse_srv(m.b, m.n, &r, &n) == 1 && n == 3, "three SRV records");
 	CHECK(n == 3 && strcmp(r[0].target, "a.example.com") == 0 &&
-	    strcmp(r[1].target, "b.example.com") == 0 &&
-	    strcmp(r[2].target, "backup.example.com") == 0 && r[0].port == 465,
+		strcmp(r[1].target, "b.example.com") == 0 &&
+		strcmp(r[2].target, "backup.example.com") == 0 && r[0].port == 465,
 	    "lowest priority first, then highest weight");
 	dns_srv_free(r, n);
 

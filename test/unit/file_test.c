@@ -71,7 +71,8 @@ main(void)
 	/* sysfs refuses mkdir (EPERM, EACCES or EROFS) where stat then says ENOENT. */
 	errno = 0;
 	CHECK(make_dirs("/sys/mailout-file-test/below", 0700) == -1 && errno != 0 &&
-	    errno != ENOENT, "make_dirs: the error is mkdir's reason, not a later stat's");
+		errno != ENOENT,
+	    "make_dirs: the error is mkdir's reason, not a later stat's");
 
 	snprintf(p, sizeof(p), "%s/e1/e2/name.session", top);
 	CHECK(make_parents(p, 0700) == 0, "make_parents: the directories above a file");

@@ -20,8 +20,8 @@
 #include "message/rfc5322.h"
 #include "unit.h"
 
-#define DATE	"Date: Sun, 22 Nov 2026 00:39:12 +0000\r\n"
-#define ADDED	"From: alice@example.org\r\n" DATE "Message-ID: <ID>\r\n"
+#define DATE "Date: Sun, 22 Nov 2026 00:39:12 +0000\r\n"
+#define ADDED "From: alice@example.org\r\n" DATE "Message-ID: <ID>\r\n"
 
 static char topdir[64];
 static char spooldir[128];
@@ -161,7 +161,7 @@ expect(const char *name, const char *in, size_t len, const char *want)
 	buf_free(&s);
 }
 
-#define EXPECT(name, in, want)	expect(name, in, sizeof(in) - 1, want)
+#define EXPECT(name, in, want) expect(name, in, sizeof(in) - 1, want)
 
 static void
 test_line_endings(void)
@@ -172,8 +172,10 @@ test_line_endings(void)
 	EXPECT("CRLF", "Subject: hi\r\nTo: x@y\r\n\r\nline1\r\nline2\r\n", want);
 	EXPECT("mixed CRLF headers LF body", "Subject: hi\r\nTo: x@y\r\n\r\nline1\nline2\n", want);
 	EXPECT("bare CR", "Subject: hi\rTo: x@y\r\rline1\rline2\r", want);
-	EXPECT("CR CR LF is one line end", "Subject: hi\r\r\nTo: x@y\r\r\n\r\r\nline1\r\r\n"
-	    "line2\r\r\n", want);
+	EXPECT("CR CR LF is one line end",
+	    "Subject: hi\r\r\nTo: x@y\r\r\n\r\r\nline1\r\r\n"
+	    "line2\r\r\n",
+	    want);
 	EXPECT("no final newline", "Subject: hi\nTo: x@y\n\nline1\nline2", want);
 	EXPECT("two bare CRs are two lines", "Subject: s\n\na\r\rb\n",
 	    "Subject: s\r\n" ADDED "\r\na\r\n\r\nb\r\n");
@@ -191,19 +193,18 @@ test_header_shapes(void)
 	    "Subject: s\r\n" ADDED "\r\nb\r\n");
 	EXPECT("header-less input is all body", "hello world\nsecond\n",
 	    ADDED "\r\nhello world\r\nsecond\r\n");
-	EXPECT("body starting with a space", " indented\n",
-	    ADDED "\r\n indented\r\n");
+	EXPECT("body starting with a space", " indented\n", ADDED "\r\n indented\r\n");
 	EXPECT("empty input", "", ADDED "\r\n");
 	EXPECT("only an empty line", "\n", ADDED "\r\n");
-	EXPECT("headers and no body", "Subject: s",
-	    "Subject: s\r\n" ADDED "\r\n");
+	EXPECT("headers and no body", "Subject: s", "Subject: s\r\n" ADDED "\r\n");
 	EXPECT("non-header line ends the header block", "Subject: s\nthis is text\nmore\n",
 	    "Subject: s\r\n" ADDED "\r\nthis is text\r\nmore\r\n");
 	EXPECT("folded header kept as written", "Subject: a\n  b\n\tc\n\nx\n",
 	    "Subject: a\r\n  b\r\n\tc\r\n" ADDED "\r\nx\r\n");
 	EXPECT("existing From Date Message-ID kept",
 	    "Message-ID: <k@x>\nFrom: root (Cron Daemon)\nDate: Mon, 1 Jan 2024 00:00:00 +0000\n"
-	    "\nb\n", "Message-ID: <k@x>\r\nFrom: root (Cron Daemon)\r\n"
+	    "\nb\n",
+	    "Message-ID: <k@x>\r\nFrom: root (Cron Daemon)\r\n"
 	    "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\nb\r\n");
 	EXPECT("Bcc removed without -t", "To: a@x\nBcc: secret@x,\n  other@x\nSubject: s\n\nb\n",
 	    "To: a@x\r\nSubject: s\r\n" ADDED "\r\nb\r\n");
@@ -228,7 +229,8 @@ test_added_headers(void)
 	buf_init(&s, 1 << 20);
 	CHECK(run("x\n", 2, &o, &m, &e, &s) == 0, "added headers: ok");
 	CHECK(m.message_id != NULL && strncmp(m.message_id, "1795307952.", 11) == 0 &&
-	    strstr(m.message_id, "@example.org") != NULL, "generated Message-ID shape");
+		strstr(m.message_id, "@example.org") != NULL,
+	    "generated Message-ID shape");
 	CHECK_STR(buf_cstr(&s), ADDED "\r\nx\r\n", "From, Date, Message-ID in order");
 	CHECK(m.header_size == strlen(ADDED) + 2 - 2 + strlen(m.message_id),
 	    "header_size counts the empty line");
@@ -264,7 +266,8 @@ test_added_headers(void)
 	o.full_name = NULL;
 	run("Message-ID:   <abc@def.example>  \n\nx\n", 37, &o, &m, &e, &s);
 	CHECK_STR(m.message_id, "abc@def.example", "existing Message-ID recorded");
-	snprintf(want, sizeof(want), "Message-ID:   <abc@def.example>  \r\nFrom: "
+	snprintf(want, sizeof(want),
+	    "Message-ID:   <abc@def.example>  \r\nFrom: "
 	    "alice@example.org\r\n" DATE "\r\nx\r\n");
 	CHECK_STR(buf_cstr(&s), want, "no second Message-ID");
 	msg_free(&m);
@@ -309,7 +312,8 @@ test_recipients(void)
 	CHECK_STR(rcpts("To: a@x\nBcc: b@x,\n  c@x\nSubject: s\n\nb\n", 1, NULL, 0, 1),
 	    "a@x b@x c@x", "-t: folded Bcc recipients taken");
 	CHECK_STR(rcpts("To: a@x\nResent-To: r@x\nResent-Bcc: rb@x\nCc: c@x\n\nb\n", 1, NULL, 0,
-	    1), "r@x rb@x", "-t: Resent-* used when present");
+		      1),
+	    "r@x rb@x", "-t: Resent-* used when present");
 	CHECK_STR(rcpts("To: Team: a@x, (c) b@x;, root (Cron Daemon)\n\n", 1, NULL, 0, 1),
 	    "a@x b@x root@example.org", "-t: group, comments, bare name qualified");
 	CHECK_STR(rcpts("To: a@x\nCc: A@X, b@x\nTo: <d@x>,<a@x>\n\n", 1, ops1, 2, 1),
@@ -442,7 +446,8 @@ test_repairs(void)
 	o.rewrite_from = REWRITE_LOCAL;
 	rc = RUNS("From: root (Cron Daemon)\nSubject: s\n\nx\n", &o, &m, &e, &sp);
 	CHECK(rc == 0 && strstr(sp.data, "From: Cron Daemon <root@example.com>\r\n") &&
-	    (m.repairs & INTAKE_FROM_QUALIFIED), "local: cron's From qualified, name kept");
+		(m.repairs & INTAKE_FROM_QUALIFIED),
+	    "local: cron's From qualified, name kept");
 	msg_free(&m);
 	rc = RUNS("From: alice\n\nx\n", &o, &m, &e, &sp);
 	CHECK(rc == 0 && strstr(sp.data, "From: alice@example.com\r\n"),
@@ -462,12 +467,13 @@ test_repairs(void)
 	o.rewrite_name = "Joe";
 	rc = RUNS("From: root (Cron Daemon)\nSubject: s\n\nx\n", &o, &m, &e, &sp);
 	CHECK(rc == 0 && strstr(sp.data, "From: Joe <joe@example.com>\r\n") &&
-	    strstr(sp.data, "Reply-To: Cron Daemon <root@example.com>\r\n") &&
-	    !strstr(sp.data, "From: root"), "always: account's From, original in Reply-To");
+		strstr(sp.data, "Reply-To: Cron Daemon <root@example.com>\r\n") &&
+		!strstr(sp.data, "From: root"),
+	    "always: account's From, original in Reply-To");
 	msg_free(&m);
 	rc = RUNS("From: a@b.org\nReply-To: c@d.org\n\nx\n", &o, &m, &e, &sp);
 	CHECK(rc == 0 && strstr(sp.data, "From: Joe <joe@example.com>\r\n") &&
-	    strstr(sp.data, "Reply-To: c@d.org\r\n") && !strstr(sp.data, "a@b.org"),
+		strstr(sp.data, "Reply-To: c@d.org\r\n") && !strstr(sp.data, "a@b.org"),
 	    "always: an existing Reply-To is kept");
 	msg_free(&m);
 	rc = RUNS("Subject: s\n\nx\n", &o, &m, &e, &sp);
@@ -479,10 +485,10 @@ test_repairs(void)
 
 	/* rewrite_to: local To/Cc through the map; others untouched. */
 	o.map_local = map_root;
-	rc = RUNS("To: Boss <root>, x@y.org\nCc: alice@localhost\n\nx\n", &o, &m, &e,
-	    &sp);
-	CHECK(rc == 0 && strstr(sp.data, "To: admin@example.com, ops@example.com, x@y.org\r\n")
-	    && strstr(sp.data, "Cc: alice@example.com\r\n"), "rewrite_to maps local names");
+	rc = RUNS("To: Boss <root>, x@y.org\nCc: alice@localhost\n\nx\n", &o, &m, &e, &sp);
+	CHECK(rc == 0 && strstr(sp.data, "To: admin@example.com, ops@example.com, x@y.org\r\n") &&
+		strstr(sp.data, "Cc: alice@example.com\r\n"),
+	    "rewrite_to maps local names");
 	msg_free(&m);
 	rc = RUNS("To: undisclosed-recipients:;\n\nx\n", &o, &m, &e, &sp);
 	CHECK(rc == 0 && strstr(sp.data, "To: undisclosed-recipients:;\r\n"),
@@ -501,7 +507,8 @@ test_repairs(void)
 	MUST(buf_addstr(&in, "\n\nbody\n"));
 	rc = run(in.data, in.len, &o, &m, &e, &sp);
 	CHECK(rc == 0 && m.max_line <= 998 && (m.repairs & INTAKE_HEADER_FOLDED) &&
-	    strstr(sp.data, " word\r\n word"), "long header lines folded");
+		strstr(sp.data, " word\r\n word"),
+	    "long header lines folded");
 	msg_free(&m);
 
 	/*
@@ -530,37 +537,42 @@ test_repairs(void)
 	rc = run(in.data, in.len, &o, &m, &e, &sp);
 	b = body_of(&sp);
 	CHECK(rc == 0 && (m.repairs & INTAKE_BODY_QP) && m.max_line <= 76 &&
-	    strncmp(b, "a=3Db =C3=A9 a=3Db", 18) == 0 && strstr(b, "short line=20\r\n") &&
-	    strstr(sp.data, "MIME-Version: 1.0\r\n") &&
-	    strstr(sp.data, "Content-Type: text/plain; charset=UTF-8\r\n") &&
-	    strstr(sp.data, "Content-Transfer-Encoding: quoted-printable\r\n") &&
-	    !m.body_8bit, "single text part: quoted-printable with MIME headers");
+		strncmp(b, "a=3Db =C3=A9 a=3Db", 18) == 0 && strstr(b, "short line=20\r\n") &&
+		strstr(sp.data, "MIME-Version: 1.0\r\n") &&
+		strstr(sp.data, "Content-Type: text/plain; charset=UTF-8\r\n") &&
+		strstr(sp.data, "Content-Transfer-Encoding: quoted-printable\r\n") && !m.body_8bit,
+	    "single text part: quoted-printable with MIME headers");
 	msg_free(&m);
 
 	/* A declared 8bit encoding is replaced, not doubled. */
 	buf_reset(&in);
-	MUST(buf_addstr(&in, "MIME-Version: 1.0\nContent-Type: text/plain; charset=ISO-8859-1\n"
+	MUST(buf_addstr(&in,
+	    "MIME-Version: 1.0\nContent-Type: text/plain; charset=ISO-8859-1\n"
 	    "Content-Transfer-Encoding: 8bit\n\n"));
 	while (in.len < 1200)
 		MUST(buf_addstr(&in, "caf\xe9 "));
 	MUST(buf_addstr(&in, "\n"));
 	rc = run(in.data, in.len, &o, &m, &e, &sp);
 	CHECK(rc == 0 && (m.repairs & INTAKE_BODY_QP) && !strstr(sp.data, ": 8bit") &&
-	    strstr(sp.data, "charset=ISO-8859-1\r\nContent-Transfer-Encoding: "
-	    "quoted-printable\r\n") && strstr(body_of(&sp), "caf=E9 "),
+		strstr(sp.data,
+		    "charset=ISO-8859-1\r\nContent-Transfer-Encoding: "
+		    "quoted-printable\r\n") &&
+		strstr(body_of(&sp), "caf=E9 "),
 	    "8bit text re-encoded, its Content-Type kept");
 	msg_free(&m);
 
 	/* Multipart: lines cut at 998 octets, nothing else changed. */
 	buf_reset(&in);
-	MUST(buf_addstr(&in, "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+	MUST(buf_addstr(&in,
+	    "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
 	    "--b\n\n"));
 	while (in.len < 2500)
 		MUST(buf_addc(&in, 'z'));
 	MUST(buf_addstr(&in, "\n--b--\n"));
 	rc = run(in.data, in.len, &o, &m, &e, &sp);
 	CHECK(rc == 0 && (m.repairs & INTAKE_BODY_FOLDED) && m.max_line == 998 &&
-	    !strstr(sp.data, "quoted-printable"), "multipart: long lines folded at 998");
+		!strstr(sp.data, "quoted-printable"),
+	    "multipart: long lines folded at 998");
 	msg_free(&m);
 
 	buf_free(&in);
@@ -619,8 +631,8 @@ test_spool_files(void)
 	CHECK(rc == 0 && stat(m.path, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "spool file mode 0600");
 	CHECK(stat(spooldir, &st) == 0 && (st.st_mode & 0777) == 0700, "spool dir made 0700");
-	CHECK(strncmp(m.path, spooldir, strlen(spooldir)) == 0 &&
-	    strstr(m.path, "/tmp.") != NULL, "spool file in spool_dir");
+	CHECK(strncmp(m.path, spooldir, strlen(spooldir)) == 0 && strstr(m.path, "/tmp.") != NULL,
+	    "spool file in spool_dir");
 	snprintf(path, sizeof(path), "%s", m.path);
 	msg_release(&m);
 	msg_free(&m);
@@ -637,7 +649,8 @@ test_spool_files(void)
 	o.spool_dir = bad;
 	rc = RUNS("x\n", &o, &m, &e, NULL);
 	CHECK(rc == -1 && e.cause == CAUSE_CANTCREAT && strstr(e.msg, bad) != NULL &&
-	    strstr(e.msg, "queue_dir") != NULL, "cannot create: names dir and fix");
+		strstr(e.msg, "queue_dir") != NULL,
+	    "cannot create: names dir and fix");
 	msg_free(&m);
 	o.spool_dir = spooldir;
 
@@ -656,7 +669,8 @@ test_spool_files(void)
 	setrlimit(RLIMIT_FSIZE, &rl);
 	close(fd);
 	CHECK(rc == -1 && e.cause == CAUSE_IOERR && strstr(e.msg, "cannot write spool file") &&
-	    strstr(e.msg, "too large") != NULL, "write error: IOERR naming the file");
+		strstr(e.msg, "too large") != NULL,
+	    "write error: IOERR naming the file");
 	CHECK(spool_files() == 0, "spool removed (write error)");
 	msg_free(&m);
 	buf_free(&in);
@@ -689,8 +703,9 @@ test_spool_anon(void)
 	rc = run(in.data, in.len, &o, &m, &e, &sp);
 	CHECK(rc == 0 && m.path == NULL && m.fd != -1, "anonymous spool file: no path");
 	CHECK(spool_files() == 0, "anonymous spool file: nothing in the directory");
-	CHECK(rc == 0 && (m.repairs & INTAKE_BODY_QP) && strstr(buf_cstr(&sp),
-	    "Subject: anon\r\n") != NULL && strstr(buf_cstr(&sp), "end\r\n") != NULL,
+	CHECK(rc == 0 && (m.repairs & INTAKE_BODY_QP) &&
+		strstr(buf_cstr(&sp), "Subject: anon\r\n") != NULL &&
+		strstr(buf_cstr(&sp), "end\r\n") != NULL,
 	    "anonymous spool file: long line re-encoded, message intact");
 	msg_free(&m);
 	CHECK(spool_files() == 0, "anonymous spool file: nothing after msg_free");
@@ -699,7 +714,8 @@ test_spool_anon(void)
 	o.spool_dir = bad;
 	rc = RUNS("x\n", &o, &m, &e, NULL);
 	CHECK(rc == -1 && e.cause == CAUSE_CANTCREAT && strstr(e.msg, bad) != NULL &&
-	    strstr(e.msg, "TMPDIR") != NULL, "anonymous spool: a missing directory names TMPDIR");
+		strstr(e.msg, "TMPDIR") != NULL,
+	    "anonymous spool: a missing directory names TMPDIR");
 	msg_free(&m);
 	buf_free(&in);
 	buf_free(&sp);

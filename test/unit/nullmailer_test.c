@@ -10,12 +10,12 @@
 #include "unit_import.h"
 
 static const char remotes[] =
-"# nullmailer remotes: one per line, tried in order\n"
-"smtp.example.com smtp --port=587 --starttls --user=alerts@example.com --pass=Secr3t\n"
-"\n"
-"backup.example.net smtp --ssl --user=alerts --pass=0ther --x509cafile=/etc/ssl/corp.pem\n"
-"qmqp.example.org qmqp\n"
-"old.example.org smtp --auth-login --insecure --source=192.0.2.1\n";
+    "# nullmailer remotes: one per line, tried in order\n"
+    "smtp.example.com smtp --port=587 --starttls --user=alerts@example.com --pass=Secr3t\n"
+    "\n"
+    "backup.example.net smtp --ssl --user=alerts --pass=0ther --x509cafile=/etc/ssl/corp.pem\n"
+    "qmqp.example.org qmqp\n"
+    "old.example.org smtp --auth-login --insecure --source=192.0.2.1\n";
 
 static void
 test_remotes(void)
@@ -25,8 +25,9 @@ test_remotes(void)
 
 	memset(&im, 0, sizeof(im));
 	err_init(&e);
-	CHECK(nullmailer_parse(remotes, strlen(remotes), NULL, "example.com",
-	    "admin@example.com", "web1", &im, &e) == 0, "nullmailer's files parse");
+	CHECK(nullmailer_parse(remotes, strlen(remotes), NULL, "example.com", "admin@example.com",
+		  "web1", &im, &e) == 0,
+	    "nullmailer's files parse");
 	CHECK(im.nacc == 3, "three SMTP remotes, the QMQP one left out");
 	CHECK(noted(&im, "qmqp.example.org qmqp: mailout speaks SMTP only"), "with a note");
 	CHECK_STR(get(&im, "nullmailer", "host"), "smtp.example.com", "the first remote");
@@ -34,7 +35,8 @@ test_remotes(void)
 	CHECK_STR(get(&im, "nullmailer", "tls"), "starttls", "--starttls");
 	CHECK_STR(get(&im, "nullmailer", "user"), "alerts@example.com", "--user");
 	CHECK(acc(&im, "nullmailer") != NULL && acc(&im, "nullmailer")->secret != NULL &&
-	    strcmp(acc(&im, "nullmailer")->secret, "Secr3t") == 0, "--pass, kept apart");
+		strcmp(acc(&im, "nullmailer")->secret, "Secr3t") == 0,
+	    "--pass, kept apart");
 	CHECK_STR(get(&im, "nullmailer", "fallback"), "nullmailer-2",
 	    "the next remote is the fallback");
 	CHECK_STR(get(&im, "nullmailer-2", "tls"), "implicit", "--ssl is implicit TLS");

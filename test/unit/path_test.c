@@ -28,7 +28,8 @@ main(void)
 
 	errno = 0;
 	p = path_fmt("%s/x", long_dir);
-	CHECK(p == NULL && errno == ENAMETOOLONG, "path_fmt: one byte more is ENAMETOOLONG, "
+	CHECK(p == NULL && errno == ENAMETOOLONG,
+	    "path_fmt: one byte more is ENAMETOOLONG, "
 	    "no cut name");
 	free(p);
 

@@ -28,7 +28,7 @@ enc(const char *in, size_t n)
 	return out;
 }
 
-#define ENC(s)	enc((s), sizeof(s) - 1)
+#define ENC(s) enc((s), sizeof(s) - 1)
 
 /* 1 if no line of s is longer than QP_LINE (without its CRLF). */
 static int

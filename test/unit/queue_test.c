@@ -63,8 +63,8 @@ test_meta(void)
 	CHECK(queue_meta_format(&m, &b) == 0, "format");
 	CHECK(strstr(buf_cstr(&b), "Last-Error: relay x: 451 4.3.0 try  later\n") != NULL,
 	    "control characters in a value become spaces");
-	CHECK(strstr(buf_cstr(&b), "Recipient: sent \"b c\"@example.com\nReply: 250 ok\n")
-	    != NULL, "recipient line then its reply");
+	CHECK(strstr(buf_cstr(&b), "Recipient: sent \"b c\"@example.com\nReply: 250 ok\n") != NULL,
+	    "recipient line then its reply");
 	err_init(&e);
 	CHECK(queue_meta_parse(buf_cstr(&b), b.len, &p, &e) == 0, "parse back");
 	CHECK_STR(p.id, m.id, "id");
@@ -77,7 +77,8 @@ test_meta(void)
 	CHECK_STR(p.dsn_ret, "HDRS", "dsn ret");
 	CHECK(p.dsn_envid == NULL, "absent dsn envid stays NULL");
 	CHECK(p.arrival == 1700000000 && p.attempts == 3 && p.last_attempt == 1700000300 &&
-	    p.next_attempt == 1700000540 && p.expired == 0, "times and attempts");
+		p.next_attempt == 1700000540 && p.expired == 0,
+	    "times and attempts");
 	CHECK(p.nrcpts == 3, "three recipients");
 	if (p.nrcpts == 3) {
 		CHECK(p.rcpts[0].state == QR_PENDING, "pending");
@@ -104,7 +105,8 @@ test_meta(void)
 	t = "Sender: a@b\nRecipient: pending x@y\n";
 	err_init(&e);
 	CHECK(queue_meta_parse(t, strlen(t), &p, &e) == 0 && p.relay == NULL &&
-	    p.nfallbacks == 0 && p.config == NULL && p.held == NULL, "older entry: unbound");
+		p.nfallbacks == 0 && p.config == NULL && p.held == NULL,
+	    "older entry: unbound");
 	queue_meta_free(&p);
 	buf_free(&b);
 
@@ -114,7 +116,8 @@ test_meta(void)
 	CHECK(queue_meta_parse(t, strlen(t), &p, &e) == 0, "unknown keys are ignored");
 	CHECK_STR(p.sender, "", "empty Sender is the null sender");
 	CHECK(p.nrcpts == 2 && strcmp(p.rcpts[0].reply, "421 closing") == 0 &&
-	    p.rcpts[1].reply[0] == '\0', "Reply binds to the recipient above it");
+		p.rcpts[1].reply[0] == '\0',
+	    "Reply binds to the recipient above it");
 	queue_meta_free(&p);
 
 	t = "Sender: a@b\r\nRecipient: pending x@y\r\n";
@@ -151,8 +154,9 @@ test_meta(void)
 	    "the largest Size is read");
 	/* As queue_read_meta does: the id comes from the file name. */
 	memcpy(p.id, "65A1B2C30F4231A2B3C", QUEUE_ID_LEN + 1);
-	CHECK(queue_meta_format(&p, &b) == 0 && strstr(buf_cstr(&b),
-	    "Size: 18446744073709551615\n") != NULL, "and written as it was read");
+	CHECK(queue_meta_format(&p, &b) == 0 &&
+		strstr(buf_cstr(&b), "Size: 18446744073709551615\n") != NULL,
+	    "and written as it was read");
 	queue_meta_free(&p);
 	err_init(&e);
 	CHECK(queue_meta_parse(buf_cstr(&b), b.len, &p, &e) == 0 && p.size == UINT64_MAX,
@@ -289,7 +293,8 @@ test_files(void)
 	snprintf(path, sizeof(path), "%s/elsewhere", root);
 	fd = open(path, O_CREAT | O_RDWR, 0600);
 	CHECK(queue_commit(&q, fd, "/nonexistent/spool", &m, &e) == -1 &&
-	    e.cause == CAUSE_CANTCREAT, "failed commit: CAUSE_CANTCREAT");
+		e.cause == CAUSE_CANTCREAT,
+	    "failed commit: CAUSE_CANTCREAT");
 	CHECK(count_dir(q.active) == 2 && count_dir(q.tmp) == 0, "failed commit leaves nothing");
 	CHECK(m.id[0] == '\0', "failed commit clears the id");
 	close(fd);
@@ -315,7 +320,8 @@ test_files(void)
 	CHECK(queue_update(&q, &qe, &e) == 0, "update");
 	queue_unlock(&qe);
 	CHECK(queue_read_meta(&q, id, &m, &e) == 0 && m.attempts == 4 &&
-	    m.rcpts[0].state == QR_SENT, "update is read back");
+		m.rcpts[0].state == QR_SENT,
+	    "update is read back");
 	queue_meta_free(&m);
 	CHECK(count_dir(q.tmp) == 0, "update leaves nothing in tmp/");
 
@@ -381,7 +387,7 @@ test_files(void)
 		utime(path, &ut);
 		CHECK(queue_sweep_dead(&q) == 1, "sweep removes the dead run's file only");
 		CHECK(access(dead, F_OK) == -1 && access(held, F_OK) == 0 &&
-		    access(fresh, F_OK) == 0 && access(path, F_OK) == 0,
+			access(fresh, F_OK) == 0 && access(path, F_OK) == 0,
 		    "held, fresh and fifo stay");
 		close(hfd);
 		CHECK(queue_sweep_dead(&q) == 1 && access(held, F_OK) == -1,

@@ -82,7 +82,8 @@ down(const char *f)
 static void
 test_downgrade_field(void)
 {
-	CHECK_STR(down("Subject: Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln\r\n"),
+	CHECK_STR(down("Subject: Gr\xc3\xbc\xc3\x9f"
+		       "e aus K\xc3\xb6ln\r\n"),
 	    "Subject: =?UTF-8?B?R3LDvMOfZSBhdXMgS8O2bG4=?=\r\n", "subject encoded");
 	CHECK_STR(down("Subject: [cron] caf\xc3\xa9 done\r\n"),
 	    "Subject: [cron] =?UTF-8?B?Y2Fmw6k=?= done\r\n", "ASCII words around stay");
@@ -94,7 +95,8 @@ test_downgrade_field(void)
 	    "To: =?UTF-8?B?TcO8bGxlciwgSGFucw==?= <h@x>, b@y\r\n", "quoted name encoded");
 	CHECK_STR(down("To: j\xc3\xb6rg@x.org\r\n"), "- an address that is not ASCII",
 	    "non-ASCII address cannot be downgraded");
-	CHECK_STR(down("Content-Type: application/pdf; name=\"\xc3\x9c" "bersicht.pdf\"\r\n"),
+	CHECK_STR(down("Content-Type: application/pdf; name=\"\xc3\x9c"
+		       "bersicht.pdf\"\r\n"),
 	    "Content-Type: application/pdf; name=\"=?UTF-8?B?w5xiZXJzaWNodC5wZGY=?=\"\r\n",
 	    "parameter value encoded inside quotes");
 	CHECK_STR(down("X-Note: a\r\n b \xc3\xa9\r\n"), "X-Note: a b =?UTF-8?B?w6k=?=\r\n",
@@ -144,8 +146,9 @@ static void
 test_downgrade_file(void)
 {
 	static const char msg[] = "From: J\xc3\xb6rg <j@x.org>\r\nSubject: \xc3\xa9t\xc3\xa9\r\n"
-	    "To: b@y\r\n\r\nbody \xc3\xa9\r\n";
-	static const char want[] = "From: =?UTF-8?B?SsO2cmc=?= <j@x.org>\r\n"
+				  "To: b@y\r\n\r\nbody \xc3\xa9\r\n";
+	static const char want[] =
+	    "From: =?UTF-8?B?SsO2cmc=?= <j@x.org>\r\n"
 	    "Subject: =?UTF-8?B?w6l0w6k=?=\r\nTo: b@y\r\n\r\nbody \xc3\xa9\r\n";
 	char path[] = "/tmp/rfc2047_test.XXXXXX", got[1024];
 	struct err e;

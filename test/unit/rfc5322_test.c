@@ -28,15 +28,15 @@ parse(const char *s, int strict)
 			snprintf(result, sizeof(result), "ERR with wrong cause");
 	} else {
 		for (i = 0; i < l.n && off < sizeof(result); i++)
-			off += snprintf(result + off, sizeof(result) - off, "%s%s",
-			    i ? " " : "", l.v[i]);
+			off += snprintf(result + off, sizeof(result) - off, "%s%s", i ? " " : "",
+			    l.v[i]);
 	}
 	addrlist_free(&l);
 	return result;
 }
 
-#define STRICT(in, want)	CHECK_STR(parse(in, 1), want, tname("strict: ", in))
-#define LAX(in, want)		CHECK_STR(parse(in, 0), want, tname("lax: ", in))
+#define STRICT(in, want) CHECK_STR(parse(in, 1), want, tname("strict: ", in))
+#define LAX(in, want) CHECK_STR(parse(in, 0), want, tname("lax: ", in))
 
 /* A test name on one TAP line: controls shown as '?'. */
 static const char *
@@ -51,7 +51,9 @@ tname(const char *pre, const char *in)
 			n[i] = '?';
 	return n;
 }
+/* clang-format off */
 #define BOTH(in, want)		do { STRICT(in, want); LAX(in, want); } while (0)
+/* clang-format on */
 
 static int
 is_err(const char *r)
@@ -123,10 +125,9 @@ test_appendix_a(void)
 	BOTH("Undisclosed recipients:;", "");
 	BOTH("undisclosed-recipients:;", "");
 	BOTH("undisclosed-recipients:", "");
-	BOTH("Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>",
-	    "pete@silly.test");
+	BOTH("Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>", "pete@silly.test");
 	BOTH("A Group(Some people)\r\n     :Chris Jones <c@(Chris's host.)public.example>,\r\n"
-	    "         joe@example.org,\r\n  John <jdoe@one.test> (my dear friend); (the end)",
+	     "         joe@example.org,\r\n  John <jdoe@one.test> (my dear friend); (the end)",
 	    "c@public.example joe@example.org jdoe@one.test");
 	BOTH("(Empty list)(start)Hidden recipients  :(nobody(that I know))  ;", "");
 	BOTH("Joe Q. Public <john.q.public@example.com>", "john.q.public@example.com");
@@ -281,7 +282,8 @@ test_field_name(void)
 	size_t n = 0;
 
 	CHECK(rfc5322_field_name("Subject: hi", 11, &n, &v) == 0 && n == 7 &&
-	    strcmp(v, " hi") == 0, "field name");
+		strcmp(v, " hi") == 0,
+	    "field name");
 	CHECK(rfc5322_field_name("Subject : hi", 12, &n, &v) == 0 && n == 7,
 	    "obs space before colon");
 	CHECK(rfc5322_field_name("From foo@bar Mon", 16, &n, &v) == -1, "mbox From_ line");

@@ -71,7 +71,8 @@ test_names(void)
 	CHECK(sasl_mech_parse("gssapi") == SASL_NONE, "unknown mechanism");
 	CHECK_STR(sasl_mech_name(SASL_OAUTHBEARER), "OAUTHBEARER", "name OAUTHBEARER");
 	CHECK(sasl_mech_cleartext(SASL_PLAIN) && sasl_mech_cleartext(SASL_LOGIN) &&
-	    !sasl_mech_cleartext(SASL_CRAM_MD5), "cleartext mechanisms are PLAIN and LOGIN");
+		!sasl_mech_cleartext(SASL_CRAM_MD5),
+	    "cleartext mechanisms are PLAIN and LOGIN");
 }
 
 static void
@@ -111,10 +112,10 @@ test_plain_login(void)
 	err_init(&e);
 	sa = mk(SASL_LOGIN, "tim", "tanstaaf");
 	CHECK(sasl_initial(sa, &out, &e) == 0, "LOGIN: no initial response");
-	CHECK(sasl_step(sa, "VXNlcm5hbWU6", &out, &e) == 0 &&
-	    strcmp(dec(&out), "tim") == 0, "LOGIN: user name first");
-	CHECK(sasl_step(sa, "UGFzc3dvcmQ6", &out, &e) == 0 &&
-	    strcmp(dec(&out), "tanstaaf") == 0, "LOGIN: then the password");
+	CHECK(sasl_step(sa, "VXNlcm5hbWU6", &out, &e) == 0 && strcmp(dec(&out), "tim") == 0,
+	    "LOGIN: user name first");
+	CHECK(sasl_step(sa, "UGFzc3dvcmQ6", &out, &e) == 0 && strcmp(dec(&out), "tanstaaf") == 0,
+	    "LOGIN: then the password");
 	CHECK(sasl_step(sa, "", &out, &e) == -1, "LOGIN: a third challenge is an error");
 	CHECK(sasl_finish(sa, &e) == 0, "LOGIN: nothing to verify at the end");
 	sasl_free(sa);
@@ -138,7 +139,8 @@ test_cram_md5(void)
 	sa = mk(SASL_CRAM_MD5, "tim", "tanstaaftanstaaf");
 	CHECK(sasl_initial(sa, &out, &e) == 0, "CRAM-MD5: server speaks first");
 	CHECK(sasl_step(sa, "PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+", &out,
-	    &e) == 0, "CRAM-MD5: step");
+		  &e) == 0,
+	    "CRAM-MD5: step");
 	CHECK_STR(buf_cstr(&out), "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw",
 	    "CRAM-MD5: RFC 2195 example response");
 	sasl_free(sa);
@@ -182,11 +184,17 @@ test_scram(enum sasl_mech m, const char *cnonce, const char *sfirst, const char 
 	sasl_initial(sa, &out, &e);
 	sasl_step(sa, enc(sfirst), &out, &e);
 	snprintf(name, sizeof(name), "%s: a forged server signature fails", label);
-	CHECK(sasl_step(sa, enc(m == SASL_SCRAM_SHA_1 ? "v=AAAAAAAAAAAAAAAAAAAAAAAAAAA=" :
-	    "v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="), &out, &e) == -1, name);
+	CHECK(sasl_step(sa,
+		  enc(m == SASL_SCRAM_SHA_1 ? "v=AAAAAAAAAAAAAAAAAAAAAAAAAAA="
+					    : "v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="),
+		  &out, &e) == -1,
+	    name);
 	snprintf(name, sizeof(name), "%s: forged: says so", label);
-	CHECK(strstr(e.msg, "server signature did not verify: the server may not know your "
-	    "password or may be an impostor") != NULL && e.cause == CAUSE_NOPERM, name);
+	CHECK(strstr(e.msg,
+		  "server signature did not verify: the server may not know your "
+		  "password or may be an impostor") != NULL &&
+		e.cause == CAUSE_NOPERM,
+	    name);
 	err_init(&e);
 	CHECK(sasl_finish(sa, &e) == -1, "forged: finish fails too");
 	sasl_free(sa);
@@ -215,8 +223,7 @@ scram_refuse(const char *sfirst, const char *want, const char *label)
 	sa = mk(SASL_SCRAM_SHA_256, "user", "pencil");
 	sasl_set_nonce(sa, "rOprNGfwEbeRWgbNEkqO");
 	sasl_initial(sa, &out, &e);
-	CHECK(sasl_step(sa, enc(sfirst), &out, &e) == -1 && strstr(e.msg, want) != NULL,
-	    label);
+	CHECK(sasl_step(sa, enc(sfirst), &out, &e) == -1 && strstr(e.msg, want) != NULL, label);
 	if (strstr(e.msg, want) == NULL)
 		printf("#   msg: %s\n", e.msg);
 	sasl_free(sa);
@@ -235,8 +242,8 @@ test_scram_misc(void)
 	    "does not begin with ours", "SCRAM: a server nonce not extending ours is refused");
 	scram_refuse("r=rOprNGfwEbeRWgbNEkqO,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
 	    "does not begin with ours", "SCRAM: a server nonce equal to ours is refused");
-	scram_refuse("r=rOprNGfwEbeRWgbNEkqOabc,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=0",
-	    "iteration count", "SCRAM: iteration count 0 is refused");
+	scram_refuse("r=rOprNGfwEbeRWgbNEkqOabc,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=0", "iteration count",
+	    "SCRAM: iteration count 0 is refused");
 	scram_refuse("r=rOprNGfwEbeRWgbNEkqOabc,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1000001",
 	    "iteration count", "SCRAM: iteration count over 1000000 is refused");
 	scram_refuse("m=ext,r=rOprNGfwEbeRWgbNEkqOabc,s=W22Z,i=4096", "extension",
@@ -253,17 +260,16 @@ test_scram_misc(void)
 	sa = mk(SASL_SCRAM_SHA_256, "user", "pencil");
 	sasl_set_nonce(sa, "rOprNGfwEbeRWgbNEkqO");
 	sasl_initial(sa, &out, &e);
-	sasl_step(sa, enc("r=rOprNGfwEbeRWgbNEkqOx,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"), &out,
-	    &e);
+	sasl_step(sa, enc("r=rOprNGfwEbeRWgbNEkqOx,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"), &out, &e);
 	CHECK(sasl_step(sa, enc("e=invalid-proof"), &out, &e) == -1 &&
-	    strcmp(sasl_server_error(sa), "invalid-proof") == 0, "SCRAM: server error e=");
+		strcmp(sasl_server_error(sa), "invalid-proof") == 0,
+	    "SCRAM: server error e=");
 	sasl_free(sa);
 	err_init(&e);
 	sa = mk(SASL_SCRAM_SHA_256, "user", "pencil");
 	sasl_set_nonce(sa, "rOprNGfwEbeRWgbNEkqO");
 	sasl_initial(sa, &out, &e);
-	sasl_step(sa, enc("r=rOprNGfwEbeRWgbNEkqOx,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"), &out,
-	    &e);
+	sasl_step(sa, enc("r=rOprNGfwEbeRWgbNEkqOx,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"), &out, &e);
 	CHECK(sasl_step(sa, "", &out, &e) == -1 && strstr(e.msg, "malformed server-final"),
 	    "SCRAM: an empty final challenge");
 	sasl_free(sa);
@@ -297,9 +303,12 @@ test_oauth(void)
 	sa = mk(SASL_XOAUTH2, "someuser@example.com",
 	    "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg");
 	CHECK(sasl_initial(sa, &out, &e) == 1, "XOAUTH2 has an initial response");
-	CHECK_STR(dec(&out), "user=someuser@example.com^auth=Bearer "
-	    "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg^^", "XOAUTH2 encoding");
-	CHECK_STR(buf_cstr(&out), "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5L"
+	CHECK_STR(dec(&out),
+	    "user=someuser@example.com^auth=Bearer "
+	    "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg^^",
+	    "XOAUTH2 encoding");
+	CHECK_STR(buf_cstr(&out),
+	    "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5L"
 	    "nZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ==",
 	    "XOAUTH2: Google's documented example");
 	CHECK(sasl_step(sa, enc(json), &out, &e) == 0 && out.len == 0,
@@ -311,7 +320,8 @@ test_oauth(void)
 	sa = mk(SASL_OAUTHBEARER, "user@example.com",
 	    "vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg==");
 	CHECK(sasl_initial(sa, &out, &e) == 1, "OAUTHBEARER has an initial response");
-	CHECK_STR(dec(&out), "n,a=user@example.com,^host=smtp.example.com^port=587^"
+	CHECK_STR(dec(&out),
+	    "n,a=user@example.com,^host=smtp.example.com^port=587^"
 	    "auth=Bearer vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg==^^",
 	    "OAUTHBEARER encoding (RFC 7628 3.2)");
 	CHECK(sasl_step(sa, enc(json), &out, &e) == 0, "OAUTHBEARER: error challenge");
@@ -356,8 +366,8 @@ acct(const char *auth, const char *user, int allow)
 }
 
 static void
-choose(const char *auth, const char *user, int allow, const char *offers, int tls,
-    int want_rc, enum sasl_mech want, const char *want_msg, const char *label)
+choose(const char *auth, const char *user, int allow, const char *offers, int tls, int want_rc,
+    enum sasl_mech want, const char *want_msg, const char *label)
 {
 	struct account a = acct(auth, user, allow);
 	enum sasl_mech m;
@@ -367,7 +377,8 @@ choose(const char *auth, const char *user, int allow, const char *offers, int tl
 	err_init(&e);
 	rc = auth_choose(&a, offers, tls, &m, &e);
 	CHECK(rc == want_rc && (rc != 1 || m == want) &&
-	    (want_msg == NULL || strstr(e.msg, want_msg) != NULL), label);
+		(want_msg == NULL || strstr(e.msg, want_msg) != NULL),
+	    label);
 	if (want_msg != NULL && strstr(e.msg, want_msg) == NULL)
 		printf("#   msg: %s\n", e.msg);
 }
@@ -381,8 +392,8 @@ test_choose(void)
 	    "auto: PLAIN before LOGIN and CRAM-MD5 over TLS");
 	choose("auto", "joe", 0, "LOGIN PLAIN CRAM-MD5", 0, 1, SASL_CRAM_MD5, NULL,
 	    "auto without TLS: CRAM-MD5, not PLAIN");
-	choose("auto", "joe", 1, "PLAIN LOGIN", 0, -1, SASL_NONE,
-	    "send the password in the clear", "auto without TLS never picks PLAIN");
+	choose("auto", "joe", 1, "PLAIN LOGIN", 0, -1, SASL_NONE, "send the password in the clear",
+	    "auto without TLS never picks PLAIN");
 	choose("auto", NULL, 0, "PLAIN", 1, 0, SASL_NONE, NULL, "auto without user: no AUTH");
 	choose("off", "joe", 0, "PLAIN", 1, 0, SASL_NONE, NULL, "auth = off: no AUTH");
 	choose("auto", "joe", 0, "", 1, -1, SASL_NONE,
@@ -436,16 +447,25 @@ test_choose_oauth(void)
 static void
 test_hints(void)
 {
-	CHECK(auth_hint(534, "5.7.9 Application-specific password required. Learn more at\n"
-	    "5.7.9 https://support.google.com/mail/?p=InvalidSecondFactor") != NULL &&
-	    strstr(auth_hint(534, "5.7.9 x"), "app password") != NULL, "Gmail 534-5.7.9");
-	CHECK(auth_hint(535, "5.7.8 Username and Password not accepted. For more "
-	    "information, go to\n5.7.8  https://support.google.com/mail/?p=BadCredentials")
-	    != NULL, "Gmail 535-5.7.8");
-	CHECK(strstr(auth_hint(535, "5.7.139 Authentication unsuccessful, SmtpClientAuth"
-	    "entication is disabled for the Tenant."), "disabled") != NULL, "M365 5.7.139");
+	CHECK(auth_hint(534,
+		  "5.7.9 Application-specific password required. Learn more at\n"
+		  "5.7.9 https://support.google.com/mail/?p=InvalidSecondFactor") != NULL &&
+		strstr(auth_hint(534, "5.7.9 x"), "app password") != NULL,
+	    "Gmail 534-5.7.9");
+	CHECK(
+	    auth_hint(535,
+		"5.7.8 Username and Password not accepted. For more "
+		"information, go to\n5.7.8  https://support.google.com/mail/?p=BadCredentials") !=
+		NULL,
+	    "Gmail 535-5.7.8");
+	CHECK(strstr(auth_hint(535,
+			 "5.7.139 Authentication unsuccessful, SmtpClientAuth"
+			 "entication is disabled for the Tenant."),
+		  "disabled") != NULL,
+	    "M365 5.7.139");
 	CHECK(strstr(auth_hint(535, "5.7.3 Authentication unsuccessful [X.prod.outlook.com]"),
-	    "wrong credentials") != NULL, "M365 5.7.3");
+		  "wrong credentials") != NULL,
+	    "M365 5.7.3");
 	CHECK(auth_hint(535, "5.7.8 Authentication credentials invalid") == NULL,
 	    "no hint for a plain 535");
 }

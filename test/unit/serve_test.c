@@ -22,17 +22,17 @@
 #include "base/clock.h"
 #include "base/mem.h"
 
-#define HOST	"test.host"
+#define HOST "test.host"
 
 /* A stream whose input is a list of pieces (one read never crosses a piece). */
 struct mstream {
-	struct stream	 s;
-	const char	*const *pieces;
-	size_t		 npieces;
-	size_t		 piece;
-	size_t		 pos;
-	struct buf	*out;
-	int		*nwrites;
+	struct stream s;
+	const char *const *pieces;
+	size_t npieces;
+	size_t piece;
+	size_t pos;
+	struct buf *out;
+	int *nwrites;
 };
 
 static ssize_t
@@ -77,21 +77,21 @@ static const struct stream_ops m_ops = { m_read, m_write, m_close, NULL, NULL };
 
 /* What the stub submit callback saw, and what it answers. */
 struct stub {
-	int		 calls;
-	char		 sender[256];
-	char		 rcpts[1024];
-	char		 notify[256];
-	char		 orcpt[256];
-	struct buf	 msg;
+	int calls;
+	char sender[256];
+	char rcpts[1024];
+	char notify[256];
+	char orcpt[256];
+	struct buf msg;
 	struct serve_params p;
-	char		 envid[128];
-	char		 ret[16];
-	char		 helo[256];
-	int		 unlinked;	/* the file had no name left */
-	int		 mode;
-	int		 code;		/* answer */
-	const char	*text;
-	int		 rc;
+	char envid[128];
+	char ret[16];
+	char helo[256];
+	int unlinked; /* the file had no name left */
+	int mode;
+	int code; /* answer */
+	const char *text;
+	int rc;
 };
 
 static int
@@ -110,12 +110,10 @@ stub_submit(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts, in
 	for (i = 0; i < nrcpts; i++) {
 		snprintf(st->rcpts + strlen(st->rcpts), sizeof(st->rcpts) - strlen(st->rcpts),
 		    "%s%s", i ? "," : "", rcpts[i]);
-		snprintf(st->notify + strlen(st->notify), sizeof(st->notify) -
-		    strlen(st->notify), "%s%s", i ? "|" : "", p->dsn_notify[i] ?
-		    p->dsn_notify[i] : "-");
-		snprintf(st->orcpt + strlen(st->orcpt), sizeof(st->orcpt) -
-		    strlen(st->orcpt), "%s%s", i ? "|" : "", p->dsn_orcpt[i] ?
-		    p->dsn_orcpt[i] : "-");
+		snprintf(st->notify + strlen(st->notify), sizeof(st->notify) - strlen(st->notify),
+		    "%s%s", i ? "|" : "", p->dsn_notify[i] ? p->dsn_notify[i] : "-");
+		snprintf(st->orcpt + strlen(st->orcpt), sizeof(st->orcpt) - strlen(st->orcpt),
+		    "%s%s", i ? "|" : "", p->dsn_orcpt[i] ? p->dsn_orcpt[i] : "-");
 	}
 	st->p = *p;
 	snprintf(st->envid, sizeof(st->envid), "%s", p->dsn_envid ? p->dsn_envid : "-");
@@ -147,10 +145,10 @@ stub_rcpt(void *ctx, const char *rcpt, struct serve_result *res)
 static char tmpdir[] = "/tmp/serve_test.XXXXXX";
 
 struct run {
-	struct buf	out;
-	int		nwrites;
-	int		rc;
-	struct err	e;
+	struct buf out;
+	int nwrites;
+	int rc;
+	struct err e;
 };
 
 static void
@@ -234,7 +232,7 @@ test_symfony(void)
 		"RCPT TO:<alice@example.com>\r\n",
 		"DATA\r\n",
 		("Subject: hi\r\nFrom: app@example.org\r\n\r\nbody\r\n..leading dot\r\n"
-		    "...two\r\n. \r\n.\r\n"),
+		 "...two\r\n. \r\n.\r\n"),
 		"QUIT\r\n",
 	};
 	struct serve_opts o;
@@ -252,12 +250,15 @@ test_symfony(void)
 	    "250 2.1.5 Ok\r\n"
 	    "354 End data with <CR><LF>.<CR><LF>\r\n"
 	    "250 2.0.0 Ok: queued as Q1\r\n"
-	    "221 2.0.0 " HOST " closing connection\r\n", "symfony transcript (HELO)");
+	    "221 2.0.0 " HOST " closing connection\r\n",
+	    "symfony transcript (HELO)");
 	CHECK(st.calls == 1, "one message submitted");
 	CHECK_STR(st.sender, "app@example.org", "sender passed");
 	CHECK_STR(st.rcpts, "alice@example.com", "recipient passed");
-	CHECK_STR(st.msg.data, "Subject: hi\r\nFrom: app@example.org\r\n\r\nbody\r\n"
-	    ".leading dot\r\n..two\r\n \r\n", "message dot-unstuffed, CRLF lines");
+	CHECK_STR(st.msg.data,
+	    "Subject: hi\r\nFrom: app@example.org\r\n\r\nbody\r\n"
+	    ".leading dot\r\n..two\r\n \r\n",
+	    "message dot-unstuffed, CRLF lines");
 	CHECK_STR(st.helo, "localhost", "helo name passed");
 	CHECK(st.p.esmtp == 0, "HELO is not ESMTP");
 	CHECK(st.unlinked, "message file has no name while submitted");
@@ -274,12 +275,12 @@ test_ehlo_pipelined(void)
 	static const char *const pieces[] = {
 		"EHLO client.example\r\n",
 		"MAIL FROM:<a@x.org> SIZE=120 BODY=8BITMIME SMTPUTF8 RET=hdrs ENVID=id+2B1\r\n"
-		    "RCPT TO:<b@y.org> NOTIFY=success,failure ORCPT=rfc822;b+40y.org\r\n"
-		    "RCPT TO:<@relay1,@relay2:c@y.org>\r\n"
-		    "RCPT TO:<b@y.org>\r\n"
-		    "DATA\r\n",
+		"RCPT TO:<b@y.org> NOTIFY=success,failure ORCPT=rfc822;b+40y.org\r\n"
+		"RCPT TO:<@relay1,@relay2:c@y.org>\r\n"
+		"RCPT TO:<b@y.org>\r\n"
+		"DATA\r\n",
 		("line 1\nline 2\r\n.\r\n"
-		    "MAIL FROM:<>\r\nRCPT TO:<root>\r\nDATA\r\n"),
+		 "MAIL FROM:<>\r\nRCPT TO:<root>\r\nDATA\r\n"),
 		"x\r\n.\r\nRSET\r\nMAIL FROM:<q@x.org>\r\nRSET\r\nDATA\r\nQUIT\r\n",
 	};
 	struct serve_opts o;
@@ -315,7 +316,8 @@ test_ehlo_pipelined(void)
 	    "250 2.1.0 Ok\r\n"
 	    "250 2.0.0 Ok\r\n"
 	    "503 5.5.1 Error: need MAIL command\r\n"
-	    "221 2.0.0 " HOST " closing connection\r\n", "EHLO, pipelining, two transactions");
+	    "221 2.0.0 " HOST " closing connection\r\n",
+	    "EHLO, pipelining, two transactions");
 	/* greeting, EHLO, batch up to 354, batch up to 354, the rest at QUIT */
 	CHECK(r.nwrites == 5, "pipelined replies leave in one write per batch");
 	if (r.nwrites != 5)
@@ -329,7 +331,8 @@ test_ehlo_pipelined(void)
 
 	/* The first transaction's details. */
 	stub_init(&st);
-	run1(&r, &o, "EHLO c\r\nMAIL FROM:<a@x.org> SIZE=120 BODY=8BITMIME SMTPUTF8 "
+	run1(&r, &o,
+	    "EHLO c\r\nMAIL FROM:<a@x.org> SIZE=120 BODY=8BITMIME SMTPUTF8 "
 	    "RET=hdrs ENVID=id+2B1\r\nRCPT TO:<b@y.org> NOTIFY=success,failure "
 	    "ORCPT=rfc822;b+40y.org\r\nRCPT TO:<@r1,@r2:c@y.org>\r\nRCPT TO:<b@y.org>\r\n"
 	    "DATA\r\nline 1\nline 2\r\n.\r\nQUIT\r\n");
@@ -362,7 +365,8 @@ test_errors(void)
 	memset(longline, 'A', 3000);
 	memcpy(longline, "NOOP ", 5);
 	memcpy(longline + 3000, "\r\nNOOP\r\n", 9);
-	run1(&r, &o, "FOO bar\r\nRCPT TO:<a@b.org>\r\nDATA\r\nMAIL FROM:<a@b.org> FOO=1\r\n"
+	run1(&r, &o,
+	    "FOO bar\r\nRCPT TO:<a@b.org>\r\nDATA\r\nMAIL FROM:<a@b.org> FOO=1\r\n"
 	    "MAIL FROM:<a@b.org> SIZE=501\r\nMAIL FROM:<a b@c.org>\r\nMAIL FROM:<a@b.org\r\n"
 	    "MAIL FROM:<a@b.org>\r\nMAIL FROM:<a@b.org>\r\nDATA\r\nRCPT TO:<>\r\n"
 	    "RCPT TO:<nobody@b.org>\r\nRCPT TO:<x@b.org> NOTIFY=NEVER,DELAY\r\n"
@@ -372,16 +376,20 @@ test_errors(void)
 	    "DATA extra\r\nQUIT\r\n");
 	CHECK(has(&r, "220 " HOST " ESMTP mailout\r\n500 5.5.2 Error: command not recognized\r\n"),
 	    "unknown command: 500");
-	CHECK(has(&r, "recognized\r\n503 5.5.1 Error: need MAIL command\r\n503 5.5.1 Error: need "
-	    "MAIL command\r\n"), "RCPT and DATA before MAIL: 503");
+	CHECK(has(&r,
+		  "recognized\r\n503 5.5.1 Error: need MAIL command\r\n503 5.5.1 Error: need "
+		  "MAIL command\r\n"),
+	    "RCPT and DATA before MAIL: 503");
 	CHECK(has(&r, "555 5.5.4 Unsupported MAIL parameter FOO\r\n"), "unknown MAIL param: 555");
 	CHECK(has(&r, "552 5.3.4 Message size exceeds fixed maximum message size (500)\r\n"),
 	    "SIZE over the limit: 552");
 	CHECK(has(&r, "501 5.1.7 Bad sender address syntax: special character in local part"),
 	    "bad sender: 501");
 	CHECK(has(&r, "501 5.1.7 Bad sender address syntax: missing '>'"), "missing >: 501");
-	CHECK(has(&r, "250 2.1.0 Ok\r\n503 5.5.1 Error: nested MAIL command\r\n"
-	    "554 5.5.1 Error: no valid recipients\r\n"), "nested MAIL 503, DATA without RCPT 554");
+	CHECK(has(&r,
+		  "250 2.1.0 Ok\r\n503 5.5.1 Error: nested MAIL command\r\n"
+		  "554 5.5.1 Error: no valid recipients\r\n"),
+	    "nested MAIL 503, DATA without RCPT 554");
 	CHECK(has(&r, "501 5.1.3 Bad recipient address syntax: empty local part\r\n"),
 	    "RCPT TO:<> is 501");
 	CHECK(has(&r, "550 5.1.1 <nobody@b.org>: alias loop\r\n"), "check_rcpt refusal passed on");
@@ -391,11 +399,13 @@ test_errors(void)
 	    "third recipient over max_rcpts: 452");
 	CHECK(has(&r, "252 2.5.2 Cannot VRFY user"), "VRFY: 252");
 	CHECK(has(&r, "214 2.0.0 Commands:"), "HELP: 214");
-	CHECK(has(&r, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT\r\n"
-	    "250 2.0.0 Ok\r\n502 5.5.1 Error: command not implemented\r\n502 5.5.1"),
+	CHECK(has(&r,
+		  "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT\r\n"
+		  "250 2.0.0 Ok\r\n502 5.5.1 Error: command not implemented\r\n502 5.5.1"),
 	    "NOOP 250, EXPN and STARTTLS 502");
-	CHECK(has(&r, "502 5.5.1 Error: command not implemented\r\n500 5.5.2 Error: bad syntax\r\n"
-	    "501 5.5.4 Syntax: HELO hostname\r\n501 5.5.4 Syntax: DATA\r\n221 "),
+	CHECK(has(&r,
+		  "502 5.5.1 Error: command not implemented\r\n500 5.5.2 Error: bad syntax\r\n"
+		  "501 5.5.4 Syntax: HELO hostname\r\n501 5.5.4 Syntax: DATA\r\n221 "),
 	    "empty line 500, HELO without name 501, DATA with argument 501");
 	CHECK(r.rc == 0 && st.calls == 0, "no message submitted");
 	buf_free(&r.out);
@@ -413,22 +423,26 @@ test_errors(void)
 		MUST(buf_addstr(&big, "MAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n"));
 		while (big.len < 2000)
 			MUST(buf_addstr(&big, "0123456789012345678901234567890123456789\r\n"));
-		MUST(buf_addstr(&big,
-		    ".\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n"));
+		MUST(
+		    buf_addstr(&big, ".\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n"));
 		while (big.len < 1200 * 1024)
 			MUST(buf_addstr(&big, "0123456789012345678901234567890123456789"));
 		MUST(buf_addstr(&big, "\r\nshort\r\n.\r\nNOOP\r\nQUIT\r\n"));
 		o.max_size = 0;
 		run1(&r, &o, big.data);
-		CHECK(!has(&r, "size exceeds") && has(&r, "5.3.4 Error: a message line is longer "
-		    "than 1048575 bytes\r\n250 2.0.0 Ok\r\n221"), "data line too long: 552, "
+		CHECK(!has(&r, "size exceeds") &&
+			has(&r,
+			    "5.3.4 Error: a message line is longer "
+			    "than 1048575 bytes\r\n250 2.0.0 Ok\r\n221"),
+		    "data line too long: 552, "
 		    "session goes on");
 		buf_free(&r.out);
 		o.max_size = 500;
 		st.calls = 0;
 		run1(&r, &o, big.data);
-		CHECK(has(&r, "354 End data with <CR><LF>.<CR><LF>\r\n552 5.3.4 Error: message "
-		    "size exceeds fixed maximum message size (500)\r\n"),
+		CHECK(has(&r,
+			  "354 End data with <CR><LF>.<CR><LF>\r\n552 5.3.4 Error: message "
+			  "size exceeds fixed maximum message size (500)\r\n"),
 		    "message over max_size: 552");
 		CHECK(st.calls == 0, "refused messages are not submitted");
 		buf_free(&r.out);
@@ -453,8 +467,10 @@ test_results(void)
 	st.code = 451;
 	st.text = "4.4.1 relay unreachable and queueing is off";
 	run1(&r, &o, txn);
-	CHECK(has(&r, "354 End data with <CR><LF>.<CR><LF>\r\n451 4.4.1 relay unreachable and "
-	    "queueing is off\r\n"), "temporary failure passed on");
+	CHECK(has(&r,
+		  "354 End data with <CR><LF>.<CR><LF>\r\n451 4.4.1 relay unreachable and "
+		  "queueing is off\r\n"),
+	    "temporary failure passed on");
 	CHECK(r.rc == 0, "end of input after a transaction is a normal end");
 	buf_free(&r.out);
 
@@ -531,12 +547,14 @@ test_smuggling(void)
 
 	stub_init(&st);
 	opts_init(&o, &st);
-	run1(&r, &o, "EHLO c\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@y.org>\r\nDATA\r\n"
+	run1(&r, &o,
+	    "EHLO c\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@y.org>\r\nDATA\r\n"
 	    "Subject: s\r\n\r\nbody\n.\nMAIL FROM:<ceo@x.org>\nRCPT TO:<victim@y.org>\nDATA\n"
 	    "evil\n.\r\n.\r\nQUIT\r\n");
 	CHECK(r.rc == 0 && st.calls == 1, "smuggled transaction: one message");
 	CHECK_STR(st.rcpts, "b@y.org", "smuggled transaction: the real recipient only");
-	CHECK_STR(st.msg.data, "Subject: s\r\n\r\nbody\r\n.\r\nMAIL FROM:<ceo@x.org>\r\n"
+	CHECK_STR(st.msg.data,
+	    "Subject: s\r\n\r\nbody\r\n.\r\nMAIL FROM:<ceo@x.org>\r\n"
 	    "RCPT TO:<victim@y.org>\r\nDATA\r\nevil\r\n.\r\n",
 	    "smuggled lines are the message's data");
 	CHECK(!has(&r, "250 2.1.0 Ok\r\n250 2.1.0") && has(&r, "221 2.0.0"),
@@ -545,7 +563,8 @@ test_smuggling(void)
 	buf_free(&st.msg);
 
 	stub_init(&st);
-	run1(&r, &o, "HELO c\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@y.org>\r\nDATA\r\n"
+	run1(&r, &o,
+	    "HELO c\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@y.org>\r\nDATA\r\n"
 	    "one\r\n.\ntwo\r.\r\nthree\r\n\r\n.\r\nQUIT\r\n");
 	CHECK(st.calls == 1, "dot ending in a bare LF, dot after a bare CR: data");
 	CHECK_STR(st.msg.data, "one\r\n.\r\ntwo\r.\r\nthree\r\n\r\n",
@@ -555,7 +574,8 @@ test_smuggling(void)
 
 	/* Bare LF throughout (a hand-typed or scripted client): works as before. */
 	stub_init(&st);
-	run1(&r, &o, "HELO c\nMAIL FROM:<a@x.org>\nRCPT TO:<b@y.org>\nDATA\nhello\n..dot\n.\n"
+	run1(&r, &o,
+	    "HELO c\nMAIL FROM:<a@x.org>\nRCPT TO:<b@y.org>\nDATA\nhello\n..dot\n.\n"
 	    "MAIL FROM:<a@x.org>\nRCPT TO:<c@y.org>\nDATA\nagain\n.\nQUIT\n");
 	CHECK(r.rc == 0 && st.calls == 2, "bare-LF client: two messages");
 	CHECK_STR(st.msg.data, "again\r\n", "bare-LF client: a lone dot ends its data");
@@ -585,8 +605,10 @@ test_socket_timeout(void)
 		exit(1);
 	}
 	/* A whole pipelined transaction, then silence with the connection left open. */
-	if (write(sv[1], "EHLO c\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n"
-	    "Subject: s\r\n\r\n..x\r\n.\r\nNOOP\r\n", 83) != 83) {
+	if (write(sv[1],
+		"EHLO c\r\nMAIL FROM:<a@b.org>\r\nRCPT TO:<c@d.org>\r\nDATA\r\n"
+		"Subject: s\r\n\r\n..x\r\n.\r\nNOOP\r\n",
+		83) != 83) {
 		perror("write");
 		exit(1);
 	}
@@ -599,8 +621,10 @@ test_socket_timeout(void)
 	out[n > 0 ? n : 0] = '\0';
 	CHECK(rc == -1 && e.kind == ERR_TEMP, "silent client: -1, temporary");
 	CHECK(now_ms() - t0 >= 900 && now_ms() - t0 < 5000, "time-out after about 1 s");
-	CHECK(strstr(out, "250 2.0.0 Ok: queued as Q1\r\n250 2.0.0 Ok\r\n421 4.4.2 " HOST
-	    " Error: timeout exceeded\r\n") != NULL, "over a socket: message, NOOP, then 421");
+	CHECK(strstr(out,
+		  "250 2.0.0 Ok: queued as Q1\r\n250 2.0.0 Ok\r\n421 4.4.2 " HOST
+		  " Error: timeout exceeded\r\n") != NULL,
+	    "over a socket: message, NOOP, then 421");
 	CHECK_STR(st.msg.data, "Subject: s\r\n\r\n.x\r\n", "message through fdstream");
 	close(sv[0]);
 	close(sv[1]);
@@ -639,15 +663,18 @@ test_strict_crlf(void)
 	o.strict_crlf = 1;
 	run1(&r, &o, script);
 	CHECK(r.rc == 0 && st.calls == 1, "strict: one message, session ends well");
-	CHECK(strstr(st.msg.data, "x\r\n.\r\nMAIL FROM:<ceo@example.org>\r\ny\r\n.\r\nz\r\n"
-	    ".two\r\n") != NULL, "strict: the smuggled lines are data, dots kept, CRLF lines");
+	CHECK(strstr(st.msg.data,
+		  "x\r\n.\r\nMAIL FROM:<ceo@example.org>\r\ny\r\n.\r\nz\r\n"
+		  ".two\r\n") != NULL,
+	    "strict: the smuggled lines are data, dots kept, CRLF lines");
 	CHECK(has(&r, "221 "), "strict: QUIT read as a command after the real end");
 	buf_free(&r.out);
 	/* Without strict_crlf (-bs), a client of bare LFs still ends its message so. */
 	buf_free(&st.msg);
 	stub_init(&st);
 	opts_init(&o, &st);
-	run1(&r, &o, "EHLO d\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.com>\nDATA\n"
+	run1(&r, &o,
+	    "EHLO d\nMAIL FROM:<a@example.org>\nRCPT TO:<b@example.com>\nDATA\n"
 	    "x\n.\nMAIL FROM:<ceo@example.org>\nQUIT\n");
 	CHECK(st.calls == 1 && strstr(st.msg.data, "ceo") == NULL,
 	    "-bs: an LF client's bare LF dot ends it");
@@ -676,7 +703,8 @@ test_auth(void)
 	o.auth_offer = 1;
 	o.auth_required = 1;
 	/* "\0printer\0pw" and "\0printer\0no" in base64; LOGIN: printer, pw. */
-	run1(&r, &o, "EHLO d\r\nMAIL FROM:<a@example.org>\r\nAUTH PLAIN AHByaW50ZXIAbm8=\r\n"
+	run1(&r, &o,
+	    "EHLO d\r\nMAIL FROM:<a@example.org>\r\nAUTH PLAIN AHByaW50ZXIAbm8=\r\n"
 	    "AUTH PLAIN AHByaW50ZXIAcHc=\r\nAUTH PLAIN AHByaW50ZXIAcHc=\r\n"
 	    "MAIL FROM:<a@example.org>\r\nQUIT\r\n");
 	CHECK(has(&r, "250-AUTH PLAIN LOGIN\r\n"), "auth: offered");
@@ -688,9 +716,11 @@ test_auth(void)
 	buf_free(&r.out);
 	run1(&r, &o, "EHLO d\r\nAUTH LOGIN\r\ncHJpbnRlcg==\r\ncHc=\r\nQUIT\r\n");
 	CHECK(has(&r, "334 VXNlcm5hbWU6\r\n") && has(&r, "334 UGFzc3dvcmQ6\r\n") &&
-	    has(&r, "235 2.7.0 "), "auth: LOGIN: prompts, 235");
+		has(&r, "235 2.7.0 "),
+	    "auth: LOGIN: prompts, 235");
 	buf_free(&r.out);
-	run1(&r, &o, "EHLO d\r\nAUTH PLAIN AHByaW50ZXIAbm8=\r\nAUTH PLAIN AHByaW50ZXIAbm8=\r\n"
+	run1(&r, &o,
+	    "EHLO d\r\nAUTH PLAIN AHByaW50ZXIAbm8=\r\nAUTH PLAIN AHByaW50ZXIAbm8=\r\n"
 	    "AUTH PLAIN AHByaW50ZXIAbm8=\r\nAUTH PLAIN AHByaW50ZXIAcHc=\r\n");
 	CHECK(r.rc == -1 && has(&r, "421 4.7.0 ") && !has(&r, "235 "),
 	    "auth: three failures end the session before a fourth try");

@@ -15,8 +15,8 @@
 #include "net/stream.h"
 #include "unit.h"
 
-#define NSEGS	32
-#define NWRITES	4096
+#define NSEGS 32
+#define NWRITES 4096
 
 /*
  * The fake server: each segment is one "packet" (a read never crosses into the next
@@ -24,14 +24,14 @@
  * stream. Every write call is recorded with its length.
  */
 struct fake {
-	struct stream	 s;
-	const char	*seg[NSEGS];
-	size_t		 nseg, cur, pos;
-	struct buf	 out;
-	size_t		 nw;
-	size_t		 wlen[NWRITES];
-	int		 closed;
-	int		 timeout;
+	struct stream s;
+	const char *seg[NSEGS];
+	size_t nseg, cur, pos;
+	struct buf out;
+	size_t nw;
+	size_t wlen[NWRITES];
+	int closed;
+	int timeout;
 };
 
 static struct fake F;
@@ -171,11 +171,11 @@ env_init(struct smtp_envelope *env, char *const *rcpts, size_t n, size_t size)
 	env->size = size;
 }
 
-#define GREET	"220 mx.example ESMTP ready\r\n"
-#define EHLO_P	"250-mx.example\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n"
-#define EHLO_N	"250-mx.example\r\n250 8BITMIME\r\n"
-#define LOST	"connection lost after the message was sent, before the server confirmed it"
-#define MSG	"Subject: t\r\n\r\nhello\r\n"
+#define GREET "220 mx.example ESMTP ready\r\n"
+#define EHLO_P "250-mx.example\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n"
+#define EHLO_N "250-mx.example\r\n250 8BITMIME\r\n"
+#define LOST "connection lost after the message was sent, before the server confirmed it"
+#define MSG "Subject: t\r\n\r\nhello\r\n"
 
 static char *two[] = { "b@y.example", "c@y.example" };
 
@@ -197,15 +197,20 @@ test_parser(void)
 	char big[3000];
 
 	CHECK(smtp_parse_reply_line("250 ok", 6, &code, &last, &t) == 0 && code == 250 &&
-	    last == 1 && strcmp(t, "ok") == 0, "parse: '250 ok'");
-	CHECK(smtp_parse_reply_line("250-PIPELINING", 14, &code, &last, &t) == 0 &&
-	    code == 250 && last == 0 && strcmp(t, "PIPELINING") == 0, "parse: '250-' continues");
-	CHECK(smtp_parse_reply_line("250", 3, &code, &last, &t) == 0 && code == 250 &&
-	    last == 1 && *t == '\0', "parse: bare '250' is a last line");
+		last == 1 && strcmp(t, "ok") == 0,
+	    "parse: '250 ok'");
+	CHECK(smtp_parse_reply_line("250-PIPELINING", 14, &code, &last, &t) == 0 && code == 250 &&
+		last == 0 && strcmp(t, "PIPELINING") == 0,
+	    "parse: '250-' continues");
+	CHECK(smtp_parse_reply_line("250", 3, &code, &last, &t) == 0 && code == 250 && last == 1 &&
+		*t == '\0',
+	    "parse: bare '250' is a last line");
 	CHECK(smtp_parse_reply_line("354 ", 4, &code, &last, &t) == 0 && code == 354 &&
-	    last == 1 && *t == '\0', "parse: '354 ' with empty text");
+		last == 1 && *t == '\0',
+	    "parse: '354 ' with empty text");
 	CHECK(smtp_parse_reply_line("550 5.1.1 <x>: no", 17, &code, &last, &t) == 0 &&
-	    code == 550 && strcmp(t, "5.1.1 <x>: no") == 0, "parse: enhanced code kept");
+		code == 550 && strcmp(t, "5.1.1 <x>: no") == 0,
+	    "parse: enhanced code kept");
 	CHECK(smtp_parse_reply_line("2500 x", 6, &code, &last, &t) == -1, "parse: '2500 x'");
 	CHECK(smtp_parse_reply_line("25 x", 4, &code, &last, &t) == -1, "parse: '25 x'");
 	CHECK(smtp_parse_reply_line("650 x", 5, &code, &last, &t) == -1, "parse: '650 x'");
@@ -220,7 +225,8 @@ test_parser(void)
 	memcpy(big, "250 ", 4);
 	big[sizeof(big) - 1] = '\0';
 	CHECK(smtp_parse_reply_line(big, strlen(big), &code, &last, &t) == 0 &&
-	    strlen(t) == sizeof(big) - 5, "parse: a long line parses (length is the reader's)");
+		strlen(t) == sizeof(big) - 5,
+	    "parse: a long line parses (length is the reader's)");
 }
 
 static void
@@ -239,7 +245,8 @@ test_conn(void)
 	    "conn: CRLF stripped, a bare CR kept");
 	CHECK(conn_readline(c, line, sizeof(line), &e) == 7, "conn: a line of max-1 fits");
 	CHECK(conn_readline(c, line, sizeof(line), &e) == -1 && e.kind == ERR_PERM &&
-	    e.cause == CAUSE_PROTOCOL, "conn: a line of max bytes is a protocol error");
+		e.cause == CAUSE_PROTOCOL,
+	    "conn: a line of max bytes is a protocol error");
 	for (i = 0; i < 1000; i++)
 		ok &= conn_write(c, "0123456789", 10, &e) == 0;
 	CHECK(ok && F.nw == 0, "conn: small writes are queued");
@@ -257,64 +264,72 @@ test_ehlo(void)
 	struct err e;
 	int rc;
 
-	s = session(0, GREET, "250-mx.example hello\r\n250-pipelining\r\n250-SIZE 35882577\r\n"
+	s = session(0, GREET,
+	    "250-mx.example hello\r\n250-pipelining\r\n250-SIZE 35882577\r\n"
 	    "250-8BITMIME\r\n250-SMTPUTF8\r\n250-DSN\r\n250-CHUNKING\r\n"
 	    "250-ENHANCEDSTATUSCODES\r\n250-STARTTLS\r\n250-AUTH PLAIN login xoauth2\r\n"
-	    "250-AUTH=LOGIN CRAM-MD5\r\n250 HELP\r\n", NULL);
+	    "250-AUTH=LOGIN CRAM-MD5\r\n250 HELP\r\n",
+	    NULL);
 	err_init(&e);
 	CHECK(smtp_greeting(s, &e) == 0 &&
-	    strcmp(smtp_greeting_text(s), "mx.example ESMTP ready") == 0, "greeting: 220 read");
+		strcmp(smtp_greeting_text(s), "mx.example ESMTP ready") == 0,
+	    "greeting: 220 read");
 	rc = smtp_ehlo(s, &e);
 	c = smtp_caps(s);
 	CHECK(rc == 0 && wr_is(0, "EHLO client.example\r\n"), "ehlo: EHLO sent");
 	CHECK(c->esmtp && c->pipelining && c->eightbitmime && c->smtputf8 && c->dsn &&
-	    c->chunking && c->enhanced && c->starttls, "ehlo: keywords, any case");
+		c->chunking && c->enhanced && c->starttls,
+	    "ehlo: keywords, any case");
 	CHECK(c->size && c->size_max == 35882577, "ehlo: SIZE and its limit");
 	CHECK_STR(c->auth, "PLAIN LOGIN XOAUTH2 CRAM-MD5", "ehlo: AUTH and AUTH= merged, upper");
 	smtp_free(s);
 
 	s = session(0, "421 4.3.2 busy\r\n", NULL);
 	err_init(&e);
-	CHECK(smtp_greeting(s, &e) == -1 && e.kind == ERR_TEMP &&
-	    e.cause == CAUSE_UNAVAILABLE && e.code == 421, "greeting: 421 is TEMP");
+	CHECK(smtp_greeting(s, &e) == -1 && e.kind == ERR_TEMP && e.cause == CAUSE_UNAVAILABLE &&
+		e.code == 421,
+	    "greeting: 421 is TEMP");
 	smtp_free(s);
 	s = session(0, "554 go away\r\n", NULL);
 	err_init(&e);
-	CHECK(smtp_greeting(s, &e) == -1 && e.kind == ERR_PERM &&
-	    e.cause == CAUSE_UNAVAILABLE && strcmp(e.reply, "554 go away") == 0,
+	CHECK(smtp_greeting(s, &e) == -1 && e.kind == ERR_PERM && e.cause == CAUSE_UNAVAILABLE &&
+		strcmp(e.reply, "554 go away") == 0,
 	    "greeting: 554 is PERM, reply quoted");
 	smtp_free(s);
 
 	s = session(0, GREET, "502 5.5.1 what?\r\n", "250 hi\r\n", NULL);
 	err_init(&e);
 	CHECK(up(s) == 0 && wr_is(1, "HELO client.example\r\n") && !smtp_caps(s)->esmtp &&
-	    !smtp_caps(s)->pipelining, "ehlo: 5xx falls back to HELO, no extensions");
+		!smtp_caps(s)->pipelining,
+	    "ehlo: 5xx falls back to HELO, no extensions");
 	smtp_free(s);
 
 	s = session(0, GREET, "421 4.7.0 later\r\n", NULL);
 	err_init(&e);
 	CHECK(smtp_greeting(s, &e) == 0 && smtp_ehlo(s, &e) == -1 && e.kind == ERR_TEMP &&
-	    F.nw == 1, "ehlo: 4xx is TEMP, no HELO");
+		F.nw == 1,
+	    "ehlo: 4xx is TEMP, no HELO");
 	smtp_free(s);
 
 	s = session(0, GREET, EHLO_P, "250 mx.example\r\n", NULL);
 	err_init(&e);
 	CHECK(up(s) == 0 && smtp_caps(s)->pipelining && smtp_ehlo(s, &e) == 0 &&
-	    !smtp_caps(s)->pipelining && !smtp_caps(s)->size, "ehlo: old caps forgotten");
+		!smtp_caps(s)->pipelining && !smtp_caps(s)->size,
+	    "ehlo: old caps forgotten");
 	smtp_free(s);
 
 	s = session(0, GREET, "250-mx.example\r\n251 oops\r\n", NULL);
 	err_init(&e);
 	CHECK(smtp_greeting(s, &e) == 0 && smtp_ehlo(s, &e) == -1 && e.kind == ERR_PERM &&
-	    e.cause == CAUSE_PROTOCOL &&
-	    strcmp(e.msg, "server sent a malformed reply: '251 oops'") == 0,
+		e.cause == CAUSE_PROTOCOL &&
+		strcmp(e.msg, "server sent a malformed reply: '251 oops'") == 0,
 	    "reply: lines with different codes are a protocol error");
 	smtp_free(s);
 
 	s = session(0, "hello\x1b[2J\r\n", NULL);
 	err_init(&e);
 	CHECK(smtp_greeting(s, &e) == -1 && e.cause == CAUSE_PROTOCOL &&
-	    strcmp(e.msg, "server sent a malformed reply: 'hello?[2J'") == 0,
+		strcmp(e.msg, "server sent a malformed reply: 'hello?[2J'") == 0,
 	    "reply: no code is malformed, quoted printable");
 	smtp_free(s);
 }
@@ -342,13 +357,14 @@ test_limits(void)
 	s = session(0, many, "220 end\r\n", NULL);
 	err_init(&e);
 	CHECK(smtp_greeting(s, &e) == -1 && e.cause == CAUSE_PROTOCOL &&
-	    strstr(e.msg, "more than 128 lines") != NULL, "reply: too many lines refused");
+		strstr(e.msg, "more than 128 lines") != NULL,
+	    "reply: too many lines refused");
 	smtp_free(s);
 
 	s = session(0, GREET, EHLO_P, NULL);
 	err_init(&e);
 	CHECK(up(s) == 0 && smtp_greeting(s, &e) == -1 && e.kind == ERR_TEMP &&
-	    e.cause == CAUSE_TEMP && strstr(e.msg, "connection closed by fake:25") != NULL,
+		e.cause == CAUSE_TEMP && strstr(e.msg, "connection closed by fake:25") != NULL,
 	    "reply: end of stream is TEMP");
 	smtp_free(s);
 }
@@ -363,7 +379,7 @@ test_starttls(void)
 	    "220 2.0.0 go ahead\r\n250-injected\r\n", NULL);
 	err_init(&e);
 	CHECK(up(s) == 0 && smtp_starttls(s, &e) == -1 && e.kind == ERR_PERM &&
-	    e.cause == CAUSE_PROTOCOL && strstr(e.msg, "STARTTLS injection") != NULL,
+		e.cause == CAUSE_PROTOCOL && strstr(e.msg, "STARTTLS injection") != NULL,
 	    "starttls: bytes after the 220 are an injection");
 	CHECK(wr_is(1, "STARTTLS\r\n"), "starttls: STARTTLS sent");
 	smtp_free(s);
@@ -372,7 +388,8 @@ test_starttls(void)
 	    "220 2.0.0 go ahead\r\n", NULL);
 	err_init(&e);
 	CHECK(up(s) == 0 && smtp_starttls(s, &e) == 0 && !smtp_caps(s)->starttls &&
-	    !smtp_caps(s)->pipelining, "starttls: 220 alone is fine, caps forgotten");
+		!smtp_caps(s)->pipelining,
+	    "starttls: 220 alone is fine, caps forgotten");
 	smtp_free(s);
 
 	s = session(0, GREET, "250 STARTTLS\r\n", "454 4.7.0 TLS not available\r\n", NULL);
@@ -384,7 +401,8 @@ test_starttls(void)
 	s = session(0, GREET, "250 STARTTLS\r\n", "502 no\r\n", NULL);
 	err_init(&e);
 	CHECK(up(s) == 0 && smtp_starttls(s, &e) == -1 && e.kind == ERR_PERM &&
-	    e.cause == CAUSE_UNAVAILABLE, "starttls: 5xx is PERM");
+		e.cause == CAUSE_UNAVAILABLE,
+	    "starttls: 5xx is PERM");
 	smtp_free(s);
 }
 
@@ -416,13 +434,14 @@ test_window(int fd)
 	CHECK(rc == 0 && ok && F.nw == 5, "window: 250 recipients in three groups");
 	wr(1, &len);
 	CHECK(strncmp(wr(1, NULL), "MAIL FROM:", 10) == 0 &&
-	    memmem(wr(1, NULL), len, "r98@", 4) != NULL &&
-	    memmem(wr(1, NULL), len, "r99@", 4) == NULL &&
-	    strncmp(wr(2, NULL), "RCPT TO:<r99@", 13) == 0,
+		memmem(wr(1, NULL), len, "r98@", 4) != NULL &&
+		memmem(wr(1, NULL), len, "r99@", 4) == NULL &&
+		strncmp(wr(2, NULL), "RCPT TO:<r99@", 13) == 0,
 	    "window: MAIL and 99 RCPTs, then the next group");
 	wr(3, &len);
 	CHECK(len > 6 && memcmp(wr(3, NULL) + len - 6, "DATA\r\n", 6) == 0 &&
-	    wr_is(4, MSG ".\r\n"), "window: DATA ends the last group");
+		wr_is(4, MSG ".\r\n"),
+	    "window: DATA ends the last group");
 	smtp_free(s);
 }
 
@@ -438,23 +457,29 @@ test_pipelined(void)
 	fd = spool(MSG, strlen(MSG));
 	env_init(&env, two, 2, strlen(MSG));
 
-	s = session(0, GREET, EHLO_P, "250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.1.5 ok\r\n"
-	    "354 go\r\n", "250 2.0.0 queued as X\r\n", NULL);
+	s = session(0, GREET, EHLO_P,
+	    "250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.1.5 ok\r\n"
+	    "354 go\r\n",
+	    "250 2.0.0 queued as X\r\n", NULL);
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == 0 && st[0].kind == ERR_OK && st[1].kind == ERR_OK && st[1].code == 250,
 	    "send: accepted");
-	CHECK(wr_is(1, "MAIL FROM:<a@x.example> SIZE=21\r\nRCPT TO:<b@y.example>\r\n"
-	    "RCPT TO:<c@y.example>\r\nDATA\r\n"), "send: MAIL, RCPTs and DATA in one write");
+	CHECK(wr_is(1,
+		  "MAIL FROM:<a@x.example> SIZE=21\r\nRCPT TO:<b@y.example>\r\n"
+		  "RCPT TO:<c@y.example>\r\nDATA\r\n"),
+	    "send: MAIL, RCPTs and DATA in one write");
 	CHECK(wr_is(2, MSG ".\r\n") && F.nw == 3, "send: body and dot in one write");
 	smtp_free(s);
 
-	s = session(0, GREET, EHLO_P, "250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n"
-	    "354 go\r\n", "250 queued\r\n", NULL);
+	s = session(0, GREET, EHLO_P,
+	    "250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n"
+	    "354 go\r\n",
+	    "250 queued\r\n", NULL);
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == 0 && st[0].kind == ERR_OK && st[1].kind == ERR_PERM && st[1].code == 550 &&
-	    strcmp(st[1].reply, "550 5.1.1 no such user") == 0,
+		strcmp(st[1].reply, "550 5.1.1 no such user") == 0,
 	    "send: one recipient refused, the other delivered");
 	smtp_free(s);
 
@@ -463,7 +488,7 @@ test_pipelined(void)
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == -1 && e.kind == ERR_PERM && e.cause == CAUSE_NOUSER &&
-	    strcmp(e.reply, "550 no a") == 0 && st[1].code == 550,
+		strcmp(e.reply, "550 no a") == 0 && st[1].code == 550,
 	    "send: all refused is NOUSER");
 	CHECK(wr_is(2, "RSET\r\n") && F.nw == 3, "send: RSET after the failed transaction");
 	smtp_free(s);
@@ -472,8 +497,8 @@ test_pipelined(void)
 	    "554 no valid recipients\r\n", "250 reset\r\n", NULL);
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
-	CHECK(rc == -1 && e.cause == CAUSE_NOUSER && wr_is(2, ".\r\n") &&
-	    wr_is(3, "RSET\r\n"), "send: a 354 with no recipient gets a lone dot");
+	CHECK(rc == -1 && e.cause == CAUSE_NOUSER && wr_is(2, ".\r\n") && wr_is(3, "RSET\r\n"),
+	    "send: a 354 with no recipient gets a lone dot");
 	smtp_free(s);
 
 	s = session(0, GREET, EHLO_P, "250 ok\r\n550 no a\r\n451 4.3.0 later\r\n554 no\r\n",
@@ -481,17 +506,20 @@ test_pipelined(void)
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == -1 && e.kind == ERR_TEMP && strcmp(e.reply, "451 4.3.0 later") == 0 &&
-	    st[0].kind == ERR_PERM && st[1].kind == ERR_TEMP,
+		st[0].kind == ERR_PERM && st[1].kind == ERR_TEMP,
 	    "send: a 4xx among refusals is TEMP");
 	smtp_free(s);
 
-	s = session(0, GREET, EHLO_P, "550 5.7.1 sender denied\r\n503 no MAIL\r\n"
-	    "503 no MAIL\r\n503 no MAIL\r\n", "250 reset\r\n", NULL);
+	s = session(0, GREET, EHLO_P,
+	    "550 5.7.1 sender denied\r\n503 no MAIL\r\n"
+	    "503 no MAIL\r\n503 no MAIL\r\n",
+	    "250 reset\r\n", NULL);
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == -1 && e.kind == ERR_PERM && e.cause == CAUSE_UNAVAILABLE &&
-	    st[0].code == 550 && strcmp(st[1].reply, "550 5.7.1 sender denied") == 0 &&
-	    wr_is(2, "RSET\r\n"), "send: refused MAIL, all replies read, RSET");
+		st[0].code == 550 && strcmp(st[1].reply, "550 5.7.1 sender denied") == 0 &&
+		wr_is(2, "RSET\r\n"),
+	    "send: refused MAIL, all replies read, RSET");
 	smtp_free(s);
 
 	s = session(0, GREET, "250-mx\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", NULL);
@@ -499,9 +527,11 @@ test_pipelined(void)
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == -1 && e.kind == ERR_PERM && e.cause == CAUSE_DATA && F.nw == 1 &&
-	    strcmp(e.msg, "the message is too large for the relay (SIZE): 5000 bytes, the relay "
-	    "accepts at most 1000") == 0 &&
-	    st[0].kind == ERR_PERM, "send: over SIZE refused before MAIL");
+		strcmp(e.msg,
+		    "the message is too large for the relay (SIZE): 5000 bytes, the relay "
+		    "accepts at most 1000") == 0 &&
+		st[0].kind == ERR_PERM,
+	    "send: over SIZE refused before MAIL");
 	env.size = strlen(MSG);
 	smtp_free(s);
 
@@ -511,8 +541,10 @@ test_pipelined(void)
 	env.sender = "j\xc3\xb6rg@x.example";
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
-	CHECK(rc == -1 && e.cause == CAUSE_DATA && F.nw == 1 && strcmp(e.msg,
-	    "the relay does not support SMTPUTF8 and an envelope address is not ASCII") == 0,
+	CHECK(rc == -1 && e.cause == CAUSE_DATA && F.nw == 1 &&
+		strcmp(e.msg,
+		    "the relay does not support SMTPUTF8 and an envelope address is not ASCII") ==
+		    0,
 	    "send: SMTPUTF8 needed for the envelope and missing");
 	env.smtputf8 = 0;
 	env.sender = "a@x.example";
@@ -523,7 +555,8 @@ test_pipelined(void)
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == -1 && e.kind == ERR_TEMP && e.code == 452 && st[0].kind == ERR_TEMP &&
-	    st[0].code == 452 && F.nw == 3, "send: 4xx after the dot is TEMP for everyone");
+		st[0].code == 452 && F.nw == 3,
+	    "send: 4xx after the dot is TEMP for everyone");
 	smtp_free(s);
 
 	s = session(0, GREET, EHLO_P, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n",
@@ -531,14 +564,16 @@ test_pipelined(void)
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == -1 && e.kind == ERR_PERM && e.cause == CAUSE_DATA &&
-	    strcmp(st[1].reply, "552 5.3.4 too big") == 0, "send: 552 after the dot is DATA");
+		strcmp(st[1].reply, "552 5.3.4 too big") == 0,
+	    "send: 552 after the dot is DATA");
 	smtp_free(s);
 
 	s = session(0, GREET, EHLO_P, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", NULL);
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == -1 && e.kind == ERR_TEMP && strncmp(e.msg, LOST, strlen(LOST)) == 0 &&
-	    st[0].kind == ERR_TEMP, "send: lost before the final reply is TEMP");
+		st[0].kind == ERR_TEMP,
+	    "send: lost before the final reply is TEMP");
 	smtp_free(s);
 
 	s = session(0, GREET, EHLO_P, "250 ok\r\n421 4.4.2 bye\r\n", NULL);
@@ -568,17 +603,21 @@ test_plain(void)
 	env.dsn_notify = "FAILURE,DELAY";
 	env.dsn_ret = "HDRS";
 	env.dsn_envid = "id+1 x";
-	s = session(0, GREET, "250-mx\r\n250-DSN\r\n250 8BITMIME\r\n", "250 ok\r\n",
-	    "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "250 queued\r\n", NULL);
+	s = session(0, GREET, "250-mx\r\n250-DSN\r\n250 8BITMIME\r\n", "250 ok\r\n", "250 ok\r\n",
+	    "250 ok\r\n", "354 go\r\n", "250 queued\r\n", NULL);
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
-	CHECK(rc == 0 && wr_is(1, "MAIL FROM:<a@x.example> BODY=8BITMIME RET=HDRS "
-	    "ENVID=id+2B1+20x\r\n"), "plain: MAIL alone, with BODY, RET, ENVID (xtext)");
+	CHECK(rc == 0 &&
+		wr_is(1,
+		    "MAIL FROM:<a@x.example> BODY=8BITMIME RET=HDRS "
+		    "ENVID=id+2B1+20x\r\n"),
+	    "plain: MAIL alone, with BODY, RET, ENVID (xtext)");
 	CHECK(wr_is(2, "RCPT TO:<b@y.example> NOTIFY=FAILURE,DELAY\r\n") &&
-	    wr_is(3, "RCPT TO:<c@y.example> NOTIFY=FAILURE,DELAY\r\n") &&
-	    wr_is(4, "DATA\r\n"), "plain: one command per write, unsafe address skipped");
+		wr_is(3, "RCPT TO:<c@y.example> NOTIFY=FAILURE,DELAY\r\n") && wr_is(4, "DATA\r\n"),
+	    "plain: one command per write, unsafe address skipped");
 	CHECK(st[1].kind == ERR_PERM && st[1].code == 0 && st[0].kind == ERR_OK &&
-	    st[2].kind == ERR_OK, "plain: the skipped address is refused, the others sent");
+		st[2].kind == ERR_OK,
+	    "plain: the skipped address is refused, the others sent");
 	smtp_free(s);
 
 	env_init(&env, bad, 1, strlen(MSG));
@@ -586,15 +625,17 @@ test_plain(void)
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == -1 && e.kind == ERR_PERM && e.cause == CAUSE_UNAVAILABLE && F.nw == 3 &&
-	    wr_is(2, "RSET\r\n"), "plain: refused MAIL stops at once");
+		wr_is(2, "RSET\r\n"),
+	    "plain: refused MAIL stops at once");
 	smtp_free(s);
 
 	s = session(0, GREET, EHLO_N, "250 ok\r\n", "250 ok\r\n", "554 5.7.1 no\r\n",
 	    "250 reset\r\n", NULL);
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
-	CHECK(rc == -1 && e.kind == ERR_PERM && e.cause == CAUSE_DATA &&
-	    st[0].code == 554 && wr_is(4, "RSET\r\n"), "plain: DATA refused is DATA");
+	CHECK(rc == -1 && e.kind == ERR_PERM && e.cause == CAUSE_DATA && st[0].code == 554 &&
+		wr_is(4, "RSET\r\n"),
+	    "plain: DATA refused is DATA");
 	smtp_free(s);
 	close(fd);
 }
@@ -687,8 +728,10 @@ test_body(void)
 	    "250 ok\r\n250 ok\r\n250 2.0.0 queued\r\n", NULL);
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
-	CHECK(rc == 0 && F.nw == 2 && wr_is(1, "MAIL FROM:<a@x.example>\r\n"
-	    "RCPT TO:<b@y.example>\r\nBDAT 27 LAST\r\n.dot\r\n" MSG),
+	CHECK(rc == 0 && F.nw == 2 &&
+		wr_is(1,
+		    "MAIL FROM:<a@x.example>\r\n"
+		    "RCPT TO:<b@y.example>\r\nBDAT 27 LAST\r\n.dot\r\n" MSG),
 	    "bdat: envelope, BDAT and raw message in one write");
 	smtp_free(s);
 
@@ -697,7 +740,8 @@ test_body(void)
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == 0 && F.nw == 4 && wr_is(3, "BDAT 27 LAST\r\n.dot\r\n" MSG) &&
-	    st[0].kind == ERR_OK, "bdat: without PIPELINING after the RCPT reply");
+		st[0].kind == ERR_OK,
+	    "bdat: without PIPELINING after the RCPT reply");
 	smtp_free(s);
 	close(fd);
 	free(msg);
@@ -706,8 +750,8 @@ test_body(void)
 
 /* stderr into a temporary file while the engine traces, for the -v tests. */
 struct capture {
-	int	fd;
-	int	saved;
+	int fd;
+	int saved;
 };
 
 static void
@@ -755,31 +799,35 @@ test_verbose(void)
 	capture_start(&cap);
 	sp = spool(MSG, strlen(MSG));
 	env_init(&env, rc1, 1, strlen(MSG));
-	s = session(1, GREET, "250-mx\r\n250 AUTH PLAIN LOGIN\r\n", "334 \r\n",
-	    "235 2.7.0 ok\r\n", "334 VXNlcm5hbWU6\r\n", "334 UGFzc3dvcmQ6\r\n", "235 ok\r\n",
-	    "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "250 queued\r\n", NULL);
+	s = session(1, GREET, "250-mx\r\n250 AUTH PLAIN LOGIN\r\n", "334 \r\n", "235 2.7.0 ok\r\n",
+	    "334 VXNlcm5hbWU6\r\n", "334 UGFzc3dvcmQ6\r\n", "235 ok\r\n", "250 ok\r\n",
+	    "250 ok\r\n", "354 go\r\n", "250 queued\r\n", NULL);
 	err_init(&e);
 	CHECK(up(s) == 0 && smtp_cmd(s, "AUTH PLAIN AGpvZQBzZWNyZXQ=", 1, &r, &e) == 0 &&
-	    r.code == 334 && smtp_cmd(s, "AGpvZQBzZWNyZXQ=", 1, &r, &e) == 0 && r.code == 235,
+		r.code == 334 && smtp_cmd(s, "AGpvZQBzZWNyZXQ=", 1, &r, &e) == 0 && r.code == 235,
 	    "verbose: AUTH exchange through smtp_cmd");
-	CHECK(smtp_cmd(s, "AUTH LOGIN", 1, &r, &e) == 0 &&
-	    smtp_cmd(s, "am9l", 1, &r, &e) == 0 && smtp_cmd(s, "c2VjcmV0", 1, &r, &e) == 0 &&
-	    r.code == 235, "verbose: AUTH LOGIN exchange");
+	CHECK(smtp_cmd(s, "AUTH LOGIN", 1, &r, &e) == 0 && smtp_cmd(s, "am9l", 1, &r, &e) == 0 &&
+		smtp_cmd(s, "c2VjcmV0", 1, &r, &e) == 0 && r.code == 235,
+	    "verbose: AUTH LOGIN exchange");
 	CHECK(smtp_send(s, &env, sp, st, &e) == 0, "verbose: message sent");
 	smtp_quit(s);
 	capture_end(&cap, log, sizeof(log));
 	CHECK(strstr(log, "--> AUTH PLAIN <redacted>\n") != NULL &&
-	    strstr(log, "--> AUTH LOGIN\n") != NULL &&
-	    strstr(log, "--> <redacted>\n--> <redacted>\n") == NULL &&
-	    strstr(log, "<-- 334 VXNlcm5hbWU6\n--> <redacted>\n<-- 334 UGFzc3dvcmQ6\n") != NULL,
+		strstr(log, "--> AUTH LOGIN\n") != NULL &&
+		strstr(log, "--> <redacted>\n--> <redacted>\n") == NULL &&
+		strstr(log, "<-- 334 VXNlcm5hbWU6\n--> <redacted>\n<-- 334 UGFzc3dvcmQ6\n") !=
+		    NULL,
 	    "verbose: AUTH lines redacted, mechanism kept");
 	CHECK(strstr(log, "AGpvZQ") == NULL && strstr(log, "c2VjcmV0") == NULL &&
-	    strstr(log, "am9l") == NULL, "verbose: no secret in the transcript");
+		strstr(log, "am9l") == NULL,
+	    "verbose: no secret in the transcript");
 	CHECK(memmem(F.out.data, F.out.len, "AUTH PLAIN AGpvZQBzZWNyZXQ=\r\n", 29) != NULL,
 	    "verbose: the wire still carries it");
 	CHECK(strstr(log, "--> EHLO client.example\n<-- 250-mx\n<-- 250 AUTH PLAIN LOGIN\n") !=
-	    NULL && strstr(log, "--> (message body: 21 bytes)\n--> .\n<-- 250 queued\n") !=
-	    NULL && strstr(log, "hello") == NULL, "verbose: commands, replies, no body lines");
+		    NULL &&
+		strstr(log, "--> (message body: 21 bytes)\n--> .\n<-- 250 queued\n") != NULL &&
+		strstr(log, "hello") == NULL,
+	    "verbose: commands, replies, no body lines");
 	CHECK(strstr(log, "--> QUIT\n") != NULL && F.timeout == 60,
 	    "quit: QUIT sent, timeout restored");
 	smtp_free(s);
@@ -803,8 +851,9 @@ test_words(void)
 	s = session(0, "554-5.3.2 no SMTP service here\r\n554 5.3.2 go away\r\n", NULL);
 	err_init(&e);
 	CHECK(smtp_greeting(s, &e) == -1 && e.kind == ERR_PERM &&
-	    strcmp(err_str(&e, line, sizeof(line)), "the relay refused the connection: server "
-	    "said: 554 5.3.2 no SMTP service here 5.3.2 go away") == 0,
+		strcmp(err_str(&e, line, sizeof(line)),
+		    "the relay refused the connection: server "
+		    "said: 554 5.3.2 no SMTP service here 5.3.2 go away") == 0,
 	    "words: a 5xx greeting quoted whole, every line");
 	smtp_free(s);
 
@@ -813,26 +862,33 @@ test_words(void)
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == -1 && e.cause == CAUSE_UNAVAILABLE &&
-	    strcmp(e.msg, "the relay refused the sender <a@x.example>") == 0 &&
-	    strcmp(e.reply, "550 5.7.1 sender denied") == 0, "words: a refused sender");
+		strcmp(e.msg, "the relay refused the sender <a@x.example>") == 0 &&
+		strcmp(e.reply, "550 5.7.1 sender denied") == 0,
+	    "words: a refused sender");
 	smtp_free(s);
 
 	s = session(0, GREET, EHLO_P, "552 5.3.4 too big\r\n503 no\r\n503 no\r\n503 no\r\n",
 	    "250 reset\r\n", NULL);
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
-	CHECK(rc == -1 && e.kind == ERR_PERM && e.cause == CAUSE_DATA && strcmp(e.msg,
-	    "the message is too large for the relay (SIZE): 21 bytes, the relay accepts at most "
-	    "1000000") == 0 && e.code == 552, "words: 552 to MAIL is the size, both sizes");
+	CHECK(rc == -1 && e.kind == ERR_PERM && e.cause == CAUSE_DATA &&
+		strcmp(e.msg,
+		    "the message is too large for the relay (SIZE): 21 bytes, "
+		    "the relay accepts at most "
+		    "1000000") == 0 &&
+		e.code == 552,
+	    "words: 552 to MAIL is the size, both sizes");
 	smtp_free(s);
 
 	s = session(0, GREET, EHLO_N, "250 ok\r\n", "250 ok\r\n", "250 ok\r\n", "354 go\r\n",
 	    "554-5.3.4 message too big\r\n554 5.3.4 for this system\r\n", NULL);
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
-	CHECK(rc == -1 && e.cause == CAUSE_DATA && strcmp(e.msg, "the message is too large "
-	    "for the relay (SIZE): 21 bytes; the relay announced no limit") == 0 &&
-	    strcmp(e.reply, "554 5.3.4 message too big 5.3.4 for this system") == 0,
+	CHECK(rc == -1 && e.cause == CAUSE_DATA &&
+		strcmp(e.msg,
+		    "the message is too large "
+		    "for the relay (SIZE): 21 bytes; the relay announced no limit") == 0 &&
+		strcmp(e.reply, "554 5.3.4 message too big 5.3.4 for this system") == 0,
 	    "words: 5.3.4 after the data is the size; no SIZE announced");
 	smtp_free(s);
 
@@ -840,17 +896,25 @@ test_words(void)
 	    "250 reset\r\n", NULL);
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
-	CHECK(rc == -1 && strcmp(e.msg, "the relay refused all 2 recipients (<b@y.example> "
-	    "first)") == 0 && strcmp(e.reply, "550 5.1.1 no b") == 0,
+	CHECK(rc == -1 &&
+		strcmp(e.msg,
+		    "the relay refused all 2 recipients (<b@y.example> "
+		    "first)") == 0 &&
+		strcmp(e.reply, "550 5.1.1 no b") == 0,
 	    "words: every recipient refused, the first named");
 	smtp_free(s);
 
-	s = session(0, GREET, EHLO_P, "250 ok\r\n550 5.1.1 no b\r\n451 4.3.0 later c\r\n"
-	    "554 no\r\n", "250 reset\r\n", NULL);
+	s = session(0, GREET, EHLO_P,
+	    "250 ok\r\n550 5.1.1 no b\r\n451 4.3.0 later c\r\n"
+	    "554 no\r\n",
+	    "250 reset\r\n", NULL);
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
-	CHECK(rc == -1 && e.kind == ERR_TEMP && strcmp(e.msg, "the relay refused 1 of 2 "
-	    "recipients (<c@y.example> first) for now") == 0, "words: some refused for now");
+	CHECK(rc == -1 && e.kind == ERR_TEMP &&
+		strcmp(e.msg,
+		    "the relay refused 1 of 2 "
+		    "recipients (<c@y.example> first) for now") == 0,
+	    "words: some refused for now");
 	smtp_free(s);
 
 	env.nrcpts = 1;
@@ -859,7 +923,7 @@ test_words(void)
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == -1 && e.cause == CAUSE_NOUSER &&
-	    strcmp(e.msg, "the relay refused the recipient <b@y.example>") == 0,
+		strcmp(e.msg, "the relay refused the recipient <b@y.example>") == 0,
 	    "words: the one recipient refused, named");
 	smtp_free(s);
 
@@ -868,7 +932,7 @@ test_words(void)
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == -1 && e.cause == CAUSE_DATA &&
-	    strcmp(e.msg, "the relay refused the message (at DATA)") == 0,
+		strcmp(e.msg, "the relay refused the message (at DATA)") == 0,
 	    "words: the message refused at DATA");
 	smtp_free(s);
 
@@ -877,8 +941,9 @@ test_words(void)
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
 	CHECK(rc == -1 && e.cause == CAUSE_DATA && e.kind == ERR_PERM &&
-	    strcmp(e.msg, "the relay refused the message") == 0 &&
-	    strcmp(e.reply, "554 5.7.1 spam") == 0, "words: the message refused at its end");
+		strcmp(e.msg, "the relay refused the message") == 0 &&
+		strcmp(e.reply, "554 5.7.1 spam") == 0,
+	    "words: the message refused at its end");
 	smtp_free(s);
 
 	/* Headers are the caller's to downgrade (deliver.c): not done, nothing is sent. */
@@ -886,9 +951,12 @@ test_words(void)
 	env.smtputf8 = 1;
 	err_init(&e);
 	rc = up(s) == 0 ? smtp_send(s, &env, fd, st, &e) : -9;
-	CHECK(rc == -1 && e.cause == CAUSE_DATA && F.nw == 1 && strcmp(e.msg, "the relay does "
-	    "not support SMTPUTF8 and the message's headers need it") == 0 &&
-	    st[0].kind == ERR_PERM, "words: 8-bit headers not downgraded, nothing sent");
+	CHECK(rc == -1 && e.cause == CAUSE_DATA && F.nw == 1 &&
+		strcmp(e.msg,
+		    "the relay does "
+		    "not support SMTPUTF8 and the message's headers need it") == 0 &&
+		st[0].kind == ERR_PERM,
+	    "words: 8-bit headers not downgraded, nothing sent");
 	CHECK(smtp_envelope_ascii(&env) == 1, "envelope: ASCII");
 	env.sender = "j\xc3\xb6rg@x.example";
 	CHECK(smtp_envelope_ascii(&env) == 0, "envelope: an 8-bit sender is not ASCII");
@@ -920,35 +988,36 @@ test_secrets(void)
 	    "250 queued s3cret.pw\r\n", "hello s3cret.pw\r\n", NULL);
 	err_init(&e);
 	CHECK(up(s) == 0 && smtp_secret(s, "s3cret.pw", &e) == 0 && smtp_secret(s, "=", &e) == 0 &&
-	    smtp_secret(s, "*", &e) == 0 && smtp_secret(s, "", &e) == 0, "secrets: kept");
+		smtp_secret(s, "*", &e) == 0 && smtp_secret(s, "", &e) == 0,
+	    "secrets: kept");
 	CHECK(smtp_cmd(s, "AUTH PLAIN AGpvZQBzZWNyZXQ=", 1, &r, &e) == 0 && r.code == 535 &&
-	    strcmp(r.text, "5.7.8 you sent <redacted>\n5.7.8 bad (<redacted>)") == 0,
+		strcmp(r.text, "5.7.8 you sent <redacted>\n5.7.8 bad (<redacted>)") == 0,
 	    "secrets: the AUTH line's response and the password cut out of the reply");
 	CHECK(smtp_cmd(s, "AUTH LOGIN", 1, &r, &e) == 0 && smtp_cmd(s, "am9l", 1, &r, &e) == 0 &&
-	    strcmp(r.text, "<redacted>: UGFzc3dvcmQ6") == 0 &&
-	    smtp_cmd(s, "c2VjcmV0", 1, &r, &e) == 0 && r.code == 535 &&
-	    strcmp(r.text, "5.7.8 <redacted> is not <redacted>") == 0,
+		strcmp(r.text, "<redacted>: UGFzc3dvcmQ6") == 0 &&
+		smtp_cmd(s, "c2VjcmV0", 1, &r, &e) == 0 && r.code == 535 &&
+		strcmp(r.text, "5.7.8 <redacted> is not <redacted>") == 0,
 	    "secrets: each LOGIN step cut out of later replies");
 	CHECK(smtp_send(s, &env, sp, st, &e) == 0 &&
-	    strcmp(smtp_accepted_reply(s), "250 queued <redacted>") == 0,
+		strcmp(smtp_accepted_reply(s), "250 queued <redacted>") == 0,
 	    "secrets: and of a transaction's replies");
 	err_init(&e);
 	CHECK(smtp_greeting(s, &e) == -1 && e.cause == CAUSE_PROTOCOL &&
-	    strcmp(e.msg, "server sent a malformed reply: 'hello <redacted>'") == 0,
+		strcmp(e.msg, "server sent a malformed reply: 'hello <redacted>'") == 0,
 	    "secrets: a malformed line is quoted scrubbed");
 	smtp_free(s);
 	capture_end(&cap, log, sizeof(log));
 	CHECK(strstr(log, "s3cret") == NULL && strstr(log, "AGpvZQ") == NULL &&
-	    strstr(log, "c2VjcmV0") == NULL && strstr(log, "am9l") == NULL &&
-	    strstr(log, "<-- 535-5.7.8 you sent <redacted>\n") != NULL,
+		strstr(log, "c2VjcmV0") == NULL && strstr(log, "am9l") == NULL &&
+		strstr(log, "<-- 535-5.7.8 you sent <redacted>\n") != NULL,
 	    "secrets: none in the transcript");
 	close(sp);
 
 	/* The code is never touched, overlapping secrets go whole, a full buffer cuts. */
 	s = session(0, GREET, "250 abc250def 250\r\n", NULL);
 	err_init(&e);
-	CHECK(smtp_secret(s, "250", &e) == 0 && up(s) == 0 &&
-	    smtp_caps(s)->esmtp, "secrets: a secret that looks like the code");
+	CHECK(smtp_secret(s, "250", &e) == 0 && up(s) == 0 && smtp_caps(s)->esmtp,
+	    "secrets: a secret that looks like the code");
 	snprintf(text, sizeof(text), "xxabcdefghyy");
 	CHECK(smtp_secret(s, "abcdef", &e) == 0 && smtp_secret(s, "cdefgh", &e) == 0,
 	    "secrets: two that overlap");

@@ -10,45 +10,43 @@
 #include "unit_import.h"
 
 static const char conf[] =
-"#\n"
-"# Config file for sSMTP sendmail\n"
-"#\n"
-"# The person who gets all mail for userids < 1000\n"
-"# Make this empty to disable rewriting.\n"
-"root=postmaster\n"
-"\n"
-"# The place where the mail goes. The actual machine name is required no \n"
-"# MX records are consulted. Commonly mailhosts are named mail.domain.com\n"
-"mailhub=smtp.gmail.com:587\n"
-"\n"
-"# Where will the mail seem to come from?\n"
-"rewriteDomain=example.com\n"
-"\n"
-"# The full hostname\n"
-"hostname=web1.example.com\n"
-"\n"
-"# Are users allowed to set their own From: address?\n"
-"# YES - Allow the user to specify their own From: address\n"
-"# NO - Use the system generated From: address\n"
-"FromLineOverride=YES\n"
-"AuthUser=alerts@example.com\n"
-"AuthPass=abcd efgh ijkl mnop   # app password\n"
-"UseSTARTTLS=YES\n";
+    "#\n"
+    "# Config file for sSMTP sendmail\n"
+    "#\n"
+    "# The person who gets all mail for userids < 1000\n"
+    "# Make this empty to disable rewriting.\n"
+    "root=postmaster\n"
+    "\n"
+    "# The place where the mail goes. The actual machine name is required no \n"
+    "# MX records are consulted. Commonly mailhosts are named mail.domain.com\n"
+    "mailhub=smtp.gmail.com:587\n"
+    "\n"
+    "# Where will the mail seem to come from?\n"
+    "rewriteDomain=example.com\n"
+    "\n"
+    "# The full hostname\n"
+    "hostname=web1.example.com\n"
+    "\n"
+    "# Are users allowed to set their own From: address?\n"
+    "# YES - Allow the user to specify their own From: address\n"
+    "# NO - Use the system generated From: address\n"
+    "FromLineOverride=YES\n"
+    "AuthUser=alerts@example.com\n"
+    "AuthPass=abcd efgh ijkl mnop   # app password\n"
+    "UseSTARTTLS=YES\n";
 
-static const char rev[] =
-"# sSMTP aliases\n"
-"# \n"
-"# Format:\tlocal_account:outgoing_address:mailhub\n"
-"#\n"
-"# Example: root:your_login@your.domain:mailhub.your.domain[:port]\n"
-"# where [:port] is an optional port number that defaults to 25.\n"
-"root:root@example.com:smtp.gmail.com\n"
-"www-data:webmaster@example.com:smtp.gmail.com:587\n";
+static const char rev[] = "# sSMTP aliases\n"
+			  "# \n"
+			  "# Format:\tlocal_account:outgoing_address:mailhub\n"
+			  "#\n"
+			  "# Example: root:your_login@your.domain:mailhub.your.domain[:port]\n"
+			  "# where [:port] is an optional port number that defaults to 25.\n"
+			  "root:root@example.com:smtp.gmail.com\n"
+			  "www-data:webmaster@example.com:smtp.gmail.com:587\n";
 
-static const char plain[] =
-"mailhub=[2001:db8::25]\n"
-"UseTLS=NO\n"
-"Debug=YES\n";
+static const char plain[] = "mailhub=[2001:db8::25]\n"
+			    "UseTLS=NO\n"
+			    "Debug=YES\n";
 
 static void
 test_gmail(void)
@@ -66,7 +64,7 @@ test_gmail(void)
 	CHECK_STR(get(&im, "ssmtp", "tls"), "starttls", "UseSTARTTLS is STARTTLS");
 	CHECK_STR(get(&im, "ssmtp", "user"), "alerts@example.com", "AuthUser");
 	CHECK(acc(&im, "ssmtp") != NULL && acc(&im, "ssmtp")->secret != NULL &&
-	    strcmp(acc(&im, "ssmtp")->secret, "abcd efgh ijkl mnop") == 0,
+		strcmp(acc(&im, "ssmtp")->secret, "abcd efgh ijkl mnop") == 0,
 	    "AuthPass up to the comment, kept apart");
 	CHECK_STR(get(&im, "ssmtp", "from"), "%U@example.com", "the sender: USER@RewriteDomain");
 	CHECK_STR(get(&im, "ssmtp", "rewrite_from"), "local",
@@ -101,7 +99,8 @@ test_plain(void)
 	import_free(&im);
 	err_init(&e);
 	CHECK(ssmtp_parse("hostname=x\n", 11, NULL, 0, &im, &e) == -1 &&
-	    strstr(e.msg, "mailhub") != NULL, "no mailhub is an error");
+		strstr(e.msg, "mailhub") != NULL,
+	    "no mailhub is an error");
 	import_free(&im);
 }
 
