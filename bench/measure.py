@@ -18,6 +18,12 @@ when the message was delivered, and mailout exits 0 when it queued a message ins
   measure.py rttcal OUT NETNS HOST PORT N
         Time N TCP connects to HOST:PORT from namespace NETNS: the median is the round trip
         (rtt_ms) the round-trip rows divide by.
+  measure.py load OUT ROW SERVER PORT CLIENTS N ROOTPID...
+        An SMTP server on 127.0.0.1:PORT: CLIENTS threads send N small messages in all,
+        one connection each (EHLO, MAIL, RCPT, DATA, QUIT); records messages per second,
+        the p99 latency (connect to the reply to the final dot) and the peak of the sum of
+        the RSS of every process descending from a ROOTPID (sampled every 20 ms; processes
+        named timeout not counted) under ROW/SERVER.
   measure.py table OUT MACHINE RESULTS_MD
         Print the table from OUT (and the machine description from MACHINE), and write
         both to RESULTS_MD, keeping whatever RESULTS_MD has after the line KEEP_MARK
@@ -218,6 +224,101 @@ def cmd_seq(argv):
         file=sys.stderr)
 
 
+# ----------------------------------------------------------------------------- load
+
+def tree_rss_kib(roots):
+    kids, comm = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        rest = st[st.rindex(")") + 2:].split()
+        comm[int(d)] = st[st.index("(") + 1:st.rindex(")")]
+        kids.setdefault(int(rest[1]), []).append(int(d))
+    total, todo, seen = 0, list(roots), set()
+    page = os.sysconf("SC_PAGE_SIZE") // 1024
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        todo.extend(kids.get(pid, []))
+        if comm.get(pid) == "timeout":
+            continue
+        try:
+            with open("/proc/%d/statm" % pid) as f:
+                total += int(f.read().split()[1]) * page
+        except OSError:
+            pass
+    return total
+
+
+def cmd_load(argv):
+    import smtplib
+    import threading
+    out, row, server, port, clients, n = argv[:6]
+    roots = [int(x) for x in argv[6:]]
+    port, clients, n = int(port), int(clients), int(n)
+    msg = ("From: scanner@example.org\r\nTo: ops@example.com\r\nSubject: scan\r\n\r\n"
+           + "a page of a scan, as text\r\n" * 40)
+    lat, errors, lock = [], [], threading.Lock()
+    left = [n]
+    peak = [0]
+    done = threading.Event()
+
+    def sampler():
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_rss_kib(roots))
+            done.wait(0.02)
+
+    def client():
+        while True:
+            with lock:
+                if left[0] == 0:
+                    return
+                left[0] -= 1
+            t0 = time.monotonic()
+            try:
+                s = smtplib.SMTP("127.0.0.1", port, "client.example.org", timeout=60)
+                s.sendmail("scanner@example.org", ["ops@example.com"], msg)
+                t1 = time.monotonic()
+                try:
+                    s.quit()
+                except (smtplib.SMTPException, OSError):
+                    pass
+                with lock:
+                    lat.append(t1 - t0)
+            except (smtplib.SMTPException, OSError) as e:
+                with lock:
+                    errors.append("%s: %s" % (type(e).__name__, e))
+
+    smp = threading.Thread(target=sampler)
+    smp.start()
+    t0 = time.monotonic()
+    th = [threading.Thread(target=client) for _ in range(clients)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    wall = time.monotonic() - t0
+    done.set()
+    smp.join()
+    lat.sort()
+    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None
+    rec = {"row": row, "client": server, "n": n, "ok": len(lat), "failed": len(errors),
+           "wall": wall, "rate": len(lat) / wall if lat else None, "p99": p99,
+           "rss": peak[0], "errors": errors[:3]}
+    with open(out, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+    print("%s %s: %d/%d ok, %.0f msg/s, p99 %s, peak RSS %.1f MiB%s" % (
+        row, server, len(lat), n, rec["rate"] or 0, fmt_ms(p99), peak[0] / 1024.0,
+        ("  first error: " + errors[0]) if errors else ""), file=sys.stderr)
+
+
 # ----------------------------------------------------------------------------- table
 
 def load(out):
@@ -366,11 +467,43 @@ def build_rows(recs):
         n = (b or a).get("n", 1000)
         rows.append(("flush of %d queued messages (mailout -q) vs %d msmtp runs" % (n, n),
                      va, vb, fmt_ratio(r), "≤ 0.10", met(None if r is None else r <= 0.1)))
+    listen_rows(recs, rows)
     return rows
 
 
+def listen_rows(recs, rows):
+    """The listener (mailout -bd) against each peer server, 50 clients, same sink."""
+    lo = recs.get(("listen", "mailout"))
+    if lo is None:
+        return
+    ok = lo if lo.get("ok") and not lo.get("na") else None
+    for peer, label, tput in (("msmtpd", "msmtpd", 3.0), ("opensmtpd", "OpenSMTPD", 1.0),
+                              ("postfix", "Postfix", 1.0)):
+        pr = recs.get(("listen", peer))
+        if pr is None:
+            continue
+        if pr.get("na"):
+            rows.append(("listener vs %s: not run" % label, "", "n/a: " + pr["na"], "—", "",
+                         "n/a"))
+            continue
+        pv = pr if pr.get("ok") else None
+        ra = ratio(ok and ok["rate"], pv and pv["rate"])
+        rows.append(("listener vs %s, 50 clients (msg/s)" % label,
+                     "%.0f/s" % ok["rate"] if ok else "failed",
+                     "%.0f/s" % pv["rate"] if pv else "failed", fmt_ratio(ra),
+                     "≥ %.0f" % tput, met(None if ra is None else ra >= tput)))
+        rp = ratio(ok and ok["p99"], pv and pv["p99"])
+        rows.append(("listener vs %s, 50 clients (p99 latency)" % label,
+                     fmt_ms(ok and ok["p99"]), fmt_ms(pv and pv["p99"]), fmt_ratio(rp),
+                     "", ""))
+        rm = ratio(ok and ok["rss"], pv and pv["rss"])
+        rows.append(("listener vs %s (peak RSS, all processes)" % label,
+                     fmt_mib(ok and ok["rss"]), fmt_mib(pv and pv["rss"]), fmt_ratio(rm),
+                     "≤ 0.50", met(None if rm is None else rm <= 0.5)))
+
+
 def render(rows):
-    head = ("measure", "mailout", "msmtp", "mailout/msmtp", "target", "")
+    head = ("measure", "mailout", "msmtp / peer", "mailout/other", "target", "")
     w = [max(len(str(r[i])) for r in rows + [head]) for i in range(6)]
     lines = ["| " + " | ".join(str(c).ljust(w[i]) for i, c in enumerate(head)) + " |",
              "|" + "|".join("-" * (w[i] + 2) for i in range(6)) + "|"]
@@ -439,6 +572,8 @@ def run_main():
         cmd_seq(argv)
     elif cmd == "rttcal":
         cmd_rttcal(argv)
+    elif cmd == "load":
+        cmd_load(argv)
     elif cmd == "table":
         cmd_table(argv)
     else:
