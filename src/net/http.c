@@ -532,7 +532,7 @@ http_do(const struct http_request *rq, struct http_response *r, struct err *e)
 		goto out;
 	rc = 0;
 out:
-	if (rc == -1 && where[0] != '\0')
+	if (rc == -1 && where[0] != '\0' && !rq->bare)
 		err_prefix(e, "%s %s: ", rq->method, where);
 	if (x.line != NULL) {
 		explicit_bzero(x.line, MAX_HTTP_LINE);

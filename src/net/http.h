@@ -42,6 +42,7 @@ struct http_request {
 	 */
 	const struct tls_opts *tls;
 	int timeout_s; /* the whole exchange, connect included */
+	int bare; /* 1: errors without the "POST URL: " prefix (the caller names the URL) */
 };
 
 struct http_response {

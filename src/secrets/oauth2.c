@@ -584,15 +584,28 @@ code_in(const char *code, const char *const *list)
 	return 0;
 }
 
+/* "the OAuth2 token endpoint https://h/p (account a)": whom an error is about. */
+static void
+endpoint_words(const struct account *a, const char *what, const char *url, char *dst, size_t len)
+{
+	if (url != NULL)
+		snprintf(dst, len, "the OAuth2 %s %.*s (account %s)", what,
+		    (int)strcspn(url, "?#"), url, a->name);
+	else
+		snprintf(dst, len, "account %s: the OAuth2 %s", a->name, what);
+}
+
 void
-oauth2_refresh_error(const struct account *a, int status, const struct oauth2_error *oe,
-    struct err *e)
+oauth2_refresh_error(const struct account *a, const char *url, int status,
+    const struct oauth2_error *oe, struct err *e)
 {
 	static const char *const config[] = { "invalid_client", "unauthorized_client",
 		"invalid_scope", "invalid_request", "unsupported_grant_type", NULL };
 	static const char *const temp[] = { "temporarily_unavailable", "server_error", "slow_down",
 		NULL };
+	char who[MAX_ERROR_TEXT];
 
+	endpoint_words(a, "token endpoint", url, who, sizeof(who));
 	if (strcmp(oe->code, "invalid_grant") == 0) {
 		/* A person must act; until then the mail waits in the queue, not lost. */
 		err_set(e, ERR_TEMP, CAUSE_NOPERM,
@@ -608,21 +621,15 @@ oauth2_refresh_error(const struct account *a, int status, const struct oauth2_er
 		    a->name, a->name);
 	} else if (code_in(oe->code, config))
 		err_set(e, ERR_PERM, CAUSE_CONFIG,
-		    "account %s: the OAuth2 token endpoint "
-		    "refused the request (%s): check oauth_client_id, oauth_client_secret and "
-		    "oauth_scope",
-		    a->name, oe->text);
+		    "%s refused the request (%s): check oauth_client_id, oauth_client_secret "
+		    "and oauth_scope",
+		    who, oe->text);
 	else if (code_in(oe->code, temp) || status >= 500 || status == 429 || status == 408 ||
 	    oe->code[0] == '\0')
-		err_set(e, ERR_TEMP, CAUSE_TEMP,
-		    "account %s: the OAuth2 token endpoint failed: "
-		    "%s",
-		    a->name, oe->text);
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "%s failed: %s", who, oe->text);
 	else
-		err_set(e, ERR_TEMP, CAUSE_NOPERM,
-		    "account %s: the OAuth2 token endpoint "
-		    "refused to refresh the token (%s)",
-		    a->name, oe->text);
+		err_set(e, ERR_TEMP, CAUSE_NOPERM, "%s refused to refresh the token (%s)", who,
+		    oe->text);
 }
 
 /* Storage */
@@ -937,7 +944,7 @@ oauth2_post(const struct account *a, const char *url, const char *what, const st
 	struct http_request rq;
 	struct tls_opts to;
 	struct err le;
-	char *pin;
+	char *pin, who[MAX_ERROR_TEXT];
 	int rc = -1;
 
 	err_init(&le);
@@ -957,7 +964,9 @@ oauth2_post(const struct account *a, const char *url, const char *what, const st
 	rq.bodylen = form->len;
 	rq.tls = &to;
 	rq.timeout_s = (int)a->timeout;
+	rq.bare = 1;
 	if (http_do(&rq, r, &le) == -1) {
+		endpoint_words(a, what, url, who, sizeof(who));
 		/*
 		 * Certificate problems need a person, as for the relay; anything else about
 		 * reaching the endpoint (even a name that does not resolve now) may pass.
@@ -966,11 +975,10 @@ oauth2_post(const struct account *a, const char *url, const char *what, const st
 			/* tls.c's advice to pin a certificate is for the relay, not this host. */
 			if ((pin = strstr(le.msg, ", or pin this server's certificate")) != NULL)
 				*pin = '\0';
-			err_set(e, le.kind, le.cause, "account %s: OAuth2 %s: %s", a->name, what,
-			    le.msg);
+			err_set(e, le.kind, le.cause, "%s: %s", who, le.msg);
 		} else
 			err_set(e, ERR_TEMP, le.cause == CAUSE_NOHOST ? CAUSE_TEMP : le.cause,
-			    "account %s: OAuth2 %s: %s", a->name, what, le.msg);
+			    "%s: %s", who, le.msg);
 		goto out;
 	}
 	rc = 0;
@@ -1023,7 +1031,7 @@ refresh(const struct account *a, const struct oauth2_provider *p, struct oauth2_
 		goto out;
 	if (oauth2_parse_token(r.status, r.reason, r.body.data, r.body.len, now_s(), &nt, &oe) ==
 	    -1) {
-		oauth2_refresh_error(a, r.status, &oe, e);
+		oauth2_refresh_error(a, p->token_url, r.status, &oe, e);
 		goto out;
 	}
 	rotated = nt.refresh_token != NULL && strcmp(nt.refresh_token, t->refresh_token) != 0;

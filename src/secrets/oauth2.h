@@ -148,10 +148,11 @@ void oauth2_device_clear(struct oauth2_device *d);
 
 /*
  * Classify a refresh failure for account (see the list above) into err. The caller's
- * words come first: "the token endpoint refused the refresh token".
+ * words come first: "the token endpoint refused the refresh token". url: the token
+ * endpoint, named in the message (without its query); NULL: not named.
  */
-void oauth2_refresh_error(const struct account *a, int status, const struct oauth2_error *oe,
-    struct err *e);
+void oauth2_refresh_error(const struct account *a, const char *url, int status,
+    const struct oauth2_error *oe, struct err *e);
 
 /* PKCE S256 (RFC 7636 4.2): challenge = BASE64URL(SHA256(verifier)). 0 or -1. */
 int oauth2_pkce_challenge(const char *verifier, char challenge[OAUTH2_CHALLENGE_LEN + 1]);

@@ -306,7 +306,7 @@ test_classify(void)
 	snprintf(oe.code, sizeof(oe.code), "invalid_grant");
 	snprintf(oe.text, sizeof(oe.text), "invalid_grant: Token has been expired or revoked.");
 	err_init(&e);
-	oauth2_refresh_error(&a, 400, &oe, &e);
+	oauth2_refresh_error(&a, NULL, 400, &oe, &e);
 	CHECK(e.kind == ERR_TEMP && e.cause == CAUSE_NOPERM,
 	    "invalid_grant: TEMP (queued), "
 	    "NOPERM");
@@ -319,17 +319,21 @@ test_classify(void)
 
 	snprintf(oe.code, sizeof(oe.code), "invalid_client");
 	err_init(&e);
-	oauth2_refresh_error(&a, 401, &oe, &e);
+	oauth2_refresh_error(&a, "https://idp.example/token?x=1", 401, &oe, &e);
 	CHECK(e.kind == ERR_PERM && e.cause == CAUSE_CONFIG, "invalid_client: config error");
+	CHECK(strstr(e.msg,
+		  "the OAuth2 token endpoint https://idp.example/token (account work) "
+		  "refused") != NULL,
+	    "the endpoint is named, without its query");
 
 	oe.code[0] = '\0';
 	snprintf(oe.text, sizeof(oe.text), "HTTP 503 Service Unavailable");
 	err_init(&e);
-	oauth2_refresh_error(&a, 503, &oe, &e);
+	oauth2_refresh_error(&a, NULL, 503, &oe, &e);
 	CHECK(e.kind == ERR_TEMP && e.cause == CAUSE_TEMP, "503: temporary");
 	snprintf(oe.code, sizeof(oe.code), "temporarily_unavailable");
 	err_init(&e);
-	oauth2_refresh_error(&a, 400, &oe, &e);
+	oauth2_refresh_error(&a, NULL, 400, &oe, &e);
 	CHECK(e.kind == ERR_TEMP && e.cause == CAUSE_TEMP, "temporarily_unavailable: temporary");
 }
 
