@@ -122,13 +122,21 @@ net_connect(const char *host, unsigned port, int connect_timeout_s, int io_timeo
 		goto out;
 	}
 	if (r == EAI_SYSTEM) {
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "cannot look up relay host '%s': %s", host,
-		    strerror(errno));
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "cannot look up %s: %s", host, strerror(errno));
+		goto out;
+	}
+	if (r == EAI_AGAIN) {
+		/*
+		 * No answer from the resolver (offline, its server down): the name may exist.
+		 * Whether it is retried is the caller's to say ("queued, will retry").
+		 */
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "temporary DNS failure resolving %s: %s", host,
+		    gai_strerror(r));
 		goto out;
 	}
 	if (r != 0) {
-		/* EAI_AGAIN, EAI_FAIL, EAI_MEMORY: the resolver, not the name, is at fault. */
-		err_set(e, ERR_TEMP, CAUSE_TEMP, "cannot look up relay host '%s' (DNS): %s", host,
+		/* EAI_FAIL, EAI_MEMORY: the resolver, not the name, is at fault. */
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "cannot look up %s (DNS): %s", host,
 		    gai_strerror(r));
 		goto out;
 	}

@@ -106,9 +106,16 @@ resolve(const struct account *a, FILE *out, struct err *e)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	rc = getaddrinfo(a->host, NULL, &hints, &res);
+	if (rc == EAI_AGAIN) {
+		/* The resolver did not answer: nothing is known about the name yet. */
+		err_set(e, ERR_TEMP, CAUSE_TEMP,
+		    "temporary DNS failure resolving %s: %s; try again later", a->host,
+		    gai_strerror(rc));
+		line(out, "resolve", 0, e->msg);
+		goto out;
+	}
 	if (rc != 0) {
-		err_set(e, rc == EAI_AGAIN ? ERR_TEMP : ERR_PERM,
-		    rc == EAI_AGAIN ? CAUSE_TEMP : CAUSE_NOHOST,
+		err_set(e, ERR_PERM, CAUSE_NOHOST,
 		    "relay host '%s' not found (%s): check host = in the config", a->host,
 		    gai_strerror(rc));
 		line(out, "resolve", 0, e->msg);
