@@ -306,7 +306,7 @@ wait_code(struct flow *f, int lfd, int in_fd, struct err *e)
 	struct buf in;
 	char block[1024], *nl;
 	int64_t deadline, left;
-	int r, cfd, nfds, rc = -1, limit = hooks_authorize_timeout(AUTHORIZE_TIMEOUT);
+	int r, cfd, nfds, eof = 0, rc = -1, limit = hooks_authorize_timeout(AUTHORIZE_TIMEOUT);
 	ssize_t n;
 
 	deadline = now_ms() + (int64_t)limit * 1000;
@@ -349,14 +349,14 @@ wait_code(struct flow *f, int lfd, int in_fd, struct err *e)
 			if (n <= 0) {
 				/* End of input: a last line without newline still counts. */
 				in_fd = -1;
-				if (in.len == 0)
-					continue;
+				eof = 1;
 			}
-			if ((n <= 0 ? buf_addc(&in, '\n') : buf_add(&in, block, (size_t)n)) ==
-			    -1) {
-				say(f, "mailout: the pasted line is too long; ignored\n");
-				buf_reset(&in);
-				continue;
+			if (n > 0 || in.len > 0) {
+				if ((n <= 0 ? buf_addc(&in, '\n')
+					    : buf_add(&in, block, (size_t)n)) == -1) {
+					say(f, "mailout: the pasted line is too long; ignored\n");
+					buf_reset(&in);
+				}
 			}
 			while ((nl = memchr(in.data, '\n', in.len)) != NULL) {
 				*nl = '\0';
@@ -368,6 +368,18 @@ wait_code(struct flow *f, int lfd, int in_fd, struct err *e)
 				}
 				if (r == -1)
 					goto out;
+			}
+			/*
+			 * Nobody can paste any more: waiting on for the browser would hang a
+			 * script (or a closed terminal) for the whole timeout.
+			 */
+			if (eof) {
+				err_set(e, ERR_PERM, CAUSE_USAGE,
+				    "account %s: standard input ended before an authorization "
+				    "code arrived; run mailout --authorize in a terminal, or "
+				    "mailout --authorize --device",
+				    f->a->name);
+				goto out;
 			}
 		}
 	}
