@@ -97,6 +97,14 @@ auth_lines() { fake_transcript | tr -d '\r' | grep -c '^AUTH ' || true; }
 
 queued() { find "$QUEUE" -type f -name '*' 2>/dev/null | grep -c . || true; }
 
+# open_stdin: a FIFO to open read-write as standard input: it never ends, as a terminal
+# nobody types in, so --authorize waits for the browser.
+open_stdin() {
+	local f=$BATS_TEST_TMPDIR/stdin.fifo
+	[[ -p $f ]] || mkfifo "$f"
+	echo "$f"
+}
+
 # browse [--location|--status] URL: play the web browser (test/lib/browse.py), trusting
 # the test CA.
 browse() { python3 "$BATS_TEST_DIRNAME/lib/browse.py" --ca "$CERTS/ca.pem" "$@"; }
@@ -275,7 +283,7 @@ wait_url() {
 	tokens '{"refresh_token": "rt-seed"}'
 	send
 	assert_equal "$status" 0
-	[[ $stderr == *"the OAuth2 token endpoint failed: HTTP 500 Internal Server Error"* ]]
+	[[ $stderr == *"the OAuth2 token endpoint https://localhost:$IDP_PORT/token (account t) failed: HTTP 500 Internal Server Error"* ]]
 	[[ $stderr == *"message queued as"* ]]
 }
 
@@ -288,7 +296,7 @@ wait_url() {
 	send
 	assert_equal "$status" 75
 	((SECONDS - t0 < 7))
-	[[ $stderr == *"OAuth2 token endpoint: POST https://localhost:$IDP_PORT/token"* ]]
+	[[ $stderr == *"the OAuth2 token endpoint https://localhost:$IDP_PORT/token (account t): "* ]]
 }
 
 @test "malformed JSON, an HTML 502 and a dropped connection are temporary" {
@@ -303,7 +311,7 @@ wait_url() {
 		case $kind in
 		malformed) [[ $stderr == *"not the JSON object of a token response"* ]] ;;
 		html) [[ $stderr == *"HTTP 502 Bad Gateway (not a JSON answer)"* ]] ;;
-		close) [[ $stderr == *"OAuth2 token endpoint: POST"* ]] ;;
+		close) [[ $stderr == *"the OAuth2 token endpoint https://localhost:$IDP_PORT/token (account t): "* ]] ;;
 		no_access_token) [[ $stderr == *"no valid access_token"* ]] ;;
 		esac
 		idp_stop
@@ -319,7 +327,74 @@ wait_url() {
 	tokens '{"refresh_token": "rt-seed"}'
 	send
 	assert_equal "$status" 75
-	[[ $stderr == *"cannot connect to 127.0.0.1 port 1"* ]]
+	[[ $stderr == *"the OAuth2 token endpoint https://127.0.0.1:1/token (account t): cannot connect to 127.0.0.1 port 1"* ]]
+	[[ $stderr != *"relay host"* && $stderr != *"POST "* ]]
+}
+
+# ns_send [fakesmtp options]: send $MSG in a network namespace of its own (loopback
+# only) whose resolver, 127.0.0.1 where nothing answers, fails every lookup with
+# EAI_AGAIN; with options, a fake relay runs inside on $FAKE_PORT. Sets status, output
+# and stderr as run does.
+ns_send() {
+	local T=$BATS_TEST_TMPDIR
+	printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$T/resolv.conf"
+	cat >"$T/ns.sh" <<-'EOF'
+	set -u
+	ip link set lo up
+	mount --bind "$T/resolv.conf" /etc/resolv.conf
+	pid=
+	if (($# > 0)); then
+		mkdir -p "$T/nsfake"
+		python3 "$FAKESMTP_PY" --dir "$T/nsfake" --port "$FAKE_PORT" \
+			--port-file "$T/nsfake/port" --lifetime 30 "$@" </dev/null \
+			>"$T/nsfake/out" 2>&1 &
+		pid=$!
+		for ((i = 0; i < 500; i++)); do [[ -s $T/nsfake/port ]] && break; sleep 0.01; done
+	fi
+	"$MAILOUT" -C "$CONF" rcpt@example.org <"$MSG" >"$T/ns.out" 2>"$T/ns.err"
+	echo $? >"$T/ns.rc"
+	[[ -z $pid ]] || { kill "$pid"; wait "$pid"; }
+	exit 0
+	EOF
+	T=$T FAKESMTP_PY=$FAKESMTP_PY FAKE_PORT=${FAKE_PORT:-} MAILOUT=$MAILOUT CONF=$CONF MSG=$MSG \
+		timeout 60 unshare -n -m bash "$T/ns.sh" "$@" 3>&-
+	status=$(<"$T/ns.rc")
+	output=$(<"$T/ns.out")
+	stderr=$(<"$T/ns.err")
+}
+
+@test "a temporary DNS failure on the token host says temporary and queues the message" {
+	FAKE_PORT=$(free_port)
+	IDP=https://idp.example.test
+	oconfig
+	tokens '{"refresh_token": "rt-seed"}'
+	ns_send --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
+		--auth-after-tls --require-auth --auth-mechs "XOAUTH2 OAUTHBEARER" \
+		--user joe@example.com
+	cat "$BATS_TEST_TMPDIR/ns.err" >&2
+	assert_equal "$status" 0
+	[[ $stderr == *"the OAuth2 token endpoint https://idp.example.test/token (account t): temporary DNS failure resolving idp.example.test: Temporary failure in name resolution"* ]]
+	[[ $stderr == *"message queued as"* ]]
+	[[ $stderr != *"not found"* && $stderr != *"check host"* && $stderr != *"relay host"* ]]
+	run mo -bp
+	assert_output --partial "rcpt@example.org"
+}
+
+@test "a temporary DNS failure on the relay host says temporary and queues the message" {
+	mo_config host=relay.example.test
+	ns_send
+	cat "$BATS_TEST_TMPDIR/ns.err" >&2
+	assert_equal "$status" 0
+	[[ $stderr == *"temporary DNS failure resolving relay.example.test: Temporary failure in name resolution"* ]]
+	[[ $stderr == *"message queued as"* ]]
+	[[ $stderr != *"not found"* && $stderr != *"check host"* ]]
+	run mo -bp
+	assert_output --partial "rcpt@example.org"
+	# queue = off: the same words, exit 75 (EX_TEMPFAIL), not 68 (no such host)
+	mo_config host=relay.example.test queue=off
+	ns_send
+	assert_equal "$status" 75
+	[[ $stderr == *"temporary DNS failure resolving relay.example.test"* ]]
 }
 
 @test "invalid_client is a configuration error: exit 78, nothing queued" {
@@ -412,7 +487,7 @@ wait_url() {
 	relay_start
 	oconfig
 	local out=$BATS_TEST_TMPDIR/authorize.out url
-	mo --authorize -a t </dev/null >"$out" 2>&1 &
+	mo --authorize -a t <>"$(open_stdin)" >"$out" 2>&1 &
 	local pid=$!
 	url=$(wait_url "$out")
 	# Play the browser: follow the provider's redirect to the loopback listener.
@@ -461,7 +536,7 @@ wait_url() {
 	idp_start
 	oconfig
 	local out=$BATS_TEST_TMPDIR/authorize.out url port loc
-	mo --authorize -a t </dev/null >"$out" 2>&1 &
+	mo --authorize -a t <>"$(open_stdin)" >"$out" 2>&1 &
 	local pid=$!
 	url=$(wait_url "$out")
 	loc=$(browse --location "$url")
@@ -484,7 +559,7 @@ wait_url() {
 	idp_start --auth-error access_denied
 	oconfig
 	local out=$BATS_TEST_TMPDIR/authorize.out
-	mo --authorize -a t </dev/null >"$out" 2>&1 &
+	mo --authorize -a t <>"$(open_stdin)" >"$out" 2>&1 &
 	local pid=$! st=0
 	browse "$(wait_url "$out")" >/dev/null || true
 	wait "$pid" || st=$?
@@ -498,10 +573,28 @@ wait_url() {
 	use_test_build
 	idp_start
 	oconfig
-	MAILOUT_AUTHORIZE_TIMEOUT=1 run --separate-stderr mo --authorize -a t </dev/null
+	MAILOUT_AUTHORIZE_TIMEOUT=1 run --separate-stderr mo --authorize -a t <>"$(open_stdin)"
 	assert_equal "$status" 75
 	[[ $stderr == *"no authorization arrived within 1 s"* ]]
 	[[ ! -e $TOK ]]
+}
+
+@test "--authorize: standard input ending stops the wait with one line" {
+	idp_start
+	oconfig
+	local t0=$SECONDS
+	run --separate-stderr timeout 20 "$MAILOUT" -C "$CONF" --authorize -a t </dev/null
+	assert_equal "$status" 64
+	((SECONDS - t0 < 10))
+	assert_equal "$stderr" 'mailout: account t: standard input ended before an authorization code arrived; run mailout --authorize in a terminal, or mailout --authorize --device'
+	[[ ! -e $TOK ]]
+	# What was pasted before the end is still read; it is not a code, so the end comes next.
+	run --separate-stderr timeout 20 "$MAILOUT" -C "$CONF" --authorize -a t < <(printf 'not a code\n')
+	assert_equal "$status" 64
+	[[ $output == *"that is neither an address nor a code"* ]]
+	[[ $stderr == *"standard input ended before an authorization code arrived"* ]]
+	[[ ! -e $TOK ]]
+	assert_equal "$(nreq /token)" 0
 }
 
 @test "--authorize --device: authorization_pending, then the tokens" {
@@ -560,7 +653,7 @@ print(int(t[1] - t[0]))' "$IDP_DIR/requests.jsonl")
 	set -e
 	printf %s pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 	printf %s smtp-password | secret-tool store --label=pw host 127.0.0.1 service smtp user joe@example.com
-	"$MAILOUT" -C "$CONF" --authorize -a t </dev/null >"$out.auth" 2>&1 &
+	"$MAILOUT" -C "$CONF" --authorize -a t <>"$(open_stdin)" >"$out.auth" 2>&1 &
 	pid=\$!
 	for i in \$(seq 500); do grep -q '^https://' "$out.auth" && break; sleep 0.01; done
 	python3 "$BATS_TEST_DIRNAME/lib/browse.py" --ca "$CERTS/ca.pem" "\$(grep -m1 '^https://' "$out.auth")" >/dev/null
