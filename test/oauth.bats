@@ -333,8 +333,8 @@ wait_url() {
 
 # ns_send [fakesmtp options]: send $MSG in a network namespace of its own (loopback
 # only) whose resolver, 127.0.0.1 where nothing answers, fails every lookup with
-# EAI_AGAIN; with options, a fake relay runs inside on $FAKE_PORT. Sets status, output
-# and stderr as run does.
+# EAI_AGAIN; with options, a fake relay runs inside on $FAKE_PORT. NS_MO: mailout's
+# arguments (default: the recipient). Sets status, output and stderr as run does.
 ns_send() {
 	local T=$BATS_TEST_TMPDIR
 	printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$T/resolv.conf"
@@ -351,12 +351,14 @@ ns_send() {
 		pid=$!
 		for ((i = 0; i < 500; i++)); do [[ -s $T/nsfake/port ]] && break; sleep 0.01; done
 	fi
-	"$MAILOUT" -C "$CONF" rcpt@example.org <"$MSG" >"$T/ns.out" 2>"$T/ns.err"
+	# shellcheck disable=SC2086 # NS_MO is words
+	"$MAILOUT" -C "$CONF" $NS_MO <"$MSG" >"$T/ns.out" 2>"$T/ns.err"
 	echo $? >"$T/ns.rc"
 	[[ -z $pid ]] || { kill "$pid"; wait "$pid"; }
 	exit 0
 	EOF
 	T=$T FAKESMTP_PY=$FAKESMTP_PY FAKE_PORT=${FAKE_PORT:-} MAILOUT=$MAILOUT CONF=$CONF MSG=$MSG \
+		NS_MO=${NS_MO:-rcpt@example.org} \
 		timeout 60 unshare -n -m bash "$T/ns.sh" "$@" 3>&-
 	status=$(<"$T/ns.rc")
 	output=$(<"$T/ns.out")
@@ -395,6 +397,11 @@ ns_send() {
 	ns_send
 	assert_equal "$status" 75
 	[[ $stderr == *"temporary DNS failure resolving relay.example.test"* ]]
+	# --test: the resolve line says the same, not "not found: check host ="
+	NS_MO="--test rcpt@example.org" ns_send
+	assert_equal "$status" 75
+	[[ $output == *"resolve    FAILED: temporary DNS failure resolving relay.example.test: Temporary failure in name resolution; try again later"* ]]
+	[[ $output$stderr != *"check host"* ]]
 }
 
 @test "invalid_client is a configuration error: exit 78, nothing queued" {
