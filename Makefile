@@ -110,8 +110,10 @@ $(BUILD)/unit/%: test/unit/%.c $(wildcard test/unit/*.h) $(HOOKS_TEST) $(BUILD)/
 $(BUILD)/unit:
 	mkdir -p $@
 
-# What the suites need besides the installed binary: the unit tests and mailout-test.
-unit: $(UNIT_BINS) $(BUILD)/mailout-test
+# What the suites need besides the installed binary: the unit tests and mailout-test; and
+# the fuzz targets' replay drivers, built in every build so that a changed API breaks the
+# build that changed it (make check runs them in the ASan build).
+unit: $(UNIT_BINS) $(BUILD)/mailout-test replay
 
 $(BUILD)/fuzz/%: test/fuzz/%.c $(FUZZ_DEPS) | $(BUILD)/fuzz
 	$(CC) $(ALL_CFLAGS) -Itest/fuzz -fsanitize=fuzzer $(LDFLAGS) -o $@ $< test/fuzz/fuzz.c \

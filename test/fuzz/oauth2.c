@@ -62,7 +62,7 @@ token_answer(int status, const char *body, size_t len)
 	a.user = "joe@example.com";
 	a.oauth = OAUTH_GOOGLE;
 	err_init(&e);
-	oauth2_refresh_error(&a, status, &oe, &e);
+	oauth2_refresh_error(&a, "https://oauth2.example.com/token?x=1", status, &oe, &e);
 	FUZZ_ASSERT(err_failed(&e), "a refused refresh is an error");
 }
 
