@@ -358,7 +358,7 @@ wait_code(struct flow *f, int lfd, int in_fd, struct err *e)
 					buf_reset(&in);
 				}
 			}
-			while ((nl = memchr(in.data, '\n', in.len)) != NULL) {
+			while (in.len > 0 && (nl = memchr(in.data, '\n', in.len)) != NULL) {
 				*nl = '\0';
 				r = pasted(f, in.data, e);
 				buf_consume(&in, (size_t)(nl - in.data) + 1);
