@@ -371,23 +371,8 @@ static void
 sess_rcpt(void *ctx, const char *rcpt, struct serve_result *out)
 {
 	struct session *x = ctx;
-	struct addrlist l;
-	struct err e;
 
-	err_init(&e);
-	addrlist_init(&l);
-	if (submit_resolve(x->sub, rcpt, &l, &e) == 0) {
-		out->code = 250;
-		snprintf(out->text, sizeof(out->text), "2.1.5 Ok");
-	} else if (e.cause == CAUSE_NOUSER ||
-	    (e.cause == CAUSE_CONFIG && strstr(e.msg, "loop") != NULL)) {
-		out->code = 550;
-		snprintf(out->text, sizeof(out->text), "5.1.1 %s", e.msg);
-	} else {
-		out->code = 451;
-		snprintf(out->text, sizeof(out->text), "4.3.0 %s", e.msg);
-	}
-	addrlist_free(&l);
+	reply_to_rcpt(x->sub, rcpt, out);
 }
 
 /* MAIL: senders = limits the envelope senders (a taken-over device cannot be the CEO). */

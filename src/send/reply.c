@@ -6,6 +6,7 @@
 
 #include "base/bounds.h"
 #include "base/err.h"
+#include "message/rfc5322.h"
 #include "smtp/serve.h"
 #include "send/reply.h"
 #include "send/submit.h"
@@ -50,4 +51,28 @@ reply_from_submit(const struct submit_result *r, struct serve_result *out)
 		out->code = 451;
 		snprintf(out->text, sizeof(out->text), "4.3.0 %s", why);
 	}
+}
+
+void
+reply_to_rcpt(struct submit *s, const char *rcpt, struct serve_result *out)
+{
+	struct addrlist l;
+	struct err e;
+
+	err_init(&e);
+	addrlist_init(&l);
+	if (submit_resolve(s, rcpt, &l, &e) == 0) {
+		out->code = 250;
+		snprintf(out->text, sizeof(out->text), "2.1.5 Ok");
+	} else if (e.cause == CAUSE_NOUSER) {
+		out->code = 550;
+		snprintf(out->text, sizeof(out->text), "5.1.1 %s", e.msg);
+	} else if (e.cause == CAUSE_CONFIG && strstr(e.msg, "loop") != NULL) {
+		out->code = 550;
+		snprintf(out->text, sizeof(out->text), "5.4.6 %s", e.msg);
+	} else {
+		out->code = 451;
+		snprintf(out->text, sizeof(out->text), "4.3.0 %s", e.msg);
+	}
+	addrlist_free(&l);
 }

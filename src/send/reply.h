@@ -6,6 +6,7 @@
 #define MAILOUT_REPLY_H
 
 struct serve_result;
+struct submit;
 struct submit_result;
 
 /*
@@ -14,5 +15,11 @@ struct submit_result;
  * of every recipient is 5xx. Fills out.
  */
 void reply_from_submit(const struct submit_result *r, struct serve_result *out);
+
+/*
+ * The reply to RCPT: 250 when rcpt resolves (aliases included); 550 5.1.1 for nobody,
+ * 550 5.4.6 for an alias loop; 451 for what may pass later. Fills out.
+ */
+void reply_to_rcpt(struct submit *s, const char *rcpt, struct serve_result *out);
 
 #endif
