@@ -344,16 +344,22 @@ valid_host(const char *s)
 	return *s != '\0' && strlen(s) <= 255 && no_space(s) && strpbrk(s, "/@<>\"'\\,;") == NULL;
 }
 
-static int
-valid_name(const char *s)
+int
+config_name_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("._-@+", c) != NULL);
+}
+
+int
+config_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
 	if (n == 0 || n > MAX_ACCOUNT_NAME)
 		return 0;
 	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			(*s >= '0' && *s <= '9') || strchr("._-@+", *s) != NULL))
+		if (!config_name_char((unsigned char)*s))
 			return 0;
 	return 1;
 }
@@ -790,7 +796,7 @@ conv(const struct keydef *k, const char *val, void *dst)
 		s = xstrdup(val);
 		break;
 	case V_NAME:
-		if (!valid_name(val))
+		if (!config_name_ok(val))
 			goto out;
 		s = lower_dup(val);
 		break;
@@ -932,7 +938,7 @@ conv(const struct keydef *k, const char *val, void *dst)
 			*(enum listen_auth *)dst = (enum listen_auth)i;
 		break;
 	case V_LRELAY:
-		if (!valid_name(val))
+		if (!config_name_ok(val))
 			goto out;
 		s = lower_dup(val);
 		break;
@@ -1179,7 +1185,7 @@ read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **de
 			/* A section; iniparser joins repeated ones. */
 			if (strcmp(k, "defaults") == 0 || strcmp(k, LISTEN_SECTION) == 0)
 				continue;
-			if (!valid_name(k)) {
+			if (!config_name_ok(k)) {
 				err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s]: %s (accepted: %s)",
 				    path, k, vdesc[V_NAME].what, vdesc[V_NAME].accepted);
 				goto out;

@@ -169,6 +169,13 @@ char *config_expand(const char *tmpl);
 void config_free(struct config *cfg);
 
 /*
+ * An account name (and a listener user's): letters, digits, . _ - @ +, at most
+ * MAX_ACCOUNT_NAME; config_name_char says it for one character.
+ */
+int config_name_ok(const char *s);
+int config_name_char(int c);
+
+/*
  * The system config file: SYSCONFDIR "/sendmail.conf" (SYSCONFDIR set by the build); the
  * test build may name another (hooks.h).
  */

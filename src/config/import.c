@@ -10,6 +10,7 @@
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/mem.h"
+#include "config/config.h"
 #include "config/import.h"
 
 static char *
@@ -22,8 +23,7 @@ valid_name(const char *s)
 		n = MAX_ACCOUNT_NAME;
 	v = xstrndup(n > 0 ? s : "imported", n > 0 ? n : 8);
 	for (i = 0; v[i] != '\0'; i++)
-		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
-			(v[i] >= '0' && v[i] <= '9') || strchr("._-@+", v[i]) != NULL))
+		if (!config_name_char((unsigned char)v[i]))
 			v[i] = '-';
 	/* [defaults] is no account. */
 	if (strcasecmp(v, "defaults") == 0) {

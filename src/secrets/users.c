@@ -123,20 +123,6 @@ out:
 	return ok;
 }
 
-int
-users_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > MAX_ACCOUNT_NAME)
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			(*s >= '0' && *s <= '9') || strchr("._-@+", *s) != NULL))
-			return 0;
-	return 1;
-}
-
 void
 users_senders_free(struct str_list *l)
 {
@@ -185,7 +171,7 @@ parse_line(char *line, const char *path, unsigned lineno, char **name, char **ha
 		goto out;
 	}
 	*q++ = '\0';
-	if (!users_name_ok(p)) {
+	if (!config_name_ok(p)) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG,
 		    "users_file %s: line %u: not a user name "
 		    "(letters, digits, . _ - @ +)",

@@ -37,9 +37,6 @@ int users_check(const char *path, const char *name, const char *password, struct
 int users_check_one(const char *user, const char *password_file, const char *name,
     const char *password, struct err *e) MUST_CHECK;
 
-/* 1 if name is usable in a users file (letters, digits, . _ - @ +; no ':'). */
-int users_name_ok(const char *name);
-
 void users_senders_free(struct str_list *l);
 
 #endif

@@ -177,19 +177,11 @@ valid_address(const char *s)
 	return 1;
 }
 
-/* As config.c's V_NAME: letters, digits, . _ - @ +, at most MAX_ACCOUNT_NAME. */
+/* An account name config.c accepts, and not [defaults]. */
 static int
 valid_name(const char *s)
 {
-	const char *p;
-
-	if (*s == '\0' || strlen(s) > MAX_ACCOUNT_NAME || strcasecmp(s, "defaults") == 0)
-		return 0;
-	for (p = s; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			(*p >= '0' && *p <= '9') || strchr("._-@+", *p) != NULL))
-			return 0;
-	return 1;
+	return config_name_ok(s) && strcasecmp(s, "defaults") != 0;
 }
 
 /* 1 if the file read has section name (case-insensitive). */
