@@ -175,6 +175,19 @@ from = me@example.org"
 	section example.org | grep -qx "tls_fingerprint = $f" || fail "$(cat "$CONF")"
 }
 
+@test "a --tls-fingerprint that is not one is refused before any connection" {
+	fake_start --tls-cert "$CERTS/selfsigned.pem" --tls-key "$CERTS/selfsigned.key" \
+		--implicit-tls --auth-mechs PLAIN --user me --password s3cret
+	run --separate-stderr "$MAILOUT" --configure me@example.org -C "$CONF" --host localhost \
+		--port "$FAKE_PORT" --tls implicit --user me --password-file "$PW" \
+		--tls-fingerprint "$(fp "$CERTS/selfsigned.pem")" --yes </dev/null
+	assert_equal "$status" 64
+	[[ $stderr == *"is not a certificate fingerprint: give sha256: and 64 hex digits"* ]] ||
+		fail "$stderr"
+	[[ ! -s $FAKE_DIR/events ]] || fail "the relay was probed: $(fake_events)"
+	cmp "$CONF" "$T/orig.conf"
+}
+
 # in_session SCRIPT: sh -c SCRIPT in a private D-Bus session with an unlocked
 # gnome-keyring (as keyring.bats does); fd 3 closed so the daemons do not hold bats' output.
 in_session() {

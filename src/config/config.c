@@ -425,9 +425,8 @@ valid_url(const char *s)
 	return 0;
 }
 
-/* sha256:AA:BB:... or sha256:AABB...: returns "sha256:" and 64 lowercase hex digits. */
-static char *
-norm_fingerprint(const char *s)
+char *
+config_fingerprint(const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	char out[7 + 64 + 1], c;
@@ -801,7 +800,7 @@ conv(const struct keydef *k, const char *val, void *dst)
 		s = lower_dup(val);
 		break;
 	case V_FPR:
-		if ((s = norm_fingerprint(val)) == NULL)
+		if ((s = config_fingerprint(val)) == NULL)
 			goto out;
 		break;
 	case V_AUTH:

@@ -176,6 +176,12 @@ int config_name_ok(const char *s);
 int config_name_char(int c);
 
 /*
+ * A certificate fingerprint as tls_fingerprint takes it (sha256:AA:BB:... or sha256:AABB...):
+ * a new string, "sha256:" and 64 lowercase hex digits, or NULL when it is not one.
+ */
+char *config_fingerprint(const char *s);
+
+/*
  * The system config file: SYSCONFDIR "/sendmail.conf" (SYSCONFDIR set by the build); the
  * test build may name another (hooks.h).
  */

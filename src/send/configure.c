@@ -86,6 +86,7 @@ struct setup {
 	struct trial chosen;
 	struct candidate cand; /* where chosen came from (strings owned) */
 	char *pinned; /* tls_fingerprint, when pinned */
+	char *fingerprint; /* --tls-fingerprint, checked (written as the user gave it) */
 	int auth_off;
 	enum oauth_provider oauth;
 	char *client_id; /* asked on the terminal */
@@ -428,7 +429,7 @@ offer_pin(struct setup *st, const struct trial *t, size_t nt, const struct candi
 	    "No server's certificate could be verified. %s port %u showed:\n"
 	    "  certificate: %s\n  fingerprint: %s\n  problem:     %s\n",
 	    t[i].host, t[i].port, t[i].cert, t[i].fingerprint, t[i].why);
-	if (st->o->fingerprint != NULL) {
+	if (st->fingerprint != NULL) {
 		err_set(st->e, ERR_PERM, CAUSE_CONFIG,
 		    "the certificate of %s port %u does not "
 		    "match --tls-fingerprint %s: nothing was written",
@@ -773,7 +774,7 @@ build_kv(struct setup *st, int with_file, struct kvlist *l)
 	kv_set(l, "tls", st->chosen.tls == TLS_IMPLICIT ? "implicit" : "starttls");
 	kv_set(l, "tls_ca_file", o->ca_file);
 	/* Pinned on the terminal, or given: what the trial accepted, the account keeps. */
-	kv_set(l, "tls_fingerprint", st->pinned != NULL ? st->pinned : o->fingerprint);
+	kv_set(l, "tls_fingerprint", st->pinned != NULL ? st->pinned : st->o->fingerprint);
 	kv_set(l, "from", st->address);
 	if (st->auth_off) {
 		kv_set(l, "auth", "off");
@@ -1045,6 +1046,7 @@ setup_free(struct setup *st)
 	free(st->cand.source);
 	free(st->cand.note);
 	free(st->pinned);
+	free(st->fingerprint);
 	free(st->client_id);
 	buf_free(&st->client_secret);
 	free(st->user);
@@ -1092,6 +1094,15 @@ configure_run(const struct configure_opts *o, struct err *e)
 	if (!absolute(o->ca_file, "--tls-ca-file", e) ||
 	    !absolute(o->password_file, "--password-file", e))
 		goto out;
+	/* Checked before any probe: a typo must not cost a round of connections. */
+	if (o->fingerprint != NULL &&
+	    (st.fingerprint = config_fingerprint(o->fingerprint)) == NULL) {
+		err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "--tls-fingerprint %s is not a certificate fingerprint: give sha256: and 64 "
+		    "hex digits (colons allowed), as mailout --serverinfo prints it",
+		    o->fingerprint);
+		goto out;
+	}
 	if (split_sets(&st) == -1 || read_target(&st) == -1 || get_address(&st) == -1 ||
 	    choose_name(&st) == -1 || find_server(&st, o->host, o->port, o->tls) == -1 ||
 	    propose(&st) == -1 || sign_in(&st) == -1)
