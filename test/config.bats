@@ -261,6 +261,18 @@ no_machine_aliases() {
     [[ $stderr != *s3cret* ]]
 }
 
+@test "error: a literal oauth_client_secret in a file others can read, as a password" {
+    conf $'[work]\nhost = h.example\nuser = joe@example.com\noauth = google\noauth_client_id = c1\noauth_client_secret = cs3cret'
+    chmod 640 "$CONF"
+    dry r@example.org
+    config_error "$CONF: [work] oauth_client_secret: the file can be read by other users (mode 0640); run chmod 600 $CONF"
+    refute_output --partial cs3cret
+    [[ $stderr != *cs3cret* ]]
+    chmod 600 "$CONF"
+    dry r@example.org
+    assert_success
+}
+
 @test "a literal password in a private file is accepted" {
     conf $'[work]\nhost = h.example\nuser = joe\npassword = s3cret'
     dry r@example.org

@@ -442,12 +442,24 @@ CFG_NS='"$MAILOUT" --configure "$ADDR" -C "$CONF" --tls-ca-file "$CERTS/ca.pem" 
 	fake_start --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
 		--auth-after-tls --require-auth --auth-mechs "XOAUTH2 OAUTHBEARER" \
 		--user joe@example.com --oauth-token-file "$idp/access_tokens"
-	run --separate-stderr "$MAILOUT" --configure joe@example.com -C "$CONF" \
-		--host localhost --port "$FAKE_PORT" --tls starttls --tls-ca-file "$CERTS/ca.pem" \
-		--oauth google --device --set oauth_client_id=client-1 \
-		--set oauth_client_secret=cs3cret --set "oauth_token_url=$url/token" \
-		--set "oauth_device_url=$url/device" --set "oauth_token_file=$tok" \
-		--test-to rcpt@example.net --yes </dev/null
+	# A literal client secret is refused in a file others can read, as a password is.
+	chmod 644 "$CONF"
+	cfg_oauth() {
+		run --separate-stderr "$MAILOUT" --configure joe@example.com -C "$CONF" \
+			--host localhost --port "$FAKE_PORT" --tls starttls \
+			--tls-ca-file "$CERTS/ca.pem" --oauth google --device \
+			--set oauth_client_id=client-1 --set oauth_client_secret=cs3cret \
+			--set "oauth_token_url=$url/token" --set "oauth_device_url=$url/device" \
+			--set "oauth_token_file=$tok" --test-to rcpt@example.net --yes </dev/null
+	}
+	cfg_oauth
+	assert_equal "$status" 78
+	[[ $stderr == *"$CONF: [example.com] oauth_client_secret: the file can be read by other users (mode 0644); run chmod 600 $CONF"* ]] ||
+		fail "$stderr"
+	cmp "$CONF" "$T/orig.conf"
+	[[ ! -e $tok ]] || fail "tokens stored before the refusal"
+	chmod 600 "$CONF"
+	cfg_oauth
 	[[ $status -eq 0 ]] || fail "$status $output $stderr"
 	[[ $output == *"enter the code "* ]] || fail "$output"
 	assert_equal "$(fake_count)" 1

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -34,6 +35,15 @@
 #include "base/parse.h"
 #include "base/str.h"
 #include "base/user.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+/* System mode's state directory (root:mailout 2770): the group's OAuth2 token files. */
+#define CONFIG_STATE_DIR LOCALSTATEDIR "/lib/mailout"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define NFILES 2 /* the system file, then the user file or -C */
@@ -1105,14 +1115,44 @@ raw_free(struct raw *r)
  * group that may read it is the dedicated group a setgid installation runs as: that
  * group is how the binary reads the system file, and ordinary users are not in it.
  */
-static int
-private_enough(const struct stat *st)
+int
+config_private(const struct stat *st)
 {
 	if ((st->st_mode & 007) != 0)
 		return 0;
 	if ((st->st_mode & 070) == 0)
 		return 1;
 	return priv_system() && st->st_gid == priv_group();
+}
+
+/* The keys whose value is itself a secret: a password, and OAuth2's client secret. */
+static int
+literal_secret(const char *key)
+{
+	return strcmp(key, "password") == 0 || strcmp(key, "oauth_client_secret") == 0;
+}
+
+/*
+ * A literal secret in a file others can read: the fix for this install. In system mode
+ * the file is the one every user's mailout reads through the group, so the group keeps it.
+ */
+int
+config_too_open(struct err *e, const char *path, const char *sec, const char *key,
+    const struct stat *st)
+{
+	const struct group *gr;
+	int pw = strcmp(key, "password") == 0;
+
+	if (priv_system() && (gr = getgrgid(priv_group())) != NULL)
+		return err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "%s: [%s] %s: the file can be read by other users (mode %04o); run "
+		    "chown root:%s %s; chmod 640 %s%s",
+		    path, sec, key, (unsigned)(st->st_mode & 07777), gr->gr_name, path, path,
+		    pw ? ", or use password_file instead" : "");
+	return err_set(e, ERR_PERM, CAUSE_CONFIG,
+	    "%s: [%s] %s: the file can be read by other users (mode %04o); run chmod 600 %s%s",
+	    path, sec, key, (unsigned)(st->st_mode & 07777), path,
+	    pw ? ", or use password_command, password_file or the keyring instead" : "");
 }
 
 /* iniparser reports through a callback; keep its first message to find the line. */
@@ -1246,12 +1286,8 @@ read_dict(dictionary *d, const char *path, const struct stat *st, struct kv **de
 			bad_value(e, path, secname, kd, d->val[i]);
 			goto out;
 		}
-		if (strcmp(key, "password") == 0 && d->val[i][0] != '\0' && !private_enough(st)) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG,
-			    "%s: [%s] password: the file can "
-			    "be read by other users (mode %04o); run chmod 600 %s, or use "
-			    "password_command, password_file or the keyring instead",
-			    path, secname, (unsigned)(st->st_mode & 07777), path);
+		if (literal_secret(key) && d->val[i][0] != '\0' && !config_private(st)) {
+			config_too_open(e, path, secname, key, st);
 			goto out;
 		}
 		if (kd->scope == SC_LISTEN)
@@ -1486,6 +1522,20 @@ build_account(struct account *a, const struct section *s, struct raw *r, struct 
 		    "oauth needs the client ID of the application "
 		    "registered with the provider");
 		goto out;
+	}
+	/*
+	 * System mode has no keyring: the tokens are the group's, in its state directory
+	 * (root:mailout 2770), where every user's mailout refreshes them and no user reads them.
+	 */
+	if (a->oauth != OAUTH_NONE && priv_system() &&
+	    (a->oauth_token_file == NULL || a->oauth_token_file[0] == '\0')) {
+		free(a->oauth_token_file);
+		if ((a->oauth_token_file = path_fmt(CONFIG_STATE_DIR "/oauth2-%s.json",
+			 a->name)) == NULL) {
+			missing(e, a, "oauth_token_file",
+			    "the default under " CONFIG_STATE_DIR " would be too long");
+			goto out;
+		}
 	}
 	rc = 0;
 out:
@@ -1902,10 +1952,6 @@ config_free(struct config *cfg)
 	free(cfg->files_read);
 	memset(cfg, 0, sizeof(*cfg));
 }
-
-#ifndef SYSCONFDIR
-#define SYSCONFDIR "/etc"
-#endif
 
 /* The test build names another file, so that tests never read /etc (hooks.h). */
 const char *

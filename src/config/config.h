@@ -25,6 +25,7 @@
 #include "base/cidr.h"
 
 struct err;
+struct stat;
 
 enum tls_mode { TLS_OFF, TLS_OPPORTUNISTIC, TLS_STARTTLS, TLS_IMPLICIT };
 enum rewrite_from { REWRITE_NEVER, REWRITE_LOCAL, REWRITE_ALWAYS };
@@ -180,6 +181,17 @@ int config_name_char(int c);
  * a new string, "sha256:" and 64 lowercase hex digits, or NULL when it is not one.
  */
 char *config_fingerprint(const char *s);
+
+/*
+ * Literal secrets (password, oauth_client_secret) in a config file. config_private says
+ * whether a file of this owner and mode may hold one: no other user can read it, and in
+ * system mode the install's group may. config_too_open sets e to the refusal for key in
+ * [section] of path, naming the fix (chmod 600; in system mode chown root:GROUP, chmod
+ * 640), and returns -1.
+ */
+int config_private(const struct stat *st);
+int config_too_open(struct err *e, const char *path, const char *section, const char *key,
+    const struct stat *st);
 
 /*
  * The system config file: SYSCONFDIR "/sendmail.conf" (SYSCONFDIR set by the build); the

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -669,7 +670,7 @@ oauth2_lock(const struct account *a, int timeout_s, int *fd, struct err *e)
 	}
 	/* System mode: the lock is the group's, next to its token file (priv.h). */
 	priv_raise();
-	make_parents(path, 0700);
+	make_parents(path, priv_system() ? 02770 : 0700);
 	*fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	/* Every member of the group locks it: readable by the group (flock needs no more). */
 	if (*fd != -1 && priv_system())
@@ -726,10 +727,21 @@ oauth2_storage_name(const struct account *a)
 	return name;
 }
 
+/* System mode: the name of the install's group, which owns the token files; else NULL. */
+static const char *
+group_name(void)
+{
+	const struct group *gr;
+
+	if (!priv_system() || (gr = getgrgid(priv_group())) == NULL)
+		return NULL;
+	return gr->gr_name;
+}
+
 static int
 load_file(const struct account *a, int warn, struct buf *b, struct err *e)
 {
-	const char *path = a->oauth_token_file;
+	const char *path = a->oauth_token_file, *gr;
 	struct stat st;
 	char block[4096];
 	ssize_t n;
@@ -743,6 +755,14 @@ load_file(const struct account *a, int warn, struct buf *b, struct err *e)
 			rc = 0;
 			goto out;
 		}
+		if (errno == EACCES && (gr = group_name()) != NULL) {
+			/* A root-only file (an older --authorize, a chmod 600): the exact fix. */
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "account %s: oauth_token_file %s: %s; in system mode the group %s "
+			    "must be able to read and replace it: chown root:%s %s; chmod 640 %s",
+			    a->name, path, strerror(EACCES), gr, gr, path, path);
+			goto out;
+		}
 		err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: oauth_token_file %s: %s", a->name,
 		    path, strerror(errno));
 		goto out;
@@ -754,7 +774,12 @@ load_file(const struct account *a, int warn, struct buf *b, struct err *e)
 		    a->name, path);
 		goto out;
 	}
-	if (warn && (st.st_mode & S_IROTH))
+	if (warn && (st.st_mode & S_IROTH) && (gr = group_name()) != NULL)
+		fprintf(stderr,
+		    "mailout: warning: oauth_token_file %s can be read by every "
+		    "user (mode %04o): chown root:%s %s; chmod 640 %s\n",
+		    path, (unsigned)(st.st_mode & 07777), gr, path, path);
+	else if (warn && (st.st_mode & S_IROTH))
 		fprintf(stderr,
 		    "mailout: warning: oauth_token_file %s can be read by every "
 		    "user (mode %04o): chmod 600 %s\n",
@@ -855,7 +880,7 @@ store_file(const struct account *a, const struct buf *json, struct err *e)
 		    a->name, a->oauth_token_file);
 		goto out;
 	}
-	make_parents(a->oauth_token_file, 0700);
+	make_parents(a->oauth_token_file, priv_system() ? 02770 : 0700);
 	unlink(tmp);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1 ||
 	    fchmod(fd, priv_system() ? 0640 : 0600) == -1 ||

@@ -5,6 +5,8 @@
  * a temporary file beside the real one only so that the normal parser loads it (what
  * is tested is what will be written), and the password stays in memory until then.
  */
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -859,6 +861,21 @@ secret_path(struct setup *st)
 	return configure_secret_path(st->target, st->name);
 }
 
+/* 1 if the account as written holds oauth_client_secret itself (asked, or --set). */
+static int
+literal_client_secret(const struct setup *st)
+{
+	size_t i;
+
+	if (st->client_secret.len > 0)
+		return 1;
+	for (i = 0; i < st->nsets; i++)
+		if (strcmp(st->set_keys[i], "oauth_client_secret") == 0 &&
+		    st->set_vals[i][0] != '\0')
+			return 1;
+	return 0;
+}
+
 /*
  * Stage the account, load it with the normal parser and send the test message through
  * it. With an OAuth2 provider, --authorize's step comes first. 0 or -1.
@@ -869,12 +886,18 @@ test_account(struct setup *st)
 	struct config cfg;
 	struct account *a = NULL;
 	struct buf text;
+	struct stat sb;
 	char *tmp = NULL;
 	size_t i;
 	int device, rc = -1;
 
 	memset(&cfg, 0, sizeof(cfg));
 	buf_init(&text, MAX_CONFIG_FILE);
+	/* The loader would refuse the staged copy; say it of the file the person can fix. */
+	if (literal_client_secret(st) && stat(st->target, &sb) == 0 && !config_private(&sb)) {
+		config_too_open(st->e, st->target, st->name, "oauth_client_secret", &sb);
+		goto out;
+	}
 	if (new_text(st, 0, &text) == -1 ||
 	    confedit_stage(st->target, text.data, text.len, priv_system() ? 0644 : 0600, &tmp,
 		st->e) == -1)
