@@ -17,6 +17,10 @@ Files in --dir:
   refresh_tokens        the refresh tokens currently valid, one a line
   requests.jsonl        one JSON object per request: n, t, method, path, query, form,
                         headers
+  stats.json            the refresh grant's record: refreshes (requests with
+                        grant_type refresh_token), overlaps (refreshes that began while
+                        another was in progress), max_concurrent, reused (a refresh token
+                        that --rotate had already replaced: a broken chain), invalid_grant
   server.log            diagnostics
 
 Faults for the token endpoint (--fail KIND[@N], N counts token requests from 1; without
@@ -50,10 +54,14 @@ class State:
         self.codes = {}             # code -> dict
         self.devices = {}           # device_code -> dict
         self.faults = []            # (kind, n or None)
+        self.retired = set()        # refresh tokens replaced by --rotate
+        self.stats = {'refreshes': 0, 'overlaps': 0, 'max_concurrent': 0, 'in_flight': 0,
+                      'reused': 0, 'invalid_grant': 0}
         for f in a.fail:
             kind, _, n = f.partition('@')
             self.faults.append((kind, int(n) if n else None))
         self.save()
+        self.save_stats()
 
     def log(self, msg):
         with open(os.path.join(self.a.dir, 'server.log'), 'a') as f:
@@ -65,6 +73,13 @@ class State:
         with open(tmp, 'w') as f:
             for l in lines:
                 f.write(l + '\n')
+        os.replace(tmp, path)
+
+    def save_stats(self):
+        path = os.path.join(self.a.dir, 'stats.json')
+        tmp = path + '.tmp.%d' % threading.get_ident()
+        with open(tmp, 'w') as f:
+            json.dump(self.stats, f)
         os.replace(tmp, path)
 
     def save(self):
@@ -274,6 +289,47 @@ class Handler(http.server.BaseHTTPRequestHandler):
         st.save()
         return obj
 
+    def refresh(self, form):
+        """The refresh grant; counted in stats.json, held open --refresh-delay seconds so
+        that two clients refreshing at once overlap here and are seen."""
+        st = self.st
+        a = st.a
+        rt = form.get('refresh_token')
+        with st.lock:
+            k = st.stats
+            k['refreshes'] += 1
+            k['in_flight'] += 1
+            if k['in_flight'] > 1:
+                k['overlaps'] += 1
+                st.log('refresh overlapping another (%d in flight)' % k['in_flight'])
+            k['max_concurrent'] = max(k['max_concurrent'], k['in_flight'])
+            st.save_stats()
+        try:
+            if a.refresh_delay > 0:
+                time.sleep(a.refresh_delay)
+            with st.lock:
+                if rt not in st.refresh:
+                    st.stats['invalid_grant'] += 1
+                    if rt in st.retired:
+                        st.stats['reused'] += 1
+                        st.log('refresh with a rotated-away token: the chain is broken')
+                    st.log('refresh with an invalid token')
+                    return self.oauth_error(400, 'invalid_grant',
+                                            'Token has been expired or revoked.')
+                if a.rotate:
+                    st.refresh.discard(rt)
+                    st.retired.add(rt)
+                    obj = self.issue()
+                else:
+                    obj = self.issue(with_refresh=a.return_refresh)
+                    if a.return_refresh:
+                        obj['refresh_token'] = rt
+            return self.reply(200, obj)
+        finally:
+            with st.lock:
+                st.stats['in_flight'] -= 1
+                st.save_stats()
+
     def token(self, form):
         st = self.st
         a = st.a
@@ -312,20 +368,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.oauth_error(401, 'invalid_client', 'Unauthorized')
         gt = form.get('grant_type')
         if gt == 'refresh_token':
-            with st.lock:
-                rt = form.get('refresh_token')
-                if rt not in st.refresh:
-                    st.log('refresh with an invalid token')
-                    return self.oauth_error(400, 'invalid_grant',
-                                            'Token has been expired or revoked.')
-                if a.rotate:
-                    st.refresh.discard(rt)
-                    obj = self.issue()
-                else:
-                    obj = self.issue(with_refresh=a.return_refresh)
-                    if a.return_refresh:
-                        obj['refresh_token'] = rt
-            return self.reply(200, obj)
+            return self.refresh(form)
         if gt == 'authorization_code':
             with st.lock:
                 c = st.codes.pop(form.get('code', ''), None)
@@ -402,6 +445,8 @@ def main():
     p.add_argument('--return-refresh', action='store_true',
                    help='without --rotate: send the same refresh token back')
     p.add_argument('--expires-in', type=int, default=3600)
+    p.add_argument('--refresh-delay', type=float, default=0,
+                   help='seconds each refresh grant takes (overlaps become visible)')
     p.add_argument('--token-size', type=int, default=40, help='access token length')
     p.add_argument('--chunked', action='store_true', help='chunked response bodies')
     p.add_argument('--fail', action='append', default=[], metavar='KIND[@N]')

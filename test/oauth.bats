@@ -465,6 +465,8 @@ ns_send() {
 	# refresh token the previous one stored.
 	assert_equal "$(nreq /token)" 10
 	run ! grep -q 'invalid token' "$IDP_DIR/server.log"
+	# The provider saw no two refreshes at once and no rotated-away token again.
+	assert_equal "$(json "$IDP_DIR/stats.json" "j['max_concurrent'], j['overlaps'], j['reused']")" "(1, 0, 0)"
 	assert_equal "$(json "$TOK" "j['refresh_token']")" "$(<"$IDP_DIR/refresh_tokens")"
 	assert_equal "$(queued)" 0
 	assert_equal "$(grep -c 'new refresh token stored' "$LOG")" 10
