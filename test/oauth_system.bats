@@ -293,3 +293,43 @@ authorize() {
 	assert_output --partial "mailout: warning: oauth_token_file $TOK can be read by every user (mode 0644): chown root:$GRP $TOK; chmod 640 $TOK"
 	assert_equal "$(fake_count)" 1
 }
+
+@test "root's --configure of an OAuth2 account: the secret only in a group-only file, tokens in the state directory" {
+	local conf=$SYS/etc/sendmail.conf tok=$STATE/oauth2-ms.json
+	idp_start --device-auto 1
+	relay_start
+	sys_config 644
+	sed -i '/^oauth_client_secret/d' "$conf"
+	cp "$conf" "$BATS_TEST_TMPDIR/before.conf"
+	cfg() {
+		run --separate-stderr as_root "$MAILOUT_BIN" --configure joe@example.com -a ms \
+			--host localhost --port "$FAKE_PORT" --tls starttls \
+			--tls-ca-file "$SYS/pub/ca.pem" --oauth google --device \
+			--set oauth_client_id=client-1 --set oauth_client_secret=s3cret \
+			--set "oauth_token_url=$IDP/token" --set "oauth_device_url=$IDP/device" \
+			--test-to rcpt@example.net --default --yes </dev/null
+	}
+	# /etc/sendmail.conf readable by all: the client secret is not written into it.
+	cfg
+	assert_equal "$status" 78
+	[[ $stderr == *"$conf: [ms] oauth_client_secret: the file can be read by other users (mode 0644); run chown root:$GRP $conf; chmod 640 $conf"* ]] ||
+		fail "$stderr"
+	cmp "$conf" "$BATS_TEST_TMPDIR/before.conf"
+	[[ ! -e $tok ]] || fail "tokens stored before the refusal"
+	chmod 640 "$conf"
+	cfg
+	[[ $status -eq 0 ]] || fail "$status $output $stderr"
+	run mode_of "$tok"
+	assert_output "640 root $GRP"
+	run mode_of "$conf"
+	assert_output "640 root $GRP"
+	run grep -c '^oauth_token_file' "$conf"
+	assert_output 0
+	assert_equal "$(fake_count)" 1
+	# a user's mail through the account as written, with the tokens root's run stored
+	run as "$(user_name 3)" "$SENDMAIL" -t < <(msg configured)
+	assert_success
+	assert_equal "$(fake_count)" 2
+	run as "$(user_name 3)" cat "$tok"
+	assert_failure
+}

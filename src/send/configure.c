@@ -700,15 +700,8 @@ sign_in(struct setup *st)
 		    "provider (accepted: google, microsoft, custom)",
 		    o->oauth);
 	if (st->oauth == OAUTH_NONE && o->password_file == NULL && o->password_command == NULL &&
-	    st->cand.oauth != OAUTH_NONE && st->tty && !o->yes && !priv_system() &&
-	    ask_oauth(st) == -1)
+	    st->cand.oauth != OAUTH_NONE && st->tty && !o->yes && ask_oauth(st) == -1)
 		return -1;
-	if (st->oauth != OAUTH_NONE && priv_system())
-		return err_set(st->e, ERR_PERM, CAUSE_CONFIG,
-		    "OAuth2 accounts are not ready for "
-		    "system mode (the token files are rewritten on refresh, and users' "
-		    "processes do not take the group for them): use a password (an app "
-		    "password) here");
 	u = o->user != NULL ? o->user : st->cand.user != NULL ? st->cand.user : st->address;
 	if (o->user == NULL && st->tty && !o->yes && (u = ask(st, u, "User name")) == NULL)
 		return -1;
