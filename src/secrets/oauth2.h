@@ -21,6 +21,11 @@
  * when moving from another tool) and is completed by the first refresh. The file is
  * written 0600 through a temporary file, fsync and rename.
  *
+ * System mode (priv.h): no keyring; without oauth_token_file the config names
+ * LOCALSTATEDIR/lib/mailout/oauth2-ACCOUNT.json (the group's 2770 directory). The file
+ * and its lock are opened, created and renamed holding the group, mode 0640, so that
+ * root's --authorize and every user's refresh share them and no user reads them.
+ *
  * Concurrency: a refresh holds an exclusive flock on a lock file (the token file's name
  * plus ".lock", or oauth2-ACCOUNT.lock in the user's state directory for the keyring),
  * re-reads the stored tokens under it, refreshes only if they still need it, and stores
