@@ -202,6 +202,8 @@
 
 /* Error and log messages. */
 #define MAX_ERROR_TEXT 1024
+/* A sending limit (send_limits, sendmail.conf(5)): a billion a window is no limit. */
+#define MAX_SEND_LIMIT 1000000000
 /* A queue's per-account state file (queue/accstate.h) is a few short lines: no more. */
 #define MAX_ACCSTATE (4 * MAX_ERROR_TEXT)
 /* A relay's identity in a queue entry: "host:port tls=MODE user=USER" (send/held.h). */

@@ -81,6 +81,8 @@ enum vtype {
 	V_COUNT, /* connections */
 	V_LOGIN, /* a user name of this system */
 	V_LONGTIME, /* seconds, up to a day */
+	V_RATE, /* a sending limit: a count, off, or preset (the preset's) */
+	V_PRESET, /* send_limits: auto, off, or a provider's caps */
 };
 
 /* What a bad value is not, and what would be accepted instead. */
@@ -133,6 +135,8 @@ static const struct {
 	[V_COUNT] = { "not a connection count", "1-10000" },
 	[V_LOGIN] = { "not a user name", "a login name of this system, not root" },
 	[V_LONGTIME] = { "not a time in seconds", "1-86400" },
+	[V_RATE] = { "not a sending limit", "a count 1-1000000000, off, or preset" },
+	[V_PRESET] = { "not a set of sending limits", "auto, off, microsoft, gmail, workspace" },
 };
 
 /* Where a key may be written, and so which struct its field is in. */
@@ -200,6 +204,12 @@ static const struct keydef keys[] = {
 	{ "dsn_notify", V_NOTIFY, ACC(dsn_notify), NULL },
 	{ "dsn_return", V_RET, ACC(dsn_return), NULL },
 	{ "domain", V_DOMAIN, ACC(domain), NULL },
+	{ "send_limits", V_PRESET, ACC(send_limits), "auto" },
+	{ "max_messages_per_second", V_RATE, ACC(limits[LIMIT_SECOND]), "preset" },
+	{ "max_messages_per_minute", V_RATE, ACC(limits[LIMIT_MINUTE]), "preset" },
+	{ "max_messages_per_hour", V_RATE, ACC(limits[LIMIT_HOUR]), "preset" },
+	{ "max_messages_per_day", V_RATE, ACC(limits[LIMIT_DAY]), "preset" },
+	{ "max_recipients_per_day", V_RATE, ACC(limits[LIMIT_RCPT_DAY]), "preset" },
 
 	{ "account", V_NAME, GLOB(default_account), NULL },
 	{ "default_domain", V_HOST, GLOB(default_domain), NULL },
@@ -240,6 +250,21 @@ static const char *const oauth_names[] = { "none", "google", "microsoft", "custo
 static const char *const rewrite_names[] = { "never", "local", "always" };
 static const char *const own_names[] = { "normal", "block", "safe" };
 static const char *const lauth_names[] = { "off", "required" };
+static const char *const preset_names[] = { "auto", "off", "microsoft", "gmail", "workspace" };
+
+/*
+ * The providers' published caps per mailbox (they may change; sendmail.conf(5) cites
+ * them), by send_limits: Microsoft 365 (Exchange Online sending limits): 30 messages a
+ * minute, 10,000 recipients a day. Gmail (consumer): 500 recipients a day. Google
+ * Workspace: 2,000 messages a day, 10,000 recipients a day.
+ */
+static const uint64_t presets[][NLIMITS] = {
+	[PRESET_AUTO] = { 0, 0, 0, 0, 0 },
+	[PRESET_OFF] = { 0, 0, 0, 0, 0 },
+	[PRESET_MICROSOFT] = { 0, 30, 0, 0, 10000 },
+	[PRESET_GMAIL] = { 0, 0, 0, 0, 500 },
+	[PRESET_WORKSPACE] = { 0, 0, 0, 2000, 10000 },
+};
 static const char *const auth_names[] = {
 	"auto",
 	"off",
@@ -291,6 +316,8 @@ static int
 is_string(enum vtype t)
 {
 	switch (t) {
+	case V_RATE:
+	case V_PRESET:
 	case V_PORT:
 	case V_TLS:
 	case V_BOOL:
@@ -963,6 +990,22 @@ conv(const struct keydef *k, const char *val, void *dst)
 		if (dst != NULL)
 			*(unsigned *)dst = (unsigned)u;
 		break;
+	case V_RATE:
+		if (streq_ci(val, "preset"))
+			u = LIMIT_PRESET;
+		else if (streq_ci(val, "off"))
+			u = 0;
+		else if (parse_uint(val, 1, MAX_SEND_LIMIT, &u) == -1)
+			goto out;
+		if (dst != NULL)
+			*(uint64_t *)dst = u;
+		break;
+	case V_PRESET:
+		if ((i = pick(val, preset_names, NELEM(preset_names))) == -1)
+			goto out;
+		if (dst != NULL)
+			*(enum send_preset *)dst = (enum send_preset)i;
+		break;
 	case V_LOGIN:
 		if (!valid_login(val))
 			goto out;
@@ -1456,6 +1499,33 @@ missing(struct err *e, const struct account *a, const char *key, const char *why
 	    key, why);
 }
 
+/*
+ * send_limits = auto: the provider's caps for the accounts mailout knows, by oauth or by
+ * relay (Gmail's consumer caps for a gmail.com or googlemail.com mailbox, else
+ * Workspace's). A limit set on its own (a count or off) wins over the preset.
+ */
+static void
+set_limits(struct account *a)
+{
+	const char *at = a->user != NULL ? strrchr(a->user, '@') : NULL;
+	enum send_preset p = a->send_limits;
+	size_t i;
+
+	if (p == PRESET_AUTO) {
+		if (a->oauth == OAUTH_MICROSOFT || streq_ci(a->host, "smtp.office365.com"))
+			p = PRESET_MICROSOFT;
+		else if (a->oauth == OAUTH_GOOGLE || streq_ci(a->host, "smtp.gmail.com"))
+			p = at != NULL && (streq_ci(at, "@gmail.com") ||
+					      streq_ci(at, "@googlemail.com"))
+			    ? PRESET_GMAIL
+			    : PRESET_WORKSPACE;
+	}
+	a->send_limits_used = p;
+	for (i = 0; i < NLIMITS; i++)
+		if (a->limits[i] == LIMIT_PRESET)
+			a->limits[i] = presets[p][i];
+}
+
 /* Built-in defaults, then [defaults], then the section's own keys. */
 static int
 build_account(struct account *a, const struct section *s, struct raw *r, struct err *e)
@@ -1492,6 +1562,7 @@ build_account(struct account *a, const struct section *s, struct raw *r, struct 
 		a->port = a->tls == TLS_IMPLICIT ? 465 : a->tls == TLS_OFF ? 25 : 587;
 	if (a->domain == NULL)
 		a->domain = xstrdup(host_name());
+	set_limits(a);
 
 	if (a->host == NULL) {
 		missing(e, a, "host",

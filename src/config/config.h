@@ -31,6 +31,16 @@ enum tls_mode { TLS_OFF, TLS_OPPORTUNISTIC, TLS_STARTTLS, TLS_IMPLICIT };
 enum rewrite_from { REWRITE_NEVER, REWRITE_LOCAL, REWRITE_ALWAYS };
 enum oauth_provider { OAUTH_NONE, OAUTH_GOOGLE, OAUTH_MICROSOFT, OAUTH_CUSTOM };
 
+/*
+ * Sending limits of an account (send/rate.h enforces them): messages per second, minute,
+ * hour and day, recipients per day. 0: none. send_limits picks a provider's published
+ * caps (auto: by oauth and relay); each max_* key overrides its own.
+ */
+enum send_limit { LIMIT_SECOND, LIMIT_MINUTE, LIMIT_HOUR, LIMIT_DAY, LIMIT_RCPT_DAY, NLIMITS };
+enum send_preset { PRESET_AUTO, PRESET_OFF, PRESET_MICROSOFT, PRESET_GMAIL, PRESET_WORKSPACE };
+/* A limit left to the preset, while the configuration is read. */
+#define LIMIT_PRESET UINT64_MAX
+
 struct account {
 	char *name;
 	char *file; /* where it was defined, for messages */
@@ -76,6 +86,9 @@ struct account {
 	char *dsn_notify;
 	char *dsn_return;
 	char *domain; /* EHLO name, Message-ID domain */
+	enum send_preset send_limits; /* as written */
+	enum send_preset send_limits_used; /* auto resolved: the caps applied */
+	uint64_t limits[NLIMITS]; /* enum send_limit; 0: none */
 };
 
 /* [listen]: the SMTP listener of `mailout -bd` (send/listen.h says how each is used). */

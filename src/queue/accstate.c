@@ -36,6 +36,30 @@ state_path(const struct queue *q, const char *account, const char *suffix)
 	return p;
 }
 
+static const char *const win_keys[ACCSTATE_NWIN] = {
+	"Window-Second",
+	"Window-Minute",
+	"Window-Hour",
+	"Window-Day",
+	"Window-Recipients-Day",
+};
+
+/* "START COUNT" into w; a bad value leaves w empty. */
+static void
+parse_window(char *v, struct accstate_window *w)
+{
+	char *sp = strchr(v, ' ');
+	uint64_t a, b;
+
+	if (sp == NULL)
+		return;
+	*sp++ = '\0';
+	if (parse_uint(v, 0, INT64_MAX, &a) == 0 && parse_uint(sp, 0, UINT64_MAX, &b) == 0) {
+		w->start = (int64_t)a;
+		w->count = b;
+	}
+}
+
 int
 accstate_read(const struct queue *q, const char *account, struct accstate *st)
 {
@@ -43,6 +67,7 @@ accstate_read(const struct queue *q, const char *account, struct accstate *st)
 	char *path = NULL;
 	ssize_t n;
 	uint64_t u;
+	size_t i;
 	int fd = -1, ret = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -68,6 +93,14 @@ accstate_read(const struct queue *q, const char *account, struct accstate *st)
 			st->since = (int64_t)u;
 		else if (streq_ci(line, "Fingerprint"))
 			snprintf(st->fingerprint, sizeof(st->fingerprint), "%s", v);
+		else if (streq_ci(line, "Paused-Until") && parse_uint(v, 0, INT64_MAX, &u) == 0)
+			st->paused_until = (int64_t)u;
+		else if (streq_ci(line, "Paused"))
+			snprintf(st->paused, sizeof(st->paused), "%s", v);
+		else
+			for (i = 0; i < ACCSTATE_NWIN; i++)
+				if (streq_ci(line, win_keys[i]))
+					parse_window(v, &st->win[i]);
 	}
 	ret = st->held[0] != '\0';
 out:
@@ -99,37 +132,79 @@ out:
 }
 
 int
-accstate_write(const struct queue *q, const char *account, const struct accstate *st,
-    struct err *e)
+accstate_lock(const struct queue *q)
+{
+	int fd = -1;
+
+	if (q->dir == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	priv_raise();
+	fd = lock_dir(q);
+	priv_lower();
+	return fd;
+}
+
+void
+accstate_unlock(int lockfd)
+{
+	if (lockfd != -1)
+		close(lockfd);
+}
+
+/* A value on one line: a control character would end it early. */
+static int
+add_line_value(struct buf *b, const char *v)
+{
+	const char *p;
+
+	for (p = v; *p != '\0'; p++)
+		if (buf_addc(b, (unsigned char)*p < 0x20 ? ' ' : *p) == -1)
+			return -1;
+	return 0;
+}
+
+int
+accstate_store(const struct queue *q, int lockfd, const char *account,
+    const struct accstate *st, int sync, struct err *e)
 {
 	struct buf b;
 	const char *text;
 	char *path = NULL, *tmp = NULL;
-	const char *p;
-	int dfd = -1, fd = -1, ret = -1;
+	size_t i;
+	int fd = -1, ret = -1;
 
 	buf_init(&b, MAX_ACCSTATE);
 	priv_raise();
-	if (buf_addf(&b, "Version: 1\nAccount: %s\nHeld: ", account) == -1)
+	if (buf_addf(&b, "Version: 1\nAccount: %s\n", account) == -1)
 		goto fail;
-	/* One line each: a control character would end the value early. */
-	for (p = st->held; *p != '\0'; p++)
-		if (buf_addc(&b, (unsigned char)*p < 0x20 ? ' ' : *p) == -1)
+	if (st->held[0] != '\0' &&
+	    (buf_addf(&b, "Held: ") == -1 || add_line_value(&b, st->held) == -1 ||
+		buf_addf(&b, "\nSince: %lld\nFingerprint: %s\n", (long long)st->since,
+		    st->fingerprint) == -1))
+		goto fail;
+	if (st->paused_until != 0 &&
+	    (buf_addf(&b, "Paused-Until: %lld\nPaused: ", (long long)st->paused_until) == -1 ||
+		add_line_value(&b, st->paused) == -1 || buf_addc(&b, '\n') == -1))
+		goto fail;
+	for (i = 0; i < ACCSTATE_NWIN; i++)
+		if (st->win[i].start != 0 &&
+		    buf_addf(&b, "%s: %lld %llu\n", win_keys[i], (long long)st->win[i].start,
+			(unsigned long long)st->win[i].count) == -1)
 			goto fail;
-	if (buf_addf(&b, "\nSince: %lld\nFingerprint: %s\n", (long long)st->since,
-		st->fingerprint) == -1)
-		goto fail;
 	if ((text = buf_cstr(&b)) == NULL)
 		goto fail;
 	if (q->dir == NULL || (path = state_path(q, account, "")) == NULL ||
-	    (tmp = state_path(q, account, ".new")) == NULL || (dfd = lock_dir(q)) == -1)
+	    (tmp = state_path(q, account, ".new")) == NULL)
 		goto fail;
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		 q->shared ? 0640 : 0600)) == -1 ||
 	    (q->shared && fchmod(fd, 0640) == -1) || write_all(fd, text, strlen(text)) == -1 ||
-	    fsync(fd) == -1 || rename(tmp, path) == -1)
+	    (sync && fsync(fd) == -1) || rename(tmp, path) == -1)
 		goto fail;
-	fsync(dfd);
+	if (sync)
+		fsync(lockfd);
 	ret = 0;
 	goto out;
 fail:
@@ -142,8 +217,6 @@ fail:
 out:
 	if (fd != -1)
 		close(fd);
-	if (dfd != -1)
-		close(dfd);
 	priv_lower();
 	free(path);
 	free(tmp);
@@ -152,25 +225,72 @@ out:
 }
 
 int
+accstate_write(const struct queue *q, const char *account, const struct accstate *st,
+    struct err *e)
+{
+	int dfd, ret = -1;
+
+	if ((dfd = accstate_lock(q)) == -1) {
+		err_set(e, ERR_TEMP, CAUSE_IOERR,
+		    "cannot record the state of account %s in %s/accounts: %s", account,
+		    q->dir != NULL ? q->dir : "?", strerror(errno));
+		goto out;
+	}
+	ret = accstate_store(q, dfd, account, st, 1, e);
+out:
+	accstate_unlock(dfd);
+	return ret;
+}
+
+/* Nothing but the hold to keep: the file can go. */
+static int
+only_held(const struct accstate *st)
+{
+	size_t i;
+
+	for (i = 0; i < ACCSTATE_NWIN; i++)
+		if (st->win[i].start != 0)
+			return 0;
+	return st->paused_until == 0;
+}
+
+int
 accstate_clear(const struct queue *q, const char *account)
 {
+	struct accstate st;
+	struct err e;
 	char *path = NULL;
 	int dfd = -1, ret = 0;
 
-	if (q->dir == NULL || (path = state_path(q, account, "")) == NULL)
+	err_init(&e);
+	/* The common case (after every message sent): no hold, one read, no lock. */
+	if (q->dir == NULL || accstate_read(q, account, &st) != 1 ||
+	    (path = state_path(q, account, "")) == NULL)
 		goto out;
-	priv_raise();
-	if (access(path, F_OK) == 0) {
-		ret = -1;
-		if ((dfd = lock_dir(q)) != -1 && (unlink(path) == 0 || errno == ENOENT)) {
+	ret = -1;
+	if ((dfd = accstate_lock(q)) == -1)
+		goto out;
+	/* Under the lock: the windows another process counted since stay. */
+	if (accstate_read(q, account, &st) != 1) {
+		ret = 0;
+		goto out;
+	}
+	if (only_held(&st)) {
+		priv_raise();
+		if (unlink(path) == 0 || errno == ENOENT) {
 			fsync(dfd);
 			ret = 1;
 		}
+		priv_lower();
+	} else {
+		st.held[0] = '\0';
+		st.since = 0;
+		st.fingerprint[0] = '\0';
+		if (accstate_store(q, dfd, account, &st, 1, &e) == 0)
+			ret = 1;
 	}
-	priv_lower();
 out:
-	if (dfd != -1)
-		close(dfd);
+	accstate_unlock(dfd);
 	free(path);
 	return ret;
 }

@@ -7,13 +7,25 @@
  * change (send/held.c makes it). The file is written whole (a new file, fsync, rename)
  * under an exclusive flock on the accounts/ directory; readers need no lock.
  *
+ * It also holds the account's sending windows and pause (send/rate.h): the counters
+ * are shared by every process that sends through the account (in system mode, every
+ * user's), so they are read, changed and written under the same lock
+ * (accstate_lock, accstate_store).
+ *
  * Format, one "Key: value" per line; unknown keys are ignored, so a later version can
- * add its own (rate limits: "Paused-Until:") without breaking an older reader:
+ * add its own without breaking an older reader:
  *   Version: 1
  *   Account: work
  *   Held: the relay rejected the login: server said: 535 5.7.8 ...
  *   Since: 1700000000
  *   Fingerprint: 0123456789abcdef
+ *   Paused-Until: 1700000060          (0 or absent: not paused)
+ *   Paused: relay said: 554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExc...
+ *   Window-Second: START COUNT        (messages counted in the window that began at START)
+ *   Window-Minute: START COUNT
+ *   Window-Hour: START COUNT
+ *   Window-Day: START COUNT
+ *   Window-Recipients-Day: START COUNT
  */
 #ifndef MAILOUT_ACCSTATE_H
 #define MAILOUT_ACCSTATE_H
@@ -26,21 +38,51 @@ struct err;
 struct queue;
 
 #define ACCSTATE_FP_LEN 16
+/* Windows: messages per second, minute, hour, day; recipients per day (config.h's order). */
+#define ACCSTATE_NWIN 5
+
+struct accstate_window {
+	int64_t start; /* when its first message was counted; 0: none */
+	uint64_t count;
+};
 
 struct accstate {
 	char held[MAX_ERROR_TEXT]; /* "" = not held */
 	int64_t since;
 	char fingerprint[ACCSTATE_FP_LEN + 1];
+	int64_t paused_until; /* 0: not paused */
+	char paused[MAX_ERROR_TEXT]; /* why */
+	struct accstate_window win[ACCSTATE_NWIN];
 };
 
-/* Read the account's state: 1 when the account is held (st filled), else 0 (st empty). */
+/*
+ * Read the account's state: 1 when the account is held, else 0; st is filled with what
+ * the file has (all zero without one).
+ */
 int accstate_read(const struct queue *q, const char *account, struct accstate *st);
+
+/*
+ * Lock the state of every account of the queue (an exclusive flock, waiting for it): a
+ * descriptor for accstate_store and accstate_unlock, or -1 (errno set).
+ */
+int accstate_lock(const struct queue *q);
+void accstate_unlock(int lockfd);
+
+/*
+ * Record st under the lock taken by accstate_lock. With sync, durable before it returns
+ * (a hold); counters are not worth an fsync each. 0, or -1 with err.
+ */
+int accstate_store(const struct queue *q, int lockfd, const char *account,
+    const struct accstate *st, int sync, struct err *e);
 
 /* Record st for the account, atomically. 0, or -1 with err (the old state stays). */
 int accstate_write(const struct queue *q, const char *account, const struct accstate *st,
     struct err *e);
 
-/* Forget the account's state: 1 when there was one, 0 when not, -1 when it stays. */
+/*
+ * Forget the account's hold (its windows and pause stay): 1 when there was one, 0 when
+ * not, -1 when it stays.
+ */
 int accstate_clear(const struct queue *q, const char *account);
 
 #endif

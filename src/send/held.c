@@ -3,6 +3,7 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,28 +194,40 @@ held_account(const struct queue *q, const struct account *a, struct accstate *st
 void
 held_record(const struct queue *q, const struct account *a, const char *reason)
 {
-	struct accstate old, st;
+	struct accstate st;
 	struct err e;
-	char line[MAX_ERROR_TEXT + 64];
+	char line[MAX_ERROR_TEXT + 64], fp[ACCSTATE_FP_LEN + 1], held[MAX_ERROR_TEXT];
+	int dfd = -1;
 
 	err_init(&e);
-	memset(&st, 0, sizeof(st));
-	snprintf(st.held, sizeof(st.held), "%s", reason);
-	held_fingerprint(a, st.fingerprint);
-	if (accstate_read(q, a->name, &old) == 1 && strcmp(old.held, st.held) == 0 &&
-	    strcmp(old.fingerprint, st.fingerprint) == 0)
+	snprintf(held, sizeof(held), "%s", reason);
+	held_fingerprint(a, fp);
+	if (accstate_read(q, a->name, &st) == 1 && strcmp(st.held, held) == 0 &&
+	    strcmp(st.fingerprint, fp) == 0)
 		return;
-	st.since = now_s();
-	if (accstate_write(q, a->name, &st, &e) == -1) {
-		log_line(LOG_ERR, "account=%s status=error error=\"%s\"", a->name,
-		    err_str(&e, line, sizeof(line)));
-		return;
+	/* Under the lock: the sending windows other processes count in the file stay. */
+	if ((dfd = accstate_lock(q)) == -1) {
+		err_set(&e, ERR_TEMP, CAUSE_IOERR, "cannot lock %s/accounts: %s",
+		    q->dir != NULL ? q->dir : "?", strerror(errno));
+		goto fail;
 	}
+	accstate_read(q, a->name, &st);
+	memcpy(st.held, held, sizeof(st.held));
+	memcpy(st.fingerprint, fp, sizeof(st.fingerprint));
+	st.since = now_s();
+	if (accstate_store(q, dfd, a->name, &st, 1, &e) == -1)
+		goto fail;
+	accstate_unlock(dfd);
 	/* The reason is on the message's own status=held line, logged with this one. */
 	log_line(LOG_WARNING,
 	    "account=%s status=held fingerprint=%s (no new attempt until it "
 	    "changes, or sendmail -q)",
 	    a->name, st.fingerprint);
+	return;
+fail:
+	accstate_unlock(dfd);
+	log_line(LOG_ERR, "account=%s status=error error=\"%s\"", a->name,
+	    err_str(&e, line, sizeof(line)));
 }
 
 void

@@ -153,7 +153,7 @@ finish(struct run *r, struct queue_entry *qe, int expire, struct err *e)
 
 /* Record the outcome of an attempt and release the entry. */
 static void
-settle(struct run *r, struct queue_entry *qe, int attempted)
+settle(struct run *r, struct queue_entry *qe, int attempted, int64_t until)
 {
 	struct queue_meta *m = &qe->meta;
 	struct err e;
@@ -175,8 +175,10 @@ settle(struct run *r, struct queue_entry *qe, int attempted)
 	}
 	expire = m->expired != 0;
 	if (pending > 0) {
-		m->next_attempt = r->now +
-		    queue_backoff(m->attempts ? m->attempts : 1, queue_random());
+		/* A limit or a quota pause says when; else the backoff. */
+		m->next_attempt = until > 0 ? until
+					    : r->now +
+			    queue_backoff(m->attempts ? m->attempts : 1, queue_random());
 		if (m->held != NULL)
 			r->st->held++;
 		else
@@ -317,6 +319,7 @@ process(struct run *r, const char *id)
 	const struct account *a;
 	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32], fix[MAX_ERROR_TEXT];
 	char why[2 * sizeof(line)], who[LOG_USER_LEN];
+	int64_t until = 0;
 	int rv, attempted = 0, changed = 0;
 
 	err_init(&e);
@@ -358,9 +361,15 @@ process(struct run *r, const char *id)
 			    r->o->release ? "asked by a person"
 					  : "the account's settings "
 					    "or secret changed");
+		send_attempt(r->sc, a, m, qe.fd, &res);
+		until = res.wait_until;
+		if (res.pending > 0 && res.waited_all) {
+			/* Over a limit or paused: no relay was asked, no attempt to count. */
+			queue_meta_set(&m->last_error, err_str(&res.defer, line, sizeof(line)));
+			goto record;
+		}
 		r->st->tried++;
 		attempted = 1;
-		send_attempt(r->sc, a, m, qe.fd, &res);
 		if (res.pending > 0)
 			queue_meta_set(&m->last_error, err_str(&res.defer, line, sizeof(line)));
 		else if (res.failed_now > 0)
@@ -379,13 +388,14 @@ process(struct run *r, const char *id)
 		/* The relay has the message, our record does not say so yet. */
 		hooks_crash("run-sent");
 	}
+record:
 	/* settle() releases the entry. */
-	settle(r, &qe, attempted);
+	settle(r, &qe, attempted, until);
 	goto out;
 held:
 	/* Held entries still expire: the sender hears about them in time. */
 	if (m->arrival + (int64_t)r->lifetime <= r->now) {
-		settle(r, &qe, 0);
+		settle(r, &qe, 0, 0);
 		goto out;
 	}
 	r->st->held++;
@@ -492,6 +502,7 @@ run_parallel(struct run *r, struct item *v, size_t n, char **accts, size_t na)
 			cr = *r;
 			cr.st = &cs;
 			cr.sc = send_new(r->cfg, r->o->dopts);
+			send_set_queue(cr.sc, r->q, r->o->release);
 			run_items(&cr, v, n, accts[i]);
 			send_free(cr.sc);
 			if (write(p[1], &cs, sizeof(cs)) != (ssize_t)sizeof(cs))
@@ -517,6 +528,7 @@ runq_run(const struct config *cfg, struct queue *q, struct send_ctx *sc, const s
 	struct err le;
 	char **ids = NULL, **accts = NULL;
 	size_t nids = 0, n = 0, na = 0, i, j;
+	const struct queue *prevq;
 	int own = 0, mine, ret = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -579,6 +591,8 @@ runq_run(const struct config *cfg, struct queue *q, struct send_ctx *sc, const s
 		own = 1;
 	}
 	r.sc = sc;
+	/* The run counts in the accounts' windows of its own queue; -q overrides a pause. */
+	prevq = send_set_queue(sc, q, o->release);
 	if (o->parallel && na > 1) {
 		run_parallel(&r, v, n, accts, na);
 		/* Entries whose metadata could not be read are reported here. */
@@ -587,6 +601,7 @@ runq_run(const struct config *cfg, struct queue *q, struct send_ctx *sc, const s
 				process(&r, v[i].id);
 	} else
 		run_items(&r, v, n, NULL);
+	send_set_queue(sc, prevq, 0);
 	ret = 0;
 out:
 	if (own)

@@ -13,7 +13,9 @@
 #include "base/log.h"
 #include "queue/queue.h"
 #include "send/held.h"
+#include "send/rate.h"
 #include "send/send.h"
+#include "base/clock.h"
 #include "smtp/smtp.h"
 #include "base/mem.h"
 
@@ -30,7 +32,42 @@ struct send_ctx {
 	struct deliver_opts o;
 	struct sess *s;
 	size_t n;
+	const struct queue *q; /* sending windows and pauses (rate.h); NULL: none */
+	int release; /* a person asked: pauses are ignored */
+	size_t waited; /* accounts over a limit or paused in this attempt */
+	size_t asked; /* accounts tried in this attempt */
 };
+
+const struct queue *
+send_set_queue(struct send_ctx *sc, const struct queue *q, int release)
+{
+	const struct queue *old = sc->q;
+
+	sc->q = q;
+	sc->release = release;
+	return old;
+}
+
+/*
+ * A quota reply (rate.h) in reply: pause a, and say so in r; 1, or 0 for another reply.
+ */
+static int
+quota_hit(struct send_ctx *sc, const struct account *a, const char *reply, struct send_result *r)
+{
+	const char *what = NULL;
+	char reason[MAX_ERROR_TEXT];
+	int64_t pause, until;
+
+	if ((pause = rate_quota(reply, &what)) == 0)
+		return 0;
+	until = now_s() + pause;
+	snprintf(reason, sizeof(reason), "%s: relay said: %s", what, reply);
+	if (sc->q != NULL)
+		rate_pause(sc->q, a, until, reason);
+	if (r->wait_until == 0 || until < r->wait_until)
+		r->wait_until = until;
+	return 1;
+}
 
 struct send_ctx *
 send_new(const struct config *cfg, const struct deliver_opts *o)
@@ -124,6 +161,8 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 	size_t *idx = NULL, i, np = 0, nok = 0, nleft = 0, nperm = 0;
 	const char *relay = "", *tolist;
 	char qid[QUEUE_ID_LEN + 16] = "", who[LOG_USER_LEN];
+	int64_t until;
+	int quota = 0;
 
 	buf_init(&to, MAX_LOG_LIST);
 	/* The submitter, from the entry: a queue run (root's) names the user, not itself. */
@@ -142,7 +181,29 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 	tolist = log_join(&to, addrs, np);
 	if (r->first_relay[0] == '\0')
 		snprintf(r->first_relay, sizeof(r->first_relay), "%s:%u", a->host, a->port);
+	sc->asked++;
+	if (sc->q != NULL &&
+	    rate_admit(sc->q, a, np, now_s(), sc->release, &until, line, sizeof(line)) == 1) {
+		/* Over a limit or paused: no connection; the queue sends it when it may. */
+		sc->waited++;
+		if (r->wait_until == 0 || until < r->wait_until)
+			r->wait_until = until;
+		err_set(&e, ERR_TEMP, CAUSE_TEMP, "%s", line);
+		for (i = 0; i < np; i++)
+			queue_meta_set(&m->rcpts[idx[i]].reply, line);
+		nleft = np;
+		if (m->id[0] != '\0')
+			log_line(LOG_INFO,
+			    "msgid=<%s>%s %s account=%s from=<%s> to=%s status=waiting "
+			    "until=%lld reason=\"%s\"",
+			    m->message_id ? m->message_id : "", qid, who, a->name, m->sender,
+			    tolist, (long long)until, line);
+		goto out;
+	}
 	if ((s = session(sc, a, &e)) == NULL) {
+		/* A relay that throttles at the greeting (421 4.7.0): the account waits. */
+		if (e.code != 0)
+			quota_hit(sc, a, e.reply, r);
 		/* No transaction happened: every pending recipient carries the session error. */
 		err_str(&e, line, sizeof(line));
 		for (i = 0; i < np; i++)
@@ -212,6 +273,24 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 		for (i = 0; i < np; i++)
 			if (st[i].kind == ERR_PERM && (st[i].code < 500 || st[i].code > 599))
 				st[i].kind = ERR_TEMP;
+	/*
+	 * A quota reply is temporary for the whole account, whatever its code: the
+	 * recipients it refused wait (the queue keeps the message), and so does the account.
+	 */
+	if (err_failed(&e) && e.code != 0 && quota_hit(sc, a, e.reply, r))
+		quota = 1;
+	for (i = 0; i < np && !quota; i++)
+		if (st[i].kind != ERR_OK && st[i].code != 0 && quota_hit(sc, a, st[i].reply, r))
+			quota = 1;
+	if (quota) {
+		for (i = 0; i < np; i++)
+			if (st[i].kind == ERR_PERM)
+				st[i].kind = ERR_TEMP;
+		if (e.kind == ERR_PERM) {
+			e.kind = ERR_TEMP;
+			e.cause = CAUSE_TEMP;
+		}
+	}
 	for (i = 0; i < np; i++) {
 		struct queue_rcpt *rc = &m->rcpts[idx[i]];
 
@@ -327,6 +406,8 @@ send_attempt(struct send_ctx *sc, const struct account *a, struct queue_meta *m,
 	memset(r, 0, sizeof(*r));
 	err_init(&r->defer);
 	err_init(&r->perm);
+	sc->waited = 0;
+	sc->asked = 0;
 	seen = xcalloc(sc->cfg->naccounts + 1, sizeof(*seen));
 	while (cur != NULL && pending > 0) {
 		/* A chain may loop (a -> b -> a): each account is tried once. */
@@ -350,5 +431,6 @@ send_attempt(struct send_ctx *sc, const struct account *a, struct queue_meta *m,
 	r->sent = queue_meta_count(m, QR_SENT);
 	r->failed = queue_meta_count(m, QR_FAILED);
 	r->pending = queue_meta_count(m, QR_PENDING);
+	r->waited_all = sc->asked > 0 && sc->waited == sc->asked;
 	return r->pending == 0 ? 0 : -1;
 }

@@ -16,12 +16,14 @@
 #define MAILOUT_SEND_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/err.h"
 
 struct account;
 struct config;
 struct deliver_opts;
+struct queue;
 struct queue_meta;
 struct send_ctx;
 
@@ -34,10 +36,24 @@ struct send_result {
 	char relay[300]; /* host:port that accepted recipients, or "" */
 	char first_relay[300]; /* host:port of the first account tried */
 	const char *account; /* account that accepted recipients, or NULL */
+	/*
+	 * A sending limit or a quota pause (rate.h) kept some pending: the earliest time one
+	 * of the accounts may take them (0: none did). waited_all: no relay was asked at all,
+	 * every account tried was over its limit or paused (no attempt to count).
+	 */
+	int64_t wait_until;
+	int waited_all;
 };
 
 /* Never NULL. cfg and o must outlive the context. */
 struct send_ctx *send_new(const struct config *cfg, const struct deliver_opts *o);
+/*
+ * The queue whose per-account state holds the sending windows and pauses (rate.h), not
+ * owned (NULL: no limits are counted); release: a person asked (sendmail -q), so a pause
+ * is ignored. Returns the queue set before.
+ */
+const struct queue *send_set_queue(struct send_ctx *sc, const struct queue *q, int release);
+
 /* QUIT every open session and free. NULL is fine. */
 void send_free(struct send_ctx *sc);
 

@@ -23,6 +23,7 @@
 #include "base/priv.h"
 #include "queue/queue.h"
 #include "message/rfc5322.h"
+#include "send/rate.h"
 #include "send/runq.h"
 #include "send/send.h"
 #include "send/submit.h"
@@ -38,6 +39,7 @@ struct submit {
 	struct deliver_opts dopts;
 	struct send_ctx *sc;
 	char *qdir;
+	struct queue rq; /* qdir, for the accounts' sending windows (rate.h) */
 	/*
 	 * Where spool files are made (prepare_spool): the queue's tmp/, or with spool_anon a
 	 * temporary directory where they are anonymous: queue = off, or a user whose queue
@@ -131,6 +133,13 @@ submit_new(const struct config *cfg, int verbose, struct err *e)
 	s->sc = send_new(cfg, &s->dopts);
 	if (submit_queue_dir(cfg, &s->qdir, e) == -1)
 		goto out;
+	/*
+	 * The windows are counted in the queue directory even with queue = off (then a
+	 * message over a limit fails with 75): every process must see the same counters.
+	 */
+	if (queue_open(&s->rq, s->qdir, 0, e) == -1)
+		goto out;
+	send_set_queue(s->sc, &s->rq, 0);
 	/* A broken aliases file fails every message: mail to root must not go astray. */
 	if (cfg->aliases != NULL && cfg->aliases[0] != '\0' &&
 	    (s->aliases = aliases_load(cfg->aliases, aliases_warning, s, e)) == NULL)
@@ -148,6 +157,7 @@ submit_free(struct submit *s)
 	if (s == NULL)
 		return;
 	send_free(s->sc);
+	queue_close(&s->rq);
 	aliases_free(s->aliases);
 	free(s->qdir);
 	free(s->spool_dir);
@@ -505,9 +515,11 @@ queue_message(struct submit *s, const struct account *a, struct msg *m, struct q
 	log_user(who, sizeof(who), qm->uid);
 	snprintf(reason, sizeof(reason), "%s",
 	    without_relay(err_str(&sr->defer, line, sizeof(line))));
-	qm->attempts = 1;
+	/* Only over a limit (no relay asked): no attempt yet, it goes when the window opens. */
+	qm->attempts = sr->waited_all ? 0 : 1;
 	qm->last_attempt = now_s();
-	qm->next_attempt = qm->last_attempt + queue_backoff(1, queue_random());
+	qm->next_attempt = sr->wait_until > 0 ? sr->wait_until
+					      : qm->last_attempt + queue_backoff(1, queue_random());
 	queue_meta_set(&qm->last_error, err_str(&sr->defer, line, sizeof(line)));
 	if (held != NULL) {
 		queue_meta_set(&qm->held, held);
@@ -531,6 +543,22 @@ queue_message(struct submit *s, const struct account *a, struct msg *m, struct q
 		/* A new hold of the account (said is set when it was held already). */
 		if (said == NULL)
 			held_record(&q, a, held);
+	} else if (sr->wait_until > 0) {
+		/* Smoothing, not refusing: one line saying when it goes. */
+		char t[96];
+
+		if (sr->waited_all)
+			warn_line("%s; message queued as %s, it goes then", reason, qm->id);
+		else
+			warn_line("relay %s: %s; account %s paused, message queued as %s, it goes "
+				  "after %s",
+			    sr->first_relay, reason, qm->account, qm->id,
+			    rate_when(sr->wait_until, now_s(), t, sizeof(t)));
+		log_line(LOG_WARNING,
+		    "msgid=<%s> queue=%s %s account=%s from=<%s> to=%s "
+		    "size=%llu status=queued until=%lld error=\"%s\"",
+		    qm->message_id ? qm->message_id : "", qm->id, who, qm->account, qm->sender,
+		    tolist, (unsigned long long)qm->size, (long long)sr->wait_until, reason);
 	} else {
 		retry_warning(s, &q, sr->first_relay, reason, qm);
 		log_line(LOG_WARNING,
