@@ -240,7 +240,7 @@ mode_queue(const struct cli *c, const struct config *cfg)
 		goto fail;
 	switch (c->mode) {
 	case MODE_QUEUE_LIST:
-		if (runq_list(&q, stdout, &e) == -1)
+		if (runq_list(cfg, &q, stdout, &e) == -1)
 			goto fail;
 		if (fflush(stdout) == EOF || ferror(stdout)) {
 			err_set(&e, ERR_TEMP, CAUSE_IOERR, "cannot write the listing: %s",

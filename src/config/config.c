@@ -1512,11 +1512,13 @@ set_limits(struct account *a)
 	size_t i;
 
 	if (p == PRESET_AUTO) {
-		if (a->oauth == OAUTH_MICROSOFT || streq_ci(a->host, "smtp.office365.com"))
+		if (a->oauth == OAUTH_MICROSOFT ||
+		    (a->host != NULL && streq_ci(a->host, "smtp.office365.com")))
 			p = PRESET_MICROSOFT;
-		else if (a->oauth == OAUTH_GOOGLE || streq_ci(a->host, "smtp.gmail.com"))
-			p = at != NULL && (streq_ci(at, "@gmail.com") ||
-					      streq_ci(at, "@googlemail.com"))
+		else if (a->oauth == OAUTH_GOOGLE ||
+		    (a->host != NULL && streq_ci(a->host, "smtp.gmail.com")))
+			p = at != NULL &&
+				(streq_ci(at, "@gmail.com") || streq_ci(at, "@googlemail.com"))
 			    ? PRESET_GMAIL
 			    : PRESET_WORKSPACE;
 	}

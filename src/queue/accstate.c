@@ -166,8 +166,8 @@ add_line_value(struct buf *b, const char *v)
 }
 
 int
-accstate_store(const struct queue *q, int lockfd, const char *account,
-    const struct accstate *st, int sync, struct err *e)
+accstate_store(const struct queue *q, int lockfd, const char *account, const struct accstate *st,
+    int sync, struct err *e)
 {
 	struct buf b;
 	const char *text;

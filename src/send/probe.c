@@ -21,6 +21,10 @@
 #include "send/deliver.h"
 #include "base/err.h"
 #include "send/probe.h"
+#include "send/rate.h"
+#include "send/submit.h"
+#include "queue/queue.h"
+#include "base/clock.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "base/user.h"
@@ -30,6 +34,23 @@ line(FILE *out, const char *stage, int ok, const char *detail)
 {
 	fprintf(out, "%-10s %s: %s\n", stage, ok ? "ok" : "FAILED", detail);
 	fflush(out);
+}
+
+/* The account's sending limits and its use of them now (rate.h): what a send would meet. */
+static void
+limits(const struct config *cfg, const struct account *a, FILE *out)
+{
+	struct queue q;
+	struct err e;
+	char *dir = NULL, what[MAX_ERROR_TEXT];
+
+	err_init(&e);
+	memset(&q, 0, sizeof(q));
+	fprintf(out, "%-10s %s\n", "limits", rate_describe(a, what, sizeof(what)));
+	if (submit_queue_dir(cfg, &dir, &e) == 0 && queue_open(&q, dir, 0, &e) == 0)
+		rate_show(&q, a, now_s(), "usage      ", out);
+	queue_close(&q);
+	free(dir);
 }
 
 struct progress {
@@ -218,6 +239,7 @@ probe_run(const struct config *cfg, const struct account *a, const char *sender,
 		goto out;
 	}
 	fprintf(out, "%-10s %s (%s)\n", "account", a->name, a->file ? a->file : "");
+	limits(cfg, a, out);
 	if (has_crlf(rcpt) || has_crlf(from)) {
 		err_set(e, ERR_PERM, CAUSE_USAGE, "a line break in an address");
 		goto out;

@@ -92,6 +92,27 @@ rate_any(const struct account *a)
 }
 
 const char *
+rate_describe(const struct account *a, char *buf, size_t n)
+{
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < NLIMITS && len < n; i++)
+		if (a->limits[i] != 0)
+			len += (size_t)snprintf(buf + len, n - len, "%s%llu %s",
+			    len > 0 ? ", " : "", (unsigned long long)a->limits[i],
+			    windows[i].what);
+	if (len == 0 && n > 5)
+		len = (size_t)snprintf(buf, n, "none");
+	if (len < n && a->send_limits == PRESET_AUTO && a->send_limits_used != PRESET_AUTO)
+		snprintf(buf + len, n - len, " (send_limits = auto: %s)",
+		    preset_words[a->send_limits_used]);
+	else if (len < n)
+		snprintf(buf + len, n - len, " (send_limits = %s)", preset_words[a->send_limits]);
+	return buf;
+}
+
+const char *
 rate_when(int64_t t, int64_t now, char *buf, size_t n)
 {
 	char s[64] = "?";
@@ -118,8 +139,8 @@ current(const struct accstate_window *w, enum send_limit l, int64_t now)
 }
 
 int
-rate_admit(const struct queue *q, const struct account *a, size_t nrcpts, int64_t now,
-    int release, int64_t *until, char *why, size_t n)
+rate_admit(const struct queue *q, const struct account *a, size_t nrcpts, int64_t now, int release,
+    int64_t *until, char *why, size_t n)
 {
 	struct accstate st;
 	struct accstate_window c;
@@ -131,9 +152,12 @@ rate_admit(const struct queue *q, const struct account *a, size_t nrcpts, int64_
 
 	err_init(&e);
 	*until = 0;
-	/* No limits: only a pause can stop it, and reading a missing file is one syscall. */
+	/*
+	 * No limits and no pause: nothing to count, and reading a missing file is one
+	 * syscall. A pause that ended, or that a person overrides, is lifted below.
+	 */
 	accstate_read(q, a->name, &st);
-	if (!limits && (st.paused_until == 0 || (st.paused_until > now && release)))
+	if (!limits && st.paused_until == 0)
 		goto out;
 	if ((dfd = accstate_lock(q)) == -1) {
 		err_set(&e, ERR_TEMP, CAUSE_IOERR, "cannot lock %s/accounts: %s",
@@ -161,9 +185,8 @@ rate_admit(const struct queue *q, const struct account *a, size_t nrcpts, int64_
 		}
 	}
 	if (over != -1) {
-		snprintf(why, n,
-		    "account %s is at its limit of %llu %s; the window reopens at %s", a->name,
-		    (unsigned long long)a->limits[over], windows[over].what,
+		snprintf(why, n, "account %s is at its limit of %llu %s; the window reopens at %s",
+		    a->name, (unsigned long long)a->limits[over], windows[over].what,
 		    rate_when(*until, now, t, sizeof(t)));
 		ret = 1;
 		goto out;

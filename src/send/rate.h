@@ -55,8 +55,13 @@ int rate_admit(const struct queue *q, const struct account *a, size_t nrcpts, in
 int64_t rate_quota(const char *reply, const char **what);
 
 /* Pause a until until, for reason (the relay's reply); one log line. */
-void rate_pause(const struct queue *q, const struct account *a, int64_t until,
-    const char *reason);
+void rate_pause(const struct queue *q, const struct account *a, int64_t until, const char *reason);
+
+/*
+ * a's limits for people, in buf: "30 messages a minute, 10000 recipients a day
+ * (send_limits = auto: microsoft)", or "none (send_limits = off)".
+ */
+const char *rate_describe(const struct account *a, char *buf, size_t n);
 
 /* "2026-12-07 04:40:00 (in 42 s)" in buf. */
 const char *rate_when(int64_t t, int64_t now, char *buf, size_t n);

@@ -20,7 +20,9 @@
 #include "base/log.h"
 #include "base/priv.h"
 #include "queue/queue.h"
+#include "send/rate.h"
 #include "send/runq.h"
+#include "queue/accstate.h"
 #include "send/send.h"
 #include "base/clock.h"
 #include "base/hooks.h"
@@ -176,9 +178,9 @@ settle(struct run *r, struct queue_entry *qe, int attempted, int64_t until)
 	expire = m->expired != 0;
 	if (pending > 0) {
 		/* A limit or a quota pause says when; else the backoff. */
-		m->next_attempt = until > 0 ? until
-					    : r->now +
-			    queue_backoff(m->attempts ? m->attempts : 1, queue_random());
+		m->next_attempt = until > 0
+		    ? until
+		    : r->now + queue_backoff(m->attempts ? m->attempts : 1, queue_random());
 		if (m->held != NULL)
 			r->st->held++;
 		else
@@ -685,8 +687,30 @@ list_entry(FILE *out, const struct queue_meta *m)
 	fprintf(out, "\n");
 }
 
+/* The accounts with limits or a pause, and their use of each limit (rate.h). */
+static void
+list_limits(const struct config *cfg, struct queue *q, FILE *out)
+{
+	struct accstate st;
+	char what[MAX_ERROR_TEXT];
+	int64_t now = now_s();
+	size_t i, shown = 0;
+
+	for (i = 0; i < cfg->naccounts; i++) {
+		const struct account *a = &cfg->accounts[i];
+
+		accstate_read(q, a->name, &st);
+		if (!rate_any(a) && st.paused_until <= now)
+			continue;
+		if (shown++ == 0)
+			fprintf(out, "-- Sending limits (sendmail.conf(5): send_limits) --\n");
+		fprintf(out, "account %s: %s\n", a->name, rate_describe(a, what, sizeof(what)));
+		rate_show(q, a, now, "    ", out);
+	}
+}
+
 int
-runq_list(struct queue *q, FILE *out, struct err *e)
+runq_list(const struct config *cfg, struct queue *q, FILE *out, struct err *e)
 {
 	struct queue_meta m;
 	struct err le;
@@ -738,6 +762,8 @@ runq_list(struct queue *q, FILE *out, struct err *e)
 	if ((nfailed = count_failed(q)) > 0)
 		fprintf(out, "(%zu expired message%s kept in %s)\n", nfailed,
 		    nfailed == 1 ? "" : "s", q->failed);
+	if (cfg != NULL)
+		list_limits(cfg, q, out);
 	ret = 0;
 out:
 	xfree_strv(ids, n);

@@ -99,9 +99,10 @@ int runq_requeue(const struct config *cfg, struct queue *q, const char *id, cons
 
 /*
  * The listing for mailq / -bp on out: entries waiting for their next attempt, then the
- * held ones apart, each with why and what to do. 0, or -1 with err.
+ * held ones apart, each with why and what to do; then cfg's accounts that have sending
+ * limits or a pause (rate.h), with their use of each limit. 0, or -1 with err.
  */
-int runq_list(struct queue *q, FILE *out, struct err *e);
+int runq_list(const struct config *cfg, struct queue *q, FILE *out, struct err *e);
 
 /*
  * Delete one entry. -1 with err: CAUSE_USAGE for a bad or unknown id, CAUSE_TEMP when a

@@ -518,8 +518,9 @@ queue_message(struct submit *s, const struct account *a, struct msg *m, struct q
 	/* Only over a limit (no relay asked): no attempt yet, it goes when the window opens. */
 	qm->attempts = sr->waited_all ? 0 : 1;
 	qm->last_attempt = now_s();
-	qm->next_attempt = sr->wait_until > 0 ? sr->wait_until
-					      : qm->last_attempt + queue_backoff(1, queue_random());
+	qm->next_attempt = sr->wait_until > 0
+	    ? sr->wait_until
+	    : qm->last_attempt + queue_backoff(1, queue_random());
 	queue_meta_set(&qm->last_error, err_str(&sr->defer, line, sizeof(line)));
 	if (held != NULL) {
 		queue_meta_set(&qm->held, held);
