@@ -397,6 +397,9 @@ def build_rows(recs):
                      met(None if r is None else r <= target_ratio)))
 
     pair_row("small-plain", "small message, plain (wall)", 0.25)
+    # mailout against itself: the sending limits must cost nothing measurable (issue 18).
+    pair_row("small-plain-limits",
+             "small message, plain, with sending limits / without (mailout both)", 1.05)
     pair_row("small-starttls-auth", "small message, STARTTLS+AUTH (wall)", 0.35)
     pair_row("small-implicit-auth", "small message, implicit TLS+AUTH (wall)", 0.35)
     pair_row("small-starttls-auth-cold",

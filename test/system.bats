@@ -523,6 +523,44 @@ PHP
 	[ -z "$(ls -A "$SPOOL/queue")" ]
 }
 
+@test "20 concurrent callers as different users, 5 a minute: the cap holds across processes" {
+	local i u pids=() rc=0 start
+	sys_config "$FAKE_PORT" "password_file = $PWFILE" "max_messages_per_minute = 5"
+	for i in $(seq 1 20); do
+		case $((i % 3)) in 0) u=$WWW ;; 1) u=$ALICE ;; *) u=root ;; esac
+		if [[ $u == root ]]; then
+			as_root "$SENDMAIL" -t < <(msg "$i") 2>"$BATS_TEST_TMPDIR/err.$i" &
+		else
+			as "$u" "$SENDMAIL" -t < <(msg "$i") 2>"$BATS_TEST_TMPDIR/err.$i" &
+		fi
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || rc=$?; done
+	assert_equal "$rc" 0
+	assert_equal "$(fake_count)" 5
+	assert_equal "$(find "$SPOOL/queue" -name '*.msg' | wc -l)" 15
+	run bash -c "cat '$BATS_TEST_TMPDIR'/err.* | grep -c 'at its limit of 5 messages a minute; the window reopens at .*; message queued as'"
+	assert_output 15
+	# One counter for all of them, in the group's queue, readable by no one else.
+	run mode_of "$SPOOL/accounts/t"
+	assert_output "640 root $GRP"
+	run grep '^Window-Minute: ' "$SPOOL/accounts/t"
+	assert_output --regexp '^Window-Minute: [0-9]+ 5$'
+	# The installed binary has no clock to move: each window is ended by moving its start
+	# back a minute. Root's runs (the timer's, or -q) send five more each, never more.
+	for i in 10 15 20; do
+		start=$(sed -n 's/^Window-Minute: \([0-9]*\) .*/\1/p' "$SPOOL/accounts/t")
+		sed -i "s/^Window-Minute: $start /Window-Minute: $((start - 60)) /" "$SPOOL/accounts/t"
+		run as_root "$SENDMAIL" -q
+		assert_equal "$(fake_count)" "$i"
+		run as_root "$SENDMAIL" -q
+		assert_equal "$(fake_count)" "$i"
+	done
+	[ -z "$(ls -A "$SPOOL/queue")" ]
+	run bash -c "cat '$FAKE_DIR'/msg-*.eml | sed -n 's/^Subject: //p' | tr -d '\r' | sort -n"
+	assert_output "$(seq 1 20)"
+}
+
 @test "a literal password may sit in a root:group 0640 system file, never in a 0644 one" {
 	sys_config "$FAKE_PORT" "password = $SECRET"
 	chgrp "$GRP" "$SYS/etc/sendmail.conf"
