@@ -95,7 +95,8 @@ nreq() {
 
 auth_lines() { fake_transcript | tr -d '\r' | grep -c '^AUTH ' || true; }
 
-queued() { find "$QUEUE" -type f -name '*' 2>/dev/null | grep -c . || true; }
+# Queue files (messages, spool files); the accounts' sending windows (accounts/) are no mail.
+queued() { find "$QUEUE" -type f ! -path "$QUEUE/accounts/*" 2>/dev/null | grep -c . || true; }
 
 # open_stdin: a FIFO to open read-write as standard input: it never ends, as a terminal
 # nobody types in, so --authorize waits for the browser.
