@@ -172,6 +172,27 @@ MS_QUOTA='554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededExcepti
 	refute_output --partial 'paused'
 }
 
+@test "sendmail -q on a paused account that is still over its quota: one try, the rest wait" {
+	fake_start --reply "dot@1=$MS_QUOTA" --reply "dot@2=$MS_QUOTA"
+	mo_config
+	local i
+	for i in 1 2 3; do at $((T0 + i)) mo bob@example.net < <(msg "$i") 2>/dev/null; done
+	assert_equal "$(entries)" 3
+	run at $((T0 + 10)) mo -q
+	assert_success
+	# One message met the wall again (connection 2); the others did not follow it there.
+	assert_equal "$(connections)" 2
+	run grep -c '^MAIL FROM' "$FAKE_DIR/transcript.2"
+	assert_output 1
+	assert_equal "$(fake_count)" 0
+	assert_equal "$(entries)" 3
+	run at $((T0 + 10)) mo -bp
+	assert_output --regexp "paused until .* \(in 60 s\)"
+	at $((T0 + 70)) mo --queue-run
+	assert_equal "$(fake_count)" 3
+	assert_equal "$(entries)" 0
+}
+
 @test "Gmail's 550 5.4.5 daily limit: kept, paused until the next day" {
 	fake_start --reply 'mail@1=550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to https://support.google.com/a/answer/166852 - gsmtp'
 	mo_config

@@ -24,6 +24,7 @@ struct sess {
 	struct deliver *d;
 	int used; /* carried a transaction: a failure may mean stale */
 	int down; /* could not be opened: not tried again */
+	int quota; /* the relay gave a quota reply: paused, even for a person's -q */
 	struct err err; /* why it is down */
 };
 
@@ -48,6 +49,18 @@ send_set_queue(struct send_ctx *sc, const struct queue *q, int release)
 	return old;
 }
 
+/* Whether the relay of a gave a quota reply in this context (a run, a process). */
+static int
+quota_now(const struct send_ctx *sc, const struct account *a)
+{
+	size_t i;
+
+	for (i = 0; i < sc->n; i++)
+		if (sc->s[i].a == a && sc->s[i].quota)
+			return 1;
+	return 0;
+}
+
 /*
  * A quota reply (rate.h) in reply: pause a, and say so in r; 1, or 0 for another reply.
  */
@@ -57,10 +70,15 @@ quota_hit(struct send_ctx *sc, const struct account *a, const char *reply, struc
 	const char *what = NULL;
 	char reason[MAX_ERROR_TEXT];
 	int64_t pause, until;
+	size_t i;
 
 	if ((pause = rate_quota(reply, &what)) == 0)
 		return 0;
 	until = now_s() + pause;
+	/* A person's -q tried the account once; its other messages wait (rate_admit). */
+	for (i = 0; i < sc->n; i++)
+		if (sc->s[i].a == a)
+			sc->s[i].quota = 1;
 	snprintf(reason, sizeof(reason), "%s: relay said: %s", what, reply);
 	if (sc->q != NULL)
 		rate_pause(sc->q, a, until, reason);
@@ -183,7 +201,8 @@ try_account(struct send_ctx *sc, const struct account *a, struct queue_meta *m, 
 		snprintf(r->first_relay, sizeof(r->first_relay), "%s:%u", a->host, a->port);
 	sc->asked++;
 	if (sc->q != NULL &&
-	    rate_admit(sc->q, a, np, now_s(), sc->release, &until, line, sizeof(line)) == 1) {
+	    rate_admit(sc->q, a, np, now_s(), sc->release && !quota_now(sc, a), &until, line,
+		sizeof(line)) == 1) {
 		/* Over a limit or paused: no connection; the queue sends it when it may. */
 		sc->waited++;
 		if (r->wait_until == 0 || until < r->wait_until)
