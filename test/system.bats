@@ -541,10 +541,10 @@ PHP
 	assert_equal "$(find "$SPOOL/queue" -name '*.msg' | wc -l)" 15
 	run bash -c "cat '$BATS_TEST_TMPDIR'/err.* | grep -c 'at its limit of 5 messages a minute; the window reopens at .*; message queued as'"
 	assert_output 15
-	# One counter for all of them, in the group's queue, readable by no one else (its
-	# owner is whoever wrote it last; only the group reaches the directory).
+	# One counter for all of them, in the group's queue: the group's to write, whichever
+	# user's process made it (only the group reaches the directory).
 	run mode_of "$SPOOL/accounts/t"
-	assert_output --regexp "^640 [^ ]+ $GRP\$"
+	assert_output --regexp "^660 [^ ]+ $GRP\$"
 	run grep '^Window-Minute: ' "$SPOOL/accounts/t"
 	assert_output --regexp '^Window-Minute: [0-9]+ 5$'
 	# The installed binary has no clock to move: each window is ended by moving its start

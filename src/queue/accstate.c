@@ -203,25 +203,27 @@ accstate_store(const struct queue *q, int lockfd, const char *account, const str
 		 * a rename cost ext4 a flush each (auto_da_alloc), ten times what the send
 		 * notices. What precedes the windows (the hold) is the same bytes before and
 		 * after, so a reader without the lock still reads the hold right; a crash may
-		 * cost the windows, which start again.
+		 * cost the windows, which start again. In a shared queue the file is the
+		 * group's to write (0660): whoever made it, every user's process counts in it.
 		 */
-		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-			 q->shared ? 0640 : 0600)) == -1 ||
-		    (q->shared && fchmod(fd, 0640) == -1) ||
-		    pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text) ||
-		    ftruncate(fd, (off_t)strlen(text)) == -1)
-			goto fail;
-		ret = 0;
-		goto out;
+		if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) != -1) {
+			if (pwrite(fd, text, strlen(text), 0) != (ssize_t)strlen(text) ||
+			    ftruncate(fd, (off_t)strlen(text)) == -1)
+				goto fail;
+			ret = 0;
+			goto out;
+		}
+		/* None yet, or one this process may not write (an older 0640 one): a new one. */
 	}
 	if ((tmp = state_path(q, account, ".new")) == NULL)
 		goto fail;
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		 q->shared ? 0640 : 0600)) == -1 ||
-	    (q->shared && fchmod(fd, 0640) == -1) || write_all(fd, text, strlen(text)) == -1 ||
-	    fsync(fd) == -1 || rename(tmp, path) == -1)
+		 q->shared ? 0660 : 0600)) == -1 ||
+	    (q->shared && fchmod(fd, 0660) == -1) || write_all(fd, text, strlen(text)) == -1 ||
+	    (sync && fsync(fd) == -1) || rename(tmp, path) == -1)
 		goto fail;
-	fsync(lockfd);
+	if (sync)
+		fsync(lockfd);
 	ret = 0;
 	goto out;
 fail:
