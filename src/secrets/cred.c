@@ -228,20 +228,19 @@ systemd_credential(const char *path)
 		path[strlen(dir)] == '/');
 }
 
-int
-cred_file(const char *path, char **secret, struct err *e)
+/*
+ * Open the secret file that key names, holding the group in system mode (the secret is
+ * the group's, in /etc/mailout: it opens it, nothing more), and check it: a regular
+ * file; one every user can read gets a warning on stderr, or, with refuse, an error.
+ * Group read is how system mode shares a secret with mailout's group: no warning.
+ */
+static int
+secret_open(const char *path, const char *key, int refuse, int *fdp, struct err *e)
 {
 	const struct group *gr;
-	struct buf b;
 	struct stat st;
-	char block[4096];
-	size_t want;
-	ssize_t n;
-	int fd = -1, rc = -1;
+	int fd, rc = -1;
 
-	*secret = NULL;
-	buf_init_secret(&b, MAX_SECRET + 2);
-	/* System mode: the secret is the group's (/etc/mailout); it opens it, nothing more. */
 	priv_raise();
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	priv_lower();
@@ -249,28 +248,64 @@ cred_file(const char *path, char **secret, struct err *e)
 	    (gr = getgrgid(priv_group())) != NULL) {
 		/* A file the admin made root-only (chmod 600): the exact fix, not only EACCES. */
 		err_set(e, ERR_PERM, CAUSE_CONFIG,
-		    "password_file %s: %s; in system mode the "
+		    "%s %s: %s; in system mode the "
 		    "group %s must be able to read it: chown root:%s %s; chmod 640 %s",
-		    path, strerror(EACCES), gr->gr_name, gr->gr_name, path, path);
+		    key, path, strerror(EACCES), gr->gr_name, gr->gr_name, path, path);
 		goto out;
 	}
 	if (fd == -1) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: %s", path, strerror(errno));
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s %s: %s", key, path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: not a regular file", path);
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s %s: not a regular file", key, path);
 		goto out;
 	}
 	/*
-	 * Warn, not refuse: refusing would turn a working setup into lost mail under cron.
-	 * Group read is how system mode shares a secret with mailout's group: no warning.
+	 * password_file: warn, not refuse: refusing would turn a working setup into lost
+	 * mail under cron. The OAuth2 keys are new: no setup relies on a readable one.
 	 */
-	if ((st.st_mode & S_IROTH) && !systemd_credential(path))
+	if ((st.st_mode & S_IROTH) && !systemd_credential(path)) {
+		if (refuse) {
+			if (priv_system() && (gr = getgrgid(priv_group())) != NULL)
+				err_set(e, ERR_PERM, CAUSE_CONFIG,
+				    "%s %s can be read by every user (mode %04o): chown "
+				    "root:%s %s; chmod 640 %s",
+				    key, path, (unsigned)(st.st_mode & 07777), gr->gr_name, path,
+				    path);
+			else
+				err_set(e, ERR_PERM, CAUSE_CONFIG,
+				    "%s %s can be read by every user (mode %04o): chmod 600 %s",
+				    key, path, (unsigned)(st.st_mode & 07777), path);
+			goto out;
+		}
 		fprintf(stderr,
-		    "mailout: warning: password_file %s can be read by every user "
+		    "mailout: warning: %s %s can be read by every user "
 		    "(mode %04o): chmod o-r %s\n",
-		    path, (unsigned)(st.st_mode & 07777), path);
+		    key, path, (unsigned)(st.st_mode & 07777), path);
+	}
+	*fdp = fd;
+	fd = -1;
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+int
+cred_file(const char *path, char **secret, struct err *e)
+{
+	struct buf b;
+	char block[4096];
+	size_t want;
+	ssize_t n;
+	int fd = -1, rc = -1;
+
+	*secret = NULL;
+	buf_init_secret(&b, MAX_SECRET + 2);
+	if (secret_open(path, "password_file", 0, &fd, e) == -1)
+		goto out;
 	while (memchr(buf_cstr(&b), '\n', b.len) == NULL) {
 		if (b.len == b.max) {
 			err_set(e, ERR_PERM, CAUSE_CONFIG,
@@ -309,6 +344,41 @@ out:
 	if (fd != -1)
 		close(fd);
 	buf_free(&b);
+	return rc;
+}
+
+int
+cred_file_all(const char *path, const char *key, int secret, struct buf *out, struct err *e)
+{
+	char block[4096];
+	ssize_t n;
+	int fd = -1, rc = -1;
+
+	if (secret_open(path, key, secret, &fd, e) == -1)
+		goto out;
+	while ((n = read(fd, block, sizeof(block))) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s %s: %s", key, path,
+			    strerror(errno));
+			goto out;
+		}
+		if (buf_add(out, block, (size_t)n) == -1) {
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s %s: larger than %zu bytes", key,
+			    path, out->max);
+			goto out;
+		}
+	}
+	if (out->len == 0) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s %s: the file is empty", key, path);
+		goto out;
+	}
+	rc = 0;
+out:
+	explicit_bzero(block, sizeof(block));
+	if (fd != -1)
+		close(fd);
 	return rc;
 }
 

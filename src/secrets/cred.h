@@ -14,6 +14,7 @@
 #define MAILOUT_CRED_H
 
 struct account;
+struct buf;
 struct err;
 
 enum cred_source {
@@ -49,5 +50,15 @@ int cred_command(const char *cmd, int timeout_s, char **secret, struct err *e);
  * system mode shares secrets with mailout's own group. 0 or -1.
  */
 int cred_file(const char *path, char **secret, struct err *e);
+
+/*
+ * The whole file at path (an OAuth2 key, client secret or service account key; or,
+ * with secret 0, the certificate that goes with a key), appended to out (its maximum
+ * bounds the file). key is the config key that names it, for messages. Opened and
+ * checked as password_file is, except that a secret every user can read is refused
+ * (PERM CAUSE_CONFIG naming the chmod, and in system mode the chown). Every failure is
+ * PERM CAUSE_CONFIG. 0 or -1.
+ */
+int cred_file_all(const char *path, const char *key, int secret, struct buf *out, struct err *e);
 
 #endif
