@@ -59,6 +59,7 @@ enum vtype {
 	V_TLSVER,
 	V_AUTH,
 	V_OAUTH,
+	V_GRANT,
 	V_URL,
 	V_FROM, /* address template: %U, %H, %% */
 	V_REWRITE,
@@ -103,6 +104,8 @@ static const struct {
 	    "auto, off, plain, login, cram-md5, "
 	    "scram-sha-1, scram-sha-256, xoauth2, oauthbearer, external" },
 	[V_OAUTH] = { "not an OAuth2 provider", "none, google, microsoft, custom" },
+	[V_GRANT] = { "not an OAuth2 grant",
+	    "authorization_code, client_credentials, jwt_bearer" },
 	[V_URL] = { "not an HTTPS URL", "https://..., or http:// to localhost only" },
 	[V_FROM] = { "not an address template",
 	    "an address without spaces; %U user, %H host name, %% a percent sign" },
@@ -187,6 +190,11 @@ static const struct keydef keys[] = {
 	{ "oauth_device_url", V_URL, ACC(oauth_device_url), NULL },
 	{ "oauth_scope", V_STR, ACC(oauth_scope), NULL },
 	{ "oauth_token_file", V_PATH, ACC(oauth_token_file), NULL },
+	{ "oauth_grant", V_GRANT, ACC(oauth_grant), "authorization_code" },
+	{ "oauth_client_secret_file", V_PATH, ACC(oauth_client_secret_file), NULL },
+	{ "oauth_client_certificate", V_PATH, ACC(oauth_client_certificate), NULL },
+	{ "oauth_client_key", V_PATH, ACC(oauth_client_key), NULL },
+	{ "oauth_service_account", V_PATH, ACC(oauth_service_account), NULL },
 	{ "from", V_FROM, ACC(from), NULL },
 	{ "from_name", V_STR, ACC(from_name), NULL },
 	{ "rewrite_from", V_REWRITE, ACC(rewrite_from), "local" },
@@ -247,6 +255,9 @@ static const struct keydef keys[] = {
 
 static const char *const tls_names[] = { "off", "opportunistic", "starttls", "implicit" };
 static const char *const oauth_names[] = { "none", "google", "microsoft", "custom" };
+/* In enum oauth_grant's order. */
+static const char *const grant_names[] = { "authorization_code", "client_credentials",
+	"jwt_bearer" };
 static const char *const rewrite_names[] = { "never", "local", "always" };
 static const char *const own_names[] = { "normal", "block", "safe" };
 static const char *const lauth_names[] = { "off", "required" };
@@ -323,6 +334,7 @@ is_string(enum vtype t)
 	case V_BOOL:
 	case V_TLSVER:
 	case V_OAUTH:
+	case V_GRANT:
 	case V_REWRITE:
 	case V_SIZE:
 	case V_RCPTS:
@@ -949,6 +961,12 @@ conv(const struct keydef *k, const char *val, void *dst)
 		if (dst != NULL)
 			*(enum oauth_provider *)dst = (enum oauth_provider)i;
 		break;
+	case V_GRANT:
+		if ((i = pick(val, grant_names, NELEM(grant_names))) == -1)
+			goto out;
+		if (dst != NULL)
+			*(enum oauth_grant *)dst = (enum oauth_grant)i;
+		break;
 	case V_REWRITE:
 		if ((i = pick(val, rewrite_names, NELEM(rewrite_names))) == -1)
 			goto out;
@@ -1528,6 +1546,103 @@ set_limits(struct account *a)
 			a->limits[i] = presets[p][i];
 }
 
+static int __attribute__((format(printf, 3, 4)))
+grant_error(struct err *e, const struct account *a, const char *fmt, ...)
+{
+	char text[MAX_ERROR_TEXT];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: [%s] %s", a->file, a->name, text);
+}
+
+/*
+ * The keys each oauth_grant needs, and no key of another grant: a secret file or a key
+ * that is set but not used would leave the admin guessing which one is in effect.
+ */
+static int
+check_grant(const struct account *a, struct err *e)
+{
+	int secret = a->oauth_client_secret != NULL || a->oauth_client_secret_file != NULL;
+	int cert = a->oauth_client_certificate != NULL || a->oauth_client_key != NULL;
+	int rc = -1;
+
+	if (a->oauth == OAUTH_NONE &&
+	    (a->oauth_grant != GRANT_AUTHCODE || a->oauth_client_secret_file != NULL || cert ||
+		a->oauth_service_account != NULL)) {
+		grant_error(e, a,
+		    "oauth_grant, oauth_client_secret_file, oauth_client_certificate, "
+		    "oauth_client_key and oauth_service_account need oauth = google, microsoft "
+		    "or custom");
+		goto out;
+	}
+	if (a->oauth_client_secret != NULL && a->oauth_client_secret_file != NULL) {
+		grant_error(e, a,
+		    "oauth_client_secret and oauth_client_secret_file: give one, not both");
+		goto out;
+	}
+	if ((a->oauth_client_certificate == NULL) != (a->oauth_client_key == NULL)) {
+		missing(e, a,
+		    a->oauth_client_key == NULL ? "oauth_client_key" : "oauth_client_certificate",
+		    "oauth_client_certificate and oauth_client_key go together: the "
+		    "certificate registered with the application and its private key");
+		goto out;
+	}
+	if (a->oauth_grant != GRANT_CLIENT && cert) {
+		grant_error(e, a,
+		    "oauth_client_certificate and oauth_client_key are for oauth_grant = "
+		    "client_credentials");
+		goto out;
+	}
+	if (a->oauth_grant != GRANT_CLIENT && a->oauth_client_secret_file != NULL) {
+		grant_error(e, a,
+		    "oauth_client_secret_file is for oauth_grant = client_credentials");
+		goto out;
+	}
+	if (a->oauth_grant != GRANT_JWT && a->oauth_service_account != NULL) {
+		grant_error(e, a, "oauth_service_account is for oauth_grant = jwt_bearer");
+		goto out;
+	}
+	if (a->oauth_grant == GRANT_CLIENT) {
+		if (secret == cert) {
+			grant_error(e, a,
+			    "oauth_grant = client_credentials needs either "
+			    "oauth_client_secret_file (the application's client secret) or "
+			    "oauth_client_certificate and oauth_client_key, not %s",
+			    secret ? "both" : "neither");
+			goto out;
+		}
+		/* App-only tokens are issued by the tenant itself, never by /common. */
+		if (a->oauth == OAUTH_MICROSOFT && a->oauth_token_url == NULL &&
+		    (a->oauth_tenant == NULL || strcmp(a->oauth_tenant, "common") == 0 ||
+			strcmp(a->oauth_tenant, "organizations") == 0 ||
+			strcmp(a->oauth_tenant, "consumers") == 0)) {
+			missing(e, a, "oauth_tenant",
+			    "oauth_grant = client_credentials needs the directory (tenant) ID or "
+			    "the tenant's domain, not common, organizations or consumers");
+			goto out;
+		}
+	}
+	if (a->oauth_grant == GRANT_JWT) {
+		if (a->oauth_service_account == NULL) {
+			missing(e, a, "oauth_service_account",
+			    "oauth_grant = jwt_bearer needs the service account's JSON key file");
+			goto out;
+		}
+		if (secret) {
+			grant_error(e, a,
+			    "oauth_grant = jwt_bearer signs with the service account's key: "
+			    "oauth_client_secret and oauth_client_secret_file are not used");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
 /* Built-in defaults, then [defaults], then the section's own keys. */
 static int
 build_account(struct account *a, const struct section *s, struct raw *r, struct err *e)
@@ -1590,12 +1705,14 @@ build_account(struct account *a, const struct section *s, struct raw *r, struct 
 		    "oauth needs the mailbox address, e.g. user = you@gmail.com");
 		goto out;
 	}
-	if (a->oauth != OAUTH_NONE && a->oauth_client_id == NULL) {
+	if (a->oauth != OAUTH_NONE && a->oauth_client_id == NULL && a->oauth_grant != GRANT_JWT) {
 		missing(e, a, "oauth_client_id",
 		    "oauth needs the client ID of the application "
 		    "registered with the provider");
 		goto out;
 	}
+	if (check_grant(a, e) == -1)
+		goto out;
 	/*
 	 * System mode has no keyring: the tokens are the group's, in its state directory
 	 * (root:mailout 2770), where every user's mailout refreshes them and no user reads them.

@@ -30,6 +30,12 @@ struct stat;
 enum tls_mode { TLS_OFF, TLS_OPPORTUNISTIC, TLS_STARTTLS, TLS_IMPLICIT };
 enum rewrite_from { REWRITE_NEVER, REWRITE_LOCAL, REWRITE_ALWAYS };
 enum oauth_provider { OAUTH_NONE, OAUTH_GOOGLE, OAUTH_MICROSOFT, OAUTH_CUSTOM };
+/*
+ * oauth_grant: how the access token is got. AUTHCODE: a person's refresh token (from
+ * --authorize); CLIENT: the client credentials grant (a secret file or a certificate
+ * and key, private_key_jwt); JWT: a service account's signed assertion (RFC 7523).
+ */
+enum oauth_grant { GRANT_AUTHCODE, GRANT_CLIENT, GRANT_JWT };
 
 /*
  * Sending limits of an account (send/rate.h enforces them): messages per second, minute,
@@ -72,6 +78,11 @@ struct account {
 	char *oauth_device_url;
 	char *oauth_scope;
 	char *oauth_token_file;
+	enum oauth_grant oauth_grant;
+	char *oauth_client_secret_file;
+	char *oauth_client_certificate;
+	char *oauth_client_key;
+	char *oauth_service_account;
 
 	char *from; /* envelope sender template (%U, %H) */
 	int from_explicit; /* set in the account's own section: used for selection */
