@@ -157,6 +157,14 @@
 #define MAX_HTTP_CHUNK_DIGITS 8
 /* The token file or keyring value: two tokens and a number. */
 #define MAX_OAUTH2_STORED (64 * 1024)
+/* An RSA signature: 4096-bit keys are the largest Entra and Google accept. */
+#define MAX_JWT_SIGNATURE 512
+/* One base64url part of a JWT: the header or claims JSON (short), or the signature. */
+#define MAX_JWT_PART 2048
+/* A whole client assertion: three parts and two dots. */
+#define MAX_JWT (3 * MAX_JWT_PART + 2)
+/* A PEM key, certificate (a chain at most) or Google's service account JSON key file. */
+#define MAX_KEY_FILE (64 * 1024)
 /* Header lines of one browser request. */
 #define MAX_AUTHORIZE_HEADERS 100
 /* A pasted line (an address bar can hold a long URL). */
