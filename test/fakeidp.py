@@ -6,7 +6,16 @@ Endpoints (all under https://127.0.0.1:PORT):
                         loopback redirect_uri, PKCE S256; answers 302 to redirect_uri with
                         code and state (or --auth-error)
   POST /token           grant_type refresh_token | authorization_code (checks the PKCE
-                        verifier) | urn:ietf:params:oauth:grant-type:device_code
+                        verifier) | urn:ietf:params:oauth:grant-type:device_code |
+                        client_credentials (client_secret, or a private_key_jwt assertion
+                        checked against --client-cert: signature, x5t#S256, aud, iss,
+                        sub, exp, iat/nbf within --skew, jti not reused) |
+                        urn:ietf:params:oauth:grant-type:jwt-bearer (a service account's
+                        assertion checked against --sa-cert: signature, kid, iss, sub,
+                        scope, aud, iat/exp); app grants get no refresh token. Their
+                        refusals are worded as Entra's (AADSTS codes) and Google's.
+                        Signatures are checked with python3-cryptography (imported only
+                        then: run this with /usr/bin/python3 for those grants).
   POST /device          device authorization (RFC 8628 3.1)
   GET  /device/verify   the user "enters the code" (?user_code=...): approves it
 
@@ -22,6 +31,7 @@ Files in --dir:
                         another was in progress), max_concurrent, reused (a refresh token
                         that --rotate had already replaced: a broken chain), invalid_grant
   server.log            diagnostics
+  assertions.jsonl      header and claims of each JWT assertion received
 
 Faults for the token endpoint (--fail KIND[@N], N counts token requests from 1; without
 @N every request): invalid_grant, invalid_grant_ms (Microsoft's body with an AADSTS
@@ -53,6 +63,7 @@ class State:
         self.access = {}            # token -> expiry (monotonic)
         self.codes = {}             # code -> dict
         self.devices = {}           # device_code -> dict
+        self.jtis = set()           # client assertions seen
         self.faults = []            # (kind, n or None)
         self.retired = set()        # refresh tokens replaced by --rotate
         self.stats = {'refreshes': 0, 'overlaps': 0, 'max_concurrent': 0, 'in_flight': 0,
@@ -364,9 +375,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                   ctype='text/html')
             elif kind == 'no_access_token':
                 return self.reply(200, {'token_type': 'Bearer', 'expires_in': 3600})
+        gt = form.get('grant_type')
+        if gt == 'client_credentials':
+            return self.client_credentials(form)
+        if gt == 'urn:ietf:params:oauth:grant-type:jwt-bearer':
+            return self.jwt_bearer(form)
         if not self.client_ok(form):
             return self.oauth_error(401, 'invalid_client', 'Unauthorized')
-        gt = form.get('grant_type')
         if gt == 'refresh_token':
             return self.refresh(form)
         if gt == 'authorization_code':
@@ -401,6 +416,137 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 obj = self.issue()
             return self.reply(200, obj)
         return self.oauth_error(400, 'unsupported_grant_type')
+
+
+    # ---- app grants: client credentials and JWT bearer (RFC 7523)
+    def audiences(self):
+        port = self.server.server_address[1]
+        return ('https://localhost:%d/token' % port, 'https://127.0.0.1:%d/token' % port)
+
+    def jwt(self, token, cert_path):
+        """(header, claims, None) of a verified RS256 JWT, or (header, claims, why)."""
+        from cryptography import x509
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        def dec(p):
+            return base64.urlsafe_b64decode(p + '=' * (-len(p) % 4))
+        try:
+            h64, c64, s64 = token.split('.')
+            header, claims, sig = json.loads(dec(h64)), json.loads(dec(c64)), dec(s64)
+        except (ValueError, TypeError):
+            return {}, {}, 'malformed'
+        with open(os.path.join(self.st.a.dir, 'assertions.jsonl'), 'a') as f:
+            f.write(json.dumps({'header': header, 'claims': claims}) + '\n')
+        if header.get('alg') != 'RS256':
+            return header, claims, 'alg'
+        cert = x509.load_pem_x509_certificate(open(cert_path, 'rb').read())
+        der = cert.public_bytes(serialization.Encoding.DER)
+        header['_x5t_expected'] = base64.urlsafe_b64encode(
+            hashlib.sha256(der).digest()).decode().rstrip('=')
+        try:
+            cert.public_key().verify(sig, (h64 + '.' + c64).encode(), padding.PKCS1v15(),
+                                     hashes.SHA256())
+        except InvalidSignature:
+            return header, claims, 'signature'
+        return header, claims, None
+
+    def times_ok(self, c, longest):
+        now, skew = time.time(), self.st.a.skew
+        try:
+            iat, exp, nbf = c['iat'], c['exp'], c.get('nbf', c['iat'])
+        except KeyError:
+            return False
+        return (abs(iat - now) <= skew and nbf <= now + skew and exp > now - skew and
+                exp - iat <= longest)
+
+    def app_token(self):
+        with self.st.lock:
+            obj = self.issue(with_refresh=False)
+        return self.reply(200, obj)
+
+    def client_credentials(self, form):
+        a = self.st.a
+        if form.get('scope') != a.app_scope:
+            return self.oauth_error(400, 'invalid_scope',
+                                    "AADSTS70011: The provided value for the input "
+                                    "parameter 'scope' is not valid.")
+        if 'client_assertion' not in form:
+            if form.get('client_id') != a.client_id:
+                return self.oauth_error(400, 'unauthorized_client',
+                                        "AADSTS700016: Application with identifier '%s' "
+                                        "was not found in the directory."
+                                        % form.get('client_id'))
+            if a.app_secret is None or form.get('client_secret') != a.app_secret:
+                return self.oauth_error(401, 'invalid_client',
+                                        'AADSTS7000215: Invalid client secret provided. '
+                                        'Ensure the secret being sent in the request is '
+                                        'the client secret value, not the client secret '
+                                        'ID.')
+            return self.app_token()
+        if form.get('client_assertion_type') != \
+                'urn:ietf:params:oauth:client-assertion-type:jwt-bearer':
+            return self.oauth_error(400, 'invalid_request', 'AADSTS50027: bad '
+                                    'client_assertion_type')
+        if not a.client_cert:
+            return self.oauth_error(401, 'invalid_client', 'AADSTS700027: no certificate '
+                                    'registered')
+        h, c, why = self.jwt(form['client_assertion'], a.client_cert)
+        if why is None and h.get('x5t#S256') != h.get('_x5t_expected'):
+            why = 'x5t'
+        if why in ('x5t', 'signature'):
+            return self.oauth_error(401, 'invalid_client',
+                                    'AADSTS700027: The certificate with identifier used to '
+                                    'sign the client assertion is not registered on '
+                                    'application.')
+        if why:
+            return self.oauth_error(400, 'invalid_request', 'AADSTS50027: JWT token is '
+                                    'invalid or malformed (%s).' % why)
+        if c.get('aud') not in self.audiences():
+            return self.oauth_error(401, 'invalid_client', 'AADSTS700016: aud is not the '
+                                    'token endpoint.')
+        if not (c.get('iss') == c.get('sub') == a.client_id and
+                form.get('client_id', a.client_id) == a.client_id):
+            return self.oauth_error(401, 'invalid_client', 'AADSTS700023: iss and sub '
+                                    'must be the client ID.')
+        if not self.times_ok(c, 3600):
+            return self.oauth_error(401, 'invalid_client', 'AADSTS700024: Client assertion '
+                                    'is not within its valid time range.')
+        with self.st.lock:
+            if c.get('jti') in self.st.jtis or not c.get('jti'):
+                return self.oauth_error(401, 'invalid_client', 'AADSTS700025: jti reused.')
+            self.st.jtis.add(c['jti'])
+        return self.app_token()
+
+    def jwt_bearer(self, form):
+        a = self.st.a
+        if not a.sa_cert:
+            return self.oauth_error(400, 'invalid_grant', 'no service account')
+        h, c, why = self.jwt(form.get('assertion', ''), a.sa_cert)
+        if why is None and h.get('kid') != a.sa_key_id:
+            why = 'signature'
+        if why == 'signature':
+            return self.oauth_error(400, 'invalid_grant', 'Invalid JWT Signature.')
+        if why:
+            return self.oauth_error(400, 'invalid_grant', 'Invalid JWT (%s).' % why)
+        if c.get('iss') != a.sa_email:
+            return self.oauth_error(400, 'invalid_grant', 'Invalid issuer.')
+        if c.get('aud') not in self.audiences():
+            return self.oauth_error(400, 'invalid_grant', 'Invalid JWT: aud.')
+        if not self.times_ok(c, 3600):
+            return self.oauth_error(400, 'invalid_grant',
+                                    'Invalid JWT: Token must be a short-lived token (60 '
+                                    'minutes) and in a reasonable timeframe. Check your '
+                                    'iat and exp values in the JWT claim.')
+        if c.get('sub') != a.sa_sub:
+            return self.oauth_error(400, 'invalid_grant', 'Invalid email or User ID')
+        if c.get('scope') != 'https://mail.google.com/':
+            return self.oauth_error(400, 'unauthorized_client',
+                                    'Client is unauthorized to retrieve access tokens '
+                                    'using this method, or client not authorized for any '
+                                    'of the scopes requested.')
+        return self.app_token()
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -460,6 +606,15 @@ def main():
                    help='approve by itself after N authorization_pending answers')
     p.add_argument('--device-expire', action='store_true')
     p.add_argument('--device-deny', action='store_true')
+    p.add_argument('--app-secret', help='client_credentials: the client secret')
+    p.add_argument('--app-scope', default='https://outlook.office365.com/.default')
+    p.add_argument('--client-cert', help='client_credentials: the registered certificate')
+    p.add_argument('--sa-cert', help='jwt-bearer: the service account key\'s certificate')
+    p.add_argument('--sa-email', default='mailer@proj.iam.gserviceaccount.com')
+    p.add_argument('--sa-key-id', default='kid-1')
+    p.add_argument('--sa-sub', default='joe@example.com', help='the mailbox delegated')
+    p.add_argument('--skew', type=float, default=300,
+                   help='seconds an assertion\'s iat and nbf may be off')
     a = p.parse_args()
     os.makedirs(a.dir, exist_ok=True)
 

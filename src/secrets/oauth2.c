@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cJSON.h>
@@ -31,6 +32,8 @@
 #include "config/config.h"
 #include "base/err.h"
 #include "net/http.h"
+#include "secrets/cred.h"
+#include "secrets/jwt.h"
 #include "secrets/keyring.h"
 #include "base/log.h"
 #include "secrets/oauth2.h"
@@ -138,13 +141,19 @@ oauth2_provider(const struct account *a, struct oauth2_provider *p, struct err *
 	p->auth_url = endpoint(a->oauth_auth_url, d->auth, tenant);
 	p->token_url = endpoint(a->oauth_token_url, d->token, tenant);
 	p->device_url = endpoint(a->oauth_device_url, d->device, tenant);
-	p->scope = xstrdup(a->oauth_scope != NULL ? a->oauth_scope : d->scope);
+	/* App-only tokens (no person): Exchange Online's own resource, all it granted. */
+	if (a->oauth_scope == NULL && a->oauth_grant == GRANT_CLIENT &&
+	    a->oauth == OAUTH_MICROSOFT)
+		p->scope = xstrdup(OAUTH2_MS_APP_SCOPE);
+	else
+		p->scope = xstrdup(a->oauth_scope != NULL ? a->oauth_scope : d->scope);
 	if (p->token_url == NULL) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "account %s: oauth = %s needs oauth_token_url",
 		    a->name, d->name);
 		goto out;
 	}
-	if (empty(a->oauth_client_id)) {
+	/* A service account's client is in its key file (client_email). */
+	if (empty(a->oauth_client_id) && a->oauth_grant != GRANT_JWT) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG,
 		    "account %s: oauth = %s needs oauth_client_id "
 		    "(and, for Google, oauth_client_secret): register an application with the "
@@ -324,8 +333,25 @@ oauth2_tokens_clear(struct oauth2_tokens *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static int tokens_parse(const char *json, size_t len, int need_refresh, struct oauth2_tokens *t,
+    struct err *e);
+
 int
 oauth2_tokens_parse(const char *json, size_t len, struct oauth2_tokens *t, struct err *e)
+{
+	return tokens_parse(json, len, 1, t, e);
+}
+
+int
+oauth2_tokens_parse_app(const char *json, size_t len, struct oauth2_tokens *t, struct err *e)
+{
+	return tokens_parse(json, len, 0, t, e);
+}
+
+/* need_refresh: a person's grant, whose file is nothing without its refresh token. */
+static int
+tokens_parse(const char *json, size_t len, int need_refresh, struct oauth2_tokens *t,
+    struct err *e)
 {
 	cJSON *j = NULL;
 	const char *rt, *at;
@@ -339,7 +365,7 @@ oauth2_tokens_parse(const char *json, size_t len, struct oauth2_tokens *t, struc
 	}
 	rt = json_str(j, "refresh_token");
 	at = json_str(j, "access_token");
-	if (rt == NULL || !valid_token(rt)) {
+	if ((need_refresh || rt != NULL) && (rt == NULL || !valid_token(rt))) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "no valid refresh_token (a JSON string)");
 		goto out;
 	}
@@ -354,7 +380,8 @@ oauth2_tokens_parse(const char *json, size_t len, struct oauth2_tokens *t, struc
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "expires_at is not a number of seconds");
 		goto out;
 	}
-	t->refresh_token = xstrdup(rt);
+	if (rt != NULL)
+		t->refresh_token = xstrdup(rt);
 	if (at != NULL && at[0] != '\0') {
 		t->access_token = xstrdup(at);
 		t->expires_at = exp;
@@ -391,12 +418,17 @@ oauth2_tokens_format(const struct oauth2_tokens *t, struct buf *out)
 	int rc;
 
 	buf_reset(out);
-	rc = buf_addstr(out, "{\"refresh_token\":") == -1 ||
-		json_quote(out, t->refresh_token != NULL ? t->refresh_token : "") == -1
-	    ? -1
-	    : 0;
+	rc = buf_addc(out, '{');
+	/* An app grant's file (client_credentials, jwt_bearer) has no refresh token. */
+	if (rc == 0 && t->refresh_token != NULL)
+		rc = buf_addstr(out, "\"refresh_token\":") == -1 ||
+			json_quote(out, t->refresh_token) == -1
+		    ? -1
+		    : 0;
 	if (rc == 0 && t->access_token != NULL)
-		rc = buf_addstr(out, ",\"access_token\":") == -1 ||
+		rc = buf_addstr(out,
+			 t->refresh_token != NULL ? ",\"access_token\":" : "\"access_token\":") ==
+			    -1 ||
 			json_quote(out, t->access_token) == -1 ||
 			buf_addf(out, ",\"expires_at\":%lld", (long long)t->expires_at) == -1
 		    ? -1
@@ -722,6 +754,8 @@ oauth2_storage_name(const struct account *a)
 
 	if (!empty(a->oauth_token_file))
 		snprintf(name, sizeof(name), "oauth_token_file %s", a->oauth_token_file);
+	else if (a->oauth_grant != GRANT_AUTHCODE)
+		snprintf(name, sizeof(name), "the %s grant", oauth2_grant_name(a->oauth_grant));
 	else
 		snprintf(name, sizeof(name), "the keyring (service oauth2)");
 	return name;
@@ -820,6 +854,11 @@ load(const struct account *a, int warn, struct oauth2_tokens *t, struct err *e)
 	memset(t, 0, sizeof(*t));
 	buf_init_secret(&b, MAX_OAUTH2_STORED);
 	err_init(&le);
+	/* An app grant without oauth_token_file keeps its token in memory only. */
+	if (a->oauth_grant != GRANT_AUTHCODE && empty(a->oauth_token_file)) {
+		rc = 0;
+		goto out;
+	}
 	if (!empty(a->oauth_token_file)) {
 		if ((r = load_file(a, warn, &b, e)) <= 0) {
 			rc = r;
@@ -841,14 +880,20 @@ load(const struct account *a, int warn, struct oauth2_tokens *t, struct err *e)
 			goto out;
 		}
 	}
-	if (oauth2_tokens_parse(b.data, b.len, t, &le) == -1) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG,
-		    "account %s: %s holds %s: %s; run `mailout "
-		    "--authorize -a %s` to replace it",
-		    a->name, oauth2_storage_name(a),
-		    empty(a->oauth_token_file) ? "an entry that is not mailout's"
-					       : "no valid token JSON",
-		    le.msg, a->name);
+	if (tokens_parse(b.data, b.len, a->oauth_grant == GRANT_AUTHCODE, t, &le) == -1) {
+		if (a->oauth_grant != GRANT_AUTHCODE)
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "account %s: %s holds no valid token JSON: %s; remove it (mailout "
+			    "gets a new token)",
+			    a->name, oauth2_storage_name(a), le.msg);
+		else
+			err_set(e, ERR_PERM, CAUSE_CONFIG,
+			    "account %s: %s holds %s: %s; run `mailout "
+			    "--authorize -a %s` to replace it",
+			    a->name, oauth2_storage_name(a),
+			    empty(a->oauth_token_file) ? "an entry that is not mailout's"
+						       : "no valid token JSON",
+			    le.msg, a->name);
 		goto out;
 	}
 	rc = 1;
@@ -1085,29 +1130,435 @@ out:
 	return rc;
 }
 
+/* App grants: client_credentials and jwt_bearer */
+
+const char *
+oauth2_grant_name(enum oauth_grant g)
+{
+	switch (g) {
+	case GRANT_CLIENT:
+		return "client_credentials";
+	case GRANT_JWT:
+		return "jwt_bearer";
+	default:
+		return "authorization_code";
+	}
+}
+
+/*
+ * The token of this run: a queue run sends many messages through one account, and an
+ * app grant without oauth_token_file would otherwise ask the provider for each.
+ */
+static struct {
+	char *account;
+	struct oauth2_tokens t;
+} cache;
+
+static void
+cache_put(const struct account *a, const struct oauth2_tokens *t)
+{
+	secret_free(cache.t.access_token);
+	free(cache.account);
+	cache.account = xstrdup(a->name);
+	cache.t.access_token = xstrdup(t->access_token);
+	cache.t.expires_at = t->expires_at;
+}
+
+/* Google's JSON key file: what the assertion needs of it. */
+struct service_account {
+	char *client_email;
+	char *private_key; /* secret: PEM */
+	char *private_key_id;
+	char *token_uri; /* NULL: the provider's */
+};
+
+static void
+sa_clear(struct service_account *sa)
+{
+	free(sa->client_email);
+	secret_free(sa->private_key);
+	free(sa->private_key_id);
+	free(sa->token_uri);
+	memset(sa, 0, sizeof(*sa));
+}
+
+/* A URL we may POST an assertion to: HTTPS, or http to this host (tests). */
+static int
+url_ok(const char *u)
+{
+	return strncmp(u, "https://", 8) == 0 || strncmp(u, "http://127.0.0.1:", 17) == 0 ||
+	    strncmp(u, "http://localhost:", 17) == 0;
+}
+
+static int
+sa_load(const struct account *a, struct service_account *sa, struct err *e)
+{
+	const char *path = a->oauth_service_account;
+	struct buf b;
+	cJSON *j = NULL;
+	const char *type, *email, *key, *kid, *uri;
+	int rc = -1;
+
+	memset(sa, 0, sizeof(*sa));
+	buf_init_secret(&b, MAX_KEY_FILE);
+	if (cred_file_all(path, "oauth_service_account", 1, &b, e) == -1) {
+		err_prefix(e, "account %s: ", a->name);
+		goto out;
+	}
+	j = json_parse(b.data, b.len);
+	type = j != NULL ? json_str(j, "type") : NULL;
+	email = j != NULL ? json_str(j, "client_email") : NULL;
+	key = j != NULL ? json_str(j, "private_key") : NULL;
+	kid = j != NULL ? json_str(j, "private_key_id") : NULL;
+	uri = j != NULL ? json_str(j, "token_uri") : NULL;
+	if (j == NULL || type == NULL || strcmp(type, "service_account") != 0 || email == NULL ||
+	    email[0] == '\0' || key == NULL || key[0] == '\0') {
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: oauth_service_account %s is "
+		    "not a service account's JSON key (type service_account, client_email, "
+		    "private_key): download a key for the service account in the Google Cloud "
+		    "console (IAM > Service accounts > Keys > Add key > JSON)",
+		    a->name, path);
+		goto out;
+	}
+	if (uri != NULL && uri[0] != '\0' && (!url_ok(uri) || strlen(uri) >= MAX_URL)) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: oauth_service_account %s: "
+		    "token_uri is not an https:// URL",
+		    a->name, path);
+		goto out;
+	}
+	sa->client_email = printable_dup(email);
+	sa->private_key = xstrdup(key);
+	if (kid != NULL && kid[0] != '\0')
+		sa->private_key_id = printable_dup(kid);
+	if (uri != NULL && uri[0] != '\0')
+		sa->token_uri = xstrdup(uri);
+	rc = 0;
+out:
+	json_free(j);
+	buf_free(&b);
+	return rc;
+}
+
+/* The compact JSON of o into out (reset first). */
+static int
+json_print(cJSON *o, struct buf *out)
+{
+	char *txt = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+	int rc;
+
+	buf_reset(out);
+	rc = txt != NULL ? buf_addstr(out, txt) : -1;
+	if (txt != NULL)
+		cJSON_free(txt);
+	return rc;
+}
+
+/*
+ * A client assertion (RFC 7523 3): signed by the key in key_pem. cert_pem: the
+ * certificate for x5t#S256 (private_key_jwt), else kid (a service account's key id,
+ * NULL if none). iss and sub; scope for the JWT bearer grant (NULL: none).
+ */
+static int
+assertion(const struct account *a, const char *what, const char *key_pem, const char *cert_pem,
+    const char *kid, const char *iss, const char *sub, const char *aud, const char *scope,
+    struct buf *out, struct err *e)
+{
+	cJSON *h = cJSON_CreateObject(), *c = cJSON_CreateObject();
+	struct buf hj, cj;
+	char x5t[JWT_THUMBPRINT_LEN + 1], jti[OAUTH2_VERIFIER_LEN + 1];
+	int64_t now = now_s();
+	int rc = -1;
+
+	buf_init(&hj, MAX_JWT_PART);
+	buf_init(&cj, MAX_JWT_PART);
+	if (cert_pem != NULL && jwt_thumbprint(cert_pem, what, x5t, e) == -1)
+		goto out;
+	if (h == NULL || c == NULL || oauth2_random_b64url(32, jti, sizeof(jti)) == -1) {
+		err_set(e, ERR_TEMP, CAUSE_OSERR, "account %s: out of memory or randomness",
+		    a->name);
+		goto out;
+	}
+	cJSON_AddStringToObject(h, "alg", "RS256");
+	cJSON_AddStringToObject(h, "typ", "JWT");
+	if (cert_pem != NULL)
+		cJSON_AddStringToObject(h, "x5t#S256", x5t);
+	else if (kid != NULL)
+		cJSON_AddStringToObject(h, "kid", kid);
+	cJSON_AddStringToObject(c, "aud", aud);
+	cJSON_AddStringToObject(c, "iss", iss);
+	cJSON_AddStringToObject(c, "sub", sub);
+	if (scope != NULL)
+		cJSON_AddStringToObject(c, "scope", scope);
+	cJSON_AddStringToObject(c, "jti", jti);
+	/* Short-lived: a copy caught on the way is of no use for long. */
+	cJSON_AddNumberToObject(c, "nbf", (double)now);
+	cJSON_AddNumberToObject(c, "iat", (double)now);
+	cJSON_AddNumberToObject(c, "exp", (double)(now + OAUTH2_ASSERTION_LIFETIME));
+	if (json_print(h, &hj) == -1 || json_print(c, &cj) == -1) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: the assertion's claims are too "
+		    "long (user, oauth_client_id or the token endpoint)",
+		    a->name);
+		goto out;
+	}
+	if (jwt_sign(key_pem, what, cert_pem, buf_cstr(&hj), buf_cstr(&cj), out, e) == -1) {
+		err_prefix(e, "account %s: ", a->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	cJSON_Delete(h);
+	cJSON_Delete(c);
+	buf_free(&hj);
+	buf_free(&cj);
+	return rc;
+}
+
+/* The first line of the client secret file, as a NUL-terminated secret in out. */
+static int
+client_secret(const struct account *a, struct buf *out, struct err *e)
+{
+	struct buf b;
+	size_t n;
+	int rc = -1;
+
+	buf_init_secret(&b, MAX_SECRET + 2);
+	if (cred_file_all(a->oauth_client_secret_file, "oauth_client_secret_file", 1, &b, e) ==
+	    -1) {
+		err_prefix(e, "account %s: ", a->name);
+		goto out;
+	}
+	n = strcspn(buf_cstr(&b), "\r\n");
+	if (n == 0 || memchr(b.data, '\0', n) != NULL || buf_add(out, b.data, n) == -1) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: oauth_client_secret_file %s: "
+		    "the first line must hold the client secret",
+		    a->name, a->oauth_client_secret_file);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* What a person should check when the provider refused an app grant, in dst. */
+static void
+app_fix(const struct account *a, const char *url, char *dst, size_t len)
+{
+	char when[64];
+	time_t now = (time_t)now_s();
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	if (a->oauth_grant == GRANT_JWT)
+		snprintf(dst, len,
+		    "check the service account key oauth_service_account %s (not deleted or "
+		    "disabled in the Google Cloud console), its domain-wide delegation in the "
+		    "Admin console (the service account's client ID with scope "
+		    "https://mail.google.com/), that user %s is a mailbox of the domain, and "
+		    "this computer's clock (it says %s)",
+		    a->oauth_service_account, a->user, when);
+	else if (!empty(a->oauth_client_certificate))
+		snprintf(dst, len,
+		    "check that the certificate oauth_client_certificate %s is uploaded to the "
+		    "app registration %s (Certificates & secrets) and not expired or removed, "
+		    "oauth_tenant, and this computer's clock (it says %s)",
+		    a->oauth_client_certificate, a->oauth_client_id, when);
+	else
+		snprintf(dst, len,
+		    "check oauth_client_id, oauth_tenant and the client secret in %s%s (Entra "
+		    "admin center: App registrations > Certificates & secrets; secrets expire)",
+		    empty(a->oauth_client_secret_file) ? "oauth_client_secret"
+						       : "oauth_client_secret_file ",
+		    empty(a->oauth_client_secret_file) ? "" : a->oauth_client_secret_file);
+	(void)url;
+}
+
+/* Classify a refused app grant: the provider's words, then what to check. */
+static void
+app_error(const struct account *a, const char *url, int status, const struct oauth2_error *oe,
+    struct err *e)
+{
+	static const char *const temp[] = { "temporarily_unavailable", "server_error", "slow_down",
+		NULL };
+	char who[MAX_ERROR_TEXT], fix[MAX_ERROR_TEXT];
+
+	endpoint_words(a, "token endpoint", url, who, sizeof(who));
+	if (code_in(oe->code, temp) || status >= 500 || status == 429 || status == 408 ||
+	    oe->code[0] == '\0') {
+		err_set(e, ERR_TEMP, CAUSE_TEMP, "%s failed: %s", who, oe->text);
+		return;
+	}
+	/* No person's consent to renew: only a change to the config or the app helps. */
+	app_fix(a, url, fix, sizeof(fix));
+	err_set(e, ERR_PERM, CAUSE_CONFIG, "%s refused the %s grant (%s): %s", who,
+	    oauth2_grant_name(a->oauth_grant), oe->text, fix);
+	log_line(LOG_ERR, "account=%s oauth2=%s refused: %s", a->name,
+	    oauth2_grant_name(a->oauth_grant), oe->code);
+}
+
+/* How the app grant authenticates, for --test. */
+static const char *
+app_credential(const struct account *a)
+{
+	if (a->oauth_grant == GRANT_JWT)
+		return "service account key";
+	if (!empty(a->oauth_client_certificate))
+		return "certificate, private_key_jwt";
+	if (!empty(a->oauth_client_secret_file))
+		return "client secret file";
+	return "client secret";
+}
+
+/*
+ * The app grant's request for a new access token into t, stored (oauth_token_file) and
+ * cached for the run. sa: the service account for jwt_bearer. url: the token endpoint.
+ */
+static int
+app_grant(const struct account *a, const struct oauth2_provider *p,
+    const struct service_account *sa, const char *url, struct oauth2_tokens *t, struct err *e)
+{
+	struct http_response r;
+	struct oauth2_error oe;
+	struct buf form, jwt, key, cert, sec;
+	int bad = 0, rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	memset(&oe, 0, sizeof(oe));
+	buf_init_secret(&form, MAX_OAUTH2_STORED);
+	buf_init_secret(&jwt, MAX_JWT);
+	buf_init_secret(&key, MAX_KEY_FILE);
+	buf_init(&cert, MAX_KEY_FILE);
+	buf_init_secret(&sec, MAX_SECRET + 1);
+	if (a->oauth_grant == GRANT_JWT) {
+		if (assertion(a, "oauth_service_account's private_key", sa->private_key, NULL,
+			sa->private_key_id, sa->client_email, a->user, url, p->scope, &jwt,
+			e) == -1)
+			goto out;
+		bad |= http_form_add(&form, "grant_type", OAUTH2_JWT_BEARER);
+		bad |= http_form_add(&form, "assertion", buf_cstr(&jwt));
+	} else {
+		bad |= http_form_add(&form, "grant_type", "client_credentials");
+		bad |= http_form_add(&form, "client_id", a->oauth_client_id);
+		if (!empty(p->scope))
+			bad |= http_form_add(&form, "scope", p->scope);
+		if (!empty(a->oauth_client_certificate)) {
+			if (cred_file_all(a->oauth_client_key, "oauth_client_key", 1, &key, e) ==
+				-1 ||
+			    cred_file_all(a->oauth_client_certificate, "oauth_client_certificate",
+				0, &cert, e) == -1) {
+				err_prefix(e, "account %s: ", a->name);
+				goto out;
+			}
+			if (assertion(a, "oauth_client_key", buf_cstr(&key), buf_cstr(&cert), NULL,
+				a->oauth_client_id, a->oauth_client_id, url, NULL, &jwt, e) == -1)
+				goto out;
+			bad |= http_form_add(&form, "client_assertion_type",
+			    OAUTH2_CLIENT_ASSERTION);
+			bad |= http_form_add(&form, "client_assertion", buf_cstr(&jwt));
+		} else {
+			if (!empty(a->oauth_client_secret_file)) {
+				if (client_secret(a, &sec, e) == -1)
+					goto out;
+			} else if (buf_addstr(&sec, a->oauth_client_secret) == -1)
+				bad = -1;
+			bad |= http_form_add(&form, "client_secret", buf_cstr(&sec));
+		}
+	}
+	if (bad != 0) {
+		err_set(e, ERR_PERM, CAUSE_CONFIG,
+		    "account %s: the token request is too large "
+		    "(oauth_client_id, the client secret or the scope)",
+		    a->name);
+		goto out;
+	}
+	if (oauth2_post(a, url, "token endpoint", &form, &r, e) == -1)
+		goto out;
+	if (oauth2_parse_token(r.status, r.reason, r.body.data, r.body.len, now_s(), t, &oe) ==
+	    -1) {
+		app_error(a, url, r.status, &oe, e);
+		goto out;
+	}
+	/* Nothing renews an app token but the grant itself: a refresh token is dropped. */
+	secret_free(t->refresh_token);
+	t->refresh_token = NULL;
+	if (!empty(a->oauth_token_file) && oauth2_store(a, t, e) == -1)
+		goto out;
+	log_line(LOG_INFO, "account=%s oauth2: access token obtained (%s)", a->name,
+	    oauth2_grant_name(a->oauth_grant));
+	rc = 0;
+out:
+	memset(&oe, 0, sizeof(oe));
+	http_response_free(&r);
+	buf_free(&form);
+	buf_free(&jwt);
+	buf_free(&key);
+	buf_free(&cert);
+	buf_free(&sec);
+	return rc;
+}
+
 int
 oauth2_access_token(const struct account *a, const char *rejected, char **token, struct err *e)
 {
+	return oauth2_access_token_ex(a, rejected, token, NULL, e);
+}
+
+int
+oauth2_access_token_ex(const struct account *a, const char *rejected, char **token,
+    struct oauth2_info *info, struct err *e)
+{
 	struct oauth2_provider p;
 	struct oauth2_tokens t;
-	int r, fd = -1, rc = -1;
+	struct service_account sa;
+	const char *url;
+	int r, fd = -1, app = a->oauth_grant != GRANT_AUTHCODE, rc = -1;
 
 	*token = NULL;
 	memset(&t, 0, sizeof(t));
+	memset(&sa, 0, sizeof(sa));
 	if (oauth2_provider(a, &p, e) == -1)
 		goto out;
+	url = p.token_url;
+	/* The key file names its token endpoint; oauth_token_url still wins. */
+	if (a->oauth_grant == GRANT_JWT) {
+		if (sa_load(a, &sa, e) == -1)
+			goto out;
+		if (empty(a->oauth_token_url) && sa.token_uri != NULL)
+			url = sa.token_uri;
+	}
+	if (info != NULL) {
+		memset(info, 0, sizeof(*info));
+		snprintf(info->grant, sizeof(info->grant), "%s%s%s%s",
+		    oauth2_grant_name(a->oauth_grant), app ? " (" : "",
+		    app ? app_credential(a) : "", app ? ")" : "");
+		snprintf(info->token_url, sizeof(info->token_url), "%.*s", (int)strcspn(url, "?#"),
+		    url);
+	}
+	if (app && cache.account != NULL && strcmp(cache.account, a->name) == 0 &&
+	    usable(&cache.t, rejected)) {
+		t.access_token = xstrdup(cache.t.access_token);
+		t.expires_at = cache.t.expires_at;
+		if (info != NULL)
+			snprintf(info->how, sizeof(info->how), "cached in memory for this run");
+		goto found;
+	}
 	/* Fast path, no lock: the file is replaced by rename, so a read sees a whole one. */
 	if ((r = load(a, 1, &t, e)) == -1)
 		goto out;
 	if (r == 1 && usable(&t, rejected))
-		goto found;
+		goto stored;
 	oauth2_tokens_clear(&t);
 	/* The holder may spend a whole HTTP exchange (connect plus reads) on its refresh. */
 	if (oauth2_lock(a, 2 * (int)a->timeout + 10, &fd, e) == -1)
 		goto out;
 	if ((r = load(a, 0, &t, e)) == -1)
 		goto out;
-	if (r == 0) {
+	if (r == 0 && !app) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG,
 		    "account %s uses OAuth2 (oauth = %s) but is "
 		    "not authorized yet: %s holds no tokens; run `mailout --authorize -a %s`",
@@ -1115,16 +1566,36 @@ oauth2_access_token(const struct account *a, const char *rejected, char **token,
 		goto out;
 	}
 	/* Someone else refreshed while we waited. */
-	if (usable(&t, rejected))
-		goto found;
-	if (refresh(a, &p, &t, e) == -1)
+	if (r == 1 && usable(&t, rejected))
+		goto stored;
+	if (app) {
+		oauth2_tokens_clear(&t);
+		if (app_grant(a, &p, &sa, url, &t, e) == -1)
+			goto out;
+	} else if (refresh(a, &p, &t, e) == -1)
 		goto out;
+	if (info != NULL) {
+		info->obtained = 1;
+		snprintf(info->how, sizeof(info->how), "obtained from the token endpoint%s%s",
+		    empty(a->oauth_token_file) ? (app ? ", kept in memory for this run" : "")
+					       : ", stored in oauth_token_file ",
+		    empty(a->oauth_token_file) ? "" : a->oauth_token_file);
+	}
+	goto found;
+stored:
+	if (info != NULL)
+		snprintf(info->how, sizeof(info->how), "cached in %s", oauth2_storage_name(a));
 found:
+	if (app)
+		cache_put(a, &t);
+	if (info != NULL)
+		info->expires_at = t.expires_at;
 	*token = xstrdup(t.access_token);
 	rc = 0;
 out:
 	oauth2_unlock(fd);
 	oauth2_tokens_clear(&t);
 	oauth2_provider_free(&p);
+	sa_clear(&sa);
 	return rc;
 }

@@ -51,6 +51,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/bounds.h"
+#include "config/config.h"
+
 struct account;
 struct buf;
 struct err;
@@ -105,6 +108,45 @@ void oauth2_provider_free(struct oauth2_provider *p);
 int oauth2_access_token(const struct account *a, const char *rejected, char **token,
     struct err *e);
 
+/*
+ * App grants (oauth_grant, no person involved; the token file then holds an access
+ * token and its expiry only, and without oauth_token_file the token is kept in memory
+ * for the run):
+ *   client_credentials  grant_type=client_credentials with client_id and scope (for
+ *       Microsoft https://outlook.office365.com/.default at the tenant's endpoint), and
+ *       client_secret from oauth_client_secret_file (or oauth_client_secret), or a
+ *       private_key_jwt client assertion (RFC 7523 2.2) signed with oauth_client_key,
+ *       header x5t#S256 of oauth_client_certificate;
+ *   jwt_bearer  grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer (RFC 7523 2.1),
+ *       an assertion from oauth_service_account (Google's JSON key): iss client_email,
+ *       sub user, scope, aud token_uri (or oauth_token_url), kid private_key_id.
+ * Assertions: RS256, jti random, nbf = iat = now, exp = now + OAUTH2_ASSERTION_LIFETIME.
+ * Key files are read with cred_file_all (a file others can read is refused). Refusals
+ * (invalid_client, invalid_grant, unauthorized_client, ...) are PERM CAUSE_CONFIG with
+ * what to check for the grant, the clock included; 5xx, 429 and the like are TEMP.
+ */
+/* An assertion is valid this long (Entra and Google allow more; less is safer). */
+#define OAUTH2_ASSERTION_LIFETIME 300
+#define OAUTH2_MS_APP_SCOPE "https://outlook.office365.com/.default"
+#define OAUTH2_JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
+#define OAUTH2_CLIENT_ASSERTION "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+/* What oauth2_access_token_ex did, for mailout --test. */
+struct oauth2_info {
+	char grant[96]; /* "client_credentials (client secret file)" */
+	char token_url[MAX_URL]; /* without its query */
+	char how[MAX_PATH + 96]; /* "obtained from the token endpoint, stored in ..." */
+	int obtained; /* 1: asked the token endpoint in this call */
+	int64_t expires_at;
+};
+
+/* "authorization_code", "client_credentials", "jwt_bearer". */
+const char *oauth2_grant_name(enum oauth_grant g);
+
+/* oauth2_access_token, telling in info (if not NULL) how the token was got. */
+int oauth2_access_token_ex(const struct account *a, const char *rejected, char **token,
+    struct oauth2_info *info, struct err *e);
+
 /* "oauth_token_file /path" or "the keyring (service oauth2)". Static storage. */
 const char *oauth2_storage_name(const struct account *a);
 
@@ -136,6 +178,8 @@ int oauth2_post(const struct account *a, const char *url, const char *what, cons
  */
 int oauth2_tokens_parse(const char *json, size_t len, struct oauth2_tokens *t, struct err *e);
 int oauth2_tokens_format(const struct oauth2_tokens *t, struct buf *out);
+/* The same for an app grant's file: refresh_token optional. */
+int oauth2_tokens_parse_app(const char *json, size_t len, struct oauth2_tokens *t, struct err *e);
 void oauth2_tokens_clear(struct oauth2_tokens *t);
 
 /*

@@ -169,6 +169,12 @@ held_fingerprint(const struct account *a, char fp[ACCSTATE_FP_LEN + 1])
 	mix(&h, &a->allow_plaintext_auth, sizeof(a->allow_plaintext_auth));
 	mix_file(&h, a->password_file);
 	mix_file(&h, a->oauth_token_file);
+	mix(&h, &a->oauth_grant, sizeof(a->oauth_grant));
+	mix_str(&h, a->oauth_tenant);
+	mix_file(&h, a->oauth_client_secret_file);
+	mix_file(&h, a->oauth_client_certificate);
+	mix_file(&h, a->oauth_client_key);
+	mix_file(&h, a->oauth_service_account);
 	mix_file(&h, a->tls_ca_file);
 	mix_file(&h, a->tls_cert_file);
 	mix_file(&h, a->tls_key_file);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/bounds.h"
+#include "base/clock.h"
 #include "base/buf.h"
 #include "config/config.h"
 #include "send/deliver.h"
@@ -26,6 +27,7 @@
 #include "queue/queue.h"
 #include "base/clock.h"
 #include "base/mem.h"
+#include "secrets/oauth2.h"
 #include "base/str.h"
 #include "base/user.h"
 
@@ -164,6 +166,41 @@ out:
 	return ret;
 }
 
+/*
+ * OAuth2 before the connection: which grant, which token endpoint, and the token (got
+ * now or cached, and until when). The send then uses the same token (the file, or the
+ * run's memory for an app grant). Only the relay can tell whether it takes it.
+ */
+static int
+oauth_steps(const struct account *a, FILE *out, struct err *e)
+{
+	struct oauth2_info info;
+	struct buf b;
+	char *token = NULL, when[64], why[MAX_ERROR_TEXT + 32];
+	time_t exp;
+	struct tm tm;
+	int rc = -1;
+
+	buf_init(&b, MAX_REPORT_LINE);
+	if (oauth2_access_token_ex(a, NULL, &token, &info, e) == -1) {
+		line(out, "oauth2", 0, err_str(e, why, sizeof(why)));
+		goto out;
+	}
+	line(out, "oauth2", 1,
+	    shown(&b, "grant %s, token endpoint %s", info.grant, info.token_url));
+	exp = (time_t)info.expires_at;
+	gmtime_r(&exp, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	line(out, "token", 1,
+	    shown(&b, "%s; expires %s (in %lld s)", info.how, when,
+		(long long)(info.expires_at - now_s())));
+	rc = 0;
+out:
+	secret_free(token);
+	buf_free(&b);
+	return rc;
+}
+
 /* The test message, canonical CRLF, in an unlinked temporary file. */
 static int
 message(const struct account *a, const char *sender, const char *rcpt, uint64_t *size,
@@ -245,6 +282,8 @@ probe_run(const struct config *cfg, const struct account *a, const char *sender,
 		goto out;
 	}
 	if (resolve(a, out, e) == -1)
+		goto out;
+	if (a->oauth != OAUTH_NONE && oauth_steps(a, out, e) == -1)
 		goto out;
 	memset(&o, 0, sizeof(o));
 	o.verbose = verbose;
