@@ -178,6 +178,23 @@ test_tokens_json(void)
 	oauth2_tokens_format(&t, &b);
 	CHECK_STR(buf_cstr(&b), "{\"refresh_token\":\"a\\\"b\\\\c\"}", "JSON escaping");
 	oauth2_tokens_clear(&t);
+
+	/* An app grant's file: an access token and its expiry, no refresh token. */
+	CHECK(oauth2_tokens_parse_app(P("{\"access_token\":\"at-1\",\"expires_at\":5}"), &t, &e) ==
+		    0 &&
+		t.refresh_token == NULL && t.expires_at == 5,
+	    "app tokens without refresh_token parsed");
+	CHECK(oauth2_tokens_format(&t, &b) == 0, "app tokens formatted");
+	CHECK_STR(buf_cstr(&b), "{\"access_token\":\"at-1\",\"expires_at\":5}",
+	    "written without refresh_token");
+	oauth2_tokens_clear(&t);
+	err_init(&e);
+	CHECK(oauth2_tokens_parse(P("{\"access_token\":\"at-1\",\"expires_at\":5}"), &t, &e) == -1,
+	    "a person's grant still needs its refresh_token");
+	err_init(&e);
+	CHECK(oauth2_tokens_parse_app(P("{\"refresh_token\":\"a b\",\"access_token\":\"x\"}"), &t,
+		  &e) == -1,
+	    "an app file's refresh_token, when present, is still checked");
 	buf_free(&b);
 }
 
