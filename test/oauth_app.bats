@@ -367,6 +367,15 @@ queued() { find "$QUEUE" -type f 2>/dev/null | grep -c . || true; }
 	[[ $output != *"connect "* ]]
 }
 
+@test "--authorize on an app grant account says there is nothing to authorize" {
+	secret_file
+	IDP=https://localhost:1
+	msconfig "oauth_client_secret_file=$SECRET"
+	run --separate-stderr mo --authorize -a t </dev/null
+	assert_equal "$status" 64
+	[[ $stderr == *"account t uses oauth_grant = client_credentials: no person authorizes it, mailout gets its tokens by itself; \`mailout --test -a t ADDRESS\` shows them"* ]]
+}
+
 @test "config: each grant's keys are checked, errors name the key and what is accepted" {
 	mo_config oauth=microsoft user=a@b.example oauth_client_id=c oauth_grant=password
 	run --separate-stderr mo -bv x@y.example

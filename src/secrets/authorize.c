@@ -731,6 +731,14 @@ authorize_run(const struct account *a, int device, int in_fd, FILE *out, struct 
 	f.out = out;
 	f.browser = -1;
 	buf_init_secret(&f.code, MAX_AUTHORIZE_PASTE);
+	/* An application's own grant has no person to ask and nothing to store. */
+	if (a->oauth_grant != GRANT_AUTHCODE) {
+		err_set(e, ERR_PERM, CAUSE_USAGE,
+		    "account %s uses oauth_grant = %s: no person authorizes it, mailout gets "
+		    "its tokens by itself; `mailout --test -a %s ADDRESS` shows them",
+		    a->name, oauth2_grant_name(a->oauth_grant), a->name);
+		goto out;
+	}
 	if (oauth2_provider(a, &f.p, e) == -1)
 		goto out;
 	rc = device ? device_flow(&f, e) : code_flow(&f, in_fd, e);
