@@ -1553,8 +1553,13 @@ oauth2_access_token_ex(const struct account *a, const char *rejected, char **tok
 	if (r == 1 && usable(&t, rejected))
 		goto stored;
 	oauth2_tokens_clear(&t);
-	/* The holder may spend a whole HTTP exchange (connect plus reads) on its refresh. */
-	if (oauth2_lock(a, 2 * (int)a->timeout + 10, &fd, e) == -1)
+	/*
+	 * The holder may spend a whole HTTP exchange (connect plus reads) on its refresh.
+	 * An app grant with nothing stored shares nothing: no lock (in system mode a user's
+	 * state directory, where it would be, may not even exist).
+	 */
+	if ((!app || !empty(a->oauth_token_file)) &&
+	    oauth2_lock(a, 2 * (int)a->timeout + 10, &fd, e) == -1)
 		goto out;
 	if ((r = load(a, 0, &t, e)) == -1)
 		goto out;
