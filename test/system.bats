@@ -103,6 +103,11 @@ setup() {
 
 teardown() {
 	fake_stop
+	if [[ -n ${IDP_PID:-} ]]; then
+		kill "$IDP_PID" 2>/dev/null || true
+		wait "$IDP_PID" 2>/dev/null || true
+	fi
+	rm -f "$SYS/etc/mailout/app.key" "$SYS/etc/mailout/app.pem"
 	# What the --configure test adds, which uninstall-system would rightly keep.
 	rm -f "$SYS/etc/mailout/sys.password" "$SYS/etc/sendmail.conf.bak"
 }
@@ -677,6 +682,70 @@ PHP
 	assert_output --partial "password_file $f: Permission denied; in system mode the group $GRP must be able to read it: chown root:$GRP $f; chmod 640 $f"
 	assert_equal "$(fake_count)" 0
 	rm -f "$f"
+}
+
+@test "Microsoft 365 app-only for the web user: a root:group 0640 key signs; no user reads it" {
+	local certs d=$SYS/etc/mailout idp=$BATS_TEST_TMPDIR/idp i
+	certs=$(certs_dir)
+	cp "$certs/ca.pem" "$SYS/pub/ca.pem"
+	chmod 644 "$SYS/pub/ca.pem"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$BATS_TEST_TMPDIR/app.key" \
+		-out "$d/app.pem" -days 2 -subj /CN=mailout-system-test 2>/dev/null
+	chmod 644 "$d/app.pem"
+	# What the README tells the administrator to do with the key.
+	install -m 640 -o root -g "$GRP" "$BATS_TEST_TMPDIR/app.key" "$d/app.key"
+	mkdir -p "$idp"
+	/usr/bin/python3 "$TOP/test/fakeidp.py" --dir "$idp" --port-file "$idp/port" \
+		--cert "$certs/server.pem" --key "$certs/server.key" --lifetime 60 \
+		--client-id client-1 --client-cert "$d/app.pem" </dev/null >>"$idp/out" 2>&1 3>&- &
+	IDP_PID=$!
+	for ((i = 0; i < 500; i++)); do
+		[[ -s $idp/port ]] && break
+		sleep 0.01
+	done
+	fake_stop
+	fake_start --tls-cert "$certs/server.pem" --tls-key "$certs/server.key" --auth-after-tls \
+		--require-auth --auth-mechs XOAUTH2 --user relay@example.org \
+		--oauth-token-file "$idp/access_tokens"
+	{
+		printf '[defaults]\naccount = t\nsyslog = off\naliases = %s\n' "$SYS/etc/aliases"
+		printf '[t]\nhost = localhost\nport = %s\ntls = starttls\n' "$FAKE_PORT"
+		printf 'tls_ca_file = %s\nuser = relay@example.org\n' "$SYS/pub/ca.pem"
+		printf 'domain = client.example.org\noauth = microsoft\noauth_tenant = contoso.example\n'
+		printf 'oauth_client_id = client-1\noauth_grant = client_credentials\n'
+		printf 'oauth_token_url = https://localhost:%s/token\n' "$(<"$idp/port")"
+		printf 'oauth_client_certificate = %s\noauth_client_key = %s\n' "$d/app.pem" "$d/app.key"
+	} >"$SYS/etc/sendmail.conf"
+	chmod 644 "$SYS/etc/sendmail.conf"
+	run as "$WWW" "$SENDMAIL" -t < <(msg www)
+	assert_success
+	assert_equal "$(fake_count)" 1
+	run fake_env 1
+	assert_output --partial "www"
+	# Neither user can read the key itself.
+	run as "$ALICE" cat "$d/app.key"
+	assert_failure
+	assert_output --partial "Permission denied"
+	run as "$WWW" cat "$d/app.key"
+	assert_failure
+	# Only root can read it: held, with the exact fix.
+	chown root:root "$d/app.key"
+	chmod 600 "$d/app.key"
+	run as "$ALICE" "$SENDMAIL" -t < <(msg alice)
+	assert_success
+	assert_output --partial "message held (not sent)"
+	assert_output --partial "oauth_client_key $d/app.key: Permission denied; in system mode the group $GRP must be able to read it: chown root:$GRP $d/app.key; chmod 640 $d/app.key"
+	# Every user can read it: refused, with the same fix.
+	chmod 644 "$d/app.key"
+	run as "$ALICE" "$SENDMAIL" -t < <(msg alice2)
+	assert_success
+	assert_output --partial "message held (not sent)"
+	assert_output --partial "oauth_client_key $d/app.key can be read by every user (mode 0644): chown root:$GRP $d/app.key; chmod 640 $d/app.key"
+	assert_equal "$(fake_count)" 1
+	kill "$IDP_PID"
+	wait "$IDP_PID" 2>/dev/null || true
+	IDP_PID=
+	rm -f "$d/app.key" "$d/app.pem"
 }
 
 @test "a log file mailout creates in system mode is group-writable; a wrong one names the fix" {
