@@ -221,6 +221,19 @@ queued() { find "$QUEUE" -type f 2>/dev/null | grep -c . || true; }
 	assert_equal "$(nreq /token)" 2
 }
 
+@test "a token the relay refuses: one new grant, one more try, then held" {
+	idp_start
+	relay_start --oauth-token-file /dev/null
+	secret_file
+	msconfig "oauth_client_secret_file=$SECRET" "oauth_token_file=$TOK"
+	send
+	assert_equal "$status" 0
+	assert_equal "$(nreq /token)" 2
+	assert_equal "$(fake_transcript | tr -d '\r' | grep -c '^AUTH ')" 2
+	[[ $stderr == *"message held (not sent)"* ]]
+	assert_equal "$(fake_count)" 0
+}
+
 @test "a wrong client secret: held with the fix named; exit 78 with the queue off" {
 	idp_start
 	relay_start
