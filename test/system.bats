@@ -107,7 +107,8 @@ teardown() {
 		kill "$IDP_PID" 2>/dev/null || true
 		wait "$IDP_PID" 2>/dev/null || true
 	fi
-	rm -f "$SYS/etc/mailout/app.key" "$SYS/etc/mailout/app.pem"
+	rm -f "$SYS/etc/mailout/app.key" "$SYS/etc/mailout/app.pem" \
+		"$SYS/var/lib/mailout/oauth2-t.json" "$SYS/var/lib/mailout/oauth2-t.json.lock"
 	# What the --configure test adds, which uninstall-system would rightly keep.
 	rm -f "$SYS/etc/mailout/sys.password" "$SYS/etc/sendmail.conf.bak"
 }
@@ -686,6 +687,7 @@ PHP
 
 @test "Microsoft 365 app-only for the web user: a root:group 0640 key signs; no user reads it" {
 	local certs d=$SYS/etc/mailout idp=$BATS_TEST_TMPDIR/idp i
+	local tok=$SYS/var/lib/mailout/oauth2-t.json
 	certs=$(certs_dir)
 	cp "$certs/ca.pem" "$SYS/pub/ca.pem"
 	chmod 644 "$SYS/pub/ca.pem"
@@ -728,7 +730,18 @@ PHP
 	assert_output --partial "Permission denied"
 	run as "$WWW" cat "$d/app.key"
 	assert_failure
-	# Only root can read it: held, with the exact fix.
+	# The token is the group's, for every user's next message; no user reads it either.
+	run stat -c '%a %G' "$tok"
+	assert_output "640 $GRP"
+	run as "$ALICE" cat "$tok"
+	assert_failure
+	assert_output --partial "Permission denied"
+	run as "$ALICE" "$SENDMAIL" -t < <(msg alice0)
+	assert_success
+	assert_equal "$(fake_count)" 2
+	assert_equal "$(grep -c '"path": "/token"' "$idp/requests.jsonl")" 1
+	# Only root can read the key: held (once the token is gone), with the exact fix.
+	rm -f "$tok"
 	chown root:root "$d/app.key"
 	chmod 600 "$d/app.key"
 	run as "$ALICE" "$SENDMAIL" -t < <(msg alice)
@@ -736,16 +749,17 @@ PHP
 	assert_output --partial "message held (not sent)"
 	assert_output --partial "oauth_client_key $d/app.key: Permission denied; in system mode the group $GRP must be able to read it: chown root:$GRP $d/app.key; chmod 640 $d/app.key"
 	# Every user can read it: refused, with the same fix.
+	rm -f "$tok"
 	chmod 644 "$d/app.key"
 	run as "$ALICE" "$SENDMAIL" -t < <(msg alice2)
 	assert_success
 	assert_output --partial "message held (not sent)"
 	assert_output --partial "oauth_client_key $d/app.key can be read by every user (mode 0644): chown root:$GRP $d/app.key; chmod 640 $d/app.key"
-	assert_equal "$(fake_count)" 1
+	assert_equal "$(fake_count)" 2
 	kill "$IDP_PID"
 	wait "$IDP_PID" 2>/dev/null || true
 	IDP_PID=
-	rm -f "$d/app.key" "$d/app.pem"
+	rm -f "$d/app.key" "$d/app.pem" "$tok" "$tok.lock"
 }
 
 @test "a log file mailout creates in system mode is group-writable; a wrong one names the fix" {
