@@ -110,8 +110,8 @@ int oauth2_access_token(const struct account *a, const char *rejected, char **to
 
 /*
  * App grants (oauth_grant, no person involved; the token file then holds an access
- * token and its expiry only, and without oauth_token_file the token is kept in memory
- * for the run):
+ * token and its expiry only, and without oauth_token_file, which system mode always
+ * has, the token is kept in memory for the run and no lock is taken):
  *   client_credentials  grant_type=client_credentials with client_id and scope (for
  *       Microsoft https://outlook.office365.com/.default at the tenant's endpoint), and
  *       client_secret from oauth_client_secret_file (or oauth_client_secret), or a
