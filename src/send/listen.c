@@ -83,6 +83,12 @@ struct listener {
 	struct failures *fails;
 	size_t nfails;
 	int failpipe[2]; /* children write a struct cidr per failure */
+	/*
+	 * Made once before any fork (aliases read, the queue's directories made): each
+	 * session uses its own copy-on-write copy. NULL when that failed: then each session
+	 * makes its own and says why it cannot.
+	 */
+	struct submit *sub;
 };
 
 /* What one child serves: one client. */
@@ -466,7 +472,8 @@ serve_client(const struct listener *ls, int fd, const struct cidr *ip, enum acce
 		alarm(l->session_timeout);
 	c = conn_new(fdstream_socket(fd, x.who, (int)l->command_timeout));
 	memset(&o, 0, sizeof(o));
-	if ((x.sub = submit_new(ls->cfg, ls->verbose, &e)) == NULL ||
+	x.sub = ls->sub;
+	if ((x.sub == NULL && (x.sub = submit_new(ls->cfg, ls->verbose, &e)) == NULL) ||
 	    submit_spool_dir(x.sub, &o.tmp_dir, &e) == -1) {
 		snprintf(line, sizeof(line),
 		    "421 4.3.0 %s Service not available, try again "
@@ -504,7 +511,9 @@ serve_client(const struct listener *ls, int fd, const struct cidr *ip, enum acce
 		log_line(LOG_NOTICE, "listen: %s", e.msg);
 out:
 	conn_free(c);
-	submit_free(x.sub);
+	/* The parent's (this process's copy) is freed by listen_run on the way out. */
+	if (x.sub != ls->sub)
+		submit_free(x.sub);
 	free(x.user);
 	users_senders_free(&x.senders);
 }
@@ -569,15 +578,21 @@ reap(struct listener *ls)
 {
 	pid_t pid;
 	size_t i;
-	int st;
+	int st, killed = 0;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (WIFSIGNALED(st))
+			killed = 1;
 		for (i = 0; i < ls->nkids; i++)
 			if (ls->kids[i].pid == pid) {
 				ls->socks[ls->kids[i].sock].active--;
 				ls->kids[i].pid = 0;
 				break;
 			}
+	}
+	/* A session cut by a signal (its timeout, a kill) may have left its spool file. */
+	if (killed && ls->sub != NULL)
+		submit_sweep(ls->sub);
 }
 
 /*
@@ -682,6 +697,8 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 	struct listener ls;
 	struct pollfd pfd[MAX_LISTEN_SOCKETS + 2];
 	struct sigaction sa;
+	struct err se;
+	const char *spool;
 	unsigned char sig;
 	size_t i;
 	int stop = 0, rc = -1;
@@ -708,6 +725,20 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 		goto out;
 	}
 	own_addresses(&ls);
+	/*
+	 * What every session would otherwise do again (read the aliases, make the queue's
+	 * directories, sweep tmp/), once here. A failure is each session's to report (421).
+	 */
+	err_init(&se);
+	if ((ls.sub = submit_new(cfg, verbose, &se)) == NULL ||
+	    submit_spool_dir(ls.sub, &spool, &se) == -1) {
+		log_line(LOG_WARNING, "listen: %s (each session tries again)", se.msg);
+		submit_free(ls.sub);
+		ls.sub = NULL;
+	} else {
+		submit_set_sweep(ls.sub, 0);
+		submit_sweep(ls.sub);
+	}
 	ls.nkids = ls.nsocks * ls.l->max_connections;
 	ls.kids = xcalloc(ls.nkids + 1, sizeof(*ls.kids));
 	ls.fails = xcalloc(MAX_LISTEN_FAILURE_IPS, sizeof(*ls.fails));
@@ -764,6 +795,7 @@ out:
 	for (i = 0; i < ls.nsocks; i++)
 		if (ls.socks[i].fd != -1)
 			close(ls.socks[i].fd);
+	submit_free(ls.sub);
 	free(ls.kids);
 	free(ls.own);
 	free(ls.fails);

@@ -52,6 +52,7 @@ struct submit {
 	const char *config_file; /* -C, for the queue runs made here */
 	int verbose;
 	int warned_short; /* short_domain_warning said it */
+	int sweep_off; /* the caller sweeps tmp/ (submit_set_sweep) */
 };
 
 static void warn_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -596,12 +597,9 @@ out:
 	return rc;
 }
 
-/*
- * What dead runs left in the queue's tmp/ (a sendmail that cron killed mid-message): one
- * readdir when there is nothing, and never a live run's file (queue_sweep_dead).
- */
-static void
-sweep_leftovers(struct submit *s)
+/* See submit.h. */
+void
+submit_sweep(struct submit *s)
 {
 	struct queue q;
 	struct err e;
@@ -610,6 +608,12 @@ sweep_leftovers(struct submit *s)
 	if (queue_open(&q, s->qdir, 0, &e) == 0)
 		queue_sweep_dead(&q);
 	queue_close(&q);
+}
+
+void
+submit_set_sweep(struct submit *s, int on)
+{
+	s->sweep_off = !on;
 }
 
 /* The log line for a message that was neither delivered nor queued. */
@@ -859,7 +863,8 @@ submit_message(struct submit *s, const struct submit_req *r, struct submit_resul
 		io.map_local = map_local;
 		io.map_ctx = s;
 	}
-	sweep_leftovers(s);
+	if (!s->sweep_off)
+		submit_sweep(s);
 	if (intake_read(r->fd, &io, &m, e) == -1 || expand_rcpts(s, a, &m, e) == -1)
 		goto fail;
 	snprintf(res->message_id, sizeof(res->message_id), "%s",

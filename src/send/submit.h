@@ -98,6 +98,17 @@ int submit_verify(struct submit *s, const char *account, const char *sender, cha
 int submit_spool_dir(struct submit *s, const char **dir, struct err *e) MUST_CHECK;
 
 /*
+ * What dead runs left in the queue's tmp/ (a sendmail that cron killed mid-message): one
+ * readdir when there is nothing, and never a live run's file (queue_sweep_dead). Every
+ * message does it first, unless submit_set_sweep(s, 0) said the caller does: the
+ * listener, whose concurrent sessions would each open and try the lock of every other
+ * session's live spool file for every message, sweeps once at start and after a session
+ * dies by a signal (the only way one leaves a file behind).
+ */
+void submit_sweep(struct submit *s);
+void submit_set_sweep(struct submit *s, int on);
+
+/*
  * The queue directory for cfg: queue_dir, else the system queue (root, and everyone in
  * system mode), else the user's. 0 with *dir (caller frees), or -1 with err (CANTCREAT)
  * when the name built from $XDG_STATE_HOME or the home directory is too long.
