@@ -263,16 +263,19 @@ print('acked=%d relayed=%d queued=%d' % (len(acked), relayed, queued))
 PY
 }
 
-@test "60 concurrent clients x 5 messages, the relay failing for some: every 250 delivered or queued, none twice" {
-	fake_start --lifetime 120 --reply 'dot@3=451 4.3.0 busy' --reply 'dot@7=451 4.3.0 busy' \
-		--reply 'dot@11=421 4.3.0 going away'
+# The issue's figure: 200 clients at once, 20 messages each (4000), the relay failing
+# for now on some of its connections, early, mid-run and late.
+@test "200 concurrent clients x 20 messages, the relay failing for some: every 250 delivered or queued, none twice" {
+	fake_start --lifetime 400 --reply 'dot@3=451 4.3.0 busy' --reply 'dot@7=451 4.3.0 busy' \
+		--reply 'dot@11=421 4.3.0 going away' --reply 'dot@1500=451 4.3.0 busy' \
+		--reply 'dot@3000=421 4.3.0 going away'
 	mo_config
-	listen_config max_connections=80 max_connections_per_ip=80
+	listen_config max_connections=220 max_connections_per_ip=220
 	listen_start
-	smtpc load 60 5 "$BATS_TEST_TMPDIR/acks"
+	smtpc load 200 20 "$BATS_TEST_TMPDIR/acks"
 	run tally "$BATS_TEST_TMPDIR/acks"
 	assert_success
-	assert_output --regexp '^acked=300 relayed=[0-9]+ queued=[0-9]+$'
+	assert_output --regexp '^acked=4000 relayed=[0-9]+ queued=[0-9]+$'
 	refute_output --regexp 'queued=0$'
 	echo "# $output" >&3
 }
