@@ -41,6 +41,7 @@
 #include "net/fdstream.h"
 #include "net/stream.h"
 #include "net/tls.h"
+#include "queue/queue.h"
 #include "send/listen.h"
 #include "send/reply.h"
 #include "send/submit.h"
@@ -89,6 +90,7 @@ struct listener {
 	 * makes its own and says why it cannot.
 	 */
 	struct submit *sub;
+	time_t sweep_at; /* 0, or when to sweep tmp/ for a session killed before */
 };
 
 /* What one child serves: one client. */
@@ -590,9 +592,23 @@ reap(struct listener *ls)
 				break;
 			}
 	}
-	/* A session cut by a signal (its timeout, a kill) may have left its spool file. */
-	if (killed && ls->sub != NULL)
-		submit_sweep(ls->sub);
+	/*
+	 * A session cut by a signal (its timeout, a kill) may have left its spool file; the
+	 * sweep takes a dead writer's file only once it is QUEUE_DEAD_AGE old.
+	 */
+	if (killed && ls->sub != NULL && ls->sweep_at == 0)
+		ls->sweep_at = time(NULL) + QUEUE_DEAD_AGE + 1;
+}
+
+/* Milliseconds poll may wait: until the sweep is due, else for ever (-1). */
+static int
+poll_wait(const struct listener *ls)
+{
+	time_t now = time(NULL);
+
+	if (ls->sweep_at == 0)
+		return -1;
+	return ls->sweep_at <= now ? 0 : (int)(ls->sweep_at - now) * 1000;
 }
 
 /*
@@ -766,7 +782,7 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 		pfd[i].events = POLLIN;
 		pfd[i + 1].fd = ls.failpipe[0];
 		pfd[i + 1].events = POLLIN;
-		if (poll(pfd, ls.nsocks + 2, -1) == -1) {
+		if (poll(pfd, ls.nsocks + 2, poll_wait(&ls)) == -1) {
 			if (errno == EINTR)
 				continue;
 			err_set(e, ERR_TEMP, CAUSE_OSERR, "listen: poll: %s", strerror(errno));
@@ -777,6 +793,10 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 				if (sig == SIGTERM || sig == SIGINT)
 					stop = 1;
 		reap(&ls);
+		if (ls.sweep_at != 0 && time(NULL) >= ls.sweep_at) {
+			ls.sweep_at = 0;
+			submit_sweep(ls.sub);
+		}
 		/* Before any accept: a failure just reported counts for the next connection. */
 		read_failures(&ls);
 		for (i = 0; i < ls.nsocks && !stop; i++) {

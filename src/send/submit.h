@@ -102,8 +102,9 @@ int submit_spool_dir(struct submit *s, const char **dir, struct err *e) MUST_CHE
  * readdir when there is nothing, and never a live run's file (queue_sweep_dead). Every
  * message does it first, unless submit_set_sweep(s, 0) said the caller does: the
  * listener, whose concurrent sessions would each open and try the lock of every other
- * session's live spool file for every message, sweeps once at start and after a session
- * dies by a signal (the only way one leaves a file behind).
+ * session's live spool file for every message, sweeps once at start and, after a session
+ * dies by a signal (the only way one leaves a file behind), once that file is old enough
+ * to be taken (QUEUE_DEAD_AGE); the queue runs sweep too (queue_cleanup).
  */
 void submit_sweep(struct submit *s);
 void submit_set_sweep(struct submit *s, int on);
