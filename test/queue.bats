@@ -378,6 +378,20 @@ delivered() { all_msgs | grep -c "^Subject: $1"$'\r'"\$" || true; }
 	assert_equal "$(grep -c -- "$me .*status=" "$LOG")" "$output"
 }
 
+@test "a log file another process creates at the same moment is appended to, not lost" {
+	# The race, made certain: strace makes the first open of the log say "missing" although
+	# it exists, so the O_EXCL create meets the file another sender made (EEXIST).
+	down
+	touch "$LOG"
+	run --separate-stderr strace -f -qq -o /dev/null -P "$LOG" -e trace=openat \
+		-e inject=openat:error=ENOENT:when=1 "$MAILOUT" -C "$CONF" bob@example.net \
+		< <(msg race)
+	assert_success
+	[[ $stderr != *"cannot log"* ]] || fail "$stderr"
+	assert_equal "$(grep -c 'status=queued' "$LOG")" 1
+	assert_equal "$(entries)" 1
+}
+
 @test "fallback relay takes the message while the primary is down; -q tries it too" {
 	up
 	dead=$(closed_port)

@@ -83,6 +83,9 @@ open_logfile(const char *path)
 		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		    0600);
 		created = fd != -1;
+		/* Another process created it between the two opens: append to theirs. */
+		if (fd == -1 && errno == EEXIST)
+			fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
 	}
 	if (created && priv_system() && fstat(fd, &sb) == 0 &&
 	    (sb.st_gid != priv_group() && fchown(fd, (uid_t)-1, priv_group()) == -1))
