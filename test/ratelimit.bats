@@ -252,3 +252,60 @@ MS_QUOTA='554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededExcepti
 	assert_line --regexp '^usage      1 of 5 messages a minute \(window ends .*\)$'
 	assert_line --regexp '^usage      2 of 100 recipients a day \(window ends .*\)$'
 }
+
+# The windows slide (issue 18's follow-up): a fixed window let 1 at T0, 4 at T0 + 59 and 5
+# more at T0 + 60 all through, 9 within two seconds.
+@test "sliding minute: 1 at T0, 4 at T0+59; at T0+60 only the one whose slot left goes, the rest at T0+119" {
+	fake_start
+	mo_config max_messages_per_minute=5
+	local i
+	at $T0 mo bob@example.net < <(msg 1)
+	for i in 2 3 4 5; do at $((T0 + 59)) mo bob@example.net < <(msg "$i"); done
+	assert_equal "$(fake_count)" 5
+	for i in 6 7 8 9 10; do
+		at $((T0 + 60)) "$MAILOUT" -C "$CONF" bob@example.net < <(msg "$i") \
+			2>>"$BATS_TEST_TMPDIR/err"
+	done
+	assert_equal "$(fake_count)" 6
+	assert_equal "$(entries)" 4
+	run grep -c 'at its limit of 5 messages a minute; the window reopens at .* (in 59 s); message queued as' "$BATS_TEST_TMPDIR/err"
+	assert_output 4
+	run grep -c "status=queued until=$((T0 + 119)) " "$LOG"
+	assert_output 4
+	run at $((T0 + 60)) mo -bp
+	assert_line --regexp '^    5 of 5 messages a minute \(window ends .* \(in 59 s\)\)$'
+	at $((T0 + 118)) mo --queue-run
+	assert_equal "$(fake_count)" 6
+	at $((T0 + 119)) mo --queue-run
+	assert_equal "$(fake_count)" 10
+	assert_equal "$(entries)" 0
+	run subjects
+	assert_output "$(seq 1 10)"
+}
+
+@test "a steady stream for 3 minutes at 5 a minute: never more than 5 in any rolling 60 s, none lost" {
+	fake_start
+	mo_config max_messages_per_minute=5
+	local s n=0 before after
+	# One message every 5 s (12 a minute offered) and a queue run each time; the relay's
+	# arrivals, at the moved clock, one "second count" line per step.
+	for s in $(seq 0 5 480); do
+		before=$(fake_count)
+		if ((s < 180)); then
+			n=$((n + 1))
+			at $((T0 + s)) mo bob@example.net < <(msg "$n") 2>/dev/null
+		fi
+		at $((T0 + s)) mo --queue-run 2>/dev/null
+		after=$(fake_count)
+		echo "$s $((after - before))" >>"$BATS_TEST_TMPDIR/arrivals"
+	done
+	assert_equal "$n" 36
+	assert_equal "$(entries)" 0
+	run subjects
+	assert_output "$(seq 1 36)"
+	# The most in any 60 s that begins at an arrival (the worst ones do): 5, never more.
+	run awk '{ t[NR] = $1; c[NR] = $2 } END { for (i = 1; i <= NR; i++) { if (!c[i]) continue
+		s = 0; for (j = i; j <= NR && t[j] < t[i] + 60; j++) s += c[j]; if (s > m) m = s }
+		print m }' "$BATS_TEST_TMPDIR/arrivals"
+	assert_output 5
+}

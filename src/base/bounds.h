@@ -212,8 +212,11 @@
 #define MAX_ERROR_TEXT 1024
 /* A sending limit (send_limits, sendmail.conf(5)): a billion a window is no limit. */
 #define MAX_SEND_LIMIT 1000000000
-/* A queue's per-account state file (queue/accstate.h) is a few short lines: no more. */
-#define MAX_ACCSTATE (4 * MAX_ERROR_TEXT)
+/*
+ * A queue's per-account state file (queue/accstate.h): a few short lines and a line of
+ * slots a limit (5 limits, 61 slots of at most 41 characters: 16 KiB more).
+ */
+#define MAX_ACCSTATE (4 * MAX_ERROR_TEXT + 16 * 1024)
 /* A relay's identity in a queue entry: "host:port tls=MODE user=USER" (send/held.h). */
 #define MAX_RELAY_IDENTITY (MAX_PATH + 64)
 /* Addresses joined for one log line or one listing (the log line itself is cut shorter). */

@@ -37,6 +37,15 @@ state_path(const struct queue *q, const char *account, const char *suffix)
 }
 
 static const char *const win_keys[ACCSTATE_NWIN] = {
+	"Slots-Second",
+	"Slots-Minute",
+	"Slots-Hour",
+	"Slots-Day",
+	"Slots-Recipients-Day",
+};
+
+/* Version 1's fixed windows, read as one slot each. */
+static const char *const old_keys[ACCSTATE_NWIN] = {
 	"Window-Second",
 	"Window-Minute",
 	"Window-Hour",
@@ -44,7 +53,48 @@ static const char *const win_keys[ACCSTATE_NWIN] = {
 	"Window-Recipients-Day",
 };
 
-/* "START COUNT" into w; a bad value leaves w empty. */
+/*
+ * One more slot at the end of w. A file with more than w holds (written by hand) adds
+ * the rest to its newest slot: counted later than it was, never forgotten.
+ */
+static void
+add_slot(struct accstate_window *w, int64_t last, uint64_t count)
+{
+	struct accstate_slot *s;
+
+	if (w->n < ACCSTATE_NSLOT) {
+		s = &w->slot[w->n++];
+		s->last = last;
+		s->count = count;
+		return;
+	}
+	s = &w->slot[ACCSTATE_NSLOT - 1];
+	if (s->last < last)
+		s->last = last;
+	s->count = count > UINT64_MAX - s->count ? UINT64_MAX : s->count + count;
+}
+
+/* "LAST:COUNT LAST:COUNT ..." into w; a bad slot is skipped. */
+static void
+parse_slots(char *v, struct accstate_window *w)
+{
+	char *tok, *colon, *next;
+	uint64_t a, b;
+
+	w->n = 0;
+	for (tok = v; tok != NULL && *tok != '\0'; tok = next) {
+		if ((next = strchr(tok, ' ')) != NULL)
+			*next++ = '\0';
+		if ((colon = strchr(tok, ':')) == NULL)
+			continue;
+		*colon++ = '\0';
+		if (parse_uint(tok, 1, INT64_MAX, &a) == 0 &&
+		    parse_uint(colon, 1, UINT64_MAX, &b) == 0)
+			add_slot(w, (int64_t)a, b);
+	}
+}
+
+/* Version 1's "START COUNT": one slot; a bad value leaves w empty. */
 static void
 parse_window(char *v, struct accstate_window *w)
 {
@@ -54,9 +104,9 @@ parse_window(char *v, struct accstate_window *w)
 	if (sp == NULL)
 		return;
 	*sp++ = '\0';
-	if (parse_uint(v, 0, INT64_MAX, &a) == 0 && parse_uint(sp, 0, UINT64_MAX, &b) == 0) {
-		w->start = (int64_t)a;
-		w->count = b;
+	if (parse_uint(v, 1, INT64_MAX, &a) == 0 && parse_uint(sp, 1, UINT64_MAX, &b) == 0) {
+		w->n = 0;
+		add_slot(w, (int64_t)a, b);
 	}
 }
 
@@ -100,6 +150,8 @@ accstate_read(const struct queue *q, const char *account, struct accstate *st)
 		else
 			for (i = 0; i < ACCSTATE_NWIN; i++)
 				if (streq_ci(line, win_keys[i]))
+					parse_slots(v, &st->win[i]);
+				else if (streq_ci(line, old_keys[i]) && st->win[i].n == 0)
 					parse_window(v, &st->win[i]);
 	}
 	ret = st->held[0] != '\0';
@@ -172,12 +224,12 @@ accstate_store(const struct queue *q, int lockfd, const char *account, const str
 	struct buf b;
 	const char *text;
 	char *path = NULL, *tmp = NULL;
-	size_t i;
+	size_t i, j;
 	int fd = -1, ret = -1;
 
 	buf_init(&b, MAX_ACCSTATE);
 	priv_raise();
-	if (buf_addf(&b, "Version: 1\nAccount: %s\n", account) == -1)
+	if (buf_addf(&b, "Version: 2\nAccount: %s\n", account) == -1)
 		goto fail;
 	if (st->held[0] != '\0' &&
 	    (buf_addf(&b, "Held: ") == -1 || add_line_value(&b, st->held) == -1 ||
@@ -188,11 +240,18 @@ accstate_store(const struct queue *q, int lockfd, const char *account, const str
 	    (buf_addf(&b, "Paused-Until: %lld\nPaused: ", (long long)st->paused_until) == -1 ||
 		add_line_value(&b, st->paused) == -1 || buf_addc(&b, '\n') == -1))
 		goto fail;
-	for (i = 0; i < ACCSTATE_NWIN; i++)
-		if (st->win[i].start != 0 &&
-		    buf_addf(&b, "%s: %lld %llu\n", win_keys[i], (long long)st->win[i].start,
-			(unsigned long long)st->win[i].count) == -1)
+	for (i = 0; i < ACCSTATE_NWIN; i++) {
+		if (st->win[i].n == 0)
+			continue;
+		if (buf_addf(&b, "%s:", win_keys[i]) == -1)
 			goto fail;
+		for (j = 0; j < st->win[i].n && j < ACCSTATE_NSLOT; j++)
+			if (buf_addf(&b, " %lld:%llu", (long long)st->win[i].slot[j].last,
+				(unsigned long long)st->win[i].slot[j].count) == -1)
+				goto fail;
+		if (buf_addc(&b, '\n') == -1)
+			goto fail;
+	}
 	if ((text = buf_cstr(&b)) == NULL)
 		goto fail;
 	if (q->dir == NULL || (path = state_path(q, account, "")) == NULL)
@@ -268,7 +327,7 @@ only_held(const struct accstate *st)
 	size_t i;
 
 	for (i = 0; i < ACCSTATE_NWIN; i++)
-		if (st->win[i].start != 0)
+		if (st->win[i].n != 0)
 			return 0;
 	return st->paused_until == 0;
 }

@@ -14,22 +14,27 @@
  *
  * Format, one "Key: value" per line; unknown keys are ignored, so a later version can
  * add its own without breaking an older reader:
- *   Version: 1
+ *   Version: 2
  *   Account: work
  *   Held: the relay rejected the login: server said: 535 5.7.8 ...
  *   Since: 1700000000
  *   Fingerprint: 0123456789abcdef
  *   Paused-Until: 1700000060          (0 or absent: not paused)
  *   Paused: relay said: 554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExc...
- *   Window-Second: START COUNT        (messages counted in the window that began at START)
- *   Window-Minute: START COUNT
- *   Window-Hour: START COUNT
- *   Window-Day: START COUNT
- *   Window-Recipients-Day: START COUNT
+ *   Slots-Second: LAST:COUNT          (one slot: COUNT messages, the newest at LAST)
+ *   Slots-Minute: LAST:COUNT LAST:COUNT ...   (the window's slots, oldest first)
+ *   Slots-Hour: ...
+ *   Slots-Day: ...
+ *   Slots-Recipients-Day: ...
+ * Only the slots that still count are written (send/rate.c drops the others), at most
+ * ACCSTATE_NSLOT a window. Version 1 had one fixed window a limit, "Window-Minute: START
+ * COUNT": it is read as one slot whose newest message was at START (the moment the old
+ * window ended is the moment that slot leaves).
  */
 #ifndef MAILOUT_ACCSTATE_H
 #define MAILOUT_ACCSTATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/bounds.h"
@@ -40,10 +45,19 @@ struct queue;
 #define ACCSTATE_FP_LEN 16
 /* Windows: messages per second, minute, hour, day; recipients per day (config.h's order). */
 #define ACCSTATE_NWIN 5
+/* Slots a window keeps: its period's 60 and the one partly out of it (send/rate.c). */
+#define ACCSTATE_NSLOT 61
 
-struct accstate_window {
-	int64_t start; /* when its first message was counted; 0: none */
+/* What was counted in one slot of a window: count, the newest of it at last. */
+struct accstate_slot {
+	int64_t last;
 	uint64_t count;
+};
+
+/* A sliding window: its slots that still count, oldest first; n == 0: none. */
+struct accstate_window {
+	size_t n;
+	struct accstate_slot slot[ACCSTATE_NSLOT];
 };
 
 struct accstate {

@@ -125,17 +125,79 @@ rate_when(int64_t t, int64_t now, char *buf, size_t n)
 	return buf;
 }
 
-/* The window as it stands at now: one that ended (or lies in the future) is empty. */
-static struct accstate_window
-current(const struct accstate_window *w, enum send_limit l, int64_t now)
+/*
+ * The slots of a window: a limit's period in 60 (at least a second each: the clock counts
+ * seconds, so a second's limit is one slot and a minute's slots are exact).
+ */
+static int64_t
+slot_len(enum send_limit l)
 {
-	struct accstate_window c = *w;
+	return windows[l].len >= 60 ? windows[l].len / 60 : 1;
+}
 
-	if (c.start == 0 || now >= c.start + windows[l].len || now < c.start) {
-		c.start = 0;
-		c.count = 0;
+/*
+ * The window as it stands at now: the slots whose newest message is less than a period
+ * ago. Every message of a slot is at or before its newest, so a slot counts whole until
+ * its newest has left: no period can hold more than was counted. A slot ahead of now
+ * (the clock was set back) is dropped, never waited for. The sum of what stays.
+ */
+static uint64_t
+live(struct accstate_window *w, enum send_limit l, int64_t now)
+{
+	uint64_t sum = 0;
+	size_t i, n = 0;
+
+	for (i = 0; i < w->n; i++) {
+		if (w->slot[i].last <= now - windows[l].len || w->slot[i].last > now)
+			continue;
+		w->slot[n++] = w->slot[i];
+		sum = w->slot[i].count > UINT64_MAX - sum ? UINT64_MAX : sum + w->slot[i].count;
 	}
-	return c;
+	w->n = n;
+	return sum;
+}
+
+/*
+ * When a message of weight add fits in the live window w (sum counted) under cap: 0 when
+ * it fits now (an empty window takes any message: one over the whole cap goes alone),
+ * else the moment enough of the oldest slots have left.
+ */
+static int64_t
+fits_at(const struct accstate_window *w, enum send_limit l, uint64_t sum, uint64_t add,
+    uint64_t cap)
+{
+	int64_t t = 0;
+	size_t i;
+
+	for (i = 0; i < w->n && sum > 0 && sum + add > cap; i++) {
+		sum -= w->slot[i].count;
+		t = w->slot[i].last + windows[l].len;
+	}
+	return t;
+}
+
+/* Count add at now in w (live at now): in now's slot, a new one when it has none. */
+static void
+count(struct accstate_window *w, enum send_limit l, int64_t now, uint64_t add)
+{
+	struct accstate_slot *s;
+	size_t i;
+
+	if (w->n > 0 && w->slot[w->n - 1].last / slot_len(l) == now / slot_len(l)) {
+		s = &w->slot[w->n - 1];
+	} else {
+		if (w->n == ACCSTATE_NSLOT) {
+			/* Not with live slots; were it so, the oldest two as one, later. */
+			w->slot[1].count += w->slot[0].count;
+			for (i = 1; i < w->n; i++)
+				w->slot[i - 1] = w->slot[i];
+			w->n--;
+		}
+		s = &w->slot[w->n++];
+		s->count = 0;
+	}
+	s->last = now;
+	s->count = add > UINT64_MAX - s->count ? UINT64_MAX : s->count + add;
 }
 
 int
@@ -143,10 +205,10 @@ rate_admit(const struct queue *q, const struct account *a, size_t nrcpts, int64_
     int64_t *until, char *why, size_t n)
 {
 	struct accstate st;
-	struct accstate_window c;
 	struct err e;
 	char line[MAX_ERROR_TEXT], t[96];
-	uint64_t add;
+	uint64_t add, sum;
+	int64_t at;
 	size_t i;
 	int dfd = -1, over = -1, ret = 0, limits = rate_any(a);
 
@@ -175,13 +237,12 @@ rate_admit(const struct queue *q, const struct account *a, size_t nrcpts, int64_
 	for (i = 0; i < NLIMITS; i++) {
 		if (a->limits[i] == 0)
 			continue;
-		c = current(&st.win[i], (enum send_limit)i, now);
+		sum = live(&st.win[i], (enum send_limit)i, now);
 		add = i == LIMIT_RCPT_DAY ? (uint64_t)nrcpts : 1;
-		/* A message with more recipients than a day allows goes alone, in an empty day. */
-		if (c.count > 0 && c.count + add > a->limits[i] &&
-		    (over == -1 || c.start + windows[i].len > *until)) {
+		at = fits_at(&st.win[i], (enum send_limit)i, sum, add, a->limits[i]);
+		if (at != 0 && (over == -1 || at > *until)) {
 			over = (int)i;
-			*until = c.start + windows[i].len;
+			*until = at;
 		}
 	}
 	if (over != -1) {
@@ -191,14 +252,10 @@ rate_admit(const struct queue *q, const struct account *a, size_t nrcpts, int64_
 		ret = 1;
 		goto out;
 	}
-	for (i = 0; i < NLIMITS; i++) {
-		if (a->limits[i] == 0)
-			continue;
-		st.win[i] = current(&st.win[i], (enum send_limit)i, now);
-		if (st.win[i].start == 0)
-			st.win[i].start = now;
-		st.win[i].count += i == LIMIT_RCPT_DAY ? (uint64_t)nrcpts : 1;
-	}
+	for (i = 0; i < NLIMITS; i++)
+		if (a->limits[i] != 0)
+			count(&st.win[i], (enum send_limit)i, now,
+			    i == LIMIT_RCPT_DAY ? (uint64_t)nrcpts : 1);
 	/* A pause that ended (or that a person overrode) is over. */
 	st.paused_until = 0;
 	st.paused[0] = '\0';
@@ -273,7 +330,7 @@ rate_show(const struct queue *q, const struct account *a, int64_t now, const cha
     FILE *out)
 {
 	struct accstate st;
-	struct accstate_window c;
+	uint64_t sum;
 	char t[96];
 	size_t i;
 
@@ -284,12 +341,13 @@ rate_show(const struct queue *q, const struct account *a, int64_t now, const cha
 	for (i = 0; i < NLIMITS; i++) {
 		if (a->limits[i] == 0)
 			continue;
-		c = current(&st.win[i], (enum send_limit)i, now);
-		fprintf(out, "%s%llu of %llu %s", indent, (unsigned long long)c.count,
+		sum = live(&st.win[i], (enum send_limit)i, now);
+		fprintf(out, "%s%llu of %llu %s", indent, (unsigned long long)sum,
 		    (unsigned long long)a->limits[i], windows[i].what);
-		if (c.start != 0)
+		/* When the oldest of them leaves the window, the first to make room. */
+		if (st.win[i].n > 0)
 			fprintf(out, " (window ends %s)",
-			    rate_when(c.start + windows[i].len, now, t, sizeof(t)));
+			    rate_when(st.win[i].slot[0].last + windows[i].len, now, t, sizeof(t)));
 		fputc('\n', out);
 	}
 }

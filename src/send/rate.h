@@ -5,10 +5,15 @@
  * account counts in the same windows: twenty callers at once and the queue timer never
  * go over the cap together.
  *
- * A window begins with the first message counted in it and lasts its length (1 s, 60 s,
- * 1 h, 24 h); a message that would go over any limit waits until that window ends. The
- * counting is a reservation made before the connection: a message that then fails still
- * counted (the provider's counter usually did too).
+ * The windows slide: no period of a limit's length (1 s, 60 s, 1 h, 24 h), wherever it
+ * begins, holds more than its cap, as providers count. Each window keeps its period in
+ * 60 slots (1 s each for a minute, 1 min for an hour, 24 min for a day; a second's is one
+ * slot), each slot its count and the time of its newest message; a slot counts whole
+ * until its newest message is a period old (conservative: never more than the cap, at
+ * most a slot's length later than an exact count). A message that would go over any
+ * limit waits until enough of the oldest slots have left. The counting is a reservation
+ * made before the connection: a message that then fails still counted (the provider's
+ * counter usually did too).
  *
  * Quota replies: a table of the replies by which providers say "this account sent too
  * much" (matched by code, enhanced status code and text), each with how long the account
@@ -38,7 +43,8 @@ int rate_any(const struct account *a);
 
 /*
  * May one message with nrcpts recipients go through a now? 0: yes, and it is counted in
- * a's windows. 1: not now: *until is when it may (the window's end, or the pause's), why
+ * a's windows. 1: not now: *until is when it may (when enough slots have left, or the
+ * pause's end), why
  * says which limit or pause. release (a person ran sendmail -q) ignores a pause, never a
  * limit. When the state cannot be read or written (no queue directory), the message goes
  * (0) and one log line says so: the limits are a courtesy to the provider, not a reason
