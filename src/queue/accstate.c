@@ -66,12 +66,12 @@ add_slot(struct accstate_window *w, int64_t last, uint64_t count)
 		s = &w->slot[w->n++];
 		s->last = last;
 		s->count = count;
-		return;
+	} else {
+		s = &w->slot[ACCSTATE_NSLOT - 1];
+		if (s->last < last)
+			s->last = last;
+		s->count = count > UINT64_MAX - s->count ? UINT64_MAX : s->count + count;
 	}
-	s = &w->slot[ACCSTATE_NSLOT - 1];
-	if (s->last < last)
-		s->last = last;
-	s->count = count > UINT64_MAX - s->count ? UINT64_MAX : s->count + count;
 }
 
 /* "LAST:COUNT LAST:COUNT ..." into w; a bad slot is skipped. */

@@ -276,7 +276,7 @@ test_old_format(const char *dir)
 	char path[512], why[512];
 	int64_t t0 = 1800000000, until;
 	FILE *f;
-	int fd;
+	int fd, i;
 
 	err_init(&e);
 	CHECK(queue_open(&q, dir, 1, &e) == 0, "queue opens");
@@ -299,6 +299,19 @@ test_old_format(const char *dir)
 	CHECK(accstate_read(&q, "old", &st) == 0 && st.win[LIMIT_MINUTE].n == 1 &&
 		st.win[LIMIT_MINUTE].slot[0].last == t0 + 60,
 	    "written back as slots");
+	/* More slots than a window keeps (a file edited by hand): the rest join the newest. */
+	if ((f = fopen(path, "w")) != NULL) {
+		fprintf(f, "Version: 2\nAccount: old\nSlots-Hour:");
+		for (i = 0; i < 70; i++)
+			fprintf(f, " %lld:2", (long long)(t0 + 60 * i));
+		fprintf(f, "\n");
+		fclose(f);
+	}
+	CHECK(accstate_read(&q, "old", &st) == 0 && st.win[LIMIT_HOUR].n == ACCSTATE_NSLOT &&
+		st.win[LIMIT_HOUR].slot[ACCSTATE_NSLOT - 1].count ==
+		    2 * (70 - ACCSTATE_NSLOT + 1) &&
+		st.win[LIMIT_HOUR].slot[ACCSTATE_NSLOT - 1].last == t0 + 60 * 69,
+	    "too many slots: none forgotten, counted at the newest");
 	queue_close(&q);
 }
 
