@@ -124,6 +124,48 @@ from = me@example.org"
 	assert_equal "$(grep -c '^\[old\]' "$CONF")" 1
 }
 
+@test "a reconfigured account loses its old app grant's keys and keeps its sending limits" {
+	relay --implicit-tls
+	printf '%s\n' app-secret >"$T/client.secret"
+	chmod 600 "$T/client.secret"
+	cat >>"$CONF" <<EOF
+
+[app]
+host = smtp.office365.com
+port = 587
+user = me@app.example
+oauth = microsoft
+oauth_grant = client_credentials
+oauth_tenant = 0123-tenant
+oauth_client_id = app-client
+oauth_client_secret_file = $T/client.secret
+send_limits = off
+max_messages_per_minute = 7
+max_recipients_per_day = 99
+from = me@app.example
+EOF
+	run --separate-stderr "$MAILOUT" --configure me@app.example -a app -C "$CONF" \
+		--host localhost --port "$FAKE_PORT" --tls implicit --tls-ca-file "$CERTS/ca.pem" \
+		--user me --password-file "$PW" --yes </dev/null
+	assert_equal "$status" 0
+	assert_equal "$(fake_count)" 1
+	# Sign-in is --configure's: a password now, so nothing of the app grant stays behind
+	# (oauth_grant without oauth would not even load). Sending limits are the person's.
+	assert_equal "$(section app)" "host = localhost
+port = $FAKE_PORT
+user = me
+send_limits = off
+max_messages_per_minute = 7
+max_recipients_per_day = 99
+from = me@app.example
+tls = implicit
+tls_ca_file = $CERTS/ca.pem
+password_file = $PW"
+	run "$MAILOUT" -C "$CONF" -a app --dry-run r@example.net <<<$'Subject: x\n\nx'
+	assert_success
+	assert_line "relay: localhost:$FAKE_PORT"
+}
+
 @test "a test message that fails writes nothing; exit code of the failure" {
 	relay --implicit-tls --reply 'rcpt=550 5.1.1 no such user'
 	run --separate-stderr "$MAILOUT" --configure me@example.org -C "$CONF" --host localhost \

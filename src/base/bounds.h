@@ -201,10 +201,10 @@
 /* --set options one --configure takes: more is a script gone wrong. */
 #define MAX_SETUP_SETS 32
 /*
- * The keys of the account --configure writes: the 22 it owns (configure.h) and room for
+ * The keys of the account --configure writes: the 27 it owns (configure.h) and room for
  * 64 more from --set (the command line takes MAX_SETUP_SETS).
  */
-#define MAX_SETUP_KEYS 86
+#define MAX_SETUP_KEYS 91
 
 /* Text for people */
 

@@ -36,7 +36,11 @@
 /* Each HTTPS request of discovery, and each step of a trial connection, in seconds. */
 #define HTTP_TIMEOUT 10
 #define TRIAL_TIMEOUT 10
-/* Keys of an account that setup owns: removed when it does not set them. */
+/*
+ * Keys of an account that setup owns: removed when it does not set them. They are the
+ * server, TLS, sign-in and from; the rest (sending limits, queue, DKIM...) is the
+ * person's and stays as it is.
+ */
 const char *const configure_owned[] = {
 	"host",
 	"port",
@@ -53,6 +57,12 @@ const char *const configure_owned[] = {
 	"oauth",
 	"oauth_client_id",
 	"oauth_client_secret",
+	/* An app grant (issue 15) is sign-in too: left behind, it would not even load. */
+	"oauth_grant",
+	"oauth_client_secret_file",
+	"oauth_client_certificate",
+	"oauth_client_key",
+	"oauth_service_account",
 	"oauth_tenant",
 	"oauth_auth_url",
 	"oauth_token_url",

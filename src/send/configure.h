@@ -72,7 +72,7 @@ char *configure_target(const char *config_file, struct err *e);
 char *configure_secret_path(const char *target, const char *account);
 
 /* The account keys setup owns: the server, TLS, sign-in and from (NULL-terminated). */
-#define CONFIGURE_NOWNED 22
+#define CONFIGURE_NOWNED 27
 extern const char *const configure_owned[CONFIGURE_NOWNED + 1];
 
 #endif
