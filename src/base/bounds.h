@@ -105,6 +105,8 @@
 
 /* Files, configuration, queue */
 
+/* The block a small file is read whole in (read_capped: a secret, a config, queue meta). */
+#define FILE_BLOCK 4096
 /* A file name with its NUL: Linux's PATH_MAX; a longer one fails every call it is given to. */
 #define MAX_PATH 4096
 /* A config file larger than this is not a config file. */

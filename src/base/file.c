@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/bounds.h"
+#include "base/buf.h"
 #include "base/file.h"
 #include "base/mem.h"
 
@@ -28,6 +30,45 @@ write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return ret;
+}
+
+int
+read_capped(int fd, struct buf *b, int line)
+{
+	char block[FILE_BLOCK];
+	size_t want;
+	ssize_t n;
+	int rc = -1;
+
+	for (;;) {
+		if (line && b->len > 0 && memchr(b->data, '\n', b->len) != NULL)
+			break;
+		want = sizeof(block);
+		if (line) {
+			/* Past max no newline can come: stop there rather than read on. */
+			if (b->len >= b->max) {
+				errno = EFBIG;
+				goto out;
+			}
+			if (b->max - b->len < want)
+				want = b->max - b->len;
+		}
+		if ((n = read(fd, block, want)) == 0)
+			break;
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		if (buf_add(b, block, (size_t)n) == -1) {
+			errno = EFBIG;
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	explicit_bzero(block, sizeof(block));
+	return rc;
 }
 
 /* One directory of the path: made (then given mode whatever the umask), or already there. */

@@ -1,5 +1,6 @@
 /*
- * file.h: files and directories: writing all of a buffer, making the directories a file
+ * file.h: files and directories: writing all of a buffer, reading a small file whole
+ * within a cap, making the directories a file
  * goes in (the one mkdir -p: the queue, the spool, the TLS session cache and the OAuth2
  * token files all use it).
  */
@@ -11,8 +12,19 @@
 
 #include "base/attr.h"
 
+struct buf;
+
 /* Write all n bytes to fd, going on through EINTR. 0, or -1 with errno set. */
 int write_all(int fd, const void *p, size_t n);
+
+/*
+ * Append what fd holds to b, going on through EINTR: to the end of the file or, with
+ * line set, until b holds a newline (the first line of a secret file; what follows it
+ * may be read too). b's max is the cap: a file that does not fit (with line: b full and
+ * no newline in it) is an error. The bytes pass through a block on the stack that is
+ * wiped (b may be a secret). 0, or -1 with errno set: EFBIG over the cap, else read's.
+ */
+int read_capped(int fd, struct buf *b, int line) MUST_CHECK;
 
 /*
  * mkdir -p: dir and every missing directory above it, each made with mode and then

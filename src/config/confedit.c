@@ -441,9 +441,7 @@ out:
 int
 confedit_read(const char *path, struct buf *text, struct err *e)
 {
-	char block[IO_BLOCK];
 	struct stat st;
-	ssize_t r;
 	int fd, rc = -1;
 
 	buf_reset(text);
@@ -457,23 +455,16 @@ confedit_read(const char *path, struct buf *text, struct err *e)
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: not a regular file", path);
 		goto out;
 	}
-	for (;;) {
-		if ((r = read(fd, block, sizeof(block))) == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: cannot read: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		if (buf_add(text, block, (size_t)r) == -1) {
+	if (read_capped(fd, text, 0) == -1) {
+		if (errno == EFBIG)
 			err_set(e, ERR_PERM, CAUSE_CONFIG,
 			    "%s: larger than %zu bytes: not a "
 			    "configuration file",
 			    path, text->max);
-			goto out;
-		}
+		else
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s: cannot read: %s", path,
+			    strerror(errno));
+		goto out;
 	}
 	rc = 1;
 out:

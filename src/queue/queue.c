@@ -778,8 +778,6 @@ out:
 static int
 read_file(const char *path, struct buf *b, struct err *e)
 {
-	char block[8192];
-	ssize_t n;
 	int fd, ret = -1;
 
 	/* The group opens the file; reading the descriptor needs nothing more. */
@@ -790,19 +788,14 @@ read_file(const char *path, struct buf *b, struct err *e)
 		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot open %s: %s", path, strerror(errno));
 		goto out;
 	}
-	while ((n = read(fd, block, sizeof(block))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot read %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (buf_add(b, block, (size_t)n) == -1) {
+	if (read_capped(fd, b, 0) == -1) {
+		if (errno == EFBIG)
 			err_set(e, ERR_PERM, CAUSE_IOERR, "%s is over %d bytes", path,
 			    MAX_QUEUE_META);
-			goto out;
-		}
+		else
+			err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot read %s: %s", path,
+			    strerror(errno));
+		goto out;
 	}
 	ret = 0;
 out:

@@ -20,6 +20,7 @@
 
 #include "base/bounds.h"
 #include "base/buf.h"
+#include "base/file.h"
 #include "config/config.h"
 #include "secrets/cred.h"
 #include "base/err.h"
@@ -297,41 +298,22 @@ int
 cred_file(const char *path, char **secret, struct err *e)
 {
 	struct buf b;
-	char block[4096];
-	size_t want;
-	ssize_t n;
 	int fd = -1, rc = -1;
 
 	*secret = NULL;
 	buf_init_secret(&b, MAX_SECRET + 2);
 	if (secret_open(path, "password_file", 0, &fd, e) == -1)
 		goto out;
-	while (memchr(buf_cstr(&b), '\n', b.len) == NULL) {
-		if (b.len == b.max) {
+	if (read_capped(fd, &b, 1) == -1) {
+		if (errno == EFBIG)
 			err_set(e, ERR_PERM, CAUSE_CONFIG,
 			    "password_file %s: the first line is "
 			    "longer than %d bytes",
 			    path, MAX_SECRET);
-			goto out;
-		}
-		want = b.max - b.len < sizeof(block) ? b.max - b.len : sizeof(block);
-		if ((n = read(fd, block, want)) == 0)
-			break;
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
+		else
 			err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: %s", path,
 			    strerror(errno));
-			goto out;
-		}
-		/* want kept it within max. */
-		if (buf_add(&b, block, (size_t)n) == -1) {
-			err_set(e, ERR_PERM, CAUSE_CONFIG,
-			    "password_file %s: the first line is "
-			    "longer than %d bytes",
-			    path, MAX_SECRET);
-			goto out;
-		}
+		goto out;
 	}
 	if (first_line(&b, secret) == -1) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "password_file %s: the first line is empty",
@@ -340,7 +322,6 @@ cred_file(const char *path, char **secret, struct err *e)
 	}
 	rc = 0;
 out:
-	explicit_bzero(block, sizeof(block));
 	if (fd != -1)
 		close(fd);
 	buf_free(&b);
@@ -350,25 +331,18 @@ out:
 int
 cred_file_all(const char *path, const char *key, int secret, struct buf *out, struct err *e)
 {
-	char block[4096];
-	ssize_t n;
 	int fd = -1, rc = -1;
 
 	if (secret_open(path, key, secret, &fd, e) == -1)
 		goto out;
-	while ((n = read(fd, block, sizeof(block))) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s %s: %s", key, path,
-			    strerror(errno));
-			goto out;
-		}
-		if (buf_add(out, block, (size_t)n) == -1) {
+	if (read_capped(fd, out, 0) == -1) {
+		if (errno == EFBIG)
 			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s %s: larger than %zu bytes", key,
 			    path, out->max);
-			goto out;
-		}
+		else
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "%s %s: %s", key, path,
+			    strerror(errno));
+		goto out;
 	}
 	if (out->len == 0) {
 		err_set(e, ERR_PERM, CAUSE_CONFIG, "%s %s: the file is empty", key, path);
@@ -376,7 +350,6 @@ cred_file_all(const char *path, const char *key, int secret, struct buf *out, st
 	}
 	rc = 0;
 out:
-	explicit_bzero(block, sizeof(block));
 	if (fd != -1)
 		close(fd);
 	return rc;

@@ -777,8 +777,6 @@ load_file(const struct account *a, int warn, struct buf *b, struct err *e)
 {
 	const char *path = a->oauth_token_file, *gr;
 	struct stat st;
-	char block[4096];
-	ssize_t n;
 	int fd, rc = -1;
 
 	priv_raise();
@@ -818,25 +816,19 @@ load_file(const struct account *a, int warn, struct buf *b, struct err *e)
 		    "mailout: warning: oauth_token_file %s can be read by every "
 		    "user (mode %04o): chmod 600 %s\n",
 		    path, (unsigned)(st.st_mode & 07777), path);
-	while ((n = read(fd, block, sizeof(block))) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: oauth_token_file %s: %s",
-			    a->name, path, strerror(errno));
-			goto out;
-		}
-		if (buf_add(b, block, (size_t)n) == -1) {
+	if (read_capped(fd, b, 0) == -1) {
+		if (errno == EFBIG)
 			err_set(e, ERR_PERM, CAUSE_CONFIG,
 			    "account %s: oauth_token_file %s is "
 			    "larger than %d bytes",
 			    a->name, path, MAX_OAUTH2_STORED);
-			goto out;
-		}
+		else
+			err_set(e, ERR_TEMP, CAUSE_TEMP, "account %s: oauth_token_file %s: %s",
+			    a->name, path, strerror(errno));
+		goto out;
 	}
 	rc = 1;
 out:
-	explicit_bzero(block, sizeof(block));
 	if (fd != -1)
 		close(fd);
 	return rc;

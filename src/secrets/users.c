@@ -21,6 +21,7 @@
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/file.h"
 #include "base/path.h"
 #include "base/mem.h"
 #include "base/str.h"
@@ -35,9 +36,7 @@ static const char *const strong[] = { "$y$", "$gy$", "$6$" };
 static int
 read_file(const char *path, struct buf *b, struct err *e)
 {
-	char chunk[4096];
 	struct stat st;
-	ssize_t n;
 	int fd, rc = -1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
@@ -56,20 +55,17 @@ read_file(const char *path, struct buf *b, struct err *e)
 		    path, (unsigned)(st.st_mode & 07777), path);
 		goto out;
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_add(b, chunk, (size_t)n) == -1) {
+	if (read_capped(fd, b, 0) == -1) {
+		if (errno == EFBIG)
 			err_set(e, ERR_PERM, CAUSE_CONFIG, "users_file %s: larger than %d bytes",
 			    path, MAX_USERS_FILE);
-			goto out;
-		}
-	if (n == -1) {
-		err_set(e, ERR_PERM, CAUSE_CONFIG, "users_file %s: cannot read: %s", path,
-		    strerror(errno));
+		else
+			err_set(e, ERR_PERM, CAUSE_CONFIG, "users_file %s: cannot read: %s", path,
+			    strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
-	explicit_bzero(chunk, sizeof(chunk));
 	if (fd != -1)
 		close(fd);
 	return rc;

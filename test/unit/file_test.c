@@ -1,6 +1,7 @@
 /*
  * file_test.c: the one mkdir -p (file.h): modes past the umask, existing directories
- * left alone, a file in the way refused, parents of a file name.
+ * left alone, a file in the way refused, parents of a file name; read_capped's cap and
+ * its first-line mode.
  */
 #include <sys/stat.h>
 
@@ -11,8 +12,55 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/file.h"
 #include "unit.h"
+
+/* read_capped on a pipe that holds text and is then closed, into a buffer of max bytes. */
+static int
+read_text(const char *text, size_t max, int line, struct buf *b)
+{
+	int fds[2], rc;
+
+	buf_init(b, max);
+	if (pipe(fds) == -1)
+		return -2;
+	rc = write_all(fds[1], text, strlen(text)) == -1 ? -2 : 0;
+	close(fds[1]);
+	errno = 0;
+	if (rc == 0)
+		rc = read_capped(fds[0], b, line);
+	close(fds[0]);
+	return rc;
+}
+
+static void
+read_tests(void)
+{
+	struct buf b;
+
+	CHECK(read_text("abcdef", 6, 0, &b) == 0 && b.len == 6,
+	    "read_capped: a file of exactly max bytes fits");
+	buf_free(&b);
+	CHECK(read_text("abcdefg", 6, 0, &b) == -1 && errno == EFBIG,
+	    "read_capped: one byte more is EFBIG");
+	buf_free(&b);
+	CHECK(read_text("", 6, 0, &b) == 0 && b.len == 0, "read_capped: an empty file");
+	buf_free(&b);
+	CHECK(read_text("pw\nnotes that go on and on", 6, 1, &b) == 0 &&
+		memchr(b.data, '\n', b.len) != NULL && b.len <= 6,
+	    "read_capped: line: stops at the newline, within max");
+	buf_free(&b);
+	CHECK(read_text("abcdefgh\n", 6, 1, &b) == -1 && errno == EFBIG,
+	    "read_capped: line: a first line longer than max is EFBIG");
+	buf_free(&b);
+	CHECK(read_text("abc", 6, 1, &b) == 0 && b.len == 3,
+	    "read_capped: line: a last line without newline is all of it");
+	buf_free(&b);
+	CHECK(read_text("abcdef", 6, 1, &b) == -1 && errno == EFBIG,
+	    "read_capped: line: max bytes and no newline is too long");
+	buf_free(&b);
+}
 
 static int
 mode_of(const char *path)
@@ -80,6 +128,8 @@ main(void)
 	CHECK(mode_of(q) == 0700 && access(p, F_OK) == -1,
 	    "make_parents: the directory made, not the file");
 	CHECK(make_parents("name-only", 0700) == 0, "make_parents: no '/': nothing to make");
+
+	read_tests();
 
 	snprintf(p, sizeof(p), "rm -rf '%s'", top);
 	CHECK(system(p) == 0, "cleanup");
