@@ -320,6 +320,26 @@ out:
 	return ret;
 }
 
+int
+accstate_update(const struct queue *q, const char *account,
+    void (*change)(struct accstate *st, void *arg), void *arg, struct err *e)
+{
+	struct accstate st;
+	int dfd, ret = -1;
+
+	if ((dfd = accstate_lock(q)) == -1) {
+		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot lock %s/accounts: %s",
+		    q->dir != NULL ? q->dir : "(no queue directory)", strerror(errno));
+		goto out;
+	}
+	accstate_read(q, account, &st);
+	change(&st, arg);
+	ret = accstate_store(q, dfd, account, &st, 1, e);
+out:
+	accstate_unlock(dfd);
+	return ret;
+}
+
 /* Nothing but the hold to keep: the file can go. */
 static int
 only_held(const struct accstate *st)

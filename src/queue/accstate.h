@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/attr.h"
 #include "base/bounds.h"
 
 struct err;
@@ -88,6 +89,15 @@ void accstate_unlock(int lockfd);
  */
 int accstate_store(const struct queue *q, int lockfd, const char *account,
     const struct accstate *st, int sync, struct err *e);
+
+/*
+ * Change the account's state under the lock: read it, let change edit st (arg is the
+ * caller's), store it durably (as accstate_store with sync), unlock. The one way a hold
+ * or a pause is recorded without losing the windows other processes count. 0, or -1 with
+ * err (the lock or the store; the old state stays).
+ */
+int accstate_update(const struct queue *q, const char *account,
+    void (*change)(struct accstate *st, void *arg), void *arg, struct err *e) MUST_CHECK;
 
 /* Record st for the account, atomically. 0, or -1 with err (the old state stays). */
 int accstate_write(const struct queue *q, const char *account, const struct accstate *st,

@@ -197,43 +197,45 @@ held_account(const struct queue *q, const struct account *a, struct accstate *st
 	return strcmp(fp, st->fingerprint) == 0;
 }
 
+/* What held_record writes: the reason and the fingerprint of what a person would change. */
+struct held_change {
+	char held[MAX_ERROR_TEXT];
+	char fp[ACCSTATE_FP_LEN + 1];
+};
+
+static void
+hold(struct accstate *st, void *arg)
+{
+	const struct held_change *c = arg;
+
+	memcpy(st->held, c->held, sizeof(st->held));
+	memcpy(st->fingerprint, c->fp, sizeof(st->fingerprint));
+	st->since = now_s();
+}
+
 void
 held_record(const struct queue *q, const struct account *a, const char *reason)
 {
 	struct accstate st;
+	struct held_change c;
 	struct err e;
-	char line[MAX_ERROR_TEXT + 64], fp[ACCSTATE_FP_LEN + 1], held[MAX_ERROR_TEXT];
-	int dfd = -1;
+	char line[MAX_ERROR_TEXT + 64];
 
 	err_init(&e);
-	snprintf(held, sizeof(held), "%s", reason);
-	held_fingerprint(a, fp);
-	if (accstate_read(q, a->name, &st) == 1 && strcmp(st.held, held) == 0 &&
-	    strcmp(st.fingerprint, fp) == 0)
+	snprintf(c.held, sizeof(c.held), "%s", reason);
+	held_fingerprint(a, c.fp);
+	if (accstate_read(q, a->name, &st) == 1 && strcmp(st.held, c.held) == 0 &&
+	    strcmp(st.fingerprint, c.fp) == 0)
 		return;
 	/* Under the lock: the sending windows other processes count in the file stay. */
-	if ((dfd = accstate_lock(q)) == -1) {
-		err_set(&e, ERR_TEMP, CAUSE_IOERR, "cannot lock %s/accounts: %s",
-		    q->dir != NULL ? q->dir : "?", strerror(errno));
-		goto fail;
-	}
-	accstate_read(q, a->name, &st);
-	memcpy(st.held, held, sizeof(st.held));
-	memcpy(st.fingerprint, fp, sizeof(st.fingerprint));
-	st.since = now_s();
-	if (accstate_store(q, dfd, a->name, &st, 1, &e) == -1)
-		goto fail;
-	accstate_unlock(dfd);
-	/* The reason is on the message's own status=held line, logged with this one. */
-	log_line(LOG_WARNING,
-	    "account=%s status=held fingerprint=%s (no new attempt until it "
-	    "changes, or sendmail -q)",
-	    a->name, st.fingerprint);
-	return;
-fail:
-	accstate_unlock(dfd);
-	log_line(LOG_ERR, "account=%s status=error error=\"%s\"", a->name,
-	    err_str(&e, line, sizeof(line)));
+	if (accstate_update(q, a->name, hold, &c, &e) == -1)
+		log_line(LOG_ERR, "account=%s status=error error=\"%s\"", a->name,
+		    err_str(&e, line, sizeof(line)));
+	else /* The reason is on the message's own status=held line, logged with this one. */
+		log_line(LOG_WARNING,
+		    "account=%s status=held fingerprint=%s (no new attempt until it "
+		    "changes, or sendmail -q)",
+		    a->name, c.fp);
 }
 
 void

@@ -294,35 +294,37 @@ rate_quota(const char *reply, const char **what)
 	return 0;
 }
 
+struct pause_change {
+	int64_t until;
+	const char *reason;
+};
+
+/* A later pause wins: a shorter one the relay gives meanwhile must not cut it short. */
+static void
+later_pause(struct accstate *st, void *arg)
+{
+	const struct pause_change *c = arg;
+
+	if (st->paused_until < c->until) {
+		st->paused_until = c->until;
+		snprintf(st->paused, sizeof(st->paused), "%s", c->reason);
+	}
+}
+
 void
 rate_pause(const struct queue *q, const struct account *a, int64_t until, const char *reason)
 {
-	struct accstate st;
+	struct pause_change c = { until, reason };
 	struct err e;
 	char line[MAX_ERROR_TEXT];
-	int dfd;
 
 	err_init(&e);
-	if ((dfd = accstate_lock(q)) == -1) {
-		err_set(&e, ERR_TEMP, CAUSE_IOERR, "cannot lock %s/accounts: %s",
-		    q->dir != NULL ? q->dir : "(no queue directory)", strerror(errno));
-		goto fail;
-	}
-	accstate_read(q, a->name, &st);
-	if (st.paused_until < until) {
-		st.paused_until = until;
-		snprintf(st.paused, sizeof(st.paused), "%s", reason);
-	}
-	if (accstate_store(q, dfd, a->name, &st, 1, &e) == -1)
-		goto fail;
-	accstate_unlock(dfd);
-	log_line(LOG_WARNING, "account=%s status=paused until=%lld reason=\"%s\"", a->name,
-	    (long long)until, reason);
-	return;
-fail:
-	accstate_unlock(dfd);
-	log_line(LOG_ERR, "account=%s status=error error=\"%s\"", a->name,
-	    err_str(&e, line, sizeof(line)));
+	if (accstate_update(q, a->name, later_pause, &c, &e) == -1)
+		log_line(LOG_ERR, "account=%s status=error error=\"%s\"", a->name,
+		    err_str(&e, line, sizeof(line)));
+	else
+		log_line(LOG_WARNING, "account=%s status=paused until=%lld reason=\"%s\"", a->name,
+		    (long long)until, reason);
 }
 
 void
