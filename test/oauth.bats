@@ -144,7 +144,9 @@ wait_url() {
 	assert_equal "$(json "$TOK" "j['access_token']")" "$(<"$IDP_DIR/access_tokens")"
 	local left=$(( $(json "$TOK" "j['expires_at']") - $(date +%s) ))
 	((left > 3500 && left <= 3600))
-	[[ ! -e $TOK.tmp ]]
+	# The new file was written beside it and renamed: no temporary is left.
+	run find "$(dirname "$TOK")" -name ".$(basename "$TOK").*"
+	assert_output ''
 }
 
 @test "a stored token with more than 5 minutes left is used without asking the provider" {

@@ -253,7 +253,7 @@ authorize() {
 		assert_failure
 		assert_output --partial 'Permission denied'
 	done
-	run find "$STATE" -name '*.tmp'
+	run find "$STATE" \( -name '*.tmp' -o -name '.*.??????' \)
 	assert_output ''
 }
 

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include "base/buf.h"
 #include "base/file.h"
 #include "base/mem.h"
+#include "base/path.h"
 
 int
 write_all(int fd, const void *p, size_t n)
@@ -127,6 +130,88 @@ make_dirs(const char *dir, mode_t mode)
 out:
 	free(p);
 	return rc;
+}
+
+int
+file_beside(const char *path, const struct iovec *iov, int n, mode_t mode, uid_t uid, gid_t gid,
+    int flags, char **tmp, enum file_step *step)
+{
+	const char *slash = strrchr(path, '/');
+	enum file_step at = FILE_CREATE;
+	char *name;
+	int fd = -1, i, saved, rc = -1;
+
+	*tmp = NULL;
+	name = slash == NULL ? path_fmt(".%s.XXXXXX", path)
+			     : path_fmt("%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
+	if (name == NULL || (fd = mkostemp(name, O_CLOEXEC)) == -1)
+		goto out;
+	at = FILE_WRITE;
+	if ((uid != (uid_t)-1 && fchown(fd, uid, gid) == -1) || fchmod(fd, mode) == -1)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (write_all(fd, iov[i].iov_base, iov[i].iov_len) == -1)
+			goto out;
+	if ((flags & FILE_SYNC) && fsync(fd) == -1)
+		goto out;
+	rc = close(fd);
+	fd = -1;
+	if (rc == -1)
+		goto out;
+	*tmp = name;
+	name = NULL;
+out:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	if (rc == -1 && step != NULL)
+		*step = at;
+	if (name != NULL && at == FILE_WRITE)
+		unlink(name);
+	free(name);
+	errno = saved;
+	return rc;
+}
+
+int
+file_replace(const char *path, const struct iovec *iov, int n, mode_t mode, uid_t uid, gid_t gid,
+    int flags, enum file_step *step)
+{
+	char *tmp = NULL;
+	int saved, rc = -1;
+
+	if (file_beside(path, iov, n, mode, uid, gid, flags, &tmp, step) == -1)
+		goto out;
+	if (rename(tmp, path) == -1) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		if (step != NULL)
+			*step = FILE_RENAME;
+		goto out;
+	}
+	if (flags & FILE_SYNC_DIR)
+		sync_parent(path);
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+void
+sync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? xstrdup(".")
+	    : slash == path       ? xstrdup("/")
+				  : xstrndup(path, (size_t)(slash - path));
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
 }
 
 int

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "base/attr.h"
 
@@ -25,6 +26,35 @@ int write_all(int fd, const void *p, size_t n);
  * wiped (b may be a secret). 0, or -1 with errno set: EFBIG over the cap, else read's.
  */
 int read_capped(int fd, struct buf *b, int line) MUST_CHECK;
+
+/* file_beside and file_replace: fsync the file before it is closed. */
+#define FILE_SYNC 1
+/* file_replace: fsync the directory too, so that the rename survives a power cut. */
+#define FILE_SYNC_DIR 2
+/* Where file_replace failed: making the new file, writing it, renaming it over path. */
+enum file_step { FILE_CREATE = 1, FILE_WRITE, FILE_RENAME };
+
+/*
+ * Write the n parts of iov into a new file beside path: a hidden temporary in the same
+ * directory (".NAME.XXXXXX", mkostemp: 0600 whatever the umask), given uid:gid first when
+ * uid is not (uid_t)-1, then mode (a chown clears set-id bits; until the chmod the file
+ * is 0600), written, with FILE_SYNC fsync'd, closed. 0 with *tmp its name (the caller's:
+ * rename or unlink it, then free), or -1 with errno set, nothing left behind and *step
+ * (when not NULL) FILE_CREATE or FILE_WRITE.
+ */
+int file_beside(const char *path, const struct iovec *iov, int n, mode_t mode, uid_t uid,
+    gid_t gid, int flags, char **tmp, enum file_step *step) MUST_CHECK;
+
+/*
+ * Replace path atomically: file_beside, then rename over path, then with FILE_SYNC_DIR
+ * fsync its directory. 0, or -1 with errno set, nothing left behind and *step (when not
+ * NULL) saying which step failed.
+ */
+int file_replace(const char *path, const struct iovec *iov, int n, mode_t mode, uid_t uid,
+    gid_t gid, int flags, enum file_step *step) MUST_CHECK;
+
+/* fsync the directory that holds path (best effort: a rename in it survives a power cut). */
+void sync_parent(const char *path);
 
 /*
  * mkdir -p: dir and every missing directory above it, each made with mode and then

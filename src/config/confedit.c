@@ -472,50 +472,19 @@ out:
 	return rc;
 }
 
-/* A temporary file beside path: ".NAME.XXXXXX" in the same directory. */
-static char *
-tmp_name(const char *path, const char *suffix)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return path_fmt(".%s%s.XXXXXX", path, suffix);
-	return path_fmt("%.*s/.%s%s.XXXXXX", (int)(slash - path), path, slash + 1, suffix);
-}
-
-/* Write text to a new file beside path, as st (or mode) says. 0 with *tmp, or -1 (errno). */
+/*
+ * Write text to a new file beside path (file_beside), as st (or mode) says: root editing
+ * a file of another owner keeps its owner. 0 with *tmp, or -1 (errno).
+ */
 static int
-write_beside(const char *path, const char *suffix, const char *text, size_t len,
-    const struct stat *st, mode_t mode, char **tmp)
+write_beside(const char *path, const char *text, size_t len, const struct stat *st, mode_t mode,
+    char **tmp)
 {
-	char *name;
-	int fd, saved, rc = -1;
+	struct iovec iov = { (void *)text, len };
+	int own = st != NULL && geteuid() == 0;
 
-	if ((name = tmp_name(path, suffix)) == NULL)
-		return -1;
-	if ((fd = mkostemp(name, O_CLOEXEC)) == -1) {
-		free(name);
-		return -1;
-	}
-	/* The owner first (root editing a file of another owner), then the mode. */
-	if ((st != NULL && geteuid() == 0 && fchown(fd, st->st_uid, st->st_gid) == -1) ||
-	    fchmod(fd, st != NULL ? st->st_mode & 07777 : mode) == -1 ||
-	    write_all(fd, text, len) == -1 || fsync(fd) == -1)
-		goto out;
-	rc = 0;
-out:
-	saved = errno;
-	if (close(fd) == -1 && rc == 0) {
-		saved = errno;
-		rc = -1;
-	}
-	if (rc == -1) {
-		unlink(name);
-		free(name);
-	} else
-		*tmp = name;
-	errno = saved;
-	return rc;
+	return file_beside(path, &iov, 1, st != NULL ? st->st_mode & 07777 : mode,
+	    own ? st->st_uid : (uid_t)-1, own ? st->st_gid : (gid_t)-1, FILE_SYNC, tmp, NULL);
 }
 
 int
@@ -532,27 +501,10 @@ confedit_stage(const char *path, const char *text, size_t len, mode_t mode, char
 		    "cannot make the directory of %s: "
 		    "%s",
 		    path, strerror(errno));
-	if (write_beside(path, "", text, len, have ? &st : NULL, mode, tmp) == -1)
+	if (write_beside(path, text, len, have ? &st : NULL, mode, tmp) == -1)
 		return err_set(e, ERR_TEMP, errno == ENAMETOOLONG ? CAUSE_CANTCREAT : CAUSE_IOERR,
 		    "cannot write a new %s beside the old one: %s", path, strerror(errno));
 	return 0;
-}
-
-/* fsync the directory holding path, so that a rename in it survives a power cut. */
-static void
-sync_dir(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash == NULL ? xstrdup(".")
-	    : slash == path       ? xstrdup("/")
-				  : xstrndup(path, (size_t)(slash - path));
-	int fd;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
 }
 
 int
@@ -579,8 +531,8 @@ confedit_commit(const char *path, char *tmp, const struct buf *old, char **backu
 	}
 	if (old != NULL) {
 		if ((bak = path_fmt("%s.bak", path)) == NULL || stat(path, &st) == -1 ||
-		    write_beside(bak, "", old->len > 0 ? old->data : "", old->len, &st, 0600,
-			&btmp) == -1 ||
+		    write_beside(bak, old->len > 0 ? old->data : "", old->len, &st, 0600, &btmp) ==
+			-1 ||
 		    rename(btmp, bak) == -1) {
 			err_set(e, ERR_TEMP, CAUSE_CANTCREAT,
 			    "cannot keep the old %s as %s.bak: "
@@ -596,7 +548,7 @@ confedit_commit(const char *path, char *tmp, const struct buf *old, char **backu
 		    strerror(errno));
 		goto out;
 	}
-	sync_dir(path);
+	sync_parent(path);
 	*backup = bak;
 	bak = NULL;
 	rc = 0;

@@ -901,62 +901,29 @@ oauth2_load(const struct account *a, struct oauth2_tokens *t, struct err *e)
 	return load(a, 1, t, e);
 }
 
-/* Write the file through path.tmp, fsync, rename, fsync of the directory. */
+/* Write the file beside it, fsync, rename, fsync of the directory. */
 static int
 store_file(const struct account *a, const struct buf *json, struct err *e)
 {
-	char *tmp, *dir = NULL, *slash;
-	int fd = -1, dfd, rc = -1;
+	struct iovec iov[2] = { { json->data, json->len }, { (void *)"\n", 1 } };
+	enum file_step step;
+	int rc = -1;
 
 	/* System mode: the file is the group's; group-readable, so the next user reads it. */
 	priv_raise();
-	if ((tmp = path_fmt("%s.tmp", a->oauth_token_file)) == NULL) {
-		err_set(e, ERR_TEMP, CAUSE_CANTCREAT,
-		    "account %s: cannot write %.64s...: the "
-		    "name is too long",
-		    a->name, a->oauth_token_file);
-		goto out;
-	}
 	make_parents(a->oauth_token_file, priv_system() ? 02770 : 0700);
-	unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1 ||
-	    fchmod(fd, priv_system() ? 0640 : 0600) == -1 ||
-	    write(fd, json->data, json->len) != (ssize_t)json->len || write(fd, "\n", 1) != 1 ||
-	    fsync(fd) == -1) {
-		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot write %s: %s", a->name,
-		    tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot write %s: %s", a->name,
-		    tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, a->oauth_token_file) == -1) {
-		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "account %s: cannot replace %s: %s", a->name,
-		    a->oauth_token_file, strerror(errno));
-		goto out;
-	}
 	/* The rename itself must survive a crash, or the old (rotated away) token returns. */
-	dir = xstrdup(a->oauth_token_file);
-	if ((slash = strrchr(dir, '/')) != NULL) {
-		*(slash == dir ? slash + 1 : slash) = '\0';
-		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-			fsync(dfd);
-			close(dfd);
-		}
+	if (file_replace(a->oauth_token_file, iov, 2, priv_system() ? 0640 : 0600, (uid_t)-1, 0,
+		FILE_SYNC | FILE_SYNC_DIR, &step) == -1) {
+		err_set(e, ERR_TEMP, CAUSE_CANTCREAT,
+		    step == FILE_RENAME ? "account %s: cannot replace %s: %s"
+					: "account %s: cannot write %s: %s",
+		    a->name, a->oauth_token_file, strerror(errno));
+		goto out;
 	}
 	rc = 0;
 out:
-	if (fd != -1) {
-		close(fd);
-		unlink(tmp);
-	}
 	priv_lower();
-	free(dir);
-	free(tmp);
 	return rc;
 }
 

@@ -91,48 +91,24 @@ secret_dir(const char *path)
 int
 password_write_file(const char *path, const char *secret, struct err *e)
 {
-	const char *slash = strrchr(path, '/');
-	char *tmp = NULL;
-	int fd = -1, r, rc = -1;
+	struct iovec iov[2] = { { (void *)secret, strlen(secret) }, { (void *)"\n", 1 } };
+	enum file_step step = FILE_CREATE;
+	int rc = -1;
 
+	/* The owner first, the mode then: the file is never readable by more than it should be. */
 	if (secret_dir(path) == -1 ||
-	    (tmp = slash == NULL
-		    ? path_fmt(".%s.XXXXXX", path)
-		    : path_fmt("%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1)) == NULL ||
-	    (fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot write %s: %s", path,
-		    strerror(errno));
+	    file_replace(path, iov, 2, priv_system() ? 0640 : 0600, priv_system() ? 0 : (uid_t)-1,
+		priv_group(), FILE_SYNC, &step) == -1) {
+		if (step == FILE_RENAME)
+			err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot put %s in place: %s", path,
+			    strerror(errno));
+		else
+			err_set(e, ERR_TEMP, step == FILE_WRITE ? CAUSE_IOERR : CAUSE_CANTCREAT,
+			    "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
-	/* Mode first, owner then: the file is never readable by more than it should be. */
-	if ((priv_system() ? fchmod(fd, 0640) == -1 || fchown(fd, 0, priv_group()) == -1
-			   : fchmod(fd, 0600) == -1) ||
-	    write_all(fd, secret, strlen(secret)) == -1 || write_all(fd, "\n", 1) == -1 ||
-	    fsync(fd) == -1) {
-		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write %s: %s", path, strerror(errno));
-		goto out;
-	}
-	r = close(fd);
-	fd = -1;
-	if (r == -1) {
-		err_set(e, ERR_TEMP, CAUSE_IOERR, "cannot write %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, path) == -1) {
-		err_set(e, ERR_TEMP, CAUSE_CANTCREAT, "cannot put %s in place: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
 	rc = 0;
 out:
-	if (fd != -1)
-		close(fd);
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
-	}
 	return rc;
 }
 

@@ -131,6 +131,43 @@ main(void)
 
 	read_tests();
 
+	/* file_replace: the new bytes in place with the mode asked, no temporary left. */
+	{
+		struct iovec iov[2] = { { (void *)"one ", 4 }, { (void *)"two\n", 4 } };
+		enum file_step step = 0;
+		char got[16] = "";
+		struct stat st;
+
+		snprintf(p, sizeof(p), "%s/r/target", top);
+		snprintf(q, sizeof(q), "%s/r", top);
+		CHECK(make_dirs(q, 0700) == 0, "setup: a directory for file_replace");
+		CHECK(file_replace(p, iov, 2, 0640, (uid_t)-1, 0, FILE_SYNC | FILE_SYNC_DIR,
+			  &step) == 0,
+		    "file_replace: written");
+		fd = open(p, O_RDONLY);
+		CHECK(fd != -1 && read(fd, got, sizeof(got) - 1) == 8 &&
+			strcmp(got, "one two\n") == 0,
+		    "file_replace: the parts in order");
+		if (fd != -1)
+			close(fd);
+		CHECK(stat(p, &st) == 0 && (st.st_mode & 07777) == 0640, "file_replace: its mode");
+		snprintf(q, sizeof(q), "ls -A '%s/r' | grep -qvx target", top);
+		CHECK(system(q) != 0, "file_replace: nothing but the file in its directory");
+		/* A directory in the way: the rename fails, and the temporary goes. */
+		snprintf(p, sizeof(p), "%s/r/dir", top);
+		snprintf(q, sizeof(q), "%s/r/dir/x", top);
+		CHECK(mkdir(p, 0700) == 0 && mkdir(q, 0700) == 0, "setup: a directory not empty");
+		CHECK(file_replace(p, iov, 2, 0600, (uid_t)-1, 0, 0, &step) == -1 &&
+			step == FILE_RENAME,
+		    "file_replace: a failed rename says so");
+		snprintf(q, sizeof(q), "ls -A '%s/r' | grep -qvxE 'target|dir'", top);
+		CHECK(system(q) != 0, "file_replace: no temporary left after a failed rename");
+		snprintf(p, sizeof(p), "%s/none/target", top);
+		CHECK(file_replace(p, iov, 2, 0600, (uid_t)-1, 0, 0, &step) == -1 &&
+			step == FILE_CREATE,
+		    "file_replace: no directory: the create step fails");
+	}
+
 	snprintf(p, sizeof(p), "rm -rf '%s'", top);
 	CHECK(system(p) == 0, "cleanup");
 	UNIT_DONE();
