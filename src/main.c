@@ -511,75 +511,70 @@ mode_verify(const struct cli *c, const struct config *cfg)
 	return rc;
 }
 
-/* --authorize [--device] [-a ACCOUNT]: obtain and store the account's OAuth2 tokens. */
+/*
+ * The modes that act on one account (-a, else the default; sender may choose it): the
+ * account, then fn (0, or -1 with err); an error from either is reported and is the exit
+ * code.
+ */
 static int
-mode_authorize(const struct cli *c, const struct config *cfg)
+mode_account(const struct cli *c, const struct config *cfg, const char *sender,
+    int (*fn)(const struct cli *, const struct config *, const struct account *, struct err *))
 {
 	const struct account *a;
 	struct err e;
 	int rc = EX_OK;
 
 	err_init(&e);
-	if ((a = config_select(cfg, c->account, NULL, &e)) == NULL ||
-	    authorize_run(a, c->device_flow, STDIN_FILENO, stdout, &e) == -1) {
+	if ((a = config_select(cfg, c->account, sender, &e)) == NULL || fn(c, cfg, a, &e) == -1) {
 		report(&e);
 		rc = exit_code(&e);
 	}
 	return rc;
 }
 
+/* --authorize [--device] [-a ACCOUNT]: obtain and store the account's OAuth2 tokens. */
+static int
+run_authorize(const struct cli *c, const struct config *cfg, const struct account *a,
+    struct err *e)
+{
+	(void)cfg;
+	return authorize_run(a, c->device_flow, STDIN_FILENO, stdout, e);
+}
+
 /* --test RCPT [-a ACCOUNT] [-f FROM]: each step of a real send, shown; nothing queued. */
 static int
-mode_test(const struct cli *c, const struct config *cfg)
+run_test(const struct cli *c, const struct config *cfg, const struct account *a, struct err *e)
 {
-	const struct account *a;
-	struct err e;
-
-	err_init(&e);
-	if ((a = config_select(cfg, c->account, c->sender_set ? c->sender : NULL, &e)) == NULL ||
-	    probe_run(cfg, a, c->sender_set ? c->sender : NULL, c->test_rcpt, c->verbose, stdout,
-		&e) == -1) {
-		report(&e);
-		return exit_code(&e);
-	}
-	return EX_OK;
+	return probe_run(cfg, a, c->sender_set ? c->sender : NULL, c->test_rcpt, c->verbose,
+	    stdout, e);
 }
 
 /* --serverinfo [-a ACCOUNT]: what the relay offers; the exit code says if TLS passed. */
 static int
-mode_serverinfo(const struct cli *c, const struct config *cfg)
+run_serverinfo(const struct cli *c, const struct config *cfg, const struct account *a,
+    struct err *e)
 {
-	const struct account *a;
-	struct err e;
-
-	err_init(&e);
-	if ((a = config_select(cfg, c->account, NULL, &e)) == NULL ||
-	    serverinfo_run(a, c->verbose, stdout, &e) == -1) {
-		report(&e);
-		return exit_code(&e);
-	}
-	return EX_OK;
+	(void)cfg;
+	return serverinfo_run(a, c->verbose, stdout, e);
 }
 
 /* --store-password / --forget-password for the selected account (-a, else the default). */
 static int
-mode_password(const struct cli *c, const struct config *cfg)
+run_password(const struct cli *c, const struct config *cfg, const struct account *a, struct err *e)
 {
-	const struct account *a;
-	struct err e;
-	int rc = EX_OK;
+	int rc = -1;
 
-	err_init(&e);
+	if (c->mode != MODE_STORE_PASSWORD) {
+		rc = password_forget(a, e);
+		goto out;
+	}
 	/* System mode (root: system_mode_refuses): the password_file, never the keyring. */
-	if ((a = config_select(cfg, c->account, NULL, &e)) == NULL ||
-	    (c->mode == MODE_STORE_PASSWORD
-		    ? (priv_system() ? password_store_file(a, stdin, priv_group(), &e)
-				     : password_store(a, stdin, &e))
-		    : password_forget(a, &e)) == -1) {
-		report(&e);
-		rc = exit_code(&e);
-	} else if (c->mode == MODE_STORE_PASSWORD)
-		held_forget(cfg, a); /* a new secret: a held account may be tried again */
+	if ((priv_system() ? password_store_file(a, stdin, priv_group(), e)
+			   : password_store(a, stdin, e)) == -1)
+		goto out;
+	held_forget(cfg, a); /* a new secret: a held account may be tried again */
+	rc = 0;
+out:
 	return rc;
 }
 
@@ -710,7 +705,7 @@ main(int argc, char **argv)
 	switch (c.mode) {
 	case MODE_STORE_PASSWORD:
 	case MODE_FORGET_PASSWORD:
-		rc = mode_password(&c, &cfg);
+		rc = mode_account(&c, &cfg, NULL, run_password);
 		break;
 	case MODE_QUEUE_LIST:
 	case MODE_QUEUE_FLUSH:
@@ -733,13 +728,13 @@ main(int argc, char **argv)
 		rc = mode_verify(&c, &cfg);
 		break;
 	case MODE_SERVERINFO:
-		rc = mode_serverinfo(&c, &cfg);
+		rc = mode_account(&c, &cfg, NULL, run_serverinfo);
 		break;
 	case MODE_TEST:
-		rc = mode_test(&c, &cfg);
+		rc = mode_account(&c, &cfg, c.sender_set ? c.sender : NULL, run_test);
 		break;
 	case MODE_AUTHORIZE:
-		rc = mode_authorize(&c, &cfg);
+		rc = mode_account(&c, &cfg, NULL, run_authorize);
 		break;
 	default:
 		rc = mode_send(&c, &cfg);
