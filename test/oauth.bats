@@ -9,6 +9,7 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	load lib/common
+	load lib/idp
 	CERTS=$(certs_dir)
 	MSG=$BATS_TEST_TMPDIR/msg
 	printf 'Subject: oauth test\n\nbody\n' >"$MSG"
@@ -25,35 +26,8 @@ teardown() {
 }
 
 # idp_start [fakeidp options]: the mock provider; sets IDP (its base URL) and IDP_PORT.
-idp_start() {
-	mkdir -p "$IDP_DIR"
-	python3 "$BATS_TEST_DIRNAME/fakeidp.py" --dir "$IDP_DIR" --port-file "$IDP_DIR/port" \
-		--cert "$CERTS/server.pem" --key "$CERTS/server.key" --lifetime 60 \
-		--client-secret s3cret "$@" </dev/null >>"$IDP_DIR/out" 2>&1 3>&- &
-	IDP_PID=$!
-	local i
-	for ((i = 0; i < 500; i++)); do
-		[[ -s $IDP_DIR/port ]] && break
-		sleep 0.01
-	done
-	IDP_PORT=$(<"$IDP_DIR/port")
-	IDP=https://localhost:$IDP_PORT
-}
-
-idp_stop() {
-	if [[ -n $IDP_PID ]]; then
-		kill "$IDP_PID" 2>/dev/null || true
-		wait "$IDP_PID" 2>/dev/null || true
-		IDP_PID=
-	fi
-}
-
-# The relay: STARTTLS, AUTH after TLS with the token mechanisms, tokens from the provider.
-relay_start() {
-	fake_start --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
-		--auth-after-tls --require-auth --auth-mechs "XOAUTH2 OAUTHBEARER" \
-		--user joe@example.com --oauth-token-file "$IDP_DIR/access_tokens" "$@"
-}
+# relay_start and idp_stop: lib/idp.bash.
+idp_start() { idp_launch python3 --lifetime 60 --client-secret s3cret "$@"; }
 
 # An OAuth2 account "t" (Google semantics) whose endpoints are the mock provider.
 oconfig() {

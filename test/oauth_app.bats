@@ -32,6 +32,7 @@ PY
 
 setup() {
 	load lib/common
+	load lib/idp
 	CERTS=$(certs_dir)
 	KEYS=$BATS_FILE_TMPDIR/keys
 	MSG=$BATS_TEST_TMPDIR/msg
@@ -50,35 +51,11 @@ teardown() {
 
 # idp_start [fakeidp options]: the mock provider with the app registration (client-1,
 # secret app-s3cret, certificate app.pem) and the service account (sa.pem, kid-1).
+# relay_start and idp_stop: lib/idp.bash.
 idp_start() {
-	mkdir -p "$IDP_DIR"
-	/usr/bin/python3 "$BATS_TEST_DIRNAME/fakeidp.py" --dir "$IDP_DIR" \
-		--port-file "$IDP_DIR/port" --cert "$CERTS/server.pem" --key "$CERTS/server.key" \
-		--lifetime 60 --client-id client-1 --app-secret app-s3cret \
+	idp_launch /usr/bin/python3 --lifetime 60 --client-id client-1 --app-secret app-s3cret \
 		--client-cert "$KEYS/app.pem" --sa-cert "$KEYS/sa.pem" --sa-key-id kid-1 \
-		--sa-email mailer@proj.iam.gserviceaccount.com --sa-sub joe@example.com \
-		"$@" </dev/null >>"$IDP_DIR/out" 2>&1 3>&- &
-	IDP_PID=$!
-	local i
-	for ((i = 0; i < 500; i++)); do
-		[[ -s $IDP_DIR/port ]] && break
-		sleep 0.01
-	done
-	IDP=https://localhost:$(<"$IDP_DIR/port")
-}
-
-idp_stop() {
-	if [[ -n $IDP_PID ]]; then
-		kill "$IDP_PID" 2>/dev/null || true
-		wait "$IDP_PID" 2>/dev/null || true
-		IDP_PID=
-	fi
-}
-
-relay_start() {
-	fake_start --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
-		--auth-after-tls --require-auth --auth-mechs "XOAUTH2 OAUTHBEARER" \
-		--user joe@example.com --oauth-token-file "$IDP_DIR/access_tokens" "$@"
+		--sa-email mailer@proj.iam.gserviceaccount.com --sa-sub joe@example.com "$@"
 }
 
 # Microsoft 365 app-only with a client secret file (the default) or other keys.

@@ -13,6 +13,8 @@
 
 bats_require_minimum_version 1.5.0
 load lib/common
+load lib/idp
+load lib/system
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 NUSERS=20
@@ -29,16 +31,7 @@ STATE=$SYS/var/lib/mailout
 TOK=$STATE/oauth2-t.json
 user_name() { echo "mo-o$1-$SYS_ID"; }
 
-SYS_LDFLAGS=
-if [[ ${MAILOUT_BUILD:-} == *asan* ]]; then
-	SYS_BUILD=$TOP/test/.cache/build-oauthsys-asan
-	SYS_CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-	# LeakSanitizer cannot stop the world of a setgid process (see system.bats).
-	SYS_LDFLAGS=$TOP/test/.cache/nolsan.o
-else
-	SYS_BUILD=$TOP/test/.cache/build-oauthsys
-	SYS_CFLAGS="-O2 -g"
-fi
+sys_build oauthsys
 SYS_MAKE=(BUILD="$SYS_BUILD" CFLAGS="$SYS_CFLAGS" LDFLAGS="$SYS_LDFLAGS" PREFIX="$SYS/usr"
 	SYSCONFDIR="$SYS/etc" LOCALSTATEDIR="$SYS/var"
 	SYSTEMDUNITDIR="$SYS/lib/systemd/system" MAILOUT_GROUP="$GRP"
@@ -46,15 +39,12 @@ SYS_MAKE=(BUILD="$SYS_BUILD" CFLAGS="$SYS_CFLAGS" LDFLAGS="$SYS_LDFLAGS" PREFIX=
 RUN_ENV=(PATH=/usr/bin:/bin)
 
 sys_cleanup() {
-	local i u
+	local i
 	rm -rf "$SYS"
 	for ((i = 1; i <= NUSERS; i++)); do
-		u=$(user_name "$i")
-		if id -u "$u" >/dev/null 2>&1; then userdel "$u" 2>/dev/null || true; fi
+		sys_del_user "$(user_name "$i")"
 	done
-	if id -u "$GRP" >/dev/null 2>&1; then userdel "$GRP"; fi
-	if getent group "$GRP" >/dev/null; then groupdel "$GRP"; fi
-	return 0
+	sys_del_group "$GRP"
 }
 
 setup_file() {
@@ -62,17 +52,9 @@ setup_file() {
 	sys_cleanup
 	mkdir -p "$SYS/links/sbin"
 	chmod 755 "$SYS"
-	if [[ -n $SYS_LDFLAGS ]]; then
-		mkdir -p "$(dirname "$SYS_LDFLAGS")"
-		echo 'int __lsan_is_turned_off(void); int __lsan_is_turned_off(void) { return 1; }' |
-			cc -x c -c -o "$SYS_LDFLAGS" -
-	fi
-	make -C "$TOP" -s -j2 "${SYS_MAKE[@]}" install-system >"$BATS_FILE_TMPDIR/install.out" 2>&1 ||
-		{ cat "$BATS_FILE_TMPDIR/install.out" >&2; return 1; }
+	sys_install || return 1
 	for ((i = 1; i <= NUSERS; i++)); do
-		useradd --system --no-create-home --home-dir /nonexistent \
-			--shell /usr/sbin/nologin "$(user_name "$i")" 2>/dev/null ||
-			id -u "$(user_name "$i")" >/dev/null
+		sys_add_user "$(user_name "$i")"
 	done
 	# What users' processes must be able to read: the test CA (tls_ca_file).
 	mkdir -m 755 "$SYS/pub"
@@ -98,34 +80,8 @@ teardown() {
 }
 
 # idp_start [fakeidp options]: the provider, rotating; sets IDP (its base URL).
-idp_start() {
-	mkdir -p "$IDP_DIR"
-	python3 "$BATS_TEST_DIRNAME/fakeidp.py" --dir "$IDP_DIR" --port-file "$IDP_DIR/port" \
-		--cert "$CERTS/server.pem" --key "$CERTS/server.key" --lifetime 120 \
-		--client-secret s3cret --rotate "$@" </dev/null >>"$IDP_DIR/out" 2>&1 3>&- &
-	IDP_PID=$!
-	local i
-	for ((i = 0; i < 500; i++)); do
-		[[ -s $IDP_DIR/port ]] && break
-		sleep 0.01
-	done
-	IDP=https://localhost:$(<"$IDP_DIR/port")
-}
-
-idp_stop() {
-	if [[ -n $IDP_PID ]]; then
-		kill "$IDP_PID" 2>/dev/null || true
-		wait "$IDP_PID" 2>/dev/null || true
-		IDP_PID=
-	fi
-}
-
-# relay_start [--port N]: STARTTLS, then XOAUTH2/OAUTHBEARER with the provider's tokens only.
-relay_start() {
-	fake_start --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
-		--auth-after-tls --require-auth --auth-mechs "XOAUTH2 OAUTHBEARER" \
-		--user joe@example.com --oauth-token-file "$IDP_DIR/access_tokens" "$@"
-}
+# relay_start [--port N] and idp_stop: lib/idp.bash.
+idp_start() { idp_launch python3 --lifetime 120 --client-secret s3cret --rotate "$@"; }
 
 # sys_config MODE [LINES...]: the system file, root:group with MODE, account t against the
 # provider; its literal client secret is why it may not be readable by others.

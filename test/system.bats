@@ -11,6 +11,7 @@
 
 bats_require_minimum_version 1.5.0
 load lib/common
+load lib/system
 
 SECRET=sys-Secret-27182818
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
@@ -29,20 +30,9 @@ sys_names() {
 	PWFILE=$SYS/etc/mailout/t.password
 }
 
-# The ASan pass of test/run gets an ASan+UBSan system build. LeakSanitizer cannot stop
-# the world of a setgid process (its ptrace is refused, as the caller's is), and the
-# process cannot read its own /proc/self/environ for ASAN_OPTIONS (it is not dumpable):
-# so that build is linked with an object that turns LeakSanitizer off. Leaks are checked
-# by every other suite.
-SYS_LDFLAGS=
-if [[ ${MAILOUT_BUILD:-} == *asan* ]]; then
-	SYS_BUILD=$TOP/test/.cache/build-system-asan
-	SYS_CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-	SYS_LDFLAGS=$TOP/test/.cache/nolsan.o
-else
-	SYS_BUILD=$TOP/test/.cache/build-system
-	SYS_CFLAGS="-O2 -g"
-fi
+# The ASan pass of test/run gets an ASan+UBSan system build without LeakSanitizer
+# (lib/system.bash says why).
+sys_build system
 RUN_ENV=(PATH=/usr/bin:/bin)
 # sys_make: the make variables of this run's system install.
 sys_make() {
@@ -56,14 +46,10 @@ sys_make
 
 sys_cleanup() {
 	rm -rf "$SYS"
-	local u
-	for u in "$WWW" "$ALICE"; do
-		if id -u "$u" >/dev/null 2>&1; then userdel "$u" 2>/dev/null || true; fi
-	done
+	sys_del_user "$WWW"
+	sys_del_user "$ALICE"
 	# system-install makes a user of the group's name for the listener (run_as).
-	if id -u "$GRP" >/dev/null 2>&1; then userdel "$GRP"; fi
-	if getent group "$GRP" >/dev/null; then groupdel "$GRP"; fi
-	return 0
+	sys_del_group "$GRP"
 }
 
 setup_file() {
@@ -73,17 +59,10 @@ setup_file() {
 	chmod 755 "$SYS"
 	# Another MTA's sendmail: install-system keeps it aside, uninstall-system puts it back.
 	echo 'previous MTA' >"$SYS/links/lib/sendmail"
-	if [[ -n $SYS_LDFLAGS ]]; then
-		mkdir -p "$(dirname "$SYS_LDFLAGS")"
-		echo 'int __lsan_is_turned_off(void); int __lsan_is_turned_off(void) { return 1; }' |
-			cc -x c -c -o "$SYS_LDFLAGS" -
-	fi
-	make -C "$TOP" -s -j2 "${SYS_MAKE[@]}" install-system >"$BATS_FILE_TMPDIR/install.out" 2>&1 ||
-		{ cat "$BATS_FILE_TMPDIR/install.out" >&2; return 1; }
+	sys_install || return 1
 	cp "$SYS/etc/sendmail.conf" "$BATS_FILE_TMPDIR/installed.conf"
 	for u in "$WWW" "$ALICE"; do
-		useradd --system --no-create-home --home-dir /nonexistent \
-			--shell /usr/sbin/nologin "$u" 2>/dev/null || id -u "$u" >/dev/null
+		sys_add_user "$u"
 	done
 	# What the README tells the administrator to do with the relay password.
 	printf '%s\n' "$SECRET" | install -m 640 -o root -g "$GRP" /dev/stdin "$PWFILE"
