@@ -126,32 +126,50 @@ password_save(const struct account *a, const char *secret, struct err *e)
 	return password_write_file(a->password_file, secret, e);
 }
 
-int
-password_store(const struct account *a, FILE *in, struct err *e)
+/*
+ * The password to store: asked on the terminal (prompt, not echoed), else the first line
+ * of in; a trailing CR dropped. 0, or -1 with err (an empty one is nothing to store).
+ */
+static int
+new_password(FILE *in, const char *prompt, struct buf *b, struct err *e)
 {
-	struct buf b;
 	int rc = -1;
 
-	buf_init_secret(&b, MAX_SECRET);
-	if (keyring_account(a, "store", e) == -1)
-		goto out;
 	if (isatty(fileno(in))) {
-		if (prompt_password(&b, e, "Password for %s at %s (account %s): ", a->user,
-			a->host, a->name) == -1)
+		if (prompt_password(b, e, "%s", prompt) == -1)
 			goto out;
-	} else if (prompt_line(fileno(in), &b) == -1) {
+	} else if (prompt_line(fileno(in), b) == -1) {
 		err_set(e, ERR_PERM, CAUSE_USAGE,
 		    "could not read the password from standard "
 		    "input (the first line, at most %d bytes)",
 		    MAX_SECRET);
 		goto out;
 	}
-	if (b.len > 0 && b.data[b.len - 1] == '\r')
-		b.data[--b.len] = '\0';
-	if (b.len == 0 || memchr(b.data, '\0', b.len) != NULL) {
+	if (b->len > 0 && b->data[b->len - 1] == '\r')
+		b->data[--b->len] = '\0';
+	if (b->len == 0 || memchr(b->data, '\0', b->len) != NULL) {
 		err_set(e, ERR_PERM, CAUSE_USAGE, "no password given: nothing stored");
 		goto out;
 	}
+	rc = 0;
+out:
+	return rc;
+}
+
+int
+password_store(const struct account *a, FILE *in, struct err *e)
+{
+	struct buf b;
+	char prompt[MAX_ERROR_TEXT];
+	int rc = -1;
+
+	buf_init_secret(&b, MAX_SECRET);
+	if (keyring_account(a, "store", e) == -1)
+		goto out;
+	snprintf(prompt, sizeof(prompt), "Password for %s at %s (account %s): ", a->user, a->host,
+	    a->name);
+	if (new_password(in, prompt, &b, e) == -1)
+		goto out;
 	if (password_save(a, b.data, e) == -1)
 		goto out;
 	printf("mailout: stored the password for %s at %s (account %s) in the keyring\n", a->user,
@@ -199,6 +217,7 @@ password_store_file(const struct account *a, FILE *in, gid_t gid, struct err *e)
 {
 	const struct group *gr = getgrgid(gid);
 	struct buf b;
+	char prompt[MAX_ERROR_TEXT];
 	int rc = -1;
 
 	buf_init_secret(&b, MAX_SECRET);
@@ -210,22 +229,9 @@ password_store_file(const struct account *a, FILE *in, gid_t gid, struct err *e)
 		    a->name, a->name, a->name, a->file);
 		goto out;
 	}
-	if (isatty(fileno(in))) {
-		if (prompt_password(&b, e, "Password for account %s: ", a->name) == -1)
-			goto out;
-	} else if (prompt_line(fileno(in), &b) == -1) {
-		err_set(e, ERR_PERM, CAUSE_USAGE,
-		    "could not read the password from standard "
-		    "input (the first line, at most %d bytes)",
-		    MAX_SECRET);
+	snprintf(prompt, sizeof(prompt), "Password for account %s: ", a->name);
+	if (new_password(in, prompt, &b, e) == -1)
 		goto out;
-	}
-	if (b.len > 0 && b.data[b.len - 1] == '\r')
-		b.data[--b.len] = '\0';
-	if (b.len == 0 || memchr(b.data, '\0', b.len) != NULL) {
-		err_set(e, ERR_PERM, CAUSE_USAGE, "no password given: nothing stored");
-		goto out;
-	}
 	if (password_write_file(a->password_file, b.data, e) == -1)
 		goto out;
 	printf("mailout: stored the password of account %s in %s (root:%s 0640)\n", a->name,
