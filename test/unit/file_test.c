@@ -34,32 +34,39 @@ read_text(const char *text, size_t max, int line, struct buf *b)
 	return rc;
 }
 
+/* read_capped's cases, into a buffer of 6 bytes: rc, then errno or the length read. */
+static const struct {
+	const char *text;
+	int line, rc, err;
+	size_t len;
+	const char *name;
+} reads[] = {
+	{ "abcdef", 0, 0, 0, 6, "a file of exactly max bytes fits" },
+	{ "abcdefg", 0, -1, EFBIG, 0, "one byte more is EFBIG" },
+	{ "", 0, 0, 0, 0, "an empty file" },
+	/* Reads of at most what is left: "pw\nnot", then the newline stops it. */
+	{ "pw\nnotes that go on and on", 1, 0, 0, 6, "line: stops at the newline, within max" },
+	{ "abcdefgh\n", 1, -1, EFBIG, 0, "line: a first line longer than max is EFBIG" },
+	{ "abc", 1, 0, 0, 3, "line: a last line without newline is all of it" },
+	{ "abcdef", 1, -1, EFBIG, 0, "line: max bytes and no newline is too long" },
+};
+
 static void
 read_tests(void)
 {
 	struct buf b;
+	char name[128];
+	size_t i;
+	int rc;
 
-	CHECK(read_text("abcdef", 6, 0, &b) == 0 && b.len == 6,
-	    "read_capped: a file of exactly max bytes fits");
-	buf_free(&b);
-	CHECK(read_text("abcdefg", 6, 0, &b) == -1 && errno == EFBIG,
-	    "read_capped: one byte more is EFBIG");
-	buf_free(&b);
-	CHECK(read_text("", 6, 0, &b) == 0 && b.len == 0, "read_capped: an empty file");
-	buf_free(&b);
-	CHECK(read_text("pw\nnotes that go on and on", 6, 1, &b) == 0 &&
-		memchr(b.data, '\n', b.len) != NULL && b.len <= 6,
-	    "read_capped: line: stops at the newline, within max");
-	buf_free(&b);
-	CHECK(read_text("abcdefgh\n", 6, 1, &b) == -1 && errno == EFBIG,
-	    "read_capped: line: a first line longer than max is EFBIG");
-	buf_free(&b);
-	CHECK(read_text("abc", 6, 1, &b) == 0 && b.len == 3,
-	    "read_capped: line: a last line without newline is all of it");
-	buf_free(&b);
-	CHECK(read_text("abcdef", 6, 1, &b) == -1 && errno == EFBIG,
-	    "read_capped: line: max bytes and no newline is too long");
-	buf_free(&b);
+	for (i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		rc = read_text(reads[i].text, 6, reads[i].line, &b);
+		snprintf(name, sizeof(name), "read_capped: %s", reads[i].name);
+		CHECK(rc == reads[i].rc &&
+			(rc == -1 ? errno == reads[i].err : b.len == reads[i].len),
+		    name);
+		buf_free(&b);
+	}
 }
 
 static int
