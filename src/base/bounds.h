@@ -121,6 +121,13 @@
 #define MAX_SESSION_TIMEOUT (24ULL * 3600)
 /* The listener's addresses: a host has a few; each is a socket polled by the parent. */
 #define MAX_LISTEN_SOCKETS 16
+/*
+ * Sessions one listener worker serves before it is replaced, as Postfix's max_use: what
+ * a session left behind unnoticed (memory, a descriptor) cannot pile up for ever.
+ */
+#define MAX_WORKER_SESSIONS 100
+/* Seconds an idle listener worker waits for a client before it ends (Postfix: 100). */
+#define MAX_WORKER_IDLE 60
 /* Failed logins on one listener connection before it is closed (421). */
 #define MAX_AUTH_FAILURES 3
 /* Failed logins from one client address in LOGIN_FAILURE_WINDOW before it is refused. */

@@ -17,6 +17,8 @@
  *                                  public one (the domain is appended)
  *     MAILOUT_MAILNAME=PATH        /etc/mailname (the mail domain), likewise never the
  *                                  machine's
+ *     MAILOUT_TEST_WORKER_USES=N   sessions of a listener worker, lowered only
+ *     MAILOUT_TEST_WORKER_IDLE=S   seconds a listener worker stays idle, lowered only
  *   (MAILOUT_CRED_TIMEOUT to MAILOUT_SYSCONF and MAILOUT_MAILNAME not in a set-ID
  *   process, MAILOUT_SYSCONF and MAILOUT_MAILNAME then only for root).
  * The suites run the release binary, and the test one only where a test needs a hook.
@@ -43,5 +45,10 @@ const char *hooks_ispdb_url(const char *dflt);
 
 /* The file naming the mail domain: path (/etc/mailname), or the test's. */
 const char *hooks_mailname(const char *path);
+
+/* Sessions a listener worker serves before it is replaced: dflt, or the test's fewer. */
+int hooks_worker_uses(int dflt);
+/* Seconds a listener worker stays idle before it ends: dflt, or the test's shorter. */
+int hooks_worker_idle(int dflt);
 
 #endif

@@ -54,3 +54,15 @@ hooks_mailname(const char *path)
 {
 	return path;
 }
+
+int
+hooks_worker_uses(int dflt)
+{
+	return dflt;
+}
+
+int
+hooks_worker_idle(int dflt)
+{
+	return dflt;
+}

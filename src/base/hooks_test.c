@@ -102,3 +102,15 @@ hooks_mailname(const char *path)
 		return env;
 	return path;
 }
+
+int
+hooks_worker_uses(int dflt)
+{
+	return shorter("MAILOUT_TEST_WORKER_USES", dflt);
+}
+
+int
+hooks_worker_idle(int dflt)
+{
+	return shorter("MAILOUT_TEST_WORKER_IDLE", dflt);
+}

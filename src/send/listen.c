@@ -1,13 +1,29 @@
 /*
  * listen.c: `mailout -bd`. See listen.h.
  *
- * The parent only binds, decides and forks: it never reads a byte from a client, so a
- * hostile one can cost it no more than an accept and a fork. Its state is the table of
- * children (pid, listening socket, client address), which the limits are counted in.
+ * The parent only binds, accepts, decides and hands over: it never reads a byte from a
+ * client, so a hostile one can cost it no more than an accept and a sendmsg. Sessions are
+ * served by a pool of worker processes, each forked with a control channel of its own (a
+ * Unix socketpair): an allowed connection goes to an idle worker as an SCM_RIGHTS message
+ * (the socket, with the client's address and the decision), else to a newly forked one.
+ * A worker serves one client at a time, forgets it (submit_reset, a fresh struct session,
+ * the socket closed), writes one byte back ("done") and waits for the next. Forking per
+ * connection cost 9 to 12 ms of CPU each (page tables, copy-on-write faults, symbols bound
+ * again); a worker pays it once per MAX_WORKER_SESSIONS sessions.
+ *
+ * The parent's state is the table of workers (pid, channel, busy or idle, and while busy
+ * the listening socket and client address), and the limits count busy workers only: an
+ * idle worker is not a connection. The parent alone retires a worker (after
+ * MAX_WORKER_SESSIONS sessions, or MAX_WORKER_IDLE seconds idle) by closing its channel,
+ * so no socket is ever sent to a worker that is leaving; a worker ends when it reads EOF,
+ * which is also how it learns that the parent ended (SIGTERM or kill -9): a session under
+ * way finishes first. A worker that dies (a kill, session_timeout's SIGALRM) is seen as
+ * EOF on its channel and by waitpid; its slot is freed at once.
  * Signals reach the poll loop through a pipe (the self-pipe trick), so that no work is
  * done in a handler.
  */
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -33,6 +49,8 @@
 #include "base/cidr.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/clock.h"
+#include "base/hooks.h"
 #include "base/mem.h"
 #include "base/priv.h"
 #include "config/config.h"
@@ -49,20 +67,34 @@
 
 /* Connections waiting for accept(): the kernel's queue, beyond our limits. */
 #define LISTEN_BACKLOG 128
+/* Workers a connection is offered to when a handover fails, before it gets 421. */
+#define HANDOVER_TRIES 3
 
 struct lsock {
 	int fd;
 	char name[NI_MAXHOST + 16]; /* "127.0.0.1:25", "[::1]:25" */
-	unsigned active; /* children serving its connections */
+	unsigned active; /* busy workers serving its connections */
 };
 
+/* A worker of the pool, in the parent's table. */
 struct child {
 	pid_t pid; /* 0: a free slot */
-	size_t sock;
+	int ch; /* the parent's end of its control channel */
+	int busy;
+	size_t sock; /* busy: the listening socket and the client */
 	struct cidr ip;
+	unsigned uses; /* sessions handed to it */
+	int64_t idle_since; /* now_ms() when it last said done */
 };
 
 enum access { ACC_ALLOW, ACC_SAFE, ACC_REFUSE };
+
+/* What the parent sends a worker with the client's socket (SCM_RIGHTS). */
+struct handover {
+	struct cidr ip;
+	enum access acc;
+	size_t sock; /* the listening socket's index */
+};
 
 /* Failed logins of one client address, counted in the parent across its sessions. */
 struct failures {
@@ -78,7 +110,11 @@ struct listener {
 	struct lsock socks[MAX_LISTEN_SOCKETS];
 	size_t nsocks;
 	struct child *kids;
-	size_t nkids; /* slots */
+	size_t nkids; /* slots: every listening socket's max_connections */
+	struct pollfd *pfd; /* sockets, signal pipe, failure pipe, then the channels */
+	size_t *pkid; /* the slot of each channel in pfd */
+	unsigned max_uses; /* MAX_WORKER_SESSIONS, or the test's (hooks.h) */
+	int64_t max_idle_ms; /* MAX_WORKER_IDLE, likewise */
 	struct cidr *own; /* this computer's addresses */
 	size_t nown;
 	struct failures *fails;
@@ -93,7 +129,7 @@ struct listener {
 	time_t sweep_at; /* 0, or when to sweep tmp/ for a session killed before */
 };
 
-/* What one child serves: one client. */
+/* What a worker serves: one client; made afresh for each. */
 struct session {
 	const struct listener *ls;
 	struct submit *sub;
@@ -338,7 +374,7 @@ refuse(int fd, const char *line)
 	close(fd);
 }
 
-/* ---- the child: one client ---- */
+/* ---- the worker: one client at a time ---- */
 
 static int
 sess_submit(void *ctx, const char *sender, char *const *rcpts, size_t nrcpts, int msg_fd,
@@ -520,15 +556,70 @@ out:
 	users_senders_free(&x.senders);
 }
 
+/*
+ * One worker's life: take a client from the channel ch, serve it, forget it, say done;
+ * until the channel ends (the parent retired this worker, or ended itself).
+ */
+static void
+worker_run(const struct listener *ls, int ch)
+{
+	struct handover h;
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *cm;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	ssize_t n;
+	int fd;
+
+	for (;;) {
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = &h;
+		iov.iov_len = sizeof(h);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		if ((n = recvmsg(ch, &mh, MSG_CMSG_CLOEXEC)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		fd = -1;
+		cm = CMSG_FIRSTHDR(&mh);
+		if (cm != NULL && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		/* Only the parent writes here; anything else is a bug: stop rather than guess. */
+		if (fd == -1 || n != (ssize_t)sizeof(h) ||
+		    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+			if (fd != -1)
+				close(fd);
+			log_line(LOG_ERR, "listen: worker: a bad handover from the parent");
+			break;
+		}
+		/* serve_client closes fd (its stream owns it) on every path. */
+		serve_client(ls, fd, &h.ip, h.acc);
+		/* The session's timeout was this client's: it must not cut the next one. */
+		alarm(0);
+		if (ls->sub != NULL)
+			submit_reset(ls->sub);
+		if (send(ch, "d", 1, MSG_NOSIGNAL) != 1)
+			break;
+	}
+}
+
 /* ---- the parent ---- */
 
+/* Busy workers serving ip: what max_connections_per_ip counts. */
 static size_t
 count_ip(const struct listener *ls, const struct cidr *ip)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < ls->nkids; i++)
-		if (ls->kids[i].pid != 0 && cidr_contains(&ls->kids[i].ip, ip))
+		if (ls->kids[i].pid != 0 && ls->kids[i].busy && cidr_contains(&ls->kids[i].ip, ip))
 			n++;
 	return n;
 }
@@ -575,6 +666,24 @@ read_failures(struct listener *ls)
 			f->n++;
 }
 
+/*
+ * Slot i is free again: its worker died (EOF on the channel, or reaped), or is retired (the
+ * channel closed here; the worker reads EOF and ends, reaped later by its pid alone). A
+ * busy worker's connection no longer counts.
+ */
+static void
+slot_free(struct listener *ls, size_t i)
+{
+	struct child *k = &ls->kids[i];
+
+	if (k->ch != -1)
+		close(k->ch);
+	if (k->busy)
+		ls->socks[k->sock].active--;
+	memset(k, 0, sizeof(*k));
+	k->ch = -1;
+}
+
 static void
 reap(struct listener *ls)
 {
@@ -587,8 +696,7 @@ reap(struct listener *ls)
 			killed = 1;
 		for (i = 0; i < ls->nkids; i++)
 			if (ls->kids[i].pid == pid) {
-				ls->socks[ls->kids[i].sock].active--;
-				ls->kids[i].pid = 0;
+				slot_free(ls, i);
 				break;
 			}
 	}
@@ -600,84 +708,89 @@ reap(struct listener *ls)
 		ls->sweep_at = time(NULL) + QUEUE_DEAD_AGE + 1;
 }
 
-/* Milliseconds poll may wait: until the sweep is due, else for ever (-1). */
-static int
-poll_wait(const struct listener *ls)
+/* What a worker's channel says: "done" (one byte a session), or EOF: it is gone. */
+static void
+read_channel(struct listener *ls, size_t i, int64_t now)
 {
-	time_t now = time(NULL);
+	struct child *k = &ls->kids[i];
+	char b[16];
+	ssize_t n, j;
 
-	if (ls->sweep_at == 0)
-		return -1;
-	return ls->sweep_at <= now ? 0 : (int)(ls->sweep_at - now) * 1000;
+	for (;;) {
+		n = recv(k->ch, b, sizeof(b), MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			slot_free(ls, i);
+			break;
+		}
+		for (j = 0; j < n; j++) {
+			if (!k->busy)
+				continue;
+			k->busy = 0;
+			ls->socks[k->sock].active--;
+			k->idle_since = now;
+		}
+		/* Retired by the parent, never by itself: no client is sent to a leaving one. */
+		if (!k->busy && k->uses >= ls->max_uses) {
+			slot_free(ls, i);
+			break;
+		}
+	}
+}
+
+/* Idle workers past MAX_WORKER_IDLE end; returns when the next one will, or -1. */
+static int64_t
+retire_idle(struct listener *ls, int64_t now)
+{
+	int64_t next = -1, at;
+	size_t i;
+
+	for (i = 0; i < ls->nkids; i++) {
+		if (ls->kids[i].pid == 0 || ls->kids[i].busy)
+			continue;
+		at = ls->kids[i].idle_since + ls->max_idle_ms;
+		if (at <= now)
+			slot_free(ls, i);
+		else if (next == -1 || at < next)
+			next = at;
+	}
+	return next;
+}
+
+/* Milliseconds poll may wait: until the sweep or an idle worker's end is due, else -1. */
+static int
+poll_wait(const struct listener *ls, int64_t idle_at, int64_t now)
+{
+	time_t t = time(NULL);
+	int64_t ms = -1;
+
+	if (ls->sweep_at != 0)
+		ms = ls->sweep_at <= t ? 0 : (int64_t)(ls->sweep_at - t) * 1000;
+	if (idle_at != -1 && (ms == -1 || idle_at - now < ms))
+		ms = idle_at <= now ? 0 : idle_at - now;
+	return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
 /*
- * Accept one connection on socket si and hand it to a child. Returns 1 in the child
- * (its session is over), 0 in the parent.
+ * Fork a worker into free slot i. The client's socket cfd, which the parent holds, is not
+ * the worker's: it comes over the channel like every other. Returns 0 in the parent, -1
+ * when it failed (errno), and 1 in the worker once its life is over.
  */
 static int
-accept_one(struct listener *ls, size_t si)
+spawn(struct listener *ls, size_t i, int cfd)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	struct lsock *s = &ls->socks[si];
-	struct cidr ip;
-	struct failures *f;
-	const char *why;
-	char addr[CIDR_STR_LEN], line[MAX_REPLY_LINE];
-	enum access acc;
-	size_t i, slot;
+	int sv[2], ret = -1;
+	size_t j;
 	pid_t pid;
-	int fd, ret = 0;
 
-	/* Non-blocking, as fdstream_socket wants it: a read that waits must time out. */
-	if ((fd = accept4(s->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
-	    -1)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		goto out;
-	if (cidr_from_sockaddr((struct sockaddr *)&ss, &ip) == -1) {
-		close(fd);
-		goto out;
-	}
-	cidr_str(&ip, addr, sizeof(addr));
-	if ((acc = decide(ls, &ip, &why)) == ACC_REFUSE) {
-		log_line(LOG_NOTICE, "listen: refused %s on %s: %s", addr, s->name, why);
-		snprintf(line, sizeof(line), "554 5.7.1 %s: access denied\r\n", ls->l->hostname);
-		refuse(fd, line);
-		goto out;
-	}
-	if ((f = fails_of(ls, &ip, 0)) != NULL && f->n >= MAX_LOGIN_FAILURES) {
-		log_line(LOG_NOTICE, "listen: refused %s on %s: %u failed logins in %d s", addr,
-		    s->name, f->n, LOGIN_FAILURE_WINDOW);
-		snprintf(line, sizeof(line),
-		    "421 4.7.0 %s Too many failed logins, try again "
-		    "later\r\n",
-		    ls->l->hostname);
-		refuse(fd, line);
-		goto out;
-	}
-	if (s->active >= ls->l->max_connections ||
-	    count_ip(ls, &ip) >= ls->l->max_connections_per_ip) {
-		why = s->active >= ls->l->max_connections ? "max_connections"
-							  : "max_connections_per_ip";
-		log_line(LOG_NOTICE, "listen: refused %s on %s: %s reached", addr, s->name, why);
-		snprintf(line, sizeof(line),
-		    "421 4.7.0 %s Too many connections, try again "
-		    "later\r\n",
-		    ls->l->hostname);
-		refuse(fd, line);
-		goto out;
-	}
-	for (slot = 0; slot < ls->nkids && ls->kids[slot].pid != 0; slot++)
-		;
-	if (slot == ls->nkids) {
-		/* Every limit is below the table's size; this is a bug, not a client's doing. */
-		refuse(fd, "421 4.3.0 Service busy\r\n");
-		goto out;
-	}
 	if ((pid = fork()) == -1) {
-		log_line(LOG_ERR, "listen: refused %s on %s: cannot fork: %s", addr, s->name,
-		    strerror(errno));
-		refuse(fd, "421 4.3.0 Service busy, try again later\r\n");
+		close(sv[0]);
+		close(sv[1]);
 		goto out;
 	}
 	if (pid == 0) {
@@ -689,20 +802,173 @@ accept_one(struct listener *ls, size_t si)
 		close(sigpipe_fds[1]);
 		close(ls->failpipe[0]);
 		ls->failpipe[0] = -1;
+		close(cfd);
+		close(sv[0]);
+		/*
+		 * The other workers' channels: a copy here would keep each open after the
+		 * parent closed or lost it, and that worker would never read its EOF.
+		 */
+		for (j = 0; j < ls->nkids; j++)
+			if (ls->kids[j].ch != -1) {
+				close(ls->kids[j].ch);
+				ls->kids[j].ch = -1;
+			}
 		/* Closed here, not again on the way out: their numbers may be reused by then. */
-		for (i = 0; i < ls->nsocks; i++) {
-			close(ls->socks[i].fd);
-			ls->socks[i].fd = -1;
+		for (j = 0; j < ls->nsocks; j++) {
+			close(ls->socks[j].fd);
+			ls->socks[j].fd = -1;
 		}
-		serve_client(ls, fd, &ip, acc);
+		worker_run(ls, sv[1]);
+		close(sv[1]);
 		ret = 1;
 		goto out;
 	}
-	close(fd);
-	ls->kids[slot].pid = pid;
-	ls->kids[slot].sock = si;
-	ls->kids[slot].ip = ip;
-	s->active++;
+	close(sv[1]);
+	memset(&ls->kids[i], 0, sizeof(ls->kids[i]));
+	ls->kids[i].pid = pid;
+	ls->kids[i].ch = sv[0];
+	ret = 0;
+out:
+	return ret;
+}
+
+/* Send the client's socket to the worker in slot i. 0, or -1: the worker is gone. */
+static int
+hand_over(const struct listener *ls, size_t i, int fd, const struct handover *h)
+{
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *cm;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	ssize_t n;
+
+	memset(&mh, 0, sizeof(mh));
+	memset(&ctl, 0, sizeof(ctl));
+	iov.iov_base = (void *)h;
+	iov.iov_len = sizeof(*h);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	/* An idle worker has nothing queued: this never waits. */
+	while ((n = sendmsg(ls->kids[i].ch, &mh, MSG_DONTWAIT | MSG_NOSIGNAL)) == -1 &&
+	    errno == EINTR)
+		;
+	return n == (ssize_t)sizeof(*h) ? 0 : -1;
+}
+
+/* The idle worker that said done last (the others age out when fewer are needed), or -1. */
+static ssize_t
+idle_worker(const struct listener *ls)
+{
+	ssize_t best = -1;
+	size_t i;
+
+	for (i = 0; i < ls->nkids; i++)
+		if (ls->kids[i].pid != 0 && !ls->kids[i].busy &&
+		    (best == -1 || ls->kids[i].idle_since > ls->kids[best].idle_since))
+			best = (ssize_t)i;
+	return best;
+}
+
+/*
+ * Accept one connection on socket si and hand it to a worker. Returns 1 in a worker
+ * forked here (its life is over), 0 in the parent.
+ */
+static int
+accept_one(struct listener *ls, size_t si)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct lsock *s = &ls->socks[si];
+	struct handover h;
+	struct failures *f;
+	const char *why;
+	char addr[CIDR_STR_LEN], line[MAX_REPLY_LINE];
+	ssize_t slot;
+	int fd, tries, r, ret = 0;
+
+	/* Non-blocking, as fdstream_socket wants it: a read that waits must time out. */
+	if ((fd = accept4(s->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
+	    -1)
+		goto out;
+	memset(&h, 0, sizeof(h));
+	h.sock = si;
+	if (cidr_from_sockaddr((struct sockaddr *)&ss, &h.ip) == -1) {
+		close(fd);
+		goto out;
+	}
+	cidr_str(&h.ip, addr, sizeof(addr));
+	if ((h.acc = decide(ls, &h.ip, &why)) == ACC_REFUSE) {
+		log_line(LOG_NOTICE, "listen: refused %s on %s: %s", addr, s->name, why);
+		snprintf(line, sizeof(line), "554 5.7.1 %s: access denied\r\n", ls->l->hostname);
+		refuse(fd, line);
+		goto out;
+	}
+	if ((f = fails_of(ls, &h.ip, 0)) != NULL && f->n >= MAX_LOGIN_FAILURES) {
+		log_line(LOG_NOTICE, "listen: refused %s on %s: %u failed logins in %d s", addr,
+		    s->name, f->n, LOGIN_FAILURE_WINDOW);
+		snprintf(line, sizeof(line),
+		    "421 4.7.0 %s Too many failed logins, try again "
+		    "later\r\n",
+		    ls->l->hostname);
+		refuse(fd, line);
+		goto out;
+	}
+	if (s->active >= ls->l->max_connections ||
+	    count_ip(ls, &h.ip) >= ls->l->max_connections_per_ip) {
+		why = s->active >= ls->l->max_connections ? "max_connections"
+							  : "max_connections_per_ip";
+		log_line(LOG_NOTICE, "listen: refused %s on %s: %s reached", addr, s->name, why);
+		snprintf(line, sizeof(line),
+		    "421 4.7.0 %s Too many connections, try again "
+		    "later\r\n",
+		    ls->l->hostname);
+		refuse(fd, line);
+		goto out;
+	}
+	for (tries = 0; tries < HANDOVER_TRIES; tries++) {
+		if ((slot = idle_worker(ls)) == -1) {
+			for (slot = 0; (size_t)slot < ls->nkids && ls->kids[slot].pid != 0; slot++)
+				;
+			/* Busy workers are fewer than the slots (the limits): a bug if not. */
+			if ((size_t)slot == ls->nkids)
+				break;
+			if ((r = spawn(ls, (size_t)slot, fd)) == 1) {
+				ret = 1;
+				goto out;
+			}
+			if (r == -1) {
+				log_line(LOG_ERR, "listen: refused %s on %s: cannot fork: %s",
+				    addr, s->name, strerror(errno));
+				refuse(fd, "421 4.3.0 Service busy, try again later\r\n");
+				goto out;
+			}
+		}
+		if (hand_over(ls, (size_t)slot, fd, &h) == 0) {
+			ls->kids[slot].busy = 1;
+			ls->kids[slot].sock = si;
+			ls->kids[slot].ip = h.ip;
+			ls->kids[slot].uses++;
+			s->active++;
+			close(fd);
+			goto out;
+		}
+		/* Gone between poll and now (a kill): the next one, or a new one, takes it. */
+		log_line(LOG_WARNING, "listen: worker %ld is gone: %s", (long)ls->kids[slot].pid,
+		    strerror(errno));
+		slot_free(ls, (size_t)slot);
+	}
+	log_line(LOG_ERR, "listen: refused %s on %s: no worker took it", addr, s->name);
+	refuse(fd, "421 4.3.0 Service busy, try again later\r\n");
 out:
 	return ret;
 }
@@ -711,12 +977,12 @@ int
 listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct err *e)
 {
 	struct listener ls;
-	struct pollfd pfd[MAX_LISTEN_SOCKETS + 2];
 	struct sigaction sa;
 	struct err se;
 	const char *spool;
 	unsigned char sig;
-	size_t i;
+	int64_t now, idle_at = -1;
+	size_t i, np;
 	int stop = 0, rc = -1;
 
 	*end = LISTEN_STOPPED;
@@ -725,6 +991,8 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 	ls.l = &cfg->listen;
 	ls.verbose = verbose;
 	ls.failpipe[0] = ls.failpipe[1] = -1;
+	ls.max_uses = (unsigned)hooks_worker_uses(MAX_WORKER_SESSIONS);
+	ls.max_idle_ms = (int64_t)hooks_worker_idle(MAX_WORKER_IDLE) * 1000;
 	if (bind_all(&ls, e) == -1 || drop_root(&ls, e) == -1)
 		goto out;
 	if (ls.nsocks == 0) {
@@ -757,6 +1025,10 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 	}
 	ls.nkids = ls.nsocks * ls.l->max_connections;
 	ls.kids = xcalloc(ls.nkids + 1, sizeof(*ls.kids));
+	for (i = 0; i < ls.nkids + 1; i++)
+		ls.kids[i].ch = -1;
+	ls.pfd = xcalloc(ls.nsocks + 2 + ls.nkids, sizeof(*ls.pfd));
+	ls.pkid = xcalloc(ls.nkids + 1, sizeof(*ls.pkid));
 	ls.fails = xcalloc(MAX_LISTEN_FAILURE_IPS, sizeof(*ls.fails));
 	if (pipe(sigpipe_fds) == -1 || set_flags(sigpipe_fds[0]) == -1 ||
 	    set_flags(sigpipe_fds[1]) == -1 || pipe(ls.failpipe) == -1 ||
@@ -775,24 +1047,40 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 		log_line(LOG_INFO, "listen: accepting on %s", ls.socks[i].name);
 	while (!stop) {
 		for (i = 0; i < ls.nsocks; i++) {
-			pfd[i].fd = ls.socks[i].fd;
-			pfd[i].events = POLLIN;
+			ls.pfd[i].fd = ls.socks[i].fd;
+			ls.pfd[i].events = POLLIN;
 		}
-		pfd[i].fd = sigpipe_fds[0];
-		pfd[i].events = POLLIN;
-		pfd[i + 1].fd = ls.failpipe[0];
-		pfd[i + 1].events = POLLIN;
-		if (poll(pfd, ls.nsocks + 2, poll_wait(&ls)) == -1) {
+		ls.pfd[i].fd = sigpipe_fds[0];
+		ls.pfd[i].events = POLLIN;
+		ls.pfd[i + 1].fd = ls.failpipe[0];
+		ls.pfd[i + 1].events = POLLIN;
+		np = ls.nsocks + 2;
+		for (i = 0; i < ls.nkids; i++)
+			if (ls.kids[i].ch != -1) {
+				ls.pkid[np - ls.nsocks - 2] = i;
+				ls.pfd[np].fd = ls.kids[i].ch;
+				ls.pfd[np].events = POLLIN;
+				ls.pfd[np].revents = 0;
+				np++;
+			}
+		if (poll(ls.pfd, np, poll_wait(&ls, idle_at, now_ms())) == -1) {
 			if (errno == EINTR)
 				continue;
 			err_set(e, ERR_TEMP, CAUSE_OSERR, "listen: poll: %s", strerror(errno));
 			goto out;
 		}
-		if (pfd[ls.nsocks].revents & POLLIN)
+		if (ls.pfd[ls.nsocks].revents & POLLIN)
 			while (read(sigpipe_fds[0], &sig, 1) == 1)
 				if (sig == SIGTERM || sig == SIGINT)
 					stop = 1;
 		reap(&ls);
+		now = now_ms();
+		/* Before any accept: a worker that said done is free for the next client. */
+		for (i = ls.nsocks + 2; i < np; i++)
+			if ((ls.pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) &&
+			    ls.kids[ls.pkid[i - ls.nsocks - 2]].ch == ls.pfd[i].fd)
+				read_channel(&ls, ls.pkid[i - ls.nsocks - 2], now);
+		idle_at = retire_idle(&ls, now);
 		if (ls.sweep_at != 0 && time(NULL) >= ls.sweep_at) {
 			ls.sweep_at = 0;
 			submit_sweep(ls.sub);
@@ -800,7 +1088,7 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 		/* Before any accept: a failure just reported counts for the next connection. */
 		read_failures(&ls);
 		for (i = 0; i < ls.nsocks && !stop; i++) {
-			if (!(pfd[i].revents & POLLIN))
+			if (!(ls.pfd[i].revents & POLLIN))
 				continue;
 			if (accept_one(&ls, i) == 1) {
 				*end = LISTEN_SESSION_DONE;
@@ -815,8 +1103,17 @@ out:
 	for (i = 0; i < ls.nsocks; i++)
 		if (ls.socks[i].fd != -1)
 			close(ls.socks[i].fd);
+	/*
+	 * Idle workers read EOF and end now; a busy one finishes its session first (its done
+	 * finds no reader), then reads EOF. In a worker, this table has no channel left.
+	 */
+	for (i = 0; i < ls.nkids; i++)
+		if (ls.kids[i].ch != -1)
+			close(ls.kids[i].ch);
 	submit_free(ls.sub);
 	free(ls.kids);
+	free(ls.pfd);
+	free(ls.pkid);
 	free(ls.own);
 	free(ls.fails);
 	if (ls.failpipe[0] != -1)

@@ -166,6 +166,16 @@ submit_free(struct submit *s)
 	free(s);
 }
 
+void
+submit_reset(struct submit *s)
+{
+	send_free(s->sc);
+	s->sc = send_new(s->cfg, &s->dopts);
+	send_set_queue(s->sc, &s->rq, 0);
+	s->domain = NULL;
+	s->config_file = NULL;
+}
+
 /* $TMPDIR when it is absolute (never in system mode: secure_getenv), else /tmp. */
 static const char *
 tmp_dir(void)

@@ -69,6 +69,15 @@ struct submit_result {
 struct submit *submit_new(const struct config *cfg, int verbose, struct err *e);
 void submit_free(struct submit *s);
 
+/*
+ * Forget what the messages so far left in s, so that the next ones are treated as in a
+ * new process (the listener's workers serve one client after another): the relay
+ * sessions (closed with QUIT), the relays found down or over their quota, the domain and
+ * config file of the last message. What was made once for every message stays: the
+ * aliases, the spool directory, the queue's state on disk.
+ */
+void submit_reset(struct submit *s);
+
 /* Submit one message. Fills res; returns 0 for SENT, QUEUED, DRY_RUN, else -1. */
 int submit_message(struct submit *s, const struct submit_req *r, struct submit_result *res);
 
