@@ -434,7 +434,7 @@ out:
 	return rc;
 }
 
-/* -bd: the SMTP listener (send/listen.h); each child returns here when its client is done. */
+/* -bd: the SMTP listener (send/listen.h); each worker returns here when it is retired. */
 static int
 mode_daemon(const struct cli *c, const struct config *cfg)
 {

@@ -15,12 +15,15 @@
  * (the next one gets 421). A refused connection gets one reply line, is closed, and
  * leaves one log line with the client's address.
  *
- * Each allowed connection is served by a child process of its own (one hostile client
- * cannot stall or crash the others) running smtp/serve.c over the socket, with DATA
- * ending only at CRLF.CRLF. Each message goes through send/submit.c exactly as one on
- * sendmail's standard input, and is answered 250 only once delivered or in the queue
- * (a 4xx otherwise); one log line per message names the client. A child lives at most
- * session_timeout seconds; a client silent for command_timeout is sent away with 421.
+ * Each allowed connection is served by a worker process that serves one client at a time
+ * (one hostile client cannot stall or crash the others) running smtp/serve.c over the
+ * socket, with DATA ending only at CRLF.CRLF; the parent passes it the socket and reuses
+ * it for the next client (a pool, see listen.c). Each message goes through send/submit.c
+ * exactly as one on sendmail's standard input, and is answered 250 only once delivered or
+ * in the queue (a 4xx otherwise); one log line per message names the client. A session
+ * lasts at most
+ * session_timeout seconds (its worker is killed); a client silent for command_timeout
+ * is sent away with 421.
  *
  * Secure defaults: loopback addresses only; an address that is not loopback with neither
  * allow_from nor auth = required refuses to start, saying why (no open relay by accident).
@@ -35,7 +38,7 @@ struct err;
 
 enum listen_end {
 	LISTEN_STOPPED, /* the parent was asked to stop (SIGTERM, SIGINT) */
-	LISTEN_SESSION_DONE, /* in a child: its one session is over; the caller exits */
+	LISTEN_SESSION_DONE, /* in a worker: its last session is over; the caller exits */
 };
 
 /*
