@@ -22,6 +22,7 @@
  * Signals reach the poll loop through a pipe (the self-pipe trick), so that no work is
  * done in a handler.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/types.h>
@@ -32,11 +33,13 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <grp.h>
+#include <malloc.h>
 #include <ifaddrs.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +72,8 @@
 #define LISTEN_BACKLOG 128
 /* Workers a connection is offered to when a handover fails, before it gets 421. */
 #define HANDOVER_TRIES 3
+/* Stack kept under the worker's loop when the dead part is released: its next calls. */
+#define STACK_KEEP (16 * 1024)
 
 struct lsock {
 	int fd;
@@ -557,6 +562,46 @@ out:
 }
 
 /*
+ * After a session: give back the memory it left dirty, so that an idle worker costs the
+ * pages it shares with the parent and little more. The stack below this frame is dead
+ * (the session's deepest calls wrote some 100 KiB there): MADV_DONTNEED turns it back into
+ * untouched pages, which the next session faults in as it needs them. Its lowest address
+ * is that of the mapping holding a local, from /proc/self/maps; when that cannot be read,
+ * only the heap is trimmed. malloc_trim, last (stdio's buffer is freed by then), returns
+ * the free pages of the heap. The memory is only advice to the kernel: nothing fails.
+ */
+static void
+worker_release(void)
+{
+	char line[256], *end;
+	FILE *f;
+	uintptr_t here = (uintptr_t)&line, lo, hi, keep;
+	long pg = sysconf(_SC_PAGESIZE);
+	int bol = 1; /* line holds the beginning of a line of maps */
+
+	if (pg <= 0 || (f = fopen("/proc/self/maps", "re")) == NULL)
+		goto out;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lo = (uintptr_t)strtoull(line, &end, 16);
+		if (bol && end != line && *end == '-') {
+			hi = (uintptr_t)strtoull(end + 1, &end, 16);
+			if (lo <= here && here < hi) {
+				keep = (here - STACK_KEEP) & ~((uintptr_t)pg - 1);
+				if (here > STACK_KEEP && keep > lo &&
+				    madvise((void *)lo, keep - lo, MADV_DONTNEED) == -1)
+					log_line(LOG_DEBUG, "listen: worker: madvise: %s",
+					    strerror(errno));
+				break;
+			}
+		}
+		bol = strchr(line, '\n') != NULL;
+	}
+	fclose(f);
+out:
+	malloc_trim(0);
+}
+
+/*
  * One worker's life: take a client from the channel ch, serve it, forget it, say done;
  * until the channel ends (the parent retired this worker, or ended itself).
  */
@@ -605,6 +650,7 @@ worker_run(const struct listener *ls, int ch)
 		alarm(0);
 		if (ls->sub != NULL)
 			submit_reset(ls->sub);
+		worker_release();
 		if (send(ch, "d", 1, MSG_NOSIGNAL) != 1)
 			break;
 	}
