@@ -113,7 +113,7 @@ parse_window(char *v, struct accstate_window *w)
 int
 accstate_read(const struct queue *q, const char *account, struct accstate *st)
 {
-	char text[MAX_ACCSTATE + 1], *line, *next, *v;
+	char *text = NULL, *line, *next, *v;
 	char *path = NULL;
 	ssize_t n;
 	uint64_t u;
@@ -126,7 +126,14 @@ accstate_read(const struct queue *q, const char *account, struct accstate *st)
 	priv_raise();
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	priv_lower();
-	if (fd == -1 || (n = read(fd, text, MAX_ACCSTATE)) <= 0)
+	if (fd == -1)
+		goto out;
+	/*
+	 * On the heap, and only when there is a file: this is read on every message's path,
+	 * and a -bd worker keeps every stack page its deepest session touched.
+	 */
+	text = xmalloc(MAX_ACCSTATE + 1);
+	if ((n = read(fd, text, MAX_ACCSTATE)) <= 0)
 		goto out;
 	text[n] = '\0';
 	for (line = text; line != NULL && *line != '\0'; line = next) {
@@ -158,6 +165,7 @@ accstate_read(const struct queue *q, const char *account, struct accstate *st)
 out:
 	if (fd != -1)
 		close(fd);
+	free(text);
 	free(path);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/attr.h"
 #include "base/bounds.h"
 #include "base/path.h"
 #include "message/aliases.h"
@@ -647,11 +648,12 @@ log_failure(const struct account *a, const struct msg *m, const char *sender, co
 
 /*
  * Whether account a is held (held.h) with nothing changed since: then sr is filled as
- * if the attempt had failed for that reason, and held is the reason. 1 or 0.
+ * if the attempt had failed for that reason, *held is the reason and *said what the
+ * user is told (both allocated, the caller frees). 1 or 0 (*held and *said untouched).
  */
 static int
 account_held(struct submit *s, const struct account *a, struct queue_meta *qm,
-    struct send_result *sr, char *held, size_t n, char *said, size_t nsaid)
+    struct send_result *sr, char **held, char **said)
 {
 	struct queue q;
 	struct accstate st;
@@ -659,7 +661,7 @@ account_held(struct submit *s, const struct account *a, struct queue_meta *qm,
 	char when[32] = "?";
 	struct tm tm;
 	time_t t;
-	size_t i;
+	size_t i, n;
 	int rc = 0;
 
 	err_init(&e);
@@ -674,8 +676,10 @@ account_held(struct submit *s, const struct account *a, struct queue_meta *qm,
 		    "account %s is held since %s, not "
 		    "tried again until its settings or secret change",
 		    a->name, when);
-		snprintf(held, n, "%s", st.held);
-		snprintf(said, nsaid, "%s: %s", sr->defer.msg, st.held);
+		*held = xstrdup(st.held);
+		n = strlen(sr->defer.msg) + 2 + strlen(st.held) + 1;
+		*said = xmalloc(n);
+		snprintf(*said, n, "%s: %s", sr->defer.msg, st.held);
 		sr->queueable = 1;
 		sr->pending = qm->nrcpts;
 		snprintf(sr->first_relay, sizeof(sr->first_relay), "%s:%u", a->host, a->port);
@@ -687,6 +691,107 @@ account_held(struct submit *s, const struct account *a, struct queue_meta *qm,
 	return rc;
 }
 
+/*
+ * Account a is held (account_held): queue the message as held, without a connection.
+ * 1 when it was (res says how that went), 0 when a is not held. Kept out of
+ * deliver_message (NOINLINE) so that the account's state read here is on the stack only
+ * for this check, not under the whole SMTP transaction: a -bd worker keeps every stack
+ * page its deepest session touched. For the same reason the texts are on the heap, and
+ * only when the account is held.
+ */
+static NOINLINE int
+deliver_held(struct submit *s, const struct account *a, struct msg *m, struct queue_meta *qm,
+    struct send_result *sr, struct submit_result *res)
+{
+	char *held = NULL, *said = NULL;
+	int rc = 0;
+
+	if (!account_held(s, a, qm, sr, &held, &said))
+		goto out;
+	/* Held and unchanged: no connection, no failed login for the provider. */
+	if (queue_message(s, a, m, qm, sr, held, said, res) == 0)
+		res->outcome = SUBMIT_QUEUED;
+	rc = 1;
+out:
+	free(held);
+	free(said);
+	return rc;
+}
+
+/*
+ * The attempt left recipients pending or refused: partial delivery, refusal, queued or
+ * failed. Fills res; reports and logs a failure. NOINLINE for the reason above: its
+ * buffers are needed only after the attempt, never under it.
+ */
+static NOINLINE void
+deliver_not_sent(struct submit *s, const struct account *a, struct msg *m,
+    struct queue_meta *qm, struct send_result *sr, struct submit_result *res)
+{
+	const struct config *cfg = s->cfg;
+	struct err *e = &res->e;
+	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32], why[sizeof(line)];
+	char held[2 * sizeof(line)];
+
+	if (sr->pending == 0 && sr->sent > 0) {
+		/* Delivered to some: the caller must not resend to all, but must know. */
+		res->outcome = SUBMIT_PARTIAL;
+		err_set(e, ERR_PERM, CAUSE_NOUSER,
+		    "delivered to %zu of %zu recipients; %zu "
+		    "refused permanently",
+		    sr->sent, qm->nrcpts, sr->failed);
+		report(e);
+		goto out;
+	}
+	if (sr->pending == 0) {
+		*e = sr->perm;
+		goto fail;
+	}
+	if (cfg->queue && sr->queueable && s->noqueue == NULL) {
+		/* Only a person can fix it: kept, not retried by the timer (held.h). */
+		if (held_kind(&sr->defer))
+			snprintf(held, sizeof(held), "%s; %s",
+			    err_str(&sr->defer, line, sizeof(line)),
+			    held_fix(a, &sr->defer, why, sizeof(why)));
+		if (queue_message(s, a, m, qm, sr, held_kind(&sr->defer) ? held : NULL, NULL,
+			res) == 0)
+			res->outcome = SUBMIT_QUEUED;
+		goto out;
+	}
+	*e = sr->defer;
+	if (sr->sent > 0 || sr->failed > 0) {
+		err_init(e);
+		err_set(e, sr->defer.kind, sr->defer.cause,
+		    "delivered to %zu of %zu "
+		    "recipients; %zu refused permanently, %zu not now (%s)",
+		    sr->sent, qm->nrcpts, sr->failed, sr->pending,
+		    err_str(&sr->defer, line, sizeof(line)));
+	}
+	if (cfg->queue && sr->queueable && !held_kind(&sr->defer)) {
+		/*
+		 * Per-user mode and this user has no queue (prepare_spool): 75, never "queued".
+		 * Why comes first: a long relay reply may be cut at the end of the line.
+		 */
+		err_str(e, why, sizeof(why));
+		if (sr->sent == 0 && sr->failed == 0)
+			snprintf(line, sizeof(line), "relay %s unavailable (%s)", sr->first_relay,
+			    without_relay(why));
+		else
+			snprintf(line, sizeof(line), "%s", why);
+		err_init(e);
+		err_set(e, ERR_TEMP, CAUSE_TEMP,
+		    "message NOT queued: there is no queue for user "
+		    "%s (%s; on a server, use the system install: README, \"Server install\"): "
+		    "%s",
+		    user_name(), s->noqueue, line);
+	}
+fail:
+	res->outcome = SUBMIT_FAILED;
+	report(e);
+	log_failure(a, m, NULL, e);
+out:
+	return;
+}
+
 /* Deliver (or queue) the message in m through a. Fills res; reports and logs a failure. */
 static void
 deliver_message(struct submit *s, const struct submit_req *r, const struct account *a,
@@ -695,9 +800,6 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 	const struct config *cfg = s->cfg;
 	struct send_result sr;
 	struct queue_meta qm;
-	struct err *e = &res->e;
-	char line[MAX_ERROR_TEXT + MAX_REPLY_TEXT + 32], why[sizeof(line)];
-	char held[2 * sizeof(line)], said[3 * sizeof(line)];
 	size_t i;
 
 	queue_meta_init(&qm);
@@ -722,13 +824,8 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 		qm.config = held_config_path(r->config_file);
 	}
 
-	if (cfg->queue && s->noqueue == NULL &&
-	    account_held(s, a, &qm, &sr, held, sizeof(held), said, sizeof(said))) {
-		/* Held and unchanged: no connection, no failed login for the provider. */
-		if (queue_message(s, a, m, &qm, &sr, held, said, res) == 0)
-			res->outcome = SUBMIT_QUEUED;
+	if (cfg->queue && s->noqueue == NULL && deliver_held(s, a, m, &qm, &sr, res))
 		goto out;
-	}
 	/* One attempt through the account and its fallbacks (send.c logs each relay's answer). */
 	send_attempt(s->sc, a, &qm, m->fd, &sr);
 	res->sent = sr.sent;
@@ -747,62 +844,7 @@ deliver_message(struct submit *s, const struct submit_req *r, const struct accou
 		flush_after_send(s, a, sr.account != NULL && strcmp(sr.account, a->name) == 0);
 		goto out;
 	}
-	if (sr.pending == 0 && sr.sent > 0) {
-		/* Delivered to some: the caller must not resend to all, but must know. */
-		res->outcome = SUBMIT_PARTIAL;
-		err_set(e, ERR_PERM, CAUSE_NOUSER,
-		    "delivered to %zu of %zu recipients; %zu "
-		    "refused permanently",
-		    sr.sent, qm.nrcpts, sr.failed);
-		report(e);
-		goto out;
-	}
-	if (sr.pending == 0) {
-		*e = sr.perm;
-		goto fail;
-	}
-	if (cfg->queue && sr.queueable && s->noqueue == NULL) {
-		/* Only a person can fix it: kept, not retried by the timer (held.h). */
-		if (held_kind(&sr.defer))
-			snprintf(held, sizeof(held), "%s; %s",
-			    err_str(&sr.defer, line, sizeof(line)),
-			    held_fix(a, &sr.defer, why, sizeof(why)));
-		if (queue_message(s, a, m, &qm, &sr, held_kind(&sr.defer) ? held : NULL, NULL,
-			res) == 0)
-			res->outcome = SUBMIT_QUEUED;
-		goto out;
-	}
-	*e = sr.defer;
-	if (sr.sent > 0 || sr.failed > 0) {
-		err_init(e);
-		err_set(e, sr.defer.kind, sr.defer.cause,
-		    "delivered to %zu of %zu "
-		    "recipients; %zu refused permanently, %zu not now (%s)",
-		    sr.sent, qm.nrcpts, sr.failed, sr.pending,
-		    err_str(&sr.defer, line, sizeof(line)));
-	}
-	if (cfg->queue && sr.queueable && !held_kind(&sr.defer)) {
-		/*
-		 * Per-user mode and this user has no queue (prepare_spool): 75, never "queued".
-		 * Why comes first: a long relay reply may be cut at the end of the line.
-		 */
-		err_str(e, why, sizeof(why));
-		if (sr.sent == 0 && sr.failed == 0)
-			snprintf(line, sizeof(line), "relay %s unavailable (%s)", sr.first_relay,
-			    without_relay(why));
-		else
-			snprintf(line, sizeof(line), "%s", why);
-		err_init(e);
-		err_set(e, ERR_TEMP, CAUSE_TEMP,
-		    "message NOT queued: there is no queue for user "
-		    "%s (%s; on a server, use the system install: README, \"Server install\"): "
-		    "%s",
-		    user_name(), s->noqueue, line);
-	}
-fail:
-	res->outcome = SUBMIT_FAILED;
-	report(e);
-	log_failure(a, m, NULL, e);
+	deliver_not_sent(s, a, m, &qm, &sr, res);
 out:
 	queue_meta_free(&qm);
 }
