@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/attr.h"
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/clock.h"
@@ -95,16 +96,27 @@ conn_fail(const struct conn *c, int reading, const struct err *le, struct err *e
 		    c->s->name, c->dlabel);
 }
 
+/*
+ * The deadline passed before a read or write: into e. NOINLINE (base/attr.h): conn_arm is
+ * the deepest call of every read, and a -bd worker keeps every stack page it touched.
+ */
+static NOINLINE void
+conn_expired(const struct conn *c, int reading, struct err *e)
+{
+	struct err le;
+
+	err_init(&le);
+	conn_fail(c, reading, &le, e);
+}
+
 /* Before a read or write: the stream stops at the binding deadline. -1 if it has passed. */
 static int
 conn_arm(struct conn *c, int reading, struct err *e)
 {
-	struct err le;
 	int64_t at = conn_due(c, reading);
 
 	if (at != 0 && now_ms() >= at) {
-		err_init(&le);
-		conn_fail(c, reading, &le, e);
+		conn_expired(c, reading, e);
 		return -1;
 	}
 	stream_set_deadline(c->s, at);

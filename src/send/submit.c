@@ -724,8 +724,8 @@ out:
  * buffers are needed only after the attempt, never under it.
  */
 static NOINLINE void
-deliver_not_sent(struct submit *s, const struct account *a, struct msg *m,
-    struct queue_meta *qm, struct send_result *sr, struct submit_result *res)
+deliver_not_sent(struct submit *s, const struct account *a, struct msg *m, struct queue_meta *qm,
+    struct send_result *sr, struct submit_result *res)
 {
 	const struct config *cfg = s->cfg;
 	struct err *e = &res->e;

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/attr.h"
 #include "base/bounds.h"
 #include "base/buf.h"
 #include "base/mem.h"
@@ -1397,6 +1398,20 @@ out:
 	return ret;
 }
 
+/*
+ * RSET after a failed transaction; its own failure changes nothing (the first error
+ * stands). NOINLINE (base/attr.h): its error is on the stack only on this path, not under
+ * every transaction's replies, which a -bd worker would keep dirty.
+ */
+static NOINLINE void
+txn_abort(struct smtp *s)
+{
+	struct err le;
+
+	err_init(&le);
+	smtp_rset(s, &le);
+}
+
 /* After a failure, every recipient without its own refusal carries the failure. */
 static void
 st_fail(struct smtp_rcpt_status *st, size_t n, const struct err *e)
@@ -1416,7 +1431,6 @@ smtp_send(struct smtp *s, const struct smtp_envelope *env, int fd, struct smtp_r
     struct err *e)
 {
 	struct txn t;
-	struct err le;
 	size_t i;
 	int ret = -1;
 
@@ -1434,10 +1448,8 @@ smtp_send(struct smtp *s, const struct smtp_envelope *env, int fd, struct smtp_r
 	goto out;
 fail:
 	/* The transaction may still be open on a live session: close it. */
-	if (t.open && !s->broken) {
-		err_init(&le);
-		smtp_rset(s, &le);
-	}
+	if (t.open && !s->broken)
+		txn_abort(s);
 	/* Dead before MAIL was answered (or with 421 to it): nothing was taken. */
 	s->stale = s->broken && (t.mail.code == 0 || t.mail.code == 421);
 	st_fail(st, env->nrcpts, e);
