@@ -171,8 +171,8 @@ stack_dirty() {
 		assert_output '250'
 	done
 	w=$(one_worker)
-	# Its "done" is sent after the release: once the parent has it, the worker is idle.
-	sleep 0.2
+	# It gives its memory back after 100 ms without a client (RELEASE_AFTER_MS).
+	sleep 0.5
 	kib=$(stack_dirty "$w")
 	echo "# idle worker $w after 5 sessions: stack $kib KiB dirty" >&3
 	[[ $kib =~ ^[0-9]+$ ]]

@@ -74,6 +74,8 @@
 #define HANDOVER_TRIES 3
 /* Stack kept under the worker's loop when the dead part is released: its next calls. */
 #define STACK_KEEP (16 * 1024)
+/* Milliseconds a worker waits for its next client before giving back its memory. */
+#define RELEASE_AFTER_MS 100
 
 struct lsock {
 	int fd;
@@ -562,8 +564,8 @@ out:
 }
 
 /*
- * After a session: give back the memory it left dirty, so that an idle worker costs the
- * pages it shares with the parent and little more. The stack below this frame is dead
+ * When idle after a session: give back the memory it left dirty, so that an idle worker
+ * costs the pages it shares with the parent and little more. The stack below this frame is dead
  * (the session's deepest calls wrote some 100 KiB there): MADV_DONTNEED turns it back into
  * untouched pages, which the next session faults in as it needs them. Its lowest address
  * is that of the mapping holding a local, from /proc/self/maps; when that cannot be read,
@@ -616,6 +618,7 @@ worker_run(const struct listener *ls, int ch)
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} ctl;
+	struct pollfd pfd;
 	ssize_t n;
 	int fd;
 
@@ -650,9 +653,16 @@ worker_run(const struct listener *ls, int ch)
 		alarm(0);
 		if (ls->sub != NULL)
 			submit_reset(ls->sub);
-		worker_release();
 		if (send(ch, "d", 1, MSG_NOSIGNAL) != 1)
 			break;
+		/*
+		 * Given back only when no client comes soon: a worker kept busy would fault it
+		 * all in again at once, a cost per session for no gain.
+		 */
+		pfd.fd = ch;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, RELEASE_AFTER_MS) == 0)
+			worker_release();
 	}
 }
 
