@@ -135,12 +135,7 @@ teardown() { listen_stop; fake_stop; }
 	mo_config
 	listen_config max_connections=2
 	listen_start
-	run smtpc hold 3
-	assert_line --index 0 --regexp '^220 '
-	assert_line --index 1 --regexp '^220 '
-	assert_line --index 2 --regexp '^421 4\.7\.0 .*Too many connections'
-	run grep -c 'listen: refused 127.0.0.1 .*max_connections reached' "$LOG"
-	assert_output 1
+	assert_third_refused
 }
 
 @test "max_connections_per_ip: one client address cannot take every slot" {

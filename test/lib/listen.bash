@@ -89,3 +89,14 @@ listen_certs() {
 	CERT=$BATS_TEST_TMPDIR/server.pem
 	KEY=$BATS_TEST_TMPDIR/server.key
 }
+
+# assert_third_refused: of three connections held open, two are greeted and the third gets
+# 421 (max_connections = 2), with one log line.
+assert_third_refused() {
+	run smtpc hold 3
+	assert_line --index 0 --regexp '^220 '
+	assert_line --index 1 --regexp '^220 '
+	assert_line --index 2 --regexp '^421 4\.7\.0 .*Too many connections'
+	run grep -c 'listen: refused 127.0.0.1 .*max_connections reached' "$LOG"
+	assert_output 1
+}
