@@ -2,8 +2,10 @@
 # mailout -bd's pool of session workers: a worker serves one client after another, each as
 # if it were the first (no login, TLS, descriptor or timer left from the one before); the
 # parent retires it after a number of sessions or a while idle, frees its slot when it dies,
-# and counts busy workers only against the limits. When the parent ends (SIGTERM, kill -9)
-# a session under way finishes and no worker stays behind.
+# and counts busy workers only against the limits. Past the pool's size (POOL_WORKERS, 1
+# in some tests here) a connection waits for a busy worker to finish, for a second at most,
+# then gets one of its own. When the parent ends (SIGTERM, kill -9) a session under way
+# finishes and no worker stays behind.
 
 bats_require_minimum_version 1.5.0
 load lib/common
@@ -264,6 +266,85 @@ stack_dirty() {
 	done
 	[ -n "$(workers)" ]
 	assert_third_refused
+}
+
+# greeted I MIN MAX: in smtpc queue's output ($output), connection I got 220 between MIN and
+# MAX seconds after it connected.
+greeted() {
+	local line
+	line=$(grep "^$1 " <<<"$output")
+	echo "# connection $line" >&3
+	awk -v min="$2" -v max="$3" '$2 == "220" && $3 >= min && $3 <= max { ok = 1 } END { exit !ok }' \
+		<<<"$line"
+}
+
+@test "pool of 1 (test build): a new connection waits for the busy worker to finish and is served by it" {
+	use_test_build
+	fake_start
+	mo_config
+	listen_config
+	export MAILOUT_TEST_POOL_WORKERS=1
+	listen_start
+	# Connection 0 holds the worker for 0.4 s, then quits; connection 1 came 0.1 s after it.
+	run smtpc queue 2 --release 0.4
+	greeted 0 0 0.3
+	greeted 1 0.25 0.9
+	run workers
+	assert_equal "${#lines[@]}" 1
+}
+
+@test "pool of 1 (test build): a connection that waited a second gets a worker of its own" {
+	use_test_build
+	fake_start
+	mo_config
+	listen_config
+	export MAILOUT_TEST_POOL_WORKERS=1
+	listen_start
+	smtpc queue 2 >"$BATS_TEST_TMPDIR/q" &
+	client=$!
+	sleep 1.8
+	run workers
+	assert_equal "${#lines[@]}" 2
+	wait "$client"
+	run cat "$BATS_TEST_TMPDIR/q"
+	greeted 0 0 0.3
+	greeted 1 0.9 1.6
+	# Both workers serve again: a message through the listener after the two have gone.
+	run smtpc send --subject after
+	assert_output '250'
+}
+
+@test "connections waiting for a worker count against max_connections: the next one gets 421 at once" {
+	use_test_build
+	fake_start
+	mo_config
+	listen_config max_connections=2
+	export MAILOUT_TEST_POOL_WORKERS=1
+	listen_start
+	run smtpc queue 3
+	greeted 0 0 0.3
+	greeted 1 0.9 1.6
+	assert_line --regexp '^2 421 0\.[0-2]'
+	run grep -c 'listen: refused 127.0.0.1 .*max_connections reached' "$LOG"
+	assert_output 1
+}
+
+@test "SIGTERM while a connection waits for a worker: it gets 421, the session under way goes on" {
+	use_test_build
+	fake_start
+	mo_config
+	listen_config
+	export MAILOUT_TEST_POOL_WORKERS=1
+	listen_start
+	smtpc queue 2 >"$BATS_TEST_TMPDIR/q" &
+	client=$!
+	sleep 0.5
+	kill -TERM "$LPID"
+	wait "$client"
+	run cat "$BATS_TEST_TMPDIR/q"
+	greeted 0 0 0.3
+	assert_line --regexp '^1 421 '
+	assert_group_gone
 }
 
 @test "SIGTERM with a session under way: it completes with 250, then no listener or worker remains" {

@@ -128,6 +128,14 @@
 #define MAX_WORKER_SESSIONS 100
 /* Seconds an idle listener worker waits for a client before it ends (Postfix: 100). */
 #define MAX_WORKER_IDLE 60
+/*
+ * Busy listener workers forked without waiting. Past them a new connection waits for one
+ * to finish its session (short sessions free one within milliseconds; the CPU is the limit
+ * then, not the number of processes), for at most POOL_WAIT_MS: past that it gets a worker
+ * of its own, so slow or hostile clients holding workers delay the others by no more.
+ */
+#define POOL_WORKERS 8
+#define POOL_WAIT_MS 1000
 /* Failed logins on one listener connection before it is closed (421). */
 #define MAX_AUTH_FAILURES 3
 /* Failed logins from one client address in LOGIN_FAILURE_WINDOW before it is refused. */

@@ -50,5 +50,7 @@ const char *hooks_mailname(const char *path);
 int hooks_worker_uses(int dflt);
 /* Seconds a listener worker stays idle before it ends: dflt, or the test's shorter. */
 int hooks_worker_idle(int dflt);
+/* Listener workers forked without waiting (POOL_WORKERS): dflt, or the test's fewer. */
+int hooks_pool_workers(int dflt);
 
 #endif

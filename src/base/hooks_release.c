@@ -66,3 +66,9 @@ hooks_worker_idle(int dflt)
 {
 	return dflt;
 }
+
+int
+hooks_pool_workers(int dflt)
+{
+	return dflt;
+}

@@ -114,3 +114,9 @@ hooks_worker_idle(int dflt)
 {
 	return shorter("MAILOUT_TEST_WORKER_IDLE", dflt);
 }
+
+int
+hooks_pool_workers(int dflt)
+{
+	return shorter("MAILOUT_TEST_POOL_WORKERS", dflt);
+}

@@ -11,6 +11,14 @@
  * connection cost 9 to 12 ms of CPU each (page tables, copy-on-write faults, symbols bound
  * again); a worker pays it once per MAX_WORKER_SESSIONS sessions.
  *
+ * The pool forks without waiting up to POOL_WORKERS busy workers. Past them an accepted
+ * connection waits in the parent, oldest first, for a worker to finish its session, for at
+ * most POOL_WAIT_MS, and then gets one of its own. Short sessions free a worker within
+ * milliseconds, and then the CPU bounds the rate, not the number of processes: 50 clients
+ * at once are served by about POOL_WORKERS workers at the same rate, and each worker holds
+ * a few hundred KiB of its own. Long or stalled sessions cannot starve the others: the pool
+ * grows by one for each connection that waited POOL_WAIT_MS, up to the limits.
+ *
  * The parent's state is the table of workers (pid, channel, busy or idle, and while busy
  * the listening socket and client address), and the limits count busy workers only: an
  * idle worker is not a connection. The parent alone retires a worker (after
@@ -80,7 +88,7 @@
 struct lsock {
 	int fd;
 	char name[NI_MAXHOST + 16]; /* "127.0.0.1:25", "[::1]:25" */
-	unsigned active; /* busy workers serving its connections */
+	unsigned active; /* its connections: served by a worker, or waiting for one */
 };
 
 /* A worker of the pool, in the parent's table. */
@@ -103,6 +111,13 @@ struct handover {
 	size_t sock; /* the listening socket's index */
 };
 
+/* An accepted and allowed connection waiting for a worker, in the parent. */
+struct pending {
+	int fd;
+	struct handover h;
+	int64_t since; /* now_ms() when accepted */
+};
+
 /* Failed logins of one client address, counted in the parent across its sessions. */
 struct failures {
 	struct cidr ip;
@@ -120,6 +135,9 @@ struct listener {
 	size_t nkids; /* slots: every listening socket's max_connections */
 	struct pollfd *pfd; /* sockets, signal pipe, failure pipe, then the channels */
 	size_t *pkid; /* the slot of each channel in pfd */
+	struct pending *pend; /* oldest first; never more than the slots */
+	size_t npend;
+	unsigned pool_workers; /* POOL_WORKERS, or the test's (hooks.h) */
 	unsigned max_uses; /* MAX_WORKER_SESSIONS, or the test's (hooks.h) */
 	int64_t max_idle_ms; /* MAX_WORKER_IDLE, likewise */
 	struct cidr *own; /* this computer's addresses */
@@ -668,7 +686,7 @@ worker_run(const struct listener *ls, int ch)
 
 /* ---- the parent ---- */
 
-/* Busy workers serving ip: what max_connections_per_ip counts. */
+/* ip's connections, served or waiting: what max_connections_per_ip counts. */
 static size_t
 count_ip(const struct listener *ls, const struct cidr *ip)
 {
@@ -676,6 +694,20 @@ count_ip(const struct listener *ls, const struct cidr *ip)
 
 	for (i = 0; i < ls->nkids; i++)
 		if (ls->kids[i].pid != 0 && ls->kids[i].busy && cidr_contains(&ls->kids[i].ip, ip))
+			n++;
+	for (i = 0; i < ls->npend; i++)
+		if (cidr_contains(&ls->pend[i].h.ip, ip))
+			n++;
+	return n;
+}
+
+static size_t
+count_busy(const struct listener *ls)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ls->nkids; i++)
+		if (ls->kids[i].pid != 0 && ls->kids[i].busy)
 			n++;
 	return n;
 }
@@ -816,13 +848,20 @@ retire_idle(struct listener *ls, int64_t now)
 	return next;
 }
 
-/* Milliseconds poll may wait: until the sweep or an idle worker's end is due, else -1. */
+/*
+ * Milliseconds poll may wait: until the sweep, an idle worker's end or the oldest waiting
+ * connection's own worker is due, else -1.
+ */
 static int
 poll_wait(const struct listener *ls, int64_t idle_at, int64_t now)
 {
 	time_t t = time(NULL);
 	int64_t ms = -1;
 
+	if (ls->npend > 0) {
+		if (idle_at == -1 || ls->pend[0].since + POOL_WAIT_MS < idle_at)
+			idle_at = ls->pend[0].since + POOL_WAIT_MS;
+	}
 	if (ls->sweep_at != 0)
 		ms = ls->sweep_at <= t ? 0 : (int64_t)(ls->sweep_at - t) * 1000;
 	if (idle_at != -1 && (ms == -1 || idle_at - now < ms))
@@ -858,6 +897,11 @@ spawn(struct listener *ls, size_t i, int cfd)
 		close(sigpipe_fds[1]);
 		close(ls->failpipe[0]);
 		ls->failpipe[0] = -1;
+		/* The connections waiting in the parent: a copy here would keep them open. */
+		for (j = 0; j < ls->npend; j++)
+			if (ls->pend[j].fd != cfd)
+				close(ls->pend[j].fd);
+		ls->npend = 0;
 		close(cfd);
 		close(sv[0]);
 		/*
@@ -935,11 +979,89 @@ idle_worker(const struct listener *ls)
 	return best;
 }
 
+enum give { GIVEN, WAIT, IN_WORKER };
+
 /*
- * Accept one connection on socket si and hand it to a worker. Returns 1 in a worker
- * forked here (its life is over), 0 in the parent.
+ * Give the oldest waiting connection to a worker: an idle one, else a new one if may_fork.
+ * GIVEN: handed over, or refused (421) when neither a worker nor a fork would take it;
+ * WAIT: no idle worker and may not fork; IN_WORKER: in a worker forked here, its life over.
+ */
+static enum give
+give(struct listener *ls, int may_fork)
+{
+	struct pending *p = &ls->pend[0];
+	struct lsock *s = &ls->socks[p->h.sock];
+	char addr[CIDR_STR_LEN];
+	ssize_t slot;
+	int tries, r;
+	enum give ret = GIVEN;
+
+	cidr_str(&p->h.ip, addr, sizeof(addr));
+	for (tries = 0; tries < HANDOVER_TRIES; tries++) {
+		if ((slot = idle_worker(ls)) == -1) {
+			if (!may_fork) {
+				ret = WAIT;
+				goto out;
+			}
+			for (slot = 0; (size_t)slot < ls->nkids && ls->kids[slot].pid != 0; slot++)
+				;
+			/* Connections are fewer than the slots (the limits): a bug if not. */
+			if ((size_t)slot == ls->nkids)
+				break;
+			if ((r = spawn(ls, (size_t)slot, p->fd)) == 1) {
+				ret = IN_WORKER;
+				goto out;
+			}
+			if (r == -1) {
+				log_line(LOG_ERR, "listen: refused %s on %s: cannot fork: %s",
+				    addr, s->name, strerror(errno));
+				refuse(p->fd, "421 4.3.0 Service busy, try again later\r\n");
+				s->active--;
+				goto out;
+			}
+		}
+		if (hand_over(ls, (size_t)slot, p->fd, &p->h) == 0) {
+			ls->kids[slot].busy = 1;
+			ls->kids[slot].sock = p->h.sock;
+			ls->kids[slot].ip = p->h.ip;
+			ls->kids[slot].uses++;
+			close(p->fd);
+			goto out;
+		}
+		/* Gone between poll and now (a kill): the next one, or a new one, takes it. */
+		log_line(LOG_WARNING, "listen: worker %ld is gone: %s", (long)ls->kids[slot].pid,
+		    strerror(errno));
+		slot_free(ls, (size_t)slot);
+	}
+	log_line(LOG_ERR, "listen: refused %s on %s: no worker took it", addr, s->name);
+	refuse(p->fd, "421 4.3.0 Service busy, try again later\r\n");
+	s->active--;
+out:
+	if (ret == GIVEN) {
+		ls->npend--;
+		memmove(&ls->pend[0], &ls->pend[1], ls->npend * sizeof(ls->pend[0]));
+	}
+	return ret;
+}
+
+/*
+ * The waiting connections, oldest first, to idle workers, or to new ones while fewer than
+ * pool_workers are busy or once one has waited POOL_WAIT_MS. Returns 1 in a worker forked
+ * here (its life is over), 0 in the parent.
  */
 static int
+dispatch(struct listener *ls, int64_t now)
+{
+	enum give g = GIVEN;
+
+	while (ls->npend > 0 && g == GIVEN)
+		g = give(ls,
+		    count_busy(ls) < ls->pool_workers || now - ls->pend[0].since >= POOL_WAIT_MS);
+	return g == IN_WORKER;
+}
+
+/* Accept one connection on socket si: refused, or waiting for a worker (dispatch). */
+static void
 accept_one(struct listener *ls, size_t si)
 {
 	struct sockaddr_storage ss;
@@ -949,8 +1071,7 @@ accept_one(struct listener *ls, size_t si)
 	struct failures *f;
 	const char *why;
 	char addr[CIDR_STR_LEN], line[MAX_REPLY_LINE];
-	ssize_t slot;
-	int fd, tries, r, ret = 0;
+	int fd;
 
 	/* Non-blocking, as fdstream_socket wants it: a read that waits must time out. */
 	if ((fd = accept4(s->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
@@ -991,42 +1112,13 @@ accept_one(struct listener *ls, size_t si)
 		refuse(fd, line);
 		goto out;
 	}
-	for (tries = 0; tries < HANDOVER_TRIES; tries++) {
-		if ((slot = idle_worker(ls)) == -1) {
-			for (slot = 0; (size_t)slot < ls->nkids && ls->kids[slot].pid != 0; slot++)
-				;
-			/* Busy workers are fewer than the slots (the limits): a bug if not. */
-			if ((size_t)slot == ls->nkids)
-				break;
-			if ((r = spawn(ls, (size_t)slot, fd)) == 1) {
-				ret = 1;
-				goto out;
-			}
-			if (r == -1) {
-				log_line(LOG_ERR, "listen: refused %s on %s: cannot fork: %s",
-				    addr, s->name, strerror(errno));
-				refuse(fd, "421 4.3.0 Service busy, try again later\r\n");
-				goto out;
-			}
-		}
-		if (hand_over(ls, (size_t)slot, fd, &h) == 0) {
-			ls->kids[slot].busy = 1;
-			ls->kids[slot].sock = si;
-			ls->kids[slot].ip = h.ip;
-			ls->kids[slot].uses++;
-			s->active++;
-			close(fd);
-			goto out;
-		}
-		/* Gone between poll and now (a kill): the next one, or a new one, takes it. */
-		log_line(LOG_WARNING, "listen: worker %ld is gone: %s", (long)ls->kids[slot].pid,
-		    strerror(errno));
-		slot_free(ls, (size_t)slot);
-	}
-	log_line(LOG_ERR, "listen: refused %s on %s: no worker took it", addr, s->name);
-	refuse(fd, "421 4.3.0 Service busy, try again later\r\n");
+	ls->pend[ls->npend].fd = fd;
+	ls->pend[ls->npend].h = h;
+	ls->pend[ls->npend].since = now_ms();
+	ls->npend++;
+	s->active++;
 out:
-	return ret;
+	return;
 }
 
 int
@@ -1047,6 +1139,7 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 	ls.l = &cfg->listen;
 	ls.verbose = verbose;
 	ls.failpipe[0] = ls.failpipe[1] = -1;
+	ls.pool_workers = (unsigned)hooks_pool_workers(POOL_WORKERS);
 	ls.max_uses = (unsigned)hooks_worker_uses(MAX_WORKER_SESSIONS);
 	ls.max_idle_ms = (int64_t)hooks_worker_idle(MAX_WORKER_IDLE) * 1000;
 	if (bind_all(&ls, e) == -1 || drop_root(&ls, e) == -1)
@@ -1085,6 +1178,7 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 		ls.kids[i].ch = -1;
 	ls.pfd = xcalloc(ls.nsocks + 2 + ls.nkids, sizeof(*ls.pfd));
 	ls.pkid = xcalloc(ls.nkids + 1, sizeof(*ls.pkid));
+	ls.pend = xcalloc(ls.nkids + 1, sizeof(*ls.pend));
 	ls.fails = xcalloc(MAX_LISTEN_FAILURE_IPS, sizeof(*ls.fails));
 	if (pipe(sigpipe_fds) == -1 || set_flags(sigpipe_fds[0]) == -1 ||
 	    set_flags(sigpipe_fds[1]) == -1 || pipe(ls.failpipe) == -1 ||
@@ -1143,14 +1237,13 @@ listen_run(const struct config *cfg, int verbose, enum listen_end *end, struct e
 		}
 		/* Before any accept: a failure just reported counts for the next connection. */
 		read_failures(&ls);
-		for (i = 0; i < ls.nsocks && !stop; i++) {
-			if (!(ls.pfd[i].revents & POLLIN))
-				continue;
-			if (accept_one(&ls, i) == 1) {
-				*end = LISTEN_SESSION_DONE;
-				rc = 0;
-				goto out;
-			}
+		for (i = 0; i < ls.nsocks && !stop; i++)
+			if (ls.pfd[i].revents & POLLIN)
+				accept_one(&ls, i);
+		if (!stop && dispatch(&ls, now_ms()) == 1) {
+			*end = LISTEN_SESSION_DONE;
+			rc = 0;
+			goto out;
 		}
 	}
 	log_line(LOG_INFO, "listen: stopped; sessions under way end on their own");
@@ -1166,10 +1259,14 @@ out:
 	for (i = 0; i < ls.nkids; i++)
 		if (ls.kids[i].ch != -1)
 			close(ls.kids[i].ch);
+	/* Accepted, never greeted: told, so that the client tries again later. */
+	for (i = 0; i < ls.npend; i++)
+		refuse(ls.pend[i].fd, "421 4.3.2 Service shutting down, try again later\r\n");
 	submit_free(ls.sub);
 	free(ls.kids);
 	free(ls.pfd);
 	free(ls.pkid);
+	free(ls.pend);
 	free(ls.own);
 	free(ls.fails);
 	if (ls.failpipe[0] != -1)

@@ -7,6 +7,10 @@
       greeting, then each chunk sent and the replies printed until a pause
   smtpc.py --port P hold N [--source IP]
       open N connections, print each greeting line, keep them 3 s
+  smtpc.py --port P queue N [--release S]
+      open N connections 0.1 s apart, then print for each "I CODE SECONDS": its first reply
+      code and how long after its connect it came; with --release, connection 0 sends QUIT
+      S seconds after its greeting (else all are held 3 s)
   smtpc.py --port P load CLIENTS MESSAGES OUTFILE
       CLIENTS concurrent sessions of MESSAGES messages each; OUTFILE gets one line per
       message: "TOKEN CODE"
@@ -89,6 +93,35 @@ def hold(a):
     time.sleep(3)
 
 
+def queue(a):
+    socks, res = [], {}
+
+    def first(i, s, t0):
+        try:
+            line = s.makefile('rb').readline().decode()
+        except OSError as e:
+            line = type(e).__name__
+        res[i] = (line[:3] or 'closed', time.monotonic() - t0)
+        if i == 0 and a.release is not None:
+            time.sleep(a.release)
+            s.sendall(b'QUIT\r\n')
+
+    th = []
+    for i in range(a.n):
+        s = socket.create_connection(('127.0.0.1', a.port), 10)
+        s.settimeout(8)
+        socks.append(s)
+        th.append(threading.Thread(target=first, args=(i, s, time.monotonic())))
+        th[-1].start()
+        time.sleep(0.1)
+    for t in th:
+        t.join()
+    for i in range(a.n):
+        print('%d %s %.2f' % (i, res[i][0], res[i][1]))
+    sys.stdout.flush()
+    time.sleep(0 if a.release is not None else 3)
+
+
 def load(a):
     lock = threading.Lock()
     out = open(a.outfile, 'w')
@@ -145,6 +178,9 @@ q = sub.add_parser('raw')
 q.add_argument('--source')
 q.add_argument('--wait', type=float, default=1.5)
 q.add_argument('chunks', nargs='*')
+q = sub.add_parser('queue')
+q.add_argument('n', type=int)
+q.add_argument('--release', type=float)
 q = sub.add_parser('hold')
 q.add_argument('n', type=int)
 q.add_argument('--source')
@@ -155,4 +191,4 @@ q.add_argument('outfile')
 a = p.parse_args()
 if a.cmd == 'send' and not a.to:
     a.to = ['boss@example.net']
-{'send': send, 'raw': raw, 'hold': hold, 'load': load}[a.cmd](a)
+{'send': send, 'raw': raw, 'hold': hold, 'queue': queue, 'load': load}[a.cmd](a)
