@@ -347,6 +347,19 @@ greeted() {
 	assert_group_gone
 }
 
+@test "max_connections = 1: a client that sends again as soon as it read the 221 is never refused" {
+	fake_start --lifetime 60
+	mo_config
+	listen_config max_connections=1
+	listen_start
+	run smtpc again 40
+	echo "# codes: $(sort <<<"$output" | uniq -c | tr -s ' \n' ' ')" >&3
+	assert_equal "$(grep -c '^250$' <<<"$output")" 40
+	assert_equal "$(fake_count)" 40
+	run grep -c 'max_connections reached' "$LOG"
+	assert_output 0
+}
+
 @test "SIGTERM with a session under way: it completes with 250, then no listener or worker remains" {
 	fake_start --delay 'dot=2'
 	mo_config

@@ -162,6 +162,8 @@ struct session {
 	char who[CIDR_STR_LEN + 16];
 	struct cidr ip;
 	enum access acc;
+	int ch; /* the worker's channel to the parent */
+	int done; /* 1: said done to the parent, -1: could not (it is gone), 0: not yet */
 	char *user; /* logged in as */
 	struct str_list senders; /* the user's own senders (users_file) */
 };
@@ -513,8 +515,34 @@ out:
 	return rc;
 }
 
+/* Tell the parent this worker is free for the next client: 0, or -1 when it is gone. */
+static int
+say_done(int ch)
+{
+	return send(ch, "d", 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
+}
+
+/*
+ * QUIT: the worker is free before the client can read the 221, so that a client that
+ * comes straight back is not refused by max_connections as if it were still here. What is
+ * left (the 221, bounded by command_timeout) is not the session's any more: its timeout
+ * ends here.
+ */
 static void
-serve_client(const struct listener *ls, int fd, const struct cidr *ip, enum access acc)
+sess_quit(void *ctx)
+{
+	struct session *x = ctx;
+
+	alarm(0);
+	x->done = say_done(x->ch) == 0 ? 1 : -1;
+}
+
+/*
+ * Serve the client on fd; closes it. Returns whether the parent was told the worker is
+ * free (at QUIT): 1, -1 when it could not be (the parent is gone), 0 not yet.
+ */
+static int
+serve_client(const struct listener *ls, int ch, int fd, const struct cidr *ip, enum access acc)
 {
 	struct session x;
 	struct serve_opts o;
@@ -526,6 +554,7 @@ serve_client(const struct listener *ls, int fd, const struct cidr *ip, enum acce
 	err_init(&e);
 	memset(&x, 0, sizeof(x));
 	x.ls = ls;
+	x.ch = ch;
 	x.acc = acc;
 	x.ip = *ip;
 	cidr_str(ip, x.client, sizeof(x.client));
@@ -568,6 +597,7 @@ serve_client(const struct listener *ls, int fd, const struct cidr *ip, enum acce
 	if (l->tls_cert_file != NULL)
 		o.starttls = sess_starttls;
 	o.strict_crlf = 1;
+	o.quit = sess_quit;
 	o.who = x.who;
 	o.ctx = &x;
 	if (serve_run(c, &o, &e) == -1)
@@ -579,6 +609,7 @@ out:
 		submit_free(x.sub);
 	free(x.user);
 	users_senders_free(&x.senders);
+	return x.done;
 }
 
 /*
@@ -638,7 +669,7 @@ worker_run(const struct listener *ls, int ch)
 	} ctl;
 	struct pollfd pfd;
 	ssize_t n;
-	int fd;
+	int fd, done;
 
 	for (;;) {
 		memset(&mh, 0, sizeof(mh));
@@ -666,12 +697,12 @@ worker_run(const struct listener *ls, int ch)
 			break;
 		}
 		/* serve_client closes fd (its stream owns it) on every path. */
-		serve_client(ls, fd, &h.ip, h.acc);
+		done = serve_client(ls, ch, fd, &h.ip, h.acc);
 		/* The session's timeout was this client's: it must not cut the next one. */
 		alarm(0);
 		if (ls->sub != NULL)
 			submit_reset(ls->sub);
-		if (send(ch, "d", 1, MSG_NOSIGNAL) != 1)
+		if (done == -1 || (done == 0 && say_done(ch) == -1))
 			break;
 		/*
 		 * Given back only when no client comes soon: a worker kept busy would fault it

@@ -1016,6 +1016,8 @@ command(struct session *s, char *line)
 		    "2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP VRFY "
 		    "HELP QUIT");
 	else if (streq_ci(line, "QUIT")) {
+		if (s->o->quit != NULL)
+			s->o->quit(s->o->ctx);
 		reply(s, 221, "2.0.0 %s closing connection", s->o->hostname);
 		ret = s->dead ? -1 : 1;
 	} else if (streq_ci(line, "EXPN") || streq_ci(line, "BDAT") || streq_ci(line, "ETRN") ||

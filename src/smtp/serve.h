@@ -72,6 +72,13 @@ typedef int (*serve_auth_fn)(void *ctx, const char *user, const char *password);
  */
 typedef int (*serve_starttls_fn)(void *ctx, struct conn *c, struct err *e);
 
+/*
+ * The client said QUIT: its session is over but for the 221 reply, which is written after
+ * this returns (the listener tells its parent the worker is free before the client can
+ * see the 221 and come back).
+ */
+typedef void (*serve_quit_fn)(void *ctx);
+
 struct serve_opts {
 	const char *hostname; /* in the greeting and the EHLO reply */
 	const char *tmp_dir; /* for message files (made 0700 if missing) */
@@ -86,8 +93,9 @@ struct serve_opts {
 	serve_starttls_fn starttls; /* NULL: no STARTTLS; else offered, and AUTH after it */
 	int auth_required; /* MAIL needs a good AUTH first (530) */
 	int strict_crlf; /* DATA ends only at CRLF.CRLF (the network listener) */
+	serve_quit_fn quit; /* may be NULL */
 	const char *who; /* the session in errors; NULL: "-bs" */
-	void *ctx; /* passed to both callbacks */
+	void *ctx; /* passed to the callbacks */
 };
 
 /*

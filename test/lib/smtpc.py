@@ -11,6 +11,9 @@
       open N connections 0.1 s apart, then print for each "I CODE SECONDS": its first reply
       code and how long after its connect it came; with --release, connection 0 sends QUIT
       S seconds after its greeting (else all are held 3 s)
+  smtpc.py --port P again N
+      N messages one after another from one process, each in its own session, the next
+      connection made as soon as the 221 to QUIT is read; prints one code a session
   smtpc.py --port P load CLIENTS MESSAGES OUTFILE
       CLIENTS concurrent sessions of MESSAGES messages each; OUTFILE gets one line per
       message: "TOKEN CODE"
@@ -122,6 +125,21 @@ def queue(a):
     time.sleep(0 if a.release is not None else 3)
 
 
+def again(a):
+    body = b'From: <printer@example.org>\r\nTo: <ops@example.com>\r\nSubject: again\r\n\r\nx\r\n'
+    for _ in range(a.n):
+        try:
+            s = smtplib.SMTP('127.0.0.1', a.port, 'device.test', timeout=30)
+            s.sendmail('printer@example.org', ['ops@example.com'], body)
+            s.quit()
+            print('250')
+        except smtplib.SMTPConnectError as e:
+            print(e.smtp_code)
+        except (smtplib.SMTPException, OSError) as e:
+            print(type(e).__name__)
+        sys.stdout.flush()
+
+
 def load(a):
     lock = threading.Lock()
     out = open(a.outfile, 'w')
@@ -181,6 +199,8 @@ q.add_argument('chunks', nargs='*')
 q = sub.add_parser('queue')
 q.add_argument('n', type=int)
 q.add_argument('--release', type=float)
+q = sub.add_parser('again')
+q.add_argument('n', type=int)
 q = sub.add_parser('hold')
 q.add_argument('n', type=int)
 q.add_argument('--source')
@@ -191,4 +211,4 @@ q.add_argument('outfile')
 a = p.parse_args()
 if a.cmd == 'send' and not a.to:
     a.to = ['boss@example.net']
-{'send': send, 'raw': raw, 'hold': hold, 'queue': queue, 'load': load}[a.cmd](a)
+{'send': send, 'raw': raw, 'hold': hold, 'queue': queue, 'again': again, 'load': load}[a.cmd](a)
