@@ -278,71 +278,59 @@ greeted() {
 		<<<"$line"
 }
 
-@test "pool of 1 (test build): a new connection waits for the busy worker to finish and is served by it" {
+# pool_of_one [KEY=VALUE...]: the fake relay, and a listener (test build) whose pool forks
+# one worker without waiting (MAILOUT_TEST_POOL_WORKERS=1).
+pool_of_one() {
 	use_test_build
 	fake_start
 	mo_config
-	listen_config
+	listen_config "$@"
 	export MAILOUT_TEST_POOL_WORKERS=1
 	listen_start
+}
+
+@test "pool of 1 (test build): a new connection waits for the busy worker to finish and is served by it" {
+	pool_of_one
 	# Connection 0 holds the worker for 0.4 s, then quits; connection 1 came 0.1 s after it.
 	run smtpc queue 2 --release 0.4
-	greeted 0 0 0.3
+	greeted 0 0 0.6
 	greeted 1 0.25 0.9
 	run workers
 	assert_equal "${#lines[@]}" 1
 }
 
 @test "pool of 1 (test build): a connection that waited a second gets a worker of its own" {
-	use_test_build
-	fake_start
-	mo_config
-	listen_config
-	export MAILOUT_TEST_POOL_WORKERS=1
-	listen_start
-	smtpc queue 2 >"$BATS_TEST_TMPDIR/q" &
-	client=$!
-	sleep 1.8
+	pool_of_one
+	run smtpc queue 2
+	greeted 0 0 0.6
+	greeted 1 0.9 2.5
+	# Both stay, idle, for the next clients.
 	run workers
 	assert_equal "${#lines[@]}" 2
-	wait "$client"
-	run cat "$BATS_TEST_TMPDIR/q"
-	greeted 0 0 0.3
-	greeted 1 0.9 1.6
 	# Both workers serve again: a message through the listener after the two have gone.
 	run smtpc send --subject after
 	assert_output '250'
 }
 
 @test "connections waiting for a worker count against max_connections: the next one gets 421 at once" {
-	use_test_build
-	fake_start
-	mo_config
-	listen_config max_connections=2
-	export MAILOUT_TEST_POOL_WORKERS=1
-	listen_start
+	pool_of_one max_connections=2
 	run smtpc queue 3
-	greeted 0 0 0.3
-	greeted 1 0.9 1.6
-	assert_line --regexp '^2 421 0\.[0-2]'
+	greeted 0 0 0.6
+	greeted 1 0.9 2.5
+	assert_line --regexp '^2 421 0\.[0-5]'
 	run grep -c 'listen: refused 127.0.0.1 .*max_connections reached' "$LOG"
 	assert_output 1
 }
 
-@test "SIGTERM while a connection waits for a worker: it gets 421, the session under way goes on" {
-	use_test_build
-	fake_start
-	mo_config
-	listen_config
-	export MAILOUT_TEST_POOL_WORKERS=1
-	listen_start
+@test "SIGTERM while a connection waits for a worker: it gets 421, then no process remains" {
+	pool_of_one
 	smtpc queue 2 >"$BATS_TEST_TMPDIR/q" &
 	client=$!
 	sleep 0.5
 	kill -TERM "$LPID"
 	wait "$client"
 	run cat "$BATS_TEST_TMPDIR/q"
-	greeted 0 0 0.3
+	greeted 0 0 0.6
 	assert_line --regexp '^1 421 '
 	assert_group_gone
 }
