@@ -291,10 +291,10 @@ pool_of_one() {
 
 @test "pool of 1 (test build): a new connection waits for the busy worker to finish and is served by it" {
 	pool_of_one
-	# Connection 0 holds the worker for 0.4 s, then quits; connection 1 came 0.1 s after it.
-	run smtpc queue 2 --release 0.4
+	# Connection 0 holds the worker for 0.2 s, then quits; connection 1 came 0.1 s after it.
+	run smtpc queue 2 --release 0.2
 	greeted 0 0 0.6
-	greeted 1 0.25 0.9
+	greeted 1 0.05 0.9
 	run workers
 	assert_equal "${#lines[@]}" 1
 }
@@ -326,7 +326,12 @@ pool_of_one() {
 	pool_of_one
 	smtpc queue 2 >"$BATS_TEST_TMPDIR/q" &
 	client=$!
-	sleep 0.5
+	# Both connected (the second 0.1 s after the first), the second not yet a second old.
+	for ((i = 0; i < 100; i++)); do
+		[[ $(ss -Htn state established "( sport = :$LPORT )" | wc -l) -ge 2 ]] && break
+		sleep 0.05
+	done
+	sleep 0.2
 	kill -TERM "$LPID"
 	wait "$client"
 	run cat "$BATS_TEST_TMPDIR/q"
