@@ -1,6 +1,7 @@
 /*
  * stream.c: the buffered connection over a struct stream. See stream.h.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ struct conn {
 	struct stream *s;
 	size_t rpos;
 	size_t rlen;
+	size_t rhigh; /* rbuf[0..rhigh) has held input since the last wipe */
 	int eof; /* the peer closed its side */
 	int64_t deadline; /* every read and write (now_ms), 0: none */
 	int64_t rdeadline; /* reads only, 0: none */
@@ -40,7 +42,12 @@ conn_new(struct stream *s)
 {
 	struct conn *c;
 
-	c = xcalloc(1, sizeof(*c));
+	/*
+	 * rbuf is left as malloc gives it: a -bd worker keeps every page it dirties, and a
+	 * short session reads a few hundred bytes. Only rbuf[0..rhigh) is ever read back.
+	 */
+	c = xmalloc(sizeof(*c));
+	memset(c, 0, offsetof(struct conn, rbuf));
 	c->s = s;
 	/* AUTH lines pass through here: wipe what was sent. */
 	buf_init_secret(&c->wbuf, CONN_FLUSH_AT);
@@ -56,7 +63,7 @@ conn_free(struct conn *c)
 		c->s->ops->close(c->s);
 	buf_free(&c->wbuf);
 	/* On the server side (-bs) the input held the client's AUTH exchange. */
-	explicit_bzero(c->rbuf, sizeof(c->rbuf));
+	explicit_bzero(c->rbuf, c->rhigh);
 	free(c);
 }
 
@@ -71,20 +78,11 @@ conn_due(const struct conn *c, int reading)
 	return at;
 }
 
-/*
- * After a failed read or write (its error in le): if a deadline has passed, that is the
- * cause, in place of the stream's words ("timeout after 60 s"). Into e, unless e failed.
- */
+/* The deadline that bound a read or write passed: that is the cause, into e (not failed). */
 static void
-conn_fail(const struct conn *c, int reading, const struct err *le, struct err *e)
+conn_timed_out(const struct conn *c, int reading, int64_t at, struct err *e)
 {
-	int64_t now = now_ms(), at = conn_due(c, reading);
-
-	if (err_failed(e))
-		return;
-	if (at == 0 || now < at)
-		*e = *le;
-	else if (reading && at == c->rdeadline)
+	if (reading && at == c->rdeadline)
 		err_set(e, ERR_TEMP, CAUSE_TEMP,
 		    "no complete reply from %s within %d s "
 		    "(timeout)",
@@ -97,16 +95,31 @@ conn_fail(const struct conn *c, int reading, const struct err *le, struct err *e
 }
 
 /*
- * The deadline passed before a read or write: into e. NOINLINE (base/attr.h): conn_arm is
- * the deepest call of every read, and a -bd worker keeps every stack page it touched.
+ * After a failed read or write, its error in e (which was clean before: the stream's error
+ * goes straight in, no second struct err of 5 KiB on the stack of every read and write):
+ * if a deadline has passed, that is the cause, in place of the stream's words.
+ */
+static void
+conn_failed_in(const struct conn *c, int reading, struct err *e)
+{
+	int64_t at = conn_due(c, reading);
+
+	if (at != 0 && now_ms() >= at) {
+		err_init(e);
+		conn_timed_out(c, reading, at, e);
+	}
+}
+
+/*
+ * The deadline passed before a read or write: into e, unless e failed. NOINLINE
+ * (base/attr.h): conn_arm is the deepest call of every read, and a -bd worker keeps every
+ * stack page it touched.
  */
 static NOINLINE void
 conn_expired(const struct conn *c, int reading, struct err *e)
 {
-	struct err le;
-
-	err_init(&le);
-	conn_fail(c, reading, &le, e);
+	if (!err_failed(e))
+		conn_timed_out(c, reading, conn_due(c, reading), e);
 }
 
 /* Before a read or write: the stream stops at the binding deadline. -1 if it has passed. */
@@ -123,27 +136,54 @@ conn_arm(struct conn *c, int reading, struct err *e)
 	return 0;
 }
 
+/* A read into rbuf that worked: the wipe must reach as far as the input did. */
+static void
+conn_got(struct conn *c, ssize_t n)
+{
+	c->rlen = (size_t)n;
+	if (c->rlen > c->rhigh)
+		c->rhigh = c->rlen;
+}
+
+/*
+ * conn_fill for an err that has failed already: the stream's words go to a scratch err,
+ * and e keeps its first cause. NOINLINE: the common read does not carry its frame.
+ */
+static NOINLINE ssize_t
+conn_fill_failed(struct conn *c)
+{
+	struct err le;
+	ssize_t n;
+
+	err_init(&le);
+	n = c->s->ops->read(c->s, c->rbuf, sizeof(c->rbuf), &le);
+	if (n == 0)
+		c->eof = 1;
+	else if (n > 0)
+		conn_got(c, n);
+	return n;
+}
+
 /* Refill the empty read buffer: >0, 0 at end of stream (err set), -1 (err set). */
 static ssize_t
 conn_fill(struct conn *c, struct err *e)
 {
-	struct err le;
 	ssize_t n;
 
 	c->rpos = c->rlen = 0;
 	if (conn_arm(c, 1, e) == -1)
 		return -1;
-	err_init(&le);
-	n = c->s->ops->read(c->s, c->rbuf, sizeof(c->rbuf), &le);
+	if (err_failed(e))
+		return conn_fill_failed(c);
+	/* e is clean: the stream's own error, if any, is the first and goes straight in. */
+	n = c->s->ops->read(c->s, c->rbuf, sizeof(c->rbuf), e);
 	if (n == 0) {
 		c->eof = 1;
-		if (err_failed(&le) && !err_failed(e))
-			*e = le;
 		err_set(e, ERR_TEMP, CAUSE_TEMP, "connection closed by %s", c->s->name);
 	} else if (n > 0)
-		c->rlen = (size_t)n;
+		conn_got(c, n);
 	else
-		conn_fail(c, 1, &le, e);
+		conn_failed_in(c, 1, e);
 	return n;
 }
 
@@ -178,18 +218,30 @@ out:
 	return ret;
 }
 
+/* conn_put for an err that has failed already (see conn_fill_failed). */
+static NOINLINE int
+conn_put_failed(struct conn *c, const void *p, size_t n)
+{
+	struct err le;
+
+	err_init(&le);
+	return c->s->ops->write(c->s, p, n, &le);
+}
+
 /* One write of the stream, under the session deadline. 0 or -1 (err set). */
 static int
 conn_put(struct conn *c, const void *p, size_t n, struct err *e)
 {
-	struct err le;
 	int ret = -1;
 
 	if (conn_arm(c, 0, e) == -1)
 		goto out;
-	err_init(&le);
-	if (c->s->ops->write(c->s, p, n, &le) == -1) {
-		conn_fail(c, 0, &le, e);
+	if (err_failed(e)) {
+		ret = conn_put_failed(c, p, n);
+		goto out;
+	}
+	if (c->s->ops->write(c->s, p, n, e) == -1) {
+		conn_failed_in(c, 0, e);
 		goto out;
 	}
 	ret = 0;
@@ -347,8 +399,8 @@ void
 conn_swap(struct conn *c, struct stream *s)
 {
 	/* Bytes from before the swap must never be taken as coming through the new layer. */
-	explicit_bzero(c->rbuf, sizeof(c->rbuf));
-	c->rpos = c->rlen = 0;
+	explicit_bzero(c->rbuf, c->rhigh);
+	c->rpos = c->rlen = c->rhigh = 0;
 	buf_reset(&c->wbuf);
 	c->s = s;
 }
