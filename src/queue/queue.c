@@ -775,6 +775,48 @@ out:
 	return ret;
 }
 
+/*
+ * How long after its mtime a stamp must be taken to be trusted: file systems keep times in
+ * coarse ticks (a jiffy; 2 s on FAT), so a change right after a look may not move mtime.
+ */
+#define STAMP_SLACK_MS 2000
+
+int
+queue_stamp(const struct queue *q, struct queue_stamp *st)
+{
+	struct stat sb;
+	struct timespec now;
+	int ret = -1;
+
+	memset(st, 0, sizeof(*st));
+	/* Wall clock, as mtime is: taken before the look, so the slack errs safe. */
+	if (q->active == NULL || clock_gettime(CLOCK_REALTIME, &now) == -1)
+		goto out;
+	st->taken_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	priv_raise();
+	if (stat(q->active, &sb) == 0) {
+		st->dev = (uint64_t)sb.st_dev;
+		st->ino = (uint64_t)sb.st_ino;
+		st->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+		ret = 0;
+	} else if (errno == ENOENT) {
+		st->none = 1;
+		ret = 0;
+	}
+	priv_lower();
+out:
+	return ret;
+}
+
+int
+queue_stamp_same(const struct queue_stamp *old, const struct queue_stamp *now)
+{
+	if (old->none || now->none)
+		return old->none && now->none;
+	return old->dev == now->dev && old->ino == now->ino && old->mtime_ns == now->mtime_ns &&
+	    old->taken_ms - old->mtime_ns / 1000000 > STAMP_SLACK_MS;
+}
+
 static int
 read_file(const char *path, struct buf *b, struct err *e)
 {

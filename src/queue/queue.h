@@ -168,6 +168,24 @@ int queue_commit(struct queue *q, int spool_fd, const char *spool_path, struct q
  */
 int queue_scan(struct queue *q, char ***ids, size_t *nids, struct err *e);
 
+/*
+ * A look at queue/ from outside, to know without reading it that nothing has arrived or
+ * left there since an earlier look: every rename or unlink of an entry sets the
+ * directory's mtime. queue_stamp: 0, or -1 (st unusable) when queue/ cannot be looked at.
+ * queue_stamp_same: 1 when now shows queue/ as it was at old, and old was taken long
+ * enough after its mtime that no later change can carry the same time (the file system's
+ * clock is coarse); else 0. A queue/ that does not exist is the same as itself.
+ */
+struct queue_stamp {
+	int none; /* queue/ does not exist */
+	uint64_t dev;
+	uint64_t ino;
+	int64_t mtime_ns;
+	int64_t taken_ms; /* wall clock, when the stamp was taken */
+};
+int queue_stamp(const struct queue *q, struct queue_stamp *st) MUST_CHECK;
+int queue_stamp_same(const struct queue_stamp *old, const struct queue_stamp *now);
+
 /* Read an entry's metadata without locking it (listing, grouping). 0, or -1. */
 int queue_read_meta(struct queue *q, const char *id, struct queue_meta *m, struct err *e);
 

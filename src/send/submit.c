@@ -54,6 +54,9 @@ struct submit {
 	int verbose;
 	int warned_short; /* short_domain_warning said it */
 	int sweep_off; /* the caller sweeps tmp/ (submit_set_sweep) */
+	/* queue/ as flush_after_send last found it empty (a -bd worker sends many). */
+	struct queue_stamp empty;
+	int empty_known;
 };
 
 static void warn_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -445,9 +448,11 @@ static void
 flush_after_send(struct submit *s, const struct account *a, int took)
 {
 	struct queue q;
+	struct queue_stamp st0;
 	struct runq_opts o;
 	struct runq_stats st;
 	struct err e;
+	int stamped;
 
 	/* No queue of ours to look at (queue = off can still leave an old one to flush). */
 	if (s->noqueue != NULL)
@@ -458,13 +463,27 @@ flush_after_send(struct submit *s, const struct account *a, int took)
 		/* The account took it: a hold left from before its fix is over. */
 		if (took)
 			held_clear(&q, a, "it took a message again");
+		/*
+		 * Empty at the last run here, and nothing has come or gone since: no run (its
+		 * readdir costs a 32 KiB buffer and the time of a scan on every message).
+		 */
+		if (s->empty_known && queue_stamp(&q, &st0) == 0 &&
+		    queue_stamp_same(&s->empty, &st0))
+			goto out;
+		s->empty_known = 0;
+		/* Taken before the scan: an entry that arrives after it changes the stamp. */
+		stamped = queue_stamp(&q, &st0) == 0;
 		memset(&o, 0, sizeof(o));
 		o.account = a->name;
 		o.config_file = s->config_file;
 		o.max = 10;
 		o.max_scan = 64;
-		runq_run(s->cfg, &q, s->sc, &o, &st, &e);
+		if (runq_run(s->cfg, &q, s->sc, &o, &st, &e) == 0 && st.entries == 0 && stamped) {
+			s->empty = st0;
+			s->empty_known = 1;
+		}
 	}
+out:
 	queue_close(&q);
 }
 
