@@ -1,6 +1,8 @@
 /*
  * mem.c: memory that fails loudly. See mem.h.
  */
+#include <sys/mman.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,24 @@ xrealloc(void *p, size_t n)
 	if (q == NULL)
 		oom();
 	return q;
+}
+
+void *
+xmap(size_t n)
+{
+	void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+	    0);
+
+	if (p == MAP_FAILED)
+		oom();
+	return p;
+}
+
+void
+xunmap(void *p, size_t n)
+{
+	if (p != NULL)
+		munmap(p, n ? n : 1);
 }
 
 char *

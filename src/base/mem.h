@@ -14,6 +14,15 @@ void *xrealloc(void *p, size_t n);
 /* strdup, strndup: never NULL. */
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/*
+ * A large block that may be touched only in part (a line buffer sized for the longest line
+ * allowed): its own mapping, so that untouched pages cost nothing, xunmap gives every page
+ * back, and malloc's adaptive mmap threshold is not raised to its size (which would put
+ * every later large block on the heap, where a long-lived process keeps what it touched).
+ * Never NULL; zero-filled. xunmap takes the same n; NULL is fine.
+ */
+void *xmap(size_t n);
+void xunmap(void *p, size_t n);
 /* Free the n strings of v, then v. NULL is fine. */
 void xfree_strv(char **v, size_t n);
 
