@@ -439,6 +439,56 @@ test_files(void)
 	(void)i;
 }
 
+/* queue_stamp: a look at queue/ that any arrival or departure changes. */
+static void
+test_stamp(void)
+{
+	char root[] = "/tmp/queue_test.XXXXXX", dir[256], cmd[300], *sp;
+	struct queue q;
+	struct queue_meta m;
+	struct queue_stamp a, b;
+	struct utimbuf ut;
+	struct err e;
+	int fd, r;
+
+	if (mkdtemp(root) == NULL)
+		abort();
+	snprintf(dir, sizeof(dir), "%s/spool", root);
+	err_init(&e);
+	CHECK(queue_open(&q, dir, 0, &e) == 0, "stamp: open without create");
+	CHECK(queue_stamp(&q, &a) == 0 && a.none, "stamp: no queue/ yet");
+	CHECK(queue_stamp(&q, &b) == 0 && queue_stamp_same(&a, &b), "stamp: still none");
+	queue_close(&q);
+	CHECK(queue_open(&q, dir, 1, &e) == 0, "stamp: open creates queue/");
+	CHECK(queue_stamp(&q, &b) == 0 && !b.none && !queue_stamp_same(&a, &b),
+	    "stamp: queue/ made: changed");
+	/* Just modified: a change in the same clock tick could keep mtime, so no trust. */
+	CHECK(queue_stamp(&q, &a) == 0 && queue_stamp(&q, &b) == 0 && !queue_stamp_same(&a, &b),
+	    "stamp: a fresh mtime is not trusted");
+	ut.actime = ut.modtime = time(NULL) - 10;
+	CHECK(utime(q.active, &ut) == 0, "stamp: queue/ made old");
+	CHECK(queue_stamp(&q, &a) == 0 && queue_stamp(&q, &b) == 0 && queue_stamp_same(&a, &b),
+	    "stamp: unchanged and old: the same");
+	sp = mkspool(q.tmp, "Subject: x\r\n\r\nbody\r\n", &fd);
+	fill(&m);
+	CHECK(queue_commit(&q, fd, sp, &m, &e) == 0, "stamp: commit");
+	CHECK(queue_stamp(&q, &b) == 0 && !queue_stamp_same(&a, &b),
+	    "stamp: an arrival changes it");
+	close(fd);
+	free(sp);
+	queue_meta_free(&m);
+	CHECK(utime(q.active, &ut) == 0, "stamp: queue/ made old again");
+	CHECK(queue_stamp(&q, &a) == 0, "stamp: taken");
+	snprintf(cmd, sizeof(cmd), "rm -f '%s'/*.msg", q.active);
+	r = system(cmd);
+	CHECK(r == 0 && queue_stamp(&q, &b) == 0 && !queue_stamp_same(&a, &b),
+	    "stamp: a departure changes it");
+	queue_close(&q);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	r = system(cmd);
+	(void)r;
+}
+
 int
 main(void)
 {
@@ -446,5 +496,6 @@ main(void)
 	test_ids();
 	test_backoff();
 	test_files();
+	test_stamp();
 	UNIT_DONE();
 }
