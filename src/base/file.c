@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,19 @@
 #include "base/file.h"
 #include "base/mem.h"
 #include "base/path.h"
+
+size_t
+io_block_for(int fd)
+{
+	struct stat sb;
+	size_t n = IO_BLOCK;
+
+	/* + 1: the read that returns the whole file is followed by one that says the end. */
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 0 &&
+	    (uint64_t)sb.st_size + 1 < IO_BLOCK)
+		n = (size_t)sb.st_size + 1 > FILE_BLOCK ? (size_t)sb.st_size + 1 : FILE_BLOCK;
+	return n;
+}
 
 int
 write_all(int fd, const void *p, size_t n)

@@ -15,6 +15,14 @@
 
 struct buf;
 
+/*
+ * The block to read fd through: IO_BLOCK, or for a regular file that holds less, just
+ * over its size (at least FILE_BLOCK), so that a small message costs a small buffer in a
+ * long-lived process (a -bd worker keeps the heap pages it touched). Only a size: every
+ * loop reads until read says the end, so a file that grows is still read whole.
+ */
+size_t io_block_for(int fd);
+
 /* Write all n bytes to fd, going on through EINTR. 0, or -1 with errno set. */
 int write_all(int fd, const void *p, size_t n);
 

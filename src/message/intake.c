@@ -93,6 +93,7 @@ struct intake {
 	size_t line_start; /* in hdr: where the current line begins */
 	char *out; /* output block */
 	size_t outlen;
+	size_t outcap; /* its size: IO_BLOCK, less for a small input file (io_block_for) */
 	int in_header; /* the bytes being output belong to the header block */
 	char dkim_h[MAX_DKIM_H]; /* ":from:to:date:": fields a DKIM-Signature
 						   covers (its h=), lower case */
@@ -187,14 +188,14 @@ out_put(struct intake *in, const void *p, size_t n)
 		    "nothing was sent or queued",
 		    (unsigned long long)in->o->max_size, (double)in->o->max_size / (1024 * 1024));
 	while (n > 0) {
-		k = IO_BLOCK - in->outlen;
+		k = in->outcap - in->outlen;
 		if (k > n)
 			k = n;
 		memcpy(in->out + in->outlen, s, k);
 		in->outlen += k;
 		s += k;
 		n -= k;
-		if (in->outlen == IO_BLOCK && flush(in) == -1)
+		if (in->outlen == in->outcap && flush(in) == -1)
 			return -1;
 	}
 	return 0;
@@ -1386,6 +1387,7 @@ repair_body(struct intake *in)
 	w.m = &nm;
 	w.e = in->e;
 	w.out = xmalloc(IO_BLOCK);
+	w.outcap = IO_BLOCK;
 	if (read_header(in, blk, &hdr) == -1)
 		goto out;
 	entity_of(&hdr, &en);
@@ -1447,7 +1449,7 @@ intake_read(int fd, const struct intake_opts *o, struct msg *m, struct err *e)
 	struct intake in;
 	unsigned char *ibuf = NULL;
 	ssize_t r;
-	size_t i;
+	size_t i, blk;
 	int rc = -1;
 
 	memset(m, 0, sizeof(*m));
@@ -1472,10 +1474,13 @@ intake_read(int fd, const struct intake_opts *o, struct msg *m, struct err *e)
 	}
 	if (spool_create(&in) == -1)
 		goto out;
-	in.out = xmalloc(IO_BLOCK);
-	ibuf = xmalloc(IO_BLOCK);
+	/* A message from -bs or -bd is a file of known size: blocks to match. */
+	blk = io_block_for(fd);
+	in.outcap = blk;
+	in.out = xmalloc(blk);
+	ibuf = xmalloc(blk);
 	for (;;) {
-		r = read(fd, ibuf, IO_BLOCK);
+		r = read(fd, ibuf, blk);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {

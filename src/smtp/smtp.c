@@ -25,6 +25,7 @@
 #include "base/attr.h"
 #include "base/bounds.h"
 #include "base/buf.h"
+#include "base/file.h"
 #include "base/mem.h"
 #include "base/parse.h"
 #include "base/str.h"
@@ -815,12 +816,13 @@ send_body(struct smtp *s, int fd, struct err *e)
 	const char *p, *seg, *end, *nl;
 	uint64_t total = 0;
 	char *in, lastc = '\n';
+	size_t blk = io_block_for(fd);
 	ssize_t n;
 	int bol = 1, ret = -1;
 
-	in = xmalloc(IO_BLOCK);
+	in = xmalloc(blk);
 	for (;;) {
-		if ((n = spool_read(fd, in, IO_BLOCK, (off_t)total, e)) == -1)
+		if ((n = spool_read(fd, in, blk, (off_t)total, e)) == -1)
 			goto fail;
 		if (n == 0)
 			break;
