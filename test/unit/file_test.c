@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/bounds.h"
 #include "base/buf.h"
 #include "base/file.h"
 #include "unit.h"
@@ -77,6 +78,32 @@ mode_of(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? (int)(st.st_mode & 07777) : -1;
 }
 
+/* io_block_for: a small regular file gets a block its size; anything else IO_BLOCK. */
+static void
+test_io_block(const char *top)
+{
+	char p[256];
+	int fd, pp[2];
+
+	snprintf(p, sizeof(p), "%s/blk", top);
+	fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd != -1 && io_block_for(fd) == FILE_BLOCK, "io_block_for: empty file: FILE_BLOCK");
+	CHECK(ftruncate(fd, 100) == 0 && io_block_for(fd) == FILE_BLOCK,
+	    "io_block_for: 100 bytes: FILE_BLOCK");
+	CHECK(ftruncate(fd, 10000) == 0 && io_block_for(fd) == 10001,
+	    "io_block_for: 10000 bytes: its size + 1");
+	CHECK(ftruncate(fd, IO_BLOCK - 1) == 0 && io_block_for(fd) == IO_BLOCK,
+	    "io_block_for: IO_BLOCK - 1 bytes: IO_BLOCK");
+	CHECK(ftruncate(fd, 1024 * 1024) == 0 && io_block_for(fd) == IO_BLOCK,
+	    "io_block_for: 1 MiB: IO_BLOCK");
+	close(fd);
+	CHECK(pipe(pp) == 0 && io_block_for(pp[0]) == IO_BLOCK, "io_block_for: a pipe: IO_BLOCK");
+	close(pp[0]);
+	close(pp[1]);
+	CHECK(io_block_for(-1) == IO_BLOCK, "io_block_for: a bad descriptor: IO_BLOCK");
+	unlink(p);
+}
+
 int
 main(void)
 {
@@ -88,6 +115,7 @@ main(void)
 		UNIT_DONE();
 	}
 	umask(022);
+	test_io_block(top);
 
 	snprintf(p, sizeof(p), "%s/a/b/c", top);
 	CHECK(make_dirs(p, 0700) == 0, "make_dirs: three levels");
