@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/attr.h"
 #include "base/base64.h"
 #include "base/bounds.h"
 #include "base/buf.h"
@@ -1031,11 +1032,29 @@ command(struct session *s, char *line)
 	return ret;
 }
 
+/*
+ * Whatever was said last (421 above all) must reach the client. After QUIT or the
+ * client's own close, a lost 221 changes nothing: the session still ended well (ret 0).
+ * NOINLINE (base/attr.h): its struct err (5 KiB) stays out of serve_run's frame, above
+ * every call of the session.
+ */
+static NOINLINE void
+final_flush(struct session *s, int ret)
+{
+	struct err fe;
+
+	err_init(&fe);
+	if (!s->dead && conn_flush(s->c, &fe) == -1)
+		s->dead = 1;
+	if (ret == -1 && !err_failed(s->e))
+		err_set(s->e, ERR_TEMP, CAUSE_IOERR, "%s: cannot write to the client%s%s", WHO(s),
+		    err_failed(&fe) ? ": " : "", fe.msg);
+}
+
 int
 serve_run(struct conn *c, const struct serve_opts *o, struct err *e)
 {
 	struct session s;
-	struct err fe;
 	char line[MAX_SERVE_COMMAND];
 	size_t len;
 	int r, ret = -1;
@@ -1084,16 +1103,7 @@ serve_run(struct conn *c, const struct serve_opts *o, struct err *e)
 	}
 	ret = 0;
 out:
-	/*
-	 * Whatever was said last (421 above all) must reach the client. After QUIT or the
-	 * client's own close, a lost 221 changes nothing: the session still ended well.
-	 */
-	err_init(&fe);
-	if (!s.dead && conn_flush(c, &fe) == -1)
-		s.dead = 1;
-	if (ret == -1 && !err_failed(e))
-		err_set(e, ERR_TEMP, CAUSE_IOERR, "%s: cannot write to the client%s%s", WHO(&s),
-		    err_failed(&fe) ? ": " : "", fe.msg);
+	final_flush(&s, ret);
 	txn_reset(&s);
 	xunmap(s.dline, MAX_SERVE_DATA_LINE);
 	return ret;

@@ -1218,21 +1218,59 @@ out:
  * answers. Lost after the message was sent, the message may have been taken: TEMP, so
  * that it stays queued (a duplicate beats a loss).
  */
+/*
+ * The reply to the message itself failed: e (clean before) says so in words of its own,
+ * with the cause read_reply gave. NOINLINE (base/attr.h): the copy of that cause is
+ * on the stack only when it happens.
+ */
+static NOINLINE void
+lost_final(struct err *e)
+{
+	char why[MAX_ERROR_TEXT];
+
+	snprintf(why, sizeof(why), "%s", e->msg);
+	err_init(e);
+	err_set(e, ERR_TEMP, CAUSE_TEMP,
+	    "connection lost after the message was "
+	    "sent, before the server confirmed it (%s)",
+	    why);
+}
+
+/* read_reply's failure under an err that failed already: e keeps its first cause. */
+static NOINLINE int
+read_final_failed(struct smtp *s, struct smtp_reply *r)
+{
+	struct err le;
+
+	err_init(&le);
+	return read_reply(s, r, NULL, &le);
+}
+
+/*
+ * The reply after the message's data: a failure to read it is the connection lost at the
+ * worst moment, said so. read_reply writes into e directly (no second struct err, 5 KiB,
+ * on the deepest stack of every message sent) and lost_final words it afterwards.
+ */
+static int
+read_final(struct smtp *s, struct smtp_reply *r, struct err *e)
+{
+	int ret;
+
+	if (err_failed(e))
+		return read_final_failed(s, r);
+	if ((ret = read_reply(s, r, NULL, e)) == -1)
+		lost_final(e);
+	return ret;
+}
+
 static int
 read_owed(struct smtp *s, const struct txn *t, enum state st, struct smtp_reply *r, struct err *e)
 {
-	struct err le;
 	int ret = -1;
 
-	err_init(&le);
 	if (st == S_BODY || st == S_BDAT) {
-		if (read_reply(s, r, NULL, &le) == -1) {
-			err_set(e, ERR_TEMP, CAUSE_TEMP,
-			    "connection lost after the message was "
-			    "sent, before the server confirmed it (%s)",
-			    le.msg);
+		if (read_final(s, r, e) == -1)
 			goto out;
-		}
 	} else if (read_reply(s, r, NULL, e) == -1 ||
 	    (judge(st, r) == &closed && txn_judged(s, t, st, r, e) == -1))
 		goto out;
