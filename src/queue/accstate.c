@@ -113,14 +113,15 @@ parse_window(char *v, struct accstate_window *w)
 int
 accstate_read(const struct queue *q, const char *account, struct accstate *st)
 {
+	struct buf b;
 	char *text = NULL, *line, *next, *v;
 	char *path = NULL;
-	ssize_t n;
 	uint64_t u;
 	size_t i;
 	int fd = -1, ret = 0;
 
 	memset(st, 0, sizeof(*st));
+	buf_init(&b, MAX_ACCSTATE);
 	if (q->dir == NULL || (path = state_path(q, account, "")) == NULL)
 		goto out;
 	priv_raise();
@@ -130,12 +131,11 @@ accstate_read(const struct queue *q, const char *account, struct accstate *st)
 		goto out;
 	/*
 	 * On the heap, and only when there is a file: this is read on every message's path,
-	 * and a -bd worker keeps every stack page its deepest session touched.
+	 * and a -bd worker keeps every stack page its deepest session touched. Written by
+	 * accstate_store under the same cap: a file over it is not ours, and says nothing.
 	 */
-	text = xmalloc(MAX_ACCSTATE + 1);
-	if ((n = read(fd, text, MAX_ACCSTATE)) <= 0)
+	if (read_capped(fd, &b, 0) == -1 || b.len == 0 || (text = buf_steal(&b)) == NULL)
 		goto out;
-	text[n] = '\0';
 	for (line = text; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
@@ -165,6 +165,7 @@ accstate_read(const struct queue *q, const char *account, struct accstate *st)
 out:
 	if (fd != -1)
 		close(fd);
+	buf_free(&b);
 	free(text);
 	free(path);
 	return ret;
