@@ -19,14 +19,14 @@
  * a few hundred KiB of its own. Long or stalled sessions cannot starve the others: the pool
  * grows by one for each connection that waited POOL_WAIT_MS, up to the limits.
  *
- * The parent's state is the table of workers (pid, channel, busy or idle, and while busy
- * the listening socket and client address), and the limits count busy workers only: an
- * idle worker is not a connection. The parent alone retires a worker (after
- * MAX_WORKER_SESSIONS sessions, or MAX_WORKER_IDLE seconds idle) by closing its channel,
- * so no socket is ever sent to a worker that is leaving; a worker ends when it reads EOF,
- * which is also how it learns that the parent ended (SIGTERM or kill -9): a session under
- * way finishes first. A worker that dies (a kill, session_timeout's SIGALRM) is seen as
- * EOF on its channel and by waitpid; its slot is freed at once.
+ * The parent's state is the table of workers (pid, channel, busy or idle, and while busy the
+ * listening socket and client address) and the connections waiting; the limits count connections,
+ * served or waiting: an idle worker is not a connection. The parent alone retires a worker (after
+ * MAX_WORKER_SESSIONS sessions, or MAX_WORKER_IDLE seconds idle) by closing its channel, so no
+ * socket is ever sent to a worker that is leaving; a worker ends when it reads EOF, which is also
+ * how it learns that the parent ended (SIGTERM or kill -9): a session under way finishes first. A
+ * worker that dies (a kill, session_timeout's SIGALRM) is seen as EOF on its channel and by
+ * waitpid; its slot is freed at once.
  * Signals reach the poll loop through a pipe (the self-pipe trick), so that no work is
  * done in a handler.
  */

@@ -1214,11 +1214,6 @@ out:
 }
 
 /*
- * The reply owed for a command of state st. 421 fails the transaction, whatever it
- * answers. Lost after the message was sent, the message may have been taken: TEMP, so
- * that it stays queued (a duplicate beats a loss).
- */
-/*
  * The reply to the message itself failed: e (clean before) says so in words of its own,
  * with the cause read_reply gave. NOINLINE (base/attr.h): the copy of that cause is
  * on the stack only when it happens.
@@ -1263,6 +1258,11 @@ read_final(struct smtp *s, struct smtp_reply *r, struct err *e)
 	return ret;
 }
 
+/*
+ * The reply owed for a command of state st. 421 fails the transaction, whatever it
+ * answers. Lost after the message was sent, the message may have been taken: TEMP, so
+ * that it stays queued (a duplicate beats a loss).
+ */
 static int
 read_owed(struct smtp *s, const struct txn *t, enum state st, struct smtp_reply *r, struct err *e)
 {
