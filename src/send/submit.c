@@ -466,14 +466,13 @@ flush_after_send(struct submit *s, const struct account *a, int took)
 			held_clear(&q, a, "it took a message again");
 		/*
 		 * Empty at the last run here, and nothing has come or gone since: no run (its
-		 * readdir costs a 32 KiB buffer and the time of a scan on every message).
+		 * readdir costs a 32 KiB buffer and the time of a scan on every message). The
+		 * stamp is taken before the scan: an entry that arrives after it changes it.
 		 */
-		if (s->empty_known && queue_stamp(&q, &st0) == 0 &&
-		    queue_stamp_same(&s->empty, &st0))
+		stamped = queue_stamp(&q, &st0) == 0;
+		if (s->empty_known && stamped && queue_stamp_same(&s->empty, &st0))
 			goto out;
 		s->empty_known = 0;
-		/* Taken before the scan: an entry that arrives after it changes the stamp. */
-		stamped = queue_stamp(&q, &st0) == 0;
 		memset(&o, 0, sizeof(o));
 		o.account = a->name;
 		o.config_file = s->config_file;
